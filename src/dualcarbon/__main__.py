@@ -1,0 +1,3 @@
+from dualcarbon.cli import main
+
+raise SystemExit(main())

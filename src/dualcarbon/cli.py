@@ -1,0 +1,169 @@
+"""The ``dualcarbon`` console script (also ``python -m dualcarbon``).
+
+``dualcarbon account INPUT`` runs the pure engine on a file. Any other sub-command is handed to
+Django's management commands (``dualcarbon migrate``, ``dualcarbon runserver`` …).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+def _lang(value: str | None) -> str:
+    text = value or os.environ.get("DUALCARBON_LANG") or os.environ.get("LANG", "zh")
+    return "en" if text.lower().startswith("en") else "zh"
+
+
+def _account_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dualcarbon account",
+        description="Compute a carbon account from an activity file (GB/T 32150-2015). "
+                    "根据活动数据文件核算温室气体排放（GB/T 32150-2015）。",
+    )
+    p.add_argument("input", help="CSV (UTF-8 or GBK), XLSX or Parquet activity file")
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument("--format", choices=("csv", "json", "xlsx"), help="output format (default from -o suffix, else json)")
+    p.add_argument("--factor-set", default="fuels-a",
+                   help="fuel factor set(s), comma-separated in order of precedence (default fuels-a; e.g. fuels-a,fuels-b)")
+    p.add_argument("--grid", default="mee:national",
+                   help="grid factor: ets | mee:national | mee:regional | mee:provincial | mee:auto, optional @YEAR")
+    p.add_argument("--gwp", default="AR5", choices=("SAR", "AR4", "AR5", "AR6"), type=str.upper)
+    p.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
+    p.add_argument("--tce-basis", default="equivalent", choices=("equivalent", "equal"),
+                   help="electricity to tce: equivalent value (当量值, default) or equal value (等价值)")
+    p.add_argument("--power-coal-rate", type=float,
+                   help="kgce/kWh for the equal-value basis (that year's thermal power supply coal rate)")
+    p.add_argument("--lines", action="store_true", help="with csv output, write the lines instead of the totals")
+    p.add_argument("--lang", help="message language: zh (default) or en")
+    return p
+
+
+def _json_value(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if hasattr(v, "item"):
+        return _json_value(v.item())
+    return v
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _totals_records(frame: Any) -> list[dict[str, Any]]:
+    from .engine import by_source
+
+    out = []
+    for row in _records(frame):
+        rec = {k: v for k, v in row.items() if not k.startswith("src_")}
+        rec["by_source"] = by_source(row)
+        out.append(rec)
+    return out
+
+
+def _write_atomic(target: Path, write: Any) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def account(argv: list[str]) -> int:
+    args = _account_parser().parse_args(argv)
+    lang = _lang(args.lang)
+    from .engine import InputError, Options, SelectionError, account_file
+    from .engine.reference import UnknownFactorSet
+
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "json")
+    if fmt not in ("csv", "json", "xlsx"):
+        print(f"unknown output format {fmt!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if fmt == "xlsx" and not args.output:
+        print("xlsx output needs -o FILE / xlsx 输出需要 -o 文件", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        options = Options(
+            fuel_sets=tuple(s.strip() for s in args.factor_set.split(",") if s.strip()),
+            grid=args.grid, gwp=args.gwp, tce_basis=args.tce_basis,
+            equal_value_kgce_per_kwh=args.power_coal_rate,
+        )
+        started = time.perf_counter()
+        if sys.stderr.isatty():
+            print(f"读取 / reading {args.input} …", file=sys.stderr)
+        result = account_file(args.input, options, engine=args.engine)
+    except InputError as exc:
+        head = "文件有误，未写出任何结果：" if lang == "zh" else "The file has errors; nothing was written:"
+        print(head, file=sys.stderr)
+        print(exc.render(lang), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (SelectionError, UnknownFactorSet) as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with result:
+        if sys.stderr.isatty() and result.meta.get("rows", 0) > 100_000:
+            print(f"计算 / computing {result.meta['rows']:,} rows on {args.engine} …", file=sys.stderr)
+        if fmt == "json":
+            payload = {
+                "meta": {**result.meta, "line_columns": list(result.lines.columns)},
+                "lines": _records(result.lines_frame()),
+                "totals": _totals_records(result.totals_frame()),
+            }
+            text = json.dumps(payload, ensure_ascii=False, indent=1)
+            if args.output:
+                _write_atomic(Path(args.output), lambda p: p.write_text(text, encoding="utf-8"))
+            else:
+                sys.stdout.write(text + "\n")
+        elif fmt == "csv":
+            expr = result.lines.order_by("row") if args.lines else result.totals
+            if args.output and args.engine == "duckdb":
+                _write_atomic(Path(args.output), lambda p: result.con.to_csv(expr, p))
+            else:
+                frame = result.con.execute(expr)
+                if args.output:
+                    _write_atomic(Path(args.output), lambda p: frame.to_csv(p, index=False))
+                else:
+                    frame.to_csv(sys.stdout, index=False)
+        else:
+            from .engine.report import write_xlsx
+
+            _write_atomic(Path(args.output), lambda p: write_xlsx(result, p))
+        if sys.stderr.isatty():
+            took = time.perf_counter() - started
+            print(f"完成 / done: {result.meta.get('rows', 0):,} rows in {took:.1f}s", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "account":
+        return account(argv[1:])
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
+              "       dualcarbon <django command>          (migrate, runserver, demo …)")
+        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dualcarbon.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["dualcarbon", *argv])
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""DualCarbon's pure calculation core: tables in, tables out. No Django, no settings, no network.
+
+    from dualcarbon.engine import Options, account_file
+    with account_file("activity.csv", Options(grid="mee:provincial")) as result:
+        print(result.totals_frame())
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from . import backends
+from .accounting import LINE_COLUMNS, Prepared, by_source, check, lines, totals
+from .factors import Options, SelectionError
+from .inputs import InputFile, read_activity
+from .messages import InputError, Problem
+
+__all__ = [
+    "LINE_COLUMNS", "AccountResult", "InputError", "Options", "Problem", "SelectionError",
+    "account_file", "account_table", "by_source",
+]
+
+
+@dataclass
+class AccountResult:
+    """Lazy lines and totals on a backend connection; materialise with the *_frame methods."""
+
+    con: Any
+    prepared: Prepared
+    lines: ir.Table
+    totals: ir.Table
+    input: InputFile | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def lines_frame(self) -> pd.DataFrame:
+        return self.con.execute(self.lines.order_by("row"))  # type: ignore[no-any-return]
+
+    def totals_frame(self) -> pd.DataFrame:
+        return self.con.execute(self.totals)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.input is not None:
+            self.input.close()
+
+    def __enter__(self) -> AccountResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def account_table(con: Any, table: ir.Table, options: Options | None = None) -> AccountResult:
+    """Validate and compute an activity table already on ``con`` (raises InputError on bad data)."""
+    prepared = check(con, table, options or Options())
+    line_table = lines(prepared)
+    return AccountResult(con, prepared, line_table, totals(line_table),
+                         meta={"options": prepared.options.describe()})
+
+
+def account_file(path: str | Path, options: Options | None = None, engine: str = "duckdb",
+                 con: Any = None) -> AccountResult:
+    """Read an activity file (CSV UTF-8/GBK, XLSX, Parquet), validate it and compute its account."""
+    src = read_activity(path)
+    try:
+        con = con or backends.connect(engine)
+        result = account_table(con, con.read_parquet(str(src.path)), options)
+    except BaseException:
+        src.close()
+        raise
+    result.input = src
+    result.meta.update(source=str(src.source), rows=src.rows, encoding=src.encoding, sheet=src.sheet,
+                       engine=engine)
+    return result

@@ -1,0 +1,155 @@
+"""Validation rules and their messages, in Chinese (default) and English.
+
+A problem is located: file sheet (for workbooks), row as the user sees it in the file, column,
+the value found, and the rule broken. The engine never raises on bad data mid-calculation: it
+collects problems first and calculates only a clean table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RULES: dict[str, dict[str, str]] = {
+    "missing_column": {
+        "zh": "缺少必填列 {column}",
+        "en": "required column {column} is missing",
+    },
+    "required": {"zh": "必填项为空", "en": "a required value is empty"},
+    "period_format": {
+        "zh": "报告期格式应为 YYYY 或 YYYY-MM，实际为 “{value}”",
+        "en": "period must be YYYY or YYYY-MM, found “{value}”",
+    },
+    "not_a_number": {"zh": "“{value}” 不是数字", "en": "“{value}” is not a number"},
+    "negative": {"zh": "数值不能为负（{value}）", "en": "value must not be negative ({value})"},
+    "fraction_range": {
+        "zh": "比例应在 0–1 之间（或 0–100%），实际为 {value}",
+        "en": "a fraction must lie in 0–1 (or 0–100%), found {value}",
+    },
+    "unknown_source_type": {
+        "zh": "未知的排放源类别 “{value}”；可用：{hint}",
+        "en": "unknown source type “{value}”; use one of: {hint}",
+    },
+    "unknown_item": {
+        "zh": "因子集 {hint} 中没有 “{value}” 这一项",
+        "en": "“{value}” is not in factor set(s) {hint}",
+    },
+    "no_default_factor": {
+        "zh": "“{value}” 没有缺省因子，请提供 factor 和 factor_unit（或实测参数）",
+        "en": "“{value}” has no default factor: supply factor and factor_unit (or measured parameters)",
+    },
+    "missing_parameter": {
+        "zh": "“{value}” 缺少参数 {hint}，因子集中也没有缺省值",
+        "en": "“{value}” lacks parameter {hint} and the factor set has no default",
+    },
+    "unknown_unit": {"zh": "无法识别的单位 “{value}”", "en": "unknown unit “{value}”"},
+    "unit_mismatch": {
+        "zh": "单位 “{value}” 无法换算为 {hint}",
+        "en": "unit “{value}” cannot be converted to {hint}",
+    },
+    "unit_missing": {
+        "zh": "填写了 {column} 但缺少其单位",
+        "en": "{column} is given without its unit",
+    },
+    "unknown_gas": {
+        "zh": "GWP 表 {hint} 中没有气体 “{value}”",
+        "en": "gas “{value}” is not in GWP table {hint}",
+    },
+    "unknown_basis": {
+        "zh": "参数来源应为 measured/实测 或 declared/企业声明，实际为 “{value}”",
+        "en": "param_basis must be measured or declared, found “{value}”",
+    },
+    "no_grid_factor": {
+        "zh": "{hint} 没有 {value} 年或更早年份的电网排放因子",
+        "en": "no grid emission factor for {value} or an earlier year in {hint}",
+    },
+    "unknown_region": {
+        "zh": "无法识别的地区 “{value}”（应为 GB/T 2260 代码、省份名或区域电网名）",
+        "en": "unknown region “{value}” (use a GB/T 2260 code, a province or a regional grid name)",
+    },
+    "empty_file": {"zh": "文件中没有数据行", "en": "the file has no data rows"},
+    "unreadable": {"zh": "无法读取文件：{value}", "en": "cannot read the file: {value}"},
+}
+
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "entity": "主体",
+    "period": "报告期",
+    "source_type": "排放源类别",
+    "item": "品种",
+    "quantity": "数量",
+    "unit": "单位",
+    "ncv": "低位发热量",
+    "ncv_unit": "低位发热量单位",
+    "carbon_content": "单位热值含碳量",
+    "oxidation_rate": "碳氧化率",
+    "factor": "排放因子",
+    "factor_unit": "排放因子单位",
+    "region": "地区",
+    "gas": "气体",
+    "param_basis": "参数来源",
+    "fraction": "煅烧比例",
+    "cao": "CaO含量",
+    "mgo": "MgO含量",
+    "cao_nc": "非碳酸盐CaO",
+    "mgo_nc": "非碳酸盐MgO",
+    "purity": "纯度",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    hint: str | None = None
+    sheet: str | None = None
+
+    def message(self, lang: str = "zh") -> str:
+        lang = "en" if lang.startswith("en") else "zh"
+        template = RULES[self.rule][lang]
+        body = template.format(column=self.column or "", value=self.value or "", hint=self.hint or "")
+        where = []
+        if lang == "zh":
+            if self.sheet:
+                where.append(f"工作表 {self.sheet}")
+            if self.row is not None:
+                where.append(f"第 {self.row} 行")
+            if self.column:
+                label = COLUMN_LABELS_ZH.get(self.column)
+                where.append(f"列 {self.column}" + (f"（{label}）" if label else ""))
+            loc = "，".join(where)
+            return f"{loc}：{body}（规则 {self.rule}）" if loc else f"{body}（规则 {self.rule}）"
+        if self.sheet:
+            where.append(f"sheet {self.sheet}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        loc = ", ".join(where)
+        return f"{loc}: {body} (rule {self.rule})" if loc else f"{body} (rule {self.rule})"
+
+    def as_dict(self, lang: str = "zh") -> dict[str, object]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message(lang),
+        }
+
+
+class InputError(Exception):
+    """Bad input: carries every problem found (up to a limit) and changes nothing."""
+
+    def __init__(self, problems: list[Problem], total: int | None = None):
+        self.problems = problems
+        self.total = total if total is not None else len(problems)
+        super().__init__(self.render("en"))
+
+    def render(self, lang: str = "zh", limit: int = 50) -> str:
+        lines = [p.message(lang) for p in self.problems[:limit]]
+        more = self.total - len(lines)
+        if more > 0:
+            lines.append(f"……另有 {more} 处问题" if lang.startswith("zh") else f"… and {more} more problems")
+        return "\n".join(lines)
