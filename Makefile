@@ -19,7 +19,7 @@ setup: system-deps | $(UV)
 	@$$(command -v uv || echo $(UV)) sync --frozen --extra spark --quiet
 
 demo: setup
-	$(PY) -m dualcarbon account src/dualcarbon/demo/sample_enterprise.csv --format csv
+	$(PY) -m dualcarbon account src/dualcarbon/demo/sample_enterprise.csv --format table
 	@echo
 	@echo "Lines with lineage: .venv/bin/dualcarbon account src/dualcarbon/demo/sample_enterprise.csv --format json"
 

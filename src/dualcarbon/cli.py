@@ -28,21 +28,38 @@ def _account_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="dualcarbon account",
         description="Compute a carbon account from an activity file (GB/T 32150-2015). "
-                    "根据活动数据文件核算温室气体排放（GB/T 32150-2015）。",
+        "根据活动数据文件核算温室气体排放（GB/T 32150-2015）。",
     )
     p.add_argument("input", help="CSV (UTF-8 or GBK), XLSX or Parquet activity file")
     p.add_argument("-o", "--output", help="output file (default: standard output)")
-    p.add_argument("--format", choices=("csv", "json", "xlsx"), help="output format (default from -o suffix, else json)")
-    p.add_argument("--factor-set", default="fuels-a",
-                   help="fuel factor set(s), comma-separated in order of precedence (default fuels-a; e.g. fuels-a,fuels-b)")
-    p.add_argument("--grid", default="mee:national",
-                   help="grid factor: ets | mee:national | mee:regional | mee:provincial | mee:auto, optional @YEAR")
+    p.add_argument(
+        "--format",
+        choices=("csv", "json", "xlsx", "table"),
+        help="output format (default from -o suffix, else json); table = readable summary",
+    )
+    p.add_argument(
+        "--factor-set",
+        default="fuels-a",
+        help="fuel factor set(s), comma-separated in order of precedence (default fuels-a; e.g. fuels-a,fuels-b)",
+    )
+    p.add_argument(
+        "--grid",
+        default="mee:national",
+        help="grid factor: ets | mee:national | mee:regional | mee:provincial | mee:auto, optional @YEAR",
+    )
     p.add_argument("--gwp", default="AR5", choices=("SAR", "AR4", "AR5", "AR6"), type=str.upper)
     p.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
-    p.add_argument("--tce-basis", default="equivalent", choices=("equivalent", "equal"),
-                   help="electricity to tce: equivalent value (当量值, default) or equal value (等价值)")
-    p.add_argument("--power-coal-rate", type=float,
-                   help="kgce/kWh for the equal-value basis (that year's thermal power supply coal rate)")
+    p.add_argument(
+        "--tce-basis",
+        default="equivalent",
+        choices=("equivalent", "equal"),
+        help="electricity to tce: equivalent value (当量值, default) or equal value (等价值)",
+    )
+    p.add_argument(
+        "--power-coal-rate",
+        type=float,
+        help="kgce/kWh for the equal-value basis (that year's thermal power supply coal rate)",
+    )
     p.add_argument("--lines", action="store_true", help="with csv output, write the lines instead of the totals")
     p.add_argument("--lang", help="message language: zh (default) or en")
     return p
@@ -85,6 +102,86 @@ def _write_atomic(target: Path, write: Any) -> None:
         raise
 
 
+def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
+    """A readable account: one row per entity and period, a total per entity and year.
+
+    Rounding happens only here (tCO2e to 2 decimals, tce to 3).
+    """
+    zh = lang == "zh"
+    heads = (
+        ["主体", "报告期", "排放总量", "范围一", "范围二", "输出", "生物质(不计入)", "综合能耗tce", "缺省值占比"]
+        if zh
+        else [
+            "entity",
+            "period",
+            "total tCO2e",
+            "scope 1",
+            "scope 2",
+            "exported",
+            "biomass (memo)",
+            "energy tce",
+            "default-factor share",
+        ]
+    )
+    rows: list[list[str]] = []
+
+    def fmt_row(entity: str, period: str, r: dict[str, float]) -> list[str]:
+        share = r["tier3_tco2e"] / r["gross"] if r["gross"] else 0.0
+        return [
+            entity,
+            period,
+            f"{r['total_tco2e']:,.2f}",
+            f"{r['scope1_tco2e']:,.2f}",
+            f"{r['scope2_tco2e']:,.2f}",
+            f"{r['exported_tco2e']:,.2f}",
+            f"{r['biomass_co2_t']:,.2f}",
+            f"{r['energy_tce']:,.3f}",
+            f"{share:.0%}",
+        ]
+
+    keys = (
+        "total_tco2e",
+        "scope1_tco2e",
+        "scope2_tco2e",
+        "exported_tco2e",
+        "biomass_co2_t",
+        "energy_tce",
+        "tier3_tco2e",
+    )
+    years: dict[tuple[str, str], dict[str, float]] = {}
+    for rec in frame.to_dict("records"):
+        r: dict[str, float] = {k: float(rec[k]) for k in keys}
+        r["gross"] = abs(r["scope1_tco2e"]) + abs(r["scope2_tco2e"]) + abs(r["exported_tco2e"])
+        rows.append(fmt_row(str(rec["entity"]), str(rec["period"]), r))
+        acc = years.setdefault((str(rec["entity"]), str(rec["period"])[:4]), dict.fromkeys((*keys, "gross"), 0.0))
+        for k in (*keys, "gross"):
+            acc[k] += r[k]
+    for (entity, year), r in years.items():
+        rows.append(fmt_row(entity, f"{year} {'全年' if zh else 'year'}", r))
+    widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(heads)]
+    out = []
+    title = "碳账户（GB/T 32150-2015）" if zh else "Carbon account (GB/T 32150-2015)"
+    opts = meta.get("options", {})
+    out.append(f"{title}  {meta.get('source', '')}")
+    out.append(
+        ("因子集" if zh else "factor sets") + f": {'+'.join(opts.get('fuel_sets', []))}, "
+        f"grid {opts.get('grid')}, GWP {opts.get('gwp')}, tce {opts.get('tce_basis')}"
+    )
+    out.append("  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)))
+    for cells in rows:
+        out.append(
+            "  ".join(
+                (c.rjust(w) if i >= 2 else c.ljust(w)) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
+    out.append(
+        "单位：tCO2e；每个数字的来历见 --format json 的 lines"
+        if zh
+        else "unit: tCO2e; how each number was made: the lines of --format json"
+    )
+    return "\n".join(out) + "\n"
+
+
 def account(argv: list[str]) -> int:
     args = _account_parser().parse_args(argv)
     lang = _lang(args.lang)
@@ -92,7 +189,7 @@ def account(argv: list[str]) -> int:
     from .engine.reference import UnknownFactorSet
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "json")
-    if fmt not in ("csv", "json", "xlsx"):
+    if fmt not in ("csv", "json", "xlsx", "table"):
         print(f"unknown output format {fmt!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if fmt == "xlsx" and not args.output:
@@ -101,7 +198,9 @@ def account(argv: list[str]) -> int:
     try:
         options = Options(
             fuel_sets=tuple(s.strip() for s in args.factor_set.split(",") if s.strip()),
-            grid=args.grid, gwp=args.gwp, tce_basis=args.tce_basis,
+            grid=args.grid,
+            gwp=args.gwp,
+            tce_basis=args.tce_basis,
             equal_value_kgce_per_kwh=args.power_coal_rate,
         )
         started = time.perf_counter()
@@ -119,7 +218,13 @@ def account(argv: list[str]) -> int:
     with result:
         if sys.stderr.isatty() and result.meta.get("rows", 0) > 100_000:
             print(f"计算 / computing {result.meta['rows']:,} rows on {args.engine} …", file=sys.stderr)
-        if fmt == "json":
+        if fmt == "table":
+            text = render_table(result.totals_frame(), result.meta, lang)
+            if args.output:
+                _write_atomic(Path(args.output), lambda p: p.write_text(text, encoding="utf-8"))
+            else:
+                sys.stdout.write(text)
+        elif fmt == "json":
             payload = {
                 "meta": {**result.meta, "line_columns": list(result.lines.columns)},
                 "lines": _records(result.lines_frame()),
@@ -155,8 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "account":
         return account(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
-              "       dualcarbon <django command>          (migrate, runserver, demo …)")
+        print(
+            "usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
+            "       dualcarbon <django command>          (migrate, runserver, demo …)"
+        )
         return 0
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dualcarbon.settings")
     from django.core.management import execute_from_command_line

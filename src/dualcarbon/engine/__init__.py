@@ -1,8 +1,8 @@
 """DualCarbon's pure calculation core: tables in, tables out. No Django, no settings, no network.
 
-    from dualcarbon.engine import Options, account_file
-    with account_file("activity.csv", Options(grid="mee:provincial")) as result:
-        print(result.totals_frame())
+from dualcarbon.engine import Options, account_file
+with account_file("activity.csv", Options(grid="mee:provincial")) as result:
+    print(result.totals_frame())
 """
 
 from __future__ import annotations
@@ -21,8 +21,15 @@ from .inputs import InputFile, read_activity
 from .messages import InputError, Problem
 
 __all__ = [
-    "LINE_COLUMNS", "AccountResult", "InputError", "Options", "Problem", "SelectionError",
-    "account_file", "account_table", "by_source",
+    "LINE_COLUMNS",
+    "AccountResult",
+    "InputError",
+    "Options",
+    "Problem",
+    "SelectionError",
+    "account_file",
+    "account_table",
+    "by_source",
 ]
 
 
@@ -38,10 +45,10 @@ class AccountResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def lines_frame(self) -> pd.DataFrame:
-        return self.con.execute(self.lines.order_by("row"))  # type: ignore[no-any-return]
+        return self.con.execute(self.lines.order_by("row"))
 
     def totals_frame(self) -> pd.DataFrame:
-        return self.con.execute(self.totals)  # type: ignore[no-any-return]
+        return self.con.execute(self.totals)
 
     def close(self) -> None:
         if self.input is not None:
@@ -58,12 +65,12 @@ def account_table(con: Any, table: ir.Table, options: Options | None = None) -> 
     """Validate and compute an activity table already on ``con`` (raises InputError on bad data)."""
     prepared = check(con, table, options or Options())
     line_table = lines(prepared)
-    return AccountResult(con, prepared, line_table, totals(line_table),
-                         meta={"options": prepared.options.describe()})
+    return AccountResult(con, prepared, line_table, totals(line_table), meta={"options": prepared.options.describe()})
 
 
-def account_file(path: str | Path, options: Options | None = None, engine: str = "duckdb",
-                 con: Any = None) -> AccountResult:
+def account_file(
+    path: str | Path, options: Options | None = None, engine: str = "duckdb", con: Any = None
+) -> AccountResult:
     """Read an activity file (CSV UTF-8/GBK, XLSX, Parquet), validate it and compute its account."""
     src = read_activity(path)
     try:
@@ -73,6 +80,5 @@ def account_file(path: str | Path, options: Options | None = None, engine: str =
         src.close()
         raise
     result.input = src
-    result.meta.update(source=str(src.source), rows=src.rows, encoding=src.encoding, sheet=src.sheet,
-                       engine=engine)
+    result.meta.update(source=str(src.source), rows=src.rows, encoding=src.encoding, sheet=src.sheet, engine=engine)
     return result

@@ -25,12 +25,23 @@ import pandas as pd
 from ibis import _
 
 from .factors import DIM_COLUMNS, Catalog, GridSelector, Options, resolve_dimensions
+from .inputs import ALL_COLUMNS
 from .messages import InputError, Problem
 from .methods import CO2_PER_C, CO2_PER_CAO, CO2_PER_MGO, GJ_PER_TCE, SOURCE_TYPES, TIER_BY_ORIGIN
-from .inputs import ALL_COLUMNS
 
-NUMERIC = ("quantity", "ncv", "carbon_content", "oxidation_rate", "factor", "fraction", "cao", "mgo",
-           "cao_nc", "mgo_nc", "purity")
+NUMERIC = (
+    "quantity",
+    "ncv",
+    "carbon_content",
+    "oxidation_rate",
+    "factor",
+    "fraction",
+    "cao",
+    "mgo",
+    "cao_nc",
+    "mgo_nc",
+    "purity",
+)
 #: numeric columns that are fractions: accept 0–1, or 0–100 with or without a % sign
 FRACTIONS = ("oxidation_rate", "fraction", "cao", "mgo", "cao_nc", "mgo_nc", "purity")
 PERIOD_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
@@ -38,12 +49,46 @@ MEASURED_WORDS = ("", "measured", "实测", "检测", "m")
 DECLARED_WORDS = ("declared", "声明", "企业声明", "申报", "d")
 
 LINE_COLUMNS = (
-    "row", "sheet", "entity", "period", "year", "month", "source_type", "source_type_zh", "scope",
-    "item", "item_name", "gas", "quantity_input", "unit_input", "quantity", "activity_unit", "unit_factor",
-    "unit_note", "ncv", "ncv_origin", "carbon_content", "carbon_content_origin", "oxidation_rate",
-    "oxidation_rate_origin", "factor", "factor_origin", "factor_ref", "emission_factor", "formula",
-    "emission_t", "gwp", "gwp_table", "tco2e", "biomass_co2_t", "energy_tce", "energy_method",
-    "factor_set", "factor_set_version", "factor_confidence", "quality_tier",
+    "row",
+    "sheet",
+    "entity",
+    "period",
+    "year",
+    "month",
+    "source_type",
+    "source_type_zh",
+    "scope",
+    "item",
+    "item_name",
+    "gas",
+    "quantity_input",
+    "unit_input",
+    "quantity",
+    "activity_unit",
+    "unit_factor",
+    "unit_note",
+    "ncv",
+    "ncv_origin",
+    "carbon_content",
+    "carbon_content_origin",
+    "oxidation_rate",
+    "oxidation_rate_origin",
+    "factor",
+    "factor_origin",
+    "factor_ref",
+    "emission_factor",
+    "formula",
+    "emission_t",
+    "gwp",
+    "gwp_table",
+    "tco2e",
+    "biomass_co2_t",
+    "energy_tce",
+    "energy_method",
+    "factor_set",
+    "factor_set_version",
+    "factor_confidence",
+    "quality_tier",
 )
 
 
@@ -56,8 +101,8 @@ class Prepared:
 
 def _as_text(col: ir.Value) -> ir.StringValue:
     if col.type().is_string():
-        return col.strip()  # type: ignore[union-attr,no-any-return]
-    return col.cast("string").strip()  # type: ignore[union-attr,no-any-return]
+        return col.strip()
+    return col.cast("string").strip()
 
 
 def _number(col: ir.Value, fraction: bool = False) -> ir.FloatingValue:
@@ -66,14 +111,14 @@ def _number(col: ir.Value, fraction: bool = False) -> ir.FloatingValue:
         value = col.cast("float64")
         if fraction:
             value = ibis.ifelse(value > 1, value / 100.0, value)
-        return value  # type: ignore[return-value]
-    text = col.strip().re_replace(r"[,，\s]", "")  # type: ignore[union-attr]
+        return value
+    text = col.strip().re_replace(r"[,，\s]", "")
     if fraction:
         pct = text.endswith("%")
         base = text.re_replace("%$", "").try_cast("float64")
         value = ibis.ifelse(pct, base / 100.0, ibis.ifelse(base > 1, base / 100.0, base))
-        return value  # type: ignore[no-any-return]
-    return text.try_cast("float64")  # type: ignore[no-any-return]
+        return value
+    return text.try_cast("float64")
 
 
 def prepare(raw: ir.Table) -> ir.Table:
@@ -103,8 +148,11 @@ def prepare(raw: ir.Table) -> ir.Table:
         **typed,
         p_entity=_as_text(t.entity),
         p_period=period,
-        p_basis=ibis.cases((basis.isin(MEASURED_WORDS), "measured"), (basis.isin(DECLARED_WORDS), "declared"),
-                           else_=ibis.null().cast("string")),
+        p_basis=ibis.cases(
+            (basis.isin(MEASURED_WORDS), "measured"),
+            (basis.isin(DECLARED_WORDS), "declared"),
+            else_=ibis.null().cast("string"),
+        ),
         p_basis_raw=basis,
     )
 
@@ -153,8 +201,7 @@ def _param_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
         "ncv:missing_parameter": fuel & ~direct & t.n_ncv.isnull() & t.def_ncv.isnull(),
         "carbon_content:missing_parameter": fuel & ~direct & t.n_carbon_content.isnull() & t.def_cc.isnull(),
         "oxidation_rate:missing_parameter": fuel & ~direct & t.n_oxidation_rate.isnull() & t.def_of.isnull(),
-        "factor:no_default_factor": t.method.isin(("process", "carbonate", "heat")) & ~direct
-        & t.def_factor.isnull(),
+        "factor:no_default_factor": t.method.isin(("process", "carbonate", "heat")) & ~direct & t.def_factor.isnull(),
         "cao:no_default_factor": (t.method == "clinker") & ~direct & t.n_cao.isnull() & t.def_factor.isnull(),
     }
 
@@ -165,9 +212,14 @@ def _group_has_param_problem(g: pd.Series) -> bool:
         return False
     no_factor = g["n_factor_null"] > 0
     if method == "fuel":
-        return bool(no_factor and ((g["n_ncv_null"] > 0 and pd.isna(g["def_ncv"]))
-                                   or (g["n_cc_null"] > 0 and pd.isna(g["def_cc"]))
-                                   or (g["n_of_null"] > 0 and pd.isna(g["def_of"]))))
+        return bool(
+            no_factor
+            and (
+                (g["n_ncv_null"] > 0 and pd.isna(g["def_ncv"]))
+                or (g["n_cc_null"] > 0 and pd.isna(g["def_cc"]))
+                or (g["n_of_null"] > 0 and pd.isna(g["def_of"]))
+            )
+        )
     if method in ("process", "carbonate", "heat"):
         return bool(no_factor and pd.isna(g["def_factor"]))
     if method == "clinker":
@@ -175,8 +227,14 @@ def _group_has_param_problem(g: pd.Series) -> bool:
     return False
 
 
-def check(con: Any, raw: ir.Table, options: Options | None = None, limit: int = 200,
-          catalog: Catalog | None = None, grid: GridSelector | None = None) -> Prepared:
+def check(
+    con: Any,
+    raw: ir.Table,
+    options: Options | None = None,
+    limit: int = 200,
+    catalog: Catalog | None = None,
+    grid: GridSelector | None = None,
+) -> Prepared:
     """Profile, resolve and validate; raise InputError (located problems) if anything is wrong."""
     options = options or Options()
     t = prepare(raw)
@@ -205,37 +263,69 @@ def _join(t: ir.Table, resolved: pd.DataFrame) -> ir.Table:
 
 
 def locate(con: Any, t: ir.Table, resolved: pd.DataFrame, limit: int = 200) -> tuple[list[Problem], int]:
-    """Find the rows behind every problem: (first `limit` problems in row order, total count)."""
+    """Find the rows behind every problem: (first `limit` problems in row order, total count).
+
+    One flat query marks each rule as a boolean column; only the failing rows come back.
+    """
     j = _join(t, resolved)
-    flags = {**_row_flags(j), **_param_flags(j)}
-    parts = []
     param_rules = set(_param_flags(j))
-    for key, cond in flags.items():
-        column, rule = key.split(":")
-        # row rules show what the user typed in that column; parameter rules name the item
-        value = j.k_item if key in param_rules else _as_text(j[column])
-        hint = ibis.literal(column) if key in param_rules else ibis.null().cast("string")
-        parts.append(j.filter(cond).select(
-            row=j._row, sheet=j._sheet, column=ibis.literal(column), rule=ibis.literal(rule),
-            value=value.cast("string"), hint=hint.cast("string"), order=ibis.literal(0)))
-    dim_rows = j.filter(j.problem.notnull()).select(
-        row=j._row, sheet=j._sheet, column=j.problem_column, rule=j.problem,
-        value=j.problem_value, hint=j.problem_hint, order=ibis.literal(1))
-    allp = ibis.union(dim_rows, *parts)
-    total = int(con.execute(allp.count()))
-    first = con.execute(allp.order_by(["row", "order", "column"]).limit(limit))
-    problems = [
-        Problem(rule=str(r.rule), row=int(r.row), column=str(r.column),
-                value=None if pd.isna(r.value) else str(r.value),
-                hint=None if pd.isna(r.hint) else str(r.hint),
-                sheet=None if pd.isna(r.sheet) else str(r.sheet))
-        for r in first.itertuples(index=False)
-    ]
-    return problems, total
+    flags = {**_row_flags(j), **_param_flags(j)}
+    names = {key: f"x{i}" for i, key in enumerate(flags)}
+    shown = {c for key in flags for c in [key.split(":")[0]] if c in j.columns}
+    marked = j.select(
+        _row=j._row,
+        _sheet=j._sheet,
+        k_item=j.k_item,
+        problem=j.problem,
+        problem_column=j.problem_column,
+        problem_value=j.problem_value,
+        problem_hint=j.problem_hint,
+        **{f"v_{c}": _as_text(j[c]).cast("string") for c in sorted(shown)},
+        **{names[k]: cond.fill_null(False) for k, cond in flags.items()},
+    )
+    any_flag = marked.problem.notnull()
+    for name in names.values():
+        any_flag = any_flag | marked[name]
+    bad = marked.filter(any_flag)
+    counts = con.execute(
+        bad.aggregate(
+            dim=bad.problem.notnull().cast("int64").sum(),
+            **{name: bad[name].cast("int64").sum() for name in names.values()},
+        )
+    ).iloc[0]
+    total = int(sum(int(v or 0) for v in counts.to_numpy()))
+    first = con.execute(bad.order_by("_row").limit(limit))
+    problems: list[Problem] = []
+
+    def opt(v: Any) -> str | None:
+        return None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+
+    for r in first.to_dict("records"):
+        sheet = opt(r["_sheet"])
+        if opt(r["problem"]):
+            problems.append(
+                Problem(
+                    str(r["problem"]),
+                    int(r["_row"]),
+                    opt(r["problem_column"]),
+                    opt(r["problem_value"]),
+                    opt(r["problem_hint"]),
+                    sheet,
+                )
+            )
+        for key, name in names.items():
+            if not r[name]:
+                continue
+            column, rule = key.split(":")
+            if key in param_rules:
+                problems.append(Problem(rule, int(r["_row"]), column, opt(r["k_item"]), column, sheet))
+            else:
+                problems.append(Problem(rule, int(r["_row"]), column, opt(r.get(f"v_{column}")), None, sheet))
+    return problems[:limit], total
 
 
 def _tier(origin: ir.StringValue) -> ir.IntegerValue:
-    return origin.substitute(TIER_BY_ORIGIN, else_=ibis.literal(3))  # type: ignore[return-value]
+    return origin.substitute(TIER_BY_ORIGIN, else_=ibis.literal(3))
 
 
 def lines(prepared: Prepared) -> ir.Table:
@@ -255,16 +345,16 @@ def lines(prepared: Prepared) -> ir.Table:
     of = ibis.ifelse(is_fuel & ~direct, j.n_oxidation_rate.fill_null(j.def_of), ibis.null().cast("float64"))
 
     def origin(given: ir.Value, applies: ir.BooleanValue) -> ir.StringValue:
-        return ibis.ifelse(applies, ibis.ifelse(given.notnull(), basis, "default"),
-                           ibis.null().cast("string"))  # type: ignore[return-value]
+        return ibis.ifelse(applies, ibis.ifelse(given.notnull(), basis, "default"), ibis.null().cast("string"))
 
     fuel_params = is_fuel & ~direct
     ncv_o = origin(j.n_ncv, fuel_params)
     cc_o = origin(j.n_carbon_content, fuel_params)
     of_o = origin(j.n_oxidation_rate, fuel_params)
     clinker_oxide = (m == "clinker") & j.n_cao.notnull() & ~direct
-    oxide_factor = ((j.n_cao - j.n_cao_nc.fill_null(0.0)) * CO2_PER_CAO
-                    + (j.n_mgo.fill_null(0.0) - j.n_mgo_nc.fill_null(0.0)) * CO2_PER_MGO)
+    oxide_factor = (j.n_cao - j.n_cao_nc.fill_null(0.0)) * CO2_PER_CAO + (
+        j.n_mgo.fill_null(0.0) - j.n_mgo_nc.fill_null(0.0)
+    ) * CO2_PER_MGO
     ef = ibis.cases(
         (direct, factor_in),
         (is_fuel, ncv * cc * of * CO2_PER_C),
@@ -321,8 +411,9 @@ def lines(prepared: Prepared) -> ir.Table:
         (m.isin(("electricity", "heat")), j.tce_ref),
         else_=ibis.null().cast("string"),
     )
-    tier_param = ibis.greatest(_tier(ncv_o.fill_null("measured")), _tier(cc_o.fill_null("measured")),
-                               _tier(of_o.fill_null("measured")))
+    tier_param = ibis.greatest(
+        _tier(ncv_o.fill_null("measured")), _tier(cc_o.fill_null("measured")), _tier(of_o.fill_null("measured"))
+    )
     tier = ibis.ifelse(is_fuel & ~direct, tier_param, _tier(factor_origin.fill_null("default")))
     factor_set = ibis.cases((m == "electricity", j.grid_set), (direct, "(record)"), else_=j.def_factor_set)
     factor_set_version = ibis.ifelse(m == "electricity", j.grid_version, j.def_factor_version)
@@ -378,7 +469,7 @@ def totals(line_table: ir.Table, by: Sequence[str] = ("entity", "period")) -> ir
 
     def s(cond: ir.BooleanValue, value: ir.Value | None = None) -> ir.FloatingValue:
         v = t.tco2e if value is None else value
-        return ibis.ifelse(cond, v, 0.0).sum()  # type: ignore[no-any-return]
+        return ibis.ifelse(cond, v, 0.0).sum()
 
     aggs: dict[str, Any] = {
         "total_tco2e": t.tco2e.sum(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,10 +60,20 @@ class Options:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "fuel_sets": list(self.fuel_sets), "process_set": self.process_set, "heat_set": self.heat_set,
-            "coef_set": self.coef_set, "grid": self.grid, "gwp": self.gwp, "tce_basis": self.tce_basis,
+            "fuel_sets": list(self.fuel_sets),
+            "process_set": self.process_set,
+            "heat_set": self.heat_set,
+            "coef_set": self.coef_set,
+            "grid": self.grid,
+            "gwp": self.gwp,
+            "tce_basis": self.tce_basis,
             "equal_value_kgce_per_kwh": self.equal_value_kgce_per_kwh,
         }
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """Rows of a reference table as attribute tuples (typed loosely: the columns are declared in reference.py)."""
+    return frame.itertuples(index=False)
 
 
 def _norm_key(text: object) -> str:
@@ -120,7 +131,7 @@ class Catalog:
         coef = read_table("coal_equivalents")
         coef = coef[coef["factor_set"] == self.options.coef_set]
         out: dict[str, tuple[float, str, str]] = {}
-        for r in coef.itertuples(index=False):
+        for r in _rows(coef):
             for key in (str(r.energy_code), str(getattr(r, "fuel_code", "") or "")):
                 if key and key != "nan" and key not in out:
                     out[key] = (float(r.kgce_per_unit), str(r.unit), str(r.name_zh))
@@ -146,7 +157,7 @@ class Catalog:
         fuels = read_table("fuels")
         for set_name in o.fuel_sets:  # earlier sets take precedence
             version = _version(set_name)
-            for r in fuels[fuels["factor_set"] == set_name].itertuples(index=False):
+            for r in _rows(fuels[fuels["factor_set"] == set_name]):
                 unit = str(r.activity_unit)
                 ncv = float(r.ncv) * units.factor(str(r.ncv_unit), f"GJ/{unit}")
                 cc = float(r.carbon_content) * units.factor(str(r.carbon_content_unit), "tC/GJ")
@@ -155,47 +166,102 @@ class Catalog:
                 aliases = [a for a in str(r.aliases or "").split("|") if a and a != "nan"]
                 names = [str(r.fuel_code), str(r.name_zh), str(r.name_en), *aliases]
                 for st in ("fuel_combustion",):
-                    self._add(Item(st, str(r.fuel_code), str(r.name_zh), unit, "fuel", ncv, cc, of,
-                                   factor_set=set_name, factor_set_version=version,
-                                   confidence=str(r.confidence), tce_per_unit=tce, tce_ref=tce_ref), names)
+                    self._add(
+                        Item(
+                            st,
+                            str(r.fuel_code),
+                            str(r.name_zh),
+                            unit,
+                            "fuel",
+                            ncv,
+                            cc,
+                            of,
+                            factor_set=set_name,
+                            factor_set_version=version,
+                            confidence=str(r.confidence),
+                            tce_per_unit=tce,
+                            tce_ref=tce_ref,
+                        ),
+                        names,
+                    )
         # electricity and heat
         e_tce, e_ref = self._tce(coefs, "ELECTRICITY", "MWh")
         if o.tce_basis == "equal":
             if not o.equal_value_kgce_per_kwh:
-                raise SelectionError("the equal-value (等价值) basis needs the year's power supply coal rate "
-                                     "(kgce/kWh); none was given")
+                raise SelectionError(
+                    "the equal-value (等价值) basis needs the year's power supply coal rate (kgce/kWh); none was given"
+                )
             e_tce = o.equal_value_kgce_per_kwh * units.factor("kgce/kWh", "tce/MWh")
             e_ref = f"等价值 equal value {o.equal_value_kgce_per_kwh} kgce/kWh (caller)"
         elif o.tce_basis != "equivalent":
             raise SelectionError(f"tce basis must be 'equivalent' or 'equal', not {o.tce_basis!r}")
         for st in ("purchased_electricity", "exported_electricity"):
-            self._add(Item(st, "ELECTRICITY", "电力", "MWh", "electricity", tce_per_unit=e_tce, tce_ref=e_ref,
-                           factor_set="(grid)"), ["ELECTRICITY", "电力", "电", "电量", "electricity"])
+            self._add(
+                Item(
+                    st,
+                    "ELECTRICITY",
+                    "电力",
+                    "MWh",
+                    "electricity",
+                    tce_per_unit=e_tce,
+                    tce_ref=e_ref,
+                    factor_set="(grid)",
+                ),
+                ["ELECTRICITY", "电力", "电", "电量", "electricity"],
+            )
         heat = read_table("heat_factors")
         heat = heat[heat["factor_set"] == o.heat_set]
         h_tce, h_ref = self._tce(coefs, "HEAT", "GJ")
-        for r in heat.itertuples(index=False):
-            f = float(r.value) * units.factor(str(r.unit), f"tCO2/{r.activity_unit}") * units.factor(
-                "GJ", str(r.activity_unit))
+        for r in _rows(heat):
+            f = (
+                float(r.value)
+                * units.factor(str(r.unit), f"tCO2/{r.activity_unit}")
+                * units.factor("GJ", str(r.activity_unit))
+            )
             for st in ("purchased_heat", "exported_heat"):
-                self._add(Item(st, str(r.item), str(r.name_zh), "GJ", "heat", factor=f, factor_set=o.heat_set,
-                               factor_set_version=_version(o.heat_set), confidence=str(r.confidence),
-                               tce_per_unit=h_tce, tce_ref=h_ref),
-                          [str(r.item), str(r.name_zh), str(r.name_en), "热力", "蒸汽", "热水", "heat", "steam"])
+                self._add(
+                    Item(
+                        st,
+                        str(r.item),
+                        str(r.name_zh),
+                        "GJ",
+                        "heat",
+                        factor=f,
+                        factor_set=o.heat_set,
+                        factor_set_version=_version(o.heat_set),
+                        confidence=str(r.confidence),
+                        tce_per_unit=h_tce,
+                        tce_ref=h_ref,
+                    ),
+                    [str(r.item), str(r.name_zh), str(r.name_en), "热力", "蒸汽", "热水", "heat", "steam"],
+                )
         proc = read_table("process_factors")
         proc = proc[proc["factor_set"] == o.process_set]
         version = _version(o.process_set)
-        for r in proc.itertuples(index=False):
+        for r in _rows(proc):
             unit = str(r.activity_unit)
             f = float(r.value) * units.factor(str(r.unit), f"t/{unit}")
             method = {"carbonate": "carbonate", "clinker": "clinker"}.get(str(r.method), "process")
             aliases = [a for a in str(r.aliases or "").split("|") if a and a != "nan"]
-            self._add(Item("process", str(r.item), str(r.name_zh), unit, method, factor=f,
-                           factor_gas=str(r.gas or "CO2"), factor_set=o.process_set,
-                           factor_set_version=version, confidence=str(r.confidence)),
-                      [str(r.item), str(r.name_zh), str(r.name_en), *aliases])
-        self._add(Item("co2_recovery", "CO2", "二氧化碳", "t", "recovery", factor_set="(stoichiometry)"),
-                  ["CO2", "二氧化碳", "CO₂", "回收CO2", "回收二氧化碳"])
+            self._add(
+                Item(
+                    "process",
+                    str(r.item),
+                    str(r.name_zh),
+                    unit,
+                    method,
+                    factor=f,
+                    factor_gas=str(r.gas or "CO2"),
+                    factor_set=o.process_set,
+                    factor_set_version=version,
+                    confidence=str(r.confidence),
+                ),
+                [str(r.item), str(r.name_zh), str(r.name_en), *aliases],
+            )
+        self._add(
+            Item("co2_recovery", "CO2", "二氧化碳", "t", "recovery", factor_set="(stoichiometry)"),
+            ["CO2", "二氧化碳", "CO₂", "回收CO2", "回收二氧化碳"],
+        )
 
     def lookup(self, source_type: str, item: object) -> Item | None:
         return self.items.get((source_type, _norm_key(item)))
@@ -240,7 +306,8 @@ class GridSpec:
         if not m:
             raise SelectionError(
                 f"grid spec {spec!r} not understood; use ets, mee:national, mee:regional, mee:provincial "
-                "or mee:auto, optionally with @YEAR (e.g. mee:provincial@2022)")
+                "or mee:auto, optionally with @YEAR (e.g. mee:provincial@2022)"
+            )
         family, level, year = m.group(1), m.group(2), m.group(3)
         if family == "ets":
             if level not in (None, "national"):
@@ -262,7 +329,7 @@ class Regions:
         self.province_grid: dict[str, str] = {}
         self.prefecture_grid: dict[str, str] = {}
         self.by_name: dict[str, str] = {}
-        for r in prov.itertuples(index=False):
+        for r in _rows(prov):
             code = str(r.code).zfill(2)
             self.province_name[code] = str(r.name_zh)
             self.province_grid[code] = str(r.grid_region)
@@ -284,8 +351,11 @@ class Regions:
             prov = text[:2]
             if prov not in self.province_name:
                 raise KeyError(text)
-            grid = self.prefecture_grid.get(text[:4], self.province_grid[prov]) if len(text) >= 4 else \
-                self.province_grid[prov]
+            grid = (
+                self.prefecture_grid.get(text[:4], self.province_grid[prov])
+                if len(text) >= 4
+                else self.province_grid[prov]
+            )
             return prov, grid
         upper = text.upper()
         for code, names in GRID_NAMES.items():
@@ -308,9 +378,10 @@ class GridSelector:
             raise SelectionError(f"no average grid factors in set {self.spec.factor_set}")
         self.version = _version(self.spec.factor_set)
         self.rows: dict[tuple[str, str], list[tuple[int, float, str, str]]] = {}
-        for r in table.itertuples(index=False):
+        for r in _rows(table):
             self.rows.setdefault((str(r.scope), str(r.region_code)), []).append(
-                (int(r.data_year), float(r.value), str(r.region_name), str(r.confidence)))
+                (int(r.data_year), float(r.value), str(r.region_name), str(r.confidence))
+            )
         for v in self.rows.values():
             v.sort()
         self.regions = Regions()
@@ -326,7 +397,11 @@ class GridSelector:
         if not hits:
             return None
         fy, value, name, conf = hits[-1]
-        note = "" if fy == year or self.spec.pinned_year else f"; {year}年因子未发布，采用{fy}年 / {year} not published, {fy} used"
+        note = (
+            ""
+            if fy == year or self.spec.pinned_year
+            else f"; {year}年因子未发布，采用{fy}年 / {year} not published, {fy} used"
+        )
         pin = f" (pinned {fy})" if self.spec.pinned_year else ""
         ref = f"{self.spec.factor_set} {fy} {scope} {code} {name} {value} tCO2/MWh{pin}{note}"
         return GridChoice(value, self.spec.factor_set, self.version, ref, fy, scope, code, conf)
@@ -379,8 +454,9 @@ def _clean(v: object) -> str:
     return str(v).strip()
 
 
-def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | None = None,
-                       grid: GridSelector | None = None) -> Resolution:
+def resolve_dimensions(
+    dims: pd.DataFrame, options: Options, catalog: Catalog | None = None, grid: GridSelector | None = None
+) -> Resolution:
     """Resolve each distinct combination of raw descriptive values.
 
     ``dims`` has the raw (string) columns of :data:`DIM_COLUMNS` (empty string for null). The result
@@ -415,8 +491,14 @@ def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | 
         else:
             item = catalog.lookup(st, rec["item"])
             if item is None:
-                if st in ("fuel_combustion", "purchased_electricity", "exported_electricity",
-                          "purchased_heat", "exported_heat", "co2_recovery"):
+                if st in (
+                    "fuel_combustion",
+                    "purchased_electricity",
+                    "exported_electricity",
+                    "purchased_heat",
+                    "exported_heat",
+                    "co2_recovery",
+                ):
                     hint = sets_hint if st == "fuel_combustion" else st
                     fail("unknown_item", "item", rec["item"], hint)
                 else:  # process or biomass: the caller's factor/parameters are required (checked per row)
@@ -428,10 +510,20 @@ def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | 
         if out["gwp"] is None and problem is None:
             fail("unknown_gas", "gas", rec["gas"] or gas, options.gwp)
         if item is not None and problem is None:
-            out.update(item_code=item.code, item_name=item.name_zh, method=item.method,
-                       def_ncv=item.ncv, def_cc=item.cc, def_of=item.of, def_factor=item.factor,
-                       def_factor_set=item.factor_set, def_factor_version=item.factor_set_version,
-                       def_confidence=item.confidence, tce_per_unit=item.tce_per_unit, tce_ref=item.tce_ref)
+            out.update(
+                item_code=item.code,
+                item_name=item.name_zh,
+                method=item.method,
+                def_ncv=item.ncv,
+                def_cc=item.cc,
+                def_of=item.of,
+                def_factor=item.factor,
+                def_factor_set=item.factor_set,
+                def_factor_version=item.factor_set_version,
+                def_confidence=item.confidence,
+                tce_per_unit=item.tce_per_unit,
+                tce_ref=item.tce_ref,
+            )
             activity_unit = item.activity_unit
             # quantity unit → activity unit (CO2 recovery may come as a volume)
             if not rec["unit"]:
@@ -451,8 +543,10 @@ def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | 
                     else:
                         fail("unit_mismatch", "unit", rec["unit"], activity_unit)
             out["activity_unit"] = activity_unit
-            for col, target, key in (("ncv_unit", f"GJ/{activity_unit}", "ncv_mult"),
-                                     ("factor_unit", f"t/{activity_unit}", "factor_mult")):
+            for col, target, key in (
+                ("ncv_unit", f"GJ/{activity_unit}", "ncv_mult"),
+                ("factor_unit", f"t/{activity_unit}", "factor_mult"),
+            ):
                 if rec[col] and activity_unit:
                     try:
                         out[key] = units.factor(rec[col], target)
@@ -466,8 +560,12 @@ def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | 
                     year = int(rec["year"]) if rec["year"].isdigit() else None
                     if year is not None:
                         choice = grid.choose(year, rec["region"])
-                        out.update(grid_factor=choice.value, grid_ref=choice.ref,
-                                   grid_set=choice.factor_set, grid_version=choice.version)
+                        out.update(
+                            grid_factor=choice.value,
+                            grid_ref=choice.ref,
+                            grid_set=choice.factor_set,
+                            grid_version=choice.version,
+                        )
                 except KeyError:
                     fail("unknown_region", "region", rec["region"])
                 except LookupError:
@@ -479,8 +577,7 @@ def resolve_dimensions(dims: pd.DataFrame, options: Options, catalog: Catalog | 
     for col in RESOLVED_COLUMNS:
         if col not in table.columns:
             table[col] = None
-    table = table.astype({c: "float64" for c in RESOLVED_FLOATS}).astype(
-        {c: "string" for c in RESOLVED_STRINGS})
+    table = table.astype({c: "float64" for c in RESOLVED_FLOATS}).astype({c: "string" for c in RESOLVED_STRINGS})
     return Resolution(table)
 
 
@@ -503,10 +600,37 @@ def _generic_unit(unit: str) -> str:
     return units.normalise(unit)
 
 
-RESOLVED_FLOATS = ("gwp", "def_ncv", "def_cc", "def_of", "def_factor", "tce_per_unit", "qty_mult",
-                   "ncv_mult", "factor_mult", "grid_factor")
-RESOLVED_STRINGS = (*DIM_COLUMNS, "st", "gas_code", "item_code", "item_name", "method", "def_factor_set",
-                    "def_factor_version", "def_confidence", "tce_ref", "qty_note", "activity_unit",
-                    "grid_ref", "grid_set", "grid_version", "problem", "problem_column", "problem_value",
-                    "problem_hint")
+RESOLVED_FLOATS = (
+    "gwp",
+    "def_ncv",
+    "def_cc",
+    "def_of",
+    "def_factor",
+    "tce_per_unit",
+    "qty_mult",
+    "ncv_mult",
+    "factor_mult",
+    "grid_factor",
+)
+RESOLVED_STRINGS = (
+    *DIM_COLUMNS,
+    "st",
+    "gas_code",
+    "item_code",
+    "item_name",
+    "method",
+    "def_factor_set",
+    "def_factor_version",
+    "def_confidence",
+    "tce_ref",
+    "qty_note",
+    "activity_unit",
+    "grid_ref",
+    "grid_set",
+    "grid_version",
+    "problem",
+    "problem_column",
+    "problem_value",
+    "problem_hint",
+)
 RESOLVED_COLUMNS = (*RESOLVED_FLOATS, *RESOLVED_STRINGS)

@@ -24,17 +24,41 @@ from .messages import COLUMN_LABELS_ZH, InputError, Problem
 
 REQUIRED_COLUMNS = ("entity", "period", "source_type", "item", "quantity", "unit")
 OPTIONAL_COLUMNS = (
-    "ncv", "ncv_unit", "carbon_content", "oxidation_rate", "factor", "factor_unit", "region",
-    "gas", "param_basis", "fraction", "cao", "mgo", "cao_nc", "mgo_nc", "purity",
+    "ncv",
+    "ncv_unit",
+    "carbon_content",
+    "oxidation_rate",
+    "factor",
+    "factor_unit",
+    "region",
+    "gas",
+    "param_basis",
+    "fraction",
+    "cao",
+    "mgo",
+    "cao_nc",
+    "mgo_nc",
+    "purity",
 )
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 _HEADER_ALIASES: dict[str, str] = {v: k for k, v in COLUMN_LABELS_ZH.items()}
-_HEADER_ALIASES.update({
-    "企业": "entity", "统一社会信用代码": "entity", "期间": "period", "类别": "source_type",
-    "排放源": "source_type", "能源品种": "item", "物料": "item", "用量": "quantity", "消耗量": "quantity",
-    "计量单位": "unit", "氧化率": "oxidation_rate", "含碳量": "carbon_content",
-})
+_HEADER_ALIASES.update(
+    {
+        "企业": "entity",
+        "统一社会信用代码": "entity",
+        "期间": "period",
+        "类别": "source_type",
+        "排放源": "source_type",
+        "能源品种": "item",
+        "物料": "item",
+        "用量": "quantity",
+        "消耗量": "quantity",
+        "计量单位": "unit",
+        "氧化率": "oxidation_rate",
+        "含碳量": "carbon_content",
+    }
+)
 
 BATCH_ROWS = 262_144
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
@@ -175,7 +199,8 @@ def _write_batches(out: Path, batches: Iterator[pa.RecordBatch]) -> int:
 
 def _with_locator(batch: pa.RecordBatch, names: list[str], start_row: int, sheet: str | None) -> pa.RecordBatch:
     n = batch.num_rows
-    arrays = list(batch.columns) + [
+    arrays = [
+        *list(batch.columns),
         pa.array(range(start_row, start_row + n), type=pa.int64()),
         pa.array([sheet] * n, type=pa.string()),
     ]
@@ -190,12 +215,12 @@ def _csv_to_parquet(src: Path, out: Path, encoding: str, progress: ProgressFacto
     raw_header = next(csv.reader([header_line]))
     names = [canonical_header(h) for h in raw_header]
     _check_header(names)
-    read_opts = pacsv.ReadOptions(
-        encoding=encoding, block_size=8 << 20, column_names=names, skip_rows=1
-    )
+    read_opts = pacsv.ReadOptions(encoding=encoding, block_size=8 << 20, column_names=names, skip_rows=1)
     convert = pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-        null_values=["", "NA", "N/A", "null", "NULL", "-"], quoted_strings_can_be_null=True,
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=True,
+        null_values=["", "NA", "N/A", "null", "NULL", "-"],
+        quoted_strings_can_be_null=True,
     )
     parse = pacsv.ParseOptions(newlines_in_values=False)
     bar = progress(src.stat().st_size, src.name)
@@ -261,9 +286,7 @@ def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
                 break
         if chosen is None:
             first = wb.worksheets[0].title if wb.worksheets else None
-            raise InputError([
-                Problem("missing_column", row=1, column=c, sheet=first) for c in REQUIRED_COLUMNS
-            ])
+            raise InputError([Problem("missing_column", row=1, column=c, sheet=first) for c in REQUIRED_COLUMNS])
         ws, header_row, names = chosen
         _check_header(names, ws.title)
         keep = [(i, n) for i, n in enumerate(names) if n]
@@ -272,8 +295,7 @@ def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
         def batches() -> Iterator[pa.RecordBatch]:
             buf: dict[str, list[str | None]] = {n: [] for n in col_names}
             rows: list[int] = []
-            for r_idx, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
-                                        start=header_row + 1):
+            for r_idx, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
                 cells = [_cell_text(row[i]) if i < len(row) else None for i, _ in keep]
                 if all(c is None for c in cells):
                     continue

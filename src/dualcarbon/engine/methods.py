@@ -36,22 +36,58 @@ class SourceType:
 SOURCE_TYPES: dict[str, SourceType] = {
     s.code: s
     for s in (
-        SourceType("fuel_combustion", "化石燃料燃烧", "fuel combustion", 1, "1", None,
-                   ("化石燃料燃烧排放", "燃料燃烧", "化石燃料燃烧")),
-        SourceType("process", "工业生产过程", "industrial process", 1, "1", "t",
-                   ("工业生产过程排放", "过程排放", "生产过程", "工业生产过程")),
-        SourceType("co2_recovery", "CO2回收利用", "CO2 recovery", -1, "1", "t",
-                   ("二氧化碳回收利用", "CO2回收", "二氧化碳回收", "CO₂回收利用", "CO2回收利用")),
-        SourceType("purchased_electricity", "购入电力", "purchased electricity", 1, "2", "MWh",
-                   ("购入电力", "外购电力", "净购入电力")),
-        SourceType("purchased_heat", "购入热力", "purchased heat", 1, "2", "GJ",
-                   ("购入热力", "外购热力", "净购入热力")),
-        SourceType("exported_electricity", "输出电力", "exported electricity", -1, "export", "MWh",
-                   ("输出电力", "外供电力")),
-        SourceType("exported_heat", "输出热力", "exported heat", -1, "export", "GJ",
-                   ("输出热力", "外供热力")),
-        SourceType("biomass", "生物质燃烧", "biomass combustion", 0, "biomass", None,
-                   ("生物质", "生物质燃料燃烧", "生物质燃烧")),
+        SourceType(
+            "fuel_combustion",
+            "化石燃料燃烧",
+            "fuel combustion",
+            1,
+            "1",
+            None,
+            ("化石燃料燃烧排放", "燃料燃烧", "化石燃料燃烧"),
+        ),
+        SourceType(
+            "process",
+            "工业生产过程",
+            "industrial process",
+            1,
+            "1",
+            "t",
+            ("工业生产过程排放", "过程排放", "生产过程", "工业生产过程"),
+        ),
+        SourceType(
+            "co2_recovery",
+            "CO2回收利用",
+            "CO2 recovery",
+            -1,
+            "1",
+            "t",
+            ("二氧化碳回收利用", "CO2回收", "二氧化碳回收", "CO₂回收利用", "CO2回收利用"),
+        ),
+        SourceType(
+            "purchased_electricity",
+            "购入电力",
+            "purchased electricity",
+            1,
+            "2",
+            "MWh",
+            ("购入电力", "外购电力", "净购入电力"),
+        ),
+        SourceType(
+            "purchased_heat", "购入热力", "purchased heat", 1, "2", "GJ", ("购入热力", "外购热力", "净购入热力")
+        ),
+        SourceType(
+            "exported_electricity", "输出电力", "exported electricity", -1, "export", "MWh", ("输出电力", "外供电力")
+        ),
+        SourceType("exported_heat", "输出热力", "exported heat", -1, "export", "GJ", ("输出热力", "外供热力")),
+        SourceType(
+            "biomass",
+            "生物质燃烧",
+            "biomass combustion",
+            0,
+            "biomass",
+            None,
+            ("生物质", "生物质燃料燃烧", "生物质燃烧"),
+        ),
     )
 }
 
@@ -76,23 +112,44 @@ class Formula:
 FORMULAS: dict[str, Formula] = {
     f.code: f
     for f in (
-        Formula("fuel_ncv_cc_of", "E = AD × NCV × CC × OF × 44/12",
-                "GB/T 32150-2015 §6.2 (eq. 2–4)", "化石燃料燃烧：活动数据×低位发热量×单位热值含碳量×碳氧化率×44/12"),
-        Formula("direct_factor", "E = AD × EF",
-                "GB/T 32150-2015 §6 (enterprise-specific factor)", "活动数据×排放因子"),
-        Formula("electricity_grid", "E = AD(MWh) × EF_grid",
-                "GB/T 32150-2015 §6.5; MEE grid factor", "电力：电量×电网排放因子"),
-        Formula("heat_default", "E = AD(GJ) × EF_heat",
-                "GB/T 32150-2015 §6.5", "热力：热量×热力排放因子"),
-        Formula("carbonate", "E = M × EF × F",
-                "GB/T 32150-2015 §6.3; IPCC 2006 Vol.3 eq. 2.15", "碳酸盐分解：消耗量×排放因子×煅烧比例"),
-        Formula("clinker_oxide", "E = Q × [(CaO − CaO₀) × 44/56 + (MgO − MgO₀) × 44/40]",
-                "GB/T 32151.8-2015 (cement) eq. for raw-meal carbonate decomposition",
-                "熟料：产量×[(CaO含量−非碳酸盐CaO)×44/56+(MgO含量−非碳酸盐MgO)×44/40]"),
-        Formula("process_factor", "E = AD × EF_process",
-                "GB/T 32150-2015 §6.3 (generic activity × process factor)", "过程排放：活动数据×过程排放因子"),
-        Formula("co2_recovery", "R = Q × purity (volume × 1.977 kg/Nm3 when given as volume)",
-                "GB/T 32150-2015 §6.4", "CO2回收：回收量×纯度（体积按1.977 kg/Nm3折算）"),
+        Formula(
+            "fuel_ncv_cc_of",
+            "E = AD × NCV × CC × OF × 44/12",
+            "GB/T 32150-2015 §6.2 (eq. 2–4)",
+            "化石燃料燃烧：活动数据×低位发热量×单位热值含碳量×碳氧化率×44/12",
+        ),
+        Formula("direct_factor", "E = AD × EF", "GB/T 32150-2015 §6 (enterprise-specific factor)", "活动数据×排放因子"),
+        Formula(
+            "electricity_grid",
+            "E = AD(MWh) × EF_grid",
+            "GB/T 32150-2015 §6.5; MEE grid factor",
+            "电力：电量×电网排放因子",
+        ),
+        Formula("heat_default", "E = AD(GJ) × EF_heat", "GB/T 32150-2015 §6.5", "热力：热量×热力排放因子"),
+        Formula(
+            "carbonate",
+            "E = M × EF × F",
+            "GB/T 32150-2015 §6.3; IPCC 2006 Vol.3 eq. 2.15",
+            "碳酸盐分解：消耗量×排放因子×煅烧比例",
+        ),
+        Formula(
+            "clinker_oxide",
+            "E = Q × [(CaO − CaO₀) × 44/56 + (MgO − MgO₀) × 44/40]",
+            "GB/T 32151.8-2015 (cement) eq. for raw-meal carbonate decomposition",
+            "熟料：产量×[(CaO含量−非碳酸盐CaO)×44/56+(MgO含量−非碳酸盐MgO)×44/40]",
+        ),
+        Formula(
+            "process_factor",
+            "E = AD × EF_process",
+            "GB/T 32150-2015 §6.3 (generic activity × process factor)",
+            "过程排放：活动数据×过程排放因子",
+        ),
+        Formula(
+            "co2_recovery",
+            "R = Q × purity (volume × 1.977 kg/Nm3 when given as volume)",
+            "GB/T 32150-2015 §6.4",
+            "CO2回收：回收量×纯度（体积按1.977 kg/Nm3折算）",
+        ),
     )
 }
 

@@ -92,7 +92,7 @@ ALIASES: dict[str, str] = {
     "kgce": "kgce",
 }
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
+ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
 for _line in _DEFINITIONS.strip().splitlines():
     ureg.define(_line)
 

@@ -1,0 +1,293 @@
+"""Loader for the reference library shipped in :mod:`dualcarbon.reference` (pure pandas, no Django).
+
+Each CSV file has a declared schema (:data:`SCHEMAS`), a unique key (:data:`KEYS`), the columns holding
+unit strings (:data:`UNIT_COLUMNS`) and the columns that must be filled (:data:`REQUIRED`). The tests in
+``tests/reference`` hold the files to these declarations.
+
+Column kinds: ``str`` (kept as text), ``float`` (float64, empty -> NaN), ``int`` (nullable ``Int64``,
+empty -> ``<NA>``) and ``date`` (kept as text: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; sources are
+often only known to the month).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+import pandas as pd
+
+from dualcarbon.reference import DATA_DIR
+
+SCHEMAS: dict[str, dict[str, str]] = {
+    "factor_sets": {
+        "factor_set": "str",
+        "version": "str",
+        "kind": "str",
+        "title_zh": "str",
+        "title_en": "str",
+        "publisher": "str",
+        "document": "str",
+        "published": "date",
+        "url": "str",
+        "confidence": "str",
+        "status": "str",
+        "note": "str",
+    },
+    "fuels": {
+        "factor_set": "str",
+        "fuel_code": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "aliases": "str",
+        "activity_unit": "str",
+        "ncv": "float",
+        "ncv_unit": "str",
+        "carbon_content": "float",
+        "carbon_content_unit": "str",
+        "oxidation_rate": "float",
+        "source": "str",
+        "confidence": "str",
+    },
+    "grid_factors": {
+        "factor_set": "str",
+        "data_year": "int",
+        "scope": "str",
+        "region_code": "str",
+        "region_name": "str",
+        "variant": "str",
+        "value": "float",
+        "unit": "str",
+        "document": "str",
+        "published": "date",
+        "source": "str",
+        "confidence": "str",
+    },
+    "provinces": {
+        "code": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "grid_region": "str",
+        "grid_note": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+    "heat_factors": {
+        "factor_set": "str",
+        "item": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "value": "float",
+        "unit": "str",
+        "activity_unit": "str",
+        "basis": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+    "process_factors": {
+        "factor_set": "str",
+        "item": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "aliases": "str",
+        "method": "str",
+        "gas": "str",
+        "value": "float",
+        "unit": "str",
+        "activity_unit": "str",
+        "basis": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+    "coal_equivalents": {
+        "factor_set": "str",
+        "energy_code": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "unit": "str",
+        "kgce_per_unit": "float",
+        "basis": "str",
+        "fuel_code": "str",
+        "note": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+    "gwp": {
+        "gwp_table": "str",
+        "gas_code": "str",
+        "gas_name": "str",
+        "formula": "str",
+        "horizon": "int",
+        "value": "float",
+        "source": "str",
+        "confidence": "str",
+    },
+    "industries": {
+        "code": "str",
+        "level": "str",
+        "parent": "str",
+        "name_zh": "str",
+        "name_en": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+    "key_sectors": {
+        "ets_sector_zh": "str",
+        "ets_sector_en": "str",
+        "subsector_zh": "str",
+        "subsector_en": "str",
+        "industry_class": "str",
+        "industry_class_name": "str",
+        "industry_division": "str",
+        "note": "str",
+        "source": "str",
+        "confidence": "str",
+    },
+}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "factor_sets": ("factor_set",),
+    "fuels": ("factor_set", "fuel_code"),
+    "grid_factors": ("factor_set", "data_year", "scope", "region_code", "variant"),
+    "provinces": ("code",),
+    "heat_factors": ("factor_set", "item"),
+    "process_factors": ("factor_set", "item"),
+    "coal_equivalents": ("factor_set", "energy_code"),
+    "gwp": ("gwp_table", "gas_code"),
+    "industries": ("code",),
+    "key_sectors": ("subsector_zh",),
+}
+
+UNIT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "factor_sets": (),
+    "fuels": ("activity_unit", "ncv_unit", "carbon_content_unit"),
+    "grid_factors": ("unit",),
+    "provinces": (),
+    "heat_factors": ("unit", "activity_unit"),
+    "process_factors": ("unit", "activity_unit"),
+    "coal_equivalents": ("unit",),
+    "gwp": (),
+    "industries": (),
+    "key_sectors": (),
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "factor_sets": ("factor_set", "version", "kind", "title_zh", "title_en", "publisher", "document",
+                    "confidence", "status"),
+    "fuels": ("factor_set", "fuel_code", "name_zh", "name_en", "activity_unit", "ncv", "ncv_unit",
+              "carbon_content", "carbon_content_unit", "source", "confidence"),
+    "grid_factors": ("factor_set", "data_year", "scope", "region_code", "region_name", "variant", "value",
+                     "unit", "document", "source", "confidence"),
+    "provinces": ("code", "name_zh", "name_en", "grid_region", "source", "confidence"),
+    "heat_factors": ("factor_set", "item", "name_zh", "name_en", "value", "unit", "activity_unit", "source",
+                     "confidence"),
+    "process_factors": ("factor_set", "item", "name_zh", "name_en", "method", "gas", "value", "unit",
+                        "activity_unit", "source", "confidence"),
+    "coal_equivalents": ("factor_set", "energy_code", "name_zh", "name_en", "unit", "kgce_per_unit", "basis",
+                         "source", "confidence"),
+    "gwp": ("gwp_table", "gas_code", "gas_name", "formula", "horizon", "value", "source", "confidence"),
+    "industries": ("code", "level", "name_zh", "source", "confidence"),
+    "key_sectors": ("ets_sector_zh", "ets_sector_en", "subsector_zh", "subsector_en", "industry_class",
+                    "industry_class_name", "industry_division", "source", "confidence"),
+}  # fmt: skip
+
+#: Allowed values of ``factor_sets.kind`` and ``factor_sets.status``.
+KINDS: tuple[str, ...] = (
+    "fuel",
+    "grid",
+    "heat",
+    "process",
+    "energy_coefficients",
+    "gwp",
+    "industries",
+    "regions",
+    "key_sectors",
+)
+STATUSES: tuple[str, ...] = ("active", "comparison", "offset_baseline")
+
+#: The factor-set kind that the ``factor_set`` column of each data file must have.
+FACTOR_SET_KIND: dict[str, str] = {
+    "fuels": "fuel",
+    "grid_factors": "grid",
+    "heat_factors": "heat",
+    "process_factors": "process",
+    "coal_equivalents": "energy_coefficients",
+}
+
+
+class UnknownFactorSet(KeyError):
+    """A factor set (or GWP table) name that the reference library does not hold."""
+
+    def __init__(self, name: str, available: Iterable[str], kind: str | None = None) -> None:
+        self.name = name
+        self.kind = kind
+        self.available = tuple(available)
+        what = f"{kind} factor set" if kind else "factor set"
+        self.message = f"unknown {what} {name!r}; available: {', '.join(self.available) or '(none)'}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+def table_names() -> tuple[str, ...]:
+    """The declared reference tables (file stems)."""
+    return tuple(SCHEMAS)
+
+
+@functools.lru_cache(maxsize=32)
+def _read(name: str) -> pd.DataFrame:
+    if name not in SCHEMAS:
+        raise KeyError(f"unknown reference table {name!r}; available: {', '.join(SCHEMAS)}")
+    frame = pd.read_csv(DATA_DIR / f"{name}.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+    for column, kind in SCHEMAS[name].items():
+        if column not in frame.columns:
+            continue
+        if kind == "float":
+            frame[column] = pd.to_numeric(frame[column].replace({"": None}), errors="raise").astype("float64")
+        elif kind == "int":
+            frame[column] = pd.to_numeric(frame[column].replace({"": None}), errors="raise").astype("Int64")
+    return frame
+
+
+def read_table(name: str) -> pd.DataFrame:
+    """Read ``DATA_DIR/<name>.csv`` with typed numeric columns (a fresh copy on every call)."""
+    return _read(name).copy()
+
+
+def factor_sets(kind: str | None = None) -> pd.DataFrame:
+    """All factor sets, or those of one ``kind`` (see :data:`KINDS`)."""
+    frame = read_table("factor_sets")
+    if kind is None:
+        return frame
+    if kind not in KINDS:
+        raise ValueError(f"unknown factor-set kind {kind!r}; one of: {', '.join(KINDS)}")
+    return frame[frame["kind"] == kind].reset_index(drop=True)
+
+
+def factor_set_info(name: str, kind: str | None = None) -> dict[str, str]:
+    """The ``factor_sets.csv`` row of one set as a dict; :class:`UnknownFactorSet` if absent.
+
+    When ``kind`` is given the set must be of that kind, and the error lists the sets of that kind.
+    """
+    frame = factor_sets(kind)
+    rows = frame[frame["factor_set"] == name]
+    if rows.empty:
+        raise UnknownFactorSet(name, frame["factor_set"].tolist(), kind)
+    row = rows.iloc[0]
+    return {str(column): str(row[column]) for column in frame.columns}
+
+
+def _gwp_key(name: str) -> str:
+    text = name.strip().upper()
+    return text[len("GWP-") :] if text.startswith("GWP-") else text
+
+
+def gwp_table(name: str) -> dict[str, float]:
+    """Gas code -> 100-year GWP for one table: ``"AR5"`` or the factor-set name ``"gwp-ar5"``."""
+    frame = read_table("gwp")
+    tables = sorted(frame["gwp_table"].unique())
+    key = _gwp_key(name)
+    if key not in tables:
+        raise UnknownFactorSet(name, [f"gwp-{t.lower()}" for t in tables] + tables, "gwp")
+    rows = frame[frame["gwp_table"] == key]
+    return {str(gas): float(value) for gas, value in zip(rows["gas_code"], rows["value"], strict=True)}

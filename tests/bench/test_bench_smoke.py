@@ -1,0 +1,88 @@
+"""Smoke test of bench/engine.py on ~2,000 rows: the three measurements compute the same account.
+
+No timing is asserted; this only guards the benchmark's correctness checks (engine = hand-written SQL
+= Decimal loop on total tCO2e and energy).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 2_000
+
+
+def _load_bench():
+    # loaded by path: inside the test tree the name ``bench`` is this test package, not ROOT/bench
+    name = "dualcarbon_bench_engine"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "engine.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+
+
+@pytest.fixture(scope="module")
+def activity(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "activity.parquet"
+    assert bench.generate(path, ROWS) == ROWS
+    return path
+
+
+def test_generated_data_shape(activity: Path) -> None:
+    table = pq.read_table(activity)
+    assert table.num_rows == ROWS
+    assert table.schema.field("quantity").type == "double"
+    assert table.column("_row").to_pylist() == list(range(1, ROWS + 1))
+    assert table.column("_sheet").null_count == ROWS
+    assert set(table.column("source_type").to_pylist()) >= {
+        "fuel_combustion",
+        "purchased_electricity",
+        "purchased_heat",
+        "process",
+        "exported_electricity",
+        "co2_recovery",
+    }
+    assert table.column("ncv").null_count < ROWS  # some records carry measured parameters
+    # deterministic: same seed, same data
+    again = activity.with_name("again.parquet")
+    bench.generate(again, ROWS)
+    assert pq.read_table(again).equals(table)
+
+
+def test_engine_sql_and_loop_agree(activity: Path, tmp_path: Path) -> None:
+    engine = bench.run_engine(activity, tmp_path / "engine_lines.parquet", threads=1)
+    sql = bench.run_sql(activity, tmp_path / "sql_lines.parquet", threads=1)
+    loop = bench.run_loop(activity, sample=ROWS)
+    assert engine["rows"] == sql["rows"] == loop["rows"] == ROWS
+    assert engine["groups"] == sql["groups"] == loop["groups"]
+    assert engine["total_tco2e"] > 0
+    for other in (sql, loop):
+        assert bench.rel_diff(engine["total_tco2e"], other["total_tco2e"]) <= bench.REL_TOL
+        assert bench.rel_diff(engine["energy_tce"], other["energy_tce"]) <= bench.REL_TOL
+    # the loop on a sample agrees with the SQL lines of the same rows
+    part = bench.run_loop(activity, sample=500)
+    ref = bench.sql_lines_sum(tmp_path / "sql_lines.parquet", 500)
+    assert bench.rel_diff(part["total_tco2e"], ref["total_tco2e"]) <= bench.REL_TOL
+
+
+def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--threads", "1", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert out["checks"]["engine_sql_ok"] and out["checks"]["loop_ok"]
+    assert set(out["measurements"]) == {"engine", "sql", "loop"}
+    assert out["measurements"]["engine"]["peak_rss_bytes"] > 0

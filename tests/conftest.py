@@ -1,0 +1,70 @@
+"""Shared fixtures. Engine tests need no database; Django is configured by pytest-django."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+COLUMNS = [
+    "entity",
+    "period",
+    "source_type",
+    "item",
+    "quantity",
+    "unit",
+    "ncv",
+    "ncv_unit",
+    "carbon_content",
+    "oxidation_rate",
+    "factor",
+    "factor_unit",
+    "region",
+    "gas",
+    "param_basis",
+    "fraction",
+    "cao",
+    "mgo",
+    "cao_nc",
+    "mgo_nc",
+    "purity",
+]
+
+
+@pytest.fixture(scope="session")
+def duck() -> Any:
+    from dualcarbon.engine import backends
+
+    return backends.connect("duckdb", memory_limit="1GB")
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], encoding: str = "utf-8") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    return path
+
+
+@pytest.fixture
+def account(tmp_path: Path, duck: Any) -> Callable[..., tuple[pd.DataFrame, pd.DataFrame]]:
+    """Run the engine on rows (dicts) through a real CSV file; return (lines, totals)."""
+    from dualcarbon.engine import Options, account_file
+
+    counter = {"n": 0}
+
+    def run(rows: list[dict[str, Any]], **opts: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        counter["n"] += 1
+        base = {"entity": "91330502MA2D8KQX3R", "period": "2024-01"}
+        path = write_csv(tmp_path / f"a{counter['n']}.csv", [{**base, **r} for r in rows])
+        options = Options(**opts)
+        with account_file(path, options, con=duck) as result:
+            return result.lines_frame(), result.totals_frame()
+
+    return run

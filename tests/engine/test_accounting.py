@@ -1,0 +1,283 @@
+"""The accounting engine against published figures and the properties users rely on."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dualcarbon.engine import InputError
+
+# Published CO2 factors of the Table A page (kgCO2 per kg, or per m3 for oil-field gas) that the
+# fuels-a parameters must reproduce: NCV × CC × OF × 44/12.
+TABLE_A_PUBLISHED = {
+    "RAW_COAL": (1.9003, "t"),
+    "COKE": (2.8604, "t"),
+    "CRUDE_OIL": (3.0202, "t"),
+    "FUEL_OIL": (3.1705, "t"),
+    "GASOLINE": (2.9251, "t"),
+    "KEROSENE": (3.0179, "t"),
+    "DIESEL": (3.0959, "t"),
+    "LPG": (3.1013, "t"),
+    "REFINERY_DRY_GAS": (3.0119, "t"),
+    "NATURAL_GAS": (2.1622, "Nm3"),
+}
+
+
+def test_raw_coal_published_check(account):
+    lines, _totals = account(
+        [
+            {
+                "source_type": "fuel_combustion",
+                "item": "原煤",
+                "quantity": 1,
+                "unit": "t",
+                "ncv": 20.908,
+                "ncv_unit": "GJ/t",
+                "carbon_content": 0.02637,
+                "oxidation_rate": 0.94,
+            }
+        ]
+    )
+    assert round(lines.tco2e[0], 4) == 1.9003
+    assert lines.formula[0] == "fuel_ncv_cc_of"
+
+
+@pytest.mark.parametrize("code", sorted(TABLE_A_PUBLISHED))
+def test_each_table_a_fuel_gives_its_published_factor(account, code):
+    published, unit = TABLE_A_PUBLISHED[code]
+    qty = 1 if unit == "t" else 1000  # kgCO2/kg = tCO2/t; kgCO2/m3 = tCO2 per 1000 m3
+    lines, _ = account([{"source_type": "fuel_combustion", "item": code, "quantity": qty, "unit": unit}])
+    assert round(lines.tco2e[0], 4) == pytest.approx(published, abs=1e-4)
+    assert lines.factor_set[0] == "fuels-a"
+    assert lines.ncv_origin[0] == "default" and lines.quality_tier[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("item", "variants"),
+    [
+        ("天然气", [(12, "万立方米"), (120000, "m3"), (120000, "Nm3"), (12, "万Nm3"), (12, "10^4 Nm3")]),
+        ("原煤", [(1000, "t"), (1_000_000, "kg"), (1000, "吨"), (1_000_000, "千克")]),
+    ],
+)
+def test_unit_invariance_fuel(account, item, variants):
+    rows = [{"source_type": "fuel_combustion", "item": item, "quantity": q, "unit": u} for q, u in variants]
+    lines, _ = account(rows)
+    assert lines.tco2e.nunique() == 1 or lines.tco2e.max() - lines.tco2e.min() < 1e-9
+    assert lines.energy_tce.max() - lines.energy_tce.min() < 1e-9
+
+
+def test_unit_invariance_electricity(account):
+    variants = [(850000, "kWh"), (850, "MWh"), (85, "万千瓦时"), (850000, "千瓦时"), (0.85, "GWh")]
+    rows = [{"source_type": "purchased_electricity", "item": "电力", "quantity": q, "unit": u} for q, u in variants]
+    lines, _ = account(rows)
+    assert lines.tco2e.max() - lines.tco2e.min() < 1e-9
+    assert lines.quantity.tolist() == pytest.approx([850.0] * 5)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=st.floats(min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False))
+def test_linearity(account, k):
+    base = [
+        {"source_type": "fuel_combustion", "item": "柴油", "quantity": 10.0, "unit": "t"},
+        {"source_type": "purchased_electricity", "item": "电力", "quantity": 100.0, "unit": "MWh"},
+        {"source_type": "purchased_heat", "item": "热力", "quantity": 50.0, "unit": "GJ"},
+        {"source_type": "process", "item": "石灰石", "quantity": 7.0, "unit": "t"},
+    ]
+    scaled = [{**r, "quantity": r["quantity"] * k} for r in base]
+    l1, t1 = account(base)
+    l2, t2 = account(scaled)
+    assert l2.tco2e.tolist() == pytest.approx((l1.tco2e * k).tolist(), rel=1e-9)
+    assert t2.total_tco2e[0] == pytest.approx(t1.total_tco2e[0] * k, rel=1e-9)
+    assert t2.energy_tce[0] == pytest.approx(t1.energy_tce[0] * k, rel=1e-9)
+
+
+def test_exports_and_recovery_reduce_the_total_and_biomass_is_excluded(account):
+    core = [
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 1000, "unit": "t"},
+        {"source_type": "purchased_electricity", "item": "电力", "quantity": 500, "unit": "MWh"},
+    ]
+    _, base = account(core)
+    extra = [
+        {"source_type": "exported_electricity", "item": "电力", "quantity": 100, "unit": "MWh"},
+        {"source_type": "exported_heat", "item": "热力", "quantity": 200, "unit": "GJ"},
+        {"source_type": "co2_recovery", "item": "CO2", "quantity": 30, "unit": "t"},
+        {"source_type": "biomass", "item": "秸秆", "quantity": 50, "unit": "t", "factor": 1.6, "factor_unit": "tCO2/t"},
+    ]
+    lines, after = account(core + extra)
+    b, a = base.iloc[0], after.iloc[0]
+    expected_drop = 100 * 0.5306 + 200 * 0.11 + 30
+    assert a.total_tco2e == pytest.approx(b.total_tco2e - expected_drop)
+    assert a.biomass_co2_t == pytest.approx(80.0)
+    assert lines.set_index("source_type").loc["biomass", "tco2e"] == 0
+    assert a.scope1_tco2e + a.scope2_tco2e + a.exported_tco2e == pytest.approx(a.total_tco2e)
+    assert a.scope1_tco2e == pytest.approx(b.scope1_tco2e - 30)
+    assert a.scope2_tco2e == pytest.approx(b.scope2_tco2e)
+    assert a.src_exported_electricity == pytest.approx(-53.06)
+    # exports also leave the enterprise's comprehensive energy consumption (GB/T 2589)
+    assert a.energy_tce == pytest.approx(b.energy_tce - 100 * 0.1229 - 200 * 0.03412)
+
+
+def test_parameter_precedence_and_tier(account):
+    rows = [
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t"},
+        {
+            "source_type": "fuel_combustion",
+            "item": "原煤",
+            "quantity": 1,
+            "unit": "t",
+            "ncv": 22.0,
+            "ncv_unit": "GJ/t",
+            "param_basis": "declared",
+        },
+        {
+            "source_type": "fuel_combustion",
+            "item": "原煤",
+            "quantity": 1,
+            "unit": "t",
+            "ncv": 22.0,
+            "ncv_unit": "GJ/t",
+            "carbon_content": 0.026,
+            "oxidation_rate": "95%",
+        },
+        {
+            "source_type": "fuel_combustion",
+            "item": "原煤",
+            "quantity": 1,
+            "unit": "t",
+            "factor": 2.1,
+            "factor_unit": "tCO2/t",
+        },
+    ]
+    lines, _ = account(rows)
+    assert lines.ncv_origin.tolist()[:3] == ["default", "declared", "measured"]
+    assert lines.carbon_content_origin.tolist()[:3] == ["default", "default", "measured"]
+    assert lines.quality_tier.tolist() == [3, 3, 1, 1]
+    assert lines.oxidation_rate[2] == pytest.approx(0.95)
+    assert lines.tco2e[2] == pytest.approx(22.0 * 0.026 * 0.95 * 44 / 12)
+    assert lines.formula[3] == "direct_factor" and lines.tco2e[3] == pytest.approx(2.1)
+    # measured NCV sets the energy too (GB/T 2589: actual heat value)
+    assert lines.energy_tce[2] == pytest.approx(22.0 / 29.3076)
+    assert lines.energy_tce[0] == pytest.approx(0.7143)
+
+
+def test_grid_factor_selection(account):
+    row = {"source_type": "purchased_electricity", "item": "电力", "quantity": 1000, "unit": "MWh", "region": "330502"}
+    lines, _ = account([{**row, "period": "2022-06"}], grid="mee:provincial")
+    assert "provincial 33" in lines.factor_ref[0]
+    lines, _ = account([{**row, "period": "2022-06"}], grid="mee:regional")
+    assert lines.tco2e[0] == pytest.approx(561.7)  # East China grid 2022: 0.5617
+    lines, _ = account([{**row, "period": "2022-06"}], grid="ets")
+    assert lines.tco2e[0] == pytest.approx(570.3)
+    lines, _ = account([{**row, "period": "2025-03"}], grid="mee:national")
+    assert lines.tco2e[0] == pytest.approx(530.6) and "2023" in lines.factor_ref[0]
+    assert "2025" in lines.factor_ref[0]  # the fallback is said on the line
+    lines, _ = account([{**row, "period": "2025-03"}], grid="mee:national@2021")
+    assert lines.tco2e[0] == pytest.approx(556.8)
+    lines, _ = account([{**row, "region": "华北", "period": "2023"}], grid="mee:auto")
+    assert lines.tco2e[0] == pytest.approx(636.1)
+
+
+def test_gwp_tables(account):
+    row = {
+        "source_type": "process",
+        "item": "硝酸",
+        "quantity": 100,
+        "unit": "t",
+        "gas": "N2O",
+        "factor": 0.005,
+        "factor_unit": "t/t",
+    }
+    lines, totals = account([row], gwp="AR5")
+    assert lines.tco2e[0] == pytest.approx(0.5 * 265)
+    assert totals.n2o_tco2e[0] == pytest.approx(0.5 * 265)
+    lines, _ = account([row], gwp="SAR")
+    assert lines.tco2e[0] == pytest.approx(0.5 * 310)
+
+
+def test_process_formulas(account):
+    rows = [
+        {"source_type": "process", "item": "石灰石", "quantity": 100, "unit": "t", "fraction": 0.9},
+        {"source_type": "process", "item": "熟料", "quantity": 1000, "unit": "t"},
+        {
+            "source_type": "process",
+            "item": "熟料",
+            "quantity": 1000,
+            "unit": "t",
+            "cao": "65%",
+            "mgo": 0.02,
+            "cao_nc": 0.005,
+        },
+        {"source_type": "co2_recovery", "item": "CO2", "quantity": 10000, "unit": "Nm3", "purity": 0.99},
+    ]
+    lines, _ = account(rows)
+    assert lines.tco2e[0] == pytest.approx(100 * 0.43971 * 0.9)
+    assert lines.tco2e[1] == pytest.approx(520.0) and lines.quality_tier[1] == 3
+    assert lines.tco2e[2] == pytest.approx(1000 * ((0.65 - 0.005) * 44 / 56 + 0.02 * 44 / 40))
+    assert lines.formula[2] == "clinker_oxide" and lines.quality_tier[2] == 1
+    assert lines.tco2e[3] == pytest.approx(-10000 * 1.977e-3 * 0.99)
+    assert lines.unit_note[3] == "1.977 kg/Nm3"
+
+
+def test_lineage_columns_present(account):
+    from dualcarbon.engine import LINE_COLUMNS
+
+    lines, _ = account([{"source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t"}])
+    assert list(lines.columns) == list(LINE_COLUMNS)
+    line = lines.iloc[0]
+    assert line.row == 2 and line.unit_input == "t" and line.factor_set_version
+    assert line.factor_confidence and line.energy_method.startswith("gbt2589")
+
+
+def test_bad_rows_are_located_and_nothing_is_computed(account):
+    rows = [
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "黄金", "quantity": 1, "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": "一吨", "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "天然气", "quantity": 1, "unit": "t"},
+        {"source_type": "purchased_electricity", "item": "电力", "quantity": 1, "unit": "桶桶"},
+        {"source_type": "process", "item": "神秘物料", "quantity": 1, "unit": "t"},
+        {"period": "2024/01", "source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t", "factor": 2},
+    ]
+    with pytest.raises(InputError) as info:
+        account(rows)
+    got = {(p.row, p.column, p.rule) for p in info.value.problems}
+    assert got == {
+        (3, "item", "unknown_item"),
+        (4, "quantity", "not_a_number"),
+        (5, "unit", "unit_mismatch"),
+        (6, "unit", "unknown_unit"),
+        (7, "factor", "no_default_factor"),
+        (8, "period", "period_format"),
+        (9, "factor_unit", "unit_missing"),
+    }
+    msg = info.value.render("zh")
+    assert "第 3 行，列 item（品种）" in msg and "规则 unknown_item" in msg
+    assert "row 5, column unit" in info.value.render("en")
+
+
+def test_missing_default_parameter_is_an_error_not_a_guess(account):
+    # fuels-c has no oxidation rate for solids: the engine must not invent one
+    with pytest.raises(InputError) as info:
+        account(
+            [{"source_type": "fuel_combustion", "item": "无烟煤", "quantity": 1, "unit": "t"}], fuel_sets=("fuels-c",)
+        )
+    assert [(p.column, p.rule) for p in info.value.problems] == [("oxidation_rate", "missing_parameter")]
+    lines, _ = account(
+        [{"source_type": "fuel_combustion", "item": "无烟煤", "quantity": 1, "unit": "t", "oxidation_rate": 0.94}],
+        fuel_sets=("fuels-c",),
+    )
+    assert lines.oxidation_rate_origin[0] == "measured" and lines.ncv_origin[0] == "default"
+
+
+def test_factor_set_precedence(account):
+    rows = [
+        {"source_type": "fuel_combustion", "item": "柴油", "quantity": 1, "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "无烟煤", "quantity": 1, "unit": "t"},
+    ]
+    with pytest.raises(InputError):
+        account(rows)  # anthracite is not in Table A
+    lines, _ = account(rows, fuel_sets=("fuels-a", "fuels-b"))
+    assert lines.factor_set.tolist() == ["fuels-a", "fuels-b"]
+    assert lines.ncv[0] == pytest.approx(42.652)
