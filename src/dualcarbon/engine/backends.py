@@ -41,6 +41,11 @@ def spark_session(master: str | None = None, app_name: str = "dualcarbon") -> An
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the extra
         raise RuntimeError("Spark engine needs the 'spark' extra: pip install 'dualcarbon[spark]'") from exc
+    import sys
+
+    # Python workers (if any expression needs one) must use this interpreter and its packages
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     remote = os.environ.get("SPARK_REMOTE")
     if remote and master is None:

@@ -1,0 +1,86 @@
+"""The `dualcarbon account` command: formats, exit status, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from dualcarbon.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL = FIXTURES / "activity_small.csv"
+BAD = FIXTURES / "activity_bad.csv"
+
+
+def test_json_contract(capsys):
+    assert main(["account", str(SMALL), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) >= {"lines", "totals"}
+    total = payload["totals"][0]
+    for key in ("entity", "period", "total_tco2e", "scope1_tco2e", "scope2_tco2e", "energy_tce", "by_source"):
+        assert key in total
+    assert set(total["by_source"]) == {
+        "fuel_combustion",
+        "process",
+        "co2_recovery",
+        "purchased_electricity",
+        "purchased_heat",
+        "exported_electricity",
+        "exported_heat",
+        "biomass",
+    }
+    assert sum(v for k, v in total["by_source"].items() if k != "biomass") == pytest.approx(total["total_tco2e"])
+    line = payload["lines"][0]
+    assert line["formula"] == "fuel_ncv_cc_of" and line["factor_set"] == "fuels-a" and line["quality_tier"] == 3
+
+
+def test_bad_file_exits_2_and_writes_nothing(tmp_path: Path, capsys):
+    out = tmp_path / "out.json"
+    assert main(["account", str(BAD), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "第 3 行" in err and "规则" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_english_messages(capsys):
+    assert main(["account", str(BAD), "--lang", "en"]) == 2
+    assert "row 3, column" in capsys.readouterr().err
+
+
+def test_csv_and_xlsx_outputs(tmp_path: Path):
+    assert main(["account", str(SMALL), "-o", str(tmp_path / "t.csv")]) == 0
+    assert (tmp_path / "t.csv").read_text().startswith("entity,period,total_tco2e")
+    assert main(["account", str(SMALL), "-o", str(tmp_path / "lines.csv"), "--lines"]) == 0
+    assert len((tmp_path / "lines.csv").read_text().splitlines()) == 10
+    assert main(["account", str(SMALL), "-o", str(tmp_path / "a.xlsx")]) == 0
+    wb = load_workbook(tmp_path / "a.xlsx", read_only=True)
+    assert wb.sheetnames == ["汇总 totals", "明细 lines", "说明 method"]
+
+
+def test_options_are_checked(capsys):
+    assert main(["account", str(SMALL), "--grid", "moon"]) == 2
+    assert "grid spec" in capsys.readouterr().err
+    assert main(["account", str(SMALL), "--factor-set", "fuels-z"]) == 2
+    assert main(["account", str(SMALL), "--tce-basis", "equal"]) == 2
+
+
+def test_equal_value_basis(capsys):
+    assert main(["account", str(SMALL), "--tce-basis", "equal", "--power-coal-rate", "0.300"]) == 0
+    lines = json.loads(capsys.readouterr().out)["lines"]
+    elec = next(x for x in lines if x["source_type"] == "purchased_electricity")
+    assert elec["energy_tce"] == pytest.approx(850 * 0.300)
+
+
+def test_console_script_and_module_entry_point():
+    proc = subprocess.run(
+        [sys.executable, "-m", "dualcarbon", "account", str(SMALL), "--format", "table"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "碳账户" in proc.stdout and "2024-01" in proc.stdout
