@@ -149,14 +149,19 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
         "tier3_tco2e",
     )
     years: dict[tuple[str, str], dict[str, float]] = {}
+    counts: dict[tuple[str, str], int] = {}
     for rec in frame.to_dict("records"):
         r: dict[str, float] = {k: float(rec[k]) for k in keys}
         r["gross"] = abs(r["scope1_tco2e"]) + abs(r["scope2_tco2e"]) + abs(r["exported_tco2e"])
         rows.append(fmt_row(str(rec["entity"]), str(rec["period"]), r))
-        acc = years.setdefault((str(rec["entity"]), str(rec["period"])[:4]), dict.fromkeys((*keys, "gross"), 0.0))
+        key = (str(rec["entity"]), str(rec["period"])[:4])
+        counts[key] = counts.get(key, 0) + 1
+        acc = years.setdefault(key, dict.fromkeys((*keys, "gross"), 0.0))
         for k in (*keys, "gross"):
             acc[k] += r[k]
     for (entity, year), r in years.items():
+        if counts[(entity, year)] < 2:
+            continue  # a single (annual) period is its own year total
         rows.append(fmt_row(entity, f"{year} {'全年' if zh else 'year'}", r))
     widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(heads)]
     out = []

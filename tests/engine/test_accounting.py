@@ -281,3 +281,79 @@ def test_factor_set_precedence(account):
     lines, _ = account(rows, fuel_sets=("fuels-a", "fuels-b"))
     assert lines.factor_set.tolist() == ["fuels-a", "fuels-b"]
     assert lines.ncv[0] == pytest.approx(42.652)
+
+
+def test_review_defects_stay_fixed(account):
+    """Regressions found in review: each of these once gave a silently wrong number."""
+    bad = [
+        # NCV without its unit (20908 kJ/kg would have been read as GJ/t)
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 100, "unit": "t", "ncv": 20908},
+        # carbon content given in tC/TJ where tC/GJ is expected
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 1, "unit": "t", "carbon_content": 26.37},
+        # a library CO2 factor relabelled as another gas
+        {"source_type": "process", "item": "石灰石", "quantity": 100, "unit": "t", "gas": "CH4"},
+        # non-carbonate CaO larger than CaO (negative emissions)
+        {"source_type": "process", "item": "熟料", "quantity": 1, "unit": "t", "cao": 0.60, "cao_nc": 0.65},
+        # MgO without CaO used to fall back to the default factor silently
+        {"source_type": "process", "item": "熟料", "quantity": 1, "unit": "t", "mgo": 0.02},
+        # regional grid factor without a region
+        {"source_type": "purchased_electricity", "item": "电力", "quantity": 1, "unit": "MWh"},
+    ]
+    with pytest.raises(InputError) as info:
+        account(bad, grid="mee:regional")
+    got = {(p.row, p.column, p.rule) for p in info.value.problems}
+    assert got == {
+        (2, "ncv_unit", "ncv_unit_missing"),
+        (3, "carbon_content", "out_of_range"),
+        (4, "gas", "gas_needs_factor"),
+        (5, "cao_nc", "out_of_range"),
+        (6, "cao", "oxide_incomplete"),
+        (7, "region", "region_required"),
+    }
+
+
+def test_biomass_ch4_counts_and_inner_mongolia_east_is_northeast(account):
+    rows = [
+        {
+            "source_type": "biomass",
+            "item": "秸秆",
+            "quantity": 100,
+            "unit": "t",
+            "gas": "CH4",
+            "factor": 0.004,
+            "factor_unit": "t/t",
+        },
+        {
+            "source_type": "biomass",
+            "item": "秸秆",
+            "quantity": 100,
+            "unit": "t",
+            "factor": 1.5,
+            "factor_unit": "tCO2/t",
+        },
+        {
+            "source_type": "purchased_electricity",
+            "item": "电力",
+            "quantity": 100,
+            "unit": "MWh",
+            "region": "150502",
+            "period": "2022-05",
+            "factor": None,
+        },
+        {"source_type": "co2_recovery", "item": "CO2", "quantity": 1000, "unit": "Nm3"},
+    ]
+    lines, totals = account(rows, grid="mee:regional")
+    assert lines.tco2e[0] == pytest.approx(0.4 * 28) and lines.scope[0] == "1"
+    assert totals.biomass_co2_t.sum() == pytest.approx(150.0)
+    assert lines.tco2e[2] == pytest.approx(55.64)  # 通辽 is in 蒙东: North-East grid 2022 0.5564
+    assert lines.factor_origin[3] == "default" and lines.quality_tier[3] == 3  # purity assumed 1
+
+
+def test_precedence_is_per_fuel_not_per_spelling(account):
+    rows = [
+        {"source_type": "fuel_combustion", "item": "KEROSENE", "quantity": 1, "unit": "t"},
+        {"source_type": "fuel_combustion", "item": "一般煤油", "quantity": 1, "unit": "t"},
+    ]
+    lines, _ = account(rows, fuel_sets=("fuels-a", "fuels-b"))
+    assert lines.factor_set.tolist() == ["fuels-a", "fuels-a"]
+    assert lines.tco2e[0] == lines.tco2e[1]

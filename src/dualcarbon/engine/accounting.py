@@ -176,6 +176,12 @@ def _row_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
         if c in FRACTIONS:
             flags[f"{c}:fraction_range"] = value.notnull() & (value > 1)
     flags["factor_unit:unit_missing"] = t.n_factor.notnull() & (t.k_factor_unit == "")
+    flags["ncv_unit:ncv_unit_missing"] = t.n_ncv.notnull() & (t.k_ncv_unit == "")
+    # carbon content is in tC/GJ: pure carbon is ~0.031 and blast-furnace gas ~0.071; 0.2 catches tC/TJ slips
+    flags["carbon_content:out_of_range"] = t.n_carbon_content > 0.2
+    flags["cao_nc:out_of_range"] = t.n_cao_nc > t.n_cao
+    flags["mgo_nc:out_of_range"] = t.n_mgo_nc > t.n_mgo
+    flags["cao:oxide_incomplete"] = t.n_cao.isnull() & (t.n_mgo.notnull() | t.n_cao_nc.notnull() | t.n_mgo_nc.notnull())
     return flags
 
 
@@ -184,7 +190,7 @@ def profile(t: ir.Table) -> ir.Table:
     flags = _row_flags(t)
     aggs: dict[str, Any] = {"n": _.count()}
     for i, cond in enumerate(flags.values()):
-        aggs[f"f{i}"] = cond.cast("int64").sum()
+        aggs[f"f{i}"] = cond.fill_null(False).cast("int64").sum()
     aggs["n_of_null"] = t.n_oxidation_rate.isnull().cast("int64").sum()
     aggs["n_ncv_null"] = t.n_ncv.isnull().cast("int64").sum()
     aggs["n_cc_null"] = t.n_carbon_content.isnull().cast("int64").sum()
@@ -198,6 +204,7 @@ def _param_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
     fuel = t.method == "fuel"
     direct = t.n_factor.notnull()
     return {
+        "gas:gas_needs_factor": (t.gas_code != "CO2") & ~direct,
         "ncv:missing_parameter": fuel & ~direct & t.n_ncv.isnull() & t.def_ncv.isnull(),
         "carbon_content:missing_parameter": fuel & ~direct & t.n_carbon_content.isnull() & t.def_cc.isnull(),
         "oxidation_rate:missing_parameter": fuel & ~direct & t.n_oxidation_rate.isnull() & t.def_of.isnull(),
@@ -211,6 +218,8 @@ def _group_has_param_problem(g: pd.Series) -> bool:
     if pd.isna(method) or not pd.isna(g.get("problem")):
         return False
     no_factor = g["n_factor_null"] > 0
+    if no_factor and str(g.get("gas_code")) != "CO2":
+        return True
     if method == "fuel":
         return bool(
             no_factor
@@ -317,7 +326,7 @@ def locate(con: Any, t: ir.Table, resolved: pd.DataFrame, limit: int = 200) -> t
             if not r[name]:
                 continue
             column, rule = key.split(":")
-            if key in param_rules:
+            if key in param_rules and column != "gas":
                 problems.append(Problem(rule, int(r["_row"]), column, opt(r["k_item"]), column, sheet))
             else:
                 problems.append(Problem(rule, int(r["_row"]), column, opt(r.get(f"v_{column}")), None, sheet))
@@ -368,7 +377,7 @@ def lines(prepared: Prepared) -> ir.Table:
         (direct, basis),
         (is_fuel, ibis.null().cast("string")),
         (m.isin(("electricity", "heat")), "prescribed"),
-        (m == "recovery", basis),
+        (m == "recovery", ibis.ifelse(j.n_purity.notnull() | (j.qty_note.fill_null("") == ""), basis, "default")),
         (clinker_oxide, basis),
         else_="default",
     )
@@ -393,8 +402,11 @@ def lines(prepared: Prepared) -> ir.Table:
     emission = q * ef
     sign = st.substitute({k: v.sign for k, v in SOURCE_TYPES.items()}, else_=ibis.literal(1))
     scope = st.substitute({k: v.scope for k, v in SOURCE_TYPES.items()})
-    tco2e = ibis.ifelse(st == "biomass", 0.0, emission * j.gwp * sign)
-    biomass = ibis.ifelse(st == "biomass", emission, 0.0)
+    # only biomass CO2 is a memo item; CH4/N2O from burning biomass count in scope 1
+    biomass_co2 = (st == "biomass") & (j.gas_code == "CO2")
+    scope = ibis.ifelse((st == "biomass") & ~biomass_co2, "1", scope)
+    tco2e = ibis.ifelse(biomass_co2, 0.0, emission * j.gwp * sign)
+    biomass = ibis.ifelse(biomass_co2, emission, 0.0)
     energy_sign = ibis.ifelse(st.isin(("exported_electricity", "exported_heat")), -1.0, 1.0)
     measured_ncv = fuel_params & j.n_ncv.notnull()
     energy = ibis.cases(
@@ -405,7 +417,14 @@ def lines(prepared: Prepared) -> ir.Table:
         else_=0.0,
     )
     energy_method = ibis.cases(
-        (is_fuel & measured_ncv, ibis.literal("实测低位发热量/29.3076 / measured NCV ÷ 29.3076 GJ/tce")),
+        (
+            is_fuel & measured_ncv,
+            ibis.ifelse(
+                basis == "declared",
+                "企业声明低位发热量/29.3076 / declared NCV ÷ 29.3076 GJ/tce",
+                "实测低位发热量/29.3076 / measured NCV ÷ 29.3076 GJ/tce",
+            ),
+        ),
         (is_fuel & j.tce_per_unit.notnull(), j.tce_ref),
         (is_fuel & ncv.notnull(), ibis.literal("缺省低位发热量/29.3076 / default NCV ÷ 29.3076 GJ/tce")),
         (m.isin(("electricity", "heat")), j.tce_ref),
@@ -415,8 +434,10 @@ def lines(prepared: Prepared) -> ir.Table:
         _tier(ncv_o.fill_null("measured")), _tier(cc_o.fill_null("measured")), _tier(of_o.fill_null("measured"))
     )
     tier = ibis.ifelse(is_fuel & ~direct, tier_param, _tier(factor_origin.fill_null("default")))
-    factor_set = ibis.cases((m == "electricity", j.grid_set), (direct, "(record)"), else_=j.def_factor_set)
-    factor_set_version = ibis.ifelse(m == "electricity", j.grid_version, j.def_factor_version)
+    factor_set = ibis.cases((direct, "(record)"), (m == "electricity", j.grid_set), else_=j.def_factor_set)
+    factor_set_version = ibis.cases(
+        (direct, ibis.null().cast("string")), (m == "electricity", j.grid_version), else_=j.def_factor_version
+    )
     period = j.p_period
     out = j.select(
         row=j._row,

@@ -39,6 +39,10 @@ GRID_NAMES = {
 }
 
 
+class RegionRequired(LookupError):
+    """A regional or provincial grid factor was asked for a line without a region."""
+
+
 class SelectionError(ValueError):
     """A wrong option (unknown factor set, grid spec or GWP table): the caller's fault, not the file's."""
 
@@ -119,6 +123,7 @@ class Catalog:
         self._check_set(options.heat_set, "heat")
         self._check_set(options.coef_set, "energy_coefficients")
         self.items: dict[tuple[str, str], Item] = {}
+        self._codes: set[tuple[str, str]] = set()
         self._build()
 
     @staticmethod
@@ -138,6 +143,9 @@ class Catalog:
         return out
 
     def _add(self, item: Item, names: list[str]) -> None:
+        if (item.source_type, item.code) in self._codes:
+            return  # an earlier factor set already supplies this item: precedence is per item, not per spelling
+        self._codes.add((item.source_type, item.code))
         for n in names:
             key = (item.source_type, _norm_key(n))
             if key[1] and key not in self.items:
@@ -337,9 +345,11 @@ class Regions:
             for variant in {name, re.sub(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$", "", name)}:
                 self.by_name[variant] = code
             note = str(getattr(r, "grid_note", "") or "")
-            for m in re.finditer(r"([\d,\s]+)->\s*([A-Z]+)", note):
-                for pref in re.findall(r"\d{4}", m.group(1)):
-                    self.prefecture_grid[pref] = m.group(2)
+            for part in note.split(";"):  # e.g. "split: 1504 赤峰,1505 通辽 (蒙东) -> NORTHEAST"
+                m = re.search(r"^(.*?)->\s*([A-Z]+)", part)
+                if m:
+                    for pref in re.findall(r"(?<!\d)\d{4}(?!\d)", m.group(1)):
+                        self.prefecture_grid[pref] = m.group(2)
 
     def resolve(self, region: object) -> tuple[str | None, str | None]:
         """Return (province code, grid code) for a region text, or (None, grid) for a grid name."""
@@ -418,7 +428,7 @@ class GridSelector:
         if level in ("auto", "national") or not order:
             order.append(("national", "CN"))
         if level in ("regional", "provincial") and not (prov or grid):
-            raise LookupError(f"{level} factor needs a region on the line")
+            raise RegionRequired(level)
         for scope, code in order:  # most specific first; a level without a series falls back
             choice = self._pick(scope, code, year)
             if choice is not None:
@@ -568,8 +578,11 @@ def resolve_dimensions(
                         )
                 except KeyError:
                     fail("unknown_region", "region", rec["region"])
+                except RegionRequired:
+                    fail("region_required", "region", "", grid.spec.text)
                 except LookupError:
-                    fail("no_grid_factor", "period", rec["year"], grid.spec.text)
+                    shown = str(grid.spec.pinned_year or rec["year"])
+                    fail("no_grid_factor", "period", shown, grid.spec.text)
         if problem is not None:
             out["problem"], out["problem_column"], out["problem_value"], out["problem_hint"] = problem
         records.append(out)

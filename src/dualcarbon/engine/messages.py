@@ -62,6 +62,26 @@ RULES: dict[str, dict[str, str]] = {
         "zh": "{hint} 没有 {value} 年或更早年份的电网排放因子",
         "en": "no grid emission factor for {value} or an earlier year in {hint}",
     },
+    "region_required": {
+        "zh": "电网因子选择 {hint} 需要在此行填写地区（GB/T 2260 代码或省份）",
+        "en": "grid choice {hint} needs a region on this line (GB/T 2260 code or province)",
+    },
+    "ncv_unit_missing": {
+        "zh": "填写了低位发热量但缺少单位 ncv_unit（如 GJ/t、GJ/万Nm3）",
+        "en": "ncv is given without ncv_unit (e.g. GJ/t, GJ/万Nm3)",
+    },
+    "out_of_range": {
+        "zh": "数值 {value} 超出物理上可能的范围（{hint}）",
+        "en": "value {value} is outside the physically possible range ({hint})",
+    },
+    "gas_needs_factor": {
+        "zh": "非 CO2 气体（{value}）须在本行提供该气体的排放因子 factor 和 factor_unit",
+        "en": "a non-CO2 gas ({value}) needs its own factor and factor_unit on the line",
+    },
+    "oxide_incomplete": {
+        "zh": "按氧化物计算熟料排放须填写 CaO 含量（填写了 MgO 或非碳酸盐氧化物而未填 CaO）",
+        "en": "the clinker oxide method needs cao (mgo or non-carbonate oxides were given without it)",
+    },
     "unknown_region": {
         "zh": "无法识别的地区 “{value}”（应为 GB/T 2260 代码、省份名或区域电网名）",
         "en": "unknown region “{value}” (use a GB/T 2260 code, a province or a regional grid name)",

@@ -24,7 +24,7 @@ class SourceType:
     code: str
     name_zh: str
     name_en: str
-    #: +1 adds to the total, -1 is deducted (exports, recovery), 0 is reported apart (biomass)
+    #: +1 adds to the total, -1 is deducted (exports, recovery); biomass CO2 is reported apart by lines()
     sign: int
     #: "1", "2", "export", "biomass" — the GHG Protocol / ISO 14064-1 view of the same line
     scope: str
@@ -80,10 +80,10 @@ SOURCE_TYPES: dict[str, SourceType] = {
         ),
         SourceType("exported_heat", "输出热力", "exported heat", -1, "export", "GJ", ("输出热力", "外供热力")),
         SourceType(
-            "biomass",
+            "biomass",  # sign 1: CH4/N2O count; biomass CO2 itself is a memo item (see accounting.lines)
             "生物质燃烧",
             "biomass combustion",
-            0,
+            1,
             "biomass",
             None,
             ("生物质", "生物质燃料燃烧", "生物质燃烧"),

@@ -31,6 +31,7 @@ tCH4 = tonne
 tN2O = tonne
 tC = tonne
 kgC = kilogram
+kcal_it = 1000 * international_calorie
 tce = 29.3076 * gigajoule
 kgce = 29.3076 * megajoule
 yuan = [currency] = CNY
@@ -88,6 +89,11 @@ ALIASES: dict[str, str] = {
     "tc": "tC",
     "kgc": "kgC",
     "kg": "kg",
+    # GB/T 2589 uses the International Table calorie (4.1868 J), not pint's thermochemical 4.184 J
+    "kcal": "kcal_it",
+    "cal": "cal_it",
+    "大卡": "kcal_it",
+    "千卡": "kcal_it",
     "tce": "tce",
     "kgce": "kgce",
 }
