@@ -1,0 +1,139 @@
+"""Accounting: engine runs on submissions, their emission lines (with lineage) and monthly account entries.
+
+A run is immutable. Recomputing (a correction, or a restatement when factors change) adds a new run
+and moves ``is_current``; the old run, its lines and its entry stay readable.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from dualcarbon.registry.models import Organisation, Region
+from dualcarbon.reporting.models import ActivityRecord, Submission
+
+
+class MethodPolicy(models.Model):
+    """Which factor sets a region applies, from a date on (effective-dated configuration)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("适用地区"))
+    valid_from = models.DateField(_("生效日期"))
+    fuel_sets = models.CharField(_("燃料因子集（按优先顺序）"), max_length=100, default="fuels-a,fuels-b")
+    grid = models.CharField(_("电网因子选择"), max_length=40, default="mee:provincial")
+    gwp = models.CharField(_("GWP"), max_length=4, default="AR5")
+    tce_basis = models.CharField(_("电力折标"), max_length=12, default="equivalent")
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region_id", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["region", "valid_from"], name="uniq_policy_date")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} from {self.valid_from}: {self.fuel_sets} / {self.grid} / {self.gwp}"
+
+
+class AccountRun(models.Model):
+    class Reason(models.TextChoices):
+        SUBMISSION = "submission", _("提交核算")
+        RESTATEMENT = "restatement", _("因子更新重算")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="runs")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    note = models.CharField(max_length=300, blank=True)
+    options = models.JSONField(_("核算选项"))
+    #: factor set name → version, for every set the run's lines used
+    factor_sets = models.JSONField(default=dict)
+    policy = models.ForeignKey(MethodPolicy, null=True, on_delete=models.PROTECT, related_name="+")
+    engine_version = models.CharField(max_length=20)
+    is_current = models.BooleanField(default=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission_id", "created_at"]
+
+
+class EmissionLine(models.Model):
+    """One engine line: the activity record, its parameters with origin, formula, factor set, tier."""
+
+    run = models.ForeignKey(AccountRun, on_delete=models.CASCADE, related_name="lines")
+    activity = models.ForeignKey(ActivityRecord, on_delete=models.PROTECT, related_name="lines")
+    source_type = models.CharField(max_length=32)
+    scope = models.CharField(max_length=8)
+    item = models.CharField(max_length=64)
+    item_name = models.CharField(max_length=64)
+    gas = models.CharField(max_length=16)
+    quantity = models.FloatField()
+    activity_unit = models.CharField(max_length=16)
+    unit_factor = models.FloatField()
+    unit_note = models.CharField(max_length=40, blank=True)
+    ncv = models.FloatField(null=True)
+    ncv_origin = models.CharField(max_length=10, blank=True)
+    carbon_content = models.FloatField(null=True)
+    carbon_content_origin = models.CharField(max_length=10, blank=True)
+    oxidation_rate = models.FloatField(null=True)
+    oxidation_rate_origin = models.CharField(max_length=10, blank=True)
+    factor = models.FloatField(null=True)
+    factor_origin = models.CharField(max_length=10, blank=True)
+    factor_ref = models.CharField(max_length=300, blank=True)
+    emission_factor = models.FloatField(null=True)
+    formula = models.CharField(max_length=24)
+    emission_t = models.FloatField()
+    gwp = models.FloatField()
+    gwp_table = models.CharField(max_length=4)
+    tco2e = models.FloatField()
+    biomass_co2_t = models.FloatField()
+    energy_tce = models.FloatField()
+    energy_method = models.CharField(max_length=200, blank=True)
+    factor_set = models.CharField(max_length=32)
+    factor_set_version = models.CharField(max_length=32, blank=True)
+    factor_confidence = models.CharField(max_length=32, blank=True)
+    quality_tier = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["run_id", "activity_id"]
+
+
+class AccountEntry(models.Model):
+    """The monthly carbon account of one enterprise, from one run (full precision; rounding only on display)."""
+
+    run = models.OneToOneField(AccountRun, on_delete=models.CASCADE, related_name="entry")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="entries")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="account_entries")
+    #: denormalised at computation time for region aggregates and scoping by region prefix
+    region_code = models.CharField(max_length=6, db_index=True)
+    industry_code = models.CharField(max_length=5, db_index=True)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    is_current = models.BooleanField(default=True, db_index=True)
+    total_tco2e = models.FloatField()
+    scope1_tco2e = models.FloatField()
+    scope2_tco2e = models.FloatField()
+    exported_tco2e = models.FloatField()
+    biomass_co2_t = models.FloatField()
+    energy_tce = models.FloatField()
+    co2_tco2e = models.FloatField()
+    ch4_tco2e = models.FloatField()
+    n2o_tco2e = models.FloatField()
+    fgas_tco2e = models.FloatField()
+    by_source = models.JSONField()
+    #: tCO2e by fuel/item code
+    by_item = models.JSONField(default=dict)
+    #: tCO2e (absolute) by data-quality tier {"1": …, "2": …, "3": …}
+    by_tier = models.JSONField(default=dict)
+    value_added = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    #: tCO2e per 万元 of value added (income approach); null when value added is missing or zero
+    intensity = models.FloatField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise_id", "year", "month"]
+        indexes = [
+            models.Index(fields=["is_current", "year", "month"]),
+            models.Index(fields=["enterprise", "is_current"]),
+        ]
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-{self.month:02d}"

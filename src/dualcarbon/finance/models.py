@@ -1,0 +1,58 @@
+"""Finance: the consent ledger an enterprise controls, and the log of every read a bank makes."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dualcarbon.registry.models import Organisation
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def active(self, on: datetime.date | None = None) -> ConsentQuerySet:
+        day = on or timezone.localdate()
+        return self.filter(revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day)
+
+
+class Consent(models.Model):
+    """An enterprise lets a bank read named data, for a purpose, over a period; revocable."""
+
+    class Scope(models.TextChoices):
+        ACCOUNTS = "accounts", _("月度碳账户")
+        CREDIT_REPORT = "credit_report", _("碳信用报告")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_given")
+    bank = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_received")
+    scope = models.CharField(_("授权范围"), max_length=16, choices=Scope.choices, default=Scope.ACCOUNTS)
+    purpose = models.CharField(_("用途"), max_length=200)
+    #: the reporting periods the bank may read (inclusive), as YYYY-MM
+    data_from = models.CharField(_("数据起始期"), max_length=7)
+    data_until = models.CharField(_("数据截止期"), max_length=7)
+    valid_from = models.DateField(_("授权生效日"))
+    valid_until = models.DateField(_("授权到期日"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")), name="consent_dates"),
+        ]
+
+
+class AccessLog(models.Model):
+    """Every read of an enterprise's data by another organisation; the enterprise can read this log."""
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_log")
+    reader = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=200)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

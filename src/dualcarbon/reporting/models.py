@@ -1,0 +1,183 @@
+"""Reporting: monthly periods, immutable submitted versions, activity/production/economic records.
+
+State machine of a submission version (documented in docs/state-machines.md):
+
+    draft ──submit──▶ submitted ──verify──▶ verified ──lock──▶ locked
+      │                   │
+      └─(edit freely)     └─correct (new draft version N+1 with a reason; N stays readable)
+
+Only a draft is ever edited. Submitting version N+1 makes it the current version of its period;
+version N keeps its records and its account results.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dualcarbon.registry.models import Organisation
+
+DEC = {"max_digits": 24, "decimal_places": 8}
+
+
+class ReportingPeriod(models.Model):
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="periods")
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+
+    class Meta:
+        ordering = ["enterprise_id", "year", "month"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year", "month"], name="uniq_period")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        VERIFIED = "verified", _("已核查")
+        LOCKED = "locked", _("已锁定")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网页填报")
+        EXCEL = "excel", _("Excel 模板")
+        API = "api", _("系统接口")
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="submissions")
+    #: denormalised for scoping and region queries
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="submissions")
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    is_current = models.BooleanField(_("当前版本"), default=False, db_index=True)
+    channel = models.CharField(_("来源"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    reason = models.TextField(_("更正原因"), blank=True)
+    source_file = models.FileField(upload_to="submissions/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["period_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "version"], name="uniq_submission_version"),
+            models.UniqueConstraint(fields=["period"], condition=models.Q(is_current=True), name="one_current_version"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.period} v{self.version} ({self.status})"
+
+    @property
+    def editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class ActivityRecord(models.Model):
+    """One activity line as the enterprise reported it (the engine's input row)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="activities")
+    line_no = models.PositiveIntegerField(_("行号"))
+    source_type = models.CharField(_("排放源类别"), max_length=32)
+    item = models.CharField(_("品种"), max_length=64)
+    quantity = models.DecimalField(_("数量"), validators=[MinValueValidator(0)], **DEC)
+    unit = models.CharField(_("单位"), max_length=32)
+    ncv = models.DecimalField(_("低位发热量"), null=True, blank=True, **DEC)
+    ncv_unit = models.CharField(_("低位发热量单位"), max_length=32, blank=True)
+    carbon_content = models.DecimalField(_("单位热值含碳量 tC/GJ"), null=True, blank=True, **DEC)
+    oxidation_rate = models.DecimalField(_("碳氧化率"), null=True, blank=True, **DEC)
+    factor = models.DecimalField(_("排放因子"), null=True, blank=True, **DEC)
+    factor_unit = models.CharField(_("排放因子单位"), max_length=32, blank=True)
+    param_basis = models.CharField(_("参数来源"), max_length=10, blank=True)
+    gas = models.CharField(_("气体"), max_length=16, blank=True)
+    fraction = models.DecimalField(_("煅烧比例"), null=True, blank=True, **DEC)
+    cao = models.DecimalField(null=True, blank=True, **DEC)
+    mgo = models.DecimalField(null=True, blank=True, **DEC)
+    cao_nc = models.DecimalField(null=True, blank=True, **DEC)
+    mgo_nc = models.DecimalField(null=True, blank=True, **DEC)
+    purity = models.DecimalField(null=True, blank=True, **DEC)
+    #: where it came from: "表单" / sheet name, and the row in that sheet
+    source_sheet = models.CharField(max_length=64, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission_id", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["submission", "line_no"], name="uniq_activity_line")]
+
+
+class ProductionRecord(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="production")
+    product = models.CharField(_("产品"), max_length=64)
+    quantity = models.DecimalField(_("产量"), validators=[MinValueValidator(0)], **DEC)
+    unit = models.CharField(_("单位"), max_length=32)
+    source_sheet = models.CharField(max_length=64, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+
+class EconomicRecord(models.Model):
+    """Economic data of the month, in 万元 (10^4 yuan)."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="economic")
+    value_added = models.DecimalField(_("工业增加值（收入法，万元）"), max_digits=18, decimal_places=4)
+    output_value = models.DecimalField(_("工业总产值（万元）"), max_digits=18, decimal_places=4, null=True, blank=True)
+    revenue = models.DecimalField(_("营业收入（万元）"), max_digits=18, decimal_places=4, null=True, blank=True)
+
+
+class Evidence(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("发票/结算单")
+        METER = "meter", _("计量记录")
+        LAB = "lab", _("化验报告")
+        OTHER = "other", _("其他")
+
+    ALLOWED_TYPES = {
+        "application/pdf": ".pdf",
+        "image/jpeg": ".jpg",
+        "image/png": ".png",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    }
+    MAX_BYTES = 10 * 1024 * 1024
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="evidence")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+class ValidationIssue(models.Model):
+    """A validator's finding on a submission: errors block submitting, warnings are shown."""
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("错误")
+        WARNING = "warning", _("警告")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="issues")
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    rule = models.CharField(max_length=48)
+    sheet = models.CharField(max_length=64, blank=True)
+    row = models.PositiveIntegerField(null=True, blank=True)
+    column = models.CharField(max_length=48, blank=True)
+    message_zh = models.TextField()
+    message_en = models.TextField()
+
+    class Meta:
+        ordering = ["submission_id", "severity", "row"]

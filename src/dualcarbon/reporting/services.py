@@ -1,0 +1,394 @@
+"""Reporting workflow: drafts, records, validation, submit/verify/lock, corrections as new versions.
+
+The only place that writes reporting data. Web form, Excel upload and the API all call
+:func:`save_draft` then :func:`submit`; they share one validation path (:func:`validate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dualcarbon import scoping
+from dualcarbon.registry.models import Organisation
+
+from . import validators
+from .models import (
+    ActivityRecord,
+    EconomicRecord,
+    Evidence,
+    ProductionRecord,
+    ReportingPeriod,
+    Submission,
+    ValidationIssue,
+)
+
+DECIMAL_FIELDS = (
+    "quantity",
+    "ncv",
+    "carbon_content",
+    "oxidation_rate",
+    "factor",
+    "fraction",
+    "cao",
+    "mgo",
+    "cao_nc",
+    "mgo_nc",
+    "purity",
+)
+TEXT_FIELDS = ("source_type", "item", "unit", "ncv_unit", "factor_unit", "param_basis", "gas")
+
+
+class WorkflowError(Exception):
+    """An action not allowed in the submission's current state (message is user-facing, translated)."""
+
+
+class DraftInvalid(WorkflowError):
+    """Values that are not numbers: nothing was saved; each finding names sheet, row and column."""
+
+    def __init__(self, findings: Sequence[validators.Finding]):
+        self.findings = list(findings)
+        super().__init__(_("有 %(n)d 处数值无法识别，未保存任何数据") % {"n": len(self.findings)})
+
+
+class BlockedByErrors(WorkflowError):
+    def __init__(self, issues: Sequence[ValidationIssue]):
+        self.issues = list(issues)
+        super().__init__(_("有 %(n)d 处错误，不能提交") % {"n": len(self.issues)})
+
+
+@dataclass
+class DraftData:
+    """Records as they arrive from a form, a workbook or the API (values may still be text)."""
+
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    production: list[dict[str, Any]] = field(default_factory=list)
+    economic: dict[str, Any] | None = None
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value).replace(",", "").replace("%", "").strip())
+    except InvalidOperation:
+        return None
+
+
+def _require_reporter(user: Any, enterprise: Organisation) -> None:
+    if not scoping.can_report_for(user, enterprise):
+        raise PermissionDenied(_("您无权为该企业填报"))
+
+
+def period_for(enterprise: Organisation, year: int, month: int) -> ReportingPeriod:
+    if not (1 <= month <= 12) or year < 2000 or year > 2100:
+        raise WorkflowError(_("报告期无效"))
+    period, _created = ReportingPeriod.objects.get_or_create(enterprise=enterprise, year=year, month=month)
+    return period
+
+
+def draft_for(
+    user: Any, enterprise: Organisation, year: int, month: int, channel: str = Submission.Channel.WEB
+) -> Submission:
+    """The open draft of a period, or a new one (version 1, or a correction needs :func:`correct`)."""
+    _require_reporter(user, enterprise)
+    period = period_for(enterprise, year, month)
+    draft = period.submissions.filter(status=Submission.Status.DRAFT).order_by("-version").first()
+    if draft:
+        return draft
+    if period.submissions.exists():
+        raise WorkflowError(_("该月已提交；如需修改请发起更正（需填写原因）"))
+    return Submission.objects.create(period=period, enterprise=enterprise, version=1, channel=channel, created_by=user)
+
+
+@transaction.atomic
+def save_draft(
+    user: Any, submission: Submission, data: DraftData, channel: str | None = None, source_file: Any = None
+) -> Submission:
+    """Replace a draft's records (atomic; a submitted version can never be changed)."""
+    _require_reporter(user, submission.enterprise)
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if not submission.editable:
+        raise WorkflowError(_("已提交的版本不能修改；请发起更正"))
+    bad = list(_unparseable(data))
+    if bad:
+        raise DraftInvalid(bad)
+    submission.activities.all().delete()
+    submission.production.all().delete()
+    EconomicRecord.objects.filter(submission=submission).delete()
+    acts = []
+    for i, rec in enumerate(data.activities, start=1):
+        values: dict[str, Any] = {f: str(rec.get(f) or "").strip() for f in TEXT_FIELDS}
+        values.update({f: _dec(rec.get(f)) for f in DECIMAL_FIELDS})
+        acts.append(
+            ActivityRecord(
+                submission=submission,
+                line_no=i,
+                source_sheet=rec.get("source_sheet") or "",
+                source_row=rec.get("source_row"),
+                **values,
+            )
+        )
+    ActivityRecord.objects.bulk_create(acts)
+    ProductionRecord.objects.bulk_create(
+        [
+            ProductionRecord(
+                submission=submission,
+                product=str(r.get("product") or "").strip(),
+                quantity=_dec(r.get("quantity")) or Decimal(0),
+                unit=str(r.get("unit") or "t"),
+                source_sheet=r.get("source_sheet") or "",
+                source_row=r.get("source_row"),
+            )
+            for r in data.production
+            if r.get("product")
+        ]
+    )
+    if data.economic and _dec(data.economic.get("value_added")) is not None:
+        EconomicRecord.objects.create(
+            submission=submission,
+            value_added=_dec(data.economic.get("value_added")),
+            output_value=_dec(data.economic.get("output_value")),
+            revenue=_dec(data.economic.get("revenue")),
+        )
+    if channel:
+        submission.channel = channel
+    if source_file is not None:
+        submission.source_file = source_file
+    submission.save()
+    return submission
+
+
+def _unparseable(data: DraftData) -> Any:
+    def bad(value: Any) -> bool:
+        return value not in (None, "") and _dec(value) is None
+
+    for i, rec in enumerate(data.activities, start=1):
+        sheet, row = rec.get("source_sheet") or "", rec.get("source_row") or i
+        if rec.get("quantity") in (None, ""):
+            yield validators.Finding(
+                "required",
+                "error",
+                f"第 {row} 行：数量为必填项",
+                f"row {row}: quantity is required",
+                sheet,
+                row,
+                "quantity",
+            )
+        for f in DECIMAL_FIELDS:
+            if bad(rec.get(f)):
+                yield validators.Finding(
+                    "not_a_number",
+                    "error",
+                    f"第 {row} 行，列 {f}：“{rec.get(f)}” 不是数字",
+                    f"row {row}, column {f}: “{rec.get(f)}” is not a number",
+                    sheet,
+                    row,
+                    f,
+                )
+    for i, rec in enumerate(data.production, start=1):
+        if bad(rec.get("quantity")):
+            row = rec.get("source_row") or i
+            yield validators.Finding(
+                "not_a_number",
+                "error",
+                f"产量第 {row} 行：“{rec.get('quantity')}” 不是数字",
+                f"production row {row}: “{rec.get('quantity')}” is not a number",
+                rec.get("source_sheet") or "",
+                row,
+                "quantity",
+            )
+    if data.economic:
+        for f in ("value_added", "output_value", "revenue"):
+            if bad(data.economic.get(f)):
+                yield validators.Finding(
+                    "not_a_number",
+                    "error",
+                    f"经济数据 {f}：“{data.economic.get(f)}” 不是数字",
+                    f"economic {f}: “{data.economic.get(f)}” is not a number",
+                    "经济数据",
+                    None,
+                    f,
+                )
+
+
+def _context(submission: Submission) -> validators.Context:
+    from dualcarbon.accounting.services import check_submission, options_for, policy_for
+
+    period = submission.period
+    acts = list(submission.activities.values())
+    prod = list(submission.production.values())
+    econ = EconomicRecord.objects.filter(submission=submission).values().first()
+    options = options_for(policy_for(submission.enterprise.region_id or ""))
+    engine_error = check_submission(submission, options) if acts else None
+    problems = engine_error.problems if engine_error else []
+    # map engine rows (ActivityRecord ids) back to what the user saw (sheet row or form line)
+    by_id = {a["id"]: a for a in acts}
+    located = []
+    for p in problems:
+        rec = by_id.get(p.row or -1)
+        if rec is not None:
+            located.append(
+                type(p)(
+                    p.rule,
+                    rec["source_row"] or rec["line_no"],
+                    p.column,
+                    p.value,
+                    p.hint,
+                    rec["source_sheet"] or ("表单" if not rec["source_row"] else None),
+                )
+            )
+        else:
+            located.append(p)
+    history: dict[str, dict[str, float]] = {}
+    prev_year, prev_month = (period.year - 1, 12) if period.month == 1 else (period.year, period.month - 1)
+    prev = Submission.objects.filter(
+        enterprise=submission.enterprise, is_current=True, period__year=prev_year, period__month=prev_month
+    ).first()
+    if prev is not None:
+        ctx_prev = validators.Context(prev_year, prev_month, list(prev.activities.values()), [], None)
+        history[ctx_prev.label] = validators._month_totals(ctx_prev)
+    reported = set(
+        Submission.objects.filter(enterprise=submission.enterprise, period__year=period.year)
+        .exclude(pk=submission.pk)
+        .values_list("period__month", flat=True)
+    )
+    missing = [f"{period.year}-{m:02d}" for m in range(1, period.month) if m not in reported]
+    return validators.Context(period.year, period.month, acts, prod, econ, history, missing, options, located)
+
+
+@transaction.atomic
+def validate(submission: Submission) -> list[ValidationIssue]:
+    """Run every validator; store and return the findings (replacing earlier ones of this draft)."""
+    findings = validators.run_all(_context(submission))
+    submission.issues.all().delete()
+    issues = ValidationIssue.objects.bulk_create(
+        [
+            ValidationIssue(
+                submission=submission,
+                severity=f.severity,
+                rule=f.rule,
+                sheet=f.sheet or "",
+                row=f.row,
+                column=f.column or "",
+                message_zh=f.message_zh,
+                message_en=f.message_en,
+            )
+            for f in findings
+        ]
+    )
+    return issues
+
+
+@transaction.atomic
+def submit(user: Any, submission: Submission) -> Submission:
+    """draft → submitted: validate (errors block), make it the current version, compute its account."""
+    from dualcarbon.accounting.services import compute
+
+    _require_reporter(user, submission.enterprise)
+    submission = Submission.objects.select_for_update().select_related("enterprise", "period").get(pk=submission.pk)
+    if submission.status != Submission.Status.DRAFT:
+        raise WorkflowError(_("只有草稿可以提交"))
+    if submission.version > 1 and not submission.reason.strip():
+        raise WorkflowError(_("更正版本必须填写更正原因"))
+    issues = validate(submission)
+    errors = [i for i in issues if i.severity == ValidationIssue.Severity.ERROR]
+    if errors:
+        raise BlockedByErrors(errors)
+    Submission.objects.filter(period=submission.period, is_current=True).update(is_current=False)
+    submission.status = Submission.Status.SUBMITTED
+    submission.is_current = True
+    submission.submitted_by = user
+    submission.submitted_at = timezone.now()
+    submission.save()
+    compute([submission])
+    return submission
+
+
+@transaction.atomic
+def correct(user: Any, submission: Submission, reason: str) -> Submission:
+    """Open a correction: a new draft version N+1 with a copy of N's records; N is never touched."""
+    _require_reporter(user, submission.enterprise)
+    if not reason.strip():
+        raise WorkflowError(_("请填写更正原因"))
+    if submission.status == Submission.Status.DRAFT:
+        raise WorkflowError(_("草稿可直接修改，无需更正"))
+    if submission.status == Submission.Status.LOCKED:
+        raise WorkflowError(_("该月数据已锁定，不能更正"))
+    period = submission.period
+    if period.submissions.filter(status=Submission.Status.DRAFT).exists():
+        raise WorkflowError(_("该月已有一个未提交的更正草稿"))
+    version = (period.submissions.aggregate(v=Max("version"))["v"] or 0) + 1
+    new = Submission.objects.create(
+        period=period,
+        enterprise=submission.enterprise,
+        version=version,
+        channel=submission.channel,
+        reason=reason.strip(),
+        created_by=user,
+    )
+    data = DraftData(
+        activities=[
+            {**a, "source_sheet": a["source_sheet"], "source_row": a["source_row"]}
+            for a in submission.activities.values()
+        ],
+        production=list(submission.production.values()),
+        economic=EconomicRecord.objects.filter(submission=submission).values().first(),
+    )
+    return save_draft(user, new, data)
+
+
+@transaction.atomic
+def verify(user: Any, submission: Submission) -> Submission:
+    if not scoping.can_verify(user, submission.enterprise_id):
+        raise PermissionDenied(_("您未被指派核查该企业"))
+    if submission.status != Submission.Status.SUBMITTED or not submission.is_current:
+        raise WorkflowError(_("只有当前已提交的版本可以核查"))
+    submission.status = Submission.Status.VERIFIED
+    submission.verified_by = user
+    submission.verified_at = timezone.now()
+    submission.save(update_fields=["status", "verified_by", "verified_at"])
+    return submission
+
+
+@transaction.atomic
+def lock(user: Any, submission: Submission) -> Submission:
+    actor = scoping.actor_for(user)
+    in_region = scoping.submissions(user).filter(pk=submission.pk).exists()
+    if not (actor.is_admin or (actor.region_prefixes and in_region)):
+        raise PermissionDenied(_("只有辖区政府或平台管理员可以锁定"))
+    if submission.status != Submission.Status.VERIFIED:
+        raise WorkflowError(_("只有已核查的版本可以锁定"))
+    submission.status = Submission.Status.LOCKED
+    submission.locked_at = timezone.now()
+    submission.save(update_fields=["status", "locked_at"])
+    return submission
+
+
+def attach_evidence(user: Any, submission: Submission, upload: Any, kind: str) -> Evidence:
+    """Attach a file (type and size limited) to a draft or a submitted version of one's own enterprise."""
+    _require_reporter(user, submission.enterprise)
+    content_type = getattr(upload, "content_type", "") or ""
+    if content_type not in Evidence.ALLOWED_TYPES:
+        raise WorkflowError(_("不支持的文件类型：%(t)s（允许 PDF、JPG、PNG、XLSX）") % {"t": content_type or "?"})
+    if upload.size > Evidence.MAX_BYTES:
+        raise WorkflowError(_("文件过大：%(mb).1f MB（上限 10 MB）") % {"mb": upload.size / 1048576})
+    if kind not in Evidence.Kind.values:
+        raise WorkflowError(_("证明材料类型无效"))
+    return Evidence.objects.create(
+        submission=submission,
+        kind=kind,
+        file=upload,
+        original_name=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=user,
+    )

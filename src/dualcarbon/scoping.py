@@ -1,0 +1,197 @@
+"""Scoping lives here, and only here: what each user may see and change.
+
+* enterprise staff: their own enterprise(s);
+* government staff: enterprises whose region code starts with their jurisdiction's prefix;
+* bank staff: enterprises with an active consent to their bank, for the consented periods only;
+* verifiers: enterprises assigned to their body;
+* platform admins: everything.
+
+Views and the API never filter by organisation themselves: they call these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from dualcarbon.registry.models import Membership, Organisation
+
+Role = Membership.Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user's effective permissions, computed once per request from their memberships."""
+
+    user_id: int | None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    enterprise_ids: frozenset[int] = field(default_factory=frozenset)
+    region_prefixes: tuple[str, ...] = ()
+    bank_ids: frozenset[int] = field(default_factory=frozenset)
+    verifier_ids: frozenset[int] = field(default_factory=frozenset)
+    organisation_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.PLATFORM_ADMIN in self.roles
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+def actor_for(user: Any) -> Actor:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return Actor(None)
+    cached = getattr(user, "_dualcarbon_actor", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rows = list(
+        Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
+        .select_related("organisation__region")
+        .only(
+            "role",
+            "organisation__id",
+            "organisation__kind",
+            "organisation__region__code",
+            "organisation__region__level",
+        )
+    )
+    roles = {m.role for m in rows}
+    prefixes = tuple(
+        sorted(
+            {m.organisation.region.prefix for m in rows if m.role == Role.GOVERNMENT_STAFF and m.organisation.region}
+        )
+    )
+    actor = Actor(
+        user.pk,
+        frozenset(roles),
+        frozenset(m.organisation_id for m in rows if m.role == Role.ENTERPRISE_STAFF),
+        prefixes,
+        frozenset(m.organisation_id for m in rows if m.role == Role.BANK_STAFF),
+        frozenset(m.organisation_id for m in rows if m.role == Role.VERIFIER),
+        frozenset(m.organisation_id for m in rows),
+    )
+    user._dualcarbon_actor = actor
+    return actor
+
+
+def _region_q(prefixes: tuple[str, ...], field_name: str) -> Q:
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(**{f"{field_name}__startswith": p})
+    return q
+
+
+def enterprise_q(actor: Actor, path: str = "") -> Q:
+    """A Q on Organisation (or, with ``path`` like "enterprise__", on a model pointing at one)."""
+    if actor.user_id is None:
+        return Q(pk__in=[]) if not path else Q(**{f"{path}pk__in": []})
+    if actor.is_admin:
+        return Q()
+    pk = f"{path}pk" if path else "pk"
+    q = Q(**{f"{pk}__in": list(actor.enterprise_ids)})
+    if actor.region_prefixes:
+        q |= _region_q(actor.region_prefixes, f"{path}region__code") & Q(**{f"{path}kind": "enterprise"})
+    if actor.bank_ids:
+        from dualcarbon.finance.models import Consent
+
+        consenting = Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id")
+        q |= Q(**{f"{pk}__in": consenting})
+    if actor.verifier_ids:
+        from dualcarbon.registry.models import VerifierAssignment
+
+        assigned = VerifierAssignment.objects.filter(verifier_id__in=actor.verifier_ids).values("enterprise_id")
+        q |= Q(**{f"{pk}__in": assigned})
+    return q
+
+
+def enterprises(user: Any) -> QuerySet[Organisation]:
+    """Enterprises the user may read."""
+    actor = actor_for(user)
+    return Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE).filter(enterprise_q(actor))
+
+
+def _bank_period_q(actor: Actor, year_field: str, month_field: str, ent_field: str) -> Q | None:
+    """For bank-only readers: restrict to the consented data periods of each enterprise."""
+    if not actor.bank_ids or actor.is_admin or actor.enterprise_ids or actor.region_prefixes or actor.verifier_ids:
+        return None
+    from dualcarbon.finance.models import Consent
+
+    q = Q(pk__in=[])
+    for c in (
+        Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id", "data_from", "data_until")
+    ):
+        fy, fm = (int(x) for x in c["data_from"].split("-"))
+        uy, um = (int(x) for x in c["data_until"].split("-"))
+        start = Q(**{f"{year_field}__gt": fy}) | Q(**{year_field: fy, f"{month_field}__gte": fm})
+        end = Q(**{f"{year_field}__lt": uy}) | Q(**{year_field: uy, f"{month_field}__lte": um})
+        q |= Q(**{ent_field: c["enterprise_id"]}) & start & end
+    return q
+
+
+def account_entries(user: Any) -> QuerySet[Any]:
+    from dualcarbon.accounting.models import AccountEntry
+
+    actor = actor_for(user)
+    qs = AccountEntry.objects.filter(enterprise__in=enterprises(user).values("pk"))
+    period_q = _bank_period_q(actor, "year", "month", "enterprise_id")
+    return qs.filter(period_q) if period_q is not None else qs
+
+
+def submissions(user: Any) -> QuerySet[Any]:
+    """Submissions the user may read. Banks read accounts, not raw submissions."""
+    from dualcarbon.reporting.models import Submission
+
+    actor = actor_for(user)
+    if actor.user_id is None:
+        return Submission.objects.none()
+    if actor.is_admin:
+        return Submission.objects.all()
+    q = Q(enterprise_id__in=list(actor.enterprise_ids))
+    if actor.region_prefixes:
+        q |= _region_q(actor.region_prefixes, "enterprise__region__code")
+    if actor.verifier_ids:
+        from dualcarbon.registry.models import VerifierAssignment
+
+        q |= Q(
+            enterprise_id__in=VerifierAssignment.objects.filter(verifier_id__in=actor.verifier_ids).values(
+                "enterprise_id"
+            )
+        )
+    return Submission.objects.filter(q)
+
+
+def emission_lines(user: Any) -> QuerySet[Any]:
+    from dualcarbon.accounting.models import EmissionLine
+
+    return EmissionLine.objects.filter(run__submission__in=submissions(user).values("pk"))
+
+
+def can_report_for(user: Any, enterprise: Organisation | int) -> bool:
+    """Only the enterprise's own staff write its reports (the platform admin does not report for it)."""
+    pk = enterprise if isinstance(enterprise, int) else enterprise.pk
+    return pk in actor_for(user).enterprise_ids
+
+
+def can_verify(user: Any, enterprise: Organisation | int) -> bool:
+    pk = enterprise if isinstance(enterprise, int) else enterprise.pk
+    actor = actor_for(user)
+    if not actor.verifier_ids:
+        return False
+    from dualcarbon.registry.models import VerifierAssignment
+
+    return VerifierAssignment.objects.filter(verifier_id__in=actor.verifier_ids, enterprise_id=pk).exists()
+
+
+def can_see_region(user: Any) -> bool:
+    actor = actor_for(user)
+    return actor.is_admin or bool(actor.region_prefixes)
+
+
+def region_prefixes(user: Any) -> tuple[str, ...]:
+    """Region code prefixes the user governs ('' = everything for the platform admin)."""
+    actor = actor_for(user)
+    return ("",) if actor.is_admin else actor.region_prefixes

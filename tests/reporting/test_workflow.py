@@ -1,0 +1,110 @@
+"""The reporting workflow: draft → submitted → verified → locked; corrections as new versions."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from dualcarbon.accounting.models import AccountEntry, EmissionLine
+from dualcarbon.reporting import services
+from dualcarbon.reporting.models import Submission
+from tests.factories import build_world, cement_month
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def _submit(world, month=1, **kw):
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, month)
+    services.save_draft(user, draft, services.DraftData(**cement_month(**kw)))
+    return services.submit(user, draft)
+
+
+def test_submit_computes_the_account_with_lineage(world):
+    sub = _submit(world)
+    assert sub.status == Submission.Status.SUBMITTED and sub.is_current
+    entry = AccountEntry.objects.get(submission=sub, is_current=True)
+    coal = 7100 * 20.908 * 0.02637 * 0.94 * 44 / 12
+    assert entry.by_source["fuel_combustion"] == pytest.approx(coal + 21.5 * 3.0959, rel=1e-4)
+    assert entry.by_source["process"] == pytest.approx(50000 * 0.52)
+    assert entry.scope2_tco2e > 0 and entry.intensity == pytest.approx(entry.total_tco2e / 4200)
+    line = EmissionLine.objects.get(run__submission=sub, item="RAW_COAL")
+    assert line.activity.quantity == 7100 and line.factor_set == "fuels-a" and line.quality_tier == 3
+    assert "provincial 33" in EmissionLine.objects.get(run__submission=sub, item="ELECTRICITY").factor_ref
+
+
+def test_correction_is_a_new_version_and_the_old_stays_readable(world):
+    v1 = _submit(world)
+    old_total = AccountEntry.objects.get(submission=v1).total_tco2e
+    user = world.users["cement"]
+    with pytest.raises(services.WorkflowError):
+        services.correct(user, v1, "  ")
+    v2 = services.correct(user, v1, "原煤用量录入错误，按结算单更正")
+    assert v2.version == 2 and v2.status == "draft" and v2.activities.count() == 4
+    data = cement_month(coal=6900)
+    services.save_draft(user, v2, services.DraftData(**data))
+    services.submit(user, v2)
+    v1.refresh_from_db()
+    assert not v1.is_current and v1.status == "submitted" and v1.activities.get(item="原煤").quantity == 7100
+    assert AccountEntry.objects.get(submission=v1).total_tco2e == old_total  # old figures kept
+    assert not AccountEntry.objects.get(submission=v1).is_current
+    new = AccountEntry.objects.get(is_current=True, enterprise=world.cement, year=2024, month=1)
+    assert new.submission_id == v2.pk and new.total_tco2e < old_total
+    with pytest.raises(services.WorkflowError):
+        services.save_draft(user, v1, services.DraftData(**data))
+
+
+def test_errors_block_submission_and_are_located(world):
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 2)
+    data = cement_month()
+    data["activities"][1]["item"] = "黄金"
+    data["activities"][1].update(source_sheet="活动数据", source_row=7)
+    services.save_draft(user, draft, services.DraftData(**data))
+    with pytest.raises(services.BlockedByErrors) as info:
+        services.submit(user, draft)
+    (issue,) = [i for i in info.value.issues if i.rule.startswith("engine.")]
+    assert (issue.sheet, issue.row, issue.column, issue.rule) == ("活动数据", 7, "item", "engine.unknown_item")
+    assert "第 7 行" in issue.message_zh
+    draft.refresh_from_db()
+    assert draft.status == "draft" and not AccountEntry.objects.exists()
+
+
+def test_unparseable_numbers_change_nothing(world):
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 3)
+    services.save_draft(user, draft, services.DraftData(**cement_month()))
+    data = cement_month()
+    data["activities"][0]["quantity"] = "七千"
+    with pytest.raises(services.DraftInvalid):
+        services.save_draft(user, draft, services.DraftData(**data))
+    assert draft.activities.get(line_no=1).quantity == 7100
+
+
+def test_warnings_do_not_block(world):
+    _submit(world, month=1)
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 3)
+    services.save_draft(user, draft, services.DraftData(**cement_month(mwh=9000)))
+    services.submit(user, draft)
+    rules = set(draft.issues.values_list("rule", flat=True))
+    assert "missing_months" in rules  # February was never reported
+
+
+def test_only_own_staff_report_and_only_assigned_verifiers_verify(world):
+    with pytest.raises(PermissionDenied):
+        services.draft_for(world.users["steel"], world.cement, 2024, 1)
+    sub = _submit(world)
+    with pytest.raises(PermissionDenied):
+        services.verify(world.users["gov"], sub)
+    services.verify(world.users["verifier"], sub)
+    services.lock(world.users["gov"], sub)
+    sub.refresh_from_db()
+    assert sub.status == "locked"
+    with pytest.raises(services.WorkflowError):
+        services.correct(world.users["cement"], sub, "想改")
