@@ -6,17 +6,26 @@ export UV_LINK_MODE := copy
 
 .PHONY: setup system-deps demo test lint typecheck pytest bench clean
 
-# Debian packages the suite needs (Java for Spark local mode). Installed only when missing.
+# Debian packages the suite needs, installed only when missing: Java (Spark local mode), Chromium
+# (browser tests through Playwright), Noto CJK fonts and pango (Chinese PDF reports), poppler-utils
+# (PDF checks), PostgreSQL 15 server (the suite runs on PostgreSQL too).
+DEB_NEEDS := java:openjdk-17-jre-headless chromium:chromium pdftoppm:poppler-utils
 system-deps:
-	@command -v java >/dev/null 2>&1 || { \
-	  echo "installing Java (Spark local mode needs a JVM)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+	@missing=""; \
+	for pair in $(DEB_NEEDS); do cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
 setup: system-deps | $(UV)
 	@$$(command -v uv || echo $(UV)) sync --frozen --extra spark --quiet
+	@$(PY) scripts/compile_messages.py >/dev/null
 
 demo: setup
 	$(PY) -m dualcarbon account src/dualcarbon/demo/sample_enterprise.csv --format table
@@ -24,7 +33,7 @@ demo: setup
 	@echo "Lines with lineage: .venv/bin/dualcarbon account src/dualcarbon/demo/sample_enterprise.csv --format json"
 
 lint: setup
-	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff check src tests bench scripts
 
 typecheck: setup
 	.venv/bin/mypy

@@ -1,6 +1,18 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from dualcarbon.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("report/", include("dualcarbon.reporting.urls")),
+    path("accounts/", include("dualcarbon.accounting.urls")),
+    path("registry/", include("dualcarbon.registry.urls")),
+    path("", include("dualcarbon.web.urls")),
 ]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
