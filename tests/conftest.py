@@ -68,3 +68,9 @@ def account(tmp_path: Path, duck: Any) -> Callable[..., tuple[pd.DataFrame, pd.D
             return result.lines_frame(), result.totals_frame()
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 (production) costs ~0.5 s per hash; tests that create users use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

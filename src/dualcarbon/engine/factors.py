@@ -436,6 +436,17 @@ class GridSelector:
         raise LookupError(self.spec.factor_set)
 
 
+@functools.lru_cache(maxsize=32)
+def cached_catalog(options: Options) -> Catalog:
+    """Catalogues are pure functions of the (immutable) reference data and the options."""
+    return Catalog(options)
+
+
+@functools.lru_cache(maxsize=32)
+def cached_grid(spec: str) -> GridSelector:
+    return GridSelector(spec)
+
+
 @functools.lru_cache(maxsize=16)
 def gwp_values(name: str) -> dict[str, float]:
     try:
@@ -473,8 +484,8 @@ def resolve_dimensions(
     has the same key columns plus the resolved values; rows with a problem carry ``problem`` (rule),
     ``problem_column``, ``problem_value`` and ``problem_hint`` and are never calculated.
     """
-    catalog = catalog or Catalog(options)
-    grid = grid or GridSelector(options.grid)
+    catalog = catalog or cached_catalog(options)
+    grid = grid or cached_grid(options.grid)
     gwp = gwp_values(options.gwp)
     st_lookup = source_type_lookup()
     st_hint = ", ".join(SOURCE_TYPES)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from dualcarbon.engine.factors import Catalog, Options
+from dualcarbon.engine.factors import Options, cached_catalog
 from dualcarbon.engine.messages import Problem
 
 ERROR, WARNING = "error", "warning"
@@ -140,7 +140,7 @@ PARAM_BAND = {"ncv": 0.35, "carbon_content": 0.25}
 
 @validator("measured_parameter_bounds", WARNING)
 def measured_parameter_bounds(ctx: Context) -> Iterator[Finding]:
-    catalog = Catalog(ctx.options)
+    catalog = cached_catalog(ctx.options)
     for rec in ctx.activities:
         item = catalog.lookup("fuel_combustion", rec.get("item"))
         if item is None:
@@ -162,7 +162,8 @@ def measured_parameter_bounds(ctx: Context) -> Iterator[Finding]:
                 yield Finding(
                     "measured_parameter_bounds",
                     WARNING,
-                    f"{item.name_zh} 的实测{'低位发热量' if name == 'ncv' else '单位热值含碳量'} {v:g} 与缺省值 {default:g} "
+                    f"{item.name_zh} 的实测{'低位发热量' if name == 'ncv' else '单位热值含碳量'} {v:g} "
+                    f"与缺省值 {default:g} "
                     f"相差超过 {band:.0%}，请核对并上传化验报告",
                     f"measured {name} {v:g} for {item.code} differs from the default {default:g} by more than "
                     f"{band:.0%}; check it and attach the lab report",
@@ -228,7 +229,8 @@ def month_on_month_jump(ctx: Context) -> Iterator[Finding]:
                 "month_on_month_jump",
                 WARNING,
                 f"{zh}环比变化 {((after - before) / before):+.0%}（上月 {before:,.2f}，本月 {after:,.2f}），请核实",
-                f"{en} changed {((after - before) / before):+.0%} month on month ({before:,.2f} → {after:,.2f}); please check",
+                f"{en} changed {((after - before) / before):+.0%} month on month "
+                f"({before:,.2f} → {after:,.2f}); please check",
             )
 
 
@@ -247,7 +249,8 @@ def electricity_vs_value_added(ctx: Context) -> Iterator[Finding]:
             "electricity_vs_value_added",
             WARNING,
             f"每万元增加值耗电 {mwh / va:,.1f} MWh，明显偏高，请核对电量单位（千瓦时/万千瓦时）或增加值",
-            f"{mwh / va:,.1f} MWh per 10^4 yuan of value added is implausibly high: check the electricity unit or the value added",
+            f"{mwh / va:,.1f} MWh per 10^4 yuan of value added is implausibly high: "
+            "check the electricity unit or the value added",
             sheet="经济数据",
             column="value_added",
         )
