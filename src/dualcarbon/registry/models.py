@@ -177,3 +177,38 @@ class VerifierAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["verifier", "enterprise", "year"], name="uniq_verifier_assignment")
         ]
+
+
+class ApiToken(models.Model):
+    """A system's bearer token: it acts as the enterprise staff member who created it (scoping unchanged).
+
+    Only a SHA-256 of the key is stored; the key itself is shown once, when the token is issued.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("机构")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("代表用户")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    #: the first characters of the key, to recognise a token in lists without revealing it
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation_id", "-created_at"]
+        verbose_name = _("接口令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
