@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "dualcarbon.reporting",
     "dualcarbon.accounting",
     "dualcarbon.finance",
+    "dualcarbon.demo",
 ]
 
 MIDDLEWARE = [
@@ -58,9 +59,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 ROOT_URLCONF = "dualcarbon.urls"
 

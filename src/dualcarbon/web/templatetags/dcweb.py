@@ -1,0 +1,142 @@
+"""Layout helpers: the top bar (organisation, role, navigation by role) and number formatting."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dualcarbon import scoping
+from dualcarbon.registry.models import Membership
+
+register = template.Library()
+
+ROLE_LABELS: dict[str, Any] = {
+    Membership.Role.ENTERPRISE_STAFF: gettext_lazy("企业填报人员"),
+    Membership.Role.GOVERNMENT_STAFF: gettext_lazy("政府工作人员"),
+    Membership.Role.BANK_STAFF: gettext_lazy("银行人员"),
+    Membership.Role.VERIFIER: gettext_lazy("核查人员"),
+    Membership.Role.PLATFORM_ADMIN: gettext_lazy("平台管理员"),
+}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+@register.simple_tag(takes_context=True)
+def user_frame(context: Any) -> dict[str, Any]:
+    """Who is signed in and what they may open (one query, cached on the request)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return {"memberships": [], "nav": []}
+    cached = getattr(request, "_dc_frame", None)
+    if cached is not None:
+        return dict(cached)
+    rows = list(
+        Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
+        .select_related("organisation")
+        .order_by("role", "organisation__name")
+    )
+    roles = {m.role for m in rows}
+    path = request.path
+    nav: list[dict[str, Any]] = []
+
+    def add(label: str, url: str, prefix: str | None = None) -> None:
+        nav.append({"label": label, "url": url, "active": path.startswith(prefix or url)})
+
+    enterprises = [m.organisation for m in rows if m.role == Membership.Role.ENTERPRISE_STAFF]
+    for org in enterprises:
+        label = _("碳账户") if len(enterprises) == 1 else org.name
+        add(label, reverse("accounting:enterprise", args=[org.pk]))
+    if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+        add(_("区域碳账户"), reverse("accounting:region"))
+    if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
+        try:
+            add(_("数据报送"), reverse("reporting:index"))
+        except NoReverseMatch:  # the reporting pages are optional for the layout
+            pass
+    if roles & {Membership.Role.BANK_STAFF, Membership.Role.VERIFIER} and not enterprises:
+        home = reverse("web:home")
+        nav.append({"label": _("企业列表"), "url": home, "active": path == home})
+    if user.is_staff:
+        add(_("管理后台"), reverse("admin:index"))
+    frame = {
+        "memberships": [{"organisation": m.organisation.name, "role": role_label(m.role)} for m in rows],
+        "nav": nav,
+        "actor": scoping.actor_for(user),
+    }
+    request._dc_frame = frame
+    return frame
+
+
+@register.filter
+def t2(value: Any) -> str:
+    """tCO2e: two decimals with thousands separators ("—" when missing)."""
+    return _fmt(value, 2)
+
+
+@register.filter
+def t3(value: Any) -> str:
+    """tce: three decimals with thousands separators."""
+    return _fmt(value, 3)
+
+
+@register.filter
+def num(value: Any, places: int = 6) -> str:
+    """A parameter (factor, NCV …) as stored, with up to ``places`` significant decimals."""
+    if value is None or value == "":
+        return "—"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{v:,.{int(places)}f}".rstrip("0").rstrip(".") if abs(v) >= 1 else f"{v:.{int(places) + 2}g}"
+    return text
+
+
+@register.filter
+def pct(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}%"
+
+
+def _fmt(value: Any, places: int) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):,.{places}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for pagination and filter links)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for k, v in changes.items():
+        if v in (None, ""):
+            params.pop(k, None)
+        else:
+            params[k] = v
+    return "?" + urlencode(sorted((k, v) for k, v in params.items() if v not in (None, "")))
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def join_list(value: Any) -> str:
+    """A JSON option value: lists joined with ", "."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
