@@ -1,5 +1,20 @@
 from django.urls import path
 
+from . import views
+
 app_name = "reporting"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:year>/<int:month>/", views.period, name="period"),
+    path("<int:year>/<int:month>/edit/", views.edit, name="edit"),
+    path("<int:year>/<int:month>/template.xlsx", views.template, name="template"),
+    path("<int:year>/<int:month>/upload/", views.upload, name="upload"),
+    path("<int:year>/<int:month>/submit/", views.submit, name="submit"),
+    path("<int:year>/<int:month>/correct/", views.correct, name="correct"),
+    path("submission/<int:pk>/", views.version, name="version"),
+    path("submission/<int:pk>/evidence/", views.evidence, name="evidence"),
+    path("submission/<int:pk>/verify/", views.verify, name="verify"),
+    path("submission/<int:pk>/lock/", views.lock, name="lock"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence_file"),
+]

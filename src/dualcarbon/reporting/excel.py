@@ -1,0 +1,899 @@
+"""The monthly Excel template: generate it for an enterprise's industry, and import a filled one.
+
+Generation (:func:`build_template`) writes four sheets: 填报说明 (instructions), 活动数据 (activity
+lines: Chinese labels in row 1, the engine's column codes in row 2, data from row 3, pre-filled
+with the items the industry usually reports), 产品产量 (production) and 经济数据 (economic data).
+Input cells are unlocked, styled and carry data validation (drop-down lists, decimals ≥ 0).
+
+Import (:func:`parse_workbook`) turns an uploaded workbook into :class:`~.services.DraftData`
+with ``source_sheet``/``source_row`` on every record, or raises :class:`WorkbookInvalid` with
+located findings (sheet, row, column, rule; Chinese and English) for structural problems: not an
+xlsx file, too large, missing or unknown sheets, unknown headers, text in number cells, unknown
+units. :func:`import_workbook` then saves the draft through the services (atomic) and validates
+it. Rows with no quantity are blank template rows and are skipped.
+
+The enterprise and the period come from the upload form, never from the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from dualcarbon.engine import units
+from dualcarbon.engine.inputs import canonical_header
+from dualcarbon.engine.messages import COLUMN_LABELS_ZH
+from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
+
+from .validators import ERROR, Finding
+
+TEMPLATE_VERSION = "2025.1"
+SHEET_GUIDE = "填报说明"
+SHEET_ACTIVITY = "活动数据"
+SHEET_PRODUCTION = "产品产量"
+SHEET_ECONOMIC = "经济数据"
+REQUIRED_SHEETS = (SHEET_ACTIVITY, SHEET_PRODUCTION, SHEET_ECONOMIC)
+KNOWN_SHEETS = (SHEET_GUIDE, *REQUIRED_SHEETS)
+MAX_BYTES = 10 * 1024 * 1024
+#: an xlsx is a zip: refuse archives that inflate beyond this (zip bombs)
+MAX_UNCOMPRESSED = 120 * 1024 * 1024
+MAX_DATA_ROWS = 5000
+MAX_FINDINGS = 200
+FIRST_DATA_ROW = 3  # row 1: Chinese labels, row 2: column codes
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    zh: str
+    en: str
+    kind: str  # text | number | source_type | unit | ncv_unit | factor_unit | basis | gas
+    width: int
+    note: str
+
+
+ACTIVITY_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "source_type",
+        "排放源类别",
+        "source type",
+        "source_type",
+        14,
+        "下拉选择：化石燃料燃烧、工业生产过程、购入电力等",
+    ),
+    Column("item", "品种", "item", "text", 14, "能源或物料名称，与因子库一致，如 原煤、柴油、天然气、电力、熟料"),
+    Column("quantity", "数量", "quantity", "number", 14, "本月消耗量、外购量或产量（≥0）；为空的行不导入"),
+    Column("unit", "单位", "unit", "unit", 10, "t、万Nm3、MWh、GJ 等"),
+    Column("ncv", "低位发热量", "net calorific value", "number", 12, "实测或企业声明时填写，否则留空用缺省值"),
+    Column("ncv_unit", "低位发热量单位", "NCV unit", "ncv_unit", 14, "GJ/t、GJ/万Nm3 等；填写低位发热量时必填"),
+    Column("carbon_content", "单位热值含碳量", "carbon content", "number", 14, "tC/GJ；实测时填写"),
+    Column("oxidation_rate", "碳氧化率", "oxidation rate", "number", 10, "0–1（或 0–100%）"),
+    Column("factor", "排放因子", "emission factor", "number", 12, "企业自有排放因子（没有缺省因子的品种必填）"),
+    Column("factor_unit", "排放因子单位", "factor unit", "factor_unit", 14, "tCO2/t、tCO2/万Nm3 等"),
+    Column("param_basis", "参数来源", "parameter basis", "basis", 10, "实测 或 企业声明；实测参数须上传化验报告"),
+    Column("gas", "气体", "gas", "gas", 8, "默认 CO2；CH4、N2O 须在本行给出该气体的排放因子"),
+    Column("fraction", "煅烧比例", "calcination fraction", "number", 10, "碳酸盐煅烧比例 0–1，缺省为 1"),
+    Column("cao", "CaO含量", "CaO content", "number", 10, "熟料中 CaO 质量分数（氧化物法）"),
+    Column("mgo", "MgO含量", "MgO content", "number", 10, "熟料中 MgO 质量分数"),
+    Column("cao_nc", "非碳酸盐CaO", "non-carbonate CaO", "number", 12, "非碳酸盐来源的 CaO 质量分数"),
+    Column("mgo_nc", "非碳酸盐MgO", "non-carbonate MgO", "number", 12, "非碳酸盐来源的 MgO 质量分数"),
+    Column("purity", "纯度", "purity", "number", 8, "CO2 回收利用的纯度 0–1"),
+)
+ACTIVITY_CODES = tuple(c.code for c in ACTIVITY_COLUMNS)
+NUMBER_CODES = tuple(c.code for c in ACTIVITY_COLUMNS if c.kind == "number")
+UNIT_CODES = ("unit", "ncv_unit", "factor_unit")
+#: columns the template pre-fills: a row with only these is a blank template row
+PREFILLED_CODES = ("source_type", "item", "unit", "ncv_unit", "factor_unit", "param_basis", "gas")
+
+PRODUCTION_COLUMNS: tuple[Column, ...] = (
+    Column("product", "产品名称", "product", "text", 24, "主要产品名称"),
+    Column("quantity", "产量", "quantity", "number", 16, "本月产量（≥0）；为空的行不导入"),
+    Column("unit", "单位", "unit", "unit", 10, "t、万t、MWh、GJ 等"),
+)
+ECONOMIC_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("value_added", "工业增加值（收入法）", "value added (income approach)", "必填；本月数，收入法口径"),
+    ("output_value", "工业总产值（当年价格）", "gross industrial output value", "选填"),
+    ("revenue", "营业收入", "operating revenue", "选填"),
+)
+ECONOMIC_CODES = tuple(r[0] for r in ECONOMIC_ROWS)
+
+UNIT_CHOICES = ("t", "kg", "万t", "万Nm3", "Nm3", "MWh", "kWh", "万kWh", "GJ", "MJ", "tce")
+NCV_UNIT_CHOICES = ("GJ/t", "GJ/万Nm3", "MJ/kg", "MJ/Nm3", "kcal/kg")
+FACTOR_UNIT_CHOICES = ("tCO2/t", "tCO2/万Nm3", "tCO2/MWh", "tCO2/GJ", "kgCO2/kWh", "tCH4/t", "tN2O/t")
+BASIS_CHOICES = ("实测", "企业声明")
+GAS_CHOICES = ("CO2", "CH4", "N2O")
+
+
+# ------------------------------------------------------------------------------------------------
+# what each industry usually reports (GB/T 4754-2017 division → pre-filled rows)
+
+
+@dataclass(frozen=True)
+class Line:
+    source_type: str
+    item: str
+    unit: str
+
+
+def _fuel(item: str, unit: str = "t") -> Line:
+    return Line("fuel_combustion", item, unit)
+
+
+ELECTRICITY_IN = Line("purchased_electricity", "电力", "MWh")
+HEAT_IN = Line("purchased_heat", "热力", "GJ")
+COMMON_LINES: tuple[Line, ...] = (
+    _fuel("原煤"),
+    _fuel("柴油"),
+    _fuel("汽油"),
+    _fuel("天然气", "万Nm3"),
+    _fuel("液化石油气"),
+    ELECTRICITY_IN,
+    HEAT_IN,
+)
+INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
+    # 非金属矿物制品业 (cement, lime, glass)
+    "30": (
+        _fuel("原煤"),
+        _fuel("柴油"),
+        _fuel("天然气", "万Nm3"),
+        ELECTRICITY_IN,
+        Line("process", "熟料", "t"),
+        Line("process", "石灰石", "t"),
+    ),
+    # 黑色金属冶炼和压延加工业 (iron and steel)
+    "31": (
+        _fuel("焦炭"),
+        _fuel("原煤"),
+        _fuel("天然气", "万Nm3"),
+        _fuel("高炉煤气", "万Nm3"),
+        _fuel("转炉煤气", "万Nm3"),
+        _fuel("焦炉煤气", "万Nm3"),
+        _fuel("柴油"),
+        ELECTRICITY_IN,
+        Line("exported_electricity", "电力", "MWh"),
+        Line("process", "石灰石", "t"),
+        Line("process", "白云石", "t"),
+    ),
+    # 电力、热力生产和供应业
+    "44": (
+        _fuel("原煤"),
+        _fuel("天然气", "万Nm3"),
+        _fuel("柴油"),
+        ELECTRICITY_IN,
+        Line("exported_electricity", "电力", "MWh"),
+        Line("exported_heat", "热力", "GJ"),
+    ),
+    # 化学原料和化学制品制造业
+    "26": (
+        _fuel("原煤"),
+        _fuel("天然气", "万Nm3"),
+        _fuel("燃料油"),
+        _fuel("液化石油气"),
+        _fuel("柴油"),
+        ELECTRICITY_IN,
+        HEAT_IN,
+        Line("process", "石灰石", "t"),
+        Line("process", "纯碱", "t"),
+        Line("co2_recovery", "二氧化碳", "t"),
+    ),
+    # 有色金属冶炼和压延加工业 (aluminium)
+    "32": (
+        _fuel("原煤"),
+        _fuel("天然气", "万Nm3"),
+        _fuel("石油焦"),
+        _fuel("柴油"),
+        ELECTRICITY_IN,
+        Line("process", "预焙阳极", "t"),
+    ),
+    # 造纸和纸制品业
+    "22": (
+        _fuel("原煤"),
+        _fuel("天然气", "万Nm3"),
+        _fuel("柴油"),
+        ELECTRICITY_IN,
+        HEAT_IN,
+        Line("process", "石灰石", "t"),
+    ),
+}
+INDUSTRY_PRODUCTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "30": (("水泥熟料", "t"), ("水泥", "t")),
+    "31": (("生铁", "t"), ("粗钢", "t"), ("钢材", "t")),
+    "44": (("发电量", "MWh"), ("供热量", "GJ")),
+    "26": (),
+    "32": (("电解铝", "t"),),
+    "22": (("机制纸及纸板", "t"),),
+}
+
+
+def _division(enterprise: Any) -> str:
+    industry = getattr(enterprise, "industry", None)
+    code = str(getattr(industry, "code", "") or "")
+    return code[:2] if code[:1].isdigit() else code
+
+
+def industry_lines(enterprise: Any) -> tuple[Line, ...]:
+    return INDUSTRY_LINES.get(_division(enterprise), COMMON_LINES)
+
+
+def industry_products(enterprise: Any) -> tuple[tuple[str, str], ...]:
+    return INDUSTRY_PRODUCTS.get(_division(enterprise), ())
+
+
+def source_type_label(code: str, lang: str = "zh") -> str:
+    st = SOURCE_TYPES.get(code)
+    if st is None:
+        return code
+    return st.name_en if lang.startswith("en") else st.name_zh
+
+
+def source_type_code(value: object) -> str | None:
+    """The code for a label or code (化石燃料燃烧 → fuel_combustion), or None when unknown."""
+    text = str(value or "").strip().lower()
+    return source_type_lookup().get(text) if text else None
+
+
+# ------------------------------------------------------------------------------------------------
+# generation
+
+_HEADER_FILL = PatternFill("solid", fgColor="1F6F50")
+_CODE_FILL = PatternFill("solid", fgColor="E8F1EC")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+_THIN = Side(style="thin", color="C8C8C8")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_CODE_FONT = Font(italic=True, size=9, color="5A5A5A")
+_UNLOCKED = Protection(locked=False)
+
+
+def _list_validation(values: Sequence[str], strict: bool, title: str, prompt: str) -> DataValidation:
+    dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "stop" if strict else "warning"
+    dv.errorTitle = title
+    dv.error = "请从下拉列表中选择" if strict else "不在常用列表中，请确认单位书写正确（如 t、万Nm3、MWh、GJ）"
+    dv.promptTitle = title
+    dv.prompt = prompt
+    dv.showInputMessage = True
+    return dv
+
+
+def _decimal_validation(title: str, prompt: str) -> DataValidation:
+    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "stop"
+    dv.errorTitle = title
+    dv.error = "请填写不小于 0 的数字（不要填写文字或单位）"
+    dv.promptTitle = title
+    dv.prompt = prompt
+    dv.showInputMessage = True
+    return dv
+
+
+def _protect(ws: Worksheet) -> None:
+    """Lock the headers (sheet protection without a password); input cells are unlocked."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.insertRows = False
+    ws.protection.deleteRows = False
+    ws.protection.sort = False
+    ws.protection.autoFilter = False
+
+
+def _header(ws: Worksheet, columns: Sequence[Column]) -> None:
+    for i, col in enumerate(columns, start=1):
+        top = ws.cell(row=1, column=i, value=col.zh)
+        top.font, top.fill, top.border = _HEADER_FONT, _HEADER_FILL, _BORDER
+        top.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        code = ws.cell(row=2, column=i, value=col.code)
+        code.font, code.fill, code.border = _CODE_FONT, _CODE_FILL, _BORDER
+        code.alignment = Alignment(horizontal="center")
+        ws.column_dimensions[get_column_letter(i)].width = col.width + 2
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+
+
+def _input_cells(ws: Worksheet, columns: Sequence[Column], first: int, last: int) -> None:
+    for r in range(first, last + 1):
+        for i, col in enumerate(columns, start=1):
+            cell = ws.cell(row=r, column=i)
+            cell.protection = _UNLOCKED
+            cell.fill = _INPUT_FILL
+            cell.border = _BORDER
+            if col.kind == "number":
+                cell.number_format = "#,##0.########"
+
+
+def _validations(ws: Worksheet, columns: Sequence[Column], first: int, last: int) -> None:
+    src_labels = [st.name_zh for st in SOURCE_TYPES.values()]
+    by_kind: dict[str, DataValidation] = {
+        "source_type": _list_validation(src_labels, True, "排放源类别", "从下拉列表选择排放源类别"),
+        "unit": _list_validation(UNIT_CHOICES, False, "单位", "数量的计量单位"),
+        "ncv_unit": _list_validation(NCV_UNIT_CHOICES, False, "低位发热量单位", "如 GJ/t、GJ/万Nm3"),
+        "factor_unit": _list_validation(FACTOR_UNIT_CHOICES, False, "排放因子单位", "如 tCO2/t"),
+        "basis": _list_validation(BASIS_CHOICES, True, "参数来源", "实测（附化验报告）或 企业声明"),
+        "gas": _list_validation(GAS_CHOICES, False, "气体", "缺省 CO2"),
+    }
+    numbers = _decimal_validation("数值", "请填写不小于 0 的数字")
+    used: list[DataValidation] = []
+    for i, col in enumerate(columns, start=1):
+        dv = numbers if col.kind == "number" else by_kind.get(col.kind)
+        if dv is None:
+            continue
+        letter = get_column_letter(i)
+        dv.add(f"{letter}{first}:{letter}{last}")
+        if dv not in used:
+            used.append(dv)
+    for dv in used:
+        ws.add_data_validation(dv)
+
+
+def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) -> None:
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 70
+    industry = getattr(enterprise, "industry", None)
+    period = f"{year}-{month:02d}" if year and month else "上传时在页面上选择"
+    rows: list[tuple[str, ...]] = [
+        ("碳账户月度数据填报模板",),
+        (),
+        ("企业名称", str(getattr(enterprise, "name", "") or "")),
+        ("统一社会信用代码", str(getattr(enterprise, "uscc", "") or "")),
+        ("行业（GB/T 4754-2017）", f"{getattr(industry, 'code', '')} {getattr(industry, 'name_zh', '')}".strip()),
+        ("报告期", period),
+        ("模板版本", TEMPLATE_VERSION),
+        ("生成时间", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        (),
+        ("填报须知",),
+        ("1. 报告期", "每个文件只填报一个月（自然月）的数据。企业和报告期在上传页面确定，文件中不需要填写。"),
+        (
+            "2. 活动数据",
+            "工作表“活动数据”已按本企业行业预填常见的排放源和品种；只需在实际发生的行填写“数量”。"
+            "数量为空的行视为未发生，不会导入。其他品种可在下方空白行补充，品种名称应与因子库一致"
+            "（如 原煤、柴油、天然气、焦炭、高炉煤气、电力、热力、熟料、石灰石）。",
+        ),
+        (
+            "3. 排放源类别",
+            "化石燃料燃烧（燃料消耗量）、工业生产过程（熟料产量、碳酸盐消耗量等）、购入电力、购入热力、"
+            "输出电力、输出热力（外供量，从总量中扣除）、CO2回收利用、生物质燃烧。",
+        ),
+        (
+            "4. 计量单位",
+            "固体和液体燃料：t（吨）或 kg；气体燃料：万Nm3 或 Nm3（标准立方米）；电力：MWh、kWh 或 万kWh；"
+            "热力：GJ；也可用 tce。单位写错或无法识别时整个文件不导入，并提示所在行列。",
+        ),
+        (
+            "5. 实测参数",
+            "低位发热量、单位热值含碳量、碳氧化率等留空时使用因子库缺省值（数据质量等级 3）。"
+            "填写实测值时“参数来源”选“实测”，并须在报告期页面上传化验报告（数据质量等级 1）；"
+            "企业声明值选“企业声明”（等级 2）。填写低位发热量时必须同时填写其单位。",
+        ),
+        (
+            "6. 水泥熟料",
+            "“熟料”按产量填报，缺省因子 0.52 tCO2/t；有化验数据时填写 CaO含量、MgO含量及非碳酸盐部分（氧化物法）。"
+            "熟料已包含生料中碳酸盐的分解，“石灰石”行仅填报其他用途（如脱硫）的碳酸盐消耗。",
+        ),
+        ("7. 产品产量", "工作表“产品产量”填写本月主要产品的产量及单位。"),
+        (
+            "8. 经济数据",
+            "工作表“经济数据”填写本月工业增加值（收入法，万元，必填）、工业总产值和营业收入（万元，选填）。",
+        ),
+        (
+            "9. 错误提示",
+            "上传时先检查文件结构：工作表名称、表头、数值格式和单位；有任何此类错误时整个文件不导入，"
+            "不保存任何数据，错误列表给出工作表、行号、列和规则。导入后再进行核算校验（如未知品种、缺少参数），"
+            "结果显示在报告期页面：“错误”必须改正后才能提交，“警告”请核实。",
+        ),
+        (
+            "10. 注意",
+            "请勿修改工作表名称和前两行表头（第 2 行为系统识别用的列代码），请勿插入列；可在数据区插入或删除行。",
+        ),
+        (),
+        ("列说明（活动数据）",),
+        ("列代码", "列名", "说明"),
+    ]
+    rows += [(c.code, c.zh, c.note) for c in ACTIVITY_COLUMNS]
+    for r, values in enumerate(rows, start=1):
+        for c, v in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=c, value=v)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A1"].font = Font(bold=True, size=14)
+    for cell in ws["A"]:
+        if cell.value in ("填报须知", "列说明（活动数据）"):
+            cell.font = Font(bold=True, size=12)
+    ws.sheet_view.showGridLines = False
+    _protect(ws)
+
+
+def _fmt(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def build_template(
+    enterprise: Any, year: int | None = None, month: int | None = None, data: Any | None = None
+) -> bytes:
+    """The template for an enterprise (pre-filled for its industry, or with ``data`` — a DraftData)."""
+    wb = Workbook()
+    guide = wb.active
+    assert guide is not None
+    guide.title = SHEET_GUIDE
+    _guide(guide, enterprise, year, month)
+
+    ws = wb.create_sheet(SHEET_ACTIVITY)
+    _header(ws, ACTIVITY_COLUMNS)
+    records: list[dict[str, Any]]
+    if data is not None and data.activities:
+        records = [dict(r) for r in data.activities]
+    else:
+        records = [
+            {"source_type": ln.source_type, "item": ln.item, "unit": ln.unit} for ln in industry_lines(enterprise)
+        ]
+    last = FIRST_DATA_ROW + max(len(records) + 20, 40) - 1
+    _input_cells(ws, ACTIVITY_COLUMNS, FIRST_DATA_ROW, last)
+    for r, rec in enumerate(records, start=FIRST_DATA_ROW):
+        for i, col in enumerate(ACTIVITY_COLUMNS, start=1):
+            value = rec.get(col.code)
+            if col.code == "source_type" and value:
+                value = source_type_label(str(value))
+            if value not in (None, ""):
+                ws.cell(row=r, column=i, value=_fmt(value))
+    _validations(ws, ACTIVITY_COLUMNS, FIRST_DATA_ROW, last)
+    _protect(ws)
+
+    wp = wb.create_sheet(SHEET_PRODUCTION)
+    _header(wp, PRODUCTION_COLUMNS)
+    products: list[dict[str, Any]]
+    if data is not None and data.production:
+        products = [dict(p) for p in data.production]
+    else:
+        products = [{"product": p, "unit": u} for p, u in industry_products(enterprise)]
+    last_p = FIRST_DATA_ROW + max(len(products) + 8, 10) - 1
+    _input_cells(wp, PRODUCTION_COLUMNS, FIRST_DATA_ROW, last_p)
+    for r, rec in enumerate(products, start=FIRST_DATA_ROW):
+        for i, col in enumerate(PRODUCTION_COLUMNS, start=1):
+            if rec.get(col.code) not in (None, ""):
+                wp.cell(row=r, column=i, value=_fmt(rec[col.code]))
+    _validations(wp, PRODUCTION_COLUMNS, FIRST_DATA_ROW, last_p)
+    _protect(wp)
+
+    we = wb.create_sheet(SHEET_ECONOMIC)
+    heads = ("项目", "代码", "数值", "单位", "说明")
+    for i, (h, w) in enumerate(zip(heads, (26, 14, 16, 8, 30), strict=True), start=1):
+        cell = we.cell(row=1, column=i, value=h)
+        cell.font, cell.fill, cell.border = _HEADER_FONT, _HEADER_FILL, _BORDER
+        we.column_dimensions[get_column_letter(i)].width = w
+    economic = (data.economic if data is not None else None) or {}
+    for r, (code, zh, _en, note) in enumerate(ECONOMIC_ROWS, start=2):
+        we.cell(row=r, column=1, value=zh).border = _BORDER
+        code_cell = we.cell(row=r, column=2, value=code)
+        code_cell.font, code_cell.fill, code_cell.border = _CODE_FONT, _CODE_FILL, _BORDER
+        value_cell = we.cell(
+            row=r, column=3, value=_fmt(economic.get(code)) if economic.get(code) is not None else None
+        )
+        value_cell.protection, value_cell.fill, value_cell.border = _UNLOCKED, _INPUT_FILL, _BORDER
+        value_cell.number_format = "#,##0.####"
+        we.cell(row=r, column=4, value="万元").border = _BORDER
+        we.cell(row=r, column=5, value=note).border = _BORDER
+    dv = _decimal_validation("经济数据", "单位：万元；不小于 0")
+    dv.add(f"C2:C{1 + len(ECONOMIC_ROWS)}")
+    we.add_data_validation(dv)
+    _protect(we)
+
+    wb.active = 1  # open on 活动数据
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def template_filename(enterprise: Any, year: int | None = None, month: int | None = None) -> str:
+    period = f"_{year}-{month:02d}" if year and month else ""
+    return f"碳账户填报模板_{getattr(enterprise, 'uscc', '') or enterprise.pk}{period}.xlsx"
+
+
+# ------------------------------------------------------------------------------------------------
+# import
+
+
+class WorkbookInvalid(Exception):
+    """The upload cannot be imported: nothing was saved; each finding names sheet, row, column, rule."""
+
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = list(findings)
+        super().__init__(f"{len(self.findings)} problem(s) in the workbook; nothing was saved")
+
+
+_RULE_TEXT: dict[str, tuple[str, str]] = {
+    "file_type": ("只接受 Excel 2007 及以上的 .xlsx 文件（{value}）", "only .xlsx workbooks are accepted ({value})"),
+    "file_too_large": ("文件过大（{value}，上限 10 MB）", "the file is too large ({value}; the limit is 10 MB)"),
+    "unreadable": ("无法读取文件：{value}", "cannot read the file: {value}"),
+    "missing_sheet": (
+        "缺少工作表“{value}”，请使用平台下载的模板",
+        "sheet “{value}” is missing: use the platform's template",
+    ),
+    "unknown_sheet": (
+        "工作表“{value}”不属于模板；请删除它，或把数据移到“活动数据”“产品产量”“经济数据”",
+        "sheet “{value}” is not part of the template: delete it or move its data to the template sheets",
+    ),
+    "missing_column": ("缺少必填列 {value}", "required column {value} is missing"),
+    "unknown_header": (
+        "无法识别的表头“{value}”（企业和报告期在上传页面选择，不需要在文件中填写）",
+        "unknown header “{value}” (enterprise and period are chosen on the upload page, not in the file)",
+    ),
+    "duplicate_header": ("表头“{value}”重复", "header “{value}” appears twice"),
+    "not_a_number": ("“{value}” 不是数字", "“{value}” is not a number"),
+    "negative": ("数值不能为负（{value}）", "value must not be negative ({value})"),
+    "required": ("必填项为空（已填写数量的行须填写{value}）", "a required value is empty ({value})"),
+    "quantity_required": (
+        "填写了参数但数量为空；请填写数量，或清空该行",
+        "parameters are given but the quantity is empty: fill it in or clear the row",
+    ),
+    "unknown_unit": ("无法识别的单位 “{value}”", "unknown unit “{value}”"),
+    "unknown_source_type": (
+        "未知的排放源类别 “{value}”；请从下拉列表选择",
+        "unknown source type “{value}”: choose one from the drop-down list",
+    ),
+    "too_many_rows": ("数据行超过 {value} 行，请分文件或通过接口报送", "more than {value} data rows: use the API"),
+}
+
+
+def _finding(
+    rule: str, value: object = "", sheet: str = "", row: int | None = None, col: int | None = None, code: str = ""
+) -> Finding:
+    zh_t, en_t = _RULE_TEXT[rule]
+    text = "" if value is None else str(value)
+    if len(text) > 60:
+        text = text[:57] + "…"
+    zh_body, en_body = zh_t.format(value=text), en_t.format(value=text)
+    zh_loc: list[str] = []
+    en_loc: list[str] = []
+    if sheet:
+        zh_loc.append(f"工作表 {sheet}")
+        en_loc.append(f"sheet {sheet}")
+    if row is not None:
+        zh_loc.append(f"第 {row} 行")
+        en_loc.append(f"row {row}")
+    if col is not None or code:
+        letter = get_column_letter(col) if col else ""
+        label = COLUMN_LABELS_ZH.get(code) or _LABELS.get(code, "")
+        zh_loc.append(f"{letter} 列 {code}".replace("  ", " ").strip() + (f"（{label}）" if label else ""))
+        en_loc.append(f"column {letter} {code}".replace("  ", " ").strip())
+    zh = ("，".join(zh_loc) + "：" if zh_loc else "") + zh_body + f"（规则 {rule}）"
+    en = (", ".join(en_loc) + ": " if en_loc else "") + en_body + f" (rule {rule})"
+    return Finding(rule, ERROR, zh, en, sheet, row, code)
+
+
+_LABELS = {
+    "product": "产品名称",
+    **{c.code: c.zh for c in ACTIVITY_COLUMNS},
+    **{code: zh for code, zh, _en, _n in ECONOMIC_ROWS},
+}
+
+
+def parse_number(value: object) -> Decimal | None:
+    """A cell's number (None when empty); raises ValueError for text that is not a number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        raise ValueError(value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(value)
+        return Decimal(repr(value))
+    text = str(value).strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return None
+    if text.endswith(("%", "％")):
+        text = text[:-1]
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(value) from exc
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_bytes(upload: Any) -> bytes:
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if hasattr(upload, "chunks"):
+        return b"".join(upload.chunks())
+    return bytes(upload.read())
+
+
+def _open(upload: Any) -> tuple[Any, list[Finding]]:
+    name = str(getattr(upload, "name", "") or "")
+    size = getattr(upload, "size", None)
+    if not name.lower().endswith(".xlsx"):
+        return None, [_finding("file_type", name or "?")]
+    if size is not None and size > MAX_BYTES:
+        return None, [_finding("file_too_large", f"{size / 1048576:.1f} MB")]
+    content = _read_bytes(upload)
+    if len(content) > MAX_BYTES:
+        return None, [_finding("file_too_large", f"{len(content) / 1048576:.1f} MB")]
+    if not content.startswith(b"PK\x03\x04"):
+        return None, [_finding("file_type", name)]
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            inflated = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        return None, [_finding("unreadable", str(exc))]
+    if inflated > MAX_UNCOMPRESSED:
+        return None, [_finding("file_too_large", f"{inflated / 1048576:.0f} MB uncompressed")]
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a broken package
+        return None, [_finding("unreadable", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)]
+    return wb, []
+
+
+def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        yield r, tuple(row)
+
+
+_PRODUCTION_LABELS = {"产品名称": "product", "产品": "product", "产量": "quantity"}
+
+
+def _canon(raw: object) -> str:
+    text = str(raw).strip()
+    return _PRODUCTION_LABELS.get(text) or canonical_header(text)
+
+
+def _header_map(
+    sheet: str, rows: list[tuple[int, tuple[Any, ...]]], allowed: Sequence[str], required: Sequence[str]
+) -> tuple[dict[str, int], int, list[Finding]]:
+    """Find the code row (row 2) or, failing that, a label row; map column code → 0-based index."""
+    findings: list[Finding] = []
+    candidates = [(r, vals) for r, vals in rows[:3]]
+    chosen: tuple[int, tuple[Any, ...]] | None = None
+    for r, vals in sorted(candidates, key=lambda rv: (rv[0] != 2, rv[0])):
+        names = {_canon(v) for v in vals if v not in (None, "")}
+        if "quantity" in names and ("item" in names or "product" in names):
+            chosen = (r, vals)
+            break
+    if chosen is None:
+        return {}, 0, [_finding("missing_column", c, sheet, 2) for c in required]
+    header_row, vals = chosen
+    mapping: dict[str, int] = {}
+    for idx, raw in enumerate(vals):
+        if raw in (None, ""):
+            continue
+        code = _canon(raw)
+        if code not in allowed:
+            findings.append(_finding("unknown_header", raw, sheet, header_row, idx + 1))
+        elif code in mapping:
+            findings.append(_finding("duplicate_header", raw, sheet, header_row, idx + 1))
+        else:
+            mapping[code] = idx
+    for c in required:
+        if c not in mapping:
+            findings.append(_finding("missing_column", c, sheet, header_row, None, c))
+    # the label row above the code row is part of the header, not data
+    return mapping, header_row, findings
+
+
+def _cell(vals: tuple[Any, ...], idx: int | None) -> Any:
+    if idx is None or idx >= len(vals):
+        return None
+    v = vals[idx]
+    if isinstance(v, str) and not v.strip():
+        return None
+    return v
+
+
+def _parse_activities(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
+    sheet = SHEET_ACTIVITY
+    rows = list(_rows(ws))
+    mapping, header_row, problems = _header_map(
+        sheet, rows, ACTIVITY_CODES, ("source_type", "item", "quantity", "unit")
+    )
+    findings.extend(problems)
+    if problems:
+        return []
+    out: list[dict[str, Any]] = []
+    for r, vals in rows:
+        if r <= header_row:
+            continue
+        cells = {code: _cell(vals, idx) for code, idx in mapping.items()}
+        if all(v is None for v in cells.values()):
+            continue
+        row_findings: list[Finding] = []
+        rec: dict[str, Any] = {"source_sheet": sheet, "source_row": r}
+        for code in NUMBER_CODES:
+            if code not in mapping:
+                rec[code] = None
+                continue
+            try:
+                number = parse_number(cells[code])
+            except ValueError:
+                row_findings.append(_finding("not_a_number", cells[code], sheet, r, mapping[code] + 1, code))
+                continue
+            if number is not None and number < 0:
+                row_findings.append(_finding("negative", cells[code], sheet, r, mapping[code] + 1, code))
+            rec[code] = number
+        for code in ACTIVITY_CODES:
+            if code not in NUMBER_CODES:
+                rec[code] = _text(cells.get(code))
+        quantity_cell = cells.get("quantity")
+        if quantity_cell is None:
+            extra = [c for c in NUMBER_CODES if c != "quantity" and cells.get(c) is not None]
+            if extra:
+                row_findings.append(_finding("quantity_required", "", sheet, r, mapping["quantity"] + 1, "quantity"))
+                findings.extend(row_findings)
+            elif row_findings:
+                findings.extend(row_findings)
+            continue  # a blank template row (pre-filled item, no quantity)
+        for code in ("source_type", "item", "unit"):
+            if not rec[code]:
+                label = _LABELS.get(code, code)
+                row_findings.append(_finding("required", f"{label} {code}", sheet, r, mapping[code] + 1, code))
+        if rec["source_type"]:
+            st = source_type_code(rec["source_type"])
+            if st is None:
+                row_findings.append(
+                    _finding(
+                        "unknown_source_type", rec["source_type"], sheet, r, mapping["source_type"] + 1, "source_type"
+                    )
+                )
+            else:
+                rec["source_type"] = st
+        for code in UNIT_CODES:
+            if rec.get(code) and not units.is_known(rec[code]):
+                row_findings.append(_finding("unknown_unit", rec[code], sheet, r, mapping[code] + 1, code))
+        findings.extend(row_findings)
+        out.append(rec)
+        if len(out) > MAX_DATA_ROWS:
+            findings.append(_finding("too_many_rows", MAX_DATA_ROWS, sheet))
+            break
+    return out
+
+
+def _parse_production(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
+    sheet = SHEET_PRODUCTION
+    rows = list(_rows(ws))
+    mapping, header_row, problems = _header_map(sheet, rows, ("product", "quantity", "unit"), ("product", "quantity"))
+    findings.extend(problems)
+    if problems:
+        return []
+    out: list[dict[str, Any]] = []
+    for r, vals in rows:
+        if r <= header_row:
+            continue
+        product = _text(_cell(vals, mapping.get("product")))
+        raw_q = _cell(vals, mapping.get("quantity"))
+        unit = _text(_cell(vals, mapping.get("unit")))
+        if raw_q is None:
+            continue  # blank or pre-filled product without quantity
+        try:
+            quantity = parse_number(raw_q)
+        except ValueError:
+            findings.append(_finding("not_a_number", raw_q, sheet, r, mapping["quantity"] + 1, "quantity"))
+            continue
+        if quantity is not None and quantity < 0:
+            findings.append(_finding("negative", raw_q, sheet, r, mapping["quantity"] + 1, "quantity"))
+        if not product:
+            findings.append(_finding("required", "产品名称 product", sheet, r, mapping["product"] + 1, "product"))
+        if unit and not units.is_known(unit):
+            findings.append(_finding("unknown_unit", unit, sheet, r, mapping["unit"] + 1, "unit"))
+        out.append(
+            {"product": product, "quantity": quantity, "unit": unit or "t", "source_sheet": sheet, "source_row": r}
+        )
+    return out
+
+
+_ECONOMIC_BY_LABEL = {zh: code for code, zh, _en, _n in ECONOMIC_ROWS} | {
+    "工业增加值": "value_added",
+    "增加值": "value_added",
+    "工业总产值": "output_value",
+    "总产值": "output_value",
+}
+
+
+def _parse_economic(ws: Any, findings: list[Finding]) -> dict[str, Any]:
+    sheet = SHEET_ECONOMIC
+    out: dict[str, Any] = {}
+    for r, vals in _rows(ws):
+        if r == 1:
+            continue
+        label, code_cell, value = _cell(vals, 0), _cell(vals, 1), _cell(vals, 2)
+        if label is None and code_cell is None and value is None:
+            continue
+        code = _text(code_cell) or _ECONOMIC_BY_LABEL.get(_text(label), "")
+        if code not in ECONOMIC_CODES:
+            findings.append(_finding("unknown_header", code_cell or label, sheet, r, 2 if code_cell else 1))
+            continue
+        try:
+            number = parse_number(value)
+        except ValueError:
+            findings.append(_finding("not_a_number", value, sheet, r, 3, code))
+            continue
+        if number is not None and number < 0:
+            findings.append(_finding("negative", value, sheet, r, 3, code))
+        out[code] = number
+    return out
+
+
+def parse_workbook(upload: Any) -> Any:
+    """An uploaded workbook → DraftData (raises :class:`WorkbookInvalid`; never writes anything)."""
+    from .services import DraftData
+
+    wb, findings = _open(upload)
+    if wb is None:
+        raise WorkbookInvalid(findings)
+    try:
+        names = list(wb.sheetnames)
+        for missing in (s for s in REQUIRED_SHEETS if s not in names):
+            findings.append(_finding("missing_sheet", missing, missing))
+        for extra in (s for s in names if s not in KNOWN_SHEETS):
+            findings.append(_finding("unknown_sheet", extra, extra))
+        if findings:
+            raise WorkbookInvalid(findings)
+        activities = _parse_activities(wb[SHEET_ACTIVITY], findings)
+        production = _parse_production(wb[SHEET_PRODUCTION], findings)
+        economic = _parse_economic(wb[SHEET_ECONOMIC], findings)
+    finally:
+        wb.close()
+    if findings:
+        raise WorkbookInvalid(findings[:MAX_FINDINGS])
+    return DraftData(activities=activities, production=production, economic=economic or None)
+
+
+def import_workbook(user: Any, enterprise: Any, year: int, month: int, upload: Any) -> Any:
+    """Parse first (nothing is created for a bad file), then open/replace the period's draft atomically
+    through the services and validate it. Raises WorkbookInvalid, services.DraftInvalid/WorkflowError."""
+    from django.db import transaction
+
+    from . import services
+    from .models import Submission
+
+    data = parse_workbook(upload)
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    with transaction.atomic():
+        draft = services.draft_for(user, enterprise, year, month, channel=Submission.Channel.EXCEL)
+        saved = services.save_draft(user, draft, data, channel=Submission.Channel.EXCEL, source_file=upload)
+    services.validate(saved)
+    return saved
+
+
+def findings_for(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]:
+    """Findings as rows for a page or an API answer, with the message in the user's language."""
+    en = lang.startswith("en")
+    return [
+        {
+            "rule": f.rule,
+            "severity": f.severity,
+            "sheet": f.sheet,
+            "row": f.row,
+            "column": f.column,
+            "message": f.message_en if en else f.message_zh,
+            "message_zh": f.message_zh,
+            "message_en": f.message_en,
+        }
+        for f in findings
+    ]

@@ -1,0 +1,572 @@
+"""Reporting pages (thin): they read through ``dualcarbon.scoping`` and write through the services.
+
+Enterprise staff work on their enterprise's months (``?org=<id>`` chooses among several); verifiers
+and government staff see the versions assigned to / inside their remit and verify or lock them.
+Bad input is shown on the page and nothing is half-saved (imports and drafts are atomic).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dualcarbon import scoping
+from dualcarbon.engine.factors import Catalog
+from dualcarbon.registry.models import Organisation
+
+from . import excel, services
+from .forms import (
+    ActivityForm,
+    ActivityFormSet,
+    CorrectionForm,
+    EconomicForm,
+    EvidenceForm,
+    ProductionFormSet,
+    UploadForm,
+    draft_data,
+)
+from .models import EconomicRecord, Evidence, Submission, ValidationIssue
+
+Status = Submission.Status
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "zh").startswith("en") else "zh"
+
+
+def _maybe_url(name: str, *args: Any) -> str | None:
+    """A URL of another app that may not be wired yet (then no link is shown)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _check_period(year: int, month: int) -> None:
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        raise Http404(_("报告期无效"))
+
+
+def _my_enterprises(user: Any) -> list[Organisation]:
+    """The enterprises the user reports for (their own), by name."""
+    ids = sorted(scoping.actor_for(user).enterprise_ids)
+    return list(scoping.enterprises(user).filter(pk__in=ids).order_by("name")) if ids else []
+
+
+def _enterprise(request: HttpRequest) -> Organisation:
+    """The enterprise the page is about: ``?org=`` (must be one the user reports for) or their first."""
+    ref = request.POST.get("org") or request.GET.get("org")
+    mine = _my_enterprises(request.user)
+    if ref:
+        org = next((o for o in mine if str(o.pk) == str(ref)), None)
+        if org is None or not scoping.can_report_for(request.user, org):
+            raise PermissionDenied(_("您无权为该企业填报"))
+        return org
+    if not mine:
+        raise PermissionDenied(_("只有企业填报人员可以填报"))
+    return mine[0]
+
+
+def _period_url(org: Organisation, year: int, month: int, name: str = "reporting:period") -> str:
+    return f"{reverse(name, args=[year, month])}?org={org.pk}"
+
+
+def _issues(qs: Any) -> list[dict[str, Any]]:
+    en = _lang() == "en"
+    return [
+        {
+            "severity": i.severity,
+            "severity_label": i.get_severity_display(),
+            "rule": i.rule,
+            "sheet": i.sheet,
+            "row": i.row,
+            "column": i.column,
+            "message": i.message_en if en else i.message_zh,
+        }
+        for i in qs
+    ]
+
+
+def _show(value: Any) -> str:
+    """A stored decimal as the user typed it (full precision, no trailing zeros, no exponent)."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _shown(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _show(v) if isinstance(v, Decimal) else v for k, v in rec.items()}
+
+
+def _records(sub: Submission | None) -> dict[str, Any]:
+    if sub is None:
+        return {"activities": [], "production": [], "economic": None}
+    lang = _lang()
+    acts = list(sub.activities.all())
+    for a in acts:
+        a.source_type_label = excel.source_type_label(a.source_type, lang)  # type: ignore[attr-defined]
+        a.params = [  # type: ignore[attr-defined]
+            (f, _show(getattr(a, f)))
+            for f in (
+                "ncv",
+                "ncv_unit",
+                "carbon_content",
+                "oxidation_rate",
+                "factor",
+                "factor_unit",
+                "param_basis",
+                "gas",
+                "fraction",
+                "cao",
+                "mgo",
+                "cao_nc",
+                "mgo_nc",
+                "purity",
+            )
+            if getattr(a, f) not in (None, "")
+        ]
+    return {
+        "activities": acts,
+        "production": list(sub.production.all()),
+        "economic": EconomicRecord.objects.filter(submission=sub).first(),
+    }
+
+
+def _entry(user: Any, sub: Submission | None, current_only: bool = True) -> Any:
+    if sub is None:
+        return None
+    qs = scoping.account_entries(user).filter(submission=sub)
+    if current_only:
+        qs = qs.filter(is_current=True)
+    return qs.order_by("-created_at").first()
+
+
+def _month_name(month: int) -> str:
+    return calendar.month_abbr[month] if _lang() == "en" else f"{month}月"
+
+
+# ------------------------------------------------------------------------------------------------
+# index: months of a year (enterprise), work queues (verifier, government)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    if not 2000 <= year <= 2100:
+        year = today.year
+    ctx: dict[str, Any] = {"year": year, "years": list(range(today.year - 4, today.year + 1))[::-1]}
+    mine = _my_enterprises(user)
+    if mine:
+        org = _enterprise(request)
+        subs = scoping.submissions(user).filter(enterprise=org, period__year=year).select_related("period")
+        by_month: dict[int, list[Submission]] = {}
+        for s in subs.order_by("version"):
+            by_month.setdefault(s.period.month, []).append(s)
+        months = []
+        for m in range(1, 13):
+            versions = by_month.get(m, [])
+            draft = next((s for s in versions if s.status == Status.DRAFT), None)
+            current = next((s for s in versions if s.is_current), None)
+            months.append(
+                {
+                    "month": m,
+                    "name": _month_name(m),
+                    "label": f"{year}-{m:02d}",
+                    "current": current,
+                    "draft": draft,
+                    "future": (year, m) > (today.year, today.month),
+                    "url": _period_url(org, year, m),
+                    "edit_url": _period_url(org, year, m, "reporting:edit"),
+                    "template_url": _period_url(org, year, m, "reporting:template"),
+                }
+            )
+        ctx.update(org=org, enterprises=mine, months=months)
+    actor = scoping.actor_for(user)
+    if actor.verifier_ids:
+        waiting = (
+            scoping.submissions(user)
+            .filter(status=Status.SUBMITTED, is_current=True)
+            .select_related("enterprise", "period")
+            .order_by("-submitted_at")[:200]
+        )
+        ctx["to_verify"] = [s for s in waiting if scoping.can_verify(user, s.enterprise_id)]
+    if scoping.can_see_region(user):
+        ctx["to_lock"] = list(
+            scoping.submissions(user)
+            .filter(status=Status.VERIFIED, is_current=True)
+            .select_related("enterprise", "period")
+            .order_by("-verified_at")[:200]
+        )
+        ctx["awaiting_verification"] = (
+            scoping.submissions(user).filter(status=Status.SUBMITTED, is_current=True).count()
+        )
+    return render(request, "reporting/index.html", ctx)
+
+
+# ------------------------------------------------------------------------------------------------
+# one month of the enterprise
+
+
+def _render_period(
+    request: HttpRequest, org: Organisation, year: int, month: int, status: int = 200, **extra: Any
+) -> HttpResponse:
+    user = request.user
+    versions = list(
+        scoping.submissions(user)
+        .filter(enterprise=org, period__year=year, period__month=month)
+        .select_related("created_by", "submitted_by")
+        .order_by("version")
+    )
+    draft = next((s for s in versions if s.status == Status.DRAFT), None)
+    current = next((s for s in versions if s.is_current), None)
+    shown = draft or current
+    issues = _issues(shown.issues.all()) if shown else []
+    ctx: dict[str, Any] = {
+        "org": org,
+        "enterprises": _my_enterprises(user),
+        "year": year,
+        "month": month,
+        "label": f"{year}-{month:02d}",
+        "versions": versions,
+        "draft": draft,
+        "current": current,
+        "shown": shown,
+        "issues": issues,
+        "n_errors": sum(1 for i in issues if i["severity"] == ValidationIssue.Severity.ERROR),
+        "n_warnings": sum(1 for i in issues if i["severity"] == ValidationIssue.Severity.WARNING),
+        "evidence": list(shown.evidence.all().order_by("-uploaded_at")) if shown else [],
+        "entry": _entry(user, current),
+        "entry_url": None,
+        "can_edit": draft is not None or not versions,
+        "can_submit": draft is not None,
+        "can_correct": draft is None and current is not None and current.status != Status.LOCKED,
+        "org_query": f"?org={org.pk}",
+        "upload_form": extra.pop("upload_form", None) or UploadForm(),
+        "correction_form": extra.pop("correction_form", None) or CorrectionForm(),
+        "evidence_form": extra.pop("evidence_form", None) or EvidenceForm(),
+        **_records(shown),
+    }
+    if ctx["entry"] is not None:
+        ctx["entry_url"] = _maybe_url("accounting:entry", ctx["entry"].pk)
+    ctx["enterprise_url"] = _maybe_url("accounting:enterprise", org.pk)
+    ctx.update(extra)
+    return render(request, "reporting/period.html", ctx, status=status)
+
+
+@login_required
+@require_GET
+def period(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    return _render_period(request, _enterprise(request), year, month)
+
+
+def _item_suggestions(org: Organisation) -> list[str]:
+    from dualcarbon.accounting.services import options_for, policy_for
+
+    names = [ln.item for ln in excel.industry_lines(org)]
+    try:
+        catalog = Catalog(options_for(policy_for(org.region_id or "")))
+        names += sorted({i.name_zh for i in catalog.items.values()})
+    except Exception:  # a misconfigured policy must not break the editor
+        pass
+    return list(dict.fromkeys(names))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    user = request.user
+    org = _enterprise(request)
+    versions = scoping.submissions(user).filter(enterprise=org, period__year=year, period__month=month)
+    draft = versions.filter(status=Status.DRAFT).order_by("-version").first()
+    if draft is None and versions.exists():
+        messages.error(request, _("该月已提交；如需修改请发起更正（需填写原因）"))
+        return HttpResponseRedirect(_period_url(org, year, month))
+    problems: list[dict[str, Any]] = []
+    if request.method == "POST":
+        acts = ActivityFormSet(request.POST, prefix="act")
+        prods = ProductionFormSet(request.POST, prefix="prod")
+        econ = EconomicForm(request.POST, prefix="econ")
+        if acts.is_valid() and prods.is_valid() and econ.is_valid():
+            data = services.DraftData(**draft_data(acts, prods, econ))
+            try:
+                with transaction.atomic():  # a new draft and its records, or nothing
+                    target = draft or services.draft_for(user, org, year, month, channel=Submission.Channel.WEB)
+                    saved = services.save_draft(user, target, data, channel=Submission.Channel.WEB)
+            except services.DraftInvalid as exc:
+                problems = excel.findings_for(exc.findings, _lang())
+            except services.WorkflowError as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(_period_url(org, year, month))
+            else:
+                issues = services.validate(saved)
+                n_err = sum(1 for i in issues if i.severity == ValidationIssue.Severity.ERROR)
+                if n_err:
+                    messages.warning(request, _("草稿已保存；有 %(n)d 处错误，改正后才能提交") % {"n": n_err})
+                else:
+                    messages.success(request, _("草稿已保存"))
+                return HttpResponseRedirect(_period_url(org, year, month))
+        status = 400
+    else:
+        status = 200
+        if draft is not None and draft.activities.exists():
+            act_initial = list(
+                draft.activities.values(
+                    "source_type",
+                    "item",
+                    "quantity",
+                    "unit",
+                    *ActivityForm.PARAMS,
+                )
+            )
+        else:
+            act_initial = [
+                {"source_type": ln.source_type, "item": ln.item, "unit": ln.unit} for ln in excel.industry_lines(org)
+            ]
+        if draft is not None and draft.production.exists():
+            prod_initial = list(draft.production.values("product", "quantity", "unit"))
+        else:
+            prod_initial = [{"product": p, "unit": u} for p, u in excel.industry_products(org)]
+        econ_initial = (
+            EconomicRecord.objects.filter(submission=draft).values("value_added", "output_value", "revenue").first()
+            if draft is not None
+            else None
+        )
+        acts = ActivityFormSet(prefix="act", initial=[_shown(r) for r in act_initial])
+        prods = ProductionFormSet(prefix="prod", initial=[_shown(r) for r in prod_initial])
+        econ = EconomicForm(prefix="econ", initial=_shown(econ_initial or {}))
+    return render(
+        request,
+        "reporting/edit.html",
+        {
+            "org": org,
+            "year": year,
+            "month": month,
+            "label": f"{year}-{month:02d}",
+            "draft": draft,
+            "activities": acts,
+            "production": prods,
+            "economic": econ,
+            "problems": problems,
+            "items": _item_suggestions(org),
+            "units": excel.UNIT_CHOICES,
+            "org_query": f"?org={org.pk}",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def template(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    user = request.user
+    org = _enterprise(request)
+    versions = scoping.submissions(user).filter(enterprise=org, period__year=year, period__month=month)
+    shown = versions.filter(status=Status.DRAFT).first() or versions.filter(is_current=True).first()
+    data = None
+    if shown is not None and shown.activities.exists():
+        data = services.DraftData(
+            activities=list(shown.activities.values()),
+            production=list(shown.production.values()),
+            economic=dict(EconomicRecord.objects.filter(submission=shown).values().first() or {}),
+        )
+    content = excel.build_template(org, year, month, data)
+    response = HttpResponse(content, content_type=excel.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, excel.template_filename(org, year, month))
+    return response
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    org = _enterprise(request)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_period(request, org, year, month, status=400, upload_form=form)
+    try:
+        saved = excel.import_workbook(request.user, org, year, month, form.cleaned_data["file"])
+    except excel.WorkbookInvalid as exc:
+        return _render_period(
+            request, org, year, month, status=400, upload_problems=excel.findings_for(exc.findings, _lang())
+        )
+    except services.DraftInvalid as exc:
+        return _render_period(
+            request, org, year, month, status=400, upload_problems=excel.findings_for(exc.findings, _lang())
+        )
+    except services.WorkflowError as exc:
+        return _render_period(request, org, year, month, status=400, upload_message=str(exc))
+    n_err = saved.issues.filter(severity=ValidationIssue.Severity.ERROR).count()
+    n = saved.activities.count()
+    if n_err:
+        messages.warning(request, _("已导入 %(n)d 行活动数据；有 %(e)d 处错误，改正后才能提交") % {"n": n, "e": n_err})
+    else:
+        messages.success(request, _("已导入 %(n)d 行活动数据") % {"n": n})
+    return HttpResponseRedirect(_period_url(org, year, month))
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    user = request.user
+    org = _enterprise(request)
+    draft = (
+        scoping.submissions(user)
+        .filter(enterprise=org, period__year=year, period__month=month, status=Status.DRAFT)
+        .first()
+    )
+    if draft is None:
+        messages.error(request, _("该月没有待提交的草稿"))
+        return HttpResponseRedirect(_period_url(org, year, month))
+    try:
+        sub = services.submit(user, draft)
+    except services.BlockedByErrors as exc:
+        services.validate(draft)  # the refused submit rolled back; keep its findings on the page
+        messages.error(request, str(exc))
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        entry = _entry(user, sub)
+        if entry is not None:
+            messages.success(
+                request,
+                _("已提交第 %(v)d 版；本月排放 %(t)s tCO2e") % {"v": sub.version, "t": f"{entry.total_tco2e:,.2f}"},
+            )
+        else:
+            messages.success(request, _("已提交第 %(v)d 版") % {"v": sub.version})
+    return HttpResponseRedirect(_period_url(org, year, month))
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_period(year, month)
+    user = request.user
+    org = _enterprise(request)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _render_period(request, org, year, month, status=400, correction_form=form)
+    current = (
+        scoping.submissions(user)
+        .filter(enterprise=org, period__year=year, period__month=month, is_current=True)
+        .first()
+    )
+    if current is None:
+        messages.error(request, _("该月尚未提交，无需更正"))
+        return HttpResponseRedirect(_period_url(org, year, month))
+    try:
+        new = services.correct(user, current, form.cleaned_data["reason"])
+    except services.WorkflowError as exc:
+        return _render_period(request, org, year, month, status=400, correction_message=str(exc), correction_form=form)
+    messages.success(request, _("已创建更正草稿（第 %(v)d 版），修改后请重新提交") % {"v": new.version})
+    return HttpResponseRedirect(_period_url(org, year, month))
+
+
+# ------------------------------------------------------------------------------------------------
+# one version (anyone who may read it), evidence, verify, lock
+
+
+@login_required
+@require_GET
+def version(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    sub = get_object_or_404(scoping.submissions(user).select_related("enterprise", "period"), pk=pk)
+    issues = _issues(sub.issues.all())
+    entry = _entry(user, sub, current_only=False)
+    siblings = scoping.submissions(user).filter(period=sub.period).order_by("version")
+    ctx = {
+        "sub": sub,
+        "org": sub.enterprise,
+        "label": sub.period.label,
+        "issues": issues,
+        "evidence": list(sub.evidence.all().order_by("-uploaded_at")),
+        "entry": entry,
+        "entry_url": _maybe_url("accounting:entry", entry.pk) if entry is not None else None,
+        "versions": siblings,
+        "can_verify": sub.status == Status.SUBMITTED and sub.is_current and scoping.can_verify(user, sub.enterprise_id),
+        "can_lock": sub.status == Status.VERIFIED and scoping.can_see_region(user),
+        "is_reporter": scoping.can_report_for(user, sub.enterprise_id),
+        "period_url": _period_url(sub.enterprise, sub.period.year, sub.period.month),
+        **_records(sub),
+    }
+    return render(request, "reporting/version.html", ctx)
+
+
+@login_required
+@require_POST
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    sub = get_object_or_404(scoping.submissions(user).select_related("enterprise", "period"), pk=pk)
+    if not scoping.can_report_for(user, sub.enterprise_id):
+        raise PermissionDenied(_("您无权为该企业填报"))
+    year, month = sub.period.year, sub.period.month
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_period(request, sub.enterprise, year, month, status=400, evidence_form=form)
+    try:
+        services.attach_evidence(user, sub, form.cleaned_data["file"], form.cleaned_data["kind"])
+    except services.WorkflowError as exc:
+        return _render_period(request, sub.enterprise, year, month, status=400, evidence_message=str(exc))
+    messages.success(request, _("证明材料已上传"))
+    return HttpResponseRedirect(_period_url(sub.enterprise, year, month))
+
+
+@login_required
+@require_GET
+def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
+    ev = get_object_or_404(Evidence, pk=pk, submission__in=scoping.submissions(request.user).values("pk"))
+    return FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name, content_type=ev.content_type)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    sub = get_object_or_404(scoping.submissions(request.user), pk=pk)
+    try:
+        services.verify(request.user, sub)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已核查"))
+    return HttpResponseRedirect(reverse("reporting:version", args=[sub.pk]))
+
+
+@login_required
+@require_POST
+def lock(request: HttpRequest, pk: int) -> HttpResponse:
+    sub = get_object_or_404(scoping.submissions(request.user), pk=pk)
+    try:
+        services.lock(request.user, sub)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已锁定"))
+    return HttpResponseRedirect(reverse("reporting:version", args=[sub.pk]))
