@@ -1,0 +1,1148 @@
+"""A deterministic fictional region, 示范市, for demonstrations and benchmarks.
+
+Everything here is invented: the city (GB/T 2260-style code 339900 inside Zhejiang, so grid factors
+resolve to Zhejiang's provincial factor), its districts, enterprises (valid USCCs with both check
+characters), their monthly energy, production and value added, banks, verifiers and users.
+
+Two layers:
+
+* **Plans** (pure, no database): :func:`plan_enterprises`, :func:`plan_problems`,
+  :func:`enterprise_months`. The same seed always gives the same region, record for record
+  (:func:`data_fingerprint`).
+* **Build** (:func:`build`): writes the plans with ``bulk_create`` in chunks (no per-submission
+  workflow calls), runs the reporting validators only on the submissions where a problem was
+  planted, and computes every account with :func:`dualcarbon.accounting.services.compute` in
+  large batches (one engine run per batch).
+
+Deliberate problems the platform must surface: a missing month, ×3 electricity jumps, a unit slip
+(the kWh meter figure typed into the 万千瓦时 column), drafts blocked by an unknown fuel, and
+corrections (version 2 with a reason, version 1 still readable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from stdnum.cn import uscc as stdnum_uscc
+
+SEED = 2026
+PASSWORD = "Demo-2026"
+DEFAULT_ENTERPRISES = 320
+DEFAULT_YEARS: tuple[int, ...] = (2023, 2024, 2025)
+
+PROVINCE_CODE = "330000"
+CITY_CODE = "339900"
+CITY_NAME = "示范市"
+DISTRICTS: tuple[tuple[str, str], ...] = (
+    ("339901", "城东区"),
+    ("339902", "城西区"),
+    ("339903", "临港区"),
+    ("339904", "青山县"),
+    ("339905", "云溪县"),
+    ("339906", "白沙县"),
+)
+GOVERNMENT_NAME = "示范市发展和改革委员会"
+DISTRICT_CODE = "339904"
+DISTRICT_BUREAU_NAME = "青山县经济和信息化局"
+PLATFORM_NAME = "示范市双碳平台运营中心"
+BANKS: tuple[tuple[str, str], ...] = (
+    ("bank", "示范农村商业银行"),
+    ("bank2", "江南商业银行示范分行"),
+    ("bank3", "东海绿色发展银行示范市分行"),
+)
+VERIFIERS: tuple[tuple[str, str], ...] = (
+    ("verifier", "示范碳核查技术服务有限公司"),
+    ("verifier2", "江南低碳认证中心有限公司"),
+)
+
+F, PE, XE, PH, XH, P, R = (
+    "fuel_combustion",
+    "purchased_electricity",
+    "exported_electricity",
+    "purchased_heat",
+    "exported_heat",
+    "process",
+    "co2_recovery",
+)
+
+#: default NCV (GJ/t) of the coal items a plant may burn; quantities keep the same energy
+COAL_NCV = {"原煤": 20.908, "烟煤": 23.204, "无烟煤": 24.515}
+GASEOUS = {"天然气", "焦炉煤气", "高炉煤气", "转炉煤气"}
+
+# monthly multipliers (Jan … Dec)
+POWER = (1.10, 0.90, 0.94, 0.90, 0.95, 1.04, 1.18, 1.20, 1.02, 0.92, 0.94, 1.08)
+CEMENT = (0.88, 0.70, 0.96, 1.06, 1.08, 0.98, 0.88, 0.86, 1.02, 1.12, 1.15, 1.05)
+HEAVY = (1.00, 0.92, 1.00, 1.01, 1.02, 1.00, 0.98, 0.98, 1.01, 1.02, 1.03, 1.02)
+MANUF = (0.96, 0.76, 1.02, 1.02, 1.03, 1.01, 0.99, 0.99, 1.02, 1.04, 1.06, 1.10)
+FOOD = (1.12, 0.92, 0.94, 0.95, 0.97, 0.98, 1.00, 1.02, 1.06, 1.02, 1.00, 1.08)
+MINING = (0.95, 0.76, 1.00, 1.04, 1.05, 1.00, 0.95, 0.95, 1.03, 1.08, 1.10, 1.06)
+#: extra electricity in the hot months (air conditioning, cooling)
+SUMMER = (1.0, 1.0, 1.0, 1.0, 1.0, 1.03, 1.07, 1.08, 1.03, 1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Use:
+    """One activity line of an archetype: ``per`` canonical units per unit of the main product.
+
+    Canonical units: t for solid/liquid fuels and process materials, 万Nm3 for gaseous fuels,
+    MWh for electricity, GJ for heat. ``item`` "COAL" lets each plant pick its coal. Uses sharing
+    a ``group`` are alternatives (one is chosen per enterprise, weighted by ``share``); other uses
+    are present with probability ``share``.
+    """
+
+    source_type: str
+    item: str
+    per: float
+    share: float = 1.0
+    group: str = ""
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Archetype:
+    key: str
+    division: str
+    weight: float
+    words: tuple[str, ...]
+    product: str
+    unit: str
+    scale: tuple[float, float]
+    #: value added, 万元 per unit of the main product
+    va: float
+    uses: tuple[Use, ...]
+    season: tuple[float, ...] = MANUF
+    #: district suffix ("01" … "06") → weight
+    regions: tuple[tuple[str, float], ...] = (("01", 1), ("02", 1), ("05", 1), ("06", 1))
+    byproducts: tuple[tuple[str, float, str], ...] = ()
+    suffix: str = "有限公司"
+    #: share of value added in output value
+    va_rate: tuple[float, float] = (0.2, 0.32)
+
+
+COAL_MEASURED = (("ncv_mode", "quarterly"),)
+
+ARCHETYPES: tuple[Archetype, ...] = (
+    Archetype(
+        "coal_power", "44", 2, ("发电", "电力", "能源"), "发电量", "MWh", (90_000, 250_000), 0.010,
+        (Use(F, "COAL", 0.42, extra=COAL_MEASURED), Use(F, "柴油", 0.00002), Use(PE, "电力", 0.003),
+         Use(XE, "电力", 0.93)),
+        POWER, (("03", 1),), (("上网电量", 0.93, "MWh"),), va_rate=(0.25, 0.3),
+    ),
+    Archetype(
+        "coal_chp", "44", 4, ("热电", "热能"), "发电量", "MWh", (15_000, 60_000), 0.016,
+        (Use(F, "COAL", 0.60, extra=COAL_MEASURED), Use(PE, "电力", 0.01), Use(XE, "电力", 0.85),
+         Use(XH, "热力", 3.0)),
+        POWER, (("03", 2), ("05", 1), ("06", 1)), (("供热量", 3.0, "GJ"),), va_rate=(0.22, 0.28),
+    ),
+    Archetype(
+        "cement", "30", 6, ("水泥", "建材"), "熟料", "t", (30_000, 60_000), 0.011,
+        (Use(F, "COAL", 0.14, extra=COAL_MEASURED), Use(F, "柴油", 0.0004), Use(PE, "电力", 0.060),
+         Use(P, "熟料", 1.0, 0.65, "clinker"),
+         Use(P, "熟料", 1.0, 0.35, "clinker", (("cao", 0.655), ("mgo", 0.022), ("cao_nc", 0.008), ("mgo_nc", 0.004)))),
+        CEMENT, (("04", 3), ("06", 1)), (("水泥", 1.28, "t"),), va_rate=(0.25, 0.32),
+    ),
+    Archetype(
+        "grinding", "30", 5, ("水泥粉磨", "建材"), "水泥", "t", (15_000, 60_000), 0.0035,
+        (Use(PE, "电力", 0.034), Use(F, "柴油", 0.0002)),
+        CEMENT, (("04", 2), ("06", 1), ("02", 1)),
+    ),
+    Archetype(
+        "glass", "30", 3, ("玻璃", "玻璃制品"), "平板玻璃", "t", (6_000, 18_000), 0.055,
+        (Use(F, "天然气", 0.017), Use(F, "燃料油", 0.004, 0.4), Use(PE, "电力", 0.10), Use(P, "纯碱", 0.19),
+         Use(P, "白云石", 0.17), Use(P, "石灰石", 0.05)),
+        HEAVY, (("04", 2), ("03", 1)),
+    ),
+    Archetype(
+        "ceramics", "30", 7, ("陶瓷", "瓷业"), "陶瓷砖", "t", (2_000, 12_000), 0.06,
+        (Use(F, "天然气", 0.0075, 0.7, "kiln"), Use(F, "COAL", 0.30, 0.3, "kiln"), Use(PE, "电力", 0.22)),
+        MANUF, (("04", 1), ("06", 2)),
+    ),
+    Archetype(
+        "lime", "30", 3, ("石灰", "钙业"), "石灰", "t", (3_000, 15_000), 0.012,
+        (Use(F, "COAL", 0.17), Use(PE, "电力", 0.035), Use(P, "石灰", 1.0)),
+        HEAVY, (("04", 1),),
+    ),
+    Archetype(
+        "concrete", "30", 9, ("商品混凝土", "新型建材"), "商品混凝土", "m3", (1_500, 60_000), 0.0045,
+        (Use(PE, "电力", 0.0025), Use(F, "柴油", 0.0009)),
+        CEMENT, (("01", 1), ("02", 1), ("04", 1), ("05", 1), ("06", 1)),
+    ),
+    Archetype(
+        "steel", "31", 1, ("钢铁", "特钢"), "粗钢", "t", (120_000, 280_000), 0.055,
+        (Use(F, "焦炭", 0.33), Use(F, "烟煤", 0.13, extra=COAL_MEASURED), Use(F, "高炉煤气", 0.028),
+         Use(F, "转炉煤气", 0.006, 0.5), Use(F, "天然气", 0.0004), Use(PE, "电力", 0.21), Use(P, "石灰石", 0.085),
+         Use(P, "白云石", 0.032)),
+        HEAVY, (("03", 1),), (("生铁", 0.92, "t"), ("钢材", 0.95, "t")), "股份有限公司", (0.12, 0.18),
+    ),
+    Archetype(
+        "eaf", "31", 3, ("电炉炼钢", "特钢", "合金钢"), "粗钢", "t", (15_000, 50_000), 0.05,
+        (Use(PE, "电力", 0.42), Use(F, "天然气", 0.0012), Use(P, "石灰石", 0.04),
+         Use(P, "石墨电极", 0.0018, extra=(("factor", 3.663), ("factor_unit", "tCO2/t"), ("param_basis", "declared")))),
+        HEAVY, (("03", 2), ("02", 1)), va_rate=(0.12, 0.18),
+    ),
+    Archetype(
+        "rolling", "31", 5, ("钢材", "金属材料", "钢管"), "钢材", "t", (20_000, 90_000), 0.018,
+        (Use(F, "天然气", 0.0036), Use(PE, "电力", 0.095)),
+        HEAVY, (("03", 1), ("02", 1)), va_rate=(0.1, 0.15),
+    ),
+    Archetype(
+        "aluminium", "32", 1, ("铝业", "电解铝"), "电解铝", "t", (8_000, 22_000), 0.34,
+        (Use(PE, "电力", 13.4), Use(P, "电解铝预焙阳极", 1.0), Use(F, "天然气", 0.0006)),
+        HEAVY, (("03", 1),), (("铝锭", 0.98, "t"),), va_rate=(0.15, 0.2),
+    ),
+    Archetype(
+        "nonferrous", "32", 5, ("铜业", "铝材", "有色金属"), "铜铝材", "t", (1_000, 8_000), 0.25,
+        (Use(PE, "电力", 0.55), Use(F, "天然气", 0.006)),
+        HEAVY, (("02", 1), ("03", 1), ("05", 1)), va_rate=(0.1, 0.16),
+    ),
+    Archetype(
+        "chlor_alkali", "26", 2, ("氯碱化工", "化工"), "烧碱", "t", (8_000, 30_000), 0.08,
+        (Use(PE, "电力", 2.35), Use(F, "COAL", 0.25, 0.5, "steam", COAL_MEASURED), Use(PH, "蒸汽", 2.5, 0.5, "steam")),
+        HEAVY, (("03", 1),), (("液氯", 0.88, "t"),),
+    ),
+    Archetype(
+        "ammonia", "26", 2, ("化肥", "煤化工"), "合成氨", "t", (10_000, 30_000), 0.06,
+        (Use(F, "COAL", 1.45, extra=COAL_MEASURED), Use(PE, "电力", 1.05),
+         Use(R, "二氧化碳", 0.75, extra=(("purity", 0.985),))),
+        HEAVY, (("03", 1), ("05", 1)), (("尿素", 1.5, "t"),),
+    ),
+    Archetype(
+        "fine_chem", "26", 13, ("化工", "新材料", "精细化工", "涂料"), "化工产品", "t", (60, 8_000), 0.2,
+        (Use(PE, "电力", 0.30), Use(F, "天然气", 0.006), Use(PH, "蒸汽", 2.0, 0.6), Use(F, "COAL", 0.2, 0.2),
+         Use(F, "柴油", 0.0005)),
+        HEAVY, (("03", 3), ("05", 1)),
+    ),
+    Archetype(
+        "coking", "25", 2, ("焦化", "煤化"), "焦炭", "t", (30_000, 90_000), 0.035,
+        (Use(F, "焦炉煤气", 0.019), Use(PE, "电力", 0.032), Use(F, "柴油", 0.0003)),
+        HEAVY, (("03", 1),), (("焦油", 0.035, "t"), ("粗苯", 0.011, "t")), va_rate=(0.1, 0.15),
+    ),
+    Archetype(
+        "refinery", "25", 1, ("石化", "炼化"), "原油加工量", "t", (150_000, 400_000), 0.045,
+        (Use(F, "炼厂干气", 0.022), Use(F, "燃料油", 0.004), Use(F, "石油焦", 0.009), Use(F, "天然气", 0.0012),
+         Use(PE, "电力", 0.055)),
+        HEAVY, (("03", 1),), (("成品油", 0.86, "t"),), "股份有限公司", (0.1, 0.14),
+    ),
+    Archetype(
+        "paper", "22", 6, ("纸业", "造纸"), "纸及纸板", "t", (4_000, 30_000), 0.09,
+        (Use(F, "COAL", 0.32, 0.6, "boiler", COAL_MEASURED), Use(F, "天然气", 0.028, 0.4, "boiler"),
+         Use(PE, "电力", 0.55)),
+        HEAVY, (("05", 3), ("06", 1)),
+    ),
+    Archetype(
+        "coal_mine", "06", 1, ("煤业", "矿业"), "原煤产量", "t", (40_000, 150_000), 0.02,
+        (Use(PE, "电力", 0.022), Use(F, "柴油", 0.0004),
+         Use(P, "矿井瓦斯逸散", 1.0,
+             extra=(("gas", "CH4"), ("factor", 0.0022), ("factor_unit", "t/t"), ("param_basis", "declared")))),
+        MINING, (("04", 1),),
+    ),
+    Archetype(
+        "iron_mine", "08", 1, ("铁矿", "矿业"), "铁精粉", "t", (20_000, 80_000), 0.03,
+        (Use(PE, "电力", 0.045), Use(F, "柴油", 0.0015)),
+        MINING, (("04", 1),),
+    ),
+    Archetype(
+        "quarry", "10", 5, ("矿业", "石料", "建材矿业"), "建筑石料", "t", (50_000, 300_000), 0.0025,
+        (Use(PE, "电力", 0.003), Use(F, "柴油", 0.00035)),
+        MINING, (("04", 3), ("06", 1)),
+    ),
+    Archetype(
+        "dyeing", "17", 12, ("印染", "纺织"), "印染布", "t", (60, 3_000), 0.35,
+        (Use(PH, "蒸汽", 22, 0.8, "heat"), Use(F, "COAL", 1.3, 0.2, "heat"), Use(PE, "电力", 1.1),
+         Use(F, "天然气", 0.008, 0.6)),
+        MANUF, (("05", 3), ("06", 1)),
+    ),
+    Archetype(
+        "spinning", "17", 10, ("纺织", "织造", "纱线"), "纱线及坯布", "t", (60, 4_000), 0.28,
+        (Use(PE, "电力", 2.6), Use(F, "天然气", 0.002, 0.5)),
+        MANUF, (("05", 2), ("06", 1), ("02", 1)),
+    ),
+    Archetype(
+        "fibre", "28", 5, ("化纤", "新材料"), "涤纶长丝", "t", (5_000, 40_000), 0.07,
+        (Use(PE, "电力", 0.33), Use(PH, "蒸汽", 1.6, 0.7), Use(F, "天然气", 0.004)),
+        HEAVY, (("05", 2), ("03", 1)),
+    ),
+    Archetype(
+        "food_processing", "13", 8, ("食品", "粮油", "农产品", "饲料"), "农副食品", "t", (200, 20_000), 0.05,
+        (Use(PE, "电力", 0.07), Use(F, "天然气", 0.0025, 0.7), Use(PH, "蒸汽", 0.6, 0.3), Use(F, "柴油", 0.0004)),
+        FOOD, (("06", 3), ("01", 1)),
+    ),
+    Archetype(
+        "food_mfg", "14", 6, ("食品", "乳业", "饮品"), "食品", "t", (40, 6_000), 0.15,
+        (Use(PE, "电力", 0.22), Use(F, "天然气", 0.006), Use(F, "柴油", 0.0005), Use(F, "液化石油气", 0.001, 0.2)),
+        FOOD, (("06", 2), ("01", 1)),
+    ),
+    Archetype(
+        "general_machinery", "34", 12, ("机械", "泵业", "阀门", "机电"), "通用设备", "台", (8, 2_000), 0.6,
+        (Use(PE, "电力", 0.4), Use(F, "天然气", 0.004, 0.6), Use(F, "柴油", 0.003)),
+        MANUF, (("01", 1), ("02", 2), ("06", 1)),
+    ),
+    Archetype(
+        "special_machinery", "35", 8, ("装备", "智能装备", "重工"), "专用设备", "台", (3, 600), 1.8,
+        (Use(PE, "电力", 1.0), Use(F, "天然气", 0.01, 0.5), Use(F, "柴油", 0.006)),
+        MANUF, (("02", 2), ("01", 1)),
+    ),
+    Archetype(
+        "auto_parts", "36", 6, ("汽车零部件", "汽配"), "汽车零部件", "万件", (1, 200), 12.0,
+        (Use(PE, "电力", 8.0), Use(F, "天然气", 0.08)),
+        MANUF, (("02", 2), ("01", 1)),
+    ),
+    Archetype(
+        "electrical", "38", 8, ("电气", "电机", "电器"), "电气设备", "台", (20, 8_000), 0.25,
+        (Use(PE, "电力", 0.15), Use(F, "天然气", 0.0015, 0.4)),
+        MANUF, (("01", 1), ("02", 1)),
+    ),
+    Archetype(
+        "electronics", "39", 10, ("电子", "微电子", "光电科技", "智能科技"), "电子元器件", "万只", (3, 3_000), 0.6,
+        (Use(PE, "电力", 0.5), Use(F, "天然气", 0.001, 0.3)),
+        MANUF, (("01", 3), ("02", 1)),
+    ),
+    Archetype(
+        "plastics", "29", 8, ("塑业", "橡胶", "塑胶"), "塑料制品", "t", (15, 3_000), 0.35,
+        (Use(PE, "电力", 0.75), Use(F, "天然气", 0.002, 0.4), Use(PH, "蒸汽", 0.5, 0.2)),
+        MANUF, (("02", 1), ("05", 1), ("06", 1)),
+    ),
+    Archetype(
+        "metal_products", "33", 8, ("五金", "金属制品", "紧固件"), "金属制品", "t", (15, 4_000), 0.25,
+        (Use(PE, "电力", 0.45), Use(F, "天然气", 0.004, 0.6), Use(F, "液化石油气", 0.0008, 0.2),
+         Use(F, "柴油", 0.0005)),
+        MANUF, (("02", 2), ("06", 1)),
+    ),
+    Archetype(
+        "pharma", "27", 4, ("药业", "生物医药", "制药"), "原料药及制剂", "t", (2, 800), 4.0,
+        (Use(PE, "电力", 2.2), Use(PH, "蒸汽", 30, 0.7), Use(F, "天然气", 0.03)),
+        MANUF, (("01", 2), ("05", 1)), va_rate=(0.3, 0.4),
+    ),
+)  # fmt: skip
+BY_KEY = {a.key: a for a in ARCHETYPES}
+#: the archetypes a small region gets first (one each), before the rest is shared out by weight
+PRIORITY = (
+    "cement", "coal_power", "general_machinery", "steel", "dyeing", "fine_chem", "paper", "aluminium",
+    "ceramics", "electronics", "coking", "food_processing", "quarry", "spinning", "glass", "eaf", "fibre",
+    "metal_products", "auto_parts", "coal_chp", "chlor_alkali", "ammonia", "refinery", "lime", "grinding",
+    "concrete", "rolling", "nonferrous", "coal_mine", "iron_mine", "food_mfg", "special_machinery",
+    "electrical", "plastics", "pharma",
+)  # fmt: skip
+
+BRAND_A = "恒华东金永鼎瑞新天盛立嘉春青万博明汇安中宏国德正泰兴建昌福康荣"
+BRAND_B = "信瑞升禾泰力丰和源新晖峰隆远通澜盈达昌诚航宇祥辉茂益邦顺捷晟"
+
+
+@dataclass(frozen=True)
+class EnterprisePlan:
+    index: int
+    username: str
+    name: str
+    uscc: str
+    archetype: str
+    division: str
+    region_code: str
+    size_class: str
+    above_scale: bool
+    scale: float
+    growth: float
+    efficiency: float
+    va_rate: float
+    uses: tuple[Use, ...]
+    coal_item: str
+    elec_unit: str
+    gas_unit: str
+    channel: str
+    coal_mode: str
+    declared_ncv: float | None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of one month as the enterprise reported it."""
+
+    version: int
+    status: str  # "submitted" | "draft" (verified/locked are applied at build time)
+    is_current: bool
+    reason: str
+    activities: tuple[dict[str, Any], ...]
+    production: tuple[dict[str, Any], ...]
+    economic: dict[str, Any]
+    submitted_at: datetime.datetime | None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    versions: tuple[Version, ...]
+
+
+@dataclass
+class ProblemPlan:
+    """(enterprise index, year, month) of each deliberate problem."""
+
+    missing: list[tuple[int, int, int]] = field(default_factory=list)
+    jumps: list[tuple[int, int, int]] = field(default_factory=list)
+    unit_slips: list[tuple[int, int, int]] = field(default_factory=list)
+    drafts: list[tuple[int, int, int]] = field(default_factory=list)
+    corrections: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def kinds(self, index: int, year: int, month: int) -> list[str]:
+        key = (index, year, month)
+        return [
+            name for name in ("missing", "jumps", "unit_slips", "drafts", "corrections") if key in getattr(self, name)
+        ]
+
+
+# ------------------------------------------------------------------------------------------------
+# plans (pure)
+
+
+def _org_code(body: str) -> str:
+    """GB 11714 organisation code: 8 characters and their check character."""
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, weights, strict=True))
+    check = 11 - total % 11
+    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+
+
+def make_uscc(region_code: str, rng: random.Random) -> str:
+    """A USCC for an enterprise registered with the market regulator (91…), both check characters valid."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "MA" + "".join(rng.choice(alphabet) for _ in range(6))
+    head = "91" + region_code + _org_code(body)
+    code = head + stdnum_uscc.calc_check_digit(head)
+    stdnum_uscc.validate(code)
+    return code
+
+
+def _allocate(n: int) -> list[str]:
+    """Archetype of each of n enterprises: one of each in PRIORITY order, the rest by weight."""
+    counts = {a.key: 0 for a in ARCHETYPES}
+    for key in PRIORITY[: min(n, len(PRIORITY))]:
+        counts[key] += 1
+    rest = n - sum(counts.values())
+    if rest > 0:
+        total = sum(a.weight for a in ARCHETYPES)
+        shares = [(a.key, rest * a.weight / total) for a in ARCHETYPES]
+        for key, share in shares:
+            counts[key] += int(share)
+        left = n - sum(counts.values())
+        for key, _share in sorted(shares, key=lambda s: (-(s[1] - int(s[1])), PRIORITY.index(s[0])))[:left]:
+            counts[key] += 1
+    return [a.key for a in ARCHETYPES for _ in range(counts[a.key])]
+
+
+def _size(annual_revenue: float) -> str:
+    """GB size class of an industrial enterprise by annual revenue (万元; 国统字〔2017〕213号)."""
+    if annual_revenue >= 40_000:
+        return "large"
+    if annual_revenue >= 2_000:
+        return "medium"
+    if annual_revenue >= 300:
+        return "small"
+    return "micro"
+
+
+def _choose_uses(arch: Archetype, rng: random.Random) -> tuple[Use, ...]:
+    chosen: list[Use] = []
+    groups: dict[str, list[Use]] = {}
+    for u in arch.uses:
+        if u.group:
+            groups.setdefault(u.group, []).append(u)
+        elif u.share >= 1 or rng.random() < u.share:
+            chosen.append(u)
+    for options in groups.values():
+        chosen.append(rng.choices(options, weights=[u.share for u in options])[0])
+    order = {id(u): i for i, u in enumerate(arch.uses)}
+    uses = tuple(sorted(chosen, key=lambda u: order[id(u)]))
+    if not any(u.source_type == PE for u in uses):  # everyone buys some electricity
+        uses = (*uses, Use(PE, "电力", 0.01))
+    return uses
+
+
+def plan_enterprises(n: int = DEFAULT_ENTERPRISES, seed: int = SEED) -> list[EnterprisePlan]:
+    """Who is in the region: archetype, name, USCC, district, size and reporting habits (no database)."""
+    rng = random.Random(f"{seed}:plan")
+    keys = _allocate(n)
+    rng.shuffle(keys)
+    used_names: set[str] = set()
+    used_usccs: set[str] = set()
+    plans: list[EnterprisePlan] = []
+    for i, key in enumerate(keys, start=1):
+        arch = BY_KEY[key]
+        er = random.Random(f"{seed}:ent:{i}")
+        suffixes = [s for s, _w in arch.regions]
+        region = CITY_CODE[:4] + er.choices(suffixes, weights=[w for _s, w in arch.regions])[0]
+        name = ""
+        for attempt in range(200):
+            brand = er.choice(BRAND_A) + er.choice(BRAND_B)
+            word = er.choice(arch.words)
+            extra = "" if attempt < 50 else "第二"
+            candidate = f"示范{brand}{word}{extra}{arch.suffix}"
+            if candidate not in used_names:
+                name = candidate
+                break
+        if not name:
+            name = f"示范{arch.words[0]}{i:05d}{arch.suffix}"
+        used_names.add(name)
+        uscc = make_uscc(region, er)
+        while uscc in used_usccs:
+            uscc = make_uscc(region, er)
+        used_usccs.add(uscc)
+        lo, hi = arch.scale
+        scale = math.exp(er.uniform(math.log(lo), math.log(hi)))
+        va_rate = er.uniform(*arch.va_rate)
+        revenue = scale * arch.va * 12 / va_rate
+        size = _size(revenue)
+        r = er.random()
+        growth = (
+            er.uniform(-0.12, -0.03) if r < 0.25 else er.uniform(-0.02, 0.03) if r < 0.65 else er.uniform(0.04, 0.15)
+        )
+        big = size == "large"
+        uses = _choose_uses(arch, er)
+        coal_item = er.choices(list(COAL_NCV), weights=[6, 3, 1])[0]
+        coal_mode = "quarterly" if big else er.choices(["declared", "default"], weights=[3, 7])[0]
+        plans.append(
+            EnterprisePlan(
+                index=i,
+                username=f"ent{i:03d}",
+                name=name,
+                uscc=uscc,
+                archetype=key,
+                division=arch.division,
+                region_code=region,
+                size_class=size,
+                above_scale=revenue >= 2_000,
+                scale=scale,
+                growth=growth,
+                efficiency=er.uniform(-0.04, 0.0),
+                va_rate=va_rate,
+                uses=uses,
+                coal_item=coal_item,
+                elec_unit=er.choice(["MWh", "万千瓦时"]) if big else er.choice(["MWh", "万千瓦时", "kWh", "kWh"]),
+                gas_unit="万Nm3" if big else er.choice(["万立方米", "万Nm3", "立方米"]),
+                channel="api" if big else er.choice(["excel", "excel", "web"]) if size == "medium" else "web",
+                coal_mode=coal_mode,
+                declared_ncv=round(COAL_NCV[coal_item] * er.uniform(0.95, 1.04), 2)
+                if coal_mode == "declared"
+                else None,
+            )
+        )
+    return plans
+
+
+def region_divisions(plans: Sequence[EnterprisePlan]) -> list[str]:
+    return sorted({p.division for p in plans})
+
+
+def showcase(plans: Sequence[EnterprisePlan]) -> list[EnterprisePlan]:
+    """The enterprises behind the memorable logins ent1, ent2, ent3."""
+    out: list[EnterprisePlan] = []
+    for key in ("cement", "coal_power", "general_machinery"):
+        hit = next((p for p in plans if p.archetype == key and p not in out), None)
+        if hit is not None:
+            out.append(hit)
+    for p in plans:  # tiny regions: fill up with whoever is there
+        if len(out) >= min(3, len(plans)):
+            break
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def plan_problems(plans: Sequence[EnterprisePlan], months: Sequence[tuple[int, int]], seed: int = SEED) -> ProblemPlan:
+    """Deliberate data problems; their number does not grow with the region (validation is per submission)."""
+    rng = random.Random(f"{seed}:problems")
+    pp = ProblemPlan()
+    if not plans or len(months) < 3:
+        return pp
+    shows = showcase(plans)
+    pool = [p for p in plans if p not in shows]
+    rng.shuffle(pool)
+    ordered = pool
+    years = sorted({y for y, _m in months})
+    last_y, last_m = months[-1]
+
+    def take(k: int) -> list[EnterprisePlan]:
+        picked = ordered[:k]
+        del ordered[:k]
+        return picked
+
+    def mid_month(year: int) -> tuple[int, int]:
+        ms = [m for y, m in months if y == year and 3 <= m <= 10]
+        return year, rng.choice(ms) if ms else months[len(months) // 2][1]
+
+    ent1, ent2, ent3 = (shows[i] if i < len(shows) else None for i in range(3))
+    # ent1 (cement): a correction; ent2 (power): an electricity jump; ent3 (small firm): missing month + draft
+    if ent1:
+        pp.corrections.append((ent1.index, *mid_month(years[-1])))
+    if ent2:
+        pp.jumps.append((ent2.index, *mid_month(years[-1])))
+    if ent3:
+        pp.missing.append((ent3.index, *mid_month(years[-1])))
+        pp.drafts.append((ent3.index, last_y, last_m))
+    for p in take(3):
+        pp.corrections.append((p.index, *mid_month(rng.choice(years))))
+    for p in take(3):
+        pp.jumps.append((p.index, *mid_month(rng.choice(years))))
+    for p in take(2):
+        pp.missing.append((p.index, *mid_month(rng.choice(years))))
+    for p in take(2):
+        pp.drafts.append((p.index, last_y, last_m))
+    for i, p in enumerate(take(2)):  # the first slip is corrected later, the second is left for the platform to flag
+        slip = (p.index, *mid_month(years[-1]))
+        pp.unit_slips.append(slip)
+        if i == 0:
+            pp.corrections.append(slip)
+    # never two problems that need the same month to exist and not exist
+    pp.missing = [m for m in pp.missing if m not in set(pp.jumps + pp.unit_slips + pp.corrections + pp.drafts)]
+    return pp
+
+
+def months_of(years: Sequence[int]) -> list[tuple[int, int]]:
+    return [(y, m) for y in sorted(years) for m in range(1, 13)]
+
+
+def _round(x: float) -> Decimal:
+    d = 4 if x < 1 else 3 if x < 100 else 2 if x < 10_000 else 1 if x < 1_000_000 else 0
+    return Decimal(str(round(x, d)))
+
+
+def _report_unit(plan: EnterprisePlan, use: Use, item: str, qty: float) -> tuple[str, float]:
+    """The unit this enterprise reports the line in, and the quantity in that unit."""
+    if use.source_type in (PE, XE):
+        return plan.elec_unit, qty * {"MWh": 1.0, "万千瓦时": 0.1, "kWh": 1000.0}[plan.elec_unit]
+    if use.source_type in (PH, XH):
+        return "GJ", qty
+    if item in GASEOUS:
+        unit = "万Nm3" if item != "天然气" else plan.gas_unit
+        return unit, qty * (10_000.0 if unit == "立方米" else 1.0)
+    return "t", qty
+
+
+def _activity(plan: EnterprisePlan, use: Use, level: float, rng: random.Random, month: int, t: int) -> dict[str, Any]:
+    item = plan.coal_item if use.item == "COAL" else use.item
+    per = use.per * (COAL_NCV["原煤"] / COAL_NCV[item] if use.item == "COAL" else 1.0)
+    intensity = per * (1 + plan.efficiency) ** (t / 12)
+    if use.source_type == PE and BY_KEY[plan.archetype].season is MANUF:
+        intensity *= SUMMER[month - 1]
+    qty = level * intensity * rng.gauss(1.0, 0.025)
+    if use.source_type in (P, R, XE, XH):  # tied to output, not an efficiency
+        qty = level * per * rng.gauss(1.0, 0.01)
+    unit, value = _report_unit(plan, use, item, max(qty, 0.0))
+    rec: dict[str, Any] = {"source_type": use.source_type, "item": item, "quantity": _round(value), "unit": unit}
+    extra = dict(use.extra)
+    mode = extra.pop("ncv_mode", None)
+    if item in COAL_NCV:
+        if mode == "quarterly" and plan.coal_mode == "quarterly" and month % 3 == 0:
+            rec.update(ncv=_round(COAL_NCV[item] * rng.uniform(0.95, 1.05)), ncv_unit="GJ/t", param_basis="measured")
+        elif plan.coal_mode == "declared" and plan.declared_ncv:
+            rec.update(ncv=Decimal(str(plan.declared_ncv)), ncv_unit="GJ/t", param_basis="declared")
+    for k, v in extra.items():
+        rec[k] = Decimal(str(v)) if isinstance(v, float) else v
+    return rec
+
+
+def _submitted_at(year: int, month: int, rng: random.Random, later_days: int = 0) -> datetime.datetime:
+    from zoneinfo import ZoneInfo
+
+    y, m = (year + 1, 1) if month == 12 else (year, month + 1)
+    day = datetime.datetime(y, m, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    return day + datetime.timedelta(
+        days=rng.randint(4, 14) + later_days, hours=rng.randint(9, 17), minutes=rng.randint(0, 59)
+    )
+
+
+def enterprise_months(
+    plan: EnterprisePlan, months: Sequence[tuple[int, int]], problems: ProblemPlan, seed: int = SEED
+) -> Iterator[Month]:
+    """Every month an enterprise reported (missing months are absent), with all its versions."""
+    arch = BY_KEY[plan.archetype]
+    rng = random.Random(f"{seed}:data:{plan.index}")
+    for t, (year, month) in enumerate(months):
+        kinds = problems.kinds(plan.index, year, month)
+        level = plan.scale * (1 + plan.growth) ** (t / 12) * arch.season[month - 1] * rng.gauss(1.0, 0.035)
+        acts = [_activity(plan, u, level, rng, month, t) for u in plan.uses]
+        production = [{"product": arch.product, "quantity": _round(level), "unit": arch.unit}]
+        production += [
+            {"product": n, "quantity": _round(level * r * rng.gauss(1, 0.01)), "unit": u} for n, r, u in arch.byproducts
+        ]
+        va = level * arch.va * rng.gauss(1.0, 0.04)
+        output = va / plan.va_rate
+        economic = {
+            "value_added": _round(va),
+            "output_value": _round(output),
+            "revenue": _round(output * rng.uniform(0.95, 1.05)),
+        }
+        at = _submitted_at(year, month, rng)
+        if "missing" in kinds:
+            continue
+        flags: list[str] = []
+        v1_acts = [dict(a) for a in acts]
+        elec = next((a for a in v1_acts if a["source_type"] == PE), None)
+        if "jumps" in kinds and elec is not None:
+            elec["quantity"] = _round(float(elec["quantity"]) * 3)
+            flags.append("jump")
+        if "unit_slips" in kinds and elec is not None:
+            mwh = float(elec["quantity"]) * {"MWh": 1.0, "万千瓦时": 10.0, "kWh": 0.001}[elec["unit"]]
+            elec.update(quantity=_round(mwh * 1000), unit="万千瓦时")  # the meter's kWh typed as 万kWh
+            flags.append("unit_slip")
+        if "drafts" in kinds:
+            bad: dict[str, Any] = {
+                "source_type": F,
+                "item": rng.choice(["兰炭", "醇基燃料", "生物质成型燃料"]),
+                "unit": "t",
+            }
+            bad["quantity"] = _round(level * 0.002 + 5)
+            yield Month(
+                year,
+                month,
+                (Version(1, "draft", False, "", (*v1_acts, bad), tuple(production), economic, None, ("draft_error",)),),
+            )
+            continue
+        if "corrections" in kinds:
+            v2_acts = [dict(a) for a in acts]  # the unit slip's correction is the true figure
+            reason = "电量单位误填（千瓦时填入万千瓦时栏），按电费结算单更正"
+            v2_econ = dict(economic)
+            if "unit_slip" not in flags:
+                fuels = [i for i, a in enumerate(v1_acts) if a["source_type"] == F]
+                fix = rng.choice(["coal", "va", "omitted"]) if fuels else "va"
+                if fix == "coal":
+                    fuel = v2_acts[fuels[0]]
+                    fuel["quantity"] = _round(float(fuel["quantity"]) * 0.94)
+                    reason = f"{fuel['item']}用量误含月末库存，按结算单更正"
+                elif fix == "omitted":
+                    left_out = v1_acts.pop(fuels[-1])  # version 1 forgot a line; version 2 reports it
+                    reason = f"漏报{left_out['item']}消耗量，补报"
+                else:
+                    v2_econ["value_added"] = _round(float(economic["value_added"]) * 1.08)
+                    reason = "工业增加值按统计部门核定口径更正"
+            v1 = Version(
+                1, "submitted", False, "", tuple(v1_acts), tuple(production), economic, at, (*flags, "superseded")
+            )
+            v2 = Version(
+                2,
+                "submitted",
+                True,
+                reason,
+                tuple(v2_acts),
+                tuple(production),
+                v2_econ,
+                _submitted_at(year, month, rng, 20),
+                ("correction",),
+            )
+            yield Month(year, month, (v1, v2))
+            continue
+        after_gap = any(k == (plan.index, year, month - 1) for k in problems.missing)
+        if after_gap:
+            flags.append("after_gap")
+        yield Month(
+            year,
+            month,
+            (Version(1, "submitted", True, "", tuple(v1_acts), tuple(production), economic, at, tuple(flags)),),
+        )
+
+
+def data_fingerprint(n: int, years: Sequence[int], seed: int = SEED) -> str:
+    """A hash of every planned record (no database): equal fingerprints mean the same region."""
+    months = months_of(years)
+    plans = plan_enterprises(n, seed)
+    problems = plan_problems(plans, months, seed)
+    h = hashlib.sha256()
+    for p in plans:
+        h.update(repr((p.index, p.name, p.uscc, p.archetype, p.region_code, p.size_class)).encode())
+        for mo in enterprise_months(p, months, problems, seed):
+            for v in mo.versions:
+                h.update(
+                    json.dumps(
+                        [mo.year, mo.month, v.version, v.status, v.reason, v.activities, v.production, v.economic],
+                        default=str,
+                        sort_keys=True,
+                    ).encode()
+                )
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------
+# build (database)
+
+
+@dataclass
+class BuildResult:
+    enterprises: int
+    years: tuple[int, ...]
+    counts: dict[str, int]
+    timings: dict[str, float]
+    logins: list[tuple[str, str, str]]
+    problems: ProblemPlan
+
+
+def _say(log: Callable[[str], None] | None, text: str) -> None:
+    if log is not None:
+        log(text)
+
+
+def region_exists() -> bool:
+    """True when a finished demo region is in the database (the platform organisation is written last)."""
+    from dualcarbon.registry.models import Organisation
+
+    return Organisation.objects.filter(kind="platform", name=PLATFORM_NAME).exists()
+
+
+@contextlib.contextmanager
+def _no_query_log() -> Iterator[None]:
+    """Bulk writes without Django's DEBUG query log (it formats every INSERT: about a third of the time)."""
+    from django.conf import settings
+
+    debug = settings.DEBUG
+    settings.DEBUG = False
+    try:
+        yield
+    finally:
+        settings.DEBUG = debug
+
+
+def build(
+    enterprises: int = DEFAULT_ENTERPRISES,
+    years: Sequence[int] = DEFAULT_YEARS,
+    seed: int = SEED,
+    log: Callable[[str], None] | None = None,
+    chunk_submissions: int = 8_000,
+) -> BuildResult:
+    """Write the region into the (migrated, empty) database and compute every account."""
+    with _no_query_log():
+        return _build(enterprises, years, seed, log, chunk_submissions)
+
+
+def _build(
+    enterprises: int,
+    years: Sequence[int],
+    seed: int,
+    log: Callable[[str], None] | None,
+    chunk_submissions: int,
+) -> BuildResult:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    from dualcarbon.accounting.models import MethodPolicy
+    from dualcarbon.accounting.services import compute
+    from dualcarbon.finance.models import Consent
+    from dualcarbon.registry import services as registry
+    from dualcarbon.registry.models import Membership, Organisation, VerifierAssignment
+    from dualcarbon.reporting.models import Submission
+    from dualcarbon.reporting.services import validate
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock
+        clock = now
+
+    years = tuple(sorted(years))
+    months = months_of(years)
+    plans = plan_enterprises(enterprises, seed)
+    problems = plan_problems(plans, months, seed)
+    shows = showcase(plans)
+    rng = random.Random(f"{seed}:roles")
+    lap("plan")
+
+    User = get_user_model()
+    Role = Membership.Role
+    with transaction.atomic():
+        registry.load_industries()
+        registry.load_provinces()
+        province = registry.add_region(PROVINCE_CODE, "浙江省")
+        city = registry.add_region(CITY_CODE, CITY_NAME, province)
+        for code, name in DISTRICTS:
+            registry.add_region(code, name, city)
+        MethodPolicy.objects.create(
+            region=city,
+            valid_from=datetime.date(2020, 1, 1),
+            fuel_sets="fuels-a,fuels-b",
+            grid="mee:provincial",
+            gwp="AR5",
+            note="示范市核算方法：燃料因子 fuels-a 优先、fuels-b 补充；浙江省级电网因子；AR5",
+        )
+        orgs = Organisation.objects.bulk_create(
+            [
+                Organisation(
+                    kind=Organisation.Kind.ENTERPRISE,
+                    name=p.name,
+                    uscc=p.uscc,
+                    industry_id=p.division,
+                    region_id=p.region_code,
+                    size_class=p.size_class,
+                    above_scale=p.above_scale,
+                )
+                for p in plans
+            ]
+        )
+        org_by_index = {p.index: o for p, o in zip(plans, orgs, strict=True)}
+        gov = Organisation.objects.create(kind="government", name=GOVERNMENT_NAME, region=city)
+        dgov = Organisation.objects.create(kind="government", name=DISTRICT_BUREAU_NAME, region_id=DISTRICT_CODE)
+        banks = [Organisation.objects.create(kind="bank", name=name) for _u, name in BANKS]
+        verifiers = [Organisation.objects.create(kind="verifier", name=name) for _u, name in VERIFIERS]
+        hashed = make_password(PASSWORD)
+        people: list[tuple[str, Organisation, str]] = [
+            ("gov", gov, Role.GOVERNMENT_STAFF),
+            ("district", dgov, Role.GOVERNMENT_STAFF),
+            *[(u, b, Role.BANK_STAFF) for (u, _n), b in zip(BANKS, banks, strict=True)],
+            *[(u, v, Role.VERIFIER) for (u, _n), v in zip(VERIFIERS, verifiers, strict=True)],
+            *[(f"ent{i}", org_by_index[p.index], Role.ENTERPRISE_STAFF) for i, p in enumerate(shows, start=1)],
+            *[(p.username, org_by_index[p.index], Role.ENTERPRISE_STAFF) for p in plans],
+        ]
+        users = User.objects.bulk_create([User(username=u, password=hashed) for u, _o, _r in people])
+        user_by_name = {u.get_username(): u for u in users}
+        Membership.objects.bulk_create(
+            [Membership(user=u, organisation=o, role=r) for u, (_n, o, r) in zip(users, people, strict=True)]
+        )
+        # verifiers: heavy industry first; verifier 1's first year is verified and locked,
+        # verifier 2's last full year is verified
+        heavy = [p for p in plans if p.division in ("30", "31", "32", "44", "25", "26", "22")]
+        others = [p for p in plans if p not in heavy]
+        k = max(2, len(plans) // 10)
+        v1_firms = ([shows[0]] if shows else []) + [p for p in heavy if p not in shows][: k - 1]
+        v2_firms = [p for p in heavy + others if p not in v1_firms][:k]
+        assignments = [(verifiers[0], p, years[0]) for p in v1_firms] + [(verifiers[0], p, years[-1]) for p in v1_firms]
+        assignments += [(verifiers[1], p, years[-1]) for p in v2_firms]
+        assignments = list(dict.fromkeys(assignments))  # one year only: first and last year coincide
+        VerifierAssignment.objects.bulk_create(
+            [VerifierAssignment(verifier=v, enterprise=org_by_index[p.index], year=y) for v, p, y in assignments]
+        )
+        verified: dict[tuple[int, int], tuple[str, bool]] = {}
+        for p in v1_firms:
+            verified[(p.index, years[0])] = ("verifier", True)
+        if len(years) > 1:
+            for p in v2_firms:
+                verified[(p.index, years[-2])] = ("verifier2", False)
+    lap("organisations and users")
+
+    counts: dict[str, int] = {"enterprises": len(plans), "users": len(users)}
+    planted: list[tuple[int, str]] = []  # (submission id, flag) to validate
+    per_chunk = max(1, chunk_submissions // max(1, len(months)))
+    for start in range(0, len(plans), per_chunk):
+        chunk = plans[start : start + per_chunk]
+        with transaction.atomic():
+            ids = _write_chunk(chunk, months, problems, seed, org_by_index, user_by_name, verified, planted, counts)
+            lap("write records")
+            old = list(
+                Submission.objects.filter(enterprise_id__in=ids, is_current=False, status="submitted").select_related(
+                    "enterprise", "period", "economic"
+                )
+            )
+            if old:
+                compute(old)
+            current = list(
+                Submission.objects.filter(enterprise_id__in=ids, is_current=True).select_related(
+                    "enterprise", "period", "economic"
+                )
+            )
+            compute(current)
+            lap("compute accounts")
+        _say(log, f"  {min(start + per_chunk, len(plans))}/{len(plans)} 家企业 / enterprises")
+
+    with transaction.atomic():
+        for sid, _flag in planted:
+            validate(Submission.objects.select_related("enterprise", "period").get(pk=sid))
+        lap("validate planted problems")
+        consents = []
+        consenting = [p for p in plans if p not in shows]
+        rng.shuffle(consenting)
+        per_bank = max(3, len(plans) // 40)
+        first, last = f"{years[0]}-01", f"{years[-1]}-12"
+        for b, bank in enumerate(banks):
+            firms = consenting[b * per_bank : (b + 1) * per_bank]
+            if b == 0:
+                firms = shows[:2] + firms
+            for j, p in enumerate(firms):
+                staff = user_by_name[p.username]
+                revoked = b == 2 and j == 0
+                expired = b == 2 and j == 1
+                consents.append(
+                    Consent(
+                        enterprise=org_by_index[p.index],
+                        bank=bank,
+                        scope=Consent.Scope.CREDIT_REPORT if j % 4 == 3 else Consent.Scope.ACCOUNTS,
+                        purpose=rng.choice(
+                            ["流动资金贷款授信", "碳效贷申请", "绿色项目贷款贷前调查", "可持续发展挂钩贷款贷后监测"]
+                        ),
+                        data_from=first if j % 3 else f"{years[-1]}-01",
+                        data_until=last,
+                        valid_from=datetime.date(years[0], 1, 1),
+                        valid_until=datetime.date(years[-1], 6, 30)
+                        if expired
+                        else datetime.date(years[-1] + 3, 12, 31),
+                        revoked_at=_submitted_at(years[-1], 3, rng) if revoked else None,
+                        created_by=staff,
+                    )
+                )
+        Consent.objects.bulk_create(consents)
+        platform = Organisation.objects.create(kind="platform", name=PLATFORM_NAME)
+        admin = User.objects.create(username="admin", password=hashed, is_staff=True, is_superuser=True)
+        Membership.objects.create(user=admin, organisation=platform, role=Role.PLATFORM_ADMIN)
+        lap("consents and admin")
+    counts.update(
+        users=User.objects.count(),
+        consents=len(consents),
+        verifier_assignments=len(assignments),
+        planted_validations=len(planted),
+    )
+    counts.update(table_counts())
+    logins = [
+        ("gov", GOVERNMENT_NAME, f"全市 {len(plans)} 家企业：区县/行业汇总、预警、报送与更正记录"),
+        ("district", DISTRICT_BUREAU_NAME, "本县（青山县）企业"),
+        ("bank", BANKS[0][1], f"授权给本行的 {per_bank + min(2, len(shows))} 家企业（仅授权期内的月份）"),
+        ("verifier", VERIFIERS[0][1], f"指派核查的 {len(v1_firms)} 家企业（{years[0]} 年已核查并锁定）"),
+        ("admin", PLATFORM_NAME, "全部数据；Django 管理后台 /admin/"),
+    ]
+    notes = ("有更正记录（第 2 版及原因）、已授权银行", "×3 电量突增预警", "缺报月份 + 未提交草稿（错误）")
+    for i, p in enumerate(shows, start=1):
+        logins.append((f"ent{i}", p.name, f"本企业的报送与碳账户；{notes[i - 1]}"))
+    return BuildResult(len(plans), years, counts, timings, logins, problems)
+
+
+def _write_chunk(
+    chunk: Sequence[EnterprisePlan],
+    months: Sequence[tuple[int, int]],
+    problems: ProblemPlan,
+    seed: int,
+    org_by_index: dict[int, Any],
+    user_by_name: dict[str, Any],
+    verified: dict[tuple[int, int], tuple[str, bool]],
+    planted: list[tuple[int, str]],
+    counts: dict[str, int],
+) -> list[int]:
+    from dualcarbon.reporting.models import (
+        ActivityRecord,
+        EconomicRecord,
+        ProductionRecord,
+        ReportingPeriod,
+        Submission,
+    )
+
+    periods: list[ReportingPeriod] = []
+    subs: list[Submission] = []
+    payload: list[Version] = []
+    for p in chunk:
+        org = org_by_index[p.index]
+        staff = user_by_name[p.username]
+        for mo in enterprise_months(p, months, problems, seed):
+            period = ReportingPeriod(enterprise=org, year=mo.year, month=mo.month)
+            periods.append(period)
+            for v in mo.versions:
+                status, verified_by, verified_at, locked_at = v.status, None, None, None
+                check = verified.get((p.index, mo.year))
+                if check and v.is_current and v.status == "submitted" and not v.flags and v.submitted_at:
+                    verifier, locked = check
+                    verified_by = user_by_name[verifier]
+                    verified_at = v.submitted_at + datetime.timedelta(days=40)
+                    status = "verified"
+                    if locked:
+                        status, locked_at = "locked", verified_at + datetime.timedelta(days=30)
+                subs.append(
+                    Submission(
+                        period=period,
+                        enterprise=org,
+                        version=v.version,
+                        status=status,
+                        is_current=v.is_current,
+                        channel=p.channel,
+                        reason=v.reason,
+                        created_by=staff,
+                        submitted_by=staff if v.submitted_at else None,
+                        submitted_at=v.submitted_at,
+                        verified_by=verified_by,
+                        verified_at=verified_at,
+                        locked_at=locked_at,
+                    )
+                )
+                payload.append(v)
+    ReportingPeriod.objects.bulk_create(periods)
+    for s in subs:
+        s.period_id = s.period.pk
+    Submission.objects.bulk_create(subs)
+    acts: list[ActivityRecord] = []
+    prods: list[ProductionRecord] = []
+    econs: list[EconomicRecord] = []
+    for s, v in zip(subs, payload, strict=True):
+        excel = s.channel == "excel"
+        for n, a in enumerate(v.activities, start=1):
+            acts.append(
+                ActivityRecord(
+                    submission=s,
+                    line_no=n,
+                    source_sheet="活动数据" if excel else "",
+                    source_row=n + 1 if excel else None,
+                    **a,
+                )
+            )
+        for n, r in enumerate(v.production, start=1):
+            prods.append(
+                ProductionRecord(
+                    submission=s, source_sheet="产品产量" if excel else "", source_row=n + 1 if excel else None, **r
+                )
+            )
+        econs.append(EconomicRecord(submission=s, **v.economic))
+        for flag in v.flags:
+            if flag in ("jump", "unit_slip", "after_gap", "draft_error"):
+                planted.append((s.pk, flag))
+                break
+    ActivityRecord.objects.bulk_create(acts, batch_size=5_000)
+    ProductionRecord.objects.bulk_create(prods, batch_size=5_000)
+    EconomicRecord.objects.bulk_create(econs, batch_size=5_000)
+    for key, n in (("periods", len(periods)), ("submissions", len(subs)), ("activity_records", len(acts))):
+        counts[key] = counts.get(key, 0) + n
+    return [org_by_index[p.index].pk for p in chunk]
+
+
+def table_counts() -> dict[str, int]:
+    from dualcarbon.accounting.models import AccountEntry, AccountRun, EmissionLine
+    from dualcarbon.reporting.models import Submission, ValidationIssue
+
+    return {
+        "submissions_current": Submission.objects.filter(is_current=True).count(),
+        "drafts": Submission.objects.filter(status="draft").count(),
+        "corrections_v2": Submission.objects.filter(version__gt=1).count(),
+        "account_runs": AccountRun.objects.count(),
+        "emission_lines": EmissionLine.objects.count(),
+        "account_entries": AccountEntry.objects.count(),
+        "account_entries_current": AccountEntry.objects.filter(is_current=True).count(),
+        "issues_error": ValidationIssue.objects.filter(severity="error").count(),
+        "issues_warning": ValidationIssue.objects.filter(severity="warning").count(),
+    }
+
+
+def db_fingerprint() -> str:
+    """A hash of what the database holds (current accounts by USCC and month, versions, users)."""
+    from django.contrib.auth import get_user_model
+
+    from dualcarbon.accounting.models import AccountEntry
+    from dualcarbon.reporting.models import Submission
+
+    h = hashlib.sha256()
+    for row in (
+        AccountEntry.objects.order_by("enterprise__uscc", "year", "month", "submission__version")
+        .values_list(
+            "enterprise__uscc", "year", "month", "submission__version", "is_current", "total_tco2e", "energy_tce"
+        )
+        .iterator()
+    ):
+        h.update(repr((*row[:5], round(row[5], 6), round(row[6], 6))).encode())
+    for srow in Submission.objects.order_by("enterprise__uscc", "period__year", "period__month", "version").values_list(
+        "enterprise__uscc", "period__year", "period__month", "version", "status", "is_current", "reason"
+    ):
+        h.update(repr(srow).encode())
+    h.update(repr(sorted(get_user_model().objects.values_list("username", flat=True))).encode())
+    return h.hexdigest()

@@ -1,0 +1,113 @@
+"""``dualcarbon demo``: build the fictional region 示范市 in var/ and start the development server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from dualcarbon.demo import generator
+
+
+def parse_years(text: str) -> tuple[int, ...]:
+    """ "2023-2025", "2024", "2023,2025" or a count of years ending in 2025 ("3")."""
+    text = text.strip()
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            years = tuple(range(min(a, b), max(a, b) + 1))
+        elif "," in text:
+            years = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+        else:
+            n = int(text)
+            last = generator.DEFAULT_YEARS[-1]
+            years = tuple(range(last - n + 1, last + 1)) if n < 100 else (n,)
+    except ValueError as exc:
+        raise CommandError(f"--years: {text!r} is not a year range (e.g. 2023-2025, 2024, or 3)") from exc
+    if not years or min(years) < 2000 or max(years) > 2100 or len(years) > 30:
+        raise CommandError(f"--years: {text!r} is out of range (2000–2100, at most 30 years)")
+    return years
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the fictional region 示范市 (enterprises, 3 years of monthly reports, accounts, banks, "
+        "verifiers, users) in the database and run the development server."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--enterprises", type=int, default=generator.DEFAULT_ENTERPRISES)
+        parser.add_argument("--years", default="2023-2025", help="e.g. 2023-2025 (default), 2024, or 3")
+        parser.add_argument("--seed", type=int, default=generator.SEED)
+        parser.add_argument("--reset", action="store_true", help="delete the SQLite database first and rebuild")
+        parser.add_argument("--no-serve", action="store_true", help="build, print the logins and exit")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        started = time.perf_counter()
+        years = parse_years(opts["years"])
+        if opts["enterprises"] < 1:
+            raise CommandError("--enterprises must be at least 1")
+        db = settings.DATABASES["default"]
+        sqlite = db["ENGINE"] == "django.db.backends.sqlite3"
+        if sqlite:
+            path = Path(str(db["NAME"]))
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if opts["reset"]:
+            connections.close_all()
+            if sqlite:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                self.stdout.write(f"已删除数据库 / removed {path}")
+            else:
+                call_command("flush", interactive=False, verbosity=0)
+                self.stdout.write("已清空数据库 / flushed the database")
+        call_command("migrate", interactive=False, verbosity=0)
+        migrated = time.perf_counter()
+        self.stdout.write(f"数据库已迁移 / migrated in {migrated - started:.1f}s")
+        if generator.region_exists():
+            self.stdout.write(
+                "示范市已存在，直接启动（重建请加 --reset） / region already built (use --reset to rebuild)"
+            )
+            result = None
+        else:
+            self.stdout.write(f"生成示范市：{opts['enterprises']} 家企业，{years[0]}–{years[-1]} 年逐月数据 …")
+            result = generator.build(opts["enterprises"], years, opts["seed"], log=self.stdout.write)
+            took = time.perf_counter() - migrated
+            self.stdout.write(f"生成完成 / built in {took:.1f}s: " + _fmt(result.counts))
+            self.stdout.write("  " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+        self._print_logins(result, opts["port"])
+        self.stdout.write(f"总用时 / total {time.perf_counter() - started:.1f}s")
+        if not opts["no_serve"]:
+            call_command("runserver", f"127.0.0.1:{opts['port']}", use_reloader=False)
+
+    def _print_logins(self, result: generator.BuildResult | None, port: int) -> None:
+        logins = result.logins if result is not None else _logins_from_db()
+        w = self.stdout.write
+        w("")
+        w(f"地址 / address: http://127.0.0.1:{port}/   （管理后台 /admin/，接口文档 /api/docs）")
+        w(f"统一演示密码 / demo password: {generator.PASSWORD}")
+        width = max(len(u) for u, _o, _s in logins)
+        for username, org, sees in logins:
+            w(f"  {username.ljust(width)}  {org} — {sees}")
+        w("  ent001 … 每家企业各有一个填报账号 / one login per enterprise (ent001, ent002, …)")
+        w("")
+
+
+def _fmt(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items())
+
+
+def _logins_from_db() -> list[tuple[str, str, str]]:
+    from dualcarbon.registry.models import Membership
+
+    names = ["gov", "district", "bank", "verifier", "admin", "ent1", "ent2", "ent3"]
+    rows = Membership.objects.filter(user__username__in=names).select_related("user", "organisation")
+    by_user = {m.user.get_username(): m for m in rows}
+    return [(u, by_user[u].organisation.name, by_user[u].get_role_display()) for u in names if u in by_user]

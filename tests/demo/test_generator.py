@@ -1,0 +1,164 @@
+"""The demo region: deterministic, every role can log in, accounts computed, deliberate problems visible."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from decimal import Decimal
+from io import StringIO
+
+import ibis
+import pandas as pd
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from stdnum.cn import uscc as stdnum_uscc
+
+from dualcarbon import scoping
+from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.demo import generator as g
+from dualcarbon.demo.management.commands.demo import parse_years
+from dualcarbon.engine import Options, account_table, backends
+from dualcarbon.registry.models import Membership, Organisation
+from dualcarbon.reporting.models import Submission, ValidationIssue
+
+HIGH_CARBON = {"44", "30", "31", "32", "26", "25", "22"}
+
+
+def test_full_size_plan_spans_sectors_with_valid_registrations():
+    plans = g.plan_enterprises()  # the default region, planned without a database
+    assert len(plans) == g.DEFAULT_ENTERPRISES >= 300
+    divisions = g.region_divisions(plans)
+    assert len(divisions) >= 8 and HIGH_CARBON | {"06", "17", "13", "34", "39"} <= set(divisions)
+    assert all(stdnum_uscc.is_valid(p.uscc) for p in plans)
+    assert len({p.uscc for p in plans}) == len({p.name for p in plans}) == len(plans)
+    assert all(p.name.startswith("示范") for p in plans)
+    assert {p.region_code for p in plans} <= {code for code, _name in g.DISTRICTS}
+    sizes = Counter(p.size_class for p in plans)
+    assert sizes["large"] and sizes["medium"] and sizes["small"]
+    assert 0 < sum(not p.above_scale for p in plans) < len(plans) // 2
+    assert [p.username for p in plans[:2]] == ["ent001", "ent002"]
+
+
+def test_plans_and_records_are_deterministic():
+    assert g.data_fingerprint(20, (2025,)) == g.data_fingerprint(20, (2025,))
+    assert g.data_fingerprint(20, (2025,)) != g.data_fingerprint(20, (2025,), seed=7)
+    assert g.plan_enterprises(50) == g.plan_enterprises(50)
+
+
+def test_every_sector_reports_what_the_engine_accepts():
+    """One year of every archetype (drafts excepted) runs through the engine without an input error."""
+    plans = g.plan_enterprises(len(g.ARCHETYPES))
+    assert {p.archetype for p in plans} == set(g.BY_KEY)
+    months = g.months_of((2025,))
+    problems = g.plan_problems(plans, months)
+    rows = []
+    for p in plans:
+        for mo in g.enterprise_months(p, months, problems):
+            for v in mo.versions:
+                if v.status == "draft":
+                    continue
+                for a in v.activities:
+                    rec = {k: float(x) if isinstance(x, Decimal) else x for k, x in a.items()}
+                    rec.update(entity=f"{p.uscc}/{v.version}", period=f"{mo.year}-{mo.month:02d}")
+                    rows.append({**rec, "region": p.region_code, "_row": len(rows) + 1})
+    con = backends.connect("duckdb")
+    options = Options(fuel_sets=("fuels-a", "fuels-b"), grid="mee:provincial", gwp="AR5")
+    result = account_table(con, ibis.memtable(pd.DataFrame(rows)), options)
+    totals = con.execute(result.totals)
+    assert len(totals) >= 12 * len(plans) - 5
+    assert (totals["total_tco2e"] > 0).all()  # exports and CO2 recovery never outweigh a plant's own emissions
+    lines = con.execute(result.lines)
+    assert "provincial 33" in lines.loc[lines["item"] == "ELECTRICITY", "factor_ref"].iloc[0]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_small_region_is_built_deterministically_with_every_role_and_the_planted_problems():
+    class Rollback(Exception):
+        pass
+
+    with contextlib.suppress(Rollback), transaction.atomic():
+        g.build(20, (2025,))
+        first = g.db_fingerprint()
+        raise Rollback
+    assert not Organisation.objects.exists()
+    result = g.build(20, (2025,))
+    assert g.db_fingerprint() == first
+
+    # every role has a login with the shared password
+    User = get_user_model()
+    roles = dict(Membership.objects.values_list("user__username", "role"))
+    expected = {
+        "gov": "government_staff",
+        "district": "government_staff",
+        "bank": "bank_staff",
+        "bank2": "bank_staff",
+        "bank3": "bank_staff",
+        "verifier": "verifier",
+        "verifier2": "verifier",
+        "admin": "platform_admin",
+        "ent1": "enterprise_staff",
+        "ent2": "enterprise_staff",
+        "ent3": "enterprise_staff",
+    }
+    assert expected.items() <= roles.items()
+    assert all(roles[f"ent{i:03d}"] == "enterprise_staff" for i in range(1, 21))
+    assert User.objects.get(username="gov").check_password(g.PASSWORD)
+    assert User.objects.get(username="ent007").check_password(g.PASSWORD)
+    assert User.objects.get(username="admin").is_superuser
+    assert {u for u, _org, _sees in result.logins} >= {"gov", "bank", "verifier", "admin", "ent1"}
+    gov, bank, verifier = (User.objects.get(username=u) for u in ("gov", "bank", "verifier"))
+    assert scoping.enterprises(gov).count() == 20
+    assert 0 < scoping.enterprises(bank).count() < 20
+    assert 0 < scoping.enterprises(verifier).count() < 20
+
+    # every submitted month has its account; drafts have none
+    current = Submission.objects.filter(is_current=True)
+    assert current.count() == AccountEntry.objects.filter(is_current=True).count() > 200
+    assert not current.filter(status="draft").exists()
+    assert current.filter(status="locked").exists()  # verifier 1's year was verified and locked
+    assert AccountEntry.objects.filter(is_current=True, total_tco2e__gt=0).count() == current.count()
+
+    # a missing month, with the warning on the month after it
+    months = Counter(Submission.objects.filter(version=1).values_list("enterprise_id", flat=True))
+    assert min(months.values()) == 11
+    assert ValidationIssue.objects.filter(rule="missing_months", severity="warning").exists()
+    # drafts blocked by an unknown fuel, never computed
+    drafts = Submission.objects.filter(status="draft")
+    assert drafts.count() >= 2
+    assert (
+        ValidationIssue.objects.filter(submission__in=drafts, severity="error", rule="engine.unknown_item").count()
+        == drafts.count()
+    )
+    assert not AccountEntry.objects.filter(submission__in=drafts).exists()
+    # corrections: version 2 with a reason is current; version 1 and its account stay readable
+    v2 = Submission.objects.filter(version=2)
+    assert v2.count() >= 3 and all(s.reason and s.is_current for s in v2)
+    v1 = Submission.objects.get(period=v2.first().period, version=1)
+    assert not v1.is_current and AccountEntry.objects.get(submission=v1).is_current is False
+    # warnings the platform must show: ×3 electricity, the kWh typed as 万kWh
+    rules = set(ValidationIssue.objects.filter(severity="warning").values_list("rule", flat=True))
+    assert {"month_on_month_jump", "electricity_vs_value_added"} <= rules
+
+
+def test_years_option():
+    assert parse_years("2023-2025") == (2023, 2024, 2025)
+    assert parse_years("2024") == (2024,)
+    assert parse_years("3") == (2023, 2024, 2025)
+    assert parse_years("2025,2023") == (2023, 2025)
+
+
+@pytest.mark.django_db
+def test_command_builds_and_prints_the_logins_without_serving():
+    out = StringIO()
+    call_command("demo", "--enterprises", "5", "--years", "2025", "--no-serve", stdout=out)
+    text = out.getvalue()
+    assert g.PASSWORD in text and "http://127.0.0.1:8000/" in text
+    for username in ("gov", "bank", "verifier", "admin", "ent1"):
+        assert f"  {username} " in text
+    assert Organisation.objects.filter(kind="enterprise").count() == 5
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)  # second run: the region is there, nothing rebuilt
+    assert "already built" in out.getvalue() and Organisation.objects.filter(kind="enterprise").count() == 5
