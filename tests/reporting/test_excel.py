@@ -214,7 +214,7 @@ def test_download_fill_upload_submit(world, cement):
         ("熟料", 50000),
     ]
     assert all(a.source_sheet == "活动数据" for a in acts)
-    assert acts[0].source_row == wbk.row_of(filled, "原煤") and acts[0].param_basis == "实测"
+    assert acts[0].source_row == wbk.row_of(filled, "原煤") and acts[0].param_basis == "measured"
     assert sub.production.count() == 2 and sub.economic.value_added == 4200
     assert not sub.issues.filter(severity="error").exists()
 
@@ -276,3 +276,8 @@ def test_the_template_of_a_reported_month_carries_its_records(world, cement):
     data = excel.parse_workbook(_upload(again))
     assert [(a["item"], a["quantity"]) for a in data.activities][:2] == [("原煤", 7100), ("柴油", Decimal("21.5"))]
     assert data.economic is not None and data.economic["value_added"] == 4200
+    ws = load_workbook(io.BytesIO(again))["活动数据"]
+    assert ws["K3"].value == "实测" and data.activities[0]["param_basis"] == "measured"
+    # the web editor shows the imported draft, measured basis included
+    form = cement.get(reverse("reporting:edit", args=[2024, 1])).content.decode()
+    assert '<option value="measured" selected>' in form and 'value="21.37"' in form

@@ -19,7 +19,7 @@ from dualcarbon import scoping
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 
 from . import services
-from .excel import source_type_code
+from .excel import basis_code, source_type_code
 from .models import EconomicRecord, Submission, ValidationIssue
 from .schemas import (
     CorrectionIn,
@@ -125,6 +125,7 @@ def _draft_data(payload: DraftIn) -> services.DraftData:
     for i, a in enumerate(payload.activities, start=1):
         rec = a.model_dump()
         rec["source_type"] = source_type_code(rec["source_type"]) or rec["source_type"]
+        rec["param_basis"] = basis_code(rec["param_basis"])
         rec.update(source_sheet=ACTIVITIES_SHEET, source_row=i)
         activities.append(rec)
     production = [

@@ -238,6 +238,24 @@ def source_type_label(code: str, lang: str = "zh") -> str:
     return st.name_en if lang.startswith("en") else st.name_zh
 
 
+_BASIS = {
+    "measured": "measured",
+    "实测": "measured",
+    "检测": "measured",
+    "declared": "declared",
+    "企业声明": "declared",
+    "声明": "declared",
+    "申报": "declared",
+}
+BASIS_LABELS = {"measured": "实测", "declared": "企业声明"}
+
+
+def basis_code(value: object) -> str:
+    """实测/企业声明 (or the codes) → measured/declared; anything else is kept for the engine to judge."""
+    text = str(value or "").strip()
+    return _BASIS.get(text.lower(), text)
+
+
 def source_type_code(value: object) -> str | None:
     """The code for a label or code (化石燃料燃烧 → fuel_combustion), or None when unknown."""
     text = str(value or "").strip().lower()
@@ -449,6 +467,8 @@ def build_template(
             value = rec.get(col.code)
             if col.code == "source_type" and value:
                 value = source_type_label(str(value))
+            elif col.code == "param_basis" and value:
+                value = BASIS_LABELS.get(basis_code(value), value)
             if value not in (None, ""):
                 ws.cell(row=r, column=i, value=_fmt(value))
     _validations(ws, ACTIVITY_COLUMNS, FIRST_DATA_ROW, last)
@@ -762,6 +782,7 @@ def _parse_activities(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
                 )
             else:
                 rec["source_type"] = st
+        rec["param_basis"] = basis_code(rec["param_basis"])
         for code in UNIT_CODES:
             if rec.get(code) and not units.is_known(rec[code]):
                 row_findings.append(_finding("unknown_unit", rec[code], sheet, r, mapping[code] + 1, code))

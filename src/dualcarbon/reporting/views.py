@@ -358,6 +358,8 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
             if draft is not None
             else None
         )
+        for rec in act_initial:
+            rec["param_basis"] = excel.basis_code(rec.get("param_basis"))
         acts = ActivityFormSet(prefix="act", initial=[_shown(r) for r in act_initial])
         prods = ProductionFormSet(prefix="prod", initial=[_shown(r) for r in prod_initial])
         econ = EconomicForm(prefix="econ", initial=_shown(econ_initial or {}))
