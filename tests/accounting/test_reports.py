@@ -1,0 +1,82 @@
+"""Account exports: the Excel workbook (汇总 / 明细 / 说明) and the Chinese PDF report."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.engine.methods import FORMULAS
+from tests.web.helpers import fast_world, login, submit_many, submit_month
+
+pytestmark = pytest.mark.django_db
+
+PDFTOTEXT = "/usr/bin/pdftotext"
+
+
+@pytest.fixture
+def world(settings):
+    w = fast_world(settings)
+    submit_month(w.users["cement"], w.cement, 2024, 1)
+    submit_many([(w.users["cement"], w.cement, 2024, m) for m in (2, 3, 7)])
+    return w
+
+
+def test_excel_export_has_the_three_sheets_with_lineage(client, world):
+    login(client, world.users["cement"])
+    response = client.get(reverse("accounting:export", args=[world.cement.pk]) + "?year=2024")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"] and world.cement.uscc in response["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == ["汇总", "明细", "说明"]
+    entries = list(AccountEntry.objects.filter(enterprise=world.cement, is_current=True).order_by("month"))
+    summary = wb["汇总"]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=8, values_only=True) if r[0]}
+    assert rows["2024-01"][1] == pytest.approx(entries[0].total_tco2e)  # full precision, formatted by Excel
+    assert summary.cell(8, 2).number_format == "#,##0.00"
+    assert rows["合计"][1] == pytest.approx(sum(e.total_tco2e for e in entries))
+    details = list(wb["明细"].iter_rows(values_only=True))
+    header = details[0]
+    assert len(details) - 1 == sum(e.run.lines.count() for e in entries)
+    coal = [dict(zip(header, r, strict=True)) for r in details[1:] if r[header.index("品种代码")] == "RAW_COAL"]
+    assert len(coal) == 4 and coal[0]["因子集"] == "fuels-a" and coal[0]["报送品种"] == "原煤"
+    assert coal[0]["公式表达式"] == FORMULAS["fuel_ncv_cc_of"].expression
+    assert coal[0]["NCV 来源"] == "因子库缺省值"
+    notes = [c for row in wb["说明"].iter_rows(values_only=True) for c in row if c]
+    assert "fuels-a" in notes and FORMULAS["fuel_ncv_cc_of"].expression in notes
+
+
+def test_bank_export_holds_only_consented_months(client, world):
+    login(client, world.users["bank"])
+    response = client.get(reverse("accounting:export", args=[world.cement.pk]) + "?year=2024")
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    months = {r[0] for r in wb["明细"].iter_rows(min_row=2, values_only=True)}
+    assert months == {"2024-01", "2024-02", "2024-03"}  # July is outside the consent
+
+
+def test_pdf_report_is_chinese_with_chart_and_methods(client, world):
+    login(client, world.users["cement"])
+    response = client.get(reverse("accounting:report", args=[world.cement.pk]) + "?year=2024")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "碳排放" in text
+    assert world.cement.name in text and world.cement.uscc in text
+    assert "fuels-a" in text and "GB/T 32150-2015" in text  # methods and factor sets used
+    assert "可在平台上追溯" in text  # the traceability note
+    total = sum(e.total_tco2e for e in AccountEntry.objects.filter(enterprise=world.cement, is_current=True))
+    assert f"{total:,.2f}" in text
+    assert "月份" in text  # the SVG chart's axis title is text in the PDF
+
+
+def test_exports_are_scoped(client, world):
+    login(client, world.users["steel"])
+    assert client.get(reverse("accounting:export", args=[world.cement.pk])).status_code == 404
+    assert client.get(reverse("accounting:report", args=[world.cement.pk])).status_code == 404
