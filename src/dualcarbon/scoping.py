@@ -47,7 +47,7 @@ def actor_for(user: Any) -> Actor:
         return Actor(None)
     cached = getattr(user, "_dualcarbon_actor", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     rows = list(
         Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
         .select_related("organisation__region")

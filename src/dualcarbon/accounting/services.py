@@ -311,7 +311,7 @@ def _store(
                 year=s.period.year,
                 month=s.period.month,
                 is_current=True,
-                by_source=by_source(t) if t else {},
+                by_source=by_source({str(k): v for k, v in t.items()}) if t else {},
                 by_item=dict(by_item.get(s.pk, {})),
                 by_tier=dict(by_tier.get(s.pk, {})),
                 value_added=va,
@@ -326,7 +326,7 @@ def _store(
 def _has_economic(s: Submission) -> bool:
     try:
         s.economic  # noqa: B018 - touch the reverse one-to-one
-    except Submission.economic.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except Submission.economic.RelatedObjectDoesNotExist:
         return False
     return True
 

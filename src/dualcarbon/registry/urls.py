@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import URLPattern
 
 app_name = "registry"
 
-urlpatterns = []
+# registry pages are the Django admin (organisations, users, memberships) for now
+urlpatterns: list[URLPattern] = []

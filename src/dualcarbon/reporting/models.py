@@ -19,8 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.registry.models import Organisation
 
-DEC = {"max_digits": 24, "decimal_places": 8}
-
 
 class ReportingPeriod(models.Model):
     enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="periods")
@@ -95,22 +93,24 @@ class ActivityRecord(models.Model):
     line_no = models.PositiveIntegerField(_("行号"))
     source_type = models.CharField(_("排放源类别"), max_length=32)
     item = models.CharField(_("品种"), max_length=64)
-    quantity = models.DecimalField(_("数量"), validators=[MinValueValidator(0)], **DEC)
+    quantity = models.DecimalField(_("数量"), validators=[MinValueValidator(0)], max_digits=24, decimal_places=8)
     unit = models.CharField(_("单位"), max_length=32)
-    ncv = models.DecimalField(_("低位发热量"), null=True, blank=True, **DEC)
+    ncv = models.DecimalField(_("低位发热量"), null=True, blank=True, max_digits=24, decimal_places=8)
     ncv_unit = models.CharField(_("低位发热量单位"), max_length=32, blank=True)
-    carbon_content = models.DecimalField(_("单位热值含碳量 tC/GJ"), null=True, blank=True, **DEC)
-    oxidation_rate = models.DecimalField(_("碳氧化率"), null=True, blank=True, **DEC)
-    factor = models.DecimalField(_("排放因子"), null=True, blank=True, **DEC)
+    carbon_content = models.DecimalField(
+        _("单位热值含碳量 tC/GJ"), null=True, blank=True, max_digits=24, decimal_places=8
+    )
+    oxidation_rate = models.DecimalField(_("碳氧化率"), null=True, blank=True, max_digits=24, decimal_places=8)
+    factor = models.DecimalField(_("排放因子"), null=True, blank=True, max_digits=24, decimal_places=8)
     factor_unit = models.CharField(_("排放因子单位"), max_length=32, blank=True)
     param_basis = models.CharField(_("参数来源"), max_length=10, blank=True)
     gas = models.CharField(_("气体"), max_length=16, blank=True)
-    fraction = models.DecimalField(_("煅烧比例"), null=True, blank=True, **DEC)
-    cao = models.DecimalField(null=True, blank=True, **DEC)
-    mgo = models.DecimalField(null=True, blank=True, **DEC)
-    cao_nc = models.DecimalField(null=True, blank=True, **DEC)
-    mgo_nc = models.DecimalField(null=True, blank=True, **DEC)
-    purity = models.DecimalField(null=True, blank=True, **DEC)
+    fraction = models.DecimalField(_("煅烧比例"), null=True, blank=True, max_digits=24, decimal_places=8)
+    cao = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=8)
+    mgo = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=8)
+    cao_nc = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=8)
+    mgo_nc = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=8)
+    purity = models.DecimalField(null=True, blank=True, max_digits=24, decimal_places=8)
     #: where it came from: "表单" / sheet name, and the row in that sheet
     source_sheet = models.CharField(max_length=64, blank=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)
@@ -123,7 +123,7 @@ class ActivityRecord(models.Model):
 class ProductionRecord(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="production")
     product = models.CharField(_("产品"), max_length=64)
-    quantity = models.DecimalField(_("产量"), validators=[MinValueValidator(0)], **DEC)
+    quantity = models.DecimalField(_("产量"), validators=[MinValueValidator(0)], max_digits=24, decimal_places=8)
     unit = models.CharField(_("单位"), max_length=32)
     source_sheet = models.CharField(max_length=64, blank=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)

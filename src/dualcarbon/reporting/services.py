@@ -152,10 +152,11 @@ def save_draft(
             if r.get("product")
         ]
     )
-    if data.economic and _dec(data.economic.get("value_added")) is not None:
+    value_added = _dec(data.economic.get("value_added")) if data.economic else None
+    if data.economic and value_added is not None:
         EconomicRecord.objects.create(
             submission=submission,
-            value_added=_dec(data.economic.get("value_added")),
+            value_added=value_added,
             output_value=_dec(data.economic.get("output_value")),
             revenue=_dec(data.economic.get("revenue")),
         )
@@ -165,6 +166,11 @@ def save_draft(
         submission.source_file = source_file
     submission.save()
     return submission
+
+
+def _economic_dict(submission: Submission) -> dict[str, Any] | None:
+    row = EconomicRecord.objects.filter(submission=submission).values().first()
+    return dict(row) if row else None
 
 
 def _unparseable(data: DraftData) -> Any:
@@ -224,9 +230,10 @@ def _context(submission: Submission) -> validators.Context:
     from dualcarbon.accounting.services import check_submission, options_for, policy_for
 
     period = submission.period
-    acts = list(submission.activities.values())
-    prod = list(submission.production.values())
-    econ = EconomicRecord.objects.filter(submission=submission).values().first()
+    acts: list[dict[str, Any]] = [dict(a) for a in submission.activities.values()]
+    prod: list[dict[str, Any]] = [dict(p) for p in submission.production.values()]
+    econ_row = EconomicRecord.objects.filter(submission=submission).values().first()
+    econ: dict[str, Any] | None = dict(econ_row) if econ_row else None
     options = options_for(policy_for(submission.enterprise.region_id or ""))
     engine_error = check_submission(submission, options) if acts else None
     problems = engine_error.problems if engine_error else []
@@ -254,7 +261,7 @@ def _context(submission: Submission) -> validators.Context:
         enterprise=submission.enterprise, is_current=True, period__year=prev_year, period__month=prev_month
     ).first()
     if prev is not None:
-        ctx_prev = validators.Context(prev_year, prev_month, list(prev.activities.values()), [], None)
+        ctx_prev = validators.Context(prev_year, prev_month, [dict(a) for a in prev.activities.values()], [], None)
         history[ctx_prev.label] = validators._month_totals(ctx_prev)
     reported = set(
         Submission.objects.filter(enterprise=submission.enterprise, period__year=period.year)
@@ -340,8 +347,8 @@ def correct(user: Any, submission: Submission, reason: str) -> Submission:
             {**a, "source_sheet": a["source_sheet"], "source_row": a["source_row"]}
             for a in submission.activities.values()
         ],
-        production=list(submission.production.values()),
-        economic=EconomicRecord.objects.filter(submission=submission).values().first(),
+        production=[dict(p) for p in submission.production.values()],
+        economic=_economic_dict(submission),
     )
     return save_draft(user, new, data)
 
