@@ -108,3 +108,22 @@ def test_only_own_staff_report_and_only_assigned_verifiers_verify(world):
     assert sub.status == "locked"
     with pytest.raises(services.WorkflowError):
         services.correct(world.users["cement"], sub, "想改")
+
+
+def test_measured_parameters_without_lab_report_warn_until_attached(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 4)
+    data = cement_month()
+    data["activities"][0].update(ncv=21.3, ncv_unit="GJ/t", source_sheet="活动数据", source_row=3)
+    services.save_draft(user, draft, services.DraftData(**data))
+    issues = services.validate(draft)
+    (warn,) = [i for i in issues if i.rule == "measured_without_lab_report"]
+    assert (warn.severity, warn.sheet, warn.row, warn.column) == ("warning", "活动数据", 3, "ncv")
+    pdf = SimpleUploadedFile("化验报告.pdf", b"%PDF-1.4 lab", content_type="application/pdf")
+    services.attach_evidence(user, draft, pdf, "lab")
+    assert not [i for i in services.validate(draft) if i.rule == "measured_without_lab_report"]
+    exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")
+    with pytest.raises(services.WorkflowError):
+        services.attach_evidence(user, draft, exe, "lab")

@@ -269,7 +269,8 @@ def _context(submission: Submission) -> validators.Context:
         .values_list("period__month", flat=True)
     )
     missing = [f"{period.year}-{m:02d}" for m in range(1, period.month) if m not in reported]
-    return validators.Context(period.year, period.month, acts, prod, econ, history, missing, options, located)
+    evidence = set(submission.evidence.values_list("kind", flat=True))
+    return validators.Context(period.year, period.month, acts, prod, econ, history, missing, options, located, evidence)
 
 
 @transaction.atomic

@@ -44,6 +44,8 @@ class Context:
     missing_months: list[str] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     engine_problems: list[Problem] = field(default_factory=list)
+    #: kinds of evidence attached to this version ("lab", "meter", "invoice", "other")
+    evidence_kinds: set[str] = field(default_factory=set)
 
     @property
     def label(self) -> str:
@@ -254,3 +256,22 @@ def electricity_vs_value_added(ctx: Context) -> Iterator[Finding]:
             sheet="经济数据",
             column="value_added",
         )
+
+
+@validator("measured_without_lab_report", WARNING)
+def measured_without_lab_report(ctx: Context) -> Iterator[Finding]:
+    """GB/T 32150: measured NCV / carbon content / oxidation rate must be backed by test reports."""
+    if "lab" in ctx.evidence_kinds:
+        return
+    for rec in ctx.activities:
+        measured = [f for f in ("ncv", "carbon_content", "oxidation_rate") if rec.get(f) is not None]
+        if measured and (rec.get("param_basis") or "measured") not in ("declared", "声明", "企业声明"):
+            yield Finding(
+                "measured_without_lab_report",
+                WARNING,
+                f"“{rec.get('item')}” 使用了实测参数（{', '.join(measured)}），请上传化验/检测报告作为证明材料",
+                f"“{rec.get('item')}” uses measured parameters ({', '.join(measured)}); "
+                "attach the lab report as evidence",
+                column=measured[0],
+                **_loc(rec),
+            )
