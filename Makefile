@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 export UV_LINK_MODE := copy
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench clean
+.PHONY: setup system-deps demo test lint typecheck pytest pytest-pg e2e bench clean
 
 # Debian packages the suite needs, installed only when missing: Java (Spark local mode), Chromium
 # (browser tests through Playwright), Noto CJK fonts and pango (Chinese PDF reports), poppler-utils
@@ -37,10 +37,19 @@ lint: setup
 typecheck: setup
 	.venv/bin/mypy
 
+# The whole suite on SQLite: engine, Spark, Django apps, the scoping matrix, browser tests (docs/testing.md)
 pytest: setup
 	.venv/bin/pytest -q
 
-test: lint typecheck pytest
+# The database-backed tests again on a throwaway PostgreSQL 15 cluster (tests/run_pg.py, tests/pg.py)
+pytest-pg: setup
+	$(PY) tests/run_pg.py -q
+
+# Only the browser tests (Playwright driving Debian's /usr/bin/chromium); screenshots in test-artifacts/
+e2e: setup
+	.venv/bin/pytest -q -m e2e tests/e2e
+
+test: lint typecheck pytest pytest-pg
 
 bench: setup
 	$(PY) bench/engine.py

@@ -36,6 +36,10 @@ COLUMNS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser test (Playwright + Debian chromium, live server); tests/e2e")
+
+
 @pytest.fixture(scope="session")
 def duck() -> Any:
     from dualcarbon.engine import backends

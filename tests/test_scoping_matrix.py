@@ -1,0 +1,679 @@
+"""Scoping matrix: every page and API endpoint × every role — nobody reads or writes another organisation's data.
+
+URL patterns are discovered from ``django.urls.get_resolver()`` (nested includes and the ninja API's
+routes), so a new page is covered without editing this file. Roles: anonymous and the nine users of
+:func:`tests.factories.build_world`. Subjects: the cement enterprise (东城区 339901: seen by its staff,
+the city and district governments, its assigned verifier, the consenting bank for 2024-01..06, the
+admin), steel (西城区 339902: its staff, the city, the admin) and the far-away enterprise in 杭州 (its
+own staff and the admin only).
+
+* **Object patterns** (parameters naming an organisation, submission, account entry, evidence,
+  region …) are filled with each subject's objects. A role outside the subject's scope must get
+  403/404 (API: 401/403/404); a role inside it 200 or a redirect (:data:`NARROWER` lists pages meant
+  for fewer roles). Every write method by a role outside the scope — or inside it but not among
+  :data:`WRITERS` — must change no row in any table (and be refused with a 4xx when out of scope).
+* **Other patterns** (no object parameters, e.g. ``report/<year>/<month>/``, the region page) are
+  requested plainly and with every subject in the query string (``?org=…&district=…&year=…``): the
+  answer must not show an enterprise outside the role's scope, and a write by a role outside the
+  subject's scope must leave the subject's rows unchanged.
+* **Every 200 response** (HTML, JSON, xlsx) is searched for the names and USCCs of enterprises
+  outside the role's scope.
+* **Anonymous**: pages redirect to the login page, the API answers 401 (:data:`PUBLIC` excepted).
+
+A pattern whose parameters cannot be filled fails :func:`test_every_pattern_is_covered`: teach
+:data:`PARAM_KINDS` the parameter, or list the pattern in :data:`EXPLICIT` with the reason it is safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models, transaction
+from django.shortcuts import resolve_url
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.exceptions import NoReverseMatch
+
+from tests.factories import build_world, cement_month
+
+pytestmark = pytest.mark.django_db
+
+# --------------------------------------------------------------------------------------------------
+# what is deliberately outside the matrix, or narrower than the scope rules (stale entries fail)
+
+#: URL name, or route prefix ending in "/", → why it is not in the matrix
+EXPLICIT: dict[str, str] = {
+    "admin/": "Django admin: gated by is_staff, checked by test_admin_is_staff_only",
+    "set_language": "i18n language switch: stores a preference, reads and writes no data",
+    "media/": "uploaded files served by django.views.static when DEBUG; checked by test_media_is_not_public",
+}
+
+#: pages anyone may open without logging in (URL name → reason)
+PUBLIC: dict[str, str] = {
+    "web:login": "the login page",
+    "web:logout": "logging out needs no login",
+    "api:openapi-json": "the API schema (no data)",
+    "api:openapi-view": "the API documentation page (no data)",
+    "api:api-root": "the API's root: no operation (404), no data",
+}
+
+#: pages for fewer roles than may read the subject: URL name → roles (of those in scope) that get
+#: 200/redirect; the others in scope may get 403/404 too
+NARROWER: dict[str, set[str]] = {
+    # POST-only actions: a GET answers 405 for everybody
+}
+
+#: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
+#: subject's own staff. Endpoints not listed: every role in scope may write.
+WRITERS: dict[str, set[str]] = {
+    "reporting:evidence": {"owner"},
+    "reporting:verify": {"verifier"},
+    "reporting:lock": {"gov", "district", "admin"},
+}
+
+#: bodies for write endpoints, so the request reaches the permission check and would change
+#: something if that check were missing; "{org}", "{submission}", "{year}", "{month}" … are
+#: replaced by the subject's values. Files: "@pdf".
+PAYLOADS: dict[str, dict[str, Any]] = {
+    "reporting:evidence": {"kind": "invoice", "file": "@pdf"},
+    "reporting:correct": {"org": "{org}", "reason": "矩阵测试：越权更正"},
+    "reporting:upload": {"org": "{org}", "file": "@xlsx"},
+    "reporting:edit": {"org": "{org}"},
+    "api:reporting_corrections": {"reason": "矩阵测试：越权更正"},
+}
+
+# --------------------------------------------------------------------------------------------------
+# roles and scopes
+
+ROLES = ["anon", "cement", "steel", "far", "gov", "district", "bank", "bank2", "verifier", "admin"]
+ENTERPRISE_STAFF = {"cement", "steel", "far"}
+#: enterprises each role may read (bank: cement, consented months 2024-01..06, accounts only)
+READS: dict[str, set[str]] = {
+    "anon": set(),
+    "cement": {"cement"},
+    "steel": {"steel"},
+    "far": {"far"},
+    "gov": {"cement", "steel"},
+    "district": {"cement"},
+    "bank": {"cement"},
+    "bank2": set(),
+    "verifier": {"cement"},
+    "admin": {"cement", "steel", "far"},
+}
+#: roles that read a region's pages, by region code
+REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
+CONSENTED_MONTH, UNCONSENTED_MONTH = 3, 9
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# --------------------------------------------------------------------------------------------------
+# URL patterns and their parameters
+
+#: parameter name → the kind of value it takes
+PARAM_KINDS: dict[str, str] = {
+    **dict.fromkeys(("org_id", "organisation_id", "organization_id", "enterprise_id", "ent_id", "org"), "org"),
+    "enterprise": "org",
+    "uscc": "uscc",
+    **dict.fromkeys(("submission_id", "sub_id", "submission", "version_id"), "submission"),
+    **dict.fromkeys(("entry_id", "account_entry_id"), "entry"),
+    "run_id": "run",
+    "line_id": "line",
+    "evidence_id": "evidence",
+    "consent_id": "consent",
+    "token_id": "token",
+    **dict.fromkeys(("region", "region_code", "district"), "region"),
+    "year": "year",
+    "month": "month",
+    "period": "period",
+}
+#: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
+PK_WORDS = (
+    ("submission", "submission"),
+    ("version", "submission"),
+    ("draft", "submission"),
+    ("evidence", "evidence"),
+    ("entry", "entry"),
+    ("lineage", "entry"),
+    ("consent", "consent"),
+    ("token", "token"),
+    ("line", "line"),
+    ("run", "run"),
+    ("region", "region"),
+    ("enterprise", "org"),
+    ("organisation", "org"),
+    ("org", "org"),
+)
+OBJECT_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region"}
+RAW_KINDS = {"submission", "evidence", "run", "line"}  # raw reported data: not for banks
+PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
+
+_CONV = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # full route with converters, e.g. "report/submission/<int:pk>/"
+    name: str  # "namespace:name" ("" when unnamed)
+    params: tuple[tuple[str, Any], ...]  # (name, converter)
+    is_api: bool
+    methods: frozenset[str] | None  # ninja operations' methods; None for Django views (unknown)
+    session_auth: bool  # the API operation accepts a logged-in session (else tokens only)
+
+    @property
+    def id(self) -> str:
+        return self.name or self.route
+
+    def kinds(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for p, _conv in self.params:
+            kind = PARAM_KINDS.get(p)
+            if kind is None and p in ("pk", "id", "object_id"):
+                before = self.route.split(f":{p}>")[0].rsplit("<", 1)[0].strip("/").rsplit("/", 1)[-1].lower()
+                kind = next((k for w, k in PK_WORDS if w in before), None)
+                kind = kind or next((k for w, k in PK_WORDS if w in self.name.lower()), None)
+            out[p] = kind
+        return out
+
+    def fillable(self) -> bool:
+        return all(self.kinds().values())
+
+    def object_kinds(self) -> set[str]:
+        return {k for k in self.kinds().values() if k in OBJECT_KINDS}
+
+    def explicit(self) -> str | None:
+        if self.name in EXPLICIT:
+            return EXPLICIT[self.name]
+        return next((why for key, why in EXPLICIT.items() if key.endswith("/") and self.route.startswith(key)), None)
+
+    def writes(self) -> list[str]:
+        return [m for m in WRITE_METHODS if m in self.methods] if self.methods is not None else ["POST"]
+
+    def reads(self) -> bool:
+        return self.methods is None or "GET" in self.methods
+
+
+def _ninja_info(callback: Any) -> tuple[frozenset[str] | None, bool]:
+    from ninja.operation import PathView
+    from ninja.security import SessionAuth
+
+    for cell in getattr(callback, "__closure__", None) or ():
+        view = cell.cell_contents
+        if isinstance(view, PathView):
+            methods = frozenset(m for op in view.operations for m in op.methods)
+            session = any(isinstance(a, SessionAuth) for op in view.operations for a in (op.auth_callbacks or []))
+            return methods, session
+    return None, False
+
+
+def discover() -> list[Route]:
+    routes: list[Route] = []
+
+    def walk(patterns: list[Any], prefix: str, ns: str, converters: dict[str, Any]) -> None:
+        for p in patterns:
+            text = str(p.pattern)
+            if text.startswith("^"):  # a regex pattern: keep its literal text
+                text = text.lstrip("^").rstrip("$").replace("\\", "")
+            convs = {**converters, **getattr(p.pattern, "converters", {})}
+            if isinstance(p, URLResolver):
+                sub_ns = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+                walk(p.url_patterns, prefix + text, sub_ns, convs)
+            elif isinstance(p, URLPattern):
+                route = prefix + text
+                params = tuple((m["name"], convs.get(m["name"])) for m in _CONV.finditer(route))
+                params += tuple((g, None) for g in getattr(p.pattern.regex, "groupindex", {}) if "<" not in route)
+                name = f"{ns}:{p.name}" if ns and p.name else (p.name or "")
+                methods, session = _ninja_info(p.callback)
+                routes.append(Route(route, name, params, route.startswith("api/"), methods, session))
+
+    walk(get_resolver().url_patterns, "", "", {})
+    return routes
+
+
+ROUTES = discover()
+COVERED = [r for r in ROUTES if r.explicit() is None]
+
+# --------------------------------------------------------------------------------------------------
+# the world: built once for the module; each test runs in a savepoint inside it
+
+
+@dataclass
+class Subject:
+    key: str  # "cement", "cement-m9", "steel", "far", "region-339901" …
+    enterprise: str  # "cement" / "steel" / "far"
+    month: int
+    values: dict[str, Any] = field(default_factory=dict)  # kind → value
+
+
+@dataclass
+class Matrix:
+    world: Any
+    subjects: dict[str, Subject]
+    tokens: dict[str, str]
+    sentinels: dict[str, list[str]]  # enterprise key → strings that identify it
+    orgs: dict[str, Any]
+    clients: dict[str, Client] = field(default_factory=dict)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(scope="module")
+def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
+    from dualcarbon.finance.models import Consent
+    from dualcarbon.registry import api_tokens
+    from dualcarbon.registry.models import ApiToken
+    from dualcarbon.reporting import services
+
+    with contextlib.ExitStack() as stack:
+        media = stack.enter_context(tempfile.TemporaryDirectory(prefix="dc-matrix-media-"))
+        stack.enter_context(override_settings(MEDIA_ROOT=media))
+        stack.enter_context(django_db_blocker.unblock())
+        stack.enter_context(transaction.atomic())
+        world = build_world()
+        orgs = {"cement": world.cement, "steel": world.steel, "far": world.other_city_firm}
+
+        def make(key: str, ent: str, month: int) -> Subject:
+            org, user = orgs[ent], world.users[ent]
+            draft = services.draft_for(user, org, 2024, month)
+            services.save_draft(user, draft, services.DraftData(**cement_month()))
+            sub = services.submit(user, draft)
+            ev = services.attach_evidence(
+                user, sub, SimpleUploadedFile(f"{key}-invoice.pdf", PDF, content_type="application/pdf"), "invoice"
+            )
+            open_draft = services.draft_for(user, org, 2024, month + 1)
+            services.save_draft(user, open_draft, services.DraftData(**cement_month()))
+            entry = sub.entries.get(is_current=True)
+            line = entry.run.lines.first()
+            consent = Consent.objects.filter(enterprise=org).first()
+            values: dict[str, Any] = {
+                "org": org.pk,
+                "uscc": org.uscc,
+                "submission": sub.pk,
+                "draft": open_draft.pk,
+                "entry": entry.pk,
+                "run": entry.run_id,
+                "line": line.pk if line else 0,
+                "evidence": ev.pk,
+                "evidence_path": ev.file.name,
+                "consent": consent.pk if consent else 0,
+                "token": 0,
+                "region": org.region_id,
+                "year": 2024,
+                "month": month,
+                "period": f"2024-{month:02d}",
+            }
+            return Subject(key, ent, month, values)
+
+        subjects = {
+            "cement": make("cement", "cement", CONSENTED_MONTH),
+            "cement-m9": make("cement-m9", "cement", UNCONSENTED_MONTH),
+            "steel": make("steel", "steel", CONSENTED_MONTH),
+            "far": make("far", "far", CONSENTED_MONTH),
+        }
+        tokens = {r: api_tokens.issue(world.users[r], "matrix")[1] for r in sorted(ENTERPRISE_STAFF)}
+        for t in ApiToken.objects.all():
+            for s in subjects.values():
+                if orgs[s.enterprise].pk == t.organisation_id:
+                    s.values["token"] = t.pk
+        sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
+        yield Matrix(world, subjects, tokens, sentinels, orgs)
+        transaction.set_rollback(True)
+
+
+def _client(m: Matrix, role: str) -> Client:
+    c = Client()
+    if role != "anon":
+        c.force_login(m.world.users[role])
+    return c
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _fill(route: Route, subject: Subject, *, draft: bool = False) -> str:
+    kinds = route.kinds()
+    url = route.route
+    for name, conv in route.params:
+        kind = kinds[name]
+        assert kind is not None
+        value = subject.values["draft" if (draft and kind == "submission") else kind]
+        text = str(conv.to_url(value) if conv is not None else value)
+        url = re.sub(r"<(?:[^>:]+:)?" + re.escape(name) + ">", lambda _m, t=text: t, url, count=1)
+    return "/" + url
+
+
+def _query(subject: Subject) -> str:
+    v = subject.values
+    q = {"org": v["org"], "enterprise": v["org"], "org_id": v["org"], "enterprise_id": v["org"]}
+    q.update(submission=v["submission"], entry=v["entry"], district=v["region"], region=v["region"])
+    q.update(year=v["year"], month=v["month"])
+    return "?" + urlencode(q)
+
+
+def _allowed(route: Route, subject: Subject) -> set[str]:
+    """Roles that may read this subject through this route."""
+    kinds = route.object_kinds() | set(route.kinds().values()) - {None}
+    if subject.key.startswith("region-"):
+        allowed = set(REGION_READERS[subject.values["region"]])
+    else:
+        allowed = {r for r, seen in READS.items() if subject.enterprise in seen}
+        if kinds & RAW_KINDS:
+            allowed.discard("bank")  # banks read accounts, never raw submissions
+        if kinds & PERIOD_KINDS and subject.month > 6:
+            allowed.discard("bank")  # outside the consented months
+        if kinds & {"consent", "token"}:
+            allowed &= {subject.enterprise, "admin"}
+    if route.is_api and not route.session_auth:
+        allowed &= ENTERPRISE_STAFF  # API tokens are issued to enterprise staff only
+    return allowed
+
+
+def _writers(route: Route, subject: Subject, allowed: set[str]) -> set[str]:
+    spec = WRITERS.get(route.name)
+    if spec is None:
+        return allowed
+    return allowed & {subject.enterprise if w == "owner" else w for w in spec}
+
+
+def _content_text(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content or b""
+    if body[:2] == b"PK":  # xlsx and other zipped office files
+        try:
+            with zipfile.ZipFile(BytesIO(body)) as z:
+                return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+        except zipfile.BadZipFile:
+            return ""
+    text = body.decode("utf-8", "replace")
+    if "json" in response.get("Content-Type", ""):
+        with contextlib.suppress(ValueError):
+            return json.dumps(json.loads(text), ensure_ascii=False)
+    return text
+
+
+def _leaks(m: Matrix, role: str, response: Any) -> list[str]:
+    if response.status_code != 200 or role == "admin":
+        return []
+    text = _content_text(response)
+    return [f"{e}:{s}" for e, strings in m.sentinels.items() if e not in READS[role] for s in strings if s in text]
+
+
+#: bookkeeping a request may write whatever its outcome (sessions, login throttling, the read log)
+IGNORED_MODELS = {
+    "sessions.session",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "finance.accesslog",
+}
+IGNORED_FIELDS = {"last_login", "last_used_at"}
+
+
+def _org_path(model: type[models.Model], depth: int = 3) -> str | None:
+    """The lookup from a model to the enterprise its rows belong to ("" for Organisation itself)."""
+    from dualcarbon.registry.models import Organisation
+
+    if model is Organisation:
+        return "pk"
+    fks = [f for f in model._meta.concrete_fields if f.many_to_one and f.related_model is not None]
+    for f in fks:
+        if f.related_model is Organisation and f.name in ("enterprise", "organisation"):
+            return f.name
+    if depth > 1:
+        for f in fks:
+            if f.related_model is not Organisation and f.related_model is not model:
+                sub = _org_path(f.related_model, depth - 1)  # type: ignore[arg-type]
+                if sub and sub != "pk":
+                    return f"{f.name}__{sub}"
+    return None
+
+
+def fingerprint(org_id: int | None = None) -> str:
+    """A hash of every row of every table (or only the rows belonging to one enterprise)."""
+    h = hashlib.sha256()
+    for model in sorted(apps.get_models(), key=lambda x: x._meta.label_lower):
+        label = model._meta.label_lower
+        if label in IGNORED_MODELS or not model._meta.managed or model._meta.proxy:
+            continue
+        qs = model._base_manager.all()
+        if org_id is not None:
+            path = _org_path(model)
+            if path is None:
+                continue
+            qs = qs.filter(**{path: org_id})
+        names = [f.attname for f in model._meta.concrete_fields if f.attname not in IGNORED_FIELDS]
+        h.update(label.encode())
+        for row in qs.order_by("pk").values_list(*names):
+            h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def _login_path() -> str:
+    try:
+        return str(resolve_url(settings.LOGIN_URL))
+    except NoReverseMatch:
+        return "/login/"
+
+
+def _payload(route: Route, subject: Subject | None) -> dict[str, Any]:
+    values = {**subject.values, "submission": subject.values["draft"]} if subject else {}
+    out: dict[str, Any] = {}
+    for k, v in PAYLOADS.get(route.name, {}).items():
+        if v == "@pdf":
+            out[k] = SimpleUploadedFile("x.pdf", PDF, content_type="application/pdf")
+        elif v == "@xlsx":
+            out[k] = SimpleUploadedFile(
+                "x.xlsx",
+                _fixture_bytes("template_cement_filled.xlsx"),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        elif isinstance(v, str) and subject is not None:
+            out[k] = v.format(**values)
+        else:
+            out[k] = v
+    if subject is not None and not route.is_api:
+        out.setdefault("org", subject.values["org"])
+    return out
+
+
+def _fixture_bytes(name: str) -> bytes:
+    from pathlib import Path
+
+    p = Path(__file__).parent / "fixtures" / name
+    return p.read_bytes() if p.exists() else b"PK"
+
+
+def _request(m: Matrix, role: str, route: Route, method: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    client = _client(m, role)
+    headers = {}
+    if route.is_api and role in m.tokens:
+        headers["Authorization"] = f"Bearer {m.tokens[role]}"
+    if method == "GET":
+        return client.get(url, headers=headers)
+    call = getattr(client, method.lower())
+    if route.is_api:
+        return call(url, data=json.dumps(data or {}), content_type="application/json", headers=headers)
+    if method == "POST":
+        return client.post(url, data=data or {}, headers=headers)
+    return call(url, data=urlencode(data or {}), content_type="application/x-www-form-urlencoded", headers=headers)
+
+
+def _redirects_to_login(r: Any, login: str) -> bool:
+    return r.status_code in (301, 302, 303) and r["Location"].split("?")[0] == login
+
+
+# --------------------------------------------------------------------------------------------------
+# the tests
+
+
+def test_every_pattern_is_covered() -> None:
+    """Each URL pattern is fillable or listed in EXPLICIT; no EXPLICIT/PUBLIC/… entry is stale."""
+    problems = []
+    for r in COVERED:
+        missing = [p for p, k in r.kinds().items() if k is None]
+        if missing:
+            problems.append(f"{r.route} ({r.name}): cannot fill {missing}; teach PARAM_KINDS or list it in EXPLICIT")
+    names = {r.name for r in ROUTES}
+    for table_name, table in (("EXPLICIT", EXPLICIT), ("PUBLIC", PUBLIC), ("NARROWER", NARROWER), ("WRITERS", WRITERS)):
+        for key in table:
+            if key not in names and not any(r.route.startswith(key) for r in ROUTES if key.endswith("/")):
+                problems.append(f"{table_name} entry {key!r} matches no URL pattern any more")
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_is_staff_only(matrix: Matrix) -> None:
+    """The Django admin is outside the matrix: non-staff are sent to its login; only platform admins are staff."""
+    from dualcarbon.registry.models import Membership
+
+    far = matrix.subjects["far"].values["org"]
+    for role, user in matrix.world.users.items():
+        if user.is_staff:
+            assert Membership.objects.filter(user=user, role=Membership.Role.PLATFORM_ADMIN).exists(), role
+            continue
+        for url in ("/admin/", f"/admin/registry/organisation/{far}/change/"):
+            r = _client(matrix, role).get(url)
+            assert r.status_code == 302 and r["Location"].startswith("/admin/login/"), (role, url, r.status_code)
+
+
+def test_media_is_not_public(matrix: Matrix) -> None:
+    """Uploaded evidence is only reachable through the scoped evidence view, never as a plain media URL."""
+    path = matrix.subjects["far"].values["evidence_path"]
+    url = settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else "/" + settings.MEDIA_URL
+    for role in ("anon", "cement", "bank2"):
+        r = _client(matrix, role).get(url + path)
+        assert r.status_code in (403, 404), f"GET {url}{path} as {role} → {r.status_code}: evidence file served"
+
+
+CASES = [pytest.param(r, role, id=f"{r.id}-{role}") for r in COVERED if r.fillable() for role in ROLES]
+
+
+@pytest.mark.parametrize(("route", "role"), CASES)
+def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
+    failures: list[str] = []
+    login = _login_path()
+    public = route.name in PUBLIC
+    kinds = route.object_kinds()
+
+    def check_anon(method: str, url: str, r: Any) -> None:
+        if public:
+            return
+        where = f"{method} {url} as anon → {r.status_code}"
+        if route.is_api:
+            if r.status_code not in (401, 405):
+                failures.append(f"{where}: an anonymous API call must get 401")
+        elif r.status_code != 405 and not _redirects_to_login(r, login):
+            failures.append(f"{where}: anonymous must be redirected to {login}")
+
+    def check_leaks(method: str, url: str, r: Any, label: str) -> None:
+        leaked = _leaks(matrix, role, r)
+        if leaked:
+            failures.append(f"{method} {url} as {role} [{label}] → {r.status_code} shows data out of scope: {leaked}")
+        if r.status_code >= 500:
+            failures.append(f"{method} {url} as {role} [{label}] → {r.status_code}: server error")
+
+    if kinds:
+        # object patterns: strict expectations per subject
+        subjects = list(matrix.subjects.values())
+        if "region" in kinds:
+            base = matrix.subjects["cement"]
+            subjects = [
+                Subject(f"region-{code}", "cement", CONSENTED_MONTH, {**base.values, "region": code})
+                for code in REGION_READERS
+            ]
+        elif not kinds & PERIOD_KINDS:
+            subjects = [s for s in subjects if s.key != "cement-m9"]
+        for subject in subjects:
+            allowed = _allowed(route, subject)
+            expect_ok = allowed & NARROWER[route.name] if route.name in NARROWER else allowed
+            if route.reads():
+                url = _fill(route, subject)
+                r = _request(matrix, role, route, "GET", url)
+                code, where = r.status_code, f"GET {url} as {role} [{subject.key}] → {r.status_code}"
+                if role == "anon":
+                    check_anon("GET", url, r)
+                elif public:
+                    pass
+                elif role in expect_ok:
+                    if not (code == 200 or 300 <= code < 400 or code == 405) or _redirects_to_login(r, login):
+                        failures.append(f"{where}: expected 200/redirect for a role in scope")
+                elif role not in allowed:
+                    if code not in ({401, 403, 404, 405} if route.is_api else {403, 404, 405}):
+                        failures.append(f"{where}: expected 403/404 for a role out of scope")
+                check_leaks("GET", url, r, subject.key)
+            writers = _writers(route, subject, allowed)
+            if role in writers or public:
+                continue
+            for method in route.writes():
+                for url in dict.fromkeys([_fill(route, subject), _fill(route, subject, draft=True)]):
+                    before = fingerprint()
+                    r = _request(matrix, role, route, method, url, _payload(route, subject))
+                    where = f"{method} {url} as {role} [{subject.key}] → {r.status_code}"
+                    if fingerprint() != before:
+                        failures.append(f"{where}: CHANGED DATA (role may not write here)")
+                    if role == "anon":
+                        check_anon(method, url, r)
+                    elif role not in allowed and not 400 <= r.status_code < 500:
+                        failures.append(f"{where}: expected a refusal (4xx) for a role out of scope")
+                    check_leaks(method, url, r, subject.key)
+    else:
+        # pages without object parameters: plain, then with each subject in the query string
+        base = matrix.subjects["cement"]
+        plain = _fill(route, base)
+        if route.reads():
+            r = _request(matrix, role, route, "GET", plain)
+            if role == "anon":
+                check_anon("GET", plain, r)
+            elif route.name in NARROWER and role in NARROWER[route.name]:
+                if not (r.status_code == 200 or 300 <= r.status_code < 400) or _redirects_to_login(r, login):
+                    failures.append(f"GET {plain} as {role} → {r.status_code}: expected 200/redirect")
+            check_leaks("GET", plain, r, "plain")
+        if role == "anon":
+            for method in route.writes():
+                if not public:
+                    check_anon(method, plain, _request(matrix, role, route, method, plain, _payload(route, base)))
+        else:
+            for subject in matrix.subjects.values():
+                url = _fill(route, subject) + ("" if route.is_api else _query(subject))
+                if route.reads():
+                    check_leaks("GET", url, _request(matrix, role, route, "GET", url), subject.key)
+                # through a page without object parameters only the subject's own staff change its rows
+                # (WRITERS may name more roles, e.g. a regional restatement)
+                may_write = {subject.enterprise} | {w for w in WRITERS.get(route.name, set()) if w != "owner"}
+                if role in may_write:
+                    continue
+                org_id = matrix.orgs[subject.enterprise].pk
+                for method in route.writes():
+                    before = fingerprint(org_id)
+                    r = _request(matrix, role, route, method, url, _payload(route, subject))
+                    if fingerprint(org_id) != before:
+                        where = f"{method} {url} as {role} [{subject.key}] → {r.status_code}"
+                        failures.append(f"{where}: CHANGED {subject.enterprise}'s DATA")
+                    check_leaks(method, url, r, subject.key)
+    assert not failures, "\n".join(failures)
+
+
+def test_matrix_size(capsys: pytest.CaptureFixture[str]) -> None:
+    """The coverage, printed: patterns × roles (the EXPLICIT ones are listed with their reasons)."""
+    filled = [r for r in COVERED if r.fillable()]
+    with capsys.disabled():
+        print(
+            f"\nscoping matrix: {len(filled)} patterns × {len(ROLES)} roles = {len(filled) * len(ROLES)} cases; "
+            f"{len(ROUTES) - len(COVERED)} patterns under EXPLICIT ({', '.join(EXPLICIT)})"
+        )
+    assert filled
