@@ -7,7 +7,7 @@
   ``CHROMIUM`` (default ``/usr/bin/chromium``, Debian package ``chromium``) is launched directly.
 * ``page`` is a fresh browser context per test (zh-CN, downloads accepted); after the test a
   full-page screenshot is saved to ``test-artifacts/screenshots/<test>.png`` (``-FAILED`` added when
-  the test failed), and :func:`shot` saves intermediate steps next to it.
+  the test failed); :func:`tests.e2e.helpers.shot` saves intermediate steps next to it.
 
 Every test under ``tests/e2e`` is marked ``e2e`` (``pytest -m e2e`` runs only these,
 ``-m "not e2e"`` skips them).
@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import PASSWORD, World, build_world
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+from tests.factories import World, build_world
+
+from .helpers import SCREENSHOTS
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,20 +113,3 @@ def page(browser: Any, world: World, request: pytest.FixtureRequest) -> Iterator
             pg.screenshot(path=str(SCREENSHOTS / f"{pg._dc_slug}{suffix}.png"), full_page=True)  # type: ignore[attr-defined]
         finally:
             context.close()
-
-
-def shot(page: Any, step: str) -> Path:
-    """Save a screenshot of an intermediate step: test-artifacts/screenshots/<test>--NN-<step>.png."""
-    page._dc_steps += 1
-    path = SCREENSHOTS / f"{page._dc_slug}--{page._dc_steps:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '_', step)}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def login(page: Any, base_url: str, username: str, password: str = PASSWORD, path: str = "/login/") -> None:
-    """Log in through the login form, as a person would."""
-    page.goto(base_url + path)
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.locator("form:has(#id_password) [type=submit]").click()

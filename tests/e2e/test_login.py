@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import login, shot
+from tests.e2e.helpers import login, shot
 from tests.factories import World
 
 

@@ -1,0 +1,81 @@
+"""An enterprise's energy manager reports a month through the browser, the way it is done in practice:
+download the Excel template, upload a workbook with mistakes (errors, nothing saved), upload the
+corrected one, submit, read the month's account and how it was calculated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl import load_workbook
+
+from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.reporting.models import Submission
+from tests.e2e.helpers import FIXTURES, login, shot
+from tests.factories import World
+
+YEAR, MONTH = 2024, 1
+
+
+def test_enterprise_reports_a_month_and_reads_its_account(page: Any, live_server: Any, world: World, tmp_path) -> None:
+    base = live_server.url
+    login(page, base, "cement")
+    assert f"/accounts/enterprise/{world.cement.pk}/" in page.url
+
+    # the month's reporting page, reached from the reporting index
+    page.goto(f"{base}/report/?year={YEAR}")
+    page.locator(f"a[href*='/report/{YEAR}/{MONTH}/']").first.click()
+    page.wait_for_url(f"**/report/{YEAR}/{MONTH}/**")
+    assert page.locator("#status").is_visible()
+    shot(page, "period-empty")
+
+    # 1. the Excel template of this enterprise and month
+    with page.expect_download() as info:
+        page.click("#template-link")
+    template = tmp_path / info.value.suggested_filename
+    info.value.save_as(template)
+    assert template.suffix == ".xlsx"
+    wb = load_workbook(template)
+    cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows(max_row=12) for c in row if c.value)
+    assert world.cement.uscc in cells and f"{YEAR}-{MONTH:02d}" in cells
+
+    # 2. a workbook with mistakes: located errors, nothing saved
+    page.set_input_files("#upload input[type=file]", str(FIXTURES / "template_cement_bad.xlsx"))
+    page.click("#upload-button")
+    errors = page.locator("#upload-errors")
+    errors.wait_for()
+    text = errors.inner_text()
+    assert "七千" in text or "quantity" in text
+    assert errors.locator("tbody tr").count() >= 2
+    shot(page, "bad-workbook-errors")
+    assert not Submission.objects.filter(enterprise=world.cement).exists() or not (
+        Submission.objects.get(enterprise=world.cement).activities.exists()
+    )
+
+    # 3. the filled workbook: imported into the draft
+    page.set_input_files("#upload input[type=file]", str(FIXTURES / "template_cement_filled.xlsx"))
+    page.click("#upload-button")
+    page.wait_for_selector("#submit-button")
+    assert page.locator("#upload-errors").count() == 0
+    assert page.locator("#records").is_visible()
+    shot(page, "imported-draft")
+
+    # 4. submit: the month's account is computed
+    page.click("#submit-button")
+    page.wait_for_selector("#status.submitted")
+    sub = Submission.objects.get(enterprise=world.cement, is_current=True)
+    assert sub.status == Submission.Status.SUBMITTED and sub.channel == Submission.Channel.EXCEL
+    entry = AccountEntry.objects.get(submission=sub, is_current=True)
+    assert entry.total_tco2e > 0
+    shot(page, "submitted")
+
+    # 5. the enterprise's carbon account shows the month; "how was this calculated"
+    page.goto(f"{base}/accounts/enterprise/{world.cement.pk}/?year={YEAR}")
+    lineage_link = page.locator(f"a[href$='/accounts/entry/{entry.pk}/']").first
+    assert lineage_link.is_visible()
+    shot(page, "account")
+    lineage_link.click()
+    page.wait_for_url(f"**/accounts/entry/{entry.pk}/")
+    body = page.locator("main, body").first.inner_text()
+    assert "原煤" in body  # the reported coal line, traced to its factor and formula
+    assert "fuels-a" in body or "factor" in body.lower()
+    assert page.locator("table.lineage tbody tr").count() >= 4
