@@ -21,7 +21,7 @@ from dualcarbon.demo import generator as g
 from dualcarbon.demo.management.commands.demo import parse_years
 from dualcarbon.engine import Options, account_table, backends
 from dualcarbon.registry.models import Membership, Organisation
-from dualcarbon.reporting.models import Submission, ValidationIssue
+from dualcarbon.reporting.models import Evidence, Submission, ValidationIssue
 
 HIGH_CARBON = {"44", "30", "31", "32", "26", "25", "22"}
 
@@ -75,7 +75,9 @@ def test_every_sector_reports_what_the_engine_accepts():
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_small_region_is_built_deterministically_with_every_role_and_the_planted_problems():
+def test_small_region_is_built_deterministically_with_every_role_and_the_planted_problems(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
     class Rollback(Exception):
         pass
 
@@ -141,6 +143,10 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     # warnings the platform must show: ×3 electricity, the kWh typed as 万kWh
     rules = set(ValidationIssue.objects.filter(severity="warning").values_list("rule", flat=True))
     assert {"month_on_month_jump", "electricity_vs_value_added"} <= rules
+    # measured coal NCVs come with a lab report (a real PDF in the media storage)
+    lab = Evidence.objects.filter(kind="lab").select_related("submission")
+    assert lab.exists() and all(e.submission.activities.filter(ncv__isnull=False).exists() for e in lab)
+    assert (tmp_path / g.LAB_REPORT).read_bytes().startswith(b"%PDF")
 
 
 def test_years_option():
@@ -151,7 +157,8 @@ def test_years_option():
 
 
 @pytest.mark.django_db
-def test_command_builds_and_prints_the_logins_without_serving():
+def test_command_builds_and_prints_the_logins_without_serving(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     out = StringIO()
     call_command("demo", "--enterprises", "5", "--years", "2025", "--no-serve", stdout=out)
     text = out.getvalue()

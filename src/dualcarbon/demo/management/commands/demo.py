@@ -81,7 +81,10 @@ class Command(BaseCommand):
             result = generator.build(opts["enterprises"], years, opts["seed"], log=self.stdout.write)
             took = time.perf_counter() - migrated
             self.stdout.write(f"生成完成 / built in {took:.1f}s: " + _fmt(result.counts))
-            self.stdout.write("  " + ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items()))
+            cpu = result.cpu_timings
+            self.stdout.write(
+                "  " + ", ".join(f"{k} {v:.1f}s (cpu {cpu.get(k, 0.0):.1f}s)" for k, v in result.timings.items())
+            )
         self._print_logins(result, opts["port"])
         self.stdout.write(f"总用时 / total {time.perf_counter() - started:.1f}s")
         if not opts["no_serve"]:
