@@ -71,6 +71,13 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
         self.stdout.write(f"数据库已迁移 / migrated in {migrated - started:.1f}s")
+        from dualcarbon.registry.models import Organisation
+
+        if not generator.region_exists() and Organisation.objects.exists():
+            raise CommandError(
+                "数据库中已有不完整的示范数据或其他数据，请加 --reset 重建 / the database holds other or incomplete "
+                "data: rebuild it with --reset"
+            )
         if generator.region_exists():
             self.stdout.write(
                 "示范市已存在，直接启动（重建请加 --reset） / region already built (use --reset to rebuild)"
