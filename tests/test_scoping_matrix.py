@@ -551,13 +551,42 @@ def test_admin_is_staff_only(matrix: Matrix) -> None:
             assert r.status_code == 302 and r["Location"].startswith("/admin/login/"), (role, url, r.status_code)
 
 
+#: leaks found and reported, not yet fixed: test name → what leaks (the test xfails while it leaks)
+KNOWN_LEAKS: dict[str, str] = {
+    "test_media_is_not_public": "src/dualcarbon/urls.py: static(MEDIA_URL) serves every upload (evidence, "
+    "submitted workbooks) without login when DEBUG, which is the default (DJANGO_DEBUG unset)",
+}
+
+
 def test_media_is_not_public(matrix: Matrix) -> None:
     """Uploaded evidence is only reachable through the scoped evidence view, never as a plain media URL."""
+    import shutil
+    from pathlib import Path
+
+    from django.urls import Resolver404, resolve
+    from django.views.static import serve
+
     path = matrix.subjects["far"].values["evidence_path"]
-    url = settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else "/" + settings.MEDIA_URL
-    for role in ("anon", "cement", "bank2"):
-        r = _client(matrix, role).get(url + path)
-        assert r.status_code in (403, 404), f"GET {url}{path} as {role} → {r.status_code}: evidence file served"
+    url = (settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else "/" + settings.MEDIA_URL) + path
+    try:
+        match = resolve(url)
+    except Resolver404:
+        return  # no URL serves media files (DEBUG off): nothing to check
+    if match.func is serve:  # put the file where that pattern looks (its document_root was fixed at import)
+        target = Path(match.kwargs["document_root"]) / path
+        created = not target.exists()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(settings.MEDIA_ROOT) / path, target)
+    else:
+        created = False
+    try:
+        served = [role for role in ("anon", "cement", "bank2") if _client(matrix, role).get(url).status_code == 200]
+    finally:
+        if created:
+            target.unlink()
+    if served and "test_media_is_not_public" in KNOWN_LEAKS:
+        pytest.xfail(f"KNOWN LEAK: GET {url} served to {served}: {KNOWN_LEAKS['test_media_is_not_public']}")
+    assert not served, f"GET {url} (another enterprise's evidence) served to {served}"
 
 
 CASES = [pytest.param(r, role, id=f"{r.id}-{role}") for r in COVERED if r.fillable() for role in ROLES]
@@ -569,6 +598,16 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
     login = _login_path()
     public = route.name in PUBLIC
     kinds = route.object_kinds()
+
+    hashes: dict[int | None, str] = {}
+
+    def state(org_id: int | None, fresh: bool = False) -> str:
+        """The database's hash (all rows, or one enterprise's), remembered between writes."""
+        if fresh:
+            hashes.clear()
+        if org_id not in hashes:
+            hashes[org_id] = fingerprint(org_id)
+        return hashes[org_id]
 
     def check_anon(method: str, url: str, r: Any) -> None:
         if public:
@@ -621,10 +660,10 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                 continue
             for method in route.writes():
                 for url in dict.fromkeys([_fill(route, subject), _fill(route, subject, draft=True)]):
-                    before = fingerprint()
+                    before = state(None)
                     r = _request(matrix, role, route, method, url, _payload(route, subject))
                     where = f"{method} {url} as {role} [{subject.key}] → {r.status_code}"
-                    if fingerprint() != before:
+                    if state(None, fresh=True) != before:
                         failures.append(f"{where}: CHANGED DATA (role may not write here)")
                     if role == "anon":
                         check_anon(method, url, r)
@@ -659,9 +698,9 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                     continue
                 org_id = matrix.orgs[subject.enterprise].pk
                 for method in route.writes():
-                    before = fingerprint(org_id)
+                    before = state(org_id)
                     r = _request(matrix, role, route, method, url, _payload(route, subject))
-                    if fingerprint(org_id) != before:
+                    if state(org_id, fresh=True) != before:
                         where = f"{method} {url} as {role} [{subject.key}] → {r.status_code}"
                         failures.append(f"{where}: CHANGED {subject.enterprise}'s DATA")
                     check_leaks(method, url, r, subject.key)
