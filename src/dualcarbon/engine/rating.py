@@ -1,0 +1,899 @@
+"""Rating formulas as pure table functions: 碳效码 (Zhejiang/Huzhou) and 三维四色 (Quzhou).
+
+Tables in, tables out; no Django, no settings, no network (``docs/rating.md`` explains the methods).
+
+1. :func:`period_figures`: monthly account figures (one row per enterprise-month, as stored in the
+   accounts) → one row per enterprise and period (year, or month) with the intensity
+   ``L = (energy-related emissions − own zero-carbon generation − sinks) / value added``.
+2. :func:`compute_benchmarks`: industry benchmarks per (population, period, group) at each group
+   level (industry division, its section, the whole population), with the data-quality and outlier
+   exclusions counted by reason.
+3. :func:`rate`: picks each enterprise's benchmark (the first level of the fallback chain that has
+   at least ``min_group_size`` enterprises), computes K / level / grade (碳效码) or the three
+   dimensions, the score and the colour (三维四色), and explains each result in Chinese and English.
+
+A *population* is the set of enterprises rated together under one scheme (the region that chose the
+scheme); it is a column, so several populations (and periods) are rated in one call. Everything is
+column arithmetic, group-bys and merges (pandas/numpy); the only per-row Python is assembling the
+explanation dictionaries at the end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+METHOD_EFFICIENCY_CODE = "efficiency_code"
+METHOD_THREE_DIM = "three_dim_four_colour"
+METHODS = (METHOD_EFFICIENCY_CODE, METHOD_THREE_DIM)
+
+LEVELS = ("division", "section", "region")
+#: the column holding each group level's code (the region level is the population itself)
+LEVEL_COLUMN = {"division": "division", "section": "section", "region": "population"}
+PERIOD_KEYS = ["population", "year", "month"]
+AVERAGES = ("ratio_of_sums", "mean_of_ratios")
+
+#: 碳效等级 levels by L (tCO2/万元)
+LEVEL_LABELS = {"low": ("低碳", "low carbon"), "medium": ("中碳", "medium carbon"), "high": ("高碳", "high carbon")}
+COLOUR_LABELS = {
+    "dark_green": ("深绿", "dark green"),
+    "light_green": ("浅绿", "light green"),
+    "yellow": ("黄", "yellow"),
+    "red": ("红", "red"),
+}
+GROUP_LABELS = {
+    "division": ("行业大类", "industry division"),
+    "section": ("行业门类", "industry section"),
+    "region": ("全区域", "whole region"),
+}
+DIMENSION_LABELS = {
+    "advancement": ("行业先进性", "industry advancement"),
+    "contribution": ("区域贡献度", "regional contribution"),
+    "decline": ("自身下降率", "own historical decline"),
+}
+NOT_RATED_REASONS = {
+    "insufficient_months": ("报告期内已核算月份不足", "too few accounted months in the period"),
+    "value_added_missing": ("增加值缺失或不为正", "value added missing or not positive"),
+}
+EXCLUSION_REASONS = {
+    "tier3": ("三级数据（因子库缺省值）占比过高", "too large a share of tier-3 (default-factor) data"),
+    "non_positive": ("强度不为正", "intensity not positive"),
+    "outlier": ("强度异常值（四分位距规则）", "intensity outlier (interquartile-range rule)"),
+}
+NEUTRALITY_UNAVAILABLE = (
+    "碳中和率暂无法计算：平台尚未采集碳抵消量（如 CCER、绿证）和自有零碳发电量数据。",
+    "Carbon-neutrality rate not available: the platform does not yet collect offsets (CCER, green "
+    "certificates) or own zero-carbon generation.",
+)
+
+
+# ------------------------------------------------------------------------------------------ params
+
+
+class ParamsError(ValueError):
+    """A scheme's parameters are incomplete or inconsistent (message names the parameter)."""
+
+
+@dataclass(frozen=True)
+class BenchmarkRule:
+    average: str = "ratio_of_sums"
+    group: str = "division"
+    fallback: tuple[str, ...] = ("section", "region")
+    min_group_size: int = 5
+    outlier_method: str = "iqr"
+    outlier_k: float = 3.0
+    outlier_side: str = "upper"
+    max_tier3_share: float | None = 0.5
+    exclude_non_positive: bool = True
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return (self.group, *[lvl for lvl in self.fallback if lvl != self.group])
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    weight: float
+    bounds: tuple[float, ...]
+    scores: tuple[float, ...]
+    #: contribution: intensity_ratio | share; decline: previous_year | mean_3y
+    metric: str = ""
+
+
+@dataclass(frozen=True)
+class Params:
+    method: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+    min_months: int = 12
+    level_bounds: tuple[float, ...] = ()
+    grade_bounds: tuple[float, ...] = ()
+    benchmark: BenchmarkRule = field(default_factory=BenchmarkRule)
+    dimensions: tuple[Dimension, ...] = ()
+    required_dimensions: tuple[str, ...] = ("advancement",)
+    colour_bounds: tuple[float, ...] = ()
+    colours: tuple[str, ...] = ("dark_green", "light_green", "yellow", "red")
+    compare_decimals: int = 9
+    validity_years: int = 1
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Params:
+        """Read (and check) a scheme's ``params`` JSON."""
+        method = str(raw.get("method", ""))
+        if method not in METHODS:
+            raise ParamsError(f"method must be one of {', '.join(METHODS)} (found {method!r})")
+        basis = raw.get("emission_basis") or {}
+        plus = tuple(str(s) for s in basis.get("plus", ()))
+        if not plus:
+            raise ParamsError("emission_basis.plus must list at least one source type")
+        b = raw.get("benchmark") or {}
+        outliers = b.get("outliers") or {}
+        tier3 = b.get("max_tier3_share", 0.5)
+        rule = BenchmarkRule(
+            average=str(b.get("average", "ratio_of_sums")),
+            group=str(b.get("group", "division")),
+            fallback=tuple(str(x) for x in b.get("fallback", ("section", "region"))),
+            min_group_size=int(b.get("min_group_size", 5)),
+            outlier_method=str(outliers.get("method", "iqr")),
+            outlier_k=float(outliers.get("k", 3.0)),
+            outlier_side=str(outliers.get("side", "upper")),
+            max_tier3_share=None if tier3 is None else float(tier3),
+            exclude_non_positive=bool(b.get("exclude_non_positive", True)),
+        )
+        if rule.average not in AVERAGES:
+            raise ParamsError(f"benchmark.average must be one of {', '.join(AVERAGES)}")
+        if any(lvl not in LEVELS for lvl in rule.chain):
+            raise ParamsError(f"benchmark.group/fallback must be among {', '.join(LEVELS)}")
+        if rule.min_group_size < 1:
+            raise ParamsError("benchmark.min_group_size must be at least 1")
+        if rule.outlier_method not in ("iqr", "none") or rule.outlier_side not in ("upper", "both"):
+            raise ParamsError("benchmark.outliers: method iqr|none, side upper|both")
+        dims = tuple(
+            Dimension(
+                key=str(k),
+                weight=float(d.get("weight", 1.0)),
+                bounds=_ascending(d.get("bounds", ()), f"dimensions.{k}.bounds"),
+                scores=tuple(float(s) for s in d.get("scores", ())),
+                metric=str(d.get("metric", "")),
+            )
+            for k, d in (raw.get("dimensions") or {}).items()
+        )
+        params = cls(
+            method=method,
+            plus=plus,
+            minus=tuple(str(s) for s in basis.get("minus", ())),
+            min_months=int(raw.get("min_months", 12)),
+            level_bounds=_ascending(raw.get("level_bounds", ()), "level_bounds"),
+            grade_bounds=_ascending(raw.get("grade_bounds", ()), "grade_bounds"),
+            benchmark=rule,
+            dimensions=dims,
+            required_dimensions=tuple(str(x) for x in raw.get("required_dimensions", ("advancement",))),
+            colour_bounds=tuple(float(x) for x in raw.get("colour_bounds", ())),
+            colours=tuple(str(x) for x in raw.get("colours", ("dark_green", "light_green", "yellow", "red"))),
+            compare_decimals=int(raw.get("compare_decimals", 9)),
+            validity_years=int(raw.get("validity_years", 1)),
+        )
+        params._check()
+        return params
+
+    def _check(self) -> None:
+        if self.method == METHOD_EFFICIENCY_CODE:
+            if len(self.level_bounds) != 2:
+                raise ParamsError("level_bounds must have two values (低碳/中碳, 中碳/高碳)")
+            if len(self.grade_bounds) != 4:
+                raise ParamsError("grade_bounds must have four values (grades 1–5)")
+        else:
+            keys = {d.key for d in self.dimensions}
+            if keys - set(DIMENSION_LABELS) or not keys:
+                raise ParamsError(f"dimensions must be among {', '.join(DIMENSION_LABELS)}")
+            for d in self.dimensions:
+                if len(d.scores) != len(d.bounds) + 1:
+                    raise ParamsError(f"dimensions.{d.key}: scores needs one more value than bounds")
+                if d.weight <= 0:
+                    raise ParamsError(f"dimensions.{d.key}.weight must be positive")
+            contribution = self.dimension("contribution")
+            if contribution and contribution.metric not in ("intensity_ratio", "share"):
+                raise ParamsError("dimensions.contribution.metric must be intensity_ratio or share")
+            decline = self.dimension("decline")
+            if decline and decline.metric not in ("previous_year", "mean_3y"):
+                raise ParamsError("dimensions.decline.metric must be previous_year or mean_3y")
+            if set(self.required_dimensions) - keys:
+                raise ParamsError("required_dimensions must name configured dimensions")
+            if len(self.colours) != 4 or len(self.colour_bounds) != 3:
+                raise ParamsError("colours needs four values and colour_bounds three")
+            if list(self.colour_bounds) != sorted(self.colour_bounds, reverse=True):
+                raise ParamsError("colour_bounds must be descending (dark green first)")
+
+    def dimension(self, key: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.key == key), None)
+
+    @property
+    def history_years(self) -> int:
+        """How many earlier years the decline dimension reads (0: none)."""
+        d = self.dimension("decline") if self.method == METHOD_THREE_DIM else None
+        return 0 if d is None else (3 if d.metric == "mean_3y" else 1)
+
+
+def _ascending(values: Any, name: str) -> tuple[float, ...]:
+    out = tuple(float(v) for v in values or ())
+    if list(out) != sorted(out) or len(set(out)) != len(out):
+        raise ParamsError(f"{name} must be strictly ascending")
+    return out
+
+
+# ------------------------------------------------------------------------------- period figures
+
+
+def period_figures(monthly: pd.DataFrame, params: Params, by_month: bool = False) -> pd.DataFrame:
+    """Monthly account rows → one row per (population, enterprise, year[, month]) with L.
+
+    Required columns: population, enterprise, region_code, division, section, year, month,
+    value_added (万元, NaN when missing), total_tco2e, ``src_<source type>`` (signed tCO2e as the
+    accounts store them; missing columns count 0), ``tier_1``–``tier_3`` (absolute tCO2e).
+    Optional: ``entry`` (account entry id, kept as the list ``entries``), ``own_generation`` and
+    ``sinks`` (tCO2 deducted; absent = nothing reported = 0).
+    """
+    m = monthly.copy()
+    n = len(m)
+
+    def col(name: str) -> pd.Series:
+        return m[name].astype("float64").fillna(0.0) if name in m else pd.Series(np.zeros(n), index=m.index)
+
+    emissions = sum((col(f"src_{s}") for s in params.plus), pd.Series(np.zeros(n), index=m.index))
+    emissions = emissions - sum((col(f"src_{s}").abs() for s in params.minus), pd.Series(np.zeros(n), index=m.index))
+    m["_emissions"] = emissions
+    m["_tier3"] = col("tier_3")
+    m["_tier_abs"] = col("tier_1") + col("tier_2") + col("tier_3")
+    m["_own"] = col("own_generation")
+    m["_sinks"] = col("sinks")
+    m["_total"] = col("total_tco2e")
+    m["value_added"] = m["value_added"].astype("float64")
+    if not by_month:
+        m["_m"] = m["month"]
+        m["month"] = 0
+    else:
+        m["_m"] = m["month"]
+    keys = [*PERIOD_KEYS, "enterprise"]
+    agg: dict[str, Any] = {
+        "region_code": ("region_code", "last"),
+        "division": ("division", "last"),
+        "section": ("section", "last"),
+        "months": ("_m", "nunique"),
+        "va_months": ("value_added", "count"),
+        "emissions": ("_emissions", "sum"),
+        "total_tco2e": ("_total", "sum"),
+        "value_added": ("value_added", "sum"),
+        "own_generation": ("_own", "sum"),
+        "sinks": ("_sinks", "sum"),
+        "tier3_tco2e": ("_tier3", "sum"),
+        "tier_abs_tco2e": ("_tier_abs", "sum"),
+    }
+    if "entry" in m:
+        agg["entries"] = ("entry", list)
+    g = m.groupby(keys, sort=True, dropna=False).agg(**agg).reset_index()
+    g["own_generation_reported"] = "own_generation" in monthly
+    g["sinks_reported"] = "sinks" in monthly
+    va = g["value_added"].where((g["va_months"] == g["months"]) & (g["value_added"] > 0))
+    g["l"] = (g["emissions"] - g["own_generation"] - g["sinks"]) / va
+    g["tier3_share"] = (g["tier3_tco2e"] / g["tier_abs_tco2e"].where(g["tier_abs_tco2e"] > 0)).fillna(0.0)
+    min_months = 1 if by_month else params.min_months
+    g["reason"] = np.select(
+        [g["months"] < min_months, va.isna()], ["insufficient_months", "value_added_missing"], default=""
+    )
+    g["status"] = np.where(g["reason"] == "", "rated", "not_rated")
+    g["period"] = _period_labels(g)
+    return g
+
+
+def _period_labels(frame: pd.DataFrame) -> pd.Series:
+    year = frame["year"].astype(int).astype(str)
+    month = frame["month"].astype(int)
+    return year.where(month == 0, year + "-" + month.map("{:02d}".format))
+
+
+# ----------------------------------------------------------------------------------- benchmarks
+
+
+def _exclusions(fig: pd.DataFrame, rule: BenchmarkRule) -> pd.DataFrame:
+    f = fig.copy()
+    f["rated"] = f["status"] == "rated"
+    f["excl_tier3"] = f["rated"] & (
+        (f["tier3_share"] > rule.max_tier3_share) if rule.max_tier3_share is not None else False
+    )
+    f["excl_non_positive"] = f["rated"] & ((f["l"] <= 0) if rule.exclude_non_positive else False)
+    f["base_ok"] = f["rated"] & ~f["excl_tier3"] & ~f["excl_non_positive"]
+    return f
+
+
+def compute_benchmarks(fig: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Benchmark rows for every group at every level of the chain (and the region level, always).
+
+    Columns: population, year, month, level, code, value, average, n_candidates, n_included,
+    n_excluded_tier3, n_excluded_non_positive, n_excluded_outlier, q1, q3, outlier_limit,
+    sum_emissions, sum_value_added (of the included), total_emissions (of every rated enterprise).
+    """
+    rule = params.benchmark
+    f = _exclusions(fig, rule)
+    levels = list(dict.fromkeys([*rule.chain, "region"]))
+    frames = []
+    for level in levels:  # at most three levels: each one is a vectorised group-by
+        keys = PERIOD_KEYS + ([] if level == "region" else [LEVEL_COLUMN[level]])
+        rated = f[f["rated"]]
+        counts = rated.groupby(keys, dropna=False).agg(
+            n_candidates=("enterprise", "size"),
+            n_excluded_tier3=("excl_tier3", "sum"),
+            n_excluded_non_positive=("excl_non_positive", "sum"),
+            total_emissions=("emissions", "sum"),
+        )
+        ok = f[f["base_ok"]]
+        if ok.empty:
+            stats = counts.assign(q1=np.nan, q3=np.nan, outlier_limit=np.nan, lower_limit=np.nan)
+            stats = stats.assign(n_included=0, n_excluded_outlier=0, sum_emissions=0.0, sum_value_added=0.0)
+            stats = stats.assign(mean_l=np.nan)
+        else:
+            q = ok.groupby(keys, dropna=False)["l"].quantile(np.array([0.25, 0.75])).unstack()
+            q.columns = pd.Index(["q1", "q3"])
+            if rule.outlier_method == "iqr":
+                q["outlier_limit"] = q["q3"] + rule.outlier_k * (q["q3"] - q["q1"])
+                lower = q["q1"] - rule.outlier_k * (q["q3"] - q["q1"])
+                q["lower_limit"] = lower if rule.outlier_side == "both" else np.nan
+            else:
+                q["outlier_limit"] = np.nan
+                q["lower_limit"] = np.nan
+            j = ok.join(q, on=keys)
+            j["outlier"] = (j["l"] > j["outlier_limit"]).fillna(False) | (j["l"] < j["lower_limit"]).fillna(False)
+            inc = j[~j["outlier"]]
+            sums = inc.groupby(keys, dropna=False).agg(
+                n_included=("enterprise", "size"),
+                sum_emissions=("emissions", "sum"),
+                sum_value_added=("value_added", "sum"),
+                mean_l=("l", "mean"),
+            )
+            n_out = j.groupby(keys, dropna=False)["outlier"].sum().rename("n_excluded_outlier")
+            stats = counts.join(q, how="left").join(n_out, how="left").join(sums, how="left")
+        stats = stats.reset_index()
+        stats["level"] = level
+        stats["code"] = stats[LEVEL_COLUMN[level]].astype(str) if level != "region" else stats["population"]
+        frames.append(stats)
+    out = pd.concat(frames, ignore_index=True)
+    for c in ("n_included", "n_excluded_outlier", "n_excluded_tier3", "n_excluded_non_positive", "n_candidates"):
+        out[c] = out[c].fillna(0).astype("int64")
+    for c in ("sum_emissions", "sum_value_added"):
+        out[c] = out[c].fillna(0.0).astype("float64")
+    ratio = out["sum_emissions"] / out["sum_value_added"].where(out["sum_value_added"] > 0)
+    out["value"] = ratio if rule.average == "ratio_of_sums" else out["mean_l"]
+    out.loc[out["n_included"] == 0, "value"] = np.nan
+    out["average"] = rule.average
+    cols = [
+        "population",
+        "year",
+        "month",
+        "level",
+        "code",
+        "value",
+        "average",
+        "n_candidates",
+        "n_included",
+        "n_excluded_tier3",
+        "n_excluded_non_positive",
+        "n_excluded_outlier",
+        "q1",
+        "q3",
+        "outlier_limit",
+        "lower_limit",
+        "sum_emissions",
+        "sum_value_added",
+        "total_emissions",
+    ]
+    return out[cols]
+
+
+# ---------------------------------------------------------------------------------------- rating
+
+
+@dataclass
+class Rating:
+    results: pd.DataFrame
+    benchmarks: pd.DataFrame
+
+
+def band(values: Any, bounds: Sequence[float], decimals: int = 9) -> np.ndarray:
+    """Index of the band each value falls in; bands are closed on the upper end exactly as published:
+    band 0 is ``v ≤ b0``, band i is ``b(i-1) < v ≤ b(i)``, the last is ``v > b(last)``.
+
+    Values are rounded to ``decimals`` first, so that float noise (0.6000000000000001) does not move a
+    value that is on a threshold into the next band. NaN gives -1.
+    """
+    v = np.round(np.asarray(values, dtype="float64"), decimals)
+    idx = np.searchsorted(np.asarray(bounds, dtype="float64"), v, side="left")
+    return np.where(np.isnan(v), -1, idx)
+
+
+def grade_for(k: Any, bounds: Sequence[float], decimals: int = 9) -> np.ndarray:
+    """碳效等级 1–5 from K (0 where K is missing)."""
+    b = band(k, bounds, decimals)
+    return np.where(b < 0, 0, b + 1)
+
+
+def level_for(l_values: Any, bounds: Sequence[float], decimals: int = 9) -> np.ndarray:
+    """低碳 / 中碳 / 高碳 ("low" / "medium" / "high"; "" where L is missing)."""
+    b = band(l_values, bounds, decimals)
+    return np.where(b < 0, "", np.array(["low", "medium", "high"])[np.clip(b, 0, 2)])
+
+
+def _select(fig: pd.DataFrame, bench: pd.DataFrame, rule: BenchmarkRule) -> pd.DataFrame:
+    """Attach to each enterprise the first level of the chain whose group is big enough."""
+    out = fig.copy()
+    conditions = []
+    for level in rule.chain:
+        b = bench[bench["level"] == level]
+        key = LEVEL_COLUMN[level]
+        b = b.rename(columns={c: f"{level}__{c}" for c in b.columns if c not in PERIOD_KEYS})
+        if level == "region":
+            out = out.merge(b.drop(columns=[f"{level}__code"]), on=PERIOD_KEYS, how="left")
+        else:
+            out = out.merge(
+                b.rename(columns={f"{level}__code": key}).astype({key: str}),
+                on=[*PERIOD_KEYS, key],
+                how="left",
+            )
+        ok = (out[f"{level}__n_included"].fillna(0) >= rule.min_group_size) & (out[f"{level}__value"] > 0)
+        conditions.append(ok.to_numpy())
+    chain = list(rule.chain)
+    out["benchmark_level"] = np.select(conditions, chain, default="")
+    for c in ("value", "n_included", "n_candidates", "outlier_limit", "lower_limit", "average"):
+        choices: list[Any] = [out[f"{lvl}__{c}"].to_numpy() for lvl in chain]
+        out[f"benchmark_{c}"] = np.select(conditions, choices, default=np.nan)
+    out["benchmark_code"] = np.select(
+        conditions,
+        [(out["population"] if lvl == "region" else out[LEVEL_COLUMN[lvl]]).astype(str).to_numpy() for lvl in chain],
+        default="",
+    )
+    first = chain[0]
+    out["benchmark_wanted_n"] = out[f"{first}__n_included"].fillna(0).astype("int64")
+    for c in ("value", "n_included", "n_candidates", "outlier_limit", "lower_limit"):
+        out[f"benchmark_{c}"] = pd.to_numeric(out[f"benchmark_{c}"], errors="coerce")
+    if "region" not in chain:
+        rb = bench[bench["level"] == "region"][[*PERIOD_KEYS, "value", "n_included", "total_emissions"]]
+        out = out.merge(
+            rb.rename(
+                columns={
+                    "value": "region__value",
+                    "n_included": "region__n_included",
+                    "total_emissions": "region__total_emissions",
+                }
+            ),
+            on=PERIOD_KEYS,
+            how="left",
+        )
+    return out.drop(columns=[c for c in out.columns if "__" in c and not c.startswith("region__")])
+
+
+def _history_reference(fig: pd.DataFrame, history: pd.DataFrame | None, metric: str) -> pd.Series:
+    """The enterprise's earlier intensity: last year's L, or the mean of the last three years' L."""
+    if history is None or history.empty:
+        return pd.Series(np.nan, index=fig.index)
+    h = history[(history["status"] == "rated") & history["l"].notna()][["enterprise", "year", "month", "l"]]
+    h = h.drop_duplicates(["enterprise", "year", "month"], keep="last")
+    years = 1 if metric == "previous_year" else 3
+    refs = []
+    for back in range(1, years + 1):  # one merge per year back (1 or 3), not per enterprise
+        shifted = h.assign(year=h["year"] + back).rename(columns={"l": f"l_{back}"})
+        refs.append(
+            fig[["enterprise", "year", "month"]]
+            .merge(shifted, on=["enterprise", "year", "month"], how="left")[f"l_{back}"]
+            .to_numpy()
+        )
+    stacked = np.vstack(refs)
+    with warnings.catch_warnings():  # an enterprise without any earlier year: NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanmean(stacked, axis=0) if years > 1 else stacked[0]
+    return pd.Series(ref, index=fig.index)
+
+
+def rate(
+    fig: pd.DataFrame,
+    params: Params,
+    history: pd.DataFrame | None = None,
+    benchmarks: pd.DataFrame | None = None,
+) -> Rating:
+    """Rate the enterprise-periods of ``fig`` (from :func:`period_figures`).
+
+    ``benchmarks`` (rows as :func:`compute_benchmarks` returns them) are used as given instead of
+    being computed: an appeal re-rates one enterprise against the published benchmark.
+    ``history``: earlier periods' figures of the same enterprises (for the decline dimension).
+    """
+    bench = compute_benchmarks(fig, params) if benchmarks is None else benchmarks
+    rule = params.benchmark
+    out = _select(_exclusions(fig, rule), bench, rule)
+    rated = out["status"] == "rated"
+    has_bench = rated & (out["benchmark_level"] != "")
+    k = (out["l"] / out["benchmark_value"]).where(has_bench)
+    out["k"] = k
+    out["fallback"] = has_bench & (out["benchmark_level"] != rule.chain[0])
+    out["excl_outlier"] = rated & (
+        (out["l"] > out["benchmark_outlier_limit"]).fillna(False)
+        | (out["l"] < out["benchmark_lower_limit"]).fillna(False)
+    )
+    out["neutrality_rate"] = np.nan
+    d = params.compare_decimals
+    if params.method == METHOD_EFFICIENCY_CODE:
+        out["level"] = np.where(rated, level_for(out["l"], params.level_bounds, d), "")
+        out["grade"] = np.where(has_bench, grade_for(k, params.grade_bounds, d), 0).astype("int64")
+        out["colour"] = ""
+        out["score"] = np.nan
+    else:
+        out = _three_dimensions(out, params, history)
+        out["level"] = ""
+        out["grade"] = 0
+    out["reason"] = np.where(
+        (out["status"] == "rated") & (out["benchmark_level"] == "") & (out["reason"] == ""),
+        "group_too_small",
+        out["reason"],
+    )
+    out["explanation"] = pd.Series(explain(out, params), index=out.index, dtype=object)
+    graded = (out["grade"] > 0) | (out["colour"] != "")
+    out["status"] = np.where(rated & ~graded, "partial", out["status"])
+    return Rating(out, bench)
+
+
+def _three_dimensions(out: pd.DataFrame, params: Params, history: pd.DataFrame | None) -> pd.DataFrame:
+    d = params.compare_decimals
+    rated = out["status"] == "rated"
+    values: dict[str, pd.Series] = {}
+    adv = params.dimension("advancement")
+    if adv:
+        values["advancement"] = out["k"]
+    con = params.dimension("contribution")
+    if con:
+        region_ok = out["region__n_included"].fillna(0) >= params.benchmark.min_group_size
+        if con.metric == "share":
+            total = out["region__total_emissions"].where(out["region__total_emissions"] > 0)
+            values["contribution"] = (out["emissions"] / total).where(rated)
+        else:
+            values["contribution"] = (out["l"] / out["region__value"].where(out["region__value"] > 0)).where(
+                rated & region_ok
+            )
+    dec = params.dimension("decline")
+    if dec:
+        ref = _history_reference(out, history, dec.metric)
+        out["history_reference_l"] = ref
+        values["decline"] = (out["l"] / ref.where(ref > 0) - 1.0).where(rated)
+    weighted = pd.Series(0.0, index=out.index)
+    weights = pd.Series(0.0, index=out.index)
+    missing_required = pd.Series(False, index=out.index)
+    for dim in params.dimensions:
+        v = values[dim.key]
+        idx = band(v, dim.bounds, d)
+        score = np.where(idx < 0, np.nan, np.asarray(dim.scores, dtype="float64")[np.clip(idx, 0, None)])
+        out[f"{dim.key}_value"] = v
+        out[f"{dim.key}_band"] = idx
+        out[f"{dim.key}_score"] = score
+        present = ~np.isnan(score)
+        weighted += np.where(present, score * dim.weight, 0.0)
+        weights += np.where(present, dim.weight, 0.0)
+        if dim.key in params.required_dimensions:
+            missing_required |= ~present
+    final = (weighted / weights.where(weights > 0)).where(rated & ~missing_required)
+    out["score"] = final
+    s = np.round(final.to_numpy(dtype="float64"), d)
+    cb = params.colour_bounds
+    out["colour"] = np.select(
+        [np.isnan(s), s >= cb[0], s >= cb[1], s >= cb[2]],
+        ["", params.colours[0], params.colours[1], params.colours[2]],
+        default=params.colours[3],
+    )
+    out["reason"] = np.where(
+        rated & missing_required & (out["benchmark_level"] != ""), "dimension_missing", out["reason"]
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------------- explanation
+
+
+def _basis_text(params: Params, lang: int) -> tuple[str, str]:
+    """The emission basis as names: ("化石燃料燃烧+购入电力", "−输出电力") ."""
+    from .methods import SOURCE_TYPES
+
+    def name(code: str) -> str:
+        st = SOURCE_TYPES.get(code)
+        return code if st is None else (st.name_zh if lang == 0 else st.name_en)
+
+    plus = " + ".join(name(c) for c in params.plus)
+    minus = "".join(f" − {name(c)}" for c in params.minus)
+    return plus, minus
+
+
+def _num(values: Any, places: int = 4) -> np.ndarray:
+    v = np.asarray(values, dtype="float64")
+    text = np.char.mod(f"%.{places}f", np.nan_to_num(v))
+    return np.where(np.isnan(v), "—", text)
+
+
+def _b(x: float) -> str:
+    return f"{x:g}"
+
+
+def _band_texts(name: str, bounds: Sequence[float]) -> list[str]:
+    """The condition of each band, closed on the upper end: ["K ≤ 0.6", "0.6 < K ≤ 0.8", …, "K > 2"]."""
+    n = len(bounds)
+    out = [f"{name} ≤ {_b(bounds[0])}"]
+    out += [f"{_b(bounds[i - 1])} < {name} ≤ {_b(bounds[i])}" for i in range(1, n)]
+    out.append(f"{name} > {_b(bounds[-1])}")
+    return out
+
+
+def _pick(texts: Sequence[str], idx: np.ndarray) -> np.ndarray:
+    arr = np.asarray([*texts, ""], dtype=object)
+    return arr[np.where(idx < 0, len(texts), idx)]
+
+
+def _crossed(values: Any, bounds: Sequence[float], idx: np.ndarray) -> list[list[float]]:
+    """Thresholds the value lies above (for band i: the first i bounds)."""
+    prefixes = [list(bounds[:i]) for i in range(len(bounds) + 1)]
+    return [prefixes[i] if i >= 0 else [] for i in idx.tolist()]
+
+
+def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
+    """Each result's explanation: a list of items {code, zh, en, value, band, thresholds, crossed}.
+
+    The texts are built column-wise (numpy string arrays); only the final dictionaries are
+    assembled row by row.
+    """
+    n = len(out)
+    rated = (out["status"] == "rated").to_numpy()
+    items: list[list[tuple[str, np.ndarray, np.ndarray, Any, Any, Any]]] = []
+    # inputs
+    plus_zh, minus_zh = _basis_text(params, 0)
+    plus_en, minus_en = _basis_text(params, 1)
+    own = out["own_generation_reported"].to_numpy() if "own_generation_reported" in out else np.zeros(n, bool)
+    own_zh = np.where(own, "自有零碳发电 " + _num(out["own_generation"], 2), "自有零碳发电 0（未报送）")
+    own_en = np.where(
+        own,
+        "own zero-carbon generation " + _num(out["own_generation"], 2),
+        "own zero-carbon generation 0 (not reported)",
+    )
+    va = _num(out["value_added"], 2)
+    em = _num(out["emissions"], 2)
+    inputs_zh = (
+        "L = (排放 "
+        + em
+        + f" tCO2 [口径：{plus_zh}{minus_zh}] − "
+        + own_zh
+        + " − 碳汇 0（未报送）) / 增加值 "
+        + va
+        + " 万元 = "
+        + _num(out["l"])
+        + " tCO2/万元（"
+        + out["months"].astype(str).to_numpy()
+        + " 个月）"
+    )
+    inputs_en = (
+        "L = (emissions "
+        + em
+        + f" tCO2 [basis: {plus_en}{minus_en}] − "
+        + own_en
+        + " − sinks 0 (not reported)) / value added "
+        + va
+        + " 10k yuan = "
+        + _num(out["l"])
+        + " tCO2/10k yuan ("
+        + out["months"].astype(str).to_numpy()
+        + " month(s))"
+    )
+    none = np.full(n, None, dtype=object)
+    items.append([("inputs", inputs_zh, inputs_en, out["l"].to_numpy(), none, none)])
+    # not rated
+    reason = out["reason"].to_numpy().astype(str)
+    reason_texts = {
+        **NOT_RATED_REASONS,
+        "group_too_small": (
+            "各级对标组的纳入企业均少于最小样本数，无法计算对标值",
+            "every benchmark group has fewer enterprises than the minimum size: no benchmark",
+        ),
+        "dimension_missing": ("必需的评价维度缺失，无法定色", "a required dimension is missing: no colour"),
+    }
+    rz = out["reason"].map({k: v[0] for k, v in reason_texts.items()}).fillna("").to_numpy(dtype=object)
+    re_ = out["reason"].map({k: v[1] for k, v in reason_texts.items()}).fillna("").to_numpy(dtype=object)
+    has_reason = rz != ""
+    items.append(
+        [
+            (
+                "not_rated",
+                np.where(has_reason, "未评级：" + rz, ""),
+                np.where(has_reason, "not rated: " + re_, ""),
+                reason,
+                none,
+                none,
+            )
+        ]
+    )
+    # benchmark
+    lvl = out["benchmark_level"].to_numpy().astype(str)
+    lz = np.array([GROUP_LABELS.get(x, ("", ""))[0] for x in LEVELS] + [""], dtype=object)
+    le = np.array([GROUP_LABELS.get(x, ("", ""))[1] for x in LEVELS] + [""], dtype=object)
+    li = np.select([lvl == x for x in LEVELS], list(range(len(LEVELS))), default=len(LEVELS))
+    avg_zh = "Σ排放/Σ增加值（比值法）" if params.benchmark.average == "ratio_of_sums" else "各企业强度的算术平均"
+    avg_en = "Σ emissions / Σ value added" if params.benchmark.average == "ratio_of_sums" else "mean of intensities"
+    code = out["benchmark_code"].to_numpy().astype(str)
+    n_inc = _num(out["benchmark_n_included"], 0)
+    bz = (
+        "对标值 "
+        + _num(out["benchmark_value"])
+        + " tCO2/万元："
+        + lz[li]
+        + " "
+        + code
+        + "，纳入 "
+        + n_inc
+        + f" 家，{avg_zh}"
+    )
+    be = (
+        "benchmark "
+        + _num(out["benchmark_value"])
+        + " tCO2/10k yuan: "
+        + le[li]
+        + " "
+        + code
+        + ", "
+        + n_inc
+        + f" enterprises, {avg_en}"
+    )
+    fb = out["fallback"].to_numpy()
+    first = params.benchmark.chain[0]
+    fz, fe = GROUP_LABELS[first]
+    wanted = _num(out["benchmark_wanted_n"], 0)
+    bz = np.where(
+        fb, bz + f"（本{fz}纳入企业 " + wanted + f" 家，少于 {params.benchmark.min_group_size} 家，上溯）", bz
+    )
+    be = np.where(fb, be + f" (own {fe} has " + wanted + f" < {params.benchmark.min_group_size}, fell back)", be)
+    items.append([("benchmark", bz, be, out["benchmark_value"].to_numpy(), lvl, code)])
+    # exclusions (rated but left out of the benchmark)
+    for flag, (zh, en) in EXCLUSION_REASONS.items():
+        col = f"excl_{flag}"
+        mask = out[col].to_numpy() if col in out else np.zeros(n, bool)
+        items.append(
+            [
+                (
+                    f"excluded_{flag}",
+                    np.where(mask, f"不计入对标值：{zh}（仍参与评级）", ""),
+                    np.where(mask, f"left out of the benchmark: {en} (still rated)", ""),
+                    mask,
+                    none,
+                    none,
+                )
+            ]
+        )
+    if params.method == METHOD_EFFICIENCY_CODE:
+        lb = params.level_bounds
+        idx = band(out["l"], lb, params.compare_decimals)
+        lvl_names = ["low", "medium", "high"]
+        zh_lbl = [LEVEL_LABELS[x][0] for x in lvl_names]
+        en_lbl = [LEVEL_LABELS[x][1] for x in lvl_names]
+        cond = _band_texts("L", lb)
+        lz_ = "L = " + _num(out["l"]) + "：" + _pick(cond, idx) + " → " + _pick(zh_lbl, idx)
+        le_ = "L = " + _num(out["l"]) + ": " + _pick(cond, idx) + " → " + _pick(en_lbl, idx)
+        items.append([("level", lz_, le_, out["l"].to_numpy(), idx, _crossed(out["l"], lb, idx))])
+        gb = params.grade_bounds
+        gidx = band(out["k"], gb, params.compare_decimals)
+        gcond = _band_texts("K", gb)
+        gz = [f"{i} 级" for i in range(1, 6)]
+        ge = [f"grade {i}" for i in range(1, 6)]
+        kz = "K = L / 对标值 = " + _num(out["k"]) + "：" + _pick(gcond, gidx) + " → " + _pick(gz, gidx)
+        ke = "K = L / benchmark = " + _num(out["k"]) + ": " + _pick(gcond, gidx) + " → " + _pick(ge, gidx)
+        items.append([("grade", kz, ke, out["k"].to_numpy(), gidx, _crossed(out["k"], gb, gidx))])
+        items.append(
+            [
+                (
+                    "neutrality",
+                    np.full(n, NEUTRALITY_UNAVAILABLE[0], dtype=object),
+                    np.full(n, NEUTRALITY_UNAVAILABLE[1], dtype=object),
+                    none,
+                    none,
+                    none,
+                )
+            ]
+        )
+    else:
+        for dim in params.dimensions:
+            v = out[f"{dim.key}_value"]
+            idx = out[f"{dim.key}_band"].to_numpy()
+            name = {"advancement": "K", "contribution": "R", "decline": "D"}[dim.key]
+            cond = _band_texts(name, dim.bounds)
+            scores = [f"{s:g}" for s in dim.scores]
+            zh, en = DIMENSION_LABELS[dim.key]
+            what_zh, what_en = {
+                "advancement": ("K = L / 行业对标值", "K = L / industry benchmark"),
+                "contribution": (
+                    ("R = 排放量 / 区域排放总量", "R = emissions / region's emissions")
+                    if dim.metric == "share"
+                    else ("R = L / 区域平均强度", "R = L / region's average intensity")
+                ),
+                "decline": (
+                    ("D = L / 上年 L − 1", "D = L / last year's L − 1")
+                    if dim.metric == "previous_year"
+                    else ("D = L / 前三年 L 均值 − 1", "D = L / mean L of the three previous years − 1")
+                ),
+            }[dim.key]
+            missing_zh = "数据不足，未计分" if dim.key != "decline" else "无可比的历史年度，未计分"
+            missing_en = "not enough data, not scored" if dim.key != "decline" else "no comparable earlier year"
+            tz = np.where(
+                idx < 0,
+                f"{zh}：{missing_zh}",
+                f"{zh}（权重 {dim.weight:g}）：{what_zh} = "
+                + _num(v)
+                + "："
+                + _pick(cond, idx)
+                + " → "
+                + _pick(scores, idx)
+                + " 分",
+            )
+            te = np.where(
+                idx < 0,
+                f"{en}: {missing_en}",
+                f"{en} (weight {dim.weight:g}): {what_en} = "
+                + _num(v)
+                + ": "
+                + _pick(cond, idx)
+                + " → "
+                + _pick(scores, idx)
+                + " points",
+            )
+            items.append([(dim.key, tz, te, v.to_numpy(), idx, _crossed(v, dim.bounds, idx))])
+        cb = params.colour_bounds
+        colours = out["colour"].to_numpy().astype(str)
+        cz = np.array([COLOUR_LABELS.get(c, ("", ""))[0] for c in params.colours], dtype=object)
+        ce = np.array([COLOUR_LABELS.get(c, ("", ""))[1] for c in params.colours], dtype=object)
+        ci = np.select([colours == c for c in params.colours], list(range(4)), default=-1)
+        conds = [
+            f"S ≥ {_b(cb[0])}",
+            f"{_b(cb[1])} ≤ S < {_b(cb[0])}",
+            f"{_b(cb[2])} ≤ S < {_b(cb[1])}",
+            f"S < {_b(cb[2])}",
+        ]
+        sz = "加权得分 S = " + _num(out["score"], 3) + "：" + _pick(conds, ci) + " → " + _pick(list(cz), ci)
+        se = "weighted score S = " + _num(out["score"], 3) + ": " + _pick(conds, ci) + " → " + _pick(list(ce), ci)
+        items.append([("colour", sz, se, out["score"].to_numpy(), ci, none)])
+    # assemble: only items with text, and for unrated rows only the inputs and the reason
+    result: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for group in items:
+        for code_, zh_arr, en_arr, values, bands, extra in group:
+            zh_list = np.asarray(zh_arr, dtype=object).tolist()
+            en_list = np.asarray(en_arr, dtype=object).tolist()
+            val_list = _jsonable(values)
+            band_list = _jsonable(bands)
+            extra_list = extra if isinstance(extra, list) else _jsonable(extra)
+            for i in range(n):
+                if not zh_list[i]:
+                    continue
+                if not rated[i] and code_ not in ("inputs", "not_rated"):
+                    continue
+                item: dict[str, Any] = {"code": code_, "zh": zh_list[i], "en": en_list[i]}
+                if val_list[i] is not None and not isinstance(val_list[i], bool):
+                    item["value"] = val_list[i]
+                if code_ in ("level", "grade", *DIMENSION_LABELS):
+                    item["crossed"] = extra_list[i]
+                elif code_ == "benchmark":
+                    item["group"] = {"level": band_list[i], "code": extra_list[i]}
+                result[i].append(item)
+    return result
+
+
+def _jsonable(values: Any) -> list[Any]:
+    arr = np.asarray(values, dtype=object)
+    out: list[Any] = []
+    for v in arr.tolist():
+        if isinstance(v, float) and np.isnan(v):
+            out.append(None)
+        elif isinstance(v, np.generic):
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
