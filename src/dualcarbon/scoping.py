@@ -78,10 +78,21 @@ def actor_for(user: Any) -> Actor:
     return actor
 
 
+def prefix_q(field_name: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix`` as a range (``>= p`` and ``< p+1``) so B-tree indexes are used.
+
+    SQLite never uses an index for ``LIKE 'p%'``; region codes are digit strings, so the range is exact.
+    """
+    if not prefix:
+        return Q()
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": upper})
+
+
 def _region_q(prefixes: tuple[str, ...], field_name: str) -> Q:
     q = Q(pk__in=[])
     for p in prefixes:
-        q |= Q(**{f"{field_name}__startswith": p})
+        q |= prefix_q(field_name, p)
     return q
 
 
@@ -136,6 +147,9 @@ def account_entries(user: Any) -> QuerySet[Any]:
     from dualcarbon.accounting.models import AccountEntry
 
     actor = actor_for(user)
+    if actor.region_prefixes and not (actor.is_admin or actor.enterprise_ids or actor.bank_ids or actor.verifier_ids):
+        # government only: the region code is denormalised on every entry, so no join with enterprises is needed
+        return AccountEntry.objects.filter(_region_q(actor.region_prefixes, "region_code"))
     qs = AccountEntry.objects.filter(enterprise__in=enterprises(user).values("pk"))
     period_q = _bank_period_q(actor, "year", "month", "enterprise_id")
     return qs.filter(period_q) if period_q is not None else qs
@@ -195,3 +209,49 @@ def region_prefixes(user: Any) -> tuple[str, ...]:
     """Region code prefixes the user governs ('' = everything for the platform admin)."""
     actor = actor_for(user)
     return ("",) if actor.is_admin else actor.region_prefixes
+
+
+# --------------------------------------------------------------------------- rating (dualcarbon.rating)
+
+
+def _bank_year_q(actor: Actor, year_field: str, ent_field: str) -> Q | None:
+    """For bank-only readers: a rating of year Y is visible when the consent covers all of year Y's months
+    (an annual grade and its explanation are made from every month of the year)."""
+    if not actor.bank_ids or actor.is_admin or actor.enterprise_ids or actor.region_prefixes or actor.verifier_ids:
+        return None
+    from dualcarbon.finance.models import Consent
+
+    q = Q(pk__in=[])
+    for c in (
+        Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id", "data_from", "data_until")
+    ):
+        fy, fm = (int(x) for x in c["data_from"].split("-"))
+        uy, um = (int(x) for x in c["data_until"].split("-"))
+        first, last = (fy if fm == 1 else fy + 1), (uy if um == 12 else uy - 1)
+        q |= Q(**{ent_field: c["enterprise_id"], f"{year_field}__gte": first, f"{year_field}__lte": last})
+    return q
+
+
+def rating_results(user: Any) -> QuerySet[Any]:
+    """Rating results of the enterprises the user may read (banks: the consented years only)."""
+    from dualcarbon.rating.models import RatingResult
+
+    actor = actor_for(user)
+    qs = RatingResult.objects.filter(enterprise__in=enterprises(user).values("pk"))
+    year_q = _bank_year_q(actor, "year", "enterprise_id")
+    return qs.filter(year_q) if year_q is not None else qs
+
+
+def rating_appeals(user: Any) -> QuerySet[Any]:
+    """Appeals: the enterprise's own staff, its region's government, the platform admin."""
+    from dualcarbon.rating.models import Appeal
+
+    actor = actor_for(user)
+    if actor.user_id is None:
+        return Appeal.objects.none()
+    if actor.is_admin:
+        return Appeal.objects.all()
+    q = Q(enterprise_id__in=list(actor.enterprise_ids))
+    if actor.region_prefixes:
+        q |= _region_q(actor.region_prefixes, "enterprise__region__code")
+    return Appeal.objects.filter(q)

@@ -131,6 +131,8 @@ class AccountEntry(models.Model):
         ordering = ["enterprise_id", "year", "month"]
         indexes = [
             models.Index(fields=["is_current", "year", "month"]),
+            # region page: current entries of a year within a region-code range (see scoping.prefix_q)
+            models.Index(fields=["is_current", "year", "region_code", "industry_code"], name="entry_region_year"),
             models.Index(fields=["enterprise", "is_current"]),
         ]
 

@@ -435,7 +435,7 @@ class RegionFilter:
 def _jurisdiction_q(user: Any, field_name: str) -> Q:
     q = Q(pk__in=[])
     for p in scoping.region_prefixes(user):
-        q |= Q(**{f"{field_name}__startswith": p})
+        q |= scoping.prefix_q(field_name, p) if p else Q()
     return q
 
 
@@ -469,9 +469,9 @@ def _filtered(qs: QuerySet[AccountEntry], f: RegionFilter, with_month: bool = Tr
     if with_month and f.month:
         qs = qs.filter(month=f.month)
     if f.district:
-        qs = qs.filter(region_code__startswith=f.district)
+        qs = qs.filter(scoping.prefix_q("region_code", f.district))
     if f.industry:
-        qs = qs.filter(industry_code__startswith=f.industry)
+        qs = qs.filter(scoping.prefix_q("industry_code", f.industry))
     return qs
 
 
@@ -503,18 +503,13 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
         years = sorted([*years, f.year], reverse=True)
     selected = _filtered(base, f)
     totals = _totals(selected)
-    name_of_region = Region.objects.filter(code=OuterRef("region_code")).values("name")[:1]
     districts = _with_intensity(
-        selected.values("region_code")
-        .annotate(**_sums(), name=Subquery(name_of_region))
-        .order_by(F("total").desc(), "region_code")
+        selected.values("region_code").annotate(**_sums()).order_by(F("total").desc(), "region_code")
     )
-    name_of_division = Industry.objects.filter(code=OuterRef("division")).values("name_zh")[:1]
-    name_en_of_division = Industry.objects.filter(code=OuterRef("division")).values("name_en")[:1]
     industries = _with_intensity(
         selected.annotate(division=Substr("industry_code", 1, 2))
         .values("division")
-        .annotate(**_sums(), name=Subquery(name_of_division), name_en=Subquery(name_en_of_division))
+        .annotate(**_sums())
         .order_by(F("total").desc(), "division")
     )
     months = _with_intensity(_filtered(base, f, with_month=False).values("month").annotate(**_sums()).order_by("month"))
@@ -527,6 +522,16 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
             code__in=region_enterprises(user).annotate(d=Substr("industry_id", 1, 2)).values("d")
         ).order_by("code")
     )
+    # names come from the option lists already loaded (a name sub-query per entry row grew with the data)
+    region_names = {r.code: r.name for r in district_options}
+    missing = {d["region_code"] for d in districts} - set(region_names)
+    if missing:
+        region_names.update(Region.objects.filter(code__in=missing).values_list("code", "name"))
+    for d in districts:
+        d["name"] = region_names.get(d["region_code"])
+    industry_names = {i.code: (i.name_zh, i.name_en) for i in industry_options}
+    for d in industries:
+        d["name"], d["name_en"] = industry_names.get(d["division"], (None, None))
     # enterprises: latest current account (up to the selected year) and the status of the month
     ents = region_enterprises(user)
     if f.district:
@@ -545,13 +550,16 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
         .order_by("-is_current", "-version")
         .values("status")[:1]
     )
-    ents = (
-        ents.select_related("region", "industry")
+    # paginate bare ids, then annotate only the page's enterprises (OFFSET over annotated rows grew with the page)
+    page = Paginator(ents.order_by("name", "pk").values_list("pk", flat=True), REGION_PAGE_SIZE).get_page(f.page)
+    page_ids = list(page.object_list)
+    annotated = (
+        ents.filter(pk__in=page_ids)
+        .select_related("region", "industry")
         .annotate(latest_entry_id=Subquery(latest), month_status=status)
-        .order_by("name", "pk")
     )
-    page = Paginator(ents, REGION_PAGE_SIZE).get_page(f.page)
-    orgs = list(page.object_list)
+    by_id = {o.pk: o for o in annotated}
+    orgs = [by_id[i] for i in page_ids if i in by_id]
     latest_ids = [getattr(o, "latest_entry_id", None) for o in orgs]
     latest_entries = AccountEntry.objects.in_bulk([i for i in latest_ids if i])
     rows = []
