@@ -14,7 +14,11 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-for module, prefix in (("dualcarbon.reporting.api", "/reporting"), ("dualcarbon.accounting.api", "/accounts")):
+for module, prefix in (
+    ("dualcarbon.reporting.api", "/reporting"),
+    ("dualcarbon.accounting.api", "/accounts"),
+    ("dualcarbon.rating.api", "/rating"),
+):
     try:
         router = importlib.import_module(module).router
     except ModuleNotFoundError:

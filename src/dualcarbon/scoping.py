@@ -255,3 +255,49 @@ def rating_appeals(user: Any) -> QuerySet[Any]:
     if actor.region_prefixes:
         q |= _region_q(actor.region_prefixes, "enterprise__region__code")
     return Appeal.objects.filter(q)
+
+
+# --------------------------------------------------------------------------- rating (dualcarbon.rating)
+
+
+def _bank_year_q(actor: Actor, year_field: str, ent_field: str) -> Q | None:
+    """For bank-only readers: a rating of year Y is visible when the consent covers all of year Y's months
+    (an annual grade and its explanation are made from every month of the year)."""
+    if not actor.bank_ids or actor.is_admin or actor.enterprise_ids or actor.region_prefixes or actor.verifier_ids:
+        return None
+    from dualcarbon.finance.models import Consent
+
+    q = Q(pk__in=[])
+    for c in (
+        Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id", "data_from", "data_until")
+    ):
+        fy, fm = (int(x) for x in c["data_from"].split("-"))
+        uy, um = (int(x) for x in c["data_until"].split("-"))
+        first, last = (fy if fm == 1 else fy + 1), (uy if um == 12 else uy - 1)
+        q |= Q(**{ent_field: c["enterprise_id"], f"{year_field}__gte": first, f"{year_field}__lte": last})
+    return q
+
+
+def rating_results(user: Any) -> QuerySet[Any]:
+    """Rating results of the enterprises the user may read (banks: the consented years only)."""
+    from dualcarbon.rating.models import RatingResult
+
+    actor = actor_for(user)
+    qs = RatingResult.objects.filter(enterprise__in=enterprises(user).values("pk"))
+    year_q = _bank_year_q(actor, "year", "enterprise_id")
+    return qs.filter(year_q) if year_q is not None else qs
+
+
+def rating_appeals(user: Any) -> QuerySet[Any]:
+    """Appeals: the enterprise's own staff, its region's government, the platform admin."""
+    from dualcarbon.rating.models import Appeal
+
+    actor = actor_for(user)
+    if actor.user_id is None:
+        return Appeal.objects.none()
+    if actor.is_admin:
+        return Appeal.objects.all()
+    q = Q(enterprise_id__in=list(actor.enterprise_ids))
+    if actor.region_prefixes:
+        q |= _region_q(actor.region_prefixes, "enterprise__region__code")
+    return Appeal.objects.filter(q)

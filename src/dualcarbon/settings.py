@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "dualcarbon.reporting",
     "dualcarbon.accounting",
     "dualcarbon.finance",
+    "dualcarbon.rating",
     "dualcarbon.demo",
 ]
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from dualcarbon.api import api
+from dualcarbon.rating import views as rating_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("report/", include("dualcarbon.reporting.urls")),
     path("accounts/", include("dualcarbon.accounting.urls")),
     path("registry/", include("dualcarbon.registry.urls")),
+    path("rating/", include("dualcarbon.rating.urls")),
+    # public (no login): the page a rating QR label links to
+    path("verify/<str:token>/", rating_views.verify, name="rating-verify"),
     path("", include("dualcarbon.web.urls")),
 ]
 if settings.DEBUG:

@@ -56,6 +56,13 @@ def user_frame(context: Any) -> dict[str, Any]:
         add(label, reverse("accounting:enterprise", args=[org.pk]))
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         add(_("区域碳账户"), reverse("accounting:region"))
+    try:  # rating pages: the enterprise's grade, or the region's grades
+        if len(enterprises) == 1:
+            add(_("碳效评级"), reverse("rating:enterprise", args=[enterprises[0].pk]))
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("区域评级"), reverse("rating:region"))
+    except NoReverseMatch:
+        pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
         try:
             add(_("数据报送"), reverse("reporting:index"))

@@ -1,0 +1,79 @@
+"""Rating API (mounted at /api/rating; token auth; thin over queries): an enterprise system reads its grades."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from dualcarbon import scoping
+from dualcarbon.registry.api_tokens import ApiTokenAuth
+
+router = Router(tags=["rating 评级"], auth=ApiTokenAuth())
+
+
+class ExplanationItem(Schema):
+    code: str
+    zh: str
+    en: str
+
+
+class RatingOut(Schema):
+    year: int
+    month: int
+    scheme: str
+    scheme_version: int
+    status: str
+    grade: int | None
+    colour: str
+    level: str
+    intensity_l: float | None
+    k_value: float | None
+    benchmark_value: float | None
+    benchmark_group: str
+    is_current: bool
+    computed_at: datetime.datetime
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+    explanation: list[ExplanationItem]
+
+
+def _out(r: Any) -> dict[str, Any]:
+    b = r.benchmark
+    return {
+        "year": r.year,
+        "month": r.month,
+        "scheme": r.scheme.code,
+        "scheme_version": r.scheme.version,
+        "status": r.status,
+        "grade": r.grade,
+        "colour": r.mark_colour,
+        "level": r.level,
+        "intensity_l": r.intensity_l,
+        "k_value": r.k_value,
+        "benchmark_value": b.value if b else None,
+        "benchmark_group": f"{b.level}:{b.code}" if b else "",
+        "is_current": r.is_current,
+        "computed_at": r.computed_at,
+        "valid_from": r.valid_from,
+        "valid_until": r.valid_until,
+        "explanation": [
+            {"code": i.get("code", ""), "zh": i.get("zh", ""), "en": i.get("en", "")} for i in r.explanation
+        ],
+    }
+
+
+@router.get("/enterprises/{org_id}/ratings", response=list[RatingOut], summary="评级结果与历史 / grades and history")
+def ratings(request: HttpRequest, org_id: int) -> list[dict[str, Any]]:
+    user = request.auth.user  # type: ignore[attr-defined]
+    enterprise = get_object_or_404(scoping.enterprises(user), pk=org_id)
+    qs = (
+        scoping.rating_results(user)
+        .filter(enterprise=enterprise)
+        .select_related("scheme", "benchmark")
+        .order_by("-year", "-month", "-computed_at", "-pk")
+    )
+    return [_out(r) for r in qs]
