@@ -59,7 +59,10 @@ pytestmark = pytest.mark.django_db
 EXPLICIT: dict[str, str] = {
     "admin/": "Django admin: gated by is_staff, checked by test_admin_is_staff_only",
     "set_language": "i18n language switch: stores a preference, reads and writes no data",
-    "media/": "uploaded files served by django.views.static when DEBUG; checked by test_media_is_not_public",
+}
+#: views left out wherever they are mounted (dotted path → why)
+EXPLICIT_VIEWS: dict[str, str] = {
+    "django.views.static.serve": "plain file serving (MEDIA_URL when DEBUG): checked by test_media_is_not_public",
 }
 
 #: pages anyone may open without logging in (URL name → reason)
@@ -69,6 +72,12 @@ PUBLIC: dict[str, str] = {
     "api:openapi-json": "the API schema (no data)",
     "api:openapi-view": "the API documentation page (no data)",
     "api:api-root": "the API's root: no operation (404), no data",
+    "rating-verify": "the page a rating QR label links to (opaque token)",
+}
+#: public pages that show their subject by design (URL name → what): the subject's own name may
+#: appear to anyone, no other enterprise's
+SHOWS_SUBJECT: dict[str, str] = {
+    "rating-verify": "the labelled enterprise's name, USCC and current grade (no figures)",
 }
 
 #: pages for fewer roles than may read the subject: URL name → roles (of those in scope) that get
@@ -83,6 +92,8 @@ WRITERS: dict[str, set[str]] = {
     "reporting:evidence": {"owner"},
     "reporting:verify": {"verifier"},
     "reporting:lock": {"gov", "district", "admin"},
+    "rating:appeal": {"owner"},
+    "rating:appeal_finish": {"owner"},
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -93,7 +104,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "reporting:correct": {"org": "{org}", "reason": "矩阵测试：越权更正"},
     "reporting:upload": {"org": "{org}", "file": "@xlsx"},
     "reporting:edit": {"org": "{org}"},
-    "api:reporting_corrections": {"reason": "矩阵测试：越权更正"},
+    "api:corrections": {"reason": "矩阵测试：越权更正"},
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -134,6 +145,7 @@ PARAM_KINDS: dict[str, str] = {
     "evidence_id": "evidence",
     "consent_id": "consent",
     "token_id": "token",
+    "token": "label",  # the opaque token of a rating QR label
     **dict.fromkeys(("region", "region_code", "district"), "region"),
     "year": "year",
     "month": "month",
@@ -156,7 +168,7 @@ PK_WORDS = (
     ("organisation", "org"),
     ("org", "org"),
 )
-OBJECT_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region"}
+OBJECT_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region", "label"}
 RAW_KINDS = {"submission", "evidence", "run", "line"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
 
@@ -167,6 +179,7 @@ _CONV = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 class Route:
     route: str  # full route with converters, e.g. "report/submission/<int:pk>/"
     name: str  # "namespace:name" ("" when unnamed)
+    view: str  # the view's dotted path
     params: tuple[tuple[str, Any], ...]  # (name, converter)
     is_api: bool
     methods: frozenset[str] | None  # ninja operations' methods; None for Django views (unknown)
@@ -194,6 +207,8 @@ class Route:
         return {k for k in self.kinds().values() if k in OBJECT_KINDS}
 
     def explicit(self) -> str | None:
+        if self.view in EXPLICIT_VIEWS:
+            return EXPLICIT_VIEWS[self.view]
         if self.name in EXPLICIT:
             return EXPLICIT[self.name]
         return next((why for key, why in EXPLICIT.items() if key.endswith("/") and self.route.startswith(key)), None)
@@ -236,7 +251,8 @@ def discover() -> list[Route]:
                 params += tuple((g, None) for g in getattr(p.pattern.regex, "groupindex", {}) if "<" not in route)
                 name = f"{ns}:{p.name}" if ns and p.name else (p.name or "")
                 methods, session = _ninja_info(p.callback)
-                routes.append(Route(route, name, params, route.startswith("api/"), methods, session))
+                view = f"{getattr(p.callback, '__module__', '')}.{getattr(p.callback, '__qualname__', '')}"
+                routes.append(Route(route, name, view, params, route.startswith("api/"), methods, session))
 
     walk(get_resolver().url_patterns, "", "", {})
     return routes
@@ -310,6 +326,7 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 "evidence_path": ev.file.name,
                 "consent": consent.pk if consent else 0,
                 "token": 0,
+                "label": "",
                 "region": org.region_id,
                 "year": 2024,
                 "month": month,
@@ -328,6 +345,16 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             for s in subjects.values():
                 if orgs[s.enterprise].pk == t.organisation_id:
                     s.values["token"] = t.pk
+        if apps.is_installed("dualcarbon.rating"):
+            from dualcarbon.rating import services as rating
+            from dualcarbon.rating.models import VerificationLabel
+
+            for prefix in ("3399", "3301"):
+                rating.rate_region(prefix, 2024)
+            for s in subjects.values():
+                label = VerificationLabel.objects.filter(enterprise=orgs[s.enterprise]).first()
+                label = label or VerificationLabel.objects.create(enterprise=orgs[s.enterprise])
+                s.values["label"] = label.token
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         yield Matrix(world, subjects, tokens, sentinels, orgs)
         transaction.set_rollback(True)
@@ -407,11 +434,13 @@ def _content_text(response: Any) -> str:
     return text
 
 
-def _leaks(m: Matrix, role: str, response: Any) -> list[str]:
+def _leaks(m: Matrix, role: str, response: Any, shown: str = "") -> list[str]:
+    """Names/USCCs in a 200 answer of enterprises the role may not read (``shown``: one it may see here)."""
     if response.status_code != 200 or role == "admin":
         return []
     text = _content_text(response)
-    return [f"{e}:{s}" for e, strings in m.sentinels.items() if e not in READS[role] for s in strings if s in text]
+    hidden = [e for e in m.sentinels if e not in READS[role] and e != shown]
+    return [f"{e}:{s}" for e in hidden for s in m.sentinels[e] if s in text]
 
 
 #: bookkeeping a request may write whatever its outcome (sessions, login throttling, the read log)
@@ -530,7 +559,9 @@ def test_every_pattern_is_covered() -> None:
         if missing:
             problems.append(f"{r.route} ({r.name}): cannot fill {missing}; teach PARAM_KINDS or list it in EXPLICIT")
     names = {r.name for r in ROUTES}
-    for table_name, table in (("EXPLICIT", EXPLICIT), ("PUBLIC", PUBLIC), ("NARROWER", NARROWER), ("WRITERS", WRITERS)):
+    tables = {"EXPLICIT": EXPLICIT, "PUBLIC": PUBLIC, "SHOWS_SUBJECT": SHOWS_SUBJECT, "NARROWER": NARROWER}
+    tables.update(WRITERS=WRITERS, PAYLOADS=PAYLOADS)
+    for table_name, table in tables.items():
         for key in table:
             if key not in names and not any(r.route.startswith(key) for r in ROUTES if key.endswith("/")):
                 problems.append(f"{table_name} entry {key!r} matches no URL pattern any more")
@@ -619,8 +650,8 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
         elif r.status_code != 405 and not _redirects_to_login(r, login):
             failures.append(f"{where}: anonymous must be redirected to {login}")
 
-    def check_leaks(method: str, url: str, r: Any, label: str) -> None:
-        leaked = _leaks(matrix, role, r)
+    def check_leaks(method: str, url: str, r: Any, label: str, shown: str = "") -> None:
+        leaked = _leaks(matrix, role, r, shown)
         if leaked:
             failures.append(f"{method} {url} as {role} [{label}] → {r.status_code} shows data out of scope: {leaked}")
         if r.status_code >= 500:
@@ -644,17 +675,18 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                 url = _fill(route, subject)
                 r = _request(matrix, role, route, "GET", url)
                 code, where = r.status_code, f"GET {url} as {role} [{subject.key}] → {r.status_code}"
-                if role == "anon":
+                if public:
+                    if code != 200:
+                        failures.append(f"{where}: a public page about an existing object must answer 200")
+                elif role == "anon":
                     check_anon("GET", url, r)
-                elif public:
-                    pass
                 elif role in expect_ok:
                     if not (code == 200 or 300 <= code < 400 or code == 405) or _redirects_to_login(r, login):
                         failures.append(f"{where}: expected 200/redirect for a role in scope")
                 elif role not in allowed:
                     if code not in ({401, 403, 404, 405} if route.is_api else {403, 404, 405}):
                         failures.append(f"{where}: expected 403/404 for a role out of scope")
-                check_leaks("GET", url, r, subject.key)
+                check_leaks("GET", url, r, subject.key, subject.enterprise if route.name in SHOWS_SUBJECT else "")
             writers = _writers(route, subject, allowed)
             if role in writers or public:
                 continue
