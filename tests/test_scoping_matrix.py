@@ -583,10 +583,7 @@ def test_admin_is_staff_only(matrix: Matrix) -> None:
 
 
 #: leaks found and reported, not yet fixed: test name → what leaks (the test xfails while it leaks)
-KNOWN_LEAKS: dict[str, str] = {
-    "test_media_is_not_public": "src/dualcarbon/urls.py: static(MEDIA_URL) serves every upload (evidence, "
-    "submitted workbooks) without login when DEBUG, which is the default (DJANGO_DEBUG unset)",
-}
+KNOWN_LEAKS: dict[str, str] = {}
 
 
 def test_media_is_not_public(matrix: Matrix) -> None:

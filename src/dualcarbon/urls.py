@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -18,5 +16,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("verify/<str:token>/", rating_views.verify, name="rating-verify"),
     path("", include("dualcarbon.web.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (evidence, workbooks) are never served as plain media URLs: they are private and
+# reachable only through scoped views such as reporting:evidence_file.
