@@ -1,0 +1,158 @@
+"""Rating in the browser: an enterprise reads its grade and why (benchmark, thresholds crossed); an anonymous
+visitor follows the QR label's verification link and sees the grade without any figure; the city government
+reads the region's grade distribution.
+
+The world is build_world() plus five cement makers in the city (tests.rating.helpers), twelve months of 2024
+each, rated with ``rate_region("3399", 2024)`` as ``dualcarbon rate`` would. The rating pages are not linked
+from the navigation, so the browser goes to them by address (the grade page is linked from the QR label page).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+from dualcarbon.rating import queries, services
+from dualcarbon.rating.models import RatingResult, RatingScheme, VerificationLabel
+from tests.e2e.helpers import login, shot
+from tests.factories import World
+from tests.rating.helpers import CEMENT_COAL, YEAR, _peers, month_data, submit_batch
+
+CITY = "3399"
+
+
+def _rate(world: World) -> list[Any]:
+    """Twelve months for cement, steel, the firm outside the city and five cement peers; rate the city."""
+    # transactional_db flushes every table after a test, migration-seeded rows included: seed the schemes again
+    seeded = importlib.import_module("dualcarbon.rating.migrations.0002_seed_schemes")
+    for s in seeded.SCHEMES:
+        RatingScheme.objects.update_or_create(code=s["code"], version=s["version"], defaults=s)
+    peers = _peers(world)
+    items = []
+    for m in range(1, 13):
+        items.append((world.users["cement"], world.cement, YEAR, m, month_data(CEMENT_COAL)))
+        items.append((world.users["steel"], world.steel, YEAR, m, month_data(9000.0)))
+        items.append((world.users["far"], world.other_city_firm, YEAR, m, month_data(5000.0)))
+        items += [(u, org, YEAR, m, month_data(5000.0 + 800.0 * i)) for i, (u, org) in enumerate(peers)]
+    submit_batch(items)
+    services.rate_region(CITY, YEAR)
+    return [org for _u, org in peers]
+
+
+def _private_figures(result: RatingResult) -> set[str]:
+    """The ways a private figure of the result could be printed (emissions, value added, L, K, benchmark)."""
+    inputs = result.inputs
+    values = [inputs["emissions_tco2"], inputs["total_tco2e"], inputs["value_added_10k_yuan"]]
+    values += [result.intensity_l, result.k_value, result.benchmark.value if result.benchmark else None]
+    out: set[str] = set()
+    for v in values:
+        if v is not None:
+            out |= {f"{v:.2f}", f"{v:,.2f}", f"{v:.4f}", f"{v:.3f}", f"{v:,.0f}", f"{v:.1f}"}
+    return {s for s in out if len(s.replace(",", "").replace(".", "")) >= 3}
+
+
+def test_enterprise_sees_its_grade_and_explanation(page: Any, live_server: Any, world: World) -> None:
+    _rate(world)
+    result = RatingResult.objects.select_related("benchmark", "scheme").get(enterprise=world.cement, is_current=True)
+    assert result.grade is not None and result.benchmark is not None
+
+    login(page, live_server.url, "cement")
+    page.goto(f"{live_server.url}/rating/enterprise/{world.cement.pk}/?year={YEAR}")
+    mark = page.locator(".kpi.main [data-mark]")
+    assert mark.get_attribute("data-mark") == str(result.grade)
+    assert mark.inner_text().strip() == str(result.grade)
+    body = page.locator("body").inner_text()
+    assert world.cement.name in body and result.scheme.label in body
+    # the benchmark: its value and group, how many enterprises it includes
+    bench_card = page.locator("section.card", has_text="行业对标值").inner_text()
+    assert f"{result.benchmark.value:.4f}" in bench_card
+    assert f"{result.benchmark.n_included} / {result.benchmark.n_candidates}" in bench_card
+    assert f"{result.k_value:.4f}" in body and f"{result.intensity_l:.4f}" in body
+    # the explanation: every line, the thresholds crossed among them
+    shown = page.locator("ul.explain li")
+    lines = queries.explanation_lines(result)
+    assert shown.count() == len(lines) > 0
+    explained = " ".join(page.locator("ul.explain").inner_text().split())
+    for line in lines:
+        assert " ".join(str(line.get("zh") or line["text"]).split()) in explained, line
+    assert re.search(rf"→ {result.grade} 级", explained), explained  # the grade threshold crossed
+    assert "碳中和率" in body
+    shot(page, "grade")
+
+    # another enterprise's grade page is not found for this user
+    other = page.goto(f"{live_server.url}/rating/enterprise/{world.steel.pk}/?year={YEAR}")
+    assert other is not None and other.status == 404
+
+
+def test_anonymous_verification_shows_the_grade_and_no_figures(page: Any, live_server: Any, world: World) -> None:
+    _rate(world)
+    result = RatingResult.objects.select_related("benchmark").get(enterprise=world.cement, is_current=True)
+    token = VerificationLabel.objects.get(enterprise=world.cement).token
+
+    # the QR label page (enterprise) carries the link the QR code encodes
+    login(page, live_server.url, "cement")
+    page.goto(f"{live_server.url}/rating/enterprise/{world.cement.pk}/label/")
+    assert page.locator("svg").count() > 0
+    assert f"/verify/{token}/" in page.content()
+    page.context.clear_cookies()  # from here on an anonymous visitor who scanned the code
+
+    response = page.goto(f"{live_server.url}/verify/{token}/")
+    assert response is not None and response.status == 200
+    assert "/login/" not in page.url
+    card = page.locator(".verify-card")
+    text = card.inner_text()
+    assert world.cement.name in text and world.cement.uscc in text
+    assert card.locator(".mark").first.inner_text().strip() == str(result.grade)
+    assert "该评级当前有效" in text or "有效" in text
+    html = page.content()
+    leaked = sorted(s for s in _private_figures(result) if s in html)
+    assert not leaked, leaked
+    before_note = text.split("本页面仅用于")[0]
+    for word in ("tCO2", "万元", "增加值", "排放量", "能耗"):
+        assert word not in before_note, word
+    shot(page, "verify")
+
+    # the grade page itself is not public
+    page.goto(f"{live_server.url}/rating/enterprise/{world.cement.pk}/")
+    assert "/login/" in page.url
+
+
+def test_government_reads_the_grade_distribution(page: Any, live_server: Any, world: World) -> None:
+    peers = _rate(world)
+    current = RatingResult.objects.filter(year=YEAR, month=0, is_current=True, region_code__startswith=CITY)
+    assert current.count() == 7  # cement, steel and five peers; the firm outside the city is not in 3399
+
+    login(page, live_server.url, "gov")
+    page.goto(f"{live_server.url}/rating/region/?year={YEAR}")
+    assert page.locator("h1").inner_text().strip() == "区域碳效评级"
+    dist = page.locator("section.card", has_text="等级分布")
+    assert dist.locator("svg").count() > 0  # the distribution chart
+    rows = page.locator("section.card", has_text="分布明细").locator("tbody tr")
+    assert rows.count() > 0
+    counts = {}
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator("td")
+        counts[cells.nth(0).inner_text().strip()] = int(cells.nth(1).inner_text().strip())
+    assert sum(counts.values()) == current.count(), counts
+    graded = current.exclude(grade=None)
+    for grade in set(graded.values_list("grade", flat=True)):
+        label = next(k for k in counts if k.startswith(str(grade)))
+        assert counts[label] == graded.filter(grade=grade).count(), (grade, counts)
+    body = page.locator("body").inner_text()
+    for org in [world.cement, world.steel, *peers]:
+        assert org.name in body
+    assert world.other_city_firm.name not in body
+    shot(page, "region")
+
+    # drill into one grade: only its enterprises are listed
+    cement_grade = current.get(enterprise=world.cement).grade
+    page.locator("section.card", has_text="分布明细").locator("tbody a").filter(
+        has_text=re.compile(rf"^{cement_grade}")
+    ).first.click()
+    page.wait_for_url(f"**mark={cement_grade}**")
+    listed = page.locator("body").inner_text()
+    assert world.cement.name in listed
+    for r in current.exclude(grade=cement_grade).select_related("enterprise"):
+        assert r.enterprise.name not in listed, r.enterprise.name
+    shot(page, "one-grade")
