@@ -5,13 +5,21 @@ reads the region's grade distribution.
 The world is build_world() plus five cement makers in the city (tests.rating.helpers), twelve months of 2024
 each, rated with ``rate_region("3399", 2024)`` as ``dualcarbon rate`` would. The rating pages are not linked
 from the navigation, so the browser goes to them by address (the grade page is linked from the QR label page).
+
+When the monitoring app is installed (``dualcarbon.monitoring``, /monitoring/ and /stats/), two more paths run:
+the government reads the dashboard, drills down to an enterprise and acknowledges an alert; the public statistics
+page shows no group of fewer than 3 enterprises. Without the app they are skipped.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from typing import Any
+
+import pytest
+from django.conf import settings
 
 from dualcarbon.rating import queries, services
 from dualcarbon.rating.models import RatingResult, RatingScheme, VerificationLabel
@@ -20,9 +28,15 @@ from tests.factories import World
 from tests.rating.helpers import CEMENT_COAL, YEAR, _peers, month_data, submit_batch
 
 CITY = "3399"
+MONITORING = "dualcarbon.monitoring" in settings.INSTALLED_APPS and bool(
+    importlib.util.find_spec("dualcarbon.monitoring")
+)
+needs_monitoring = pytest.mark.skipif(
+    not MONITORING, reason="the monitoring app (/monitoring/, /stats/) is not installed"
+)
 
 
-def _rate(world: World) -> list[Any]:
+def _rate(world: World, december_coal: float = CEMENT_COAL) -> list[Any]:
     """Twelve months for cement, steel, the firm outside the city and five cement peers; rate the city."""
     # transactional_db flushes every table after a test, migration-seeded rows included: seed the schemes again
     seeded = importlib.import_module("dualcarbon.rating.migrations.0002_seed_schemes")
@@ -31,7 +45,8 @@ def _rate(world: World) -> list[Any]:
     peers = _peers(world)
     items = []
     for m in range(1, 13):
-        items.append((world.users["cement"], world.cement, YEAR, m, month_data(CEMENT_COAL)))
+        coal = december_coal if m == 12 else CEMENT_COAL
+        items.append((world.users["cement"], world.cement, YEAR, m, month_data(coal)))
         items.append((world.users["steel"], world.steel, YEAR, m, month_data(9000.0)))
         items.append((world.users["far"], world.other_city_firm, YEAR, m, month_data(5000.0)))
         items += [(u, org, YEAR, m, month_data(5000.0 + 800.0 * i)) for i, (u, org) in enumerate(peers)]
@@ -156,3 +171,91 @@ def test_government_reads_the_grade_distribution(page: Any, live_server: Any, wo
     for r in current.exclude(grade=cement_grade).select_related("enterprise"):
         assert r.enterprise.name not in listed, r.enterprise.name
     shot(page, "one-grade")
+
+
+# --------------------------------------------------------------------------- monitoring (when installed)
+
+
+def _alerts(world: World) -> Any:
+    """The default alert rules (seeded by a migration, flushed by transactional_db) evaluated for December."""
+    from dualcarbon.monitoring import services as monitoring
+    from dualcarbon.monitoring.models import Alert, AlertRule
+
+    rules = importlib.import_module("dualcarbon.monitoring.migrations.0002_default_rules")
+    for kind, params, note in rules.DEFAULTS:
+        AlertRule.objects.get_or_create(
+            kind=kind, region=None, defaults={"params": params, "note": note, "active": True}
+        )
+    monitoring.evaluate_alerts(CITY, YEAR, 12)
+    return Alert.objects.filter(region__code__startswith=CITY)
+
+
+@needs_monitoring
+def test_government_reads_the_dashboard_drills_down_and_acknowledges_an_alert(
+    page: Any, live_server: Any, world: World
+) -> None:
+    from dualcarbon.monitoring.models import Alert
+
+    _rate(world, december_coal=3 * CEMENT_COAL)  # cement's December triples its coal: a month-on-month jump
+    alerts = _alerts(world)
+    assert alerts.filter(status=Alert.Status.NEW).exists(), list(alerts)
+
+    login(page, live_server.url, "gov")
+    page.goto(f"{live_server.url}/monitoring/?year={YEAR}")
+    assert page.locator("h1").inner_text().startswith("区域监测")
+    total = page.locator("#kpi-total").inner_text().strip()
+    assert total and not total.startswith("—")
+    body = page.locator("body").inner_text()
+    assert world.cement.name in body and world.other_city_firm.name not in body
+    shot(page, "dashboard")
+
+    # drill down: top emitters → the enterprise's account
+    top = page.locator("section.card", has_text="排放前十企业")
+    top.get_by_role("link", name=world.cement.name).first.click()
+    page.wait_for_url(f"**/accounts/enterprise/{world.cement.pk}/**")
+    assert world.cement.uscc in page.locator("body").inner_text()
+    shot(page, "enterprise")
+
+    # the alerts: acknowledge the first new one
+    page.goto(f"{live_server.url}/monitoring/alerts/?status=new")
+    row = page.locator("tr.alert-new").first
+    alert_id = int(row.locator("input[name=alert]").get_attribute("value") or "0")
+    with page.expect_navigation():
+        row.get_by_role("button", name="确认").click()
+    alert = Alert.objects.get(pk=alert_id)
+    assert alert.status == Alert.Status.ACKNOWLEDGED
+    assert alert.acknowledged_by_id == world.users["gov"].pk and alert.acknowledged_at is not None
+    page.goto(f"{live_server.url}/monitoring/alerts/")
+    assert page.locator(f"tr.alert-acknowledged:has(input[name=alert][value='{alert_id}'])").count() == 1
+    shot(page, "acknowledged")
+
+
+@needs_monitoring
+def test_public_statistics_show_no_suppressed_group(page: Any, live_server: Any, world: World) -> None:
+    from dualcarbon.monitoring import queries as monitoring
+
+    _rate(world)
+    stats = monitoring.public_stats(YEAR)
+    small = {k: c for k, c in stats.cells.items() if 0 < c.n < 3}
+    assert small, stats.cells  # steel (31) and the chemical firm (26) are alone in their groups
+    assert all(c.suppressed for c in small.values()), small
+
+    response = page.goto(f"{live_server.url}/stats/?year={YEAR}")  # anonymous
+    assert response is not None and response.status == 200 and "/login/" not in page.url
+    html = page.content()
+    assert "—" in page.locator("body").inner_text()
+    for key, c in stats.cells.items():
+        if c.suppressed and c.total:
+            for shown in (f"{c.total:,.2f}", f"{c.total:.2f}", f"{c.total:,.0f}", f"{c.energy:,.3f}"):
+                assert shown not in html, (key, shown)
+    # and independently of the suppression code: no enterprise's own annual total appears
+    from django.db.models import Sum
+
+    from dualcarbon.accounting.models import AccountEntry
+
+    for org in (world.steel, world.other_city_firm):
+        own = AccountEntry.objects.filter(enterprise=org, year=YEAR, is_current=True).aggregate(t=Sum("total_tco2e"))[
+            "t"
+        ]
+        assert own and f"{own:,.2f}" not in html, org.name
+    shot(page, "stats")
