@@ -255,3 +255,34 @@ def rating_appeals(user: Any) -> QuerySet[Any]:
     if actor.region_prefixes:
         q |= _region_q(actor.region_prefixes, "enterprise__region__code")
     return Appeal.objects.filter(q)
+
+
+# --------------------------------------------------------------------------- monitoring (dualcarbon.monitoring)
+
+
+def can_see_monitoring(user: Any) -> bool:
+    """The regional dashboard, targets, alerts and monthly report: government staff and the platform admin."""
+    return can_see_region(user)
+
+
+def monitoring_q(user: Any, field_name: str) -> Q:
+    """A Q restricting ``field_name`` (a region code) to the user's jurisdiction (nothing for others)."""
+    if not can_see_region(user):
+        return Q(pk__in=[])
+    prefixes = region_prefixes(user)
+    return Q() if "" in prefixes else _region_q(prefixes, field_name)
+
+
+def monitoring_alerts(user: Any) -> QuerySet[Any]:
+    """Early-warning alerts in the user's jurisdiction (by the alert's region code)."""
+    from dualcarbon.monitoring.models import Alert
+
+    return Alert.objects.filter(monitoring_q(user, "region_id"))
+
+
+def can_handle_alert(user: Any, alert: Any) -> bool:
+    """Acknowledge/resolve: government staff whose jurisdiction covers the alert's region, or the platform admin."""
+    actor = actor_for(user)
+    if actor.is_admin:
+        return True
+    return any(str(alert.region_id).startswith(p) for p in actor.region_prefixes)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "dualcarbon.accounting",
     "dualcarbon.finance",
     "dualcarbon.rating",
+    "dualcarbon.monitoring",
     "dualcarbon.demo",
 ]
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from dualcarbon.api import api
+from dualcarbon.monitoring import views as monitoring_views
 from dualcarbon.rating import views as rating_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("dualcarbon.accounting.urls")),
     path("registry/", include("dualcarbon.registry.urls")),
     path("rating/", include("dualcarbon.rating.urls")),
+    path("monitoring/", include("dualcarbon.monitoring.urls")),
+    # public (no login): aggregate statistics with small groups suppressed
+    path("stats/", monitoring_views.public_stats, name="public-stats"),
     # public (no login): the page a rating QR label links to
     path("verify/<str:token>/", rating_views.verify, name="rating-verify"),
     path("", include("dualcarbon.web.urls")),

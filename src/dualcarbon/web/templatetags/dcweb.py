@@ -63,6 +63,11 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("区域评级"), reverse("rating:region"))
     except NoReverseMatch:
         pass
+    if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+        try:  # monitoring: dashboard, targets, alerts, monthly report
+            add(_("区域监测"), reverse("monitoring:dashboard"))
+        except NoReverseMatch:
+            pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
         try:
             add(_("数据报送"), reverse("reporting:index"))

@@ -1,0 +1,407 @@
+"""Read-only queries behind the government dashboard, the monthly report and the public statistics.
+
+Every queryset starts from :mod:`dualcarbon.scoping`. Sums are done by the database
+(``aggregate``/``annotate`` over the stored AccountEntry figures); Python only combines the grouped rows
+(at most districts × 24 months). Each function issues a fixed number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from dualcarbon import scoping
+from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.registry.models import Industry, Region
+
+from . import services
+from .models import Target
+
+TOP_N = 10
+#: public statistics: groups of fewer enterprises than this are suppressed
+MIN_GROUP = 3
+
+
+def _ratio(num: Any, den: Any) -> float | None:
+    return (float(num or 0.0) / float(den)) if den else None
+
+
+def _change(cur: Any, prev: Any) -> float | None:
+    return (float(cur or 0.0) - float(prev)) / float(prev) if prev else None
+
+
+@dataclass
+class DashboardFilter:
+    year: int | None = None
+    district: str = ""
+    #: the monthly report: the year to date through this month only
+    month: int | None = None
+
+    @classmethod
+    def from_query(cls, params: Any) -> DashboardFilter:
+        try:
+            year: int | None = int(params.get("year") or "")
+        except ValueError:
+            year = None
+        district = str(params.get("district") or "").strip()
+        return cls(
+            year if year and 2000 <= year <= 2100 else None,
+            district if district.isdigit() and len(district) <= 6 else "",
+        )
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilter
+    year: int
+    years: list[int]
+    jurisdiction: list[Region]
+    #: last month of the year with any account (the year-to-date basis); 0 when none
+    through_month: int
+    totals: dict[str, Any]
+    districts: list[dict[str, Any]]
+    industries: list[dict[str, Any]]
+    months: list[dict[str, Any]]
+    grades: list[dict[str, Any]]
+    top: list[dict[str, Any]]
+    completeness: dict[str, Any]
+    targets: list[dict[str, Any]]
+    open_alerts: int
+    district_options: list[Region] = field(default_factory=list)
+
+
+def entries(user: Any) -> QuerySet[AccountEntry]:
+    """Current accounts in the user's jurisdiction (nothing for users without one)."""
+    return scoping.account_entries(user).filter(is_current=True).filter(scoping.monitoring_q(user, "region_code"))
+
+
+def _two_years(year: int, through: int) -> dict[str, Any]:
+    """Σ of the year (``cur_*``) and of the same months of the year before (``prev_*``)."""
+    cur, prev = Q(year=year), Q(year=year - 1, month__lte=through or 12)
+    out: dict[str, Any] = {}
+    for tag, q in (("cur", cur), ("prev", prev)):
+        out[f"{tag}_total"] = Sum("total_tco2e", filter=q)
+        out[f"{tag}_energy"] = Sum("energy_tce", filter=q)
+        out[f"{tag}_va"] = Sum("value_added", filter=q & Q(value_added__gt=0))
+        out[f"{tag}_total_va"] = Sum("total_tco2e", filter=q & Q(value_added__gt=0))
+        out[f"{tag}_enterprises"] = Count("enterprise", filter=q, distinct=True)
+    out["cur_scope1"] = Sum("scope1_tco2e", filter=cur)
+    out["cur_scope2"] = Sum("scope2_tco2e", filter=cur)
+    out["cur_months"] = Count("pk", filter=cur)
+    return out
+
+
+def _derive(row: dict[str, Any]) -> dict[str, Any]:
+    row["intensity"] = _ratio(row.get("cur_total_va"), row.get("cur_va"))
+    row["prev_intensity"] = _ratio(row.get("prev_total_va"), row.get("prev_va"))
+    row["yoy"] = _change(row.get("cur_total"), row.get("prev_total"))
+    row["intensity_yoy"] = _change(row["intensity"], row["prev_intensity"])
+    return row
+
+
+def _period_q(year: int, through: int) -> Q:
+    return Q(year=year) | Q(year=year - 1, month__lte=through or 12)
+
+
+def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
+    """The government dashboard (a fixed number of queries: see tests/monitoring/test_dashboard.py)."""
+    base = entries(user)
+    if f.district:
+        base = base.filter(scoping.prefix_q("region_code", f.district))
+    years = list(base.order_by("-year").values_list("year", flat=True).distinct())
+    year = f.year or (years[0] if years else timezone.localdate().year)
+    if year not in years:
+        years = sorted([*years, year], reverse=True)
+    if f.month:
+        base = base.filter(Q(year__lt=year) | Q(year=year, month__lte=f.month))
+    through = base.filter(year=year).aggregate(m=Max("month"))["m"] or 0
+    window = base.filter(_period_q(year, through))
+    totals = _derive(window.aggregate(**_two_years(year, through)))
+    districts = [
+        _derive(dict(r))
+        for r in window.values("region_code")
+        .annotate(**_two_years(year, through))
+        .order_by(F("cur_total").desc(nulls_last=True), "region_code")
+    ]
+    industries = [
+        _derive(dict(r))
+        for r in window.annotate(division=Substr("industry_code", 1, 2))
+        .values("division")
+        .annotate(**_two_years(year, through))
+        .order_by(F("cur_total").desc(nulls_last=True), "division")
+    ]
+    # month × district (both years, all months): the trend, year-on-year by month, and the targets' progress
+    grid: list[dict[str, Any]] = [
+        dict(g)
+        for g in base.filter(year__in=[year, year - 1])
+        .values("region_code", "year", "month")
+        .annotate(
+            total=Sum("total_tco2e"),
+            energy=Sum("energy_tce"),
+            va=Sum("value_added", filter=Q(value_added__gt=0)),
+            total_va=Sum("total_tco2e", filter=Q(value_added__gt=0)),
+        )
+        .order_by()
+    ]
+    by_month: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for g in grid:
+        acc = by_month[(g["year"], g["month"])]
+        for k in ("total", "energy", "va", "total_va"):
+            acc[k] += float(g[k] or 0.0)
+    months = []
+    for m in range(1, 13):
+        cur, prev = by_month.get((year, m)), by_month.get((year - 1, m))
+        months.append(
+            {
+                "month": m,
+                "total": cur["total"] if cur else None,
+                "energy": cur["energy"] if cur else None,
+                "intensity": _ratio(cur["total_va"], cur["va"]) if cur else None,
+                "prev_total": prev["total"] if prev else None,
+                "yoy": _change(cur["total"], prev["total"]) if cur and prev else None,
+            }
+        )
+    # grades: current annual results of the year
+    grades = list(
+        scoping.rating_results(user)
+        .filter(scoping.monitoring_q(user, "region_code"), is_current=True, year=year, month=0)
+        .filter(scoping.prefix_q("region_code", f.district))
+        .values("grade", "colour", "status")
+        .annotate(n=Count("pk"))
+        .order_by("grade", "colour", "status")
+    )
+    for g in grades:
+        g["mark"] = str(g["grade"]) if g["grade"] else (g["colour"] or "")
+    top: list[dict[str, Any]] = [
+        dict(t)
+        for t in base.filter(year=year)
+        .values("enterprise_id", "enterprise__name", "region_code", "industry_code")
+        .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
+        .order_by(F("total").desc(), "enterprise_id")[:TOP_N]
+    ]
+    # submission completeness: current versions by status against enterprises × months to date
+    ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    if f.district:
+        ents = ents.filter(scoping.prefix_q("region__code", f.district))
+    n_ents = ents.count()
+    statuses = dict(
+        scoping.submissions(user)
+        .filter(enterprise__in=ents.values("pk"), is_current=True, period__year=year, period__month__lte=through)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    expected = n_ents * through
+    done = sum(statuses.get(s, 0) for s in ("submitted", "verified", "locked"))
+    completeness = {
+        "enterprises": n_ents,
+        "months": through,
+        "expected": expected,
+        "draft": statuses.get("draft", 0),
+        "submitted": statuses.get("submitted", 0),
+        "verified": statuses.get("verified", 0),
+        "locked": statuses.get("locked", 0),
+        "done": done,
+        "missing": max(expected - done, 0),
+        "rate": (done / expected) if expected else None,
+    }
+    # names: jurisdiction, districts and industries in three queries
+    prefixes = scoping.region_prefixes(user)
+    region_rows = list(
+        Region.objects.filter(scoping.monitoring_q(user, "code")).only("code", "name", "level").order_by("code")
+    )
+    names = {r.code: r.name for r in region_rows}
+    jurisdiction = [r for r in region_rows if r.prefix in prefixes or (r.code == f.district)]
+    for d in districts:
+        d["name"] = names.get(d["region_code"], d["region_code"])
+    for t in top:
+        t["region_name"] = names.get(t["region_code"], t["region_code"])
+    ind_names = dict(
+        Industry.objects.filter(code__in=[i["division"] for i in industries]).values_list("code", "name_zh")
+    )
+    for i in industries:
+        i["name"] = ind_names.get(i["division"], "")
+    # targets of the regions in the jurisdiction
+    target_qs = Target.objects.filter(scoping.monitoring_q(user, "region_id"), year=year).select_related("region")
+    if f.district:
+        target_qs = target_qs.filter(scoping.prefix_q("region_id", f.district))
+    targets = [target_progress(t, grid, year, through) for t in target_qs.order_by("region_id")]
+    open_alerts = scoping.monitoring_alerts(user).exclude(status="resolved").count()
+    return Dashboard(
+        filters=f,
+        year=year,
+        years=years,
+        jurisdiction=jurisdiction,
+        through_month=through,
+        totals=totals,
+        districts=districts,
+        industries=industries,
+        months=months,
+        grades=grades,
+        top=top,
+        completeness=completeness,
+        targets=targets,
+        open_alerts=open_alerts,
+        district_options=[r for r in region_rows if r.level == Region.Level.COUNTY],
+    )
+
+
+def target_progress(target: Target, grid: list[dict[str, Any]], year: int, through: int) -> dict[str, Any]:
+    """A target against the month × district sums already loaded (no query)."""
+    prefix = target.region.prefix
+    ytd = ytd_va = ytd_total_va = 0.0
+    last_year: dict[int, float] = defaultdict(float)
+    for g in grid:
+        if not str(g["region_code"]).startswith(prefix):
+            continue
+        if g["year"] == year:
+            ytd += float(g["total"] or 0.0)
+            ytd_va += float(g["va"] or 0.0)
+            ytd_total_va += float(g["total_va"] or 0.0)
+        elif g["year"] == year - 1:
+            last_year[g["month"]] += float(g["total"] or 0.0)
+    projected, method = services.project(ytd, through, last_year)
+    intensity = _ratio(ytd_total_va, ytd_va)
+    budget = target.total_tco2e
+    return {
+        "target": target,
+        "region": target.region,
+        "ytd": ytd,
+        "through": through,
+        "used": _ratio(ytd, budget),
+        "projected": projected,
+        "method": method,
+        "projected_share": _ratio(projected, budget) if projected is not None else None,
+        "over_budget": bool(budget and projected is not None and projected > budget),
+        "intensity": intensity,
+        "intensity_target": target.intensity,
+        "intensity_over": bool(target.intensity and intensity is not None and intensity > target.intensity),
+    }
+
+
+# --------------------------------------------------------------------------- public statistics
+
+
+@dataclass
+class Cell:
+    n: int = 0
+    total: float = 0.0
+    energy: float = 0.0
+    va: float = 0.0
+    total_va: float = 0.0
+    suppressed: bool = False
+    #: "primary" (fewer than MIN_GROUP enterprises) or "secondary" (would let a suppressed cell be derived)
+    why: str = ""
+
+    @property
+    def intensity(self) -> float | None:
+        return _ratio(self.total_va, self.va)
+
+
+@dataclass
+class PublicStats:
+    year: int
+    years: list[int]
+    districts: list[tuple[str, str]]
+    divisions: list[tuple[str, str]]
+    #: (district, division) → cell; margins under "" (row total: (district, ""), column total: ("", division))
+    cells: dict[tuple[str, str], Cell]
+    min_group: int = MIN_GROUP
+
+    def cell(self, d: str, i: str) -> Cell:
+        return self.cells.get((d, i), Cell())
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"code": d, "name": name, "cells": [self.cell(d, i) for i, _ in self.divisions], "total": self.cell(d, "")}
+            for d, name in self.districts
+        ]
+
+    @property
+    def columns(self) -> list[dict[str, Any]]:
+        return [{"code": i, "name": name, "total": self.cell("", i)} for i, name in self.divisions]
+
+    @property
+    def column_totals(self) -> list[Cell]:
+        return [self.cell("", i) for i, _ in self.divisions]
+
+    @property
+    def grand(self) -> Cell:
+        return self.cell("", "")
+
+    @property
+    def any_suppressed(self) -> bool:
+        return any(c.suppressed for c in self.cells.values())
+
+
+def suppress(cells: dict[tuple[str, str], Cell], rows: list[str], cols: list[str], min_group: int = MIN_GROUP) -> None:
+    """Primary suppression (1 … min_group-1 enterprises), then complementary suppression.
+
+    A row (or column) with its margin is an equation: cells sum to the margin. When exactly one of its
+    non-empty entries is suppressed it could be derived, so the next smallest shown entry is suppressed
+    too; this repeats until no row or column has exactly one suppressed entry.
+    """
+    for c in cells.values():
+        if 0 < c.n < min_group:
+            c.suppressed, c.why = True, "primary"
+    lines = [[(r, k) for k in [*cols, ""]] for r in [*rows, ""]] + [[(r, k) for r in [*rows, ""]] for k in [*cols, ""]]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            present = [cells[k] for k in line if k in cells and cells[k].n > 0]
+            hidden = [c for c in present if c.suppressed]
+            if len(hidden) == 1:
+                shown = sorted((c for c in present if not c.suppressed), key=lambda c: (c.total, c.n))
+                if shown:
+                    shown[0].suppressed, shown[0].why = True, "secondary"
+                    changed = True
+
+
+def public_stats(year: int | None) -> PublicStats:
+    """District × industry division aggregates of all current accounts of a year (4 queries)."""
+    base = AccountEntry.objects.filter(is_current=True)
+    years = list(base.order_by("-year").values_list("year", flat=True).distinct())
+    if year is None:
+        year = years[0] if years else timezone.localdate().year
+    qs = base.filter(year=year).annotate(division=Substr("industry_code", 1, 2))
+    sums = {
+        "n": Count("enterprise", distinct=True),
+        "total": Sum("total_tco2e"),
+        "energy": Sum("energy_tce"),
+        "va": Sum("value_added", filter=Q(value_added__gt=0)),
+        "total_va": Sum("total_tco2e", filter=Q(value_added__gt=0)),
+    }
+    cells: dict[tuple[str, str], Cell] = {}
+
+    def put(key: tuple[str, str], r: dict[str, Any]) -> None:
+        cells[key] = Cell(
+            r["n"], float(r["total"] or 0), float(r["energy"] or 0), float(r["va"] or 0), float(r["total_va"] or 0)
+        )
+
+    # one grouped query with ROLLUP-like margins done by three more grouped queries (distinct counts do not add up)
+    for r1 in qs.values("region_code", "division").annotate(**sums).order_by():
+        put((r1["region_code"], r1["division"]), dict(r1))
+    for r2 in qs.values("region_code").annotate(**sums).order_by():
+        put((r2["region_code"], ""), dict(r2))
+    for r3 in qs.values("division").annotate(**sums).order_by():
+        put(("", r3["division"]), dict(r3))
+    put(("", ""), qs.aggregate(**sums))
+    row_codes = sorted({k[0] for k in cells if k[0]})
+    col_codes = sorted({k[1] for k in cells if k[1]})
+    suppress(cells, row_codes, col_codes)
+    region_names = dict(Region.objects.filter(code__in=row_codes).values_list("code", "name"))
+    ind_names = dict(Industry.objects.filter(code__in=col_codes).values_list("code", "name_zh"))
+    return PublicStats(
+        year=year,
+        years=years,
+        districts=[(c, region_names.get(c, c)) for c in row_codes],
+        divisions=[(c, ind_names.get(c, c)) for c in col_codes],
+        cells=cells,
+    )

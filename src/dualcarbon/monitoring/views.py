@@ -1,0 +1,166 @@
+"""Monitoring pages (thin): queries in ``queries``, state changes in ``services``, files in ``reports``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dualcarbon import scoping
+
+from . import charts, queries, reports, services
+from .models import Alert, AlertRule
+
+
+def _gate(request: HttpRequest) -> None:
+    if not scoping.can_see_monitoring(request.user):
+        raise PermissionDenied
+
+
+def context_for(view: queries.Dashboard, width: int = 520) -> dict[str, Any]:
+    return {
+        "d": view,
+        "f": view.filters,
+        "trend_svg": charts.trend(view.months, view.year, width=width),
+        "grades_svg": charts.grades(view.grades),
+        "district_svg": charts.bars(
+            [{"k": r["name"], "v": r["cur_total"]} for r in view.districts], "k", "v", width=width // 2
+        ),
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _gate(request)
+    view = queries.dashboard(request.user, queries.DashboardFilter.from_query(request.GET))
+    return render(request, "monitoring/dashboard.html", context_for(view))
+
+
+ALERT_PAGE = 50
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    _gate(request)
+    if request.method == "POST":
+        return _transition(request)
+    qs = scoping.monitoring_alerts(request.user).select_related("enterprise", "region", "owner")
+    status = request.GET.get("status") or ""
+    kind = request.GET.get("kind") or ""
+    period = (request.GET.get("period") or "").strip()
+    district = (request.GET.get("district") or "").strip()
+    if status in Alert.Status.values:
+        qs = qs.filter(status=status)
+    if kind in AlertRule.Kind.values:
+        qs = qs.filter(kind=kind)
+    if period and len(period) <= 7:
+        qs = qs.filter(period__startswith=period)
+    if district.isdigit() and len(district) <= 6:
+        qs = qs.filter(scoping.prefix_q("region_id", district))
+    page = Paginator(qs.order_by("-period", "-pk"), ALERT_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "monitoring/alerts.html",
+        {
+            "page": page,
+            "statuses": Alert.Status.choices,
+            "kinds": AlertRule.Kind.choices,
+            "sel": {"status": status, "kind": kind, "period": period, "district": district},
+        },
+    )
+
+
+def _transition(request: HttpRequest) -> HttpResponse:
+    try:
+        alert_id = int(request.POST.get("alert") or "")
+    except ValueError:
+        return redirect("monitoring:alerts")
+    alert = get_object_or_404(scoping.monitoring_alerts(request.user), pk=alert_id)
+    action = request.POST.get("action")
+    try:
+        if action == "acknowledge":
+            services.acknowledge(request.user, alert)
+        elif action == "resolve":
+            services.resolve(request.user, alert, request.POST.get("note", ""))
+        else:
+            return HttpResponse(status=400)
+    except PermissionError as exc:
+        raise PermissionDenied from exc
+    except services.TransitionError:
+        messages.error(request, _("该预警当前状态不允许此操作"))
+        return redirect("monitoring:alerts")
+    messages.success(request, _("预警状态已更新"))
+    target = str(request.POST.get("next") or "")
+    return redirect(target if target.startswith("/monitoring/") else "monitoring:alerts")
+
+
+def _report_view(request: HttpRequest, year: int, month: int) -> queries.Dashboard:
+    _gate(request)
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise Http404
+    f = queries.DashboardFilter.from_query(request.GET)
+    f.year, f.month = year, month
+    return queries.dashboard(request.user, f)
+
+
+@require_GET
+@login_required
+def report_pdf(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    view = _report_view(request, year, month)
+    data = reports.pdf(view, month, request.build_absolute_uri("/"), timezone.now())
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="region-report-{year}-{month:02d}.pdf"'
+    return response
+
+
+@require_GET
+@login_required
+def report_xlsx(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    view = _report_view(request, year, month)
+    data = reports.workbook(view, month, timezone.now())
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="region-report-{year}-{month:02d}.xlsx"'
+    return response
+
+
+# --------------------------------------------------------------------------- public (no login)
+
+METHODS_DOC = Path(__file__).resolve().parents[3] / "docs" / "methods.md"
+
+
+def methods_headings() -> list[dict[str, Any]]:
+    """The published methods (docs/methods.md): its section headings, as the public summary."""
+    try:
+        lines = METHODS_DOC.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            if level <= 3:
+                out.append({"level": level, "text": line.lstrip("#").strip()})
+    return out
+
+
+@require_GET
+def public_stats(request: HttpRequest) -> HttpResponse:
+    try:
+        year: int | None = int(request.GET.get("year") or "")
+    except ValueError:
+        year = None
+    if year is not None and not 2000 <= year <= 2100:
+        year = None
+    stats = queries.public_stats(year)
+    return render(request, "monitoring/stats.html", {"s": stats, "methods": methods_headings()})
