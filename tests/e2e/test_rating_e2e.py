@@ -3,8 +3,8 @@ visitor follows the QR label's verification link and sees the grade without any 
 reads the region's grade distribution.
 
 The world is build_world() plus five cement makers in the city (tests.rating.helpers), twelve months of 2024
-each, rated with ``rate_region("3399", 2024)`` as ``dualcarbon rate`` would. The rating pages are not linked
-from the navigation, so the browser goes to them by address (the grade page is linked from the QR label page).
+each, rated with ``rate_region("3399", 2024)`` as ``dualcarbon rate`` would. The browser opens the rating pages
+by address.
 
 When the monitoring app is installed (``dualcarbon.monitoring``, /monitoring/ and /stats/), two more paths run:
 the government reads the dashboard, drills down to an enterprise and acknowledges an alert; the public statistics
