@@ -122,3 +122,12 @@ def test_query_count_does_not_grow_with_data(client, world):
     assert AccountEntry.objects.count() > 90
     big = _measure(client, world)
     assert big == small, (small, big)
+
+
+def test_dashboard_in_english(client, world):
+    submit_month(world.users["cement"], world.cement, 2024, 1)
+    login(client, world.users["gov"])
+    html = client.get(URL + "?year=2024", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Regional monitoring" in html and "Top 10 emitters" in html
+    html = client.get(reverse("public-stats"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Public carbon statistics" in html
