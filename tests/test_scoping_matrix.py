@@ -95,6 +95,7 @@ WRITERS: dict[str, set[str]] = {
     "reporting:lock": {"gov", "district", "admin"},
     "rating:appeal": {"owner"},
     "rating:appeal_finish": {"owner"},
+    "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -106,6 +107,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "reporting:upload": {"org": "{org}", "file": "@xlsx"},
     "reporting:edit": {"org": "{org}"},
     "api:corrections": {"reason": "矩阵测试：越权更正"},
+    "monitoring:alerts": {"alert": "{alert}", "action": "acknowledge"},
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -328,6 +330,7 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 "consent": consent.pk if consent else 0,
                 "token": 0,
                 "label": "",
+                "alert": 0,
                 "region": org.region_id,
                 "year": 2024,
                 "month": month,
@@ -356,6 +359,21 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 label = VerificationLabel.objects.filter(enterprise=orgs[s.enterprise]).first()
                 label = label or VerificationLabel.objects.create(enterprise=orgs[s.enterprise])
                 s.values["label"] = label.token
+        if apps.is_installed("dualcarbon.monitoring"):
+            from dualcarbon.monitoring.models import Alert, AlertRule
+
+            rule = AlertRule.objects.create(kind=AlertRule.Kind.MISSING)
+            for s in subjects.values():
+                org = orgs[s.enterprise]
+                s.values["alert"] = Alert.objects.create(
+                    rule=rule,
+                    kind=rule.kind,
+                    enterprise=org,
+                    region_id=org.region_id,
+                    period=s.values["period"],
+                    key=f"matrix/{s.key}",
+                    message_zh=f"{org.name} 未按期报送",
+                ).pk
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         yield Matrix(world, subjects, tokens, sentinels, orgs)
         transaction.set_rollback(True)
@@ -388,7 +406,7 @@ def _query(subject: Subject) -> str:
     v = subject.values
     q = {"org": v["org"], "enterprise": v["org"], "org_id": v["org"], "enterprise_id": v["org"]}
     q.update(submission=v["submission"], entry=v["entry"], district=v["region"], region=v["region"])
-    q.update(year=v["year"], month=v["month"])
+    q.update(year=v["year"], month=v["month"], alert=v["alert"])
     return "?" + urlencode(q)
 
 
@@ -422,6 +440,14 @@ def _content_text(response: Any) -> str:
         body = b"".join(response.streaming_content)
     else:
         body = response.content or b""
+    if body[:5] == b"%PDF-":  # reports: the text layer, through poppler's pdftotext (make setup installs it)
+        import shutil
+        import subprocess
+
+        if shutil.which("pdftotext") is None:
+            return ""
+        out = subprocess.run(["pdftotext", "-q", "-", "-"], input=body, capture_output=True, check=False)
+        return out.stdout.decode("utf-8", "replace")
     if body[:2] == b"PK":  # xlsx and other zipped office files
         try:
             with zipfile.ZipFile(BytesIO(body)) as z:
@@ -721,9 +747,12 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                 url = _fill(route, subject) + ("" if route.is_api else _query(subject))
                 if route.reads():
                     check_leaks("GET", url, _request(matrix, role, route, "GET", url), subject.key)
-                # through a page without object parameters only the subject's own staff change its rows
-                # (WRITERS may name more roles, e.g. a regional restatement)
-                may_write = {subject.enterprise} | {w for w in WRITERS.get(route.name, set()) if w != "owner"}
+                # through a page without object parameters only the subject's own staff change its rows,
+                # unless WRITERS names the roles (then: those of them that may read the subject)
+                if route.name in WRITERS:
+                    may_write = _writers(route, subject, {r for r in ROLES if subject.enterprise in READS[r]})
+                else:
+                    may_write = {subject.enterprise}
                 if role in may_write:
                     continue
                 org_id = matrix.orgs[subject.enterprise].pk
