@@ -45,7 +45,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from tests.factories import build_world, cement_month
@@ -283,7 +283,8 @@ class Matrix:
     tokens: dict[str, str]
     sentinels: dict[str, list[str]]  # enterprise key → strings that identify it
     orgs: dict[str, Any]
-    clients: dict[str, Client] = field(default_factory=dict)
+    #: links to one object (a month's lineage, a submitted version) → the roles that may follow them
+    links: dict[str, set[str]] = field(default_factory=dict)
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -375,7 +376,16 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     message_zh=f"{org.name} 未按期报送",
                 ).pk
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
-        yield Matrix(world, subjects, tokens, sentinels, orgs)
+        links: dict[str, set[str]] = {}
+        for s in subjects.values():
+            readers = {r for r in ROLES if s.enterprise in READS[r]}
+            for name, key, who in (
+                ("accounting:entry", "entry", readers - ({"bank"} if s.month > 6 else set())),
+                ("reporting:version", "submission", readers - {"bank"}),
+            ):
+                with contextlib.suppress(NoReverseMatch):
+                    links[reverse(name, args=[s.values[key]])] = who
+        yield Matrix(world, subjects, tokens, sentinels, orgs, links)
         transaction.set_rollback(True)
 
 
@@ -467,7 +477,9 @@ def _leaks(m: Matrix, role: str, response: Any, shown: str = "") -> list[str]:
         return []
     text = _content_text(response)
     hidden = [e for e in m.sentinels if e not in READS[role] and e != shown]
-    return [f"{e}:{s}" for e in hidden for s in m.sentinels[e] if s in text]
+    found = [f"{e}:{s}" for e in hidden for s in m.sentinels[e] if s in text]
+    # links to objects the role may not open (a bank: months outside its consent, raw submissions)
+    return found + [f"link:{href}" for href, who in m.links.items() if role not in who and f'"{href}' in text]
 
 
 #: bookkeeping a request may write whatever its outcome (sessions, login throttling, the read log)
