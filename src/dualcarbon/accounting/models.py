@@ -76,7 +76,7 @@ class EmissionLine(models.Model):
     oxidation_rate_origin = models.CharField(max_length=10, blank=True)
     factor = models.FloatField(null=True)
     factor_origin = models.CharField(max_length=10, blank=True)
-    factor_ref = models.CharField(max_length=300, blank=True)
+    factor_ref = models.CharField(max_length=500, blank=True)
     emission_factor = models.FloatField(null=True)
     formula = models.CharField(max_length=24)
     emission_t = models.FloatField()
@@ -85,10 +85,11 @@ class EmissionLine(models.Model):
     tco2e = models.FloatField()
     biomass_co2_t = models.FloatField()
     energy_tce = models.FloatField()
-    energy_method = models.CharField(max_length=200, blank=True)
+    energy_method = models.CharField(max_length=300, blank=True)
     factor_set = models.CharField(max_length=32)
-    factor_set_version = models.CharField(max_length=32, blank=True)
-    factor_confidence = models.CharField(max_length=32, blank=True)
+    factor_set_version = models.CharField(max_length=64, blank=True)
+    #: the factor set row's confidence note as published in the reference library (can be a sentence)
+    factor_confidence = models.CharField(max_length=300, blank=True)
     quality_tier = models.PositiveSmallIntegerField()
 
     class Meta:

@@ -32,17 +32,21 @@ def load_industries() -> int:
             },
         )
         n += 1
-    for r in sectors.itertuples(index=False):  # the 4-digit classes the national ETS names
-        Industry.objects.update_or_create(
-            code=str(r.industry_class),
-            defaults={
-                "level": "class",
-                "name_zh": str(r.industry_class_name),
-                "parent_id": str(r.industry_division),
-                "ets_sector": str(r.ets_sector_zh),
-            },
-        )
-        n += 1
+    for r in sectors.itertuples(index=False):  # the 4-digit classes the ETS names ("2211;2212": several)
+        for code in str(r.industry_class).replace("；", ";").split(";"):
+            code = code.strip()
+            if not code:
+                continue
+            Industry.objects.update_or_create(
+                code=code,
+                defaults={
+                    "level": "class",
+                    "name_zh": str(r.industry_class_name)[:128],
+                    "parent_id": code[:2],
+                    "ets_sector": str(r.ets_sector_zh)[:32],
+                },
+            )
+            n += 1
     return n
 
 
