@@ -1037,6 +1037,31 @@ def _build(
         admin = User.objects.create(username="admin", password=hashed, is_staff=True, is_superuser=True)
         Membership.objects.create(user=admin, organisation=platform, role=Role.PLATFORM_ADMIN)
         lap("consents and admin")
+        # the judgement layer: grades for every year, the city's targets, and alerts for the last quarter
+        from django.db.models import Sum
+
+        from dualcarbon.accounting.models import AccountEntry
+        from dualcarbon.monitoring import services as monitoring
+        from dualcarbon.monitoring.models import Target
+        from dualcarbon.rating import services as rating
+
+        for y in years:
+            rating.rate_region(CITY_CODE[:4], y, note="示范数据 demo")
+        lap("ratings")
+        previous = AccountEntry.objects.filter(is_current=True, year=years[-2] if len(years) > 1 else years[-1])
+        agg = previous.aggregate(t=Sum("total_tco2e"), va=Sum("value_added"))
+        if agg["t"]:
+            intensity = agg["t"] / float(agg["va"]) if agg["va"] else None
+            Target.objects.create(
+                region=city,
+                year=years[-1],
+                total_tco2e=round(agg["t"] * 0.97, -3),
+                intensity=round(intensity * 0.95, 4) if intensity else None,
+                note="示范目标：排放总量较上年下降 3%，强度下降 5% / demo target: −3 % total, −5 % intensity",
+            )
+        for m in (10, 11, 12):
+            monitoring.evaluate_alerts(CITY_CODE[:4], years[-1], m)
+        lap("targets and alerts")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
