@@ -39,7 +39,16 @@ def _measure(world):
         world.users["cement"], world.cement.pk, entry.pk, world.users["gov"], 2024, world.district_a.code, "30"
     )
     results = bench.measure(pages, warmup=1, repeat=2)
-    assert [r.name for r in results] == ["enterprise", "lineage", "region", "region_filtered", "region_page10"]
+    assert [r.name for r in results] == [
+        "enterprise",
+        "lineage",
+        "region",
+        "region_filtered",
+        "region_page10",
+        "dashboard",
+        "dashboard_district",
+        "public_stats",
+    ]
     for r in results:
         assert len(r.query_counts) == 1, (r.name, r.query_counts)  # the same count on every request
         assert r.queries > 0 and r.bytes > 0 and r.median_ms > 0
