@@ -364,6 +364,12 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) used by this process so far."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _duckdb_settings() -> dict[str, str]:
     """The settings the engine's DuckDB connection uses (dualcarbon.engine.backends.connect)."""
     return {"memory_limit": os.environ.get("DUALCARBON_DUCKDB_MEMORY", "2GB"),
@@ -377,6 +383,7 @@ def run_engine(path: str | Path, out: str | Path, threads: int | None = None) ->
     from dualcarbon.engine.accounting import totals
 
     con = backends.connect("duckdb", threads=threads)
+    c0 = _cpu_s()
     t0 = time.perf_counter()
     table = con.read_parquet(str(path))
     result = account_table(con, table, Options(grid=GRID_SPEC))
@@ -385,9 +392,11 @@ def run_engine(path: str | Path, out: str | Path, threads: int | None = None) ->
     t2 = time.perf_counter()
     tot = con.execute(totals(con.read_parquet(str(out))))
     t3 = time.perf_counter()
+    cpu = _cpu_s() - c0
     rows = int(tot["lines"].sum())
     return {
         "name": "engine", "rows": rows, "seconds": t3 - t0, "rows_per_s": rows / (t3 - t0),
+        "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
         "phases": {"check": t1 - t0, "lines_parquet": t2 - t1, "totals": t3 - t2},
         "total_tco2e": float(tot["total_tco2e"].sum()), "energy_tce": float(tot["energy_tce"].sum()),
         "groups": len(tot), "threads": int(con.raw_sql("SELECT current_setting('threads')").fetchone()[0]),
@@ -477,14 +486,17 @@ def run_sql(path: str | Path, out: str | Path, threads: int | None = None) -> di
         con.execute(f"SET threads={int(threads)}")
     for name, table in _factor_frames(load_factors()).items():
         con.register(name, table)
+    c0 = _cpu_s()
     t0 = time.perf_counter()
     con.execute(SQL_LINES.format(src=_sql_path(path), out=_sql_path(out)))
     t1 = time.perf_counter()
     tot = con.execute(SQL_TOTALS.format(lines=_sql_path(out))).df()
     t2 = time.perf_counter()
+    cpu = _cpu_s() - c0
     rows = int(tot["lines"].sum())
     return {
         "name": "sql", "rows": rows, "seconds": t2 - t0, "rows_per_s": rows / (t2 - t0),
+        "cpu_s": cpu, "rows_per_cpu_s": rows / cpu,
         "phases": {"lines_parquet": t1 - t0, "totals": t2 - t1},
         "total_tco2e": float(tot["total_tco2e"].sum()), "energy_tce": float(tot["energy_tce"].sum()),
         "groups": len(tot), "threads": int(con.execute("SELECT current_setting('threads')").fetchone()[0]),
@@ -556,11 +568,14 @@ def run_loop(path: str | Path, sample: int = LOOP_SAMPLE) -> dict[str, Any]:
     t0 = time.perf_counter()
     rows = read_sample(path, sample)
     t1 = time.perf_counter()
+    c1 = _cpu_s()
     acc = loop_account(rows, f)
     t2 = time.perf_counter()
+    cpu = _cpu_s() - c1
     n = len(rows)
     return {
         "name": "loop", "rows": n, "seconds": t2 - t1, "rows_per_s": n / (t2 - t1),
+        "cpu_s": cpu, "rows_per_cpu_s": n / cpu,
         "phases": {"fetch_dicts": t1 - t0, "loop": t2 - t1},
         "total_tco2e": float(sum(v[0] for v in acc.values())),
         "energy_tce": float(sum(v[2] for v in acc.values())),
@@ -588,13 +603,38 @@ def rel_diff(a: float, b: float) -> float:
 
 
 def _child(args: argparse.Namespace) -> None:
-    if args.child == "engine":
-        res = run_engine(args.input, args.out, args.threads)
-    elif args.child == "sql":
-        res = run_sql(args.input, args.out, args.threads)
-    else:
-        res = run_loop(args.input, args.sample)
-    print(json.dumps(res))
+    """Run one measurement ``--repeat`` times in this process; report the fastest run and all timings."""
+    runs = []
+    for _ in range(max(1, args.repeat)):
+        if args.child == "engine":
+            runs.append(run_engine(args.input, args.out, args.threads))
+        elif args.child == "sql":
+            runs.append(run_sql(args.input, args.out, args.threads))
+        else:
+            runs.append(run_loop(args.input, args.sample))
+    best = dict(min(runs, key=lambda r: r["seconds"]))
+    times = sorted(r["seconds"] for r in runs)
+    best["runs_s"] = [r["seconds"] for r in runs]
+    best["median_s"] = times[len(times) // 2]
+    best["median_rows_per_s"] = best["rows"] / best["median_s"]
+    best["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in runs)
+    print(json.dumps(best))
+
+
+def _cpu_busy_s() -> float | None:
+    """Busy CPU seconds of the whole machine so far (/proc/stat), to see other work during a measurement."""
+    try:
+        with open("/proc/stat") as fh:
+            f = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = f[0] + f[1] + f[2] + sum(f[5:8])  # user nice system irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _spawn(kind: str, args: argparse.Namespace, src: Path, out: Path | None,
@@ -606,16 +646,23 @@ def _spawn(kind: str, args: argparse.Namespace, src: Path, out: Path | None,
         cmd += ["--threads", str(args.threads)]
     if sample:
         cmd += ["--sample", str(sample)]
+    cmd += ["--repeat", str(args.repeat)]
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    busy0, own0 = _cpu_busy_s(), _children_cpu_s()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    busy1, own1 = _cpu_busy_s(), _children_cpu_s()
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"{kind} measurement failed (exit {proc.returncode})")
     res: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     res["process_wall_s"] = wall
     res["loadavg_1m_before"] = load_before
+    res["child_cpu_s"] = own1 - own0
+    if busy0 is not None and busy1 is not None:
+        # CPU used by anything else on the machine while this measurement ran (0 on an idle machine)
+        res["other_cpu_s"] = max(0.0, (busy1 - busy0) - (own1 - own0))
     res["rusage_children_maxrss_bytes"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return res
 
@@ -646,11 +693,14 @@ def _fmt_bytes(n: float) -> str:
 
 
 def _report(r: dict[str, Any]) -> str:
-    lines = [f"DualCarbon benchmark — {r['rows']:,} rows, {r['machine']['nproc']} CPUs, "
-             f"{_fmt_bytes(r['machine']['memory_bytes'])} RAM, DuckDB {r['machine']['duckdb']}",
-             f"data: {r['data_bytes'] / 2**20:.1f} MiB Parquet, generated in {r['generate_s']:.1f} s", "",
-             f"{'measurement':<34}{'rows':>12}{'seconds':>10}{'rows/s':>14}{'peak RSS':>12}  phases (s)",
-             "-" * 110]
+    m0 = r["machine"]
+    lines = [f"DualCarbon benchmark — {r['rows']:,} rows, {m0['nproc']} CPUs ({m0['cpu']}), "
+             f"{_fmt_bytes(m0['memory_bytes'])} RAM, DuckDB {m0['duckdb']}, ibis {m0['ibis']}",
+             f"data: {r['data_bytes'] / 2**20:.1f} MiB Parquet, generated in {r['generate_s']:.1f} s; "
+             f"best of {r['repeat']} runs per measurement", "",
+             f"{'measurement':<32}{'rows':>11}{'best s':>8}{'median s':>9}{'rows/s':>12}{'CPU s':>7}"
+             f"{'rows/CPU-s':>12}{'peak RSS':>10}{'other CPU':>10}  phases of the best run (s)",
+             "-" * 140]
     labels = {"engine": "(a) DualCarbon engine (DuckDB)", "sql": "(b) hand-written DuckDB SQL",
               "loop": "(c) Python Decimal row loop"}
     for key in ("engine", "sql", "loop"):
@@ -658,12 +708,12 @@ def _report(r: dict[str, Any]) -> str:
         if not m:
             continue
         phases = ", ".join(f"{k} {v:.2f}" for k, v in m["phases"].items())
-        lines.append(f"{labels[key]:<34}{m['rows']:>12,}{m['seconds']:>10.2f}{m['rows_per_s']:>14,.0f}"
-                     f"{_fmt_bytes(m['peak_rss_bytes']):>12}  {phases}")
-    loads = ", ".join(f"{k} {m['loadavg_1m_before']:.2f}" for k, m in r["measurements"].items()
-                      if m.get("loadavg_1m_before") is not None)
-    if loads:
-        lines.append(f"1-min load average before each measurement (other work on the machine): {loads}")
+        other = f"{m['other_cpu_s']:.1f} s" if m.get("other_cpu_s") is not None else "?"
+        lines.append(f"{labels[key]:<32}{m['rows']:>11,}{m['seconds']:>8.2f}{m['median_s']:>9.2f}"
+                     f"{m['rows_per_s']:>12,.0f}{m['cpu_s']:>7.2f}{m['rows_per_cpu_s']:>12,.0f}"
+                     f"{_fmt_bytes(m['peak_rss_bytes']):>10}{other:>10}  {phases}")
+    lines.append("rows/s: wall clock of the best run; CPU s: user+system CPU of that run (all threads); "
+                 "other CPU: CPU seconds used by other processes during the whole measurement (0 when idle)")
     lines.append("")
     c = r["checks"]
     lines.append(f"total_tco2e  engine {c['engine_total_tco2e']:.6f}  sql {c['sql_total_tco2e']:.6f}  "
@@ -674,11 +724,14 @@ def _report(r: dict[str, Any]) -> str:
                      f"{'OK' if c['loop_ok'] else 'MISMATCH'}")
     lines.append("")
     g = r["ratios"]
-    lines.append(f"engine/SQL  {g['engine_over_sql']:.2f}   (goal >= 0.7)")
+    lines.append(f"engine/SQL  {g['engine_over_sql']:.2f} (median runs {g['engine_over_sql_median']:.2f}, "
+                 f"per CPU-second {g['engine_over_sql_cpu']:.2f})   goal >= 0.7")
     if "engine_over_loop" in g:
-        lines.append(f"engine/loop {g['engine_over_loop']:.0f}   (goal >= 50)")
-    lines.append(f"engine peak RSS {_fmt_bytes(r['measurements']['engine']['peak_rss_bytes'])}  "
-                 f"(goal < 3 GB at 10,000,000 rows)")
+        lines.append(f"engine/loop {g['engine_over_loop']:.1f} "
+                     f"(median runs {g['engine_over_loop_median']:.1f}, "
+                     f"per CPU-second {g['engine_over_loop_cpu']:.2f})   goal >= 50")
+    lines.append(f"engine peak RSS {_fmt_bytes(r['measurements']['engine']['peak_rss_bytes'])}"
+                 f"   goal < 3 GB at 10,000,000 rows")
     return "\n".join(lines)
 
 
@@ -689,6 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-loop", action="store_true", help="skip the Python Decimal loop")
     ap.add_argument("--loop-sample", type=int, default=LOOP_SAMPLE,
                     help="rows for the loop (default 200,000)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per measurement, in one process each; the fastest is reported (default 3)")
     ap.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     ap.add_argument("--keep", metavar="DIR", help="write the data and outputs to DIR and keep them")
     ap.add_argument("--child", choices=("engine", "sql", "loop"), help=argparse.SUPPRESS)
@@ -723,7 +778,9 @@ def main(argv: list[str] | None = None) -> int:
         checks["engine_sql_ok"] = bool(checks["engine_sql_rel_diff"] <= REL_TOL
                                        and checks["engine_sql_energy_rel_diff"] <= REL_TOL
                                        and e["rows"] == s["rows"] == args.rows and e["groups"] == s["groups"])
-        ratios = {"engine_over_sql": e["rows_per_s"] / s["rows_per_s"]}
+        ratios = {"engine_over_sql": e["rows_per_s"] / s["rows_per_s"],
+                  "engine_over_sql_median": e["median_rows_per_s"] / s["median_rows_per_s"],
+                  "engine_over_sql_cpu": e["rows_per_cpu_s"] / s["rows_per_cpu_s"]}
         if not args.skip_loop:
             sample = min(args.rows, args.loop_sample)
             log(f"measuring (c) Decimal loop on {sample:,} rows")
@@ -736,8 +793,11 @@ def main(argv: list[str] | None = None) -> int:
             checks["loop_ok"] = bool(checks["loop_rel_diff"] <= REL_TOL
                                      and checks["loop_energy_rel_diff"] <= REL_TOL)
             ratios["engine_over_loop"] = e["rows_per_s"] / lp["rows_per_s"]
+            ratios["engine_over_loop_median"] = e["median_rows_per_s"] / lp["median_rows_per_s"]
+            ratios["engine_over_loop_cpu"] = e["rows_per_cpu_s"] / lp["rows_per_cpu_s"]
         result = {
-            "date": time.strftime("%Y-%m-%d"), "rows": args.rows, "threads": args.threads, "grid": GRID_SPEC,
+            "date": time.strftime("%Y-%m-%d"), "rows": args.rows, "threads": args.threads,
+            "repeat": args.repeat, "grid": GRID_SPEC,
             "seed": SEED, "machine": _machine(), "data_bytes": src.stat().st_size, "generate_s": gen_s,
             "measurements": meas, "checks": checks, "ratios": ratios,
             "goals": {"engine_over_sql": 0.7, "engine_over_loop": 50, "engine_peak_rss_bytes_at_10m": 3e9},

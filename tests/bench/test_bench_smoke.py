@@ -80,7 +80,7 @@ def test_engine_sql_and_loop_agree(activity: Path, tmp_path: Path) -> None:
 def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--threads", "1", "--json"])
+    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--threads", "1", "--repeat", "1", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert out["checks"]["engine_sql_ok"] and out["checks"]["loop_ok"]
