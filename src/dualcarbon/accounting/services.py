@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dualcarbon import __version__
-from dualcarbon.engine import InputError, Options, account_table, backends, by_source
+from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, backends, by_source
 from dualcarbon.engine.reference import factor_set_info
 from dualcarbon.reporting.models import ActivityRecord, Submission
 
@@ -45,38 +45,11 @@ ACTIVITY_FIELDS = (
     "mgo_nc",
     "purity",
 )
-LINE_FIELDS = (
-    "source_type",
-    "scope",
-    "item",
-    "item_name",
-    "gas",
-    "quantity",
-    "activity_unit",
-    "unit_factor",
-    "unit_note",
-    "ncv",
-    "ncv_origin",
-    "carbon_content",
-    "carbon_content_origin",
-    "oxidation_rate",
-    "oxidation_rate_origin",
-    "factor",
-    "factor_origin",
-    "factor_ref",
-    "emission_factor",
-    "formula",
-    "emission_t",
-    "gwp",
-    "gwp_table",
-    "tco2e",
-    "biomass_co2_t",
-    "energy_tce",
-    "energy_method",
-    "factor_set",
-    "factor_set_version",
-    "factor_confidence",
-    "quality_tier",
+#: the engine's line columns stored on EmissionLine (the rest are keys kept on the run/activity/entry)
+LINE_FIELDS = tuple(
+    c
+    for c in LINE_COLUMNS
+    if c not in {"row", "sheet", "entity", "period", "year", "month", "source_type_zh", "quantity_input", "unit_input"}
 )
 TOTAL_FIELDS = (
     "total_tco2e",
