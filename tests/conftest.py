@@ -10,30 +10,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from dualcarbon.engine.inputs import ALL_COLUMNS
+
 FIXTURES = Path(__file__).parent / "fixtures"
-COLUMNS = [
-    "entity",
-    "period",
-    "source_type",
-    "item",
-    "quantity",
-    "unit",
-    "ncv",
-    "ncv_unit",
-    "carbon_content",
-    "oxidation_rate",
-    "factor",
-    "factor_unit",
-    "region",
-    "gas",
-    "param_basis",
-    "fraction",
-    "cao",
-    "mgo",
-    "cao_nc",
-    "mgo_nc",
-    "purity",
-]
+COLUMNS = list(ALL_COLUMNS)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,31 +20,13 @@ from django.utils import timezone
 
 from dualcarbon import __version__
 from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, backends, by_source
+from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.engine.reference import factor_set_info
 from dualcarbon.reporting.models import ActivityRecord, Submission
 
 from .models import AccountEntry, AccountRun, EmissionLine, MethodPolicy
 
-ACTIVITY_FIELDS = (
-    "source_type",
-    "item",
-    "quantity",
-    "unit",
-    "ncv",
-    "ncv_unit",
-    "carbon_content",
-    "oxidation_rate",
-    "factor",
-    "factor_unit",
-    "param_basis",
-    "gas",
-    "fraction",
-    "cao",
-    "mgo",
-    "cao_nc",
-    "mgo_nc",
-    "purity",
-)
+ACTIVITY_FIELDS = ACTIVITY_COLUMNS
 #: the engine's line columns stored on EmissionLine (the rest are keys kept on the run/activity/entry)
 LINE_FIELDS = tuple(
     c
@@ -127,19 +109,7 @@ def _activity_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
             rec[f] = float(v) if isinstance(v, Decimal) else (v or None)
         records.append(rec)
     frame = pd.DataFrame.from_records(records)
-    for f in (
-        "ncv",
-        "carbon_content",
-        "oxidation_rate",
-        "factor",
-        "fraction",
-        "cao",
-        "mgo",
-        "cao_nc",
-        "mgo_nc",
-        "purity",
-        "quantity",
-    ):
+    for f in NUMERIC_COLUMNS:
         if f in frame:
             frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64")
     return frame

@@ -25,23 +25,11 @@ import pandas as pd
 from ibis import _
 
 from .factors import DIM_COLUMNS, Catalog, GridSelector, Options, resolve_dimensions
-from .inputs import ALL_COLUMNS
+from .inputs import ALL_COLUMNS, NUMERIC_COLUMNS
 from .messages import InputError, Problem
 from .methods import CO2_PER_C, CO2_PER_CAO, CO2_PER_MGO, GJ_PER_TCE, SOURCE_TYPES, TIER_BY_ORIGIN
 
-NUMERIC = (
-    "quantity",
-    "ncv",
-    "carbon_content",
-    "oxidation_rate",
-    "factor",
-    "fraction",
-    "cao",
-    "mgo",
-    "cao_nc",
-    "mgo_nc",
-    "purity",
-)
+NUMERIC = NUMERIC_COLUMNS
 #: numeric columns that are fractions: accept 0–1, or 0–100 with or without a % sign
 FRACTIONS = ("oxidation_rate", "fraction", "cao", "mgo", "cao_nc", "mgo_nc", "purity")
 PERIOD_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"

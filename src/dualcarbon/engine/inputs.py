@@ -41,6 +41,24 @@ OPTIONAL_COLUMNS = (
     "purity",
 )
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: columns that hold numbers (text is parsed; fractions may be given in %)
+NUMERIC_COLUMNS = (
+    "quantity",
+    "ncv",
+    "carbon_content",
+    "oxidation_rate",
+    "factor",
+    "fraction",
+    "cao",
+    "mgo",
+    "cao_nc",
+    "mgo_nc",
+    "purity",
+)
+#: the columns of one activity record as an enterprise reports it (entity, period and region come from its account)
+ACTIVITY_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in ("entity", "period", "region"))
+#: the optional parameters of an activity record (everything but source type, item, quantity and unit)
+PARAMETER_COLUMNS = tuple(c for c in ACTIVITY_COLUMNS if c not in REQUIRED_COLUMNS)
 
 _HEADER_ALIASES: dict[str, str] = {v: k for k, v in COLUMN_LABELS_ZH.items()}
 _HEADER_ALIASES.update(

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dualcarbon.engine.inputs import NUMERIC_COLUMNS, PARAMETER_COLUMNS
 from dualcarbon.engine.methods import SOURCE_TYPES
 
 from .excel import MAX_BYTES as WORKBOOK_MAX_BYTES
@@ -48,34 +49,8 @@ class ActivityForm(forms.Form):
     purity = forms.DecimalField(label=_("纯度"), min_value=0, **DEC)  # type: ignore[arg-type]
 
     MAIN = ("source_type", "item", "quantity", "unit")
-    PARAMS = (
-        "ncv",
-        "ncv_unit",
-        "carbon_content",
-        "oxidation_rate",
-        "factor",
-        "factor_unit",
-        "param_basis",
-        "gas",
-        "fraction",
-        "cao",
-        "mgo",
-        "cao_nc",
-        "mgo_nc",
-        "purity",
-    )
-    NUMBERS = (
-        "ncv",
-        "carbon_content",
-        "oxidation_rate",
-        "factor",
-        "fraction",
-        "cao",
-        "mgo",
-        "cao_nc",
-        "mgo_nc",
-        "purity",
-    )
+    PARAMS = PARAMETER_COLUMNS
+    NUMBERS = tuple(c for c in NUMERIC_COLUMNS if c != "quantity")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

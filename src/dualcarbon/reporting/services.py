@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dualcarbon import scoping
+from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.registry.models import Organisation
 
 from . import validators
@@ -31,20 +32,8 @@ from .models import (
     ValidationIssue,
 )
 
-DECIMAL_FIELDS = (
-    "quantity",
-    "ncv",
-    "carbon_content",
-    "oxidation_rate",
-    "factor",
-    "fraction",
-    "cao",
-    "mgo",
-    "cao_nc",
-    "mgo_nc",
-    "purity",
-)
-TEXT_FIELDS = ("source_type", "item", "unit", "ncv_unit", "factor_unit", "param_basis", "gas")
+DECIMAL_FIELDS = NUMERIC_COLUMNS
+TEXT_FIELDS = tuple(c for c in ACTIVITY_COLUMNS if c not in NUMERIC_COLUMNS)
 
 
 class WorkflowError(Exception):

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dualcarbon import scoping
 from dualcarbon.engine.factors import Catalog
+from dualcarbon.engine.inputs import PARAMETER_COLUMNS
 from dualcarbon.registry.models import Organisation
 
 from . import excel, services
@@ -125,24 +126,7 @@ def _records(sub: Submission | None) -> dict[str, Any]:
     for a in acts:
         a.source_type_label = excel.source_type_label(a.source_type, lang)  # type: ignore[attr-defined]
         a.params = [  # type: ignore[attr-defined]
-            (f, _show(getattr(a, f)))
-            for f in (
-                "ncv",
-                "ncv_unit",
-                "carbon_content",
-                "oxidation_rate",
-                "factor",
-                "factor_unit",
-                "param_basis",
-                "gas",
-                "fraction",
-                "cao",
-                "mgo",
-                "cao_nc",
-                "mgo_nc",
-                "purity",
-            )
-            if getattr(a, f) not in (None, "")
+            (f, _show(getattr(a, f))) for f in PARAMETER_COLUMNS if getattr(a, f) not in (None, "")
         ]
     return {
         "activities": acts,
