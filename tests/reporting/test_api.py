@@ -1,4 +1,4 @@
-"""The reporting API for enterprise systems: tokens, draft → submit → correction, 401/403/422, OpenAPI."""
+"""The reporting API for enterprise systems: tokens, draft → submit → correction, 401/403/404/422, OpenAPI."""
 
 from __future__ import annotations
 
@@ -145,14 +145,15 @@ def test_bad_data_gives_located_422(world, key):
     assert post(client, "/periods/2024/13/submit").status_code == 400
 
 
-def test_another_enterprise_is_403(world, key):
+def test_another_enterprise_is_404_like_a_missing_id_and_a_lapsed_reporter_is_403(world, key):
     steel_user = world.users["steel"]
     draft = services.draft_for(steel_user, world.steel, 2024, 1)
     services.save_draft(steel_user, draft, services.DraftData(**cement_month()))
     client = api(key)
     response = client.get(f"{BASE}/submissions/{draft.pk}")
-    assert response.status_code == 403
-    assert client.get(f"{BASE}/submissions/999999").status_code == 404
+    missing = client.get(f"{BASE}/submissions/999999")
+    assert response.status_code == missing.status_code == 404  # no way to tell another firm's id exists
+    assert response.json() == missing.json()
     # a token whose user no longer reports for the enterprise stops writing
     Membership.objects.filter(user=world.users["cement"]).update(is_active=False)
     assert put(client, "/periods/2024/1/draft", cement_month()).status_code == 403

@@ -1,0 +1,191 @@
+"""Out of scope looks exactly like missing: an id that belongs to another organisation and an id that
+does not exist get the same status and the same body, on every page and API endpoint (no id probing).
+
+URL patterns are discovered like the scoping matrix (:func:`tests.test_scoping_matrix.discover`), so a
+new page or endpoint with an object id is covered without editing this file. Object ids in the query
+string (``?org=``, ``?alert=`` …) are compared the same way on the pages without object parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+
+from tests.factories import build_world, cement_month
+from tests.test_scoping_matrix import COVERED, PUBLIC, Route
+
+pytestmark = pytest.mark.django_db
+
+#: kinds of route parameter whose value names an object of one organisation
+ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token"}
+MISSING = 987_654_321
+#: who asks, and whose objects they may not read
+READERS = {
+    "cement": "steel",  # enterprise staff: another firm
+    "district": "steel",  # 东城区 government: a firm of 西城区
+    "bank": "steel",  # a bank without that firm's consent
+    "bank2": "cement",  # a bank with no consent at all
+    "verifier": "steel",  # a verifier not assigned to the firm
+}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+_VOLATILE = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*"|(csrftoken=)[^;]*')
+
+
+@pytest.fixture(scope="module")
+def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
+    import tempfile
+
+    from django.test import override_settings
+
+    from dualcarbon.registry import api_tokens
+    from dualcarbon.reporting import services
+
+    with (
+        tempfile.TemporaryDirectory(prefix="dc-parity-media-") as media,
+        override_settings(MEDIA_ROOT=media),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        world = build_world()
+        values: dict[str, dict[str, Any]] = {}
+        for key, org in (("cement", world.cement), ("steel", world.steel)):
+            user = world.users[key]
+            draft = services.draft_for(user, org, 2024, 3)
+            services.save_draft(user, draft, services.DraftData(**cement_month()))
+            sub = services.submit(user, draft)
+            ev = services.attach_evidence(user, sub, SimpleUploadedFile("i.pdf", PDF, "application/pdf"), "invoice")
+            entry = sub.entries.get(is_current=True)
+            token, _key = api_tokens.issue(user, "parity")
+            values[key] = {
+                "org": org.pk,
+                "uscc": org.uscc,
+                "submission": sub.pk,
+                "entry": entry.pk,
+                "run": entry.run_id,
+                "line": entry.run.lines.first().pk,
+                "evidence": ev.pk,
+                "consent": 0,
+                "token": token.pk,
+                "year": 2024,
+                "month": 3,
+                "period": "2024-03",
+                "alert": _alert(org),
+            }
+        keys = {role: api_tokens.issue(world.users[role], "parity-api")[1] for role in ("cement", "steel")}
+        yield {"world": world, "values": values, "keys": keys}
+        transaction.set_rollback(True)
+
+
+def _alert(org: Any) -> int:
+    """An early-warning alert about the firm (monitoring's POST takes its id in the form)."""
+    from django.apps import apps
+
+    if not apps.is_installed("dualcarbon.monitoring"):
+        return 0
+    from dualcarbon.monitoring.models import Alert, AlertRule
+
+    rule = AlertRule.objects.get_or_create(kind=AlertRule.Kind.MISSING)[0]
+    return Alert.objects.create(
+        rule=rule, kind=rule.kind, enterprise=org, region_id=org.region_id, period="2024-03", key=f"parity/{org.pk}"
+    ).pk
+
+
+def _fill(route: Route, values: dict[str, Any], missing: bool) -> str:
+    kinds = route.kinds()
+    url = route.route
+    for name, conv in route.params:
+        kind = kinds[name]
+        assert kind is not None
+        value: Any = values[kind]
+        if missing and kind in ID_KINDS:
+            value = "91000000MA00000000" if kind == "uscc" else MISSING
+        text = str(conv.to_url(value) if conv is not None else value)
+        url = re.sub(r"<(?:[^>:]+:)?" + re.escape(name) + ">", lambda _m, t=text: t, url, count=1)
+    return "/" + url
+
+
+def _client(objs: dict[str, Any], role: str) -> Client:
+    c = Client()
+    c.force_login(objs["world"].users[role])
+    return c
+
+
+def _ask(client: Client, method: str, url: str, route: Route, key: str | None = None, data: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if route.is_api and method != "GET":
+        return getattr(client, method.lower())(
+            url, data=json.dumps(data or {}), content_type="application/json", headers=headers
+        )
+    return getattr(client, method.lower())(url, data=data or {}, headers=headers)
+
+
+def _body(r: Any) -> bytes:
+    body = b"".join(r.streaming_content) if getattr(r, "streaming", False) else r.content
+    return _VOLATILE.sub(rb"\1\2", body)
+
+
+def _methods(route: Route) -> list[str]:
+    return sorted(route.methods) if route.methods is not None else ["GET", "POST"]
+
+
+OBJECT_ROUTES = [r for r in COVERED if r.fillable() and r.object_kinds() & ID_KINDS and r.name not in PUBLIC]
+QUERY_ROUTES = [r for r in COVERED if r.fillable() and not r.object_kinds() and r.name not in PUBLIC]
+
+
+def test_routes_are_found() -> None:
+    names = {r.name for r in OBJECT_ROUTES}
+    assert {"api:submission", "api:ratings", "accounting:entry", "reporting:version"} <= names, names
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=lambda r: r.id)
+def test_out_of_scope_id_answers_like_a_missing_id(objs: dict[str, Any], route: Route) -> None:
+    failures = []
+    askers = [("cement", objs["keys"]["cement"])] if route.is_api else [(r, None) for r in READERS]
+    for role, key in askers:
+        other = objs["values"][READERS[role]]
+        for method in _methods(route):
+            client = Client() if route.is_api else _client(objs, role)
+            out = _ask(client, method, _fill(route, other, missing=False), route, key)
+            gone = _ask(client, method, _fill(route, other, missing=True), route, key)
+            where = f"{method} {route.route} as {role}"
+            if out.status_code != gone.status_code:
+                failures.append(f"{where}: out of scope → {out.status_code}, missing → {gone.status_code}")
+            elif _body(out) != _body(gone):
+                failures.append(f"{where}: same status {out.status_code} but different bodies")
+            elif out.status_code < 400 and method == "GET":
+                failures.append(f"{where}: another organisation's object answered {out.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("route", QUERY_ROUTES, ids=lambda r: r.id)
+def test_out_of_scope_query_id_answers_like_a_missing_one(objs: dict[str, Any], route: Route) -> None:
+    """``?org=<another firm>`` and ``?org=<no such firm>`` (and the other id parameters) look the same."""
+    failures = []
+    askers = [("cement", objs["keys"]["cement"])] if route.is_api else [(r, None) for r in READERS]
+    for role, key in askers:
+        other = objs["values"][READERS[role]]
+        for method in _methods(route):
+            answers = []
+            for missing in (False, True):
+                q = {p: (MISSING if missing else other[p]) for p in ("org", "entry", "submission", "alert")}
+                url = _fill(route, other, missing=False)
+                client = Client() if route.is_api else _client(objs, role)
+                if method == "GET":
+                    answers.append(_ask(client, method, f"{url}?{urlencode(q)}", route, key))
+                else:
+                    answers.append(_ask(client, method, url, route, key, q))
+            out, gone = answers
+            where = f"{method} {route.route} as {role}"
+            if out.status_code != gone.status_code:
+                failures.append(f"{where}: out of scope → {out.status_code}, missing → {gone.status_code}")
+            elif out.status_code >= 400 and _body(out) != _body(gone):
+                failures.append(f"{where}: same status {out.status_code} but different bodies")
+    assert not failures, "\n".join(failures)
