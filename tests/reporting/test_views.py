@@ -46,6 +46,10 @@ def form_post(activities: list[dict[str, Any]], production=(), economic=None, ex
         "act-INITIAL_FORMS": 0,
         "prod-TOTAL_FORMS": len(production) + 1,
         "prod-INITIAL_FORMS": 0,
+        "gen-TOTAL_FORMS": 1,
+        "gen-INITIAL_FORMS": 0,
+        "off-TOTAL_FORMS": 1,
+        "off-INITIAL_FORMS": 0,
     }
     for i, row in enumerate(activities):
         for k, v in row.items():

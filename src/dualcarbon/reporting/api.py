@@ -29,6 +29,7 @@ from .schemas import (
     PeriodOut,
     SubmissionOut,
     SubmitOut,
+    claims_in,
 )
 
 router = Router(tags=["reporting 报送"], auth=ApiTokenAuth())
@@ -133,7 +134,7 @@ def _draft_data(payload: DraftIn) -> services.DraftData:
         for i, p in enumerate(payload.production, start=1)
     ]
     economic = payload.economic.model_dump() if payload.economic else None
-    return services.DraftData(activities=activities, production=production, economic=economic)
+    return services.DraftData(activities=activities, production=production, economic=economic, **claims_in(payload))
 
 
 @router.put(
@@ -238,6 +239,8 @@ def submission(request: HttpRequest, submission_id: int) -> Any:
         "activities": list(sub.activities.all()),
         "production": list(sub.production.all()),
         "economic": economic,
+        "generation": list(sub.generation.all()),
+        "offsets": list(sub.offsets.all()),
         "issues": [_issue(i) for i in sub.issues.all()],
         "account": _account(user, sub),
     }

@@ -1,9 +1,11 @@
 """The monthly Excel template: generate it for an enterprise's industry, and import a filled one.
 
-Generation (:func:`build_template`) writes four sheets: 填报说明 (instructions), 活动数据 (activity
+Generation (:func:`build_template`) writes six sheets: 填报说明 (instructions), 活动数据 (activity
 lines: Chinese labels in row 1, the engine's column codes in row 2, data from row 3, pre-filled
-with the items the industry usually reports), 产品产量 (production) and 经济数据 (economic data).
-Input cells are unlocked, styled and carry data validation (drop-down lists, decimals ≥ 0).
+with the items the industry usually reports), 产品产量 (production), 经济数据 (economic data),
+自有零碳发电 (own zero-carbon generation) and 碳抵消与绿证 (offsets and green-electricity attributes).
+Input cells are unlocked, styled and carry data validation (drop-down lists, decimals ≥ 0). The last
+two sheets are optional on import (a workbook from an older template without them still imports).
 
 Import (:func:`parse_workbook`) turns an uploaded workbook into :class:`~.services.DraftData`
 with ``source_sheet``/``source_row`` on every record, or raises :class:`WorkbookInvalid` with
@@ -36,15 +38,29 @@ from dualcarbon.engine.inputs import canonical_header
 from dualcarbon.engine.messages import COLUMN_LABELS_ZH
 from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
 
-from .validators import ERROR, Finding
+from .validators import (
+    ERROR,
+    GENERATION_SHEET,
+    GENERATION_USES,
+    OFFSET_KINDS,
+    OFFSET_ORIGINS,
+    OFFSET_SHEET,
+    OFFSET_STATUSES,
+    TECHNOLOGIES,
+    Finding,
+)
 
-TEMPLATE_VERSION = "2025.1"
+TEMPLATE_VERSION = "2025.2"
 SHEET_GUIDE = "填报说明"
 SHEET_ACTIVITY = "活动数据"
 SHEET_PRODUCTION = "产品产量"
 SHEET_ECONOMIC = "经济数据"
+SHEET_GENERATION = GENERATION_SHEET
+SHEET_OFFSETS = OFFSET_SHEET
 REQUIRED_SHEETS = (SHEET_ACTIVITY, SHEET_PRODUCTION, SHEET_ECONOMIC)
-KNOWN_SHEETS = (SHEET_GUIDE, *REQUIRED_SHEETS)
+#: optional on import: older templates do not have them
+OPTIONAL_SHEETS = (SHEET_GENERATION, SHEET_OFFSETS)
+KNOWN_SHEETS = (SHEET_GUIDE, *REQUIRED_SHEETS, *OPTIONAL_SHEETS)
 MAX_BYTES = 10 * 1024 * 1024
 #: an xlsx is a zip: refuse archives that inflate beyond this (zip bombs)
 MAX_UNCOMPRESSED = 120 * 1024 * 1024
@@ -108,6 +124,54 @@ ECONOMIC_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("revenue", "营业收入", "operating revenue", "选填"),
 )
 ECONOMIC_CODES = tuple(r[0] for r in ECONOMIC_ROWS)
+
+#: choice columns of the two declaration sheets: code → Chinese label (either is accepted on import)
+CLAIM_CHOICES: dict[str, dict[str, str]] = {
+    "technology": TECHNOLOGIES,
+    "use": GENERATION_USES,
+    "kind": OFFSET_KINDS,
+    "origin": OFFSET_ORIGINS,
+    "status": OFFSET_STATUSES,
+}
+GENERATION_COLUMNS: tuple[Column, ...] = (
+    Column("technology", "发电类型", "technology", "technology", 14, "光伏、风电、水电、生物质发电、其他零碳电力"),
+    Column("use", "去向", "use", "use", 10, "自发自用（本企业消纳）或 上网（送入电网）；两者分行填写"),
+    Column("quantity", "发电量", "generation", "number", 14, "本月发电量（≥0）；为空的行不导入"),
+    Column("unit", "单位", "unit", "claim_mwh_unit", 10, "kWh、MWh 或 万kWh"),
+    Column(
+        "certificates_transferred",
+        "绿证已转让电量",
+        "electricity with certificates transferred",
+        "number",
+        16,
+        "本行电量中绿证已出售/转让给他人的部分（同一单位），不计入本企业碳中和率",
+    ),
+    Column("reference", "项目/电表编号", "project / meter", "text", 22, "发电项目名称或计量表号"),
+)
+OFFSET_COLUMNS: tuple[Column, ...] = (
+    Column("kind", "类型", "kind", "kind", 12, "CCER、绿证、绿电交易、林业碳汇"),
+    Column(
+        "quantity",
+        "数量",
+        "quantity",
+        "number",
+        14,
+        "CCER 和林业碳汇填 tCO2e；绿证、绿电交易填 MWh（1 张绿证 = 1 MWh）",
+    ),
+    Column("unit", "单位", "unit", "claim_unit", 10, "tCO2e 或 MWh（kWh、万kWh）"),
+    Column("origin", "来源", "origin", "origin", 14, "外购/受让、本企业自有项目、随绿电交易划转（仅绿证）"),
+    Column("status", "状态", "status", "status", 12, "已注销/核销 或 持有未注销（未注销的不计入碳中和率）"),
+    Column(
+        "reference",
+        "项目/序列号/合同编号",
+        "reference",
+        "text",
+        28,
+        "必填：CCER 项目及序列号、绿证编号、绿电交易合同号、碳汇项目",
+    ),
+)
+GENERATION_CODES = tuple(c.code for c in GENERATION_COLUMNS)
+OFFSET_CODES = tuple(c.code for c in OFFSET_COLUMNS)
 
 UNIT_CHOICES = ("t", "kg", "万t", "万Nm3", "Nm3", "MWh", "kWh", "万kWh", "GJ", "MJ", "tce")
 NCV_UNIT_CHOICES = ("GJ/t", "GJ/万Nm3", "MJ/kg", "MJ/Nm3", "kcal/kg")
@@ -343,6 +407,18 @@ def _validations(ws: Worksheet, columns: Sequence[Column], first: int, last: int
         "factor_unit": _list_validation(FACTOR_UNIT_CHOICES, False, "排放因子单位", "如 tCO2/t"),
         "basis": _list_validation(BASIS_CHOICES, True, "参数来源", "实测（附化验报告）或 企业声明"),
         "gas": _list_validation(GAS_CHOICES, False, "气体", "缺省 CO2"),
+        "claim_mwh_unit": _list_validation(("kWh", "MWh", "万kWh"), True, "单位", "电量单位"),
+        "claim_unit": _list_validation(("tCO2e", "MWh", "kWh", "万kWh"), True, "单位", "tCO2e 或 MWh"),
+        **{
+            code: _list_validation(list(labels.values()), True, title, title)
+            for code, labels, title in (
+                ("technology", TECHNOLOGIES, "发电类型"),
+                ("use", GENERATION_USES, "去向"),
+                ("kind", OFFSET_KINDS, "类型"),
+                ("origin", OFFSET_ORIGINS, "来源"),
+                ("status", OFFSET_STATUSES, "状态"),
+            )
+        },
     }
     numbers = _decimal_validation("数值", "请填写不小于 0 的数字")
     used: list[DataValidation] = []
@@ -409,13 +485,24 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
             "工作表“经济数据”填写本月工业增加值（收入法，万元，必填）、工业总产值和营业收入（万元，选填）。",
         ),
         (
-            "9. 错误提示",
+            "9. 自有零碳发电",
+            "工作表“自有零碳发电”填写本月自有光伏、风电等零碳电力的发电量，自发自用与上网分行填写；"
+            "绿证已出售或转让的电量填入“绿证已转让电量”。这些数据不改变排放核算，只用于计算年度碳中和率。",
+        ),
+        (
+            "10. 碳抵消与绿证",
+            "工作表“碳抵消与绿证”填写本月注销（或持有）的 CCER、绿证、绿电交易电量和林业碳汇，"
+            "每行须填写项目/序列号/合同编号；同一凭证只能申报一次。随绿电交易划转的绿证、本企业自有发电项目核发的绿证"
+            "不重复计入（电量已在绿电交易或自有发电中计算）。请在报告期页面上传注销证明或交易凭证。",
+        ),
+        (
+            "11. 错误提示",
             "上传时先检查文件结构：工作表名称、表头、数值格式和单位；有任何此类错误时整个文件不导入，"
             "不保存任何数据，错误列表给出工作表、行号、列和规则。导入后再进行核算校验（如未知品种、缺少参数），"
             "结果显示在报告期页面：“错误”必须改正后才能提交，“警告”请核实。",
         ),
         (
-            "10. 注意",
+            "12. 注意",
             "请勿修改工作表名称和前两行表头（第 2 行为系统识别用的列代码），请勿插入列；可在数据区插入或删除行。",
         ),
         (),
@@ -423,13 +510,17 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
         ("列代码", "列名", "说明"),
     ]
     rows += [(c.code, c.zh, c.note) for c in ACTIVITY_COLUMNS]
+    rows += [(), ("列说明（自有零碳发电）",), ("列代码", "列名", "说明")]
+    rows += [(c.code, c.zh, c.note) for c in GENERATION_COLUMNS]
+    rows += [(), ("列说明（碳抵消与绿证）",), ("列代码", "列名", "说明")]
+    rows += [(c.code, c.zh, c.note) for c in OFFSET_COLUMNS]
     for r, values in enumerate(rows, start=1):
         for c, v in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c, value=v)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=14)
     for cell in ws["A"]:
-        if cell.value in ("填报须知", "列说明（活动数据）"):
+        if cell.value in ("填报须知", "列说明（活动数据）", "列说明（自有零碳发电）", "列说明（碳抵消与绿证）"):
             cell.font = Font(bold=True, size=12)
     ws.sheet_view.showGridLines = False
     _protect(ws)
@@ -513,6 +604,24 @@ def build_template(
     we.add_data_validation(dv)
     _protect(we)
 
+    for title, columns, rows_ in (
+        (SHEET_GENERATION, GENERATION_COLUMNS, list((data.generation if data is not None else None) or [])),
+        (SHEET_OFFSETS, OFFSET_COLUMNS, list((data.offsets if data is not None else None) or [])),
+    ):
+        wc = wb.create_sheet(title)
+        _header(wc, columns)
+        last_c = FIRST_DATA_ROW + max(len(rows_) + 8, 10) - 1
+        _input_cells(wc, columns, FIRST_DATA_ROW, last_c)
+        for r, rec in enumerate(rows_, start=FIRST_DATA_ROW):
+            for i, col in enumerate(columns, start=1):
+                value = rec.get(col.code)
+                if col.code in CLAIM_CHOICES and value:
+                    value = CLAIM_CHOICES[col.code].get(str(value), value)
+                if value not in (None, ""):
+                    wc.cell(row=r, column=i, value=_fmt(value))
+        _validations(wc, columns, FIRST_DATA_ROW, last_c)
+        _protect(wc)
+
     wb.active = 1  # open on 活动数据
     out = io.BytesIO()
     wb.save(out)
@@ -566,6 +675,7 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
         "未知的排放源类别 “{value}”；请从下拉列表选择",
         "unknown source type “{value}”: choose one from the drop-down list",
     ),
+    "unknown_choice": ("无法识别的选项 “{value}”；请从下拉列表选择", "unknown option “{value}”: choose from the list"),
     "too_many_rows": ("数据行超过 {value} 行，请分文件或通过接口报送", "more than {value} data rows: use the API"),
 }
 
@@ -598,6 +708,8 @@ def _finding(
 
 _LABELS = {
     "product": "产品名称",
+    **{c.code: c.zh for c in GENERATION_COLUMNS},
+    **{c.code: c.zh for c in OFFSET_COLUMNS},
     **{c.code: c.zh for c in ACTIVITY_COLUMNS},
     **{code: zh for code, zh, _en, _n in ECONOMIC_ROWS},
 }
@@ -827,6 +939,82 @@ def _parse_production(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
     return out
 
 
+def _claim_choice(code: str, value: str) -> str | None:
+    """A drop-down cell → its code (the label or the code itself is accepted); None when unknown."""
+    labels = CLAIM_CHOICES[code]
+    if value in labels:
+        return value
+    by_label = {v: k for k, v in labels.items()}
+    by_label.update({"CCER": "ccer", "GEC": "gec", "绿色电力证书": "gec", "绿电": "green_trade"})
+    found = by_label.get(value) or by_label.get(value.upper())
+    return found if found in labels else None
+
+
+def _parse_claims(ws: Any, sheet: str, columns: Sequence[Column], findings: list[Finding]) -> list[dict[str, Any]]:
+    """The generation or offset sheet: labels in row 1, codes in row 2 (either row is recognised)."""
+    codes = tuple(c.code for c in columns)
+    by_label = {c.zh: c.code for c in columns}
+    rows = list(_rows(ws))
+    header_row, mapping = 0, {}
+    for r, vals in rows[:3]:
+        names = [by_label.get(str(v).strip(), str(v).strip()) if v not in (None, "") else "" for v in vals]
+        if "quantity" in names:
+            header_row = r
+            mapping = {n: i for i, n in enumerate(names) if n in codes}
+            for i, n in enumerate(names):
+                if n and n not in codes:
+                    findings.append(_finding("unknown_header", vals[i], sheet, r, i + 1))
+            if r == 1 and len(rows) > 1 and "quantity" in [str(v or "").strip() for v in rows[1][1]]:
+                header_row = 2  # row 2 holds the codes under the labels
+            break
+    if not header_row:
+        findings.append(_finding("missing_column", "quantity", sheet, 2, None, "quantity"))
+        return []
+    numbers = tuple(c.code for c in columns if c.kind == "number")
+    out: list[dict[str, Any]] = []
+    for r, vals in rows:
+        if r <= header_row:
+            continue
+        cells = {code: _cell(vals, idx) for code, idx in mapping.items()}
+        if all(v is None for v in cells.values()):
+            continue
+        rec: dict[str, Any] = {"source_sheet": sheet, "source_row": r}
+        row_findings: list[Finding] = []
+        for code in numbers:
+            try:
+                number = parse_number(cells.get(code))
+            except ValueError:
+                row_findings.append(_finding("not_a_number", cells.get(code), sheet, r, mapping[code] + 1, code))
+                continue
+            if number is not None and number < 0:
+                row_findings.append(_finding("negative", cells.get(code), sheet, r, mapping[code] + 1, code))
+            rec[code] = number
+        for code in codes:
+            if code in numbers:
+                continue
+            text = _text(cells.get(code))
+            if code in CLAIM_CHOICES and text:
+                choice = _claim_choice(code, text)
+                if choice is None:
+                    row_findings.append(_finding("unknown_choice", text, sheet, r, mapping[code] + 1, code))
+                text = choice or text
+            rec[code] = text
+        if cells.get("quantity") is None:
+            extra = [c for c in (*numbers, "reference") if c != "quantity" and cells.get(c) is not None]
+            if extra:
+                row_findings.append(_finding("quantity_required", "", sheet, r, mapping["quantity"] + 1, "quantity"))
+            findings.extend(row_findings)
+            continue
+        if rec.get("unit") and not units.is_known(rec["unit"]):
+            row_findings.append(_finding("unknown_unit", rec["unit"], sheet, r, mapping["unit"] + 1, "unit"))
+        findings.extend(row_findings)
+        out.append(rec)
+        if len(out) > MAX_DATA_ROWS:
+            findings.append(_finding("too_many_rows", MAX_DATA_ROWS, sheet))
+            break
+    return out
+
+
 _ECONOMIC_BY_LABEL = {zh: code for code, zh, _en, _n in ECONOMIC_ROWS} | {
     "工业增加值": "value_added",
     "增加值": "value_added",
@@ -877,11 +1065,25 @@ def parse_workbook(upload: Any) -> Any:
         activities = _parse_activities(wb[SHEET_ACTIVITY], findings)
         production = _parse_production(wb[SHEET_PRODUCTION], findings)
         economic = _parse_economic(wb[SHEET_ECONOMIC], findings)
+        generation = (
+            _parse_claims(wb[SHEET_GENERATION], SHEET_GENERATION, GENERATION_COLUMNS, findings)
+            if SHEET_GENERATION in names
+            else []
+        )
+        offsets = (
+            _parse_claims(wb[SHEET_OFFSETS], SHEET_OFFSETS, OFFSET_COLUMNS, findings) if SHEET_OFFSETS in names else []
+        )
     finally:
         wb.close()
     if findings:
         raise WorkbookInvalid(findings[:MAX_FINDINGS])
-    return DraftData(activities=activities, production=production, economic=economic or None)
+    return DraftData(
+        activities=activities,
+        production=production,
+        economic=economic or None,
+        generation=generation,
+        offsets=offsets,
+    )
 
 
 def import_workbook(user: Any, enterprise: Any, year: int, month: int, upload: Any) -> Any:

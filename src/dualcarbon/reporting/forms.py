@@ -13,9 +13,12 @@ from dualcarbon.engine.inputs import NUMERIC_COLUMNS, PARAMETER_COLUMNS
 from dualcarbon.engine.methods import SOURCE_TYPES
 
 from .excel import MAX_BYTES as WORKBOOK_MAX_BYTES
-from .models import Evidence
+from .models import Evidence, GenerationRecord, OffsetRecord
 
 FORM_SHEET = "表单"
+#: where the form's generation and offset lines are said to be (row = line of that table)
+FORM_GENERATION = "表单·自有零碳发电"
+FORM_OFFSETS = "表单·碳抵消与绿证"
 DEC = {"max_digits": 24, "decimal_places": 8, "required": False}
 
 
@@ -100,11 +103,83 @@ class EconomicForm(forms.Form):
     )
 
 
+class GenerationForm(forms.Form):
+    """One line of own zero-carbon generation (自有零碳发电): what was generated and where it went."""
+
+    technology = forms.ChoiceField(
+        label=_("发电类型"), required=False, choices=[("", "—"), *GenerationRecord.Technology.choices]
+    )
+    use = forms.ChoiceField(label=_("去向"), required=False, choices=[("", "—"), *GenerationRecord.Use.choices])
+    quantity = forms.DecimalField(label=_("发电量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    unit = forms.ChoiceField(
+        label=_("单位"), required=False, choices=[("MWh", "MWh"), ("kWh", "kWh"), ("万kWh", "万kWh")]
+    )
+    certificates_transferred = forms.DecimalField(
+        label=_("绿证已转让电量"),
+        min_value=0,
+        help_text=_("本行电量中绿证已出售或转让给他人的部分（同一单位）；这部分环境权益已不属于本企业"),
+        **DEC,  # type: ignore[arg-type]
+    )
+    reference = forms.CharField(label=_("项目/电表编号"), max_length=120, required=False)
+
+    FIELDS = ("technology", "use", "quantity", "unit", "certificates_transferred", "reference")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("quantity") is None:
+            if data.get("certificates_transferred") is not None:
+                self.add_error("quantity", _("填写了参数但数量为空；请填写数量，或清空该行"))
+            return data
+        for f in ("technology", "use"):
+            if not data.get(f) and f not in self.errors:
+                self.add_error(f, _("已填写数量的行必须填写此项"))
+        return data
+
+
+class OffsetForm(forms.Form):
+    """One offset or green-electricity attribute: CCER, green certificates, a green-power trade, a forestry sink."""
+
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", "—"), *OffsetRecord.Kind.choices])
+    quantity = forms.DecimalField(label=_("数量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    unit = forms.ChoiceField(
+        label=_("单位"),
+        required=False,
+        choices=[("", _("按类型缺省")), ("tCO2e", "tCO2e"), ("MWh", "MWh"), ("kWh", "kWh"), ("万kWh", "万kWh")],
+    )
+    origin = forms.ChoiceField(label=_("来源"), required=False, choices=OffsetRecord.Origin.choices)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=OffsetRecord.Status.choices)
+    reference = forms.CharField(label=_("项目/序列号/合同编号"), max_length=120, required=False)
+
+    FIELDS = ("kind", "quantity", "unit", "origin", "status", "reference")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("quantity") is None:
+            return data
+        if not data.get("kind") and "kind" not in self.errors:
+            self.add_error("kind", _("已填写数量的行必须填写此项"))
+        if not data.get("unit") and data.get("kind"):
+            data["unit"] = "MWh" if data["kind"] in OffsetRecord.MWH_KINDS else "tCO2e"
+        return data
+
+
 ActivityFormSet = forms.formset_factory(ActivityForm, extra=3, max_num=500, validate_max=True)
 ProductionFormSet = forms.formset_factory(ProductionForm, extra=2, max_num=100, validate_max=True)
+GenerationFormSet = forms.formset_factory(GenerationForm, extra=1, max_num=50, validate_max=True)
+OffsetFormSet = forms.formset_factory(OffsetForm, extra=1, max_num=100, validate_max=True)
 
 
-def draft_data(activities: Any, production: Any, economic: EconomicForm) -> dict[str, Any]:
+def _claim_rows(formset: Any, fields: tuple[str, ...], sheet: str) -> list[dict[str, Any]]:
+    return [
+        {**{k: f.cleaned_data.get(k) for k in fields}, "source_sheet": sheet, "source_row": i}
+        for i, f in enumerate(formset.forms, start=1)
+        if getattr(f, "cleaned_data", {}).get("quantity") is not None
+    ]
+
+
+def draft_data(
+    activities: Any, production: Any, economic: EconomicForm, generation: Any = None, offsets: Any = None
+) -> dict[str, Any]:
     """Cleaned formsets → the keyword arguments of services.DraftData (blank rows skipped)."""
     acts = []
     for i, form in enumerate(activities.forms, start=1):
@@ -123,7 +198,13 @@ def draft_data(activities: Any, production: Any, economic: EconomicForm) -> dict
         if getattr(f, "cleaned_data", {}).get("quantity") is not None
     ]
     econ = economic.cleaned_data if any(v is not None for v in economic.cleaned_data.values()) else None
-    return {"activities": acts, "production": prods, "economic": econ}
+    return {
+        "activities": acts,
+        "production": prods,
+        "economic": econ,
+        "generation": _claim_rows(generation, GenerationForm.FIELDS, FORM_GENERATION) if generation is not None else [],
+        "offsets": _claim_rows(offsets, OffsetForm.FIELDS, FORM_OFFSETS) if offsets is not None else [],
+    }
 
 
 class UploadForm(forms.Form):

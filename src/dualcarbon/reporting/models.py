@@ -8,6 +8,11 @@ State machine of a submission version (documented in docs/state-machines.md):
 
 Only a draft is ever edited. Submitting version N+1 makes it the current version of its period;
 version N keeps its records and its account results.
+
+Besides the activity data, a month's version may declare own zero-carbon electricity generation
+(:class:`GenerationRecord`) and offsets or green-electricity attributes retired or held
+(:class:`OffsetRecord`). They are not emissions: the accounts ignore them and the rating reads them
+for the carbon-neutrality rate (碳中和率) of the year (``docs/rating.md``).
 """
 
 from __future__ import annotations
@@ -138,11 +143,84 @@ class EconomicRecord(models.Model):
     revenue = models.DecimalField(_("营业收入（万元）"), max_digits=18, decimal_places=4, null=True, blank=True)
 
 
+class GenerationRecord(models.Model):
+    """Own zero-carbon electricity generated in the month (自有零碳电力), consumed on site or fed to the grid."""
+
+    class Technology(models.TextChoices):
+        PV = "pv", _("光伏")
+        WIND = "wind", _("风电")
+        HYDRO = "hydro", _("水电")
+        BIOMASS = "biomass", _("生物质发电")
+        OTHER = "other", _("其他零碳电力")
+
+    class Use(models.TextChoices):
+        SELF_CONSUMED = "self_consumed", _("自发自用")
+        FED_IN = "fed_in", _("上网")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="generation")
+    line_no = models.PositiveIntegerField(_("行号"))
+    technology = models.CharField(_("发电类型"), max_length=12)
+    use = models.CharField(_("去向"), max_length=16)
+    quantity = models.DecimalField(_("发电量"), validators=[MinValueValidator(0)], max_digits=24, decimal_places=8)
+    unit = models.CharField(_("单位"), max_length=32)
+    #: of ``quantity`` (same unit): electricity whose green certificates were sold or transferred to others
+    certificates_transferred = models.DecimalField(
+        _("绿证已转让电量"), null=True, blank=True, max_digits=24, decimal_places=8
+    )
+    reference = models.CharField(_("项目/电表编号"), max_length=120, blank=True)
+    source_sheet = models.CharField(max_length=64, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission_id", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["submission", "line_no"], name="uniq_generation_line")]
+
+
+class OffsetRecord(models.Model):
+    """An offset or green-electricity attribute retired (or held) by the enterprise (碳抵消与绿色电力环境权益)."""
+
+    class Kind(models.TextChoices):
+        CCER = "ccer", _("CCER 核证自愿减排量")
+        GEC = "gec", _("绿证")
+        GREEN_TRADE = "green_trade", _("绿电交易")
+        FORESTRY = "forestry", _("林业碳汇")
+
+    class Origin(models.TextChoices):
+        PURCHASED = "purchased", _("外购/受让")
+        OWN_PROJECT = "own_project", _("本企业自有项目")
+        GREEN_TRADE = "green_trade", _("随绿电交易划转")
+
+    class Status(models.TextChoices):
+        RETIRED = "retired", _("已注销/核销")
+        HELD = "held", _("持有未注销")
+
+    #: kinds measured in electricity (MWh) and in tonnes of CO2e
+    MWH_KINDS = ("gec", "green_trade")
+    TCO2E_KINDS = ("ccer", "forestry")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="offsets")
+    line_no = models.PositiveIntegerField(_("行号"))
+    kind = models.CharField(_("类型"), max_length=12)
+    quantity = models.DecimalField(_("数量"), validators=[MinValueValidator(0)], max_digits=24, decimal_places=8)
+    unit = models.CharField(_("单位"), max_length=32)
+    origin = models.CharField(_("来源"), max_length=12, default=Origin.PURCHASED)
+    status = models.CharField(_("状态"), max_length=8, default=Status.RETIRED)
+    #: CCER project/serial numbers, GEC serial numbers, the green-power contract, the forestry project
+    reference = models.CharField(_("项目/序列号/合同编号"), max_length=120, blank=True)
+    source_sheet = models.CharField(max_length=64, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission_id", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["submission", "line_no"], name="uniq_offset_line")]
+
+
 class Evidence(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "invoice", _("发票/结算单")
         METER = "meter", _("计量记录")
         LAB = "lab", _("化验报告")
+        CERTIFICATE = "certificate", _("证书/注销证明/交易凭证")
         OTHER = "other", _("其他")
 
     ALLOWED_TYPES = {
@@ -154,7 +232,7 @@ class Evidence(models.Model):
     MAX_BYTES = 10 * 1024 * 1024
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="evidence")
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     file = models.FileField(upload_to="evidence/%Y/%m/")
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -49,10 +49,52 @@ class EconomicIn(Schema):
     revenue: Decimal | None = Field(None, ge=0, description="营业收入，万元")
 
 
+class GenerationIn(Schema):
+    """Own zero-carbon electricity generated in the month (自有零碳发电), one line per technology and use."""
+
+    technology: str = Field(..., max_length=12, description="pv | wind | hydro | biomass | other", examples=["pv"])
+    use: str = Field(
+        ..., max_length=16, description="self_consumed (自发自用) | fed_in (上网)", examples=["self_consumed"]
+    )
+    quantity: Decimal = Field(..., ge=0, examples=[120000])
+    unit: str = Field("MWh", max_length=32, description="kWh | MWh | 万kWh", examples=["kWh"])
+    certificates_transferred: Decimal | None = Field(
+        None, ge=0, description="of quantity (same unit): electricity whose green certificates were sold or transferred"
+    )
+    reference: str = Field("", max_length=120, description="project or meter", examples=["屋顶光伏一期 表号 3301"])
+
+
+class OffsetIn(Schema):
+    """An offset or green-electricity attribute retired (or held): CCER, GEC 绿证, green-power trade, forestry sink."""
+
+    kind: str = Field(..., max_length=12, description="ccer | gec | green_trade | forestry", examples=["gec"])
+    quantity: Decimal = Field(..., ge=0, description="tCO2e (ccer, forestry) or MWh (gec, green_trade)")
+    unit: str = Field("", max_length=32, description="tCO2e or MWh; empty: the kind's unit", examples=["MWh"])
+    origin: str = Field(
+        "purchased",
+        max_length=12,
+        description="purchased | own_project | green_trade (a GEC delivered with a green-power trade)",
+    )
+    status: str = Field("retired", max_length=8, description="retired | held (held ones do not count by default)")
+    reference: str = Field(
+        ..., min_length=1, max_length=120, description="CCER project/serial, GEC serial, contract or project number"
+    )
+
+
 class DraftIn(Schema):
     activities: list[ActivityIn] = Field(default_factory=list, max_length=5000)
     production: list[ProductionIn] = Field(default_factory=list, max_length=500)
     economic: EconomicIn | None = None
+    generation: list[GenerationIn] = Field(default_factory=list, max_length=200)
+    offsets: list[OffsetIn] = Field(default_factory=list, max_length=500)
+
+
+def claims_in(payload: DraftIn) -> dict[str, list[dict[str, object]]]:
+    """The draft's generation and offset lines, located like the activities (array name, 1-based index)."""
+    return {
+        name: [{**line.model_dump(), "source_sheet": name, "source_row": i} for i, line in enumerate(lines, start=1)]
+        for name, lines in (("generation", payload.generation), ("offsets", payload.offsets))
+    }
 
 
 class IssueOut(Schema):
@@ -144,6 +186,26 @@ class EconomicOut(Schema):
     revenue: Decimal | None = None
 
 
+class GenerationOut(Schema):
+    line_no: int
+    technology: str
+    use: str
+    quantity: Decimal
+    unit: str
+    certificates_transferred: Decimal | None = None
+    reference: str = ""
+
+
+class OffsetOut(Schema):
+    line_no: int
+    kind: str
+    quantity: Decimal
+    unit: str
+    origin: str
+    status: str
+    reference: str = ""
+
+
 class SubmissionOut(Schema):
     id: int
     enterprise_id: int
@@ -159,5 +221,7 @@ class SubmissionOut(Schema):
     activities: list[ActivityOut]
     production: list[ProductionOut]
     economic: EconomicOut | None = None
+    generation: list[GenerationOut] = Field(default_factory=list)
+    offsets: list[OffsetOut] = Field(default_factory=list)
     issues: list[IssueOut]
     account: AccountOut | None = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,8 @@ from .models import (
     ActivityRecord,
     EconomicRecord,
     Evidence,
+    GenerationRecord,
+    OffsetRecord,
     ProductionRecord,
     ReportingPeriod,
     Submission,
@@ -61,6 +63,14 @@ class DraftData:
     activities: list[dict[str, Any]] = field(default_factory=list)
     production: list[dict[str, Any]] = field(default_factory=list)
     economic: dict[str, Any] | None = None
+    #: own zero-carbon generation lines: technology, use, quantity, unit, certificates_transferred, reference
+    generation: list[dict[str, Any]] = field(default_factory=list)
+    #: offsets / green attributes: kind, quantity, unit, origin, status, reference
+    offsets: list[dict[str, Any]] = field(default_factory=list)
+
+
+GENERATION_FIELDS = ("technology", "use", "quantity", "unit", "certificates_transferred", "reference")
+OFFSET_FIELDS = ("kind", "quantity", "unit", "origin", "status", "reference")
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -112,6 +122,8 @@ def save_draft(
         raise DraftInvalid(bad)
     submission.activities.all().delete()
     submission.production.all().delete()
+    submission.generation.all().delete()
+    submission.offsets.all().delete()
     EconomicRecord.objects.filter(submission=submission).delete()
     acts = []
     for i, rec in enumerate(data.activities, start=1):
@@ -141,6 +153,7 @@ def save_draft(
             if r.get("product")
         ]
     )
+    _save_claims(submission, data)
     value_added = _dec(data.economic.get("value_added")) if data.economic else None
     if data.economic and value_added is not None:
         EconomicRecord.objects.create(
@@ -155,6 +168,57 @@ def save_draft(
         submission.source_file = source_file
     submission.save()
     return submission
+
+
+def _text(value: Any, limit: int) -> str:
+    return str(value or "").strip()[:limit]
+
+
+def _save_claims(submission: Submission, data: DraftData) -> None:
+    """Store the generation and offset lines (codes as given: the validators judge them)."""
+    GenerationRecord.objects.bulk_create(
+        [
+            GenerationRecord(
+                submission=submission,
+                line_no=i,
+                technology=_text(r.get("technology"), 12),
+                use=_text(r.get("use"), 16),
+                quantity=_dec(r.get("quantity")) or Decimal(0),
+                unit=_text(r.get("unit"), 32) or "MWh",
+                certificates_transferred=_dec(r.get("certificates_transferred")),
+                reference=_text(r.get("reference"), 120),
+                source_sheet=r.get("source_sheet") or "",
+                source_row=r.get("source_row"),
+            )
+            for i, r in enumerate(data.generation, start=1)
+        ]
+    )
+    OffsetRecord.objects.bulk_create(
+        [
+            OffsetRecord(
+                submission=submission,
+                line_no=i,
+                kind=_text(r.get("kind"), 12),
+                quantity=_dec(r.get("quantity")) or Decimal(0),
+                unit=_text(r.get("unit"), 32) or ("MWh" if r.get("kind") in OffsetRecord.MWH_KINDS else "tCO2e"),
+                origin=_text(r.get("origin"), 12) or OffsetRecord.Origin.PURCHASED,
+                status=_text(r.get("status"), 8) or OffsetRecord.Status.RETIRED,
+                reference=_text(r.get("reference"), 120),
+                source_sheet=r.get("source_sheet") or "",
+                source_row=r.get("source_row"),
+            )
+            for i, r in enumerate(data.offsets, start=1)
+        ]
+    )
+
+
+def claims_of(submission: Submission) -> dict[str, list[dict[str, Any]]]:
+    """A version's generation and offset lines as DraftData keyword arguments (for corrections, templates)."""
+    keep = ("source_sheet", "source_row")
+    return {
+        "generation": [dict(r) for r in submission.generation.values(*GENERATION_FIELDS, *keep)],
+        "offsets": [dict(r) for r in submission.offsets.values(*OFFSET_FIELDS, *keep)],
+    }
 
 
 def _economic_dict(submission: Submission) -> dict[str, Any] | None:
@@ -201,6 +265,44 @@ def _unparseable(data: DraftData) -> Any:
                 row,
                 "quantity",
             )
+    for name, rows, numbers in (
+        ("generation", data.generation, ("quantity", "certificates_transferred")),
+        ("offsets", data.offsets, ("quantity",)),
+    ):
+        for i, rec in enumerate(rows, start=1):
+            sheet = rec.get("source_sheet") or name
+            row = rec.get("source_row") or i
+            if rec.get("quantity") in (None, ""):
+                yield validators.Finding(
+                    "required",
+                    "error",
+                    f"{sheet} 第 {row} 行：数量为必填项",
+                    f"{sheet} row {row}: quantity is required",
+                    sheet,
+                    row,
+                    "quantity",
+                )
+            for f in numbers:
+                if bad(rec.get(f)):
+                    yield validators.Finding(
+                        "not_a_number",
+                        "error",
+                        f"{sheet} 第 {row} 行，列 {f}：“{rec.get(f)}” 不是数字",
+                        f"{sheet} row {row}, column {f}: “{rec.get(f)}” is not a number",
+                        sheet,
+                        row,
+                        f,
+                    )
+                elif (d := _dec(rec.get(f))) is not None and d < 0:
+                    yield validators.Finding(
+                        "negative",
+                        "error",
+                        f"{sheet} 第 {row} 行，列 {f}：数值不能为负（{rec.get(f)}）",
+                        f"{sheet} row {row}, column {f}: must not be negative ({rec.get(f)})",
+                        sheet,
+                        row,
+                        f,
+                    )
     if data.economic:
         for f in ("value_added", "output_value", "revenue"):
             if bad(data.economic.get(f)):
@@ -259,7 +361,48 @@ def _context(submission: Submission) -> validators.Context:
     )
     missing = [f"{period.year}-{m:02d}" for m in range(1, period.month) if m not in reported]
     evidence = set(submission.evidence.values_list("kind", flat=True))
-    return validators.Context(period.year, period.month, acts, prod, econ, history, missing, options, located, evidence)
+    generation = [dict(g) for g in submission.generation.values()]
+    offsets = [dict(o) for o in submission.offsets.values()]
+    return validators.Context(
+        period.year,
+        period.month,
+        acts,
+        prod,
+        econ,
+        history,
+        missing,
+        options,
+        located,
+        evidence,
+        generation,
+        offsets,
+        _claimed_elsewhere(submission, offsets),
+    )
+
+
+def _claimed_elsewhere(submission: Submission, offsets: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Where this version's offset references are already declared: in the current version of another
+    period of the same enterprise ("YYYY-MM"), or by another enterprise ("other_enterprise")."""
+    refs = {str(o["reference"]).strip() for o in offsets if str(o.get("reference") or "").strip()}
+    if not refs:
+        return {}
+    q = Q(pk__in=[])
+    for ref in refs:
+        q |= Q(reference__iexact=ref)
+    found: dict[tuple[str, str], str] = {}
+    rows = (
+        OffsetRecord.objects.filter(q, submission__is_current=True)
+        .exclude(submission__period=submission.period)
+        .values_list(
+            "kind", "reference", "submission__enterprise_id", "submission__period__year", "submission__period__month"
+        )
+        .order_by("submission__period__year", "submission__period__month")
+    )
+    for kind, ref, enterprise_id, year, month in rows:
+        key = (kind, validators.normalise_reference(ref))
+        where = f"{year}-{month:02d}" if enterprise_id == submission.enterprise_id else "other_enterprise"
+        found.setdefault(key, where)
+    return found
 
 
 @transaction.atomic
@@ -339,6 +482,7 @@ def correct(user: Any, submission: Submission, reason: str) -> Submission:
         ],
         production=[dict(p) for p in submission.production.values()],
         economic=_economic_dict(submission),
+        **claims_of(submission),
     )
     return save_draft(user, new, data)
 

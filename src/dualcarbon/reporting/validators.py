@@ -44,8 +44,14 @@ class Context:
     missing_months: list[str] = field(default_factory=list)
     options: Options = field(default_factory=Options)
     engine_problems: list[Problem] = field(default_factory=list)
-    #: kinds of evidence attached to this version ("lab", "meter", "invoice", "other")
+    #: kinds of evidence attached to this version ("lab", "meter", "invoice", "certificate", "other")
     evidence_kinds: set[str] = field(default_factory=set)
+    #: own zero-carbon generation and offsets / green attributes declared in this version
+    generation: list[dict[str, Any]] = field(default_factory=list)
+    offsets: list[dict[str, Any]] = field(default_factory=list)
+    #: (kind, normalised reference) → where it is already declared ("2024-03" of this enterprise, or
+    #: "another enterprise"), from the current versions of every other period
+    claimed_elsewhere: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -274,4 +280,227 @@ def measured_without_lab_report(ctx: Context) -> Iterator[Finding]:
                 "attach the lab report as evidence",
                 column=measured[0],
                 **_loc(rec),
+            )
+
+
+# ------------------------------------------------------------------------------------------------
+# own zero-carbon generation and offsets / green attributes (碳中和率 inputs)
+
+GENERATION_SHEET = "自有零碳发电"
+OFFSET_SHEET = "碳抵消与绿证"
+TECHNOLOGIES = {"pv": "光伏", "wind": "风电", "hydro": "水电", "biomass": "生物质发电", "other": "其他零碳电力"}
+GENERATION_USES = {"self_consumed": "自发自用", "fed_in": "上网"}
+OFFSET_KINDS = {"ccer": "CCER", "gec": "绿证", "green_trade": "绿电交易", "forestry": "林业碳汇"}
+OFFSET_ORIGINS = {"purchased": "外购/受让", "own_project": "本企业自有项目", "green_trade": "随绿电交易划转"}
+OFFSET_STATUSES = {"retired": "已注销/核销", "held": "持有未注销"}
+#: which origins each kind may have (a GEC can come with a green-power trade; CCER and GEC can be issued
+#: to the enterprise's own project; forestry sinks can be its own forest)
+ALLOWED_ORIGINS = {
+    "ccer": ("purchased", "own_project"),
+    "gec": ("purchased", "own_project", "green_trade"),
+    "green_trade": ("purchased",),
+    "forestry": ("purchased", "own_project"),
+}
+MWH_KINDS = ("gec", "green_trade")
+
+
+def normalise_reference(text: object) -> str:
+    """A reference as compared for double claims: no spaces, upper case, full-width dashes folded."""
+    return "".join(str(text or "").split()).upper().replace("－", "-").replace("—", "-")
+
+
+def _unit_ok(unit: object, target: str) -> bool:
+    from dualcarbon.engine import units
+
+    try:
+        units.factor(str(unit or ""), target)
+    except Exception:
+        return False
+    return True
+
+
+def _row_loc(rec: dict[str, Any], sheet: str) -> tuple[str, int | None]:
+    return rec.get("source_sheet") or sheet, rec.get("source_row") or rec.get("line_no")
+
+
+def _where(sheet: str, row: int | None) -> tuple[str, str]:
+    return (f"{sheet} 第 {row} 行：", f"{sheet} row {row}: ") if row else (f"{sheet}：", f"{sheet}: ")
+
+
+@validator("own_generation", ERROR)
+def own_generation_rules(ctx: Context) -> Iterator[Finding]:
+    """Each generation line: a known technology and use, an electricity unit, transfers within the quantity."""
+    for rec in ctx.generation:
+        sheet, row = _row_loc(rec, GENERATION_SHEET)
+        zh, en = _where(sheet, row)
+        loc: dict[str, Any] = {"sheet": sheet, "row": row}
+        if rec.get("technology") not in TECHNOLOGIES:
+            yield Finding(
+                "generation.technology",
+                ERROR,
+                f"{zh}发电类型“{rec.get('technology') or ''}”无效（光伏、风电、水电、生物质发电、其他零碳电力）",
+                f"{en}unknown technology “{rec.get('technology') or ''}” (pv, wind, hydro, biomass, other)",
+                column="technology",
+                **loc,
+            )
+        if rec.get("use") not in GENERATION_USES:
+            yield Finding(
+                "generation.use",
+                ERROR,
+                f"{zh}去向“{rec.get('use') or ''}”无效（自发自用 或 上网）",
+                f"{en}unknown use “{rec.get('use') or ''}” (self_consumed or fed_in)",
+                column="use",
+                **loc,
+            )
+        if not _unit_ok(rec.get("unit"), "MWh"):
+            yield Finding(
+                "generation.unit",
+                ERROR,
+                f"{zh}发电量单位“{rec.get('unit') or ''}”不是电量单位（kWh、MWh、万kWh）",
+                f"{en}“{rec.get('unit') or ''}” is not an electricity unit (kWh, MWh, 万kWh)",
+                column="unit",
+                **loc,
+            )
+        quantity, transferred = rec.get("quantity"), rec.get("certificates_transferred")
+        if transferred is not None and quantity is not None and Decimal(str(transferred)) > Decimal(str(quantity)):
+            yield Finding(
+                "generation.transferred_exceeds",
+                ERROR,
+                f"{zh}绿证已转让电量 {transferred} 大于发电量 {quantity}",
+                f"{en}electricity with transferred certificates ({transferred}) exceeds the generation ({quantity})",
+                column="certificates_transferred",
+                **loc,
+            )
+
+
+@validator("offsets", ERROR)
+def offset_rules(ctx: Context) -> Iterator[Finding]:
+    """Each offset line: known kind/origin/status, the right unit, a reference, and never claimed twice."""
+    seen: dict[tuple[str, str], int | None] = {}
+    for rec in ctx.offsets:
+        sheet, row = _row_loc(rec, OFFSET_SHEET)
+        zh, en = _where(sheet, row)
+        loc: dict[str, Any] = {"sheet": sheet, "row": row}
+        kind = rec.get("kind")
+        if kind not in OFFSET_KINDS:
+            yield Finding(
+                "offset.kind",
+                ERROR,
+                f"{zh}类型“{kind or ''}”无效（CCER、绿证、绿电交易、林业碳汇）",
+                f"{en}unknown kind “{kind or ''}” (ccer, gec, green_trade, forestry)",
+                column="kind",
+                **loc,
+            )
+            continue
+        label = OFFSET_KINDS[kind]
+        target, unit_zh, unit_en = (
+            ("MWh", "电量单位（MWh、kWh、万kWh；1 张绿证 = 1 MWh）", "an electricity unit (MWh; 1 certificate = 1 MWh)")
+            if kind in MWH_KINDS
+            else ("tCO2e", "tCO2e", "tCO2e")
+        )
+        if not _unit_ok(rec.get("unit"), target):
+            yield Finding(
+                "offset.unit",
+                ERROR,
+                f"{zh}{label}的单位“{rec.get('unit') or ''}”无效，应为{unit_zh}",
+                f"{en}the unit “{rec.get('unit') or ''}” of {kind} must be {unit_en}",
+                column="unit",
+                **loc,
+            )
+        origin = rec.get("origin") or "purchased"
+        if origin not in ALLOWED_ORIGINS[kind]:
+            allowed = "、".join(OFFSET_ORIGINS[o] for o in ALLOWED_ORIGINS[kind])
+            yield Finding(
+                "offset.origin",
+                ERROR,
+                f"{zh}{label}的来源“{OFFSET_ORIGINS.get(origin, origin)}”无效（可选：{allowed}）",
+                f"{en}origin “{origin}” is not possible for {kind} (allowed: {', '.join(ALLOWED_ORIGINS[kind])})",
+                column="origin",
+                **loc,
+            )
+        if (rec.get("status") or "retired") not in OFFSET_STATUSES:
+            yield Finding(
+                "offset.status",
+                ERROR,
+                f"{zh}状态“{rec.get('status')}”无效（已注销/核销 或 持有未注销）",
+                f"{en}unknown status “{rec.get('status')}” (retired or held)",
+                column="status",
+                **loc,
+            )
+        ref = normalise_reference(rec.get("reference"))
+        if not ref:
+            yield Finding(
+                "offset.reference_required",
+                ERROR,
+                f"{zh}{label}须填写项目/序列号/合同编号，以便核对且避免重复申报",
+                f"{en}{kind} needs its project, serial or contract number (checked against double claims)",
+                column="reference",
+                **loc,
+            )
+            continue
+        key = (kind, ref)
+        if key in seen:
+            yield Finding(
+                "offset.duplicate",
+                ERROR,
+                f"{zh}{label} {rec.get('reference')} 在本月重复填报（另见第 {seen[key]} 行）",
+                f"{en}{kind} {rec.get('reference')} is declared twice this month (see also row {seen[key]})",
+                column="reference",
+                **loc,
+            )
+        seen.setdefault(key, row)
+        where = ctx.claimed_elsewhere.get(key)
+        if where:
+            other_zh, other_en = (
+                ("其他企业", "another enterprise") if where == "other_enterprise" else (f"本企业 {where}", where)
+            )
+            yield Finding(
+                "offset.claimed_elsewhere",
+                ERROR,
+                f"{zh}{label} {rec.get('reference')} 已由{other_zh}申报，同一凭证不能重复计入",
+                f"{en}{kind} {rec.get('reference')} is already declared by {other_en}: "
+                "the same certificate cannot be counted twice",
+                column="reference",
+                **loc,
+            )
+
+
+@validator("green_evidence", WARNING)
+def green_evidence(ctx: Context) -> Iterator[Finding]:
+    """Declarations need their proof: meter readings for generation, certificates or contracts for offsets."""
+    if ctx.generation and not ({"meter", "invoice"} & ctx.evidence_kinds):
+        yield Finding(
+            "generation.evidence",
+            WARNING,
+            "填报了自有零碳发电量，请上传发电计量记录或电费结算单作为证明材料",
+            "own generation is declared: attach the meter readings or the electricity bill as evidence",
+            sheet=GENERATION_SHEET,
+        )
+    if ctx.offsets and "certificate" not in ctx.evidence_kinds:
+        yield Finding(
+            "offset.evidence",
+            WARNING,
+            "填报了碳抵消或绿证/绿电，请上传注销证明、绿证或交易凭证作为证明材料",
+            "offsets or green electricity are declared: attach the retirement statement, certificates or "
+            "trade documents as evidence",
+            sheet=OFFSET_SHEET,
+        )
+
+
+@validator("offset_held", WARNING)
+def offset_held(ctx: Context) -> Iterator[Finding]:
+    for rec in ctx.offsets:
+        if rec.get("status") == "held" and rec.get("kind") != "green_trade":
+            sheet, row = _row_loc(rec, OFFSET_SHEET)
+            zh, en = _where(sheet, row)
+            yield Finding(
+                "offset.held",
+                WARNING,
+                f"{zh}{OFFSET_KINDS.get(str(rec.get('kind')), rec.get('kind'))} {rec.get('reference') or ''} "
+                "尚未注销：按评级方案的缺省规则，注销前不计入碳中和率",
+                f"{en}{rec.get('kind')} {rec.get('reference') or ''} is held, not retired: under the rating "
+                "scheme's default rule it does not count in the carbon-neutrality rate until it is retired",
+                sheet=sheet,
+                row=row,
+                column="status",
             )

@@ -37,11 +37,15 @@ from .forms import (
     CorrectionForm,
     EconomicForm,
     EvidenceForm,
+    GenerationForm,
+    GenerationFormSet,
+    OffsetForm,
+    OffsetFormSet,
     ProductionFormSet,
     UploadForm,
     draft_data,
 )
-from .models import EconomicRecord, Evidence, Submission, ValidationIssue
+from .models import EconomicRecord, Evidence, GenerationRecord, OffsetRecord, Submission, ValidationIssue
 
 Status = Submission.Status
 
@@ -120,7 +124,7 @@ def _shown(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _records(sub: Submission | None) -> dict[str, Any]:
     if sub is None:
-        return {"activities": [], "production": [], "economic": None}
+        return {"activities": [], "production": [], "economic": None, "generation": [], "offsets": []}
     lang = _lang()
     acts = list(sub.activities.all())
     for a in acts:
@@ -128,10 +132,24 @@ def _records(sub: Submission | None) -> dict[str, Any]:
         a.params = [  # type: ignore[attr-defined]
             (f, _show(getattr(a, f))) for f in PARAMETER_COLUMNS if getattr(a, f) not in (None, "")
         ]
+    technologies, uses = dict(GenerationRecord.Technology.choices), dict(GenerationRecord.Use.choices)
+    generation = list(sub.generation.all())
+    for g in generation:
+        g.technology_label = technologies.get(g.technology, g.technology)  # type: ignore[attr-defined]
+        g.use_label = uses.get(g.use, g.use)  # type: ignore[attr-defined]
+    kinds, origins = dict(OffsetRecord.Kind.choices), dict(OffsetRecord.Origin.choices)
+    statuses = dict(OffsetRecord.Status.choices)
+    offsets = list(sub.offsets.all())
+    for o in offsets:
+        o.kind_label = kinds.get(o.kind, o.kind)  # type: ignore[attr-defined]
+        o.origin_label = origins.get(o.origin, o.origin)  # type: ignore[attr-defined]
+        o.status_label = statuses.get(o.status, o.status)  # type: ignore[attr-defined]
     return {
         "activities": acts,
         "production": list(sub.production.all()),
         "economic": EconomicRecord.objects.filter(submission=sub).first(),
+        "generation": generation,
+        "offsets": offsets,
     }
 
 
@@ -297,8 +315,10 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         acts = ActivityFormSet(request.POST, prefix="act")
         prods = ProductionFormSet(request.POST, prefix="prod")
         econ = EconomicForm(request.POST, prefix="econ")
-        if acts.is_valid() and prods.is_valid() and econ.is_valid():
-            data = services.DraftData(**draft_data(acts, prods, econ))
+        gens = GenerationFormSet(request.POST, prefix="gen")
+        offs = OffsetFormSet(request.POST, prefix="off")
+        if all(f.is_valid() for f in (acts, prods, econ, gens, offs)):
+            data = services.DraftData(**draft_data(acts, prods, econ, gens, offs))
             try:
                 with transaction.atomic():  # a new draft and its records, or nothing
                     target = draft or services.draft_for(user, org, year, month, channel=Submission.Channel.WEB)
@@ -347,6 +367,13 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         acts = ActivityFormSet(prefix="act", initial=[_shown(r) for r in act_initial])
         prods = ProductionFormSet(prefix="prod", initial=[_shown(r) for r in prod_initial])
         econ = EconomicForm(prefix="econ", initial=_shown(econ_initial or {}))
+        claims = services.claims_of(draft) if draft is not None else {"generation": [], "offsets": []}
+        gens = GenerationFormSet(
+            prefix="gen", initial=[_shown({k: r[k] for k in GenerationForm.FIELDS}) for r in claims["generation"]]
+        )
+        offs = OffsetFormSet(
+            prefix="off", initial=[_shown({k: r[k] for k in OffsetForm.FIELDS}) for r in claims["offsets"]]
+        )
     return render(
         request,
         "reporting/edit.html",
@@ -359,6 +386,8 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
             "activities": acts,
             "production": prods,
             "economic": econ,
+            "generation": gens,
+            "offsets": offs,
             "problems": problems,
             "items": _item_suggestions(org),
             "units": excel.UNIT_CHOICES,
@@ -382,6 +411,7 @@ def template(request: HttpRequest, year: int, month: int) -> HttpResponse:
             activities=list(shown.activities.values()),
             production=list(shown.production.values()),
             economic=dict(EconomicRecord.objects.filter(submission=shown).values().first() or {}),
+            **services.claims_of(shown),
         )
     content = excel.build_template(org, year, month, data)
     response = HttpResponse(content, content_type=excel.XLSX_CONTENT_TYPE)
