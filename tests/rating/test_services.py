@@ -67,7 +67,8 @@ def test_rating_a_small_world_stores_results_and_benchmarks(rw):
     assert cement.k_value == pytest.approx(cement.intensity_l / division.value)
     assert len(cement.inputs["entries"]) == 12 and cement.inputs["months"] == 12
     assert cement.inputs["own_zero_carbon_generation"] is None  # not reported: nothing invented
-    assert cement.neutrality_rate is None
+    # nothing declared: the neutrality rate is 0, and the result says why
+    assert cement.neutrality_rate == 0.0 and cement.inputs["neutrality"]["reason"] == "no_declarations"
     codes = [i["code"] for i in cement.explanation]
     assert codes[:2] == ["inputs", "benchmark"] and {"level", "grade", "neutrality", "excluded_outlier"} <= set(codes)
     grade = next(i for i in cement.explanation if i["code"] == "grade")

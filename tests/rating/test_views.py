@@ -52,7 +52,7 @@ def test_the_enterprise_sees_its_grade_and_why(client, rw):
     assert f"{result.benchmark.value:.4f}" in html and "30 水泥" not in html  # group shown by its GB/T 4754 name
     assert "行业大类" in html and "5 / 6" in html  # included / candidates
     assert "K &gt; 2 → 5 级" in html or "K > 2 → 5 级" in html  # the threshold crossed
-    assert "碳中和率暂无法计算" in html
+    assert "本期未申报自有零碳发电或碳抵消" in html and "0.00%" in html  # nothing declared: 0, and why
     for entry_id in result.inputs["entries"]:
         assert reverse("accounting:entry", args=[entry_id]) in html  # lineage of the accounts used
     assert reverse("rating:appeal", args=[rw.cement.pk]) in html

@@ -11,6 +11,9 @@ Tables in, tables out; no Django, no settings, no network (``docs/rating.md`` ex
 3. :func:`rate`: picks each enterprise's benchmark (the first level of the fallback chain that has
    at least ``min_group_size`` enterprises), computes K / level / grade (碳效码) or the three
    dimensions, the score and the colour (三维四色), and explains each result in Chinese and English.
+4. :func:`neutrality_lines` and :func:`neutrality`: the carbon-neutrality rate (碳中和率) from the
+   declared own zero-carbon generation and offsets / green attributes, with the double-counting
+   rules (``docs/rating.md`` § 碳中和率) and every term's factor and source.
 
 A *population* is the set of enterprises rated together under one scheme (the region that chose the
 scheme); it is a column, so several populations (and periods) are rated in one call. Everything is
@@ -23,7 +26,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -66,10 +69,51 @@ EXCLUSION_REASONS = {
     "outlier": ("强度异常值（四分位距规则）", "intensity outlier (interquartile-range rule)"),
 }
 NEUTRALITY_UNAVAILABLE = (
-    "碳中和率暂无法计算：平台尚未采集碳抵消量（如 CCER、绿证）和自有零碳发电量数据。",
-    "Carbon-neutrality rate not available: the platform does not yet collect offsets (CCER, green "
-    "certificates) or own zero-carbon generation.",
+    "碳中和率暂无法计算：本次计算未提供自有零碳发电和碳抵消（CCER、绿证、绿电、碳汇）申报数据。",
+    "Carbon-neutrality rate not available: no declarations of own zero-carbon generation or offsets (CCER, "
+    "green certificates, green power, sinks) were given to this calculation.",
 )
+#: declared claims: the kinds measured in MWh (turned into tCO2 with the grid factor) and in tCO2e
+MWH_CLAIMS = ("own_generation", "gec", "green_trade")
+TCO2_CLAIMS = ("ccer", "forestry")
+CLAIM_KINDS = (*MWH_CLAIMS, *TCO2_CLAIMS)
+CLAIM_LABELS = {
+    "own_generation": ("自有零碳发电", "own zero-carbon generation"),
+    "gec": ("绿证", "green certificates (GEC)"),
+    "green_trade": ("绿电交易", "green-power trade"),
+    "ccer": ("CCER", "CCER"),
+    "forestry": ("林业碳汇", "forestry sink"),
+}
+USE_LABELS = {"self_consumed": ("自发自用", "consumed on site"), "fed_in": ("上网", "fed to the grid")}
+#: why a declared line counts less than declared (or nothing)
+CLAIM_RULES = {
+    "bad_unit": ("单位无法换算，不计入", "unit cannot be converted: not counted"),
+    "own_project_certificate": (
+        "本企业自有发电项目的绿证：这部分电量已按自有零碳发电计入，不重复计算",
+        "certificates of the enterprise's own generation: that electricity already counts as own generation",
+    ),
+    "bundled_with_trade": (
+        "随绿电交易划转的绿证：这部分电量已按绿电交易计入，不重复计算",
+        "certificates delivered with a green-power trade: that electricity already counts as the trade",
+    ),
+    "own_project_ccer": (
+        "本企业自有项目的 CCER：其减排已体现在本企业的排放或自有发电中，不重复计算",
+        "CCER of the enterprise's own project: the reduction is already in its emissions or own generation",
+    ),
+    "held": ("持有未注销：注销前不计入", "held, not retired: not counted until retired"),
+    "transferred": (
+        "绿证已转让的电量不计入（环境权益已归他人）",
+        "electricity whose certificates were transferred does not count (the attribute belongs to others)",
+    ),
+}
+NEUTRALITY_REASONS = {
+    "insufficient_months": ("报告期内已核算月份不足，未计算", "too few accounted months in the period: not computed"),
+    "emissions_not_positive": ("排放量不为正，无法计算比率", "emissions not positive: no ratio"),
+    "no_grid_factor": (
+        "没有适用的电网排放因子，电量类项目无法折算",
+        "no applicable grid emission factor: electricity-based items cannot be converted",
+    ),
+}
 
 
 # ------------------------------------------------------------------------------------------ params
@@ -97,6 +141,23 @@ class BenchmarkRule:
 
 
 @dataclass(frozen=True)
+class NeutralityRule:
+    """How the carbon-neutrality rate is computed (scheme ``params.neutrality``; every key optional).
+
+    ``denominator``: ``total`` (the accounts' total emissions, default) or ``basis`` (the scheme's
+    emission basis, as L uses). ``count_held``: certificates held but not retired count too (default
+    no). ``cap_certificates``: green certificates and green-power trades count at most the emissions of
+    the electricity bought from the grid (default yes). ``net_of_exported``: generation fed to the grid
+    counts only beyond the exported electricity already deducted from the emissions (default yes).
+    """
+
+    denominator: str = "total"
+    count_held: bool = False
+    cap_certificates: bool = True
+    net_of_exported: bool = True
+
+
+@dataclass(frozen=True)
 class Dimension:
     key: str
     weight: float
@@ -121,6 +182,7 @@ class Params:
     colours: tuple[str, ...] = ("dark_green", "light_green", "yellow", "red")
     compare_decimals: int = 9
     validity_years: int = 1
+    neutrality: NeutralityRule = field(default_factory=NeutralityRule)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Params:
@@ -164,6 +226,15 @@ class Params:
             )
             for k, d in (raw.get("dimensions") or {}).items()
         )
+        nr = raw.get("neutrality") or {}
+        neutrality = NeutralityRule(
+            denominator=str(nr.get("denominator", "total")),
+            count_held=bool(nr.get("count_held", False)),
+            cap_certificates=bool(nr.get("cap_certificates", True)),
+            net_of_exported=bool(nr.get("net_of_exported", True)),
+        )
+        if neutrality.denominator not in ("total", "basis"):
+            raise ParamsError("neutrality.denominator must be total or basis")
         params = cls(
             method=method,
             plus=plus,
@@ -178,6 +249,7 @@ class Params:
             colours=tuple(str(x) for x in raw.get("colours", ("dark_green", "light_green", "yellow", "red"))),
             compare_decimals=int(raw.get("compare_decimals", 9)),
             validity_years=int(raw.get("validity_years", 1)),
+            neutrality=neutrality,
         )
         params._check()
         return params
@@ -253,6 +325,8 @@ def period_figures(monthly: pd.DataFrame, params: Params, by_month: bool = False
     m["_own"] = col("own_generation")
     m["_sinks"] = col("sinks")
     m["_total"] = col("total_tco2e")
+    m["_pe"] = col("src_purchased_electricity")
+    m["_xe"] = col("src_exported_electricity").abs()
     m["value_added"] = m["value_added"].astype("float64")
     if not by_month:
         m["_m"] = m["month"]
@@ -268,6 +342,8 @@ def period_figures(monthly: pd.DataFrame, params: Params, by_month: bool = False
         "va_months": ("value_added", "count"),
         "emissions": ("_emissions", "sum"),
         "total_tco2e": ("_total", "sum"),
+        "purchased_electricity_tco2": ("_pe", "sum"),
+        "exported_electricity_tco2": ("_xe", "sum"),
         "value_added": ("value_added", "sum"),
         "own_generation": ("_own", "sum"),
         "sinks": ("_sinks", "sum"),
@@ -502,12 +578,16 @@ def rate(
     params: Params,
     history: pd.DataFrame | None = None,
     benchmarks: pd.DataFrame | None = None,
+    claims: pd.DataFrame | None = None,
 ) -> Rating:
     """Rate the enterprise-periods of ``fig`` (from :func:`period_figures`).
 
     ``benchmarks`` (rows as :func:`compute_benchmarks` returns them) are used as given instead of
     being computed: an appeal re-rates one enterprise against the published benchmark.
     ``history``: earlier periods' figures of the same enterprises (for the decline dimension).
+    ``claims``: the declared own generation and offsets (see :func:`neutrality_lines`); without them
+    (None) the carbon-neutrality rate is not computed and the explanation says so. The
+    neutrality rate never changes the level, grade or colour.
     """
     bench = compute_benchmarks(fig, params) if benchmarks is None else benchmarks
     rule = params.benchmark
@@ -521,7 +601,18 @@ def rate(
         (out["l"] > out["benchmark_outlier_limit"]).fillna(False)
         | (out["l"] < out["benchmark_lower_limit"]).fillna(False)
     )
-    out["neutrality_rate"] = np.nan
+    if claims is not None:
+        by_month = bool((fig["month"] != 0).any()) if len(fig) else False
+        lines = neutrality_lines(claims, params.neutrality, by_month=by_month)
+        n = neutrality(out, lines, params)
+        for col in n.columns:
+            out[col] = n[col]
+    else:
+        out["neutrality_rate"] = np.nan
+        out["neutrality_reason"] = "not_provided"
+        out["neutrality_terms"] = pd.Series([[] for _ in range(len(out))], index=out.index, dtype=object)
+        out["neutrality_zh"] = NEUTRALITY_UNAVAILABLE[0]
+        out["neutrality_en"] = NEUTRALITY_UNAVAILABLE[1]
     d = params.compare_decimals
     if params.method == METHOD_EFFICIENCY_CODE:
         out["level"] = np.where(rated, level_for(out["l"], params.level_bounds, d), "")
@@ -595,6 +686,343 @@ def _three_dimensions(out: pd.DataFrame, params: Params, history: pd.DataFrame |
     return out
 
 
+# ----------------------------------------------------------------------------------- neutrality
+
+
+def _to_measure(unit: str, measure: str) -> float:
+    """The factor from a declared unit to MWh or tCO2e (NaN when it cannot be converted)."""
+    from . import units
+
+    try:
+        return units.factor(str(unit or ""), measure)
+    except Exception:
+        return float("nan")
+
+
+def _grid(spec: str, year: int, region: str) -> Any:
+    """The grid factor the region's method policy chooses for the year (None when there is none)."""
+    from .factors import cached_grid
+
+    try:
+        return cached_grid(spec or "mee:national").choose(int(year), region)
+    except (KeyError, LookupError, ValueError):
+        return None
+
+
+LINE_COLUMNS_OUT = (
+    "enterprise",
+    "year",
+    "month",
+    "line_month",
+    "kind",
+    "use",
+    "technology",
+    "origin",
+    "status",
+    "reference",
+    "quantity",
+    "unit",
+    "measure",
+    "amount",
+    "counted",
+    "moved",
+    "rule",
+    "grid_factor",
+    "grid_ref",
+    "avoided_tco2",
+)
+
+
+def neutrality_lines(claims: pd.DataFrame, rule: NeutralityRule, by_month: bool = False) -> pd.DataFrame:
+    """Declared lines → what each one counts for the carbon-neutrality rate, and why.
+
+    ``claims``: one row per declared line with enterprise, year, month, kind (own_generation | gec |
+    green_trade | ccer | forestry), use (self_consumed | fed_in, own generation only), origin (purchased |
+    own_project | green_trade), status (retired | held), quantity, unit, transferred (own generation:
+    the part whose certificates were transferred, same unit), reference, technology, region_code and
+    grid_spec (the grid-factor choice of the region's method policy, e.g. ``mee:provincial``).
+
+    Rules on one line (docs/rating.md): a GEC of the enterprise's own generation project or one
+    delivered with a green-power trade counts nothing (its MWh count once, as the generation or the
+    trade); a CCER of the enterprise's own project counts nothing; a certificate held but not retired
+    counts nothing unless ``rule.count_held``; own generation counts its quantity less the part whose
+    certificates were transferred. MWh are turned into tCO2 with the grid factor of the line's year and
+    region (``engine.factors``), the same choice the accounts use for purchased electricity.
+    """
+    if claims is None or claims.empty:
+        return pd.DataFrame(columns=list(LINE_COLUMNS_OUT))
+    c = claims.reset_index(drop=True).copy()
+    for name in ("use", "origin", "status", "reference", "technology", "region_code", "grid_spec"):
+        c[name] = c[name].fillna("").astype(str) if name in c else ""
+    c["line_month"] = c["month"].astype(int)
+    c["month"] = c["line_month"] if by_month else 0
+    c["quantity"] = pd.to_numeric(c["quantity"], errors="coerce").astype("float64")
+    transferred = (
+        pd.to_numeric(c["transferred"], errors="coerce") if "transferred" in c else pd.Series(np.nan, index=c.index)
+    )
+    kind = c["kind"].astype(str)
+    mwh = kind.isin(MWH_CLAIMS)
+    c["measure"] = np.where(mwh, "MWh", "tCO2e")
+    factors = {pair: _to_measure(*pair) for pair in set(zip(c["unit"].astype(str), c["measure"], strict=True))}
+    unit_factor = np.array([factors[p] for p in zip(c["unit"].astype(str), c["measure"], strict=True)], dtype=float)
+    c["amount"] = c["quantity"] * unit_factor
+    own = kind == "own_generation"
+    moved = np.where(own, transferred.fillna(0.0).to_numpy() * unit_factor, 0.0)
+    held = (c["status"] == "held") & ~kind.isin(["own_generation", "green_trade"]) & (not rule.count_held)
+    conditions = [
+        np.isnan(unit_factor),
+        (kind == "gec") & (c["origin"] == "own_project"),
+        (kind == "gec") & (c["origin"] == "green_trade"),
+        (kind == "ccer") & (c["origin"] == "own_project"),
+        held,
+    ]
+    codes = ["bad_unit", "own_project_certificate", "bundled_with_trade", "own_project_ccer", "held"]
+    zero = np.select(conditions, codes, default="")
+    c["rule"] = np.where((zero == "") & own & (moved > 0), "transferred", zero)
+    c["moved"] = np.nan_to_num(moved)
+    counted = np.where(zero == "", np.clip(c["amount"].to_numpy() - moved, 0.0, None), 0.0)
+    c["counted"] = np.nan_to_num(counted)
+    # one grid choice per distinct (policy grid spec, year, region): few, whatever the number of lines
+    need = mwh & (c["counted"] > 0)
+    keys = list(zip(c["grid_spec"], c["year"].astype(int), c["region_code"], strict=True))
+    choices = {k: _grid(*k) for k in {k for k, n in zip(keys, need, strict=True) if n}}
+    picked = [choices.get(k) if n else None for k, n in zip(keys, need, strict=True)]
+    c["grid_factor"] = [p.value if p is not None else np.nan for p in picked]
+    c["grid_ref"] = [f"{p.ref}（{p.factor_set} v{p.version}）" if p is not None else "" for p in picked]
+    c["avoided_tco2"] = np.where(mwh, c["counted"] * c["grid_factor"].fillna(0.0), c["counted"])
+    c.loc[mwh & (c["counted"] == 0), "avoided_tco2"] = 0.0
+    return c[list(LINE_COLUMNS_OUT)]
+
+
+TERMS = ("own_self_consumed", "own_fed_in", "certificates", "ccer", "forestry")
+TERM_LABELS = {
+    "own_self_consumed": ("自有零碳发电（自发自用）", "own zero-carbon generation consumed on site"),
+    "own_fed_in": ("自有零碳发电（上网）", "own zero-carbon generation fed to the grid"),
+    "certificates": ("绿证与绿电交易", "green certificates and green-power trades"),
+    "ccer": ("CCER", "CCER"),
+    "forestry": ("林业碳汇", "forestry sinks"),
+}
+
+
+def _term_masks(lines: pd.DataFrame) -> dict[str, pd.Series]:
+    kind, use = lines["kind"], lines["use"]
+    return {
+        "own_self_consumed": (kind == "own_generation") & (use != "fed_in"),
+        "own_fed_in": (kind == "own_generation") & (use == "fed_in"),
+        "certificates": kind.isin(["gec", "green_trade"]),
+        "ccer": kind == "ccer",
+        "forestry": kind == "forestry",
+    }
+
+
+def neutrality(fig: pd.DataFrame, lines: pd.DataFrame | None, params: Params) -> pd.DataFrame:
+    """The carbon-neutrality rate of each enterprise-period of ``fig`` (same index), with its explanation.
+
+    N = (A_self + A_fed + A_cert + O) / E where A_self and A_fed are the tCO2 avoided by own zero-carbon
+    generation consumed on site and fed to the grid (MWh × grid factor), A_cert the tCO2 of retired green
+    certificates and green-power trades (MWh × grid factor), O the retired CCER and forestry sinks
+    (tCO2e), and E the accounts' total emissions (or the scheme's emission basis).
+
+    Double counting across terms: A_fed counts only beyond the exported electricity the accounts already
+    deduct (``net_of_exported``); A_cert counts at most the emissions of the purchased grid electricity
+    (``cap_certificates``). Columns: neutrality_rate (NaN when not computed), neutrality_reason,
+    neutrality_numerator, neutrality_denominator, neutrality_terms (list per row), neutrality_zh/_en.
+    """
+    rule = params.neutrality
+    keys = ["enterprise", "year", "month"]
+    base = fig[keys].copy()
+    sums = ["n_lines", "missing_factor", *[f"{t}_{m}" for t in TERMS for m in ("amount", "tco2")]]
+    if lines is None or lines.empty:
+        agg = pd.DataFrame(columns=[*keys, *sums])
+        by_row: dict[tuple[Any, ...], pd.DataFrame] = {}
+    else:
+        masks = _term_masks(lines)
+        parts: dict[str, Any] = {"n_lines": 1.0}
+        mwh = lines["kind"].isin(MWH_CLAIMS)
+        parts["missing_factor"] = (mwh & (lines["counted"] > 0) & lines["grid_factor"].isna()).astype(float)
+        for t, mask in masks.items():
+            parts[f"{t}_amount"] = np.where(mask, lines["counted"], 0.0)
+            parts[f"{t}_tco2"] = np.where(mask, lines["avoided_tco2"], 0.0)
+        agg = lines[keys].assign(**parts).groupby(keys, as_index=False).sum()
+        by_row = {k: g for k, g in lines.groupby(keys, sort=False)}
+    m = base.merge(agg, on=keys, how="left")
+    m.index = fig.index
+    for c in sums:
+        m[c] = pd.to_numeric(m[c], errors="coerce").astype("float64").fillna(0.0)
+    exported = fig["exported_electricity_tco2"] if "exported_electricity_tco2" in fig else 0.0
+    purchased = fig["purchased_electricity_tco2"] if "purchased_electricity_tco2" in fig else 0.0
+    fed_gross = m["own_fed_in_tco2"]
+    fed = (fed_gross - exported).clip(lower=0.0) if rule.net_of_exported else fed_gross
+    cert_gross = m["certificates_tco2"]
+    cert = np.minimum(cert_gross, np.clip(purchased, 0.0, None)) if rule.cap_certificates else cert_gross
+    numerator = m["own_self_consumed_tco2"] + fed + cert + m["ccer_tco2"] + m["forestry_tco2"]
+    denominator = fig["total_tco2e"] if rule.denominator == "total" else fig["emissions"]
+    reason = np.select(
+        [
+            fig["reason"].astype(str) == "insufficient_months",
+            m["missing_factor"] > 0,
+            ~(denominator > 0),
+            m["n_lines"] == 0,
+        ],
+        ["insufficient_months", "no_grid_factor", "emissions_not_positive", "no_declarations"],
+        default="",
+    )
+    ok = np.isin(reason, ["", "no_declarations"])
+    out = pd.DataFrame(index=fig.index)
+    out["neutrality_rate"] = np.where(ok, numerator / denominator.where(denominator > 0), np.nan)
+    out["neutrality_reason"] = reason
+    out["neutrality_numerator"] = np.where(ok, numerator, np.nan)
+    out["neutrality_denominator"] = denominator.astype("float64")
+    counted = {
+        "own_self_consumed": m["own_self_consumed_tco2"],
+        "own_fed_in": fed,
+        "certificates": pd.Series(cert, index=fig.index),
+        "ccer": m["ccer_tco2"],
+        "forestry": m["forestry_tco2"],
+    }
+    texts_zh: list[str] = []
+    texts_en: list[str] = []
+    terms_all: list[list[dict[str, Any]]] = []
+    den_label = ("排放总量", "total emissions") if rule.denominator == "total" else ("评级口径排放", "rated emissions")
+    for pos, idx in enumerate(fig.index):
+        row_key = tuple(fig.loc[idx, keys])
+        row_lines = by_row.get(row_key)
+        terms = _terms(row_lines, m.loc[idx], {t: float(v.loc[idx]) for t, v in counted.items()})
+        terms_all.append(terms)
+        r = str(reason[pos])
+        den = float(denominator.loc[idx])
+        if r in NEUTRALITY_REASONS:
+            zh, en = NEUTRALITY_REASONS[r]
+            texts_zh.append(f"碳中和率：{zh}")
+            texts_en.append(f"carbon-neutrality rate: {en}")
+            continue
+        rate = float(out.loc[idx, "neutrality_rate"])
+        if r == "no_declarations":
+            texts_zh.append(
+                f"碳中和率 = 0 / {den_label[0]} {den:,.2f} tCO2e = {rate:.2%}（本期未申报自有零碳发电或碳抵消）"
+            )
+            texts_en.append(
+                f"carbon-neutrality rate = 0 / {den_label[1]} {den:,.2f} tCO2e = {rate:.2%} "
+                "(no own zero-carbon generation or offsets declared for the period)"
+            )
+            continue
+        shown = [t for t in terms if t["declared_tco2"] or t["counted_tco2"]]
+        num_zh = " + ".join(f"{t['zh_name']} {t['counted_tco2']:,.2f}" for t in shown) or "0"
+        num_en = " + ".join(f"{t['en_name']} {t['counted_tco2']:,.2f}" for t in shown) or "0"
+        texts_zh.append(f"碳中和率 = ({num_zh}) tCO2e / {den_label[0]} {den:,.2f} tCO2e = {rate:.2%}")
+        texts_en.append(f"carbon-neutrality rate = ({num_en}) tCO2e / {den_label[1]} {den:,.2f} tCO2e = {rate:.2%}")
+    out["neutrality_terms"] = pd.Series(terms_all, index=fig.index, dtype=object)
+    out["neutrality_zh"] = texts_zh
+    out["neutrality_en"] = texts_en
+    return out
+
+
+def _terms(lines: pd.DataFrame | None, sums: pd.Series, counted: dict[str, float]) -> list[dict[str, Any]]:
+    """Each term of one enterprise-period: declared and counted quantity, factor(s) and source(s), rules applied."""
+    if lines is None or lines.empty:
+        return []
+    masks = _term_masks(lines)
+    out = []
+    for t in TERMS:
+        part = lines[masks[t]]
+        if part.empty:
+            continue
+        zh_name, en_name = TERM_LABELS[t]
+        amount = float(sums[f"{t}_amount"])
+        declared_tco2 = float(sums[f"{t}_tco2"])
+        counted_tco2 = counted[t]
+        refs = sorted(
+            {(float(f), str(ref)) for f, ref in zip(part["grid_factor"], part["grid_ref"], strict=True) if ref}
+        )
+        unit = "MWh" if t in ("own_self_consumed", "own_fed_in", "certificates") else "tCO2e"
+        counted_refs = "、".join(sorted({str(x) for x in part.loc[part["counted"] > 0, "reference"] if str(x)}))
+        if unit == "MWh":
+            factors = "、".join(f"{f:g}" for f, _r in refs) or "—"
+            sources = "；".join(ref for _f, ref in refs) or "—"
+            zh = (
+                f"{zh_name}：{amount:,.3f} MWh × 电网排放因子 {factors} tCO2/MWh = {declared_tco2:,.2f} tCO2"
+                f"（因子来源：{sources}）"
+            )
+            en = (
+                f"{en_name}: {amount:,.3f} MWh × grid factor {factors} tCO2/MWh = {declared_tco2:,.2f} tCO2 "
+                f"(factor: {sources})"
+            )
+        else:
+            zh = f"{zh_name}：{amount:,.2f} tCO2e（凭证：{counted_refs or '—'}）"
+            en = f"{en_name}: {amount:,.2f} tCO2e (certificates: {counted_refs or '—'})"
+        notes_zh: list[str] = []
+        notes_en: list[str] = []
+        if t == "own_fed_in" and declared_tco2 - counted_tco2 > 1e-9:
+            notes_zh.append(f"其中 {declared_tco2 - counted_tco2:,.2f} tCO2 已作为输出电力从排放中扣除，不重复计入")
+            notes_en.append(
+                f"{declared_tco2 - counted_tco2:,.2f} tCO2 of it is already deducted from the emissions as exported "
+                "electricity and is not counted again"
+            )
+        if t == "certificates" and declared_tco2 - counted_tco2 > 1e-9:
+            notes_zh.append(
+                f"超过购入电力排放的 {declared_tco2 - counted_tco2:,.2f} tCO2 不计入（绿证/绿电只能抵消所购电量）"
+            )
+            notes_en.append(
+                f"{declared_tco2 - counted_tco2:,.2f} tCO2 beyond the emissions of the purchased electricity is not "
+                "counted (certificates and green power only cover electricity bought)"
+            )
+        for rule_code, group in part[part["rule"] != ""].groupby("rule"):
+            rz, re_ = CLAIM_RULES[str(rule_code)]
+            left = group["moved"].sum() if rule_code == "transferred" else group["amount"].fillna(0.0).sum()
+            what = "、".join(sorted({str(x) for x in group["reference"] if str(x)}))
+            qty = f"{left:,.3f} {group['measure'].iloc[0]}"
+            notes_zh.append(f"{rz}：{qty}{'（' + what + '）' if what else ''}")
+            notes_en.append(f"{re_}: {qty}{' (' + what + ')' if what else ''}")
+        if notes_zh:
+            zh += "；" + "；".join(notes_zh)
+            en += "; " + "; ".join(notes_en)
+        zh += f" → 计入 {counted_tco2:,.2f} tCO2e"
+        en += f" → counted {counted_tco2:,.2f} tCO2e"
+        out.append(
+            {
+                "term": t,
+                "zh_name": zh_name,
+                "en_name": en_name,
+                "zh": zh,
+                "en": en,
+                "amount": amount,
+                "unit": unit,
+                "declared_tco2": declared_tco2,
+                "counted_tco2": counted_tco2,
+                "factors": [{"value": f, "source": ref} for f, ref in refs],
+                "lines": [
+                    {
+                        "period": f"{int(r.year)}-{int(r.line_month):02d}",
+                        "kind": r.kind,
+                        "use": r.use,
+                        "technology": r.technology,
+                        "origin": r.origin,
+                        "status": r.status,
+                        "reference": r.reference,
+                        "quantity": _float_or_none(r.quantity),
+                        "unit": r.unit,
+                        "counted": _float_or_none(r.counted),
+                        "transferred": _float_or_none(r.moved),
+                        "measure": r.measure,
+                        "grid_factor": _float_or_none(r.grid_factor),
+                        "avoided_tco2": _float_or_none(r.avoided_tco2),
+                        "rule": r.rule,
+                    }
+                    for r in cast(Any, part.itertuples(index=False))
+                ],
+            }
+        )
+    return out
+
+
+def _float_or_none(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
 # ----------------------------------------------------------------------------------- explanation
 
 
@@ -654,12 +1082,17 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
     plus_zh, minus_zh = _basis_text(params, 0)
     plus_en, minus_en = _basis_text(params, 1)
     own = out["own_generation_reported"].to_numpy() if "own_generation_reported" in out else np.zeros(n, bool)
-    own_zh = np.where(own, "自有零碳发电 " + _num(out["own_generation"], 2), "自有零碳发电 0（未报送）")
+    own_zh = np.where(
+        own, "自有零碳发电 " + _num(out["own_generation"], 2), "自有零碳发电 0（不在 L 中扣除，计入碳中和率）"
+    )
     own_en = np.where(
         own,
         "own zero-carbon generation " + _num(out["own_generation"], 2),
-        "own zero-carbon generation 0 (not reported)",
+        "own zero-carbon generation 0 (not deducted in L; it counts in the neutrality rate)",
     )
+    sinks = out["sinks_reported"].to_numpy() if "sinks_reported" in out else np.zeros(n, bool)
+    sinks_zh = np.where(sinks, "碳汇 " + _num(out["sinks"], 2), "碳汇 0（不在 L 中扣除，计入碳中和率）")
+    sinks_en = np.where(sinks, "sinks " + _num(out["sinks"], 2), "sinks 0 (not deducted in L)")
     va = _num(out["value_added"], 2)
     em = _num(out["emissions"], 2)
     inputs_zh = (
@@ -667,7 +1100,9 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
         + em
         + f" tCO2 [口径：{plus_zh}{minus_zh}] − "
         + own_zh
-        + " − 碳汇 0（未报送）) / 增加值 "
+        + " − "
+        + sinks_zh
+        + ") / 增加值 "
         + va
         + " 万元 = "
         + _num(out["l"])
@@ -680,7 +1115,9 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
         + em
         + f" tCO2 [basis: {plus_en}{minus_en}] − "
         + own_en
-        + " − sinks 0 (not reported)) / value added "
+        + " − "
+        + sinks_en
+        + ") / value added "
         + va
         + " 10k yuan = "
         + _num(out["l"])
@@ -789,18 +1226,6 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
         kz = "K = L / 对标值 = " + _num(out["k"]) + "：" + _pick(gcond, gidx) + " → " + _pick(gz, gidx)
         ke = "K = L / benchmark = " + _num(out["k"]) + ": " + _pick(gcond, gidx) + " → " + _pick(ge, gidx)
         items.append([("grade", kz, ke, out["k"].to_numpy(), gidx, _crossed(out["k"], gb, gidx))])
-        items.append(
-            [
-                (
-                    "neutrality",
-                    np.full(n, NEUTRALITY_UNAVAILABLE[0], dtype=object),
-                    np.full(n, NEUTRALITY_UNAVAILABLE[1], dtype=object),
-                    none,
-                    none,
-                    none,
-                )
-            ]
-        )
     else:
         for dim in params.dimensions:
             v = out[f"{dim.key}_value"]
@@ -861,7 +1286,32 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
         sz = "加权得分 S = " + _num(out["score"], 3) + "：" + _pick(conds, ci) + " → " + _pick(list(cz), ci)
         se = "weighted score S = " + _num(out["score"], 3) + ": " + _pick(conds, ci) + " → " + _pick(list(ce), ci)
         items.append([("colour", sz, se, out["score"].to_numpy(), ci, none)])
-    # assemble: only items with text, and for unrated rows only the inputs and the reason
+    # the carbon-neutrality rate and each of its terms (shown whether or not the enterprise is graded)
+    if "neutrality_zh" in out:
+        items.append(
+            [
+                (
+                    "neutrality",
+                    out["neutrality_zh"].to_numpy(dtype=object),
+                    out["neutrality_en"].to_numpy(dtype=object),
+                    out["neutrality_rate"].to_numpy(),
+                    none,
+                    none,
+                )
+            ]
+        )
+        terms = out["neutrality_terms"].tolist() if "neutrality_terms" in out else [[] for _ in range(n)]
+        width = max((len(t) for t in terms), default=0)
+        for k in range(width):
+            tz = np.array([t[k]["zh"] if len(t) > k else "" for t in terms], dtype=object)
+            te = np.array([t[k]["en"] if len(t) > k else "" for t in terms], dtype=object)
+            tv = np.array([t[k]["counted_tco2"] if len(t) > k else None for t in terms], dtype=object)
+            items.append([("neutrality_term", tz, te, tv, none, none)])
+    # assemble: only items with text, and for unrated rows only the inputs, the reason and a computed neutrality
+    neutral_codes = ("neutrality", "neutrality_term")
+    has_rate = (
+        ~np.isnan(out["neutrality_rate"].to_numpy(dtype="float64")) if "neutrality_rate" in out else np.zeros(n, bool)
+    )
     result: list[list[dict[str, Any]]] = [[] for _ in range(n)]
     for group in items:
         for code_, zh_arr, en_arr, values, bands, extra in group:
@@ -873,7 +1323,9 @@ def explain(out: pd.DataFrame, params: Params) -> list[list[dict[str, Any]]]:
             for i in range(n):
                 if not zh_list[i]:
                     continue
-                if not rated[i] and code_ not in ("inputs", "not_rated"):
+                if not rated[i] and code_ not in ("inputs", "not_rated", *neutral_codes):
+                    continue
+                if not rated[i] and code_ in neutral_codes and not has_rate[i]:
                     continue
                 item: dict[str, Any] = {"code": code_, "zh": zh_list[i], "en": en_list[i]}
                 if val_list[i] is not None and not isinstance(val_list[i], bool):

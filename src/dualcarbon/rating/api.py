@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from dualcarbon import scoping
+from dualcarbon.finance.services import Resource, record_read
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 
 router = Router(tags=["rating 评级"], auth=ApiTokenAuth())
@@ -34,6 +35,8 @@ class RatingOut(Schema):
     k_value: float | None
     benchmark_value: float | None
     benchmark_group: str
+    neutrality_rate: float | None = None
+    neutrality_reason: str = ""
     is_current: bool
     computed_at: datetime.datetime
     valid_from: datetime.date | None
@@ -56,6 +59,8 @@ def _out(r: Any) -> dict[str, Any]:
         "k_value": r.k_value,
         "benchmark_value": b.value if b else None,
         "benchmark_group": f"{b.level}:{b.code}" if b else "",
+        "neutrality_rate": r.neutrality_rate,
+        "neutrality_reason": str(((r.inputs or {}).get("neutrality") or {}).get("reason") or ""),
         "is_current": r.is_current,
         "computed_at": r.computed_at,
         "valid_from": r.valid_from,
@@ -76,4 +81,6 @@ def ratings(request: HttpRequest, org_id: int) -> list[dict[str, Any]]:
         .select_related("scheme", "benchmark")
         .order_by("-year", "-month", "-computed_at", "-pk")
     )
-    return [_out(r) for r in qs]
+    out = [_out(r) for r in qs]
+    record_read(request, enterprise, Resource.RATING, ", ".join(sorted({str(r["year"]) for r in out})))
+    return out

@@ -200,7 +200,8 @@ class RatingResult(models.Model):
     grade = models.PositiveSmallIntegerField(_("碳效等级"), null=True)
     colour = models.CharField(_("颜色"), max_length=12, blank=True)
     score = models.FloatField(null=True)
-    #: always null for now: no offset / own-generation data (see the explanation)
+    #: carbon-neutrality rate (碳中和率, a fraction: 0.12 = 12 %); null when it could not be computed
+    #: (the reason and every term are in ``inputs["neutrality"]`` and the explanation)
     neutrality_rate = models.FloatField(null=True)
     inputs = models.JSONField(default=dict)
     benchmark = models.ForeignKey(IndustryBenchmark, null=True, on_delete=models.PROTECT, related_name="results")
@@ -251,6 +252,11 @@ class RatingResult(models.Model):
     @property
     def level_label(self) -> str:
         return str(LEVEL_LABELS.get(self.level, "")) if self.level else ""
+
+    @property
+    def neutrality_label(self) -> str:
+        """The carbon-neutrality rate as a percentage with two decimals ("" when not computed)."""
+        return "" if self.neutrality_rate is None else f"{self.neutrality_rate:.2%}"
 
     @property
     def colour_label(self) -> str:

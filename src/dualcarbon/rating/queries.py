@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dualcarbon import scoping
+from dualcarbon.engine import rating as engine
 from dualcarbon.registry.models import Industry, Organisation, Region
 
 from .models import COLOUR_LABELS, GRADE_COLOURS, Appeal, IndustryBenchmark, RatingResult, VerificationLabel
@@ -34,6 +35,15 @@ REASON_LABELS: dict[str, Any] = {
     "value_added_missing": _("增加值缺失或不为正"),
     "group_too_small": _("对标组样本不足，无法计算对标值"),
     "dimension_missing": _("必需的评价维度缺失"),
+}
+
+
+NEUTRALITY_REASON_LABELS: dict[str, Any] = {
+    "insufficient_months": _("报告期内已核算月份不足，未计算碳中和率"),
+    "emissions_not_positive": _("排放量不为正，无法计算碳中和率"),
+    "no_grid_factor": _("没有适用的电网排放因子，电量类项目无法折算"),
+    "no_declarations": _("本期未申报自有零碳发电或碳抵消"),
+    "not_provided": _("计算时未提供申报数据"),
 }
 
 
@@ -59,6 +69,52 @@ def group_name(level: str, code: str, industries: dict[str, Industry], regions: 
     if ind is None:
         return code
     return f"{code} {ind.name_en if lang() == 'en' and ind.name_en else ind.name_zh}"
+
+
+def neutrality_view(result: RatingResult | None) -> dict[str, Any]:
+    """The neutrality rate of a result for the page: the rate, why it is missing, each term (in the page's
+    language) with its factor and source, and each declared line with what it counted and why."""
+    if result is None:
+        return {}
+    data = (result.inputs or {}).get("neutrality") or {}
+    i = 1 if lang() == "en" else 0
+    terms = []
+    lines = []
+    for t in data.get("terms") or []:
+        terms.append(
+            {
+                "name": t.get("en_name") if i else t.get("zh_name"),
+                "text": t.get("en") if i else t.get("zh"),
+                "amount": t.get("amount"),
+                "unit": t.get("unit"),
+                "declared_tco2": t.get("declared_tco2"),
+                "counted_tco2": t.get("counted_tco2"),
+                "factors": t.get("factors") or [],
+            }
+        )
+        for ln in t.get("lines") or []:
+            kind = engine.CLAIM_LABELS.get(str(ln.get("kind")), (ln.get("kind"), ln.get("kind")))[i]
+            use = engine.USE_LABELS.get(str(ln.get("use")), ("", ""))[i]
+            rule = engine.CLAIM_RULES.get(str(ln.get("rule")), ("", ""))[i]
+            lines.append(
+                {
+                    **ln,
+                    "kind_label": f"{kind}{'（' + use + '）' if use and not i else ''}"
+                    f"{' (' + use + ')' if use and i else ''}",
+                    "rule_label": rule,
+                }
+            )
+    reason = str(data.get("reason") or ("not_provided" if not data else ""))
+    return {
+        "rate": result.neutrality_rate,
+        "label": result.neutrality_label,
+        "reason": reason,
+        "reason_label": str(NEUTRALITY_REASON_LABELS.get(reason, "")) if reason else "",
+        "numerator": data.get("numerator_tco2e"),
+        "denominator": data.get("denominator_tco2e"),
+        "terms": terms,
+        "lines": lines,
+    }
 
 
 @dataclass

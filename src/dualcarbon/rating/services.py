@@ -35,7 +35,7 @@ from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.engine import rating as engine
 from dualcarbon.registry.models import Industry, Organisation
 from dualcarbon.reporting import services as reporting
-from dualcarbon.reporting.models import Submission
+from dualcarbon.reporting.models import GenerationRecord, OffsetRecord, Submission
 
 from .models import (
     Appeal,
@@ -200,6 +200,65 @@ ENTRY_FIELDS = (
 )
 
 
+CLAIM_FIELDS = (
+    "submission__entries__enterprise_id",
+    "submission__entries__year",
+    "submission__entries__month",
+    "submission__entries__region_code",
+    "submission__entries__run__options",
+    "quantity",
+    "unit",
+    "reference",
+)
+
+
+def _claims(prefix: str, years: Sequence[int], month: int, enterprise_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """The own generation and offsets declared in the submissions behind the current account entries the
+    rating uses (same filter as :func:`_entries`): one row per line, with the grid-factor choice the
+    entry's account run used (``AccountRun.options["grid"]``, the region's method policy). Two queries."""
+    where: dict[str, Any] = {
+        "submission__entries__is_current": True,
+        "submission__entries__year__in": list(years),
+        "submission__entries__region_code__startswith": prefix,
+    }
+    if month:
+        where["submission__entries__month"] = month
+    if enterprise_ids is not None:
+        where["submission__entries__enterprise_id__in"] = list(enterprise_ids)
+    rows: list[dict[str, Any]] = []
+    for kind_fields, qs, kind_of in (
+        (
+            ("technology", "use", "certificates_transferred"),
+            GenerationRecord.objects.filter(**where),
+            lambda r: "own_generation",
+        ),
+        (("kind", "origin", "status"), OffsetRecord.objects.filter(**where), lambda r: r["kind"]),
+    ):
+        for r in qs.values(*CLAIM_FIELDS, *kind_fields).iterator(chunk_size=5000):
+            options = r["submission__entries__run__options"] or {}
+            rows.append(
+                {
+                    "enterprise": r["submission__entries__enterprise_id"],
+                    "year": r["submission__entries__year"],
+                    "month": r["submission__entries__month"],
+                    "region_code": r["submission__entries__region_code"],
+                    "grid_spec": str(options.get("grid") or ""),
+                    "kind": kind_of(r),
+                    "use": r.get("use", ""),
+                    "technology": r.get("technology", ""),
+                    "origin": r.get("origin", ""),
+                    "status": r.get("status", ""),
+                    "quantity": float(r["quantity"]),
+                    "unit": r["unit"],
+                    "transferred": _float(r.get("certificates_transferred")),
+                    "reference": r["reference"],
+                }
+            )
+    columns = ["enterprise", "year", "month", "region_code", "grid_spec", "kind", "use", "technology"]
+    columns += ["origin", "status", "quantity", "unit", "transferred", "reference"]
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
 def _entries(prefix: str, years: Sequence[int], month: int, enterprise_ids: Sequence[int] | None = None) -> Any:
     qs = AccountEntry.objects.filter(is_current=True, year__in=list(years), region_code__startswith=prefix)
     if month:
@@ -246,6 +305,7 @@ def rate_region(region_prefix: str, year: int, month: int = 0, *, user: Any = No
         code for code, p in pops.items() if p.prefix.startswith(region_prefix) or region_prefix.startswith(p.prefix)
     }
     frame = frame[frame["population"].isin(touching)]
+    claims = _claims(load_prefix, [year], month)
     schemes = list(RatingScheme.objects.all())
     with transaction.atomic():
         for scheme_code, part in frame.groupby("scheme_code"):
@@ -256,7 +316,9 @@ def rate_region(region_prefix: str, year: int, month: int = 0, *, user: Any = No
             params = scheme.engine_params()
             figures = engine.period_figures(part, params, by_month=bool(month))
             history = _history(part, params, year, month, sections)
-            rating = engine.rate(figures, params, history=history)
+            ids = set(part["enterprise"].tolist())
+            mine = claims[claims["enterprise"].isin(ids)] if not claims.empty else claims
+            rating = engine.rate(figures, params, history=history, claims=mine)
             _store(summary, scheme, rating, user=user, note=note)
     return summary
 
@@ -286,7 +348,7 @@ def _float(v: Any) -> float | None:
 
 
 def _inputs(r: dict[Any, Any]) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "entries": [int(x) for x in (r.get("entries") or [])],
         "months": int(r["months"]),
         "emissions_tco2": _float(r["emissions"]),
@@ -299,12 +361,34 @@ def _inputs(r: dict[Any, Any]) -> dict[str, Any]:
         "division": r["division"],
         "section": r["section"],
     }
+    out["neutrality"] = {
+        "rate": _float(r.get("neutrality_rate")),
+        "reason": str(r.get("neutrality_reason") or ""),
+        "numerator_tco2e": _float(r.get("neutrality_numerator")),
+        "denominator_tco2e": _float(r.get("neutrality_denominator")),
+        "purchased_electricity_tco2": _float(r.get("purchased_electricity_tco2")),
+        "exported_electricity_tco2": _float(r.get("exported_electricity_tco2")),
+        "terms": _jsonable(r.get("neutrality_terms") or []),
+    }
     if "history_reference_l" in r:
         out["history_reference_l"] = _float(r["history_reference_l"])
     for dim in ("advancement", "contribution", "decline"):
         if f"{dim}_value" in r:
             out[dim] = {"value": _float(r[f"{dim}_value"]), "score": _float(r[f"{dim}_score"])}
     return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers from numpy/pandas as plain JSON (NaN → None), recursively."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
 
 
 def _flags(r: dict[Any, Any]) -> list[str]:
@@ -418,7 +502,7 @@ def _store(
                 grade=int(r["grade"]) or None,
                 colour=r["colour"] or "",
                 score=_float(r["score"]),
-                neutrality_rate=None,
+                neutrality_rate=_float(r.get("neutrality_rate")),
                 inputs=_inputs(r),
                 benchmark_id=bench_id,
                 explanation=r["explanation"],
@@ -504,7 +588,8 @@ def rerate_enterprise(result: RatingResult, *, user: Any = None, note: str = "")
     bench = _bench_frame(rows)
     if bench.empty:
         bench = engine.compute_benchmarks(figures.iloc[0:0], params)
-    rating = engine.rate(figures, params, history=history, benchmarks=bench)
+    claims = _claims("", [result.year], result.month, [result.enterprise_id])
+    rating = engine.rate(figures, params, history=history, benchmarks=bench, claims=claims)
     summary = RatingSummary(result.year, result.month)
     ids = {(b.population, b.level, b.code): b.pk for b in rows}
     stored = _store(summary, scheme, rating, user=user, note=note, reason=RatingRun.Reason.APPEAL, benchmark_ids=ids)

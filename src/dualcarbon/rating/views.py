@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dualcarbon import scoping
+from dualcarbon.finance.services import Resource, record_read
 from dualcarbon.reporting.models import Submission
 
 from . import charts, queries, services
@@ -41,6 +42,7 @@ def _page_url(org_id: int, year: int | None = None) -> str:
 def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
     ent = queries.visible_enterprise(request.user, org_id)
     data = queries.enterprise_rating(request.user, ent, _year(request))
+    record_read(request, ent, Resource.RATING, str(data.year or ""), year=data.year)
     return render(
         request,
         "rating/enterprise.html",
@@ -49,6 +51,7 @@ def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
             "data": data,
             "result": data.result,
             "lines": queries.explanation_lines(data.result) if data.result else [],
+            "neutrality": queries.neutrality_view(data.result),
             "can_appeal": scoping.can_report_for(request.user, ent),
             "lang": queries.lang(),
         },
@@ -153,6 +156,7 @@ def verify_url(request: HttpRequest, token: str) -> str:
 def label(request: HttpRequest, org_id: int) -> HttpResponse:
     ent = queries.visible_enterprise(request.user, org_id)
     data = queries.enterprise_rating(request.user, ent, None)
+    record_read(request, ent, Resource.RATING_LABEL, str(data.year or ""), year=data.year)
     url = verify_url(request, data.label.token) if data.label else ""
     qr_svg = segno.make(url, error="m").svg_inline(scale=5, border=2) if url else ""
     return render(
@@ -168,6 +172,7 @@ def _qr(request: HttpRequest, org_id: int, kind: str) -> HttpResponse:
     if lbl is None:
         messages.info(request, _("该企业尚无评级，暂无二维码标签"))
         return HttpResponseRedirect(reverse("rating:label", args=[ent.pk]))
+    record_read(request, ent, Resource.RATING_LABEL, kind)
     buf = io.BytesIO()
     segno.make(verify_url(request, lbl.token), error="m").save(buf, kind=kind, scale=10, border=4)
     content_type = "image/svg+xml" if kind == "svg" else "image/png"
