@@ -77,7 +77,10 @@ class OffsetIn(Schema):
     )
     status: str = Field("retired", max_length=8, description="retired | held (held ones do not count by default)")
     reference: str = Field(
-        ..., min_length=1, max_length=120, description="CCER project/serial, GEC serial, contract or project number"
+        "",
+        max_length=120,
+        description="CCER project/serial, GEC serial, contract or project number (required: a missing one is a "
+        "located validation error, like every other rule)",
     )
 
 
