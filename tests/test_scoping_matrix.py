@@ -85,6 +85,8 @@ SHOWS_SUBJECT: dict[str, str] = {
 #: 200/redirect; the others in scope may get 403/404 too
 NARROWER: dict[str, set[str]] = {
     # POST-only actions: a GET answers 405 for everybody
+    # the bank read log: the enterprise, its government and the admin; not banks or verifiers
+    "finance:access_log": {"cement", "steel", "far", "gov", "district", "admin"},
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the

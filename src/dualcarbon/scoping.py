@@ -211,6 +211,70 @@ def region_prefixes(user: Any) -> tuple[str, ...]:
     return ("",) if actor.is_admin else actor.region_prefixes
 
 
+# --------------------------------------------------------------------------- finance (dualcarbon.finance)
+
+
+def reading_consent(user: Any, enterprise: Organisation | int, year: int | None = None) -> Any:
+    """The active consent through which a bank user reads this enterprise, or None when the read is not a
+    bank's (no bank role, the user's own enterprise, or no active consent to one of the user's banks).
+
+    With ``year``, a consent whose data period covers that year is preferred; otherwise the latest one.
+    """
+    pk = enterprise if isinstance(enterprise, int) else enterprise.pk
+    actor = actor_for(user)
+    if not actor.bank_ids or pk in actor.enterprise_ids:
+        return None
+    from dualcarbon.finance.models import Consent
+
+    rows = list(
+        Consent.objects.active().filter(bank_id__in=actor.bank_ids, enterprise_id=pk).order_by("-created_at", "-pk")
+    )
+    if year is not None:
+        covering = [c for c in rows if c.data_from[:4] <= str(year) <= c.data_until[:4]]
+        rows = covering or rows
+    return rows[0] if rows else None
+
+
+def access_log_enterprises(user: Any) -> QuerySet[Organisation]:
+    """Enterprises whose read log and consents the user may see: the enterprise's own staff, its region's
+    government, the platform admin. Not banks (the log shows other banks' reads) and not verifiers."""
+    actor = actor_for(user)
+    qs = Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE)
+    if actor.user_id is None:
+        return qs.none()
+    if actor.is_admin:
+        return qs
+    q = Q(pk__in=list(actor.enterprise_ids))
+    if actor.region_prefixes:
+        q |= _region_q(actor.region_prefixes, "region__code")
+    return qs.filter(q)
+
+
+def can_see_access_log(user: Any, enterprise: Organisation) -> bool:
+    """Whether :func:`access_log_enterprises` holds ``enterprise`` (no query: its region is read from the row)."""
+    actor = actor_for(user)
+    if actor.user_id is None or enterprise.kind != Organisation.Kind.ENTERPRISE:
+        return False
+    if actor.is_admin or enterprise.pk in actor.enterprise_ids:
+        return True
+    code = enterprise.region.code if enterprise.region is not None else ""
+    return bool(code) and any(code.startswith(p) for p in actor.region_prefixes)
+
+
+def access_log(user: Any) -> QuerySet[Any]:
+    """Rows of the bank read log the user may see (see :func:`access_log_enterprises`)."""
+    from dualcarbon.finance.models import AccessLog
+
+    return AccessLog.objects.filter(enterprise__in=access_log_enterprises(user).values("pk"))
+
+
+def consents(user: Any) -> QuerySet[Any]:
+    """Consents the user may see: those given by the enterprises of :func:`access_log_enterprises`."""
+    from dualcarbon.finance.models import Consent
+
+    return Consent.objects.filter(enterprise__in=access_log_enterprises(user).values("pk"))
+
+
 # --------------------------------------------------------------------------- rating (dualcarbon.rating)
 
 
@@ -286,3 +350,17 @@ def can_handle_alert(user: Any, alert: Any) -> bool:
     if actor.is_admin:
         return True
     return any(str(alert.region_id).startswith(p) for p in actor.region_prefixes)
+
+
+def monitoring_summary(user: Any) -> QuerySet[Any]:
+    """Rows of the regional summary rollup (county × division × month) in the user's jurisdiction."""
+    from dualcarbon.monitoring.models import SummaryRollup
+
+    return SummaryRollup.objects.filter(monitoring_q(user, "region_code"))
+
+
+def monitoring_summary_cells(user: Any) -> QuerySet[Any]:
+    """Enterprise-month cells of the regional summary in the user's jurisdiction (government, admin)."""
+    from dualcarbon.monitoring.models import SummaryCell
+
+    return SummaryCell.objects.filter(monitoring_q(user, "region_code"))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dualcarbon import scoping
+from dualcarbon.finance.services import Resource, record_read
 
 from . import charts, queries, reports
 
@@ -27,6 +28,7 @@ def _year(request: HttpRequest) -> int | None:
 def enterprise_account(request: HttpRequest, org_id: int) -> HttpResponse:
     enterprise = queries.visible_enterprise(request.user, org_id)
     account = queries.account_year(request.user, enterprise, _year(request))
+    record_read(request, enterprise, Resource.ACCOUNT, year=account.year)
     return render(
         request,
         "accounting/enterprise.html",
@@ -35,6 +37,7 @@ def enterprise_account(request: HttpRequest, org_id: int) -> HttpResponse:
             "enterprise": enterprise,
             "trend_svg": charts.account_trend(account.months, width=1000),
             "can_report": scoping.can_report_for(request.user, enterprise),
+            "can_see_access_log": scoping.can_see_access_log(request.user, enterprise),
         },
     )
 
@@ -43,6 +46,9 @@ def enterprise_account(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def entry_lineage(request: HttpRequest, entry_id: int) -> HttpResponse:
     lin = queries.lineage(request.user, entry_id)
+    entry = lin.entry
+    what = f"#{entry.pk} {entry.year}-{entry.month:02d}"
+    record_read(request, entry.enterprise, Resource.LINEAGE, what, year=entry.year)
     return render(
         request, "accounting/entry.html", {"lin": lin, "entry": lin.entry, "enterprise": lin.entry.enterprise}
     )
@@ -59,6 +65,7 @@ def enterprise_export(request: HttpRequest, org_id: int) -> HttpResponse:
     enterprise = queries.visible_enterprise(request.user, org_id)
     account = queries.account_year(request.user, enterprise, _year(request))
     lines = queries.year_lines(request.user, account.entries)
+    record_read(request, enterprise, Resource.EXPORT_XLSX, year=account.year)
     data = reports.workbook(account, lines, timezone.now(), request.build_absolute_uri("/"))
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{_filename("carbon-account", account, "xlsx")}"'
@@ -70,6 +77,7 @@ def enterprise_export(request: HttpRequest, org_id: int) -> HttpResponse:
 def enterprise_report(request: HttpRequest, org_id: int) -> HttpResponse:
     enterprise = queries.visible_enterprise(request.user, org_id)
     account = queries.account_year(request.user, enterprise, _year(request))
+    record_read(request, enterprise, Resource.REPORT_PDF, year=account.year)
     data = reports.pdf(account, request.build_absolute_uri("/"), timezone.now())
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_filename("carbon-report", account, "pdf")}"'

@@ -48,11 +48,34 @@ class Consent(models.Model):
 
 
 class AccessLog(models.Model):
-    """Every read of an enterprise's data by another organisation; the enterprise can read this log."""
+    """Every read a bank makes of an enterprise's data, under the consent that allowed it; the enterprise
+    (and its region's government, and the platform admin) can read this log. Rows are written by
+    :func:`dualcarbon.finance.services.record_read` only, and never changed."""
+
+    class Resource(models.TextChoices):
+        ACCOUNT = "account", _("碳账户页面")
+        LINEAGE = "lineage", _("核算过程（溯源）")
+        EXPORT_XLSX = "export_xlsx", _("碳账户导出（Excel）")
+        REPORT_PDF = "report_pdf", _("碳账户报告（PDF）")
+        RATING = "rating", _("碳效评级结果")
+        RATING_LABEL = "rating_label", _("评级二维码标签")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网页")
+        API = "api", _("接口")
 
     enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_log")
     reader = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: what was read, in words a person can check (the year, the month's account entry …)
     what = models.CharField(max_length=200)
+    resource = models.CharField(_("读取内容"), max_length=16, choices=Resource.choices, default=Resource.ACCOUNT)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    #: the address requested (path and query), for audits
+    path = models.CharField(max_length=300, blank=True)
     consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["enterprise", "-at"], name="accesslog_enterprise_at")]

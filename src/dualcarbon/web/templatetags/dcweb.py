@@ -63,6 +63,8 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("区域评级"), reverse("rating:region"))
     except NoReverseMatch:
         pass
+    if len(enterprises) == 1:  # who read the enterprise's data, under which consent
+        add(_("数据访问记录"), reverse("finance:access_log", args=[enterprises[0].pk]))
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report
             add(_("区域监测"), reverse("monitoring:dashboard"))
