@@ -56,9 +56,39 @@ def lang() -> str:
     return "en" if (get_language() or "zh").startswith("en") else "zh"
 
 
+#: the label shown before each explanation item, by the item's code (engine.rating.explain)
+EXPLANATION_LABELS: dict[str, Any] = {
+    "inputs": _("计算输入"),
+    "not_rated": _("未评级原因"),
+    "benchmark": _("行业对标值"),
+    "excluded_tier3": _("对标剔除：三级数据"),
+    "excluded_non_positive": _("对标剔除：强度不为正"),
+    "excluded_outlier": _("对标剔除：异常值"),
+    "level": _("碳排放水平"),
+    "grade": _("碳效等级"),
+    "advancement": _("行业先进性"),
+    "contribution": _("区域贡献度"),
+    "decline": _("自身下降率"),
+    "colour": _("颜色"),
+    "neutrality": _("碳中和率"),
+    "neutrality_term": _("碳中和率分项"),
+}
+#: for a code the engine adds before this table learns it: a translated word, never the raw key
+OTHER_EXPLANATION = _("其他说明")
+
+
 def explanation_lines(result: RatingResult) -> list[dict[str, Any]]:
+    """The result's explanation items with the text and the label in the page's language."""
     key = lang()
-    return [{"code": i.get("code"), "text": i.get(key) or i.get("zh", ""), **i} for i in result.explanation or []]
+    return [
+        {
+            **i,
+            "code": i.get("code", ""),
+            "label": str(EXPLANATION_LABELS.get(i.get("code", ""), OTHER_EXPLANATION)),
+            "text": i.get(key) or i.get("zh", ""),
+        }
+        for i in result.explanation or []
+    ]
 
 
 def group_name(level: str, code: str, industries: dict[str, Industry], regions: dict[str, Region]) -> str:
