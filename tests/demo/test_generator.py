@@ -20,8 +20,10 @@ from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.demo import generator as g
 from dualcarbon.demo.management.commands.demo import parse_years
 from dualcarbon.engine import Options, account_table, backends
+from dualcarbon.rating.models import RatingResult
 from dualcarbon.registry.models import Membership, Organisation
-from dualcarbon.reporting.models import Evidence, Submission, ValidationIssue
+from dualcarbon.reporting import validators
+from dualcarbon.reporting.models import Evidence, GenerationRecord, OffsetRecord, Submission, ValidationIssue
 
 HIGH_CARBON = {"44", "30", "31", "32", "26", "25", "22"}
 
@@ -71,6 +73,33 @@ def test_every_sector_reports_what_the_engine_accepts():
     assert (totals["total_tco2e"] > 0).all()  # exports and CO2 recovery never outweigh a plant's own emissions
     lines = con.execute(result.lines)
     assert "provincial 33" in lines.loc[lines["item"] == "ELECTRICITY", "factor_ref"].iloc[0]
+
+
+def test_a_realistic_subset_declares_pv_and_certificates_the_validators_accept():
+    plans = g.plan_enterprises(g.DEFAULT_ENTERPRISES)
+    months = g.months_of((2024,))
+    problems = g.plan_problems(plans, months)
+    greens = {p.index: g.green_plan(p, featured=p.index in problems.green) for p in plans}
+    with_pv = [p for p in plans if greens[p.index].pv_kwp]
+    assert 0.2 < len(with_pv) / len(plans) < 0.45  # about a third of the plants with a roof
+    assert not any(greens[p.index].pv_kwp for p in plans if p.archetype in g.NO_ROOF)
+    assert all(100 <= greens[p.index].pv_kwp <= g.MAX_ROOF_KWP for p in with_pv)
+    assert set(problems.green) <= {p.index for p in with_pv}  # the showcase logins have PV (and certificates)
+    kinds: Counter[str] = Counter()
+    for p in plans[:120]:
+        for mo in g.enterprise_months(p, months, problems):
+            v = mo.versions[-1]
+            assert bool(v.offsets) <= (mo.month == 12)  # certificates are retired in December
+            ctx = validators.Context(
+                mo.year, mo.month, [], [], None, generation=list(v.generation), offsets=list(v.offsets)
+            )
+            errors = [f for f in validators.own_generation_rules(ctx) if f.severity == "error"] + list(
+                validators.offset_rules(ctx)
+            )
+            assert not errors, (p.name, mo.month, errors)
+            kinds.update(o["kind"] for o in v.offsets)
+            kinds.update("pv_" + gl["use"] for gl in v.generation)
+    assert {"gec", "ccer", "pv_self_consumed", "pv_fed_in"} <= set(kinds)
 
 
 @pytest.mark.slow
@@ -147,6 +176,16 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     lab = Evidence.objects.filter(kind="lab").select_related("submission")
     assert lab.exists() and all(e.submission.activities.filter(ncv__isnull=False).exists() for e in lab)
     assert (tmp_path / g.LAB_REPORT).read_bytes().startswith(b"%PDF")
+    # declarations for the carbon-neutrality rate: the showcase cement works has PV and certificates, and its
+    # rating shows a rate above zero (every rated enterprise has a rate: 0 when it declared nothing)
+    assert GenerationRecord.objects.exists() and OffsetRecord.objects.filter(kind="gec").exists()
+    assert Evidence.objects.filter(kind="certificate").count() == (
+        Submission.objects.filter(offsets__isnull=False).distinct().count()
+    )
+    ent1 = Membership.objects.get(user__username="ent1").organisation
+    rated = RatingResult.objects.get(enterprise=ent1, year=2025, month=0, is_current=True)
+    assert rated.neutrality_rate is not None and rated.neutrality_rate > 0
+    assert RatingResult.objects.filter(is_current=True, neutrality_rate__gt=0).count() >= 2
 
 
 def test_years_option():
@@ -169,3 +208,22 @@ def test_command_builds_and_prints_the_logins_without_serving(settings, tmp_path
     out = StringIO()
     call_command("demo", "--no-serve", stdout=out)  # second run: the region is there, nothing rebuilt
     assert "already built" in out.getvalue() and Organisation.objects.filter(kind="enterprise").count() == 5
+
+
+@pytest.mark.django_db
+def test_build_makes_the_monitoring_summary(settings, tmp_path):
+    """The dashboard reads the summary: the generator builds it, equal to the accounts it computed."""
+    from django.db.models import Sum
+
+    from dualcarbon.monitoring.models import SummaryCell, SummaryRollup
+
+    settings.MEDIA_ROOT = tmp_path
+    g.build(12, (2024, 2025))
+    current = AccountEntry.objects.filter(is_current=True)
+    assert SummaryCell.objects.filter(has_account=True).count() == current.count() > 0
+    assert SummaryCell.objects.count() == Submission.objects.filter(is_current=True).count()
+    for year in (2024, 2025):
+        total = current.filter(year=year).aggregate(t=Sum("total_tco2e"))["t"]
+        rolled = SummaryRollup.objects.filter(year=year).aggregate(t=Sum("total_tco2e"))["t"]
+        assert rolled == pytest.approx(total, rel=1e-9)
+        assert SummaryRollup.objects.filter(year=year).aggregate(n=Sum("entrants_0"))["n"] == 12

@@ -12,11 +12,17 @@ Two layers:
 * **Build** (:func:`build`): writes the plans with ``bulk_create`` in chunks (no per-submission
   workflow calls), runs the reporting validators only on the submissions where a problem was
   planted, and computes every account with :func:`dualcarbon.accounting.services.compute` in
-  large batches (one engine run per batch).
+  large batches (one engine run per batch), then builds the monitoring summary once
+  (:func:`dualcarbon.monitoring.aggregates.rebuild`, set-based).
 
 Deliberate problems the platform must surface: a missing month, ×3 electricity jumps, a unit slip
 (the kWh meter figure typed into the 万千瓦时 column), drafts blocked by an unknown fuel, and
 corrections (version 2 with a reason, version 1 still readable).
+
+Declarations for the carbon-neutrality rate (:func:`green_plan`): about a third of the enterprises
+with a factory roof run rooftop PV (reported monthly in kWh, some of it fed to the grid, part of
+those certificates sold); some retire green certificates, buy green power (with its bundled
+certificates), retire CCER or forestry sinks in December; a few hold certificates not yet retired.
 """
 
 from __future__ import annotations
@@ -375,6 +381,9 @@ class Version:
     economic: dict[str, Any]
     submitted_at: datetime.datetime | None
     flags: tuple[str, ...] = ()
+    #: own zero-carbon generation and offsets declared in this version (the same in a correction)
+    generation: tuple[dict[str, Any], ...] = ()
+    offsets: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -393,6 +402,8 @@ class ProblemPlan:
     unit_slips: list[tuple[int, int, int]] = field(default_factory=list)
     drafts: list[tuple[int, int, int]] = field(default_factory=list)
     corrections: list[tuple[int, int, int]] = field(default_factory=list)
+    #: not a problem: enterprises (the showcase logins) sure to declare PV and certificates
+    green: list[int] = field(default_factory=list)
 
     def kinds(self, index: int, year: int, month: int) -> list[str]:
         key = (index, year, month)
@@ -581,6 +592,7 @@ def plan_problems(plans: Sequence[EnterprisePlan], months: Sequence[tuple[int, i
         return year, rng.choice(ms) if ms else months[len(months) // 2][1]
 
     ent1, ent2, ent3 = (shows[i] if i < len(shows) else None for i in range(3))
+    pp.green = [p.index for p in (ent1, ent3) if p is not None]
     # ent1 (cement): a correction; ent2 (power): an electricity jump; ent3 (small firm): missing month + draft
     if ent1:
         pp.corrections.append((ent1.index, *mid_month(years[-1])))
@@ -651,6 +663,116 @@ def _activity(plan: EnterprisePlan, use: Use, level: float, rng: random.Random, 
     return rec
 
 
+# ------------------------------------------------------------------------------------------------
+# own zero-carbon generation and offsets (pure)
+
+#: rooftop PV yield in Zhejiang, kWh per kWp in each month (about 1,065 a year, most in summer)
+PV_YIELD = (62, 65, 80, 92, 105, 100, 125, 122, 98, 88, 68, 60)
+#: no factory roof to speak of (or a power plant): no rooftop PV
+NO_ROOF = frozenset({"coal_power", "coal_chp", "coal_mine", "iron_mine", "quarry"})
+#: electricity-intensive: candidates for green-power trades
+POWER_HUNGRY = frozenset({"aluminium", "eaf", "electronics", "chlor_alkali", "fibre", "nonferrous"})
+MAX_ROOF_KWP = 8_000.0
+
+
+@dataclass(frozen=True)
+class GreenPlan:
+    """What one enterprise declares for its neutrality rate (0: nothing of that kind)."""
+
+    pv_kwp: float = 0.0
+    fed_share: float = 0.0
+    sells_fed_certificates: bool = False
+    gec_share: float = 0.0
+    gec_held: bool = False
+    trade_share: float = 0.0
+    ccer_share: float = 0.0
+    forestry_t: float = 0.0
+    forestry_own: bool = False
+
+
+def _annual_mwh(plan: EnterprisePlan) -> float:
+    """The enterprise's purchased electricity in a year at its base scale (MWh)."""
+    return 12.0 * plan.scale * sum(u.per for u in plan.uses if u.source_type == PE)
+
+
+def green_plan(plan: EnterprisePlan, seed: int = SEED, featured: bool = False) -> GreenPlan:
+    """Deterministic per enterprise (its own random stream: the activity data are not disturbed)."""
+    rng = random.Random(f"{seed}:green:{plan.index}")
+    annual = _annual_mwh(plan)
+    if annual <= 0:
+        return GreenPlan()
+    roof = plan.archetype not in NO_ROOF
+    pv = roof and (featured or rng.random() < 0.33)
+    kwp = 0.0
+    fed, sells = 0.0, False
+    if pv:
+        share = rng.uniform(0.03, 0.15)  # of the electricity it buys
+        kwp = min(max(share * annual * 1000 / sum(PV_YIELD), 100.0), MAX_ROOF_KWP)
+        fed = 0.0 if rng.random() < 0.4 else rng.uniform(0.05, 0.3)
+        sells = fed > 0 and rng.random() < 0.5
+    gec = rng.uniform(0.05, 0.2) if featured or rng.random() < 0.12 else 0.0
+    held = gec > 0 and not featured and rng.random() < 0.2
+    trade = rng.uniform(0.1, 0.3) if plan.archetype in POWER_HUNGRY and rng.random() < 0.35 else 0.0
+    ccer = rng.uniform(0.01, 0.04) if featured or rng.random() < 0.05 else 0.0
+    forestry = rng.uniform(50, 600) if rng.random() < 0.03 else 0.0
+    return GreenPlan(
+        round(kwp, 1), round(fed, 3), sells, round(gec, 3), held, round(trade, 3), round(ccer, 3),
+        round(forestry), rng.random() < 0.5,
+    )  # fmt: skip
+
+
+def green_month(
+    plan: EnterprisePlan, gp: GreenPlan, year: int, month: int, rng: random.Random
+) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    """The month's generation lines (kWh, as the meter reads) and offsets (retired in December)."""
+    generation: list[dict[str, Any]] = []
+    if gp.pv_kwp:
+        kwh = gp.pv_kwp * PV_YIELD[month - 1] * rng.gauss(1.0, 0.06)
+        ref = f"屋顶光伏 {gp.pv_kwp:,.0f} kWp"
+        generation.append(
+            {"technology": "pv", "use": "self_consumed", "quantity": _round(kwh * (1 - gp.fed_share)), "unit": "kWh",
+             "certificates_transferred": None, "reference": ref}
+        )  # fmt: skip
+        if gp.fed_share:
+            fed = _round(kwh * gp.fed_share)
+            generation.append(
+                {"technology": "pv", "use": "fed_in", "quantity": fed, "unit": "kWh",
+                 "certificates_transferred": fed if gp.sells_fed_certificates else None, "reference": ref}
+            )  # fmt: skip
+    offsets: list[dict[str, Any]] = []
+    if month == 12:
+        annual = _annual_mwh(plan)
+        tag = plan.uscc[-8:]
+        if gp.gec_share:
+            status = "held" if gp.gec_held else "retired"
+            offsets.append(
+                {"kind": "gec", "quantity": _round(annual * gp.gec_share), "unit": "MWh", "origin": "purchased",
+                 "status": status, "reference": f"GEC-{year}-{tag}"}
+            )  # fmt: skip
+        if gp.trade_share:
+            mwh = _round(annual * gp.trade_share)
+            offsets.append(
+                {"kind": "green_trade", "quantity": mwh, "unit": "MWh", "origin": "purchased", "status": "retired",
+                 "reference": f"浙电交易-绿电-{year}-{tag}"}
+            )  # fmt: skip
+            offsets.append(  # the certificates that came with the trade: declared, counted once (with the trade)
+                {"kind": "gec", "quantity": mwh, "unit": "MWh", "origin": "green_trade", "status": "retired",
+                 "reference": f"GEC-绿电-{year}-{tag}"}
+            )  # fmt: skip
+        if gp.ccer_share:
+            offsets.append(
+                {"kind": "ccer", "quantity": _round(annual * 0.53 * gp.ccer_share), "unit": "tCO2e",
+                 "origin": "purchased", "status": "retired", "reference": f"CCER-{year}-{tag}"}
+            )  # fmt: skip
+        if gp.forestry_t:
+            offsets.append(
+                {"kind": "forestry", "quantity": Decimal(str(gp.forestry_t)), "unit": "tCO2e",
+                 "origin": "own_project" if gp.forestry_own else "purchased", "status": "retired",
+                 "reference": f"示范市林业碳汇-{year}-{tag}"}
+            )  # fmt: skip
+    return tuple(generation), tuple(offsets)
+
+
 def _submitted_at(year: int, month: int, rng: random.Random, later_days: int = 0) -> datetime.datetime:
     from zoneinfo import ZoneInfo
 
@@ -667,6 +789,8 @@ def enterprise_months(
     """Every month an enterprise reported (missing months are absent), with all its versions."""
     arch = BY_KEY[plan.archetype]
     rng = random.Random(f"{seed}:data:{plan.index}")
+    gp = green_plan(plan, seed, featured=plan.index in problems.green)
+    green_rng = random.Random(f"{seed}:green-months:{plan.index}")
     for t, (year, month) in enumerate(months):
         kinds = problems.kinds(plan.index, year, month)
         level = plan.scale * (1 + plan.growth) ** (t / 12) * arch.season[month - 1] * rng.gauss(1.0, 0.035)
@@ -683,6 +807,7 @@ def enterprise_months(
             "revenue": _round(output * rng.uniform(0.95, 1.05)),
         }
         at = _submitted_at(year, month, rng)
+        gen, offs = green_month(plan, gp, year, month, green_rng)
         if "missing" in kinds:
             continue
         flags: list[str] = []
@@ -705,7 +830,21 @@ def enterprise_months(
             yield Month(
                 year,
                 month,
-                (Version(1, "draft", False, "", (*v1_acts, bad), tuple(production), economic, None, ("draft_error",)),),
+                (
+                    Version(
+                        1,
+                        "draft",
+                        False,
+                        "",
+                        (*v1_acts, bad),
+                        tuple(production),
+                        economic,
+                        None,
+                        ("draft_error",),
+                        gen,
+                        offs,
+                    ),
+                ),
             )
             continue
         if "corrections" in kinds:
@@ -726,8 +865,9 @@ def enterprise_months(
                     v2_econ["value_added"] = _round(float(economic["value_added"]) * 1.08)
                     reason = "工业增加值按统计部门核定口径更正"
             v1 = Version(
-                1, "submitted", False, "", tuple(v1_acts), tuple(production), economic, at, (*flags, "superseded")
-            )
+                1, "submitted", False, "", tuple(v1_acts), tuple(production), economic, at, (*flags, "superseded"),
+                gen, offs,
+            )  # fmt: skip
             v2 = Version(
                 2,
                 "submitted",
@@ -738,6 +878,8 @@ def enterprise_months(
                 v2_econ,
                 _submitted_at(year, month, rng, 20),
                 ("correction",),
+                gen,
+                offs,
             )
             yield Month(year, month, (v1, v2))
             continue
@@ -747,7 +889,11 @@ def enterprise_months(
         yield Month(
             year,
             month,
-            (Version(1, "submitted", True, "", tuple(v1_acts), tuple(production), economic, at, tuple(flags)),),
+            (
+                Version(
+                    1, "submitted", True, "", tuple(v1_acts), tuple(production), economic, at, tuple(flags), gen, offs
+                ),
+            ),
         )
 
 
@@ -763,7 +909,18 @@ def data_fingerprint(n: int, years: Sequence[int], seed: int = SEED) -> str:
             for v in mo.versions:
                 h.update(
                     json.dumps(
-                        [mo.year, mo.month, v.version, v.status, v.reason, v.activities, v.production, v.economic],
+                        [
+                            mo.year,
+                            mo.month,
+                            v.version,
+                            v.status,
+                            v.reason,
+                            v.activities,
+                            v.production,
+                            v.economic,
+                            v.generation,
+                            v.offsets,
+                        ],
                         default=str,
                         sort_keys=True,
                     ).encode()
@@ -780,9 +937,22 @@ LAB_REPORT = "evidence/demo/coal-lab-report.pdf"
 PLANTED = frozenset({"jump", "unit_slip", "after_gap", "draft_error"})
 
 
-def lab_report_pdf() -> bytes:
+CERTIFICATES = "evidence/demo/green-certificates.pdf"
+
+
+def certificates_pdf() -> bytes:
+    """A one-page PDF standing in for retirement statements and green-power trade documents (fictional)."""
+    return lab_report_pdf(
+        [
+            "Retirement statement and trade documents (fictional demo document)",
+            "Green electricity certificates, green-power trade, CCER and forestry sinks retired for the year",
+        ]
+    )
+
+
+def lab_report_pdf(lines: Sequence[str] | None = None) -> bytes:
     """A one-page PDF standing in for the coal lab reports behind measured NCVs (fictional)."""
-    lines = [
+    lines = lines or [
         "Coal quality test report (fictional demo document)",
         "Shifan City Fuel Testing Centre - GB/T 213 net calorific value",
         "Sample: as-received coal, quarterly composite",
@@ -902,6 +1072,8 @@ def _build(
     report = lab_report_pdf()
     default_storage.delete(LAB_REPORT)
     default_storage.save(LAB_REPORT, ContentFile(report))
+    default_storage.delete(CERTIFICATES)
+    default_storage.save(CERTIFICATES, ContentFile(certificates_pdf()))
     with transaction.atomic():
         registry.load_industries()
         registry.load_provinces()
@@ -974,9 +1146,12 @@ def _build(
     counts: dict[str, int] = {"enterprises": len(plans), "users": len(users)}
     planted: list[tuple[int, str]] = []  # (submission id, flag) to validate
     per_chunk = max(1, chunk_submissions // max(1, len(months)))
+    from dualcarbon.monitoring import aggregates
+
     for start in range(0, len(plans), per_chunk):
         chunk = plans[start : start + per_chunk]
-        with transaction.atomic():
+        # the monitoring summary is built once, set-based, after the last chunk (not refreshed per chunk)
+        with transaction.atomic(), aggregates.suspended():
             ids = _write_chunk(
                 chunk, months, problems, seed, org_by_index, user_by_name, verified, planted, counts, len(report)
             )
@@ -996,6 +1171,9 @@ def _build(
             compute(current)
             lap("compute accounts")
         _say(log, f"  {min(start + per_chunk, len(plans))}/{len(plans)} 家企业 / enterprises")
+
+    aggregates.rebuild()
+    lap("monitoring summary")
 
     with transaction.atomic():
         for sid, _flag in planted:
@@ -1098,6 +1276,8 @@ def _write_chunk(
         ActivityRecord,
         EconomicRecord,
         Evidence,
+        GenerationRecord,
+        OffsetRecord,
         ProductionRecord,
         ReportingPeriod,
         Submission,
@@ -1148,8 +1328,43 @@ def _write_chunk(
     prods: list[ProductionRecord] = []
     econs: list[EconomicRecord] = []
     evidence: list[Evidence] = []
+    gens: list[GenerationRecord] = []
+    offs: list[OffsetRecord] = []
+    certificates_size = len(certificates_pdf())
     for s, v in zip(subs, payload, strict=True):
         excel = s.channel == "excel"
+        for n, gr in enumerate(v.generation, start=1):
+            gens.append(
+                GenerationRecord(
+                    submission=s,
+                    line_no=n,
+                    source_sheet="自有零碳发电" if excel else "",
+                    source_row=n + 2 if excel else None,
+                    **gr,
+                )
+            )
+        for n, o in enumerate(v.offsets, start=1):
+            offs.append(
+                OffsetRecord(
+                    submission=s,
+                    line_no=n,
+                    source_sheet="碳抵消与绿证" if excel else "",
+                    source_row=n + 2 if excel else None,
+                    **o,
+                )
+            )
+        if v.offsets:
+            evidence.append(  # retirement statements / trade documents behind the December declarations
+                Evidence(
+                    submission=s,
+                    kind=Evidence.Kind.CERTIFICATE,
+                    file=CERTIFICATES,
+                    original_name=f"注销证明与交易凭证-{s.period.label}.pdf",
+                    content_type="application/pdf",
+                    size=certificates_size,
+                    uploaded_by=s.created_by,
+                )
+            )
         for n, a in enumerate(v.activities, start=1):
             acts.append(
                 ActivityRecord(
@@ -1189,11 +1404,15 @@ def _write_chunk(
     ProductionRecord.objects.bulk_create(prods, batch_size=5_000)
     EconomicRecord.objects.bulk_create(econs, batch_size=5_000)
     Evidence.objects.bulk_create(evidence, batch_size=5_000)
+    GenerationRecord.objects.bulk_create(gens, batch_size=5_000)
+    OffsetRecord.objects.bulk_create(offs, batch_size=5_000)
     for key, n in (
         ("periods", len(periods)),
         ("submissions", len(subs)),
         ("activity_records", len(acts)),
-        ("lab_reports", len(evidence)),
+        ("evidence_files", len(evidence)),
+        ("generation_records", len(gens)),
+        ("offset_records", len(offs)),
     ):
         counts[key] = counts.get(key, 0) + n
     return [org_by_index[p.index].pk for p in chunk]
