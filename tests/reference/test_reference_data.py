@@ -305,3 +305,59 @@ def test_loader_api() -> None:
         reference.gwp_table("AR7")
     with pytest.raises(ValueError):
         reference.factor_sets("nonsense")
+
+
+# ------------------------------------------------------------------ English names
+
+#: every column holding an English name, by table
+ENGLISH = {
+    "fuels": ("name_en",),
+    "heat_factors": ("name_en",),
+    "process_factors": ("name_en",),
+    "coal_equivalents": ("name_en",),
+    "industries": ("name_en",),
+    "provinces": ("name_en",),
+    "key_sectors": ("ets_sector_en", "subsector_en", "industry_class_name_en"),
+    "factor_sets": ("title_en",),
+}
+HAN = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
+
+
+@pytest.mark.parametrize("name", sorted(ENGLISH))
+def test_english_names_are_required_filled_and_english(name: str) -> None:
+    for column in ENGLISH[name]:
+        assert column in reference.REQUIRED[name], f"{name}.{column} is not declared required"
+        for i, row in enumerate(raw(name), start=2):
+            text = row[column]
+            assert text.strip(), f"{name}.csv line {i}: empty {column}"
+            assert not HAN.search(text), f"{name}.csv line {i}: {column}={text!r} is not English"
+
+
+def test_every_industry_has_an_english_name_and_classes_pair_up() -> None:
+    ind = reference.read_table("industries")
+    assert (ind["name_en"].str.len() > 0).all() and len(ind) == 117
+    ks = reference.read_table("key_sectors")
+    for codes, zh, en in zip(
+        ks["industry_class"], ks["industry_class_name"], ks["industry_class_name_en"], strict=True
+    ):
+        assert len(codes.split(";")) == len(zh.split(";")) == len(en.split(";")), codes
+    names = reference.industry_names()
+    assert names["06"] == ("煤炭开采和洗选业", "Mining and Washing of Coal")
+    assert names["30"][1] == "Manufacture of Non-metallic Mineral Products"
+    assert names["C"] == ("制造业", "Manufacturing")
+    assert names["2211"] == ("木竹浆制造", "Manufacture of Wood and Bamboo Pulp")
+    assert names["2212"] == ("非木竹浆制造", "Manufacture of Non-wood Pulp")
+    assert all(en and not HAN.search(en) for _zh, en in names.values())
+
+
+def test_item_names_in_english() -> None:
+    items = reference.item_names()
+    assert set(items["table"]) == {"fuels", "heat_factors", "process_factors", "coal_equivalents", "(engine)"}
+    assert (items["name_en"].str.len() > 0).all() and not items["name_en"].str.contains(HAN).any()
+    assert reference.item_name_en("RAW_COAL", "原煤") == "raw coal"
+    # the same code in two fuel sets: the stored Chinese name picks the matching English one
+    assert reference.item_name_en("NATURAL_GAS", "油田天然气") == "natural gas (oil-field)"
+    assert reference.item_name_en("NATURAL_GAS", "天然气") == "natural gas"
+    assert reference.item_name_en("ELECTRICITY", "电力") == "electricity"
+    assert reference.item_name_en("CLINKER") and reference.item_name_en("HEAT", "热力")
+    assert reference.item_name_en("熟料(自备)") == ""  # an item of the caller's own: no English name

@@ -25,6 +25,7 @@ from dualcarbon import scoping
 from dualcarbon.engine.methods import FORMULAS, SOURCE_TYPES, TIER_MEANING
 from dualcarbon.engine.reference import factor_set_info
 from dualcarbon.registry.models import Industry, Organisation, Region
+from dualcarbon.web import names
 
 from .models import AccountEntry, AccountRun, EmissionLine
 
@@ -269,7 +270,7 @@ def account_year(user: Any, enterprise: Organisation, year: int | None) -> Accou
     item_names: dict[str, str] = {}
     formulas: list[str] = []
     for ln in lines:
-        item_names.setdefault(ln["item"], ln["item_name"])
+        item_names.setdefault(ln["item"], names.item_name(ln["item"], ln["item_name"]))
         formulas.append(ln["formula"])
     set_versions: dict[str, str] = {}
     options: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dualcarbon.engine.methods import FORMULAS, TIER_MEANING
+from dualcarbon.web import names
 
 from . import charts
 from .models import EmissionLine
@@ -60,7 +61,7 @@ def _summary(ws: Worksheet, account: AccountYear, generated: datetime.datetime) 
     ws["A2"] = _("统一社会信用代码")
     ws["B2"] = e.uscc or ""
     ws["A3"] = _("行业")
-    ws["B3"] = f"{e.industry.code} {e.industry.name_zh}" if e.industry else ""
+    ws["B3"] = f"{e.industry.code} {names.industry_name(e.industry.code, e.industry.name_zh)}" if e.industry else ""
     ws["A4"] = _("所在地区")
     ws["B4"] = e.region.name if e.region else ""
     ws["A5"] = _("生成时间")
@@ -208,7 +209,7 @@ def _details(ws: Worksheet, lines: Iterable[EmissionLine]) -> None:
             float(a.quantity),
             a.unit,
             ln.item,
-            ln.item_name,
+            names.item_name(ln.item, ln.item_name),
             ln.quantity,
             ln.activity_unit,
             ln.unit_factor,

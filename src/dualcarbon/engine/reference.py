@@ -137,6 +137,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "subsector_en": "str",
         "industry_class": "str",
         "industry_class_name": "str",
+        "industry_class_name_en": "str",
         "industry_division": "str",
         "note": "str",
         "source": "str",
@@ -185,9 +186,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "coal_equivalents": ("factor_set", "energy_code", "name_zh", "name_en", "unit", "kgce_per_unit", "basis",
                          "source", "confidence"),
     "gwp": ("gwp_table", "gas_code", "gas_name", "formula", "horizon", "value", "source", "confidence"),
-    "industries": ("code", "level", "name_zh", "source", "confidence"),
+    "industries": ("code", "level", "name_zh", "name_en", "source", "confidence"),
     "key_sectors": ("ets_sector_zh", "ets_sector_en", "subsector_zh", "subsector_en", "industry_class",
-                    "industry_class_name", "industry_division", "source", "confidence"),
+                    "industry_class_name", "industry_class_name_en", "industry_division", "source", "confidence"),
 }  # fmt: skip
 
 #: Allowed values of ``factor_sets.kind`` and ``factor_sets.status``.
@@ -291,3 +292,76 @@ def gwp_table(name: str) -> dict[str, float]:
         raise UnknownFactorSet(name, [f"gwp-{t.lower()}" for t in tables] + tables, "gwp")
     rows = frame[frame["gwp_table"] == key]
     return {str(gas): float(value) for gas, value in zip(rows["gas_code"], rows["value"], strict=True)}
+
+
+# ------------------------------------------------------------------------------------ names (zh, en)
+
+#: items the engine's catalogue adds without a row of their own (see dualcarbon.engine.factors)
+BUILTIN_ITEM_NAMES: dict[str, tuple[str, str]] = {
+    "ELECTRICITY": ("电力", "electricity"),
+    "CO2": ("二氧化碳", "carbon dioxide"),
+}
+#: the tables whose rows name an item (code column), in the order their names are preferred
+_ITEM_TABLES = (
+    ("fuels", "fuel_code"),
+    ("heat_factors", "item"),
+    ("process_factors", "item"),
+    ("coal_equivalents", "energy_code"),
+)
+
+
+def item_names() -> pd.DataFrame:
+    """Every named item of the library: ``table``, ``factor_set``, ``code``, ``name_zh``, ``name_en``.
+
+    Fuels, heat, process materials and GB/T 2589 energy types, then the engine's built-in items. A code
+    may appear in several sets with different names (fuels-a NATURAL_GAS is the oil-field gas).
+    """
+    frames = []
+    for table, column in _ITEM_TABLES:
+        frame = read_table(table)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "factor_set": frame["factor_set"],
+                    "code": frame[column],
+                    "name_zh": frame["name_zh"],
+                    "name_en": frame["name_en"],
+                }
+            )
+        )
+    builtin = [("(engine)", "", code, zh, en) for code, (zh, en) in BUILTIN_ITEM_NAMES.items()]
+    frames.append(pd.DataFrame(builtin, columns=["table", "factor_set", "code", "name_zh", "name_en"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _item_lookup() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    by_pair: dict[tuple[str, str], str] = {}
+    by_code: dict[str, str] = {}
+    for code, zh, en in item_names()[["code", "name_zh", "name_en"]].itertuples(index=False):
+        by_pair.setdefault((str(code), str(zh)), str(en))
+        by_code.setdefault(str(code), str(en))
+    return by_pair, by_code
+
+
+def item_name_en(code: str, name_zh: str = "") -> str:
+    """The English name of an item by its code (and the Chinese name stored with it); "" if unknown."""
+    by_pair, by_code = _item_lookup()
+    return by_pair.get((code, name_zh)) or by_code.get(code, "")
+
+
+@functools.lru_cache(maxsize=1)
+def industry_names() -> dict[str, tuple[str, str]]:
+    """GB/T 4754-2017 code → (Chinese, English) for the sections, the divisions and the classes that
+    ``key_sectors`` names ("2211;2212" rows give one entry per class)."""
+    out: dict[str, tuple[str, str]] = {}
+    for code, zh, en in read_table("industries")[["code", "name_zh", "name_en"]].itertuples(index=False):
+        out[str(code)] = (str(zh), str(en))
+    ks = read_table("key_sectors")
+    for codes, zh, en in ks[["industry_class", "industry_class_name", "industry_class_name_en"]].itertuples(
+        index=False
+    ):
+        for code, name_zh, name_en in zip(str(codes).split(";"), str(zh).split(";"), str(en).split(";"), strict=True):
+            out.setdefault(code.strip(), (name_zh.strip(), name_en.strip()))
+    return out

@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dualcarbon.web import names
+
 from . import charts
 from .queries import Dashboard
 
@@ -109,7 +111,7 @@ def workbook(d: Dashboard, month: int, generated: datetime.datetime | None = Non
         ],
         [
             [
-                r["name"],
+                names.industry_name(r["division"], r["name"]),
                 r["division"],
                 r["cur_total"],
                 r["prev_total"],

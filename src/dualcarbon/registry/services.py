@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from dualcarbon.engine.reference import read_table
+from dualcarbon.engine.reference import industry_names, read_table
 
 from .models import Industry, Membership, Organisation, Region
 
@@ -32,16 +32,19 @@ def load_industries() -> int:
             },
         )
         n += 1
+    names = industry_names()
     for r in sectors.itertuples(index=False):  # the 4-digit classes the ETS names ("2211;2212": several)
         for code in str(r.industry_class).replace("；", ";").split(";"):
             code = code.strip()
             if not code:
                 continue
+            name_zh, name_en = names.get(code, (str(r.industry_class_name), ""))
             Industry.objects.update_or_create(
                 code=code,
                 defaults={
                     "level": "class",
-                    "name_zh": str(r.industry_class_name)[:128],
+                    "name_zh": name_zh[:128],
+                    "name_en": name_en[:160],
                     "parent_id": code[:2],
                     "ets_sector": str(r.ets_sector_zh)[:32],
                 },

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from dualcarbon import scoping
 from dualcarbon.registry.models import Membership
+from dualcarbon.web import names
 
 register = template.Library()
 
@@ -87,6 +88,18 @@ def user_frame(context: Any) -> dict[str, Any]:
     }
     request._dc_frame = frame
     return frame
+
+
+@register.filter
+def item_name(code: Any, name_zh: Any = "") -> str:
+    """``{{ line.item|item_name:line.item_name }}``: a fuel or material in the page's language."""
+    return names.item_name(str(code or ""), str(name_zh or ""))
+
+
+@register.filter
+def industry_name(code: Any, name_zh: Any = "") -> str:
+    """``{{ industry.code|industry_name:industry.name_zh }}``: a GB/T 4754 industry in the page's language."""
+    return names.industry_name(str(code or ""), str(name_zh or ""))
 
 
 @register.filter
