@@ -25,6 +25,7 @@ from dualcarbon.engine.reference import factor_set_info
 from dualcarbon.reporting.models import ActivityRecord, Submission
 
 from .models import AccountEntry, AccountRun, EmissionLine, MethodPolicy
+from .signals import accounts_computed
 
 ACTIVITY_FIELDS = ACTIVITY_COLUMNS
 #: the engine's line columns stored on EmissionLine (the rest are keys kept on the run/activity/entry)
@@ -147,7 +148,10 @@ def compute(
     note: str = "",
     on: datetime.date | None = None,
 ) -> list[AccountRun]:
-    """Compute (or recompute) the accounts of submissions; previous runs stay, marked not current."""
+    """Compute (or recompute) the accounts of submissions; previous runs stay, marked not current.
+
+    Sends :data:`dualcarbon.accounting.signals.accounts_computed` when the batch is stored.
+    """
     subs = list(submissions)
     if not subs:
         return []
@@ -179,6 +183,8 @@ def compute(
         runs.extend(_store(group, lines_df, totals_df, options, policy, reason, note))
     if failures:
         raise AccountingError(failures)
+    # downstream summaries (the monitoring app's regional aggregates) follow, in this transaction
+    accounts_computed.send(sender=AccountEntry, submissions=subs, reason=reason)
     return runs
 
 

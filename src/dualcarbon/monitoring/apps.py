@@ -6,3 +6,19 @@ class MonitoringConfig(AppConfig):
     name = "dualcarbon.monitoring"
     verbose_name = _("区域监测")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Keep the regional summary in step with the accounts, the submissions' status and the enterprises."""
+        from django.db.models.signals import post_save
+
+        from dualcarbon.accounting.signals import accounts_computed
+        from dualcarbon.registry.models import Organisation
+        from dualcarbon.reporting.models import Submission
+
+        from . import aggregates
+
+        accounts_computed.connect(aggregates.on_accounts_computed, dispatch_uid="monitoring-summary-accounts")
+        post_save.connect(aggregates.on_submission_saved, sender=Submission, dispatch_uid="monitoring-summary-status")
+        post_save.connect(
+            aggregates.on_organisation_saved, sender=Organisation, dispatch_uid="monitoring-summary-enterprise"
+        )

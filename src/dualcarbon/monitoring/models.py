@@ -1,6 +1,9 @@
-"""Monitoring: annual targets/budgets per region, early-warning rules and the alerts they raise.
+"""Monitoring: annual targets/budgets per region, early-warning rules and the alerts they raise, and the
+persisted regional summary the dashboard, the monthly report and the public statistics read.
 
 Alerts change state only through :mod:`dualcarbon.monitoring.services` (new → acknowledged → resolved).
+The summary tables (:class:`SummaryCell`, :class:`SummaryRollup`) are written only by
+:mod:`dualcarbon.monitoring.aggregates` (incrementally when accounts are computed, or rebuilt in full).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from dualcarbon.registry.models import Organisation, Region
+from dualcarbon.reporting.models import ReportingPeriod
 
 
 class Target(models.Model):
@@ -110,3 +114,115 @@ class Alert(models.Model):
 
     def message_for(self, lang: str) -> str:
         return self.message_en if lang.startswith("en") and self.message_en else self.message_zh
+
+
+# --------------------------------------------------------------------------- the persisted regional summary
+
+
+class SummaryCell(models.Model):
+    """One enterprise-month of the regional summary (one row per reporting period that has a current
+    submission or a current account).
+
+    A copy of the current ``AccountEntry``'s figures that the dashboard needs (no JSON, no history) and the
+    status of the period's current submission. ``region_code``/``industry_code`` are the account's
+    (denormalised at computation time), or the enterprise's registered ones when the month has no account;
+    ``home_region`` is always the enterprise's registered county (they differ after a move until the accounts
+    are restated).
+    """
+
+    period = models.OneToOneField(ReportingPeriod, on_delete=models.CASCADE, related_name="+")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    #: the account's county (GB/T 2260, 6 digits): region prefixes (city 4, province 2) are ranges on it
+    region_code = models.CharField(max_length=6)
+    #: the enterprise's registered county now (the submission completeness counts the enterprise there)
+    home_region = models.CharField(max_length=6, blank=True)
+    industry_code = models.CharField(max_length=5, blank=True)
+    #: GB/T 4754 division (the industry code's first two characters)
+    division = models.CharField(max_length=2, blank=True)
+    #: the month has a current account (the figures below are its figures; otherwise they are empty)
+    has_account = models.BooleanField(default=False)
+    total_tco2e = models.FloatField(null=True)
+    scope1_tco2e = models.FloatField(null=True)
+    scope2_tco2e = models.FloatField(null=True)
+    energy_tce = models.FloatField(null=True)
+    #: 万元, as on the account (income approach) and on the submission's economic record
+    value_added = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    output_value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    #: the current submission's status ("" when the period has no current submission)
+    status = models.CharField(max_length=10, blank=True)
+    #: the enterprise is active (only active enterprises count in the submission completeness)
+    active = models.BooleanField(default=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["enterprise_id", "year", "month"]
+        verbose_name = _("汇总单元（企业 × 月）")
+        verbose_name_plural = _("汇总单元（企业 × 月）")
+        indexes = [
+            # region-prefix ranges (scoping.prefix_q) within a year
+            models.Index(fields=["year", "region_code", "month"], name="cell_year_region"),
+            # one enterprise's months (refresh by enterprise, the completeness drill-down)
+            models.Index(fields=["enterprise", "year", "month"], name="cell_enterprise_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year}-{self.month:02d}"
+
+
+class SummaryRollup(models.Model):
+    """District × industry division × month: the sums of the :class:`SummaryCell` rows of the group.
+
+    A region of any size has at most (counties × divisions × months) rows here, so the dashboard's totals,
+    districts, industries and trend are sums over a few hundred rows whatever the number of enterprises.
+
+    ``entrants_<L>`` counts the enterprises whose first accounted month of the year *within the region prefix
+    of length L* (0 = anywhere, 2 province, 4 city, 6 county) is this month; ``entrants_<L>d`` the same
+    within the prefix *and the division*. Summed over months 1..M and over the groups inside one prefix of
+    length L, they give the number of distinct enterprises with an account in months 1..M, exactly, even
+    for an enterprise whose accounts carry several counties or divisions in a year.
+    """
+
+    region_code = models.CharField(max_length=6)
+    division = models.CharField(max_length=2, blank=True)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    #: enterprise-months with a current account
+    accounts = models.PositiveIntegerField(default=0)
+    #: sums over the months with an account (null when there is none)
+    total_tco2e = models.FloatField(null=True)
+    scope1_tco2e = models.FloatField(null=True)
+    scope2_tco2e = models.FloatField(null=True)
+    energy_tce = models.FloatField(null=True)
+    #: Σ value added over the accounts with value added > 0, and Σ tCO2e over the same accounts
+    value_added = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    total_va_tco2e = models.FloatField(null=True)
+    output_value = models.DecimalField(max_digits=24, decimal_places=4, null=True)
+    #: current submissions by status, of the active enterprises registered in this county (``home_region``)
+    draft = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    locked = models.PositiveIntegerField(default=0)
+    entrants_0 = models.PositiveIntegerField(default=0)
+    entrants_2 = models.PositiveIntegerField(default=0)
+    entrants_4 = models.PositiveIntegerField(default=0)
+    entrants_6 = models.PositiveIntegerField(default=0)
+    entrants_0d = models.PositiveIntegerField(default=0)
+    entrants_2d = models.PositiveIntegerField(default=0)
+    entrants_4d = models.PositiveIntegerField(default=0)
+    entrants_6d = models.PositiveIntegerField(default=0)
+
+    #: prefix lengths that have their own entrant counts
+    LEVELS = (0, 2, 4, 6)
+
+    class Meta:
+        ordering = ["year", "month", "region_code", "division"]
+        verbose_name = _("区域汇总（县区 × 行业大类 × 月）")
+        verbose_name_plural = _("区域汇总（县区 × 行业大类 × 月）")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "region_code", "division", "month"], name="uniq_rollup_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code}/{self.division} {self.year}-{self.month:02d}"

@@ -1,8 +1,12 @@
 """Read-only queries behind the government dashboard, the monthly report and the public statistics.
 
-Every queryset starts from :mod:`dualcarbon.scoping`. Sums are done by the database
-(``aggregate``/``annotate`` over the stored AccountEntry figures); Python only combines the grouped rows
-(at most districts × 24 months). Each function issues a fixed number of queries whatever the data size.
+They read the persisted regional summary (:mod:`dualcarbon.monitoring.aggregates`): the totals, districts,
+industries, the monthly trend, the targets' progress, the submission completeness and the public statistics
+are sums over :class:`~.models.SummaryRollup` rows (county × division × month: a few hundred rows for a
+region of any size); the top emitters come from :class:`~.models.SummaryCell` (enterprise × month). The
+figures are those of the current ``AccountEntry`` rows (``tests/monitoring/test_summary.py`` compares them).
+Every queryset starts from :mod:`dualcarbon.scoping`; each function issues a fixed number of queries
+whatever the data size.
 """
 
 from __future__ import annotations
@@ -12,15 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dualcarbon import scoping
-from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.registry.models import Industry, Region
 
 from . import services
-from .models import Target
+from .models import SummaryRollup, Target
 
 TOP_N = 10
 #: public statistics: groups of fewer enterprises than this are suppressed
@@ -75,25 +78,53 @@ class Dashboard:
     district_options: list[Region] = field(default_factory=list)
 
 
-def entries(user: Any) -> QuerySet[AccountEntry]:
-    """Current accounts in the user's jurisdiction (nothing for users without one)."""
-    return scoping.account_entries(user).filter(is_current=True).filter(scoping.monitoring_q(user, "region_code"))
+def summary(user: Any) -> QuerySet[SummaryRollup]:
+    """Summary rollup rows in the user's jurisdiction (nothing for users without one)."""
+    return scoping.monitoring_summary(user)
 
 
-def _two_years(year: int, through: int) -> dict[str, Any]:
+def selection(user: Any, district: str = "") -> list[str]:
+    """The region prefixes the figures cover: the user's jurisdiction, narrowed to ``district`` (nested
+    prefixes merged; empty when the district is outside the jurisdiction)."""
+    prefixes = scoping.region_prefixes(user)
+    if district:
+        inside = [p for p in prefixes if district.startswith(p) or p.startswith(district)]
+        prefixes = tuple(district if district.startswith(p) else p for p in inside)
+    unique = sorted(set(prefixes))
+    return [p for p in unique if not any(q != p and p.startswith(q) for q in unique)]
+
+
+def entrant_level(prefixes: list[str]) -> int | None:
+    """The prefix length whose entrant counts give exact distinct-enterprise counts for the selection (one
+    prefix of a length the rollup keeps), or None (then they are counted over the cells)."""
+    if len(prefixes) == 1 and len(prefixes[0]) in SummaryRollup.LEVELS:
+        return len(prefixes[0])
+    return None
+
+
+def _two_years(year: int, through: int, entrants: str | None) -> dict[str, Any]:
     """Σ of the year (``cur_*``) and of the same months of the year before (``prev_*``)."""
     cur, prev = Q(year=year), Q(year=year - 1, month__lte=through or 12)
     out: dict[str, Any] = {}
     for tag, q in (("cur", cur), ("prev", prev)):
         out[f"{tag}_total"] = Sum("total_tco2e", filter=q)
         out[f"{tag}_energy"] = Sum("energy_tce", filter=q)
-        out[f"{tag}_va"] = Sum("value_added", filter=q & Q(value_added__gt=0))
-        out[f"{tag}_total_va"] = Sum("total_tco2e", filter=q & Q(value_added__gt=0))
-        out[f"{tag}_enterprises"] = Count("enterprise", filter=q, distinct=True)
+        out[f"{tag}_va"] = Sum("value_added", filter=q)
+        out[f"{tag}_total_va"] = Sum("total_va_tco2e", filter=q)
+        if entrants:
+            out[f"{tag}_enterprises"] = Coalesce(Sum(entrants, filter=q), 0)
     out["cur_scope1"] = Sum("scope1_tco2e", filter=cur)
     out["cur_scope2"] = Sum("scope2_tco2e", filter=cur)
-    out["cur_months"] = Count("pk", filter=cur)
+    out["cur_months"] = Coalesce(Sum("accounts", filter=cur), 0)
     return out
+
+
+def _distinct_enterprises(year: int, through: int) -> dict[str, Any]:
+    """Distinct enterprises with an account in the year and in the same months of the year before."""
+    return {
+        "cur_enterprises": Count("enterprise", filter=Q(year=year), distinct=True),
+        "prev_enterprises": Count("enterprise", filter=Q(year=year - 1, month__lte=through or 12), distinct=True),
+    }
 
 
 def _derive(row: dict[str, Any]) -> dict[str, Any]:
@@ -110,41 +141,58 @@ def _period_q(year: int, through: int) -> Q:
 
 def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     """The government dashboard (a fixed number of queries: see tests/monitoring/test_dashboard.py)."""
-    base = entries(user)
+    base = summary(user)
+    cells = scoping.monitoring_summary_cells(user).filter(has_account=True)
     if f.district:
         base = base.filter(scoping.prefix_q("region_code", f.district))
-    years = list(base.order_by("-year").values_list("year", flat=True).distinct())
+        cells = cells.filter(scoping.prefix_q("region_code", f.district))
+    accounted = base.filter(accounts__gt=0)
+    years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
     year = f.year or (years[0] if years else timezone.localdate().year)
     if year not in years:
         years = sorted([*years, year], reverse=True)
     if f.month:
-        base = base.filter(Q(year__lt=year) | Q(year=year, month__lte=f.month))
-    through = base.filter(year=year).aggregate(m=Max("month"))["m"] or 0
-    window = base.filter(_period_q(year, through))
-    totals = _derive(window.aggregate(**_two_years(year, through)))
-    districts = [
-        _derive(dict(r))
+        limit = Q(year__lt=year) | Q(year=year, month__lte=f.month)
+        accounted, cells = accounted.filter(limit), cells.filter(limit)
+    through = accounted.filter(year=year).aggregate(m=Max("month"))["m"] or 0
+    window = accounted.filter(_period_q(year, through))
+    level = entrant_level(selection(user, f.district))
+    entrants = None if level is None else f"entrants_{level}"
+    totals = window.aggregate(**_two_years(year, through, entrants))
+    districts: list[dict[str, Any]] = [
+        dict(r)
         for r in window.values("region_code")
-        .annotate(**_two_years(year, through))
+        .annotate(**_two_years(year, through, "entrants_6"))
         .order_by(F("cur_total").desc(nulls_last=True), "region_code")
     ]
-    industries = [
-        _derive(dict(r))
-        for r in window.annotate(division=Substr("industry_code", 1, 2))
-        .values("division")
-        .annotate(**_two_years(year, through))
+    industries: list[dict[str, Any]] = [
+        dict(r)
+        for r in window.values("division")
+        .annotate(**_two_years(year, through, None if level is None else f"entrants_{level}d"))
         .order_by(F("cur_total").desc(nulls_last=True), "division")
     ]
+    if level is None:  # several prefixes: distinct enterprises counted over the cells (3 more queries)
+        cell_window = cells.filter(_period_q(year, through))
+        counts = _distinct_enterprises(year, through)
+        totals.update(cell_window.aggregate(**counts))
+        by_division = {r["division"]: r for r in cell_window.values("division").annotate(**counts).order_by()}
+        for i in industries:
+            row = by_division.get(i["division"], {})
+            i["cur_enterprises"] = row.get("cur_enterprises", 0)
+            i["prev_enterprises"] = row.get("prev_enterprises", 0)
+    totals = _derive(totals)
+    districts = [_derive(d) for d in districts]
+    industries = [_derive(i) for i in industries]
     # month × district (both years, all months): the trend, year-on-year by month, and the targets' progress
     grid: list[dict[str, Any]] = [
         dict(g)
-        for g in base.filter(year__in=[year, year - 1])
+        for g in accounted.filter(year__in=[year, year - 1])
         .values("region_code", "year", "month")
         .annotate(
             total=Sum("total_tco2e"),
             energy=Sum("energy_tce"),
-            va=Sum("value_added", filter=Q(value_added__gt=0)),
-            total_va=Sum("total_tco2e", filter=Q(value_added__gt=0)),
+            va=Sum("value_added"),
+            total_va=Sum("total_va_tco2e"),
         )
         .order_by()
     ]
@@ -179,7 +227,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         g["mark"] = str(g["grade"]) if g["grade"] else (g["colour"] or "")
     top: list[dict[str, Any]] = [
         dict(t)
-        for t in base.filter(year=year)
+        for t in cells.filter(year=year)
         .values("enterprise_id", "enterprise__name", "region_code", "industry_code")
         .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
         .order_by(F("total").desc(), "enterprise_id")[:TOP_N]
@@ -189,12 +237,8 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     if f.district:
         ents = ents.filter(scoping.prefix_q("region__code", f.district))
     n_ents = ents.count()
-    statuses = dict(
-        scoping.submissions(user)
-        .filter(enterprise__in=ents.values("pk"), is_current=True, period__year=year, period__month__lte=through)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
+    statuses = base.filter(year=year, month__lte=through).aggregate(
+        **{s: Coalesce(Sum(s), 0) for s in ("draft", "submitted", "verified", "locked")}
     )
     expected = n_ents * through
     done = sum(statuses.get(s, 0) for s in ("submitted", "verified", "locked"))
@@ -365,19 +409,23 @@ def suppress(cells: dict[tuple[str, str], Cell], rows: list[str], cols: list[str
 
 
 def public_stats(year: int | None) -> PublicStats:
-    """District × industry division aggregates of all current accounts of a year (4 queries)."""
-    base = AccountEntry.objects.filter(is_current=True)
+    """District × industry division aggregates of all current accounts of a year, from the summary rollup
+    (4 grouped queries over its rows; the enterprise counts are the exact distinct counts it keeps)."""
+    base = SummaryRollup.objects.filter(accounts__gt=0)
     years = list(base.order_by("-year").values_list("year", flat=True).distinct())
     if year is None:
         year = years[0] if years else timezone.localdate().year
-    qs = base.filter(year=year).annotate(division=Substr("industry_code", 1, 2))
-    sums = {
-        "n": Count("enterprise", distinct=True),
-        "total": Sum("total_tco2e"),
-        "energy": Sum("energy_tce"),
-        "va": Sum("value_added", filter=Q(value_added__gt=0)),
-        "total_va": Sum("total_tco2e", filter=Q(value_added__gt=0)),
-    }
+    qs = base.filter(year=year)
+
+    def sums(entrants: str) -> dict[str, Any]:
+        return {
+            "n": Coalesce(Sum(entrants), 0),
+            "total": Sum("total_tco2e"),
+            "energy": Sum("energy_tce"),
+            "va": Sum("value_added"),
+            "total_va": Sum("total_va_tco2e"),
+        }
+
     cells: dict[tuple[str, str], Cell] = {}
 
     def put(key: tuple[str, str], r: dict[str, Any]) -> None:
@@ -385,14 +433,14 @@ def public_stats(year: int | None) -> PublicStats:
             r["n"], float(r["total"] or 0), float(r["energy"] or 0), float(r["va"] or 0), float(r["total_va"] or 0)
         )
 
-    # one grouped query with ROLLUP-like margins done by three more grouped queries (distinct counts do not add up)
-    for r1 in qs.values("region_code", "division").annotate(**sums).order_by():
+    # the table and its margins; each level has its own distinct-enterprise count (they do not add up)
+    for r1 in qs.values("region_code", "division").annotate(**sums("entrants_6d")).order_by():
         put((r1["region_code"], r1["division"]), dict(r1))
-    for r2 in qs.values("region_code").annotate(**sums).order_by():
+    for r2 in qs.values("region_code").annotate(**sums("entrants_6")).order_by():
         put((r2["region_code"], ""), dict(r2))
-    for r3 in qs.values("division").annotate(**sums).order_by():
+    for r3 in qs.values("division").annotate(**sums("entrants_0d")).order_by():
         put(("", r3["division"]), dict(r3))
-    put(("", ""), qs.aggregate(**sums))
+    put(("", ""), qs.aggregate(**sums("entrants_0")))
     row_codes = sorted({k[0] for k in cells if k[0]})
     col_codes = sorted({k[1] for k in cells if k[1]})
     suppress(cells, row_codes, col_codes)

@@ -1,4 +1,5 @@
-"""Monitoring services: the year-end projection, alert evaluation and the alert state machine.
+"""Monitoring services: the year-end projection, alert evaluation, the alert state machine, and the entry
+points of the persisted regional summary (maintained in :mod:`dualcarbon.monitoring.aggregates`).
 
 Alerts change state here only: new → acknowledged → resolved (new → resolved allowed: a false alarm
 closed at once). Anything else raises :class:`TransitionError`.
@@ -21,6 +22,7 @@ from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.registry.models import Organisation, Region
 from dualcarbon.reporting.models import Submission
 
+from . import aggregates
 from .models import Alert, AlertRule, Target
 
 PROJECTION_SEASONAL = "seasonal"
@@ -43,6 +45,19 @@ def project(ytd: float, through: int, last_year: Mapping[int, float]) -> tuple[f
         if share > 0:
             return ytd / share, PROJECTION_SEASONAL
     return ytd * 12.0 / through, PROJECTION_LINEAR
+
+
+# --------------------------------------------------------------------------- the regional summary
+
+
+def rebuild_aggregates(region_prefix: str = "") -> aggregates.RebuildResult:
+    """Rebuild the dashboard's summary tables from the current accounts and submissions (set-based)."""
+    return aggregates.rebuild(region_prefix)
+
+
+def refresh_aggregates(period_ids: Any) -> aggregates.RebuildResult:
+    """Bring the summary of some reporting periods up to date (what the accounting signal triggers)."""
+    return aggregates.refresh_periods(period_ids)
 
 
 # --------------------------------------------------------------------------- state machine
