@@ -28,6 +28,8 @@ from tests.factories import World
 from tests.rating.helpers import CEMENT_COAL, YEAR, _peers, month_data, submit_batch
 
 CITY = "3399"
+PV = {"technology": "pv", "use": "self_consumed", "quantity": 85_000, "unit": "kWh", "reference": "屋顶光伏一期"}
+GEC = {"kind": "gec", "quantity": 300, "unit": "MWh", "reference": "GEC-2024-0001~0300"}
 MONITORING = "dualcarbon.monitoring" in settings.INSTALLED_APPS and bool(
     importlib.util.find_spec("dualcarbon.monitoring")
 )
@@ -46,7 +48,10 @@ def _rate(world: World, december_coal: float = CEMENT_COAL) -> list[Any]:
     items = []
     for m in range(1, 13):
         coal = december_coal if m == 12 else CEMENT_COAL
-        items.append((world.users["cement"], world.cement, YEAR, m, month_data(coal)))
+        cement = month_data(coal)
+        cement["generation"] = [dict(PV)]  # rooftop PV every month, certificates retired in December
+        cement["offsets"] = [dict(GEC)] if m == 12 else []
+        items.append((world.users["cement"], world.cement, YEAR, m, cement))
         items.append((world.users["steel"], world.steel, YEAR, m, month_data(9000.0)))
         items.append((world.users["far"], world.other_city_firm, YEAR, m, month_data(5000.0)))
         items += [(u, org, YEAR, m, month_data(5000.0 + 800.0 * i)) for i, (u, org) in enumerate(peers)]
@@ -80,7 +85,7 @@ def test_enterprise_sees_its_grade_and_explanation(page: Any, live_server: Any, 
     body = page.locator("body").inner_text()
     assert world.cement.name in body and result.scheme.label in body
     # the benchmark: its value and group, how many enterprises it includes
-    bench_card = page.locator("section.card", has_text="行业对标值").inner_text()
+    bench_card = page.locator("section.card", has=page.locator("h2", has_text="行业对标值")).inner_text()
     assert f"{result.benchmark.value:.4f}" in bench_card
     assert f"{result.benchmark.n_included} / {result.benchmark.n_candidates}" in bench_card
     assert f"{result.k_value:.4f}" in body and f"{result.intensity_l:.4f}" in body
@@ -92,7 +97,15 @@ def test_enterprise_sees_its_grade_and_explanation(page: Any, live_server: Any, 
     for line in lines:
         assert " ".join(str(line.get("zh") or line["text"]).split()) in explained, line
     assert re.search(rf"→ {result.grade} 级", explained), explained  # the grade threshold crossed
-    assert "碳中和率" in body
+    # the carbon-neutrality rate: (12 × 85 + 300) MWh × 0.5153 (浙江 2022, the policy's mee:provincial) / emissions
+    assert result.neutrality_rate is not None and result.neutrality_rate > 0
+    kpi = page.locator("#neutrality-kpi [data-neutrality]")
+    assert kpi.inner_text().strip() == result.neutrality_label
+    card = page.locator("section#neutrality").inner_text()
+    assert "自有零碳发电（自发自用）" in card and "1,320.000" not in card  # PV and certificates are separate terms
+    assert "1,020.000 MWh" in card and "300.000 MWh" in card and "0.5153" in card
+    assert "grid-mee-nbs 2022 provincial 33 浙江" in card and "GEC-2024-0001~0300" in card
+    assert f"{result.neutrality_rate:.2%}" in explained
     shot(page, "grade")
 
     # another enterprise's grade page is not found for this user
