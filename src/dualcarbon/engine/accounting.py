@@ -2,19 +2,31 @@
 
 The flow, for any Ibis backend (DuckDB by default, PySpark the same):
 
-1. :func:`prepare` types the raw activity columns (text or native) and derives the descriptive keys.
-2. One scan (:func:`profile`) groups the table by its descriptive keys and counts what is missing or
-   malformed in each group. The few distinct groups are resolved in Python
-   (:func:`dualcarbon.engine.factors.resolve_dimensions`): item, default parameters, unit
-   conversion multipliers, grid factor, GWP, each with its source.
-3. If anything is wrong, one more query locates the offending rows; an :class:`InputError` lists
-   them (row, column, rule) and nothing is calculated.
-4. :func:`lines` joins the resolution table and computes every line; :func:`totals` sums lines per
-   entity and period into the account view (total, scope 1, scope 2, by source, by gas, energy).
+1. :func:`prepare` types the numeric columns and derives the raw *group key* of every record: its
+   descriptive values (source type, item, units, gas, region, parameter basis, year) as given, and a
+   bit mask of which numeric parameters the record carries.
+2. One scan (:func:`profile`) groups the table by that key and collects, per group, the row count and
+   the few statistics the per-row rules need (minimum/maximum of each number, unparseable counts).
+   The distinct groups — a few hundred even for millions of records — are resolved and checked in
+   Python: item, default parameters, unit multipliers, grid factor, GWP, each with its source
+   (:func:`dualcarbon.engine.factors.resolve_dimensions`), and then which formula applies, where each
+   parameter comes from and the line's data-quality tier. That makes the **lineage table**: one row
+   per group, with every descriptive and reference column a line shows.
+3. If anything is wrong, one more query locates the offending rows (:func:`locate`); an
+   :class:`InputError` lists them (row, column, rule) and nothing is calculated.
+4. :func:`line_values` computes each record's numbers (quantity, parameters, factor, tCO2e, tce) and
+   its ``lineage`` id — arithmetic only, every choice was made per group. :func:`lines` is the same
+   joined with the lineage table: the full, self-describing line of :data:`LINE_COLUMNS`.
+   :func:`totals` sums lines per entity and period into the account view (total, scope 1, scope 2, by
+   source, by gas, energy).
+
+The split keeps the per-record work close to what a hand-written query does, while every line still
+says how it was made: ``line_values`` + the lineage table hold the same information as ``lines``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +47,24 @@ FRACTIONS = ("oxidation_rate", "fraction", "cao", "mgo", "cao_nc", "mgo_nc", "pu
 PERIOD_RE = r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$"
 MEASURED_WORDS = ("", "measured", "实测", "检测", "m")
 DECLARED_WORDS = ("declared", "声明", "企业声明", "申报", "d")
+#: carbon content is in tC/GJ: pure carbon is ~0.031 and blast-furnace gas ~0.071; 0.2 catches tC/TJ slips
+MAX_CARBON_CONTENT = 0.2
+
+#: the descriptive columns whose raw values form a record's group key (with the parameter bit mask)
+KEY_SOURCES = (
+    "source_type",
+    "item",
+    "unit",
+    "ncv_unit",
+    "factor_unit",
+    "gas",
+    "region",
+    "param_basis",
+    "_sheet",
+)
+KEY_COLUMNS = (*(f"k_{c}" for c in KEY_SOURCES), "k_year", "k_given")
+#: bit of each numeric column in ``k_given`` (set when the record carries a usable number)
+GIVEN_BIT = {c: 1 << i for i, c in enumerate(NUMERIC)}
 
 LINE_COLUMNS = (
     "row",
@@ -78,19 +108,95 @@ LINE_COLUMNS = (
     "factor_confidence",
     "quality_tier",
 )
+#: the per-record numbers written by :func:`line_values` (everything else is in the lineage table)
+VALUE_COLUMNS = (
+    "row",
+    "entity",
+    "period",
+    "lineage",
+    "quantity",
+    "ncv",
+    "carbon_content",
+    "oxidation_rate",
+    "emission_factor",
+    "tco2e",
+    "energy_tce",
+)
+#: the columns of the lineage table shown on a line (the rest of LINE_COLUMNS are per-record values)
+LINEAGE_COLUMNS = (
+    "sheet",
+    "year",
+    "source_type",
+    "source_type_zh",
+    "scope",
+    "item",
+    "item_name",
+    "gas",
+    "unit_input",
+    "activity_unit",
+    "unit_factor",
+    "unit_note",
+    "ncv_origin",
+    "carbon_content_origin",
+    "oxidation_rate_origin",
+    "factor_origin",
+    "factor_ref",
+    "formula",
+    "gwp",
+    "gwp_table",
+    "energy_method",
+    "factor_set",
+    "factor_set_version",
+    "factor_confidence",
+    "quality_tier",
+)
+
+# how a record's emission factor is obtained (decided per group; the per-record arithmetic follows it)
+EF_DIRECT, EF_FUEL, EF_GRID, EF_PURITY, EF_OXIDE, EF_CARBONATE, EF_DEFAULT = range(7)
+_LINEAGE_FLOATS = (
+    "unit_factor",
+    "gwp",
+    "ncv_mult",
+    "factor_mult",
+    "def_ncv",
+    "def_cc",
+    "def_of",
+    "def_factor",
+    "grid_factor",
+    "w_total",
+    "w_biomass",
+    "e_mult",
+)
+_LINEAGE_INTS = ("lineage", "k_given", "year", "quality_tier", "ef_kind", "e_ncv")
 
 
 @dataclass
 class Prepared:
+    """A checked activity table: the typed records, the options, and the lineage of each record group."""
+
     table: ir.Table
     options: Options
-    resolution: pd.DataFrame
+    #: one row per group: ``lineage`` id, the key columns, LINEAGE_COLUMNS and the per-group arithmetic inputs
+    lineage: pd.DataFrame
+    #: the group key columns of this table (absent optional columns are left out: they are blank everywhere)
+    keys: tuple[str, ...] = KEY_COLUMNS
+
+    def lineage_table(self) -> ir.Table:
+        """The lineage table as an Ibis table (join it to :func:`line_values` on ``lineage``)."""
+        return _memtable(self.lineage.drop(columns=list(self.keys)))
 
 
 def _as_text(col: ir.Value) -> ir.StringValue:
     if col.type().is_string():
         return col.strip()
     return col.cast("string").strip()
+
+
+def _raw_text(col: ir.Value) -> ir.StringValue:
+    """A column's values as given, as text ('' for null): the record's group key, cleaned per group."""
+    if col.type().is_string():
+        return col.fill_null("")
+    return col.cast("string").fill_null("")
 
 
 def _number(col: ir.Value, fraction: bool = False) -> ir.FloatingValue:
@@ -109,8 +215,34 @@ def _number(col: ir.Value, fraction: bool = False) -> ir.FloatingValue:
     return text.try_cast("float64")
 
 
-def prepare(raw: ir.Table) -> ir.Table:
-    """Add absent optional columns, type numbers, and derive the descriptive key columns."""
+def _given(t: ir.Table, c: str) -> ir.BooleanValue:
+    """The record carries something in numeric column ``c`` (a number or unparseable text)."""
+    col = t[c]
+    if col.type().is_string():
+        return col.notnull() & (col.strip() != "")
+    return col.notnull()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which key and numeric columns an activity table really has (absent ones are blank everywhere)."""
+
+    keys: tuple[str, ...]
+    numbers: tuple[str, ...]
+
+
+def layout(raw: ir.Table) -> Layout:
+    cols = set(raw.columns)
+    return Layout(
+        keys=(*(f"k_{c}" for c in KEY_SOURCES if c in cols), "k_year", "k_given"),
+        # quantity always: its absence is a problem the profile must see
+        numbers=tuple(c for c in NUMERIC if c in cols or c == "quantity"),
+    )
+
+
+def prepare(raw: ir.Table, lay: Layout | None = None) -> ir.Table:
+    """Add absent optional columns, type the numbers and derive the group key of every record."""
+    lay = lay or layout(raw)
     cols = set(raw.columns)
     t = raw
     missing = {c: ibis.null().cast("string") for c in ALL_COLUMNS if c not in cols}
@@ -118,73 +250,321 @@ def prepare(raw: ir.Table) -> ir.Table:
         missing["_sheet"] = ibis.null().cast("string")
     if missing:
         t = t.mutate(**missing)
+    none = ibis.null().cast("float64")
+    typed = {f"n_{c}": _number(t[c], c in FRACTIONS) if c in cols else none for c in NUMERIC}
+    t = t.mutate(**{k: _raw_text(t[k[2:]]) for k in lay.keys if k not in ("k_year", "k_given")}, **typed)
+    given: ir.IntegerValue = ibis.literal(0)
+    for c in lay.numbers:
+        given = given + ibis.ifelse(t[f"n_{c}"].notnull(), GIVEN_BIT[c], 0)
     period = _as_text(t.period)
-    keys = {
-        "k_source_type": _as_text(t.source_type).fill_null(""),
-        "k_item": _as_text(t.item).fill_null(""),
-        "k_unit": _as_text(t.unit).fill_null(""),
-        "k_ncv_unit": _as_text(t.ncv_unit).fill_null(""),
-        "k_factor_unit": _as_text(t.factor_unit).fill_null(""),
-        "k_gas": _as_text(t.gas).fill_null(""),
-        "k_region": _as_text(t.region).fill_null(""),
-        "k_year": period.substr(0, 4).fill_null(""),
-    }
-    basis = _as_text(t.param_basis).lower().fill_null("")
-    typed = {f"n_{c}": _number(t[c], c in FRACTIONS) for c in NUMERIC}
     return t.mutate(
-        **keys,
-        **typed,
+        k_year=period.substr(0, 4).fill_null(""),
+        k_given=given.cast("int32"),
         p_entity=_as_text(t.entity),
         p_period=period,
-        p_basis=ibis.cases(
-            (basis.isin(MEASURED_WORDS), "measured"),
-            (basis.isin(DECLARED_WORDS), "declared"),
-            else_=ibis.null().cast("string"),
-        ),
-        p_basis_raw=basis,
     )
 
 
-KEY_COLUMNS = tuple(f"k_{c}" for c in DIM_COLUMNS)
+def _text_numbers(t: ir.Table) -> list[str]:
+    return [c for c in NUMERIC if t[c].type().is_string()]
+
+
+def profile(t: ir.Table, lay: Layout) -> ir.Table:
+    """The single profiling scan: per record group, the row count and what the per-row rules need."""
+    aggs: dict[str, Any] = {
+        "n": _.count(),
+        "bad_entity": (t.p_entity.isnull() | (t.p_entity == "")).cast("int64").sum(),
+    }
+    text = set(_text_numbers(t))
+    for c in lay.numbers:
+        value = t[f"n_{c}"]
+        if c in text:  # text that is there but does not parse
+            aggs[f"nan_{c}"] = (_given(t, c) & value.isnull()).cast("int64").sum()
+        else:
+            aggs[f"nan_{c}"] = value.isnan().fill_null(False).cast("int64").sum()
+        aggs[f"min_{c}"] = value.min()
+        if c in FRACTIONS or c == "carbon_content":
+            aggs[f"max_{c}"] = value.max()
+    for part in ("cao", "mgo"):
+        if f"{part}_nc" in lay.numbers:
+            aggs[f"bad_{part}_nc"] = (t[f"n_{part}_nc"] > t[f"n_{part}"]).fill_null(False).cast("int64").sum()
+    return t.group_by(list(lay.keys)).aggregate(**aggs)
+
+
+def _v(x: Any) -> Any:
+    """pandas missing values (NA, NaN, None) → None."""
+    if x is None or x is pd.NA or (isinstance(x, float) and x != x):
+        return None
+    return x
+
+
+def _basis(raw: str) -> str | None:
+    word = raw.strip().lower()
+    if word in MEASURED_WORDS:
+        return "measured"
+    if word in DECLARED_WORDS:
+        return "declared"
+    return None
+
+
+def _resolve_groups(
+    prof: pd.DataFrame, options: Options, catalog: Catalog | None, grid: GridSelector | None
+) -> pd.DataFrame:
+    """Attach to every record group its resolved dimensions (item, defaults, multipliers, grid, GWP)."""
+    groups = prof.copy()
+    for k in KEY_COLUMNS:  # absent columns are blank everywhere
+        if k not in groups:
+            groups[k] = ""
+    raw_dims = [f"k_{c}" for c in DIM_COLUMNS]
+    dims = groups[raw_dims].drop_duplicates().reset_index(drop=True)
+    dims["_dim"] = range(len(dims))
+    resolved = resolve_dimensions(dims[raw_dims].set_axis(list(DIM_COLUMNS), axis=1), options, catalog, grid).table
+    resolved = resolved.drop(columns=list(DIM_COLUMNS))
+    resolved["_dim"] = range(len(resolved))
+    groups = groups.merge(dims, on=raw_dims, how="left").merge(resolved, on="_dim", how="left")
+    return groups
+
+
+def _group_problem(g: dict[str, Any]) -> bool:
+    """Does any record of this group break a rule? (Which records, :func:`locate` finds.)"""
+    if _v(g.get("problem")) is not None:
+        return True
+    bits = int(g["k_given"])
+
+    def has(c: str) -> bool:
+        return bool(bits & GIVEN_BIT[c])
+
+    if int(g["bad_entity"]) or _basis(g["k_param_basis"]) is None:
+        return True
+    if not has("quantity"):
+        return True
+    for c in NUMERIC:
+        low, high = _v(g.get(f"min_{c}")), _v(g.get(f"max_{c}"))
+        if int(g.get(f"nan_{c}", 0)) or (low is not None and low < 0):
+            return True
+        if c in FRACTIONS and high is not None and high > 1:
+            return True
+    high_cc = _v(g.get("max_carbon_content"))
+    if high_cc is not None and high_cc > MAX_CARBON_CONTENT:
+        return True
+    if int(g.get("bad_cao_nc", 0)) or int(g.get("bad_mgo_nc", 0)):
+        return True
+    if has("factor") and not g["k_factor_unit"].strip():
+        return True
+    if has("ncv") and not g["k_ncv_unit"].strip():
+        return True
+    if not has("cao") and (has("mgo") or has("cao_nc") or has("mgo_nc")):
+        return True
+    # parameters the formula needs but neither the record nor the factor set provides
+    method, direct = _v(g.get("method")), has("factor")
+    if method is None or direct:
+        return False
+    if str(g.get("gas_code")) != "CO2":
+        return True
+    if method == "fuel":
+        return any(
+            not has(c) and _v(g[d]) is None
+            for c, d in (("ncv", "def_ncv"), ("carbon_content", "def_cc"), ("oxidation_rate", "def_of"))
+        )
+    if method in ("process", "carbonate", "heat"):
+        return _v(g["def_factor"]) is None
+    if method == "clinker":
+        return not has("cao") and _v(g["def_factor"]) is None
+    return False
+
+
+def _tier(origin: str | None, missing: str) -> int:
+    return TIER_BY_ORIGIN.get(origin or missing, 3)
+
+
+def _lineage_row(g: dict[str, Any], gwp_table: str, keys: Sequence[str]) -> dict[str, Any]:
+    """Everything about a record that its group decides: formula, parameter origins, references, tier."""
+    bits = int(g["k_given"])
+
+    def has(c: str) -> bool:
+        return bool(bits & GIVEN_BIT[c])
+
+    basis = _basis(g["k_param_basis"])
+    st, m, gas = g["st"], g["method"], g["gas_code"]
+    source = SOURCE_TYPES[st]
+    direct = has("factor")
+    is_fuel = m == "fuel"
+    fuel_params = is_fuel and not direct
+
+    def origin(c: str) -> str | None:
+        return (basis if has(c) else "default") if fuel_params else None
+
+    ncv_o, cc_o, of_o = origin("ncv"), origin("carbon_content"), origin("oxidation_rate")
+    clinker_oxide = m == "clinker" and has("cao") and not direct
+    qty_note = _v(g["qty_note"]) or ""
+    factor_set, factor_version, item_code = _v(g["def_factor_set"]), _v(g["def_factor_version"]), g["item_code"]
+    if direct:
+        ef_kind, factor_origin, factor_ref = EF_DIRECT, basis, "企业提供 / supplied on the record"
+    elif is_fuel:
+        ef_kind, factor_origin = EF_FUEL, None
+        factor_ref = None if factor_set is None else f"{factor_set} NCV×CC×OF"
+    elif m == "electricity":
+        ef_kind, factor_origin, factor_ref = EF_GRID, "prescribed", _v(g["grid_ref"])
+    elif m == "recovery":
+        ef_kind = EF_PURITY
+        factor_origin = basis if (has("purity") or qty_note == "") else "default"
+        factor_ref = "纯度实测 / purity on the record" if has("purity") else "纯度 1 / purity 1"
+    elif clinker_oxide:
+        ef_kind, factor_origin, factor_ref = EF_OXIDE, basis, "熟料CaO/MgO含量 / clinker oxide contents"
+    else:
+        ef_kind = EF_CARBONATE if m == "carbonate" else EF_DEFAULT
+        factor_origin = "prescribed" if m == "heat" else "default"
+        factor_ref = None if factor_set is None or item_code is None else f"{factor_set} {item_code}"
+    if direct and m != "recovery":
+        formula = "direct_factor"
+    else:
+        formula = {
+            "fuel": "fuel_ncv_cc_of",
+            "electricity": "electricity_grid",
+            "heat": "heat_default",
+            "recovery": "co2_recovery",
+            "carbonate": "carbonate",
+        }.get(m, "clinker_oxide" if clinker_oxide else "process_factor")
+    biomass_co2 = st == "biomass" and gas == "CO2"
+    scope = "1" if st == "biomass" and not biomass_co2 else source.scope
+    gwp = float(g["gwp"])
+    tce, tce_ref = _v(g["tce_per_unit"]), _v(g["tce_ref"])
+    energy_sign = -1.0 if st in ("exported_electricity", "exported_heat") else 1.0
+    e_ncv, e_mult, energy_method = 0, 0.0, None
+    if fuel_params and has("ncv"):
+        e_ncv = 1
+        energy_method = (
+            "企业声明低位发热量/29.3076 / declared NCV ÷ 29.3076 GJ/tce"
+            if basis == "declared"
+            else "实测低位发热量/29.3076 / measured NCV ÷ 29.3076 GJ/tce"
+        )
+    elif is_fuel and tce is not None:
+        e_mult, energy_method = tce, tce_ref
+    elif fuel_params and _v(g["def_ncv"]) is not None:
+        e_ncv, energy_method = 1, "缺省低位发热量/29.3076 / default NCV ÷ 29.3076 GJ/tce"
+    elif m in ("electricity", "heat"):
+        e_mult, energy_method = (tce or 0.0) * energy_sign, tce_ref
+    if fuel_params:
+        tier = max(_tier(ncv_o, "measured"), _tier(cc_o, "measured"), _tier(of_o, "measured"))
+    else:
+        tier = _tier(factor_origin, "default")
+    return {
+        **{k: g[k] for k in keys},
+        "year": int(g["k_year"]),
+        "source_type": st,
+        "source_type_zh": source.name_zh,
+        "scope": scope,
+        "item": item_code,
+        "item_name": _v(g["item_name"]),
+        "gas": gas,
+        "sheet": g["k__sheet"] or None,
+        "unit_input": g["k_unit"].strip(),
+        "activity_unit": _v(g["activity_unit"]),
+        "unit_factor": _v(g["qty_mult"]),
+        "unit_note": _v(g["qty_note"]),
+        "ncv_origin": ncv_o,
+        "carbon_content_origin": cc_o,
+        "oxidation_rate_origin": of_o,
+        "factor_origin": factor_origin,
+        "factor_ref": factor_ref,
+        "formula": formula,
+        "gwp": gwp,
+        "gwp_table": gwp_table,
+        "energy_method": energy_method,
+        "factor_set": "(record)" if direct else (_v(g["grid_set"]) if m == "electricity" else factor_set),
+        "factor_set_version": None if direct else (_v(g["grid_version"]) if m == "electricity" else factor_version),
+        "factor_confidence": None if m == "electricity" else _v(g["def_confidence"]),
+        "quality_tier": tier,
+        # the per-record arithmetic's inputs
+        "ef_kind": ef_kind,
+        "ncv_mult": _v(g["ncv_mult"]) if _v(g["ncv_mult"]) is not None else 1.0,
+        "factor_mult": _v(g["factor_mult"]),
+        "def_ncv": _v(g["def_ncv"]),
+        "def_cc": _v(g["def_cc"]),
+        "def_of": _v(g["def_of"]),
+        "def_factor": _v(g["def_factor"]),
+        "grid_factor": _v(g["grid_factor"]),
+        "w_total": 0.0 if biomass_co2 else gwp * source.sign,
+        "w_biomass": 1.0 if biomass_co2 else 0.0,
+        "e_ncv": e_ncv,
+        "e_mult": e_mult,
+    }
+
+
+def _memtable(frame: pd.DataFrame, keys: Sequence[str] = ()) -> ir.Table:
+    """A small pandas frame as an Ibis table with the same nulls on every backend.
+
+    PySpark cannot take pandas' missing text (it arrives as an unpicklable object), so missing text
+    travels as '' and becomes null again in the expression; ``keys`` (join keys, where '' is a value) stay.
+    """
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    data = frame.astype({c: object for c in text})
+    for c in text:
+        data[c] = data[c].where(data[c].notna(), "").astype(str)
+    t = ibis.memtable(data)
+    return t.mutate(**{c: t[c].nullif("") for c in text if c not in keys})
+
+
+def _lineage_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows)
+    frame.insert(0, "lineage", range(len(frame)))
+    types: dict[str, str] = {c: "float64" for c in _LINEAGE_FLOATS}
+    types.update({c: "Int32" if c == "month" else "int32" for c in _LINEAGE_INTS})
+    types.update({c: "string" for c in frame.columns if c not in types})
+    return frame.astype(types)
+
+
+def check(
+    con: Any,
+    raw: ir.Table,
+    options: Options | None = None,
+    limit: int = 200,
+    catalog: Catalog | None = None,
+    grid: GridSelector | None = None,
+) -> Prepared:
+    """Profile, resolve and validate; raise InputError (located problems) if anything is wrong."""
+    options = options or Options()
+    lay = layout(raw)
+    t = prepare(raw, lay)
+    prof: pd.DataFrame = con.execute(profile(t, lay))
+    if prof.empty or int(prof["n"].sum()) == 0:
+        raise InputError([Problem("empty_file")])
+    periods = con.execute(t.select("p_period").distinct())["p_period"]
+    bad_period = any(p is None or p is pd.NA or not re.search(PERIOD_RE, str(p)) for p in periods)
+    groups = _resolve_groups(prof, options, catalog, grid)
+    records = groups.to_dict("records")
+    if bad_period or any(_group_problem(g) for g in records):
+        problems, total = locate(con, t, groups, limit, lay.keys)
+        if not problems:  # the group statistics and the row rules disagree: a defect in this module
+            raise RuntimeError("validation found a problem but could not locate its rows")
+        raise InputError(problems, total)
+    lineage = _lineage_frame([_lineage_row(g, options.gwp, lay.keys) for g in records])
+    return Prepared(t, options, lineage, lay.keys)
 
 
 def _row_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
-    """Per-row problems that need no factor library: rule name → condition."""
+    """Per-row problems that need no factor library: rule name → condition (for :func:`locate`)."""
+    basis = _as_text(t.param_basis).lower().fill_null("")
+    known_basis = basis.isin(MEASURED_WORDS) | basis.isin(DECLARED_WORDS)
     flags: dict[str, ir.BooleanValue] = {
         "entity:required": t.p_entity.isnull() | (t.p_entity == ""),
         "period:period_format": t.p_period.isnull() | ~t.p_period.re_search(PERIOD_RE),
-        "quantity:required": _as_text(t.quantity).isnull(),
-        "param_basis:unknown_basis": t.p_basis.isnull(),
+        "quantity:required": ~_given(t, "quantity"),
+        "param_basis:unknown_basis": ~known_basis,
     }
     for c in NUMERIC:
-        given = _as_text(t[c]).notnull() & (_as_text(t[c]) != "")
         value = t[f"n_{c}"]
-        flags[f"{c}:not_a_number"] = given & (value.isnull() | value.isnan())
+        flags[f"{c}:not_a_number"] = _given(t, c) & (value.isnull() | value.isnan())
         flags[f"{c}:negative"] = value.notnull() & (value < 0)
         if c in FRACTIONS:
             flags[f"{c}:fraction_range"] = value.notnull() & (value > 1)
-    flags["factor_unit:unit_missing"] = t.n_factor.notnull() & (t.k_factor_unit == "")
-    flags["ncv_unit:ncv_unit_missing"] = t.n_ncv.notnull() & (t.k_ncv_unit == "")
-    # carbon content is in tC/GJ: pure carbon is ~0.031 and blast-furnace gas ~0.071; 0.2 catches tC/TJ slips
-    flags["carbon_content:out_of_range"] = t.n_carbon_content > 0.2
+    flags["factor_unit:unit_missing"] = t.n_factor.notnull() & (_as_text(t.factor_unit).fill_null("") == "")
+    flags["ncv_unit:ncv_unit_missing"] = t.n_ncv.notnull() & (_as_text(t.ncv_unit).fill_null("") == "")
+    flags["carbon_content:out_of_range"] = t.n_carbon_content > MAX_CARBON_CONTENT
     flags["cao_nc:out_of_range"] = t.n_cao_nc > t.n_cao
     flags["mgo_nc:out_of_range"] = t.n_mgo_nc > t.n_mgo
     flags["cao:oxide_incomplete"] = t.n_cao.isnull() & (t.n_mgo.notnull() | t.n_cao_nc.notnull() | t.n_mgo_nc.notnull())
     return flags
-
-
-def profile(t: ir.Table) -> ir.Table:
-    """The single profiling scan: per descriptive group, row count and counts of every row problem."""
-    flags = _row_flags(t)
-    aggs: dict[str, Any] = {"n": _.count()}
-    for i, cond in enumerate(flags.values()):
-        aggs[f"f{i}"] = cond.fill_null(False).cast("int64").sum()
-    aggs["n_of_null"] = t.n_oxidation_rate.isnull().cast("int64").sum()
-    aggs["n_ncv_null"] = t.n_ncv.isnull().cast("int64").sum()
-    aggs["n_cc_null"] = t.n_carbon_content.isnull().cast("int64").sum()
-    aggs["n_factor_null"] = t.n_factor.isnull().cast("int64").sum()
-    aggs["n_cao_null"] = t.n_cao.isnull().cast("int64").sum()
-    return t.group_by(list(KEY_COLUMNS)).aggregate(**aggs)
 
 
 def _param_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
@@ -201,70 +581,24 @@ def _param_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
     }
 
 
-def _group_has_param_problem(g: pd.Series) -> bool:
-    method = g.get("method")
-    if pd.isna(method) or not pd.isna(g.get("problem")):
-        return False
-    no_factor = g["n_factor_null"] > 0
-    if no_factor and str(g.get("gas_code")) != "CO2":
-        return True
-    if method == "fuel":
-        return bool(
-            no_factor
-            and (
-                (g["n_ncv_null"] > 0 and pd.isna(g["def_ncv"]))
-                or (g["n_cc_null"] > 0 and pd.isna(g["def_cc"]))
-                or (g["n_of_null"] > 0 and pd.isna(g["def_of"]))
-            )
-        )
-    if method in ("process", "carbonate", "heat"):
-        return bool(no_factor and pd.isna(g["def_factor"]))
-    if method == "clinker":
-        return bool(no_factor and g["n_cao_null"] > 0 and pd.isna(g["def_factor"]))
-    return False
+_LOCATE_STRINGS = ("problem", "problem_column", "problem_value", "problem_hint", "method", "gas_code")
+_LOCATE_FLOATS = ("def_ncv", "def_cc", "def_of", "def_factor")
 
 
-def check(
-    con: Any,
-    raw: ir.Table,
-    options: Options | None = None,
-    limit: int = 200,
-    catalog: Catalog | None = None,
-    grid: GridSelector | None = None,
-) -> Prepared:
-    """Profile, resolve and validate; raise InputError (located problems) if anything is wrong."""
-    options = options or Options()
-    t = prepare(raw)
-    prof: pd.DataFrame = con.execute(profile(t))
-    if prof.empty or int(prof["n"].sum()) == 0:
-        raise InputError([Problem("empty_file")])
-    dims = prof[list(KEY_COLUMNS)].rename(columns=lambda c: c[2:])
-    res = resolve_dimensions(dims, options, catalog, grid)
-    resolved = res.table.rename(columns={c: f"k_{c}" for c in DIM_COLUMNS})
-    merged = prof.merge(resolved, on=list(KEY_COLUMNS), how="left")
-    flag_cols = [c for c in prof.columns if c.startswith("f") and c[1:].isdigit()]
-    row_bad = int(merged[flag_cols].to_numpy().sum()) if flag_cols else 0
-    dim_bad = int(merged.loc[merged["problem"].notna(), "n"].sum())
-    param_bad = bool(merged.apply(_group_has_param_problem, axis=1).any())
-    if row_bad or dim_bad or param_bad:
-        problems, total = locate(con, t, resolved, limit)
-        raise InputError(problems, total)
-    return Prepared(t, options, resolved)
-
-
-def _join(t: ir.Table, resolved: pd.DataFrame) -> ir.Table:
-    dims = ibis.memtable(resolved)
-    joined = t.left_join(dims, list(KEY_COLUMNS))
-    extra = [c for c in joined.columns if c.endswith("_right")]
-    return joined.drop(*extra) if extra else joined
-
-
-def locate(con: Any, t: ir.Table, resolved: pd.DataFrame, limit: int = 200) -> tuple[list[Problem], int]:
+def locate(
+    con: Any, t: ir.Table, groups: pd.DataFrame, limit: int = 200, keys: Sequence[str] = KEY_COLUMNS
+) -> tuple[list[Problem], int]:
     """Find the rows behind every problem: (first `limit` problems in row order, total count).
 
     One flat query marks each rule as a boolean column; only the failing rows come back.
     """
-    j = _join(t, resolved)
+    found = groups[list(keys)].copy()
+    for c in _LOCATE_STRINGS:
+        found[c] = groups[c].astype("string") if c in groups else pd.Series(pd.NA, index=groups.index, dtype="string")
+    for c in _LOCATE_FLOATS:
+        found[c] = groups[c].astype("float64")
+    j = t.left_join(_memtable(found, keys), list(keys))
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
     param_rules = set(_param_flags(j))
     flags = {**_row_flags(j), **_param_flags(j)}
     names = {key: f"x{i}" for i, key in enumerate(flags)}
@@ -272,7 +606,7 @@ def locate(con: Any, t: ir.Table, resolved: pd.DataFrame, limit: int = 200) -> t
     marked = j.select(
         _row=j._row,
         _sheet=j._sheet,
-        k_item=j.k_item,
+        item_text=_as_text(j.item),
         problem=j.problem,
         problem_column=j.problem_column,
         problem_value=j.problem_value,
@@ -315,161 +649,77 @@ def locate(con: Any, t: ir.Table, resolved: pd.DataFrame, limit: int = 200) -> t
                 continue
             column, rule = key.split(":")
             if key in param_rules and column != "gas":
-                problems.append(Problem(rule, int(r["_row"]), column, opt(r["k_item"]), column, sheet))
+                problems.append(Problem(rule, int(r["_row"]), column, opt(r["item_text"]), column, sheet))
             else:
                 problems.append(Problem(rule, int(r["_row"]), column, opt(r.get(f"v_{column}")), None, sheet))
     return problems[:limit], total
 
 
-def _tier(origin: ir.StringValue) -> ir.IntegerValue:
-    return origin.substitute(TIER_BY_ORIGIN, else_=ibis.literal(3))
+def _computed(prepared: Prepared) -> ir.Table:
+    """Every record joined with its group's lineage (columns ``g_*``), and its numbers computed."""
+    keys = prepared.keys
+    groups = prepared.lineage.rename(columns={c: f"g_{c}" for c in prepared.lineage.columns if c not in keys})
+    j = prepared.table.inner_join(_memtable(groups, keys), list(keys))
+    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
+    kind = j.g_ef_kind
+    fuel = kind == EF_FUEL
+    none = ibis.null().cast("float64")
+    q = j.n_quantity * j.g_unit_factor
+    ncv = ibis.ifelse(fuel, (j.n_ncv * j.g_ncv_mult).fill_null(j.g_def_ncv), none)
+    cc = ibis.ifelse(fuel, j.n_carbon_content.fill_null(j.g_def_cc), none)
+    of = ibis.ifelse(fuel, j.n_oxidation_rate.fill_null(j.g_def_of), none)
+    oxide = (j.n_cao - j.n_cao_nc.fill_null(0.0)) * CO2_PER_CAO + (
+        j.n_mgo.fill_null(0.0) - j.n_mgo_nc.fill_null(0.0)
+    ) * CO2_PER_MGO
+    ef = ibis.cases(
+        (kind == EF_DIRECT, j.n_factor * j.g_factor_mult),
+        (fuel, ncv * cc * of * CO2_PER_C),
+        (kind == EF_GRID, j.g_grid_factor),
+        (kind == EF_PURITY, j.n_purity.fill_null(1.0)),
+        (kind == EF_OXIDE, oxide),
+        (kind == EF_CARBONATE, j.g_def_factor * j.n_fraction.fill_null(1.0)),
+        else_=j.g_def_factor,
+    )
+    emission = q * ef
+    return j.mutate(
+        row=j._row,
+        entity=j.p_entity,
+        period=j.p_period,
+        month=ibis.ifelse(j.p_period.length() == 7, j.p_period.substr(5, 2).cast("int32"), ibis.null().cast("int32")),
+        lineage=j.g_lineage,
+        quantity_input=j.n_quantity,
+        quantity=q,
+        ncv=ncv,
+        carbon_content=cc,
+        oxidation_rate=of,
+        emission_factor=ef,
+        factor=ibis.ifelse(fuel, none, ef),
+        emission_t=emission,
+        tco2e=emission * j.g_w_total,
+        biomass_co2_t=ibis.ifelse(j.g_w_biomass > 0, emission, 0.0),
+        energy_tce=ibis.ifelse(j.g_e_ncv == 1, q * ncv / GJ_PER_TCE, q * j.g_e_mult),
+    )
+
+
+def line_values(prepared: Prepared) -> ir.Table:
+    """Each record's numbers and its ``lineage`` id: the compact form of :func:`lines`.
+
+    Join it with :meth:`Prepared.lineage_table` on ``lineage`` for the descriptive columns.
+    """
+    return _computed(prepared).select(*VALUE_COLUMNS)
 
 
 def lines(prepared: Prepared) -> ir.Table:
     """Every activity record → one emission line with its parameters, their origin and lineage."""
-    o = prepared.options
-    j = _join(prepared.table, prepared.resolution)
-    st = j.st
-    m = j.method
-    q = j.n_quantity * j.qty_mult
-    basis = j.p_basis
-    direct = j.n_factor.notnull()
-    factor_in = j.n_factor * j.factor_mult
-    is_fuel = m == "fuel"
-    ncv_in = j.n_ncv * j.ncv_mult.fill_null(1.0)
-    ncv = ibis.ifelse(is_fuel & ~direct, ncv_in.fill_null(j.def_ncv), ibis.null().cast("float64"))
-    cc = ibis.ifelse(is_fuel & ~direct, j.n_carbon_content.fill_null(j.def_cc), ibis.null().cast("float64"))
-    of = ibis.ifelse(is_fuel & ~direct, j.n_oxidation_rate.fill_null(j.def_of), ibis.null().cast("float64"))
+    c = _computed(prepared)
+    return c.select(*[c[f"g_{name}"].name(name) if name in LINEAGE_COLUMNS else c[name] for name in LINE_COLUMNS])
 
-    def origin(given: ir.Value, applies: ir.BooleanValue) -> ir.StringValue:
-        return ibis.ifelse(applies, ibis.ifelse(given.notnull(), basis, "default"), ibis.null().cast("string"))
 
-    fuel_params = is_fuel & ~direct
-    ncv_o = origin(j.n_ncv, fuel_params)
-    cc_o = origin(j.n_carbon_content, fuel_params)
-    of_o = origin(j.n_oxidation_rate, fuel_params)
-    clinker_oxide = (m == "clinker") & j.n_cao.notnull() & ~direct
-    oxide_factor = (j.n_cao - j.n_cao_nc.fill_null(0.0)) * CO2_PER_CAO + (
-        j.n_mgo.fill_null(0.0) - j.n_mgo_nc.fill_null(0.0)
-    ) * CO2_PER_MGO
-    ef = ibis.cases(
-        (direct, factor_in),
-        (is_fuel, ncv * cc * of * CO2_PER_C),
-        (m == "electricity", j.grid_factor),
-        (m == "recovery", j.n_purity.fill_null(1.0)),
-        (clinker_oxide, oxide_factor),
-        (m == "carbonate", j.def_factor * j.n_fraction.fill_null(1.0)),
-        else_=j.def_factor,
-    )
-    factor_origin = ibis.cases(
-        (direct, basis),
-        (is_fuel, ibis.null().cast("string")),
-        (m.isin(("electricity", "heat")), "prescribed"),
-        (m == "recovery", ibis.ifelse(j.n_purity.notnull() | (j.qty_note.fill_null("") == ""), basis, "default")),
-        (clinker_oxide, basis),
-        else_="default",
-    )
-    factor_ref = ibis.cases(
-        (direct, ibis.literal("企业提供 / supplied on the record")),
-        (m == "electricity", j.grid_ref),
-        (m == "recovery", ibis.ifelse(j.n_purity.notnull(), "纯度实测 / purity on the record", "纯度 1 / purity 1")),
-        (clinker_oxide, "熟料CaO/MgO含量 / clinker oxide contents"),
-        (is_fuel, j.def_factor_set + " NCV×CC×OF"),
-        else_=j.def_factor_set + " " + j.item_code,
-    )
-    formula = ibis.cases(
-        (direct & (m != "recovery"), "direct_factor"),
-        (is_fuel, "fuel_ncv_cc_of"),
-        (m == "electricity", "electricity_grid"),
-        (m == "heat", "heat_default"),
-        (m == "recovery", "co2_recovery"),
-        (clinker_oxide, "clinker_oxide"),
-        (m == "carbonate", "carbonate"),
-        else_="process_factor",
-    )
-    emission = q * ef
-    sign = st.substitute({k: v.sign for k, v in SOURCE_TYPES.items()}, else_=ibis.literal(1))
-    scope = st.substitute({k: v.scope for k, v in SOURCE_TYPES.items()})
-    # only biomass CO2 is a memo item; CH4/N2O from burning biomass count in scope 1
-    biomass_co2 = (st == "biomass") & (j.gas_code == "CO2")
-    scope = ibis.ifelse((st == "biomass") & ~biomass_co2, "1", scope)
-    tco2e = ibis.ifelse(biomass_co2, 0.0, emission * j.gwp * sign)
-    biomass = ibis.ifelse(biomass_co2, emission, 0.0)
-    energy_sign = ibis.ifelse(st.isin(("exported_electricity", "exported_heat")), -1.0, 1.0)
-    measured_ncv = fuel_params & j.n_ncv.notnull()
-    energy = ibis.cases(
-        (is_fuel & measured_ncv, q * ncv / GJ_PER_TCE),
-        (is_fuel & j.tce_per_unit.notnull(), q * j.tce_per_unit),
-        (is_fuel & ncv.notnull(), q * ncv / GJ_PER_TCE),
-        (m.isin(("electricity", "heat")), q * j.tce_per_unit.fill_null(0.0) * energy_sign),
-        else_=0.0,
-    )
-    energy_method = ibis.cases(
-        (
-            is_fuel & measured_ncv,
-            ibis.ifelse(
-                basis == "declared",
-                "企业声明低位发热量/29.3076 / declared NCV ÷ 29.3076 GJ/tce",
-                "实测低位发热量/29.3076 / measured NCV ÷ 29.3076 GJ/tce",
-            ),
-        ),
-        (is_fuel & j.tce_per_unit.notnull(), j.tce_ref),
-        (is_fuel & ncv.notnull(), ibis.literal("缺省低位发热量/29.3076 / default NCV ÷ 29.3076 GJ/tce")),
-        (m.isin(("electricity", "heat")), j.tce_ref),
-        else_=ibis.null().cast("string"),
-    )
-    tier_param = ibis.greatest(
-        _tier(ncv_o.fill_null("measured")), _tier(cc_o.fill_null("measured")), _tier(of_o.fill_null("measured"))
-    )
-    tier = ibis.ifelse(is_fuel & ~direct, tier_param, _tier(factor_origin.fill_null("default")))
-    factor_set = ibis.cases((direct, "(record)"), (m == "electricity", j.grid_set), else_=j.def_factor_set)
-    factor_set_version = ibis.cases(
-        (direct, ibis.null().cast("string")), (m == "electricity", j.grid_version), else_=j.def_factor_version
-    )
-    period = j.p_period
-    out = j.select(
-        row=j._row,
-        sheet=j._sheet,
-        entity=j.p_entity,
-        period=period,
-        year=period.substr(0, 4).cast("int32"),
-        month=ibis.ifelse(period.length() == 7, period.substr(5, 2).cast("int32"), ibis.null().cast("int32")),
-        source_type=st,
-        source_type_zh=st.substitute({k: v.name_zh for k, v in SOURCE_TYPES.items()}),
-        scope=scope,
-        item=j.item_code,
-        item_name=j.item_name,
-        gas=j.gas_code,
-        quantity_input=j.n_quantity,
-        unit_input=j.k_unit,
-        quantity=q,
-        activity_unit=j.activity_unit,
-        unit_factor=j.qty_mult,
-        unit_note=j.qty_note,
-        ncv=ncv,
-        ncv_origin=ncv_o,
-        carbon_content=cc,
-        carbon_content_origin=cc_o,
-        oxidation_rate=of,
-        oxidation_rate_origin=of_o,
-        factor=ibis.ifelse(is_fuel & ~direct, ibis.null().cast("float64"), ef),
-        factor_origin=factor_origin,
-        factor_ref=factor_ref,
-        emission_factor=ef,
-        formula=formula,
-        emission_t=emission,
-        gwp=j.gwp,
-        gwp_table=ibis.literal(o.gwp),
-        tco2e=tco2e,
-        biomass_co2_t=biomass,
-        energy_tce=energy,
-        energy_method=energy_method,
-        factor_set=factor_set,
-        factor_set_version=factor_set_version,
-        factor_confidence=ibis.ifelse(m == "electricity", ibis.null().cast("string"), j.def_confidence),
-        quality_tier=tier.cast("int32"),
-    )
-    return out
+def with_lineage(values: ir.Table, lineage: ir.Table) -> ir.Table:
+    """Compact lines (:func:`line_values`, e.g. read back from a file) → the columns :func:`totals` needs."""
+    lin = lineage.select("lineage", "scope", "gas", "source_type", "quality_tier", "w_biomass")
+    j = values.inner_join(lin, "lineage")
+    return j.mutate(biomass_co2_t=ibis.ifelse(j.w_biomass > 0, j.quantity * j.emission_factor, 0.0))
 
 
 def totals(line_table: ir.Table, by: Sequence[str] = ("entity", "period")) -> ir.Table:
