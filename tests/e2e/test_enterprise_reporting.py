@@ -79,3 +79,40 @@ def test_enterprise_reports_a_month_and_reads_its_account(page: Any, live_server
     assert "原煤" in body  # the reported coal line, traced to its factor and formula
     assert "fuels-a" in body or "factor" in body.lower()
     assert page.locator("table.lineage tbody tr").count() >= 4
+
+
+def test_enterprise_declares_rooftop_pv_and_certificates_on_the_web_form(
+    page: Any, live_server: Any, world: World
+) -> None:
+    """The month's web form also takes own zero-carbon generation and retired certificates (for the
+    carbon-neutrality rate); they are shown with the version's records, and the missing documents are
+    a warning that does not block submitting."""
+    base = live_server.url
+    login(page, base, "cement")
+    page.goto(f"{base}/report/{YEAR}/2/edit/")
+    page.wait_for_selector("#generation-rows")
+    # the pre-filled industry rows: 原煤, 柴油, 天然气, 电力, 熟料, 石灰石 — quantities for what was used
+    for row, quantity in ((0, "7100"), (3, "2900"), (4, "50000")):
+        page.fill(f"input[name=act-{row}-quantity]", quantity)
+    page.fill("input[name=econ-value_added]", "4200")
+    page.select_option("select[name=gen-0-technology]", "pv")
+    page.select_option("select[name=gen-0-use]", "self_consumed")
+    page.fill("input[name=gen-0-quantity]", "85000")
+    page.select_option("select[name=gen-0-unit]", "kWh")
+    page.fill("input[name=gen-0-reference]", "屋顶光伏一期")
+    page.select_option("select[name=off-0-kind]", "gec")
+    page.fill("input[name=off-0-quantity]", "300")
+    page.fill("input[name=off-0-reference]", "GEC-2024-0001~0300")
+    shot(page, "declarations-form")
+    page.click("#save-button")
+    page.wait_for_selector("#records #generation")
+    records = page.locator("#records").inner_text()
+    assert "屋顶光伏一期" in records and "85,000" in records and "GEC-2024-0001~0300" in records
+    issues = page.locator("#issues").inner_text()
+    assert "注销证明" in issues and "计量记录" in issues  # warnings: attach the documents
+    page.click("#submit-button")
+    page.wait_for_selector("#status.submitted")
+    sub = Submission.objects.get(enterprise=world.cement, period__month=2, is_current=True)
+    assert [(g.technology, g.quantity, g.unit) for g in sub.generation.all()] == [("pv", 85000, "kWh")]
+    assert [(o.kind, o.quantity, o.reference) for o in sub.offsets.all()] == [("gec", 300, "GEC-2024-0001~0300")]
+    shot(page, "declarations-submitted")

@@ -165,8 +165,8 @@ class OffsetForm(forms.Form):
 
 ActivityFormSet = forms.formset_factory(ActivityForm, extra=3, max_num=500, validate_max=True)
 ProductionFormSet = forms.formset_factory(ProductionForm, extra=2, max_num=100, validate_max=True)
-GenerationFormSet = forms.formset_factory(GenerationForm, extra=1, max_num=50, validate_max=True)
-OffsetFormSet = forms.formset_factory(OffsetForm, extra=1, max_num=100, validate_max=True)
+GenerationFormSet = forms.formset_factory(GenerationForm, extra=2, max_num=50, validate_max=True)
+OffsetFormSet = forms.formset_factory(OffsetForm, extra=2, max_num=100, validate_max=True)
 
 
 def _claim_rows(formset: Any, fields: tuple[str, ...], sheet: str) -> list[dict[str, Any]]:
