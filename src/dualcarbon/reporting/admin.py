@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import ActivityRecord, Submission, ValidationIssue
+from .models import ActivityRecord, GenerationRecord, OffsetRecord, Submission, ValidationIssue
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -20,6 +20,14 @@ class ActivityInline(ReadOnlyInline):
     model = ActivityRecord
 
 
+class GenerationInline(ReadOnlyInline):
+    model = GenerationRecord
+
+
+class OffsetInline(ReadOnlyInline):
+    model = OffsetRecord
+
+
 class IssueInline(ReadOnlyInline):
     model = ValidationIssue
 
@@ -31,7 +39,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["enterprise", "period", "version", "status", "is_current", "channel", "submitted_at"]
     list_filter = ["status", "is_current", "channel"]
     search_fields = ["enterprise__name", "enterprise__uscc"]
-    inlines = [ActivityInline, IssueInline]
+    inlines = [ActivityInline, GenerationInline, OffsetInline, IssueInline]
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
