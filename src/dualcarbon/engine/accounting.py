@@ -240,8 +240,16 @@ def layout(raw: ir.Table) -> Layout:
     )
 
 
-def prepare(raw: ir.Table, lay: Layout | None = None) -> ir.Table:
-    """Add absent optional columns, type the numbers and derive the group key of every record."""
+def _text(col: ir.Value) -> ir.StringValue:
+    return col if col.type().is_string() else col.cast("string")
+
+
+def prepare(raw: ir.Table, lay: Layout | None = None, trim: bool = True) -> ir.Table:
+    """Add absent optional columns, type the numbers and derive the group key of every record.
+
+    ``trim``: strip blanks around entity and period values (:func:`check` turns it off when no value
+    has any, which saves a string operation per record).
+    """
     lay = lay or layout(raw)
     cols = set(raw.columns)
     t = raw
@@ -256,11 +264,11 @@ def prepare(raw: ir.Table, lay: Layout | None = None) -> ir.Table:
     given: ir.IntegerValue = ibis.literal(0)
     for c in lay.numbers:
         given = given + ibis.ifelse(t[f"n_{c}"].notnull(), GIVEN_BIT[c], 0)
-    period = _as_text(t.period)
+    period = _as_text(t.period) if trim else _text(t.period)
     return t.mutate(
         k_year=period.substr(0, 4).fill_null(""),
         k_given=given.cast("int32"),
-        p_entity=_as_text(t.entity),
+        p_entity=_as_text(t.entity) if trim else _text(t.entity),
         p_period=period,
     )
 
@@ -273,7 +281,6 @@ def profile(t: ir.Table, lay: Layout) -> ir.Table:
     """The single profiling scan: per record group, the row count and what the per-row rules need."""
     aggs: dict[str, Any] = {
         "n": _.count(),
-        "bad_entity": (t.p_entity.isnull() | (t.p_entity == "")).cast("int64").sum(),
     }
     text = set(_text_numbers(t))
     for c in lay.numbers:
@@ -334,7 +341,7 @@ def _group_problem(g: dict[str, Any]) -> bool:
     def has(c: str) -> bool:
         return bool(bits & GIVEN_BIT[c])
 
-    if int(g["bad_entity"]) or _basis(g["k_param_basis"]) is None:
+    if _basis(g["k_param_basis"]) is None:
         return True
     if not has("quantity"):
         return True
@@ -525,15 +532,21 @@ def check(
     """Profile, resolve and validate; raise InputError (located problems) if anything is wrong."""
     options = options or Options()
     lay = layout(raw)
-    t = prepare(raw, lay)
+    # entities and periods are few: check their distinct values rather than every record
+    entities, periods = (
+        [_v(x) for x in con.execute(_text(raw[c]).name("v").as_table().distinct())["v"]] if c in raw.columns else [None]
+        for c in ("entity", "period")
+    )
+    trim = any(x is not None and x != x.strip() for x in [*entities, *periods])
+    bad_entity = any(x is None or not x.strip() for x in entities)
+    bad_period = any(x is None or not re.search(PERIOD_RE, x.strip()) for x in periods)
+    t = prepare(raw, lay, trim)
     prof: pd.DataFrame = con.execute(profile(t, lay))
     if prof.empty or int(prof["n"].sum()) == 0:
         raise InputError([Problem("empty_file")])
-    periods = con.execute(t.select("p_period").distinct())["p_period"]
-    bad_period = any(p is None or p is pd.NA or not re.search(PERIOD_RE, str(p)) for p in periods)
     groups = _resolve_groups(prof, options, catalog, grid)
     records = groups.to_dict("records")
-    if bad_period or any(_group_problem(g) for g in records):
+    if bad_entity or bad_period or any(_group_problem(g) for g in records):
         problems, total = locate(con, t, groups, limit, lay.keys)
         if not problems:  # the group statistics and the row rules disagree: a defect in this module
             raise RuntimeError("validation found a problem but could not locate its rows")
