@@ -364,3 +364,11 @@ def monitoring_summary_cells(user: Any) -> QuerySet[Any]:
     from dualcarbon.monitoring.models import SummaryCell
 
     return SummaryCell.objects.filter(monitoring_q(user, "region_code"))
+
+
+def monitoring_registered_cells(user: Any) -> QuerySet[Any]:
+    """Enterprise-month cells of the enterprises *registered* in the user's jurisdiction (the submission
+    completeness counts an enterprise in the county it is registered in, whatever its accounts carry)."""
+    from dualcarbon.monitoring.models import SummaryCell
+
+    return SummaryCell.objects.filter(monitoring_q(user, "home_region"))

@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -135,6 +136,26 @@ def _derive(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+STATUSES = ("draft", "submitted", "verified", "locked")
+DONE = ("submitted", "verified", "locked")
+
+
+def _completeness(enterprises: int, months: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Expected = active enterprises × months to date; done = submitted + verified + locked."""
+    counts = {s: sum(int(r.get(s) or 0) for r in rows) for s in STATUSES}
+    expected = enterprises * months
+    done = sum(counts[s] for s in DONE)
+    return {
+        "enterprises": enterprises,
+        "months": months,
+        "expected": expected,
+        **counts,
+        "done": done,
+        "missing": max(expected - done, 0),
+        "rate": (done / expected) if expected else None,
+    }
+
+
 def _period_q(year: int, through: int) -> Q:
     return Q(year=year) | Q(year=year - 1, month__lte=through or 12)
 
@@ -232,28 +253,25 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
         .order_by(F("total").desc(), "enterprise_id")[:TOP_N]
     ]
-    # submission completeness: current versions by status against enterprises × months to date
+    # submission completeness: current versions by status against enterprises × months to date, by district
+    # (an enterprise counts in the county it is registered in; two grouped queries)
     ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
     if f.district:
         ents = ents.filter(scoping.prefix_q("region__code", f.district))
-    n_ents = ents.count()
-    statuses = base.filter(year=year, month__lte=through).aggregate(
-        **{s: Coalesce(Sum(s), 0) for s in ("draft", "submitted", "verified", "locked")}
-    )
-    expected = n_ents * through
-    done = sum(statuses.get(s, 0) for s in ("submitted", "verified", "locked"))
-    completeness = {
-        "enterprises": n_ents,
-        "months": through,
-        "expected": expected,
-        "draft": statuses.get("draft", 0),
-        "submitted": statuses.get("submitted", 0),
-        "verified": statuses.get("verified", 0),
-        "locked": statuses.get("locked", 0),
-        "done": done,
-        "missing": max(expected - done, 0),
-        "rate": (done / expected) if expected else None,
+    registered = dict(ents.values_list("region_id").annotate(n=Count("pk")).order_by())
+    by_status: dict[str, dict[str, Any]] = {
+        r["region_code"]: dict(r)
+        for r in base.filter(year=year, month__lte=through)
+        .values("region_code")
+        .annotate(**{s: Coalesce(Sum(s), 0) for s in STATUSES})
+        .order_by()
     }
+    completeness = _completeness(sum(registered.values()), through, list(by_status.values()))
+    completeness["districts"] = [
+        {"region_code": code, **_completeness(registered.get(code, 0), through, [by_status.get(code, {})])}
+        for code in sorted(set(registered) | set(by_status))
+        if code
+    ]
     # names: jurisdiction, districts and industries in three queries
     prefixes = scoping.region_prefixes(user)
     region_rows = list(
@@ -261,7 +279,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     )
     names = {r.code: r.name for r in region_rows}
     jurisdiction = [r for r in region_rows if r.prefix in prefixes or (r.code == f.district)]
-    for d in districts:
+    for d in [*districts, *completeness["districts"]]:
         d["name"] = names.get(d["region_code"], d["region_code"])
     for t in top:
         t["region_name"] = names.get(t["region_code"], t["region_code"])
@@ -292,6 +310,124 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         targets=targets,
         open_alerts=open_alerts,
         district_options=[r for r in region_rows if r.level == Region.Level.COUNTY],
+    )
+
+
+# --------------------------------------------------------------------------- completeness drill-down
+
+MISSING_PAGE = 50
+
+
+@dataclass
+class MissingSubmissions:
+    """Active enterprises of the selection without a submitted (submitted/verified/locked) current version for
+    some of the months considered: months 1..M of the year (M as on the dashboard), or one month."""
+
+    year: int
+    years: list[int]
+    district: str
+    month: int | None
+    months: list[int]
+    #: the year-to-date month asked for (None: the selection's last month with an account)
+    through: int | None
+    #: the selection's completeness (expected, done, missing …) for the months considered
+    completeness: dict[str, Any]
+    #: this page's enterprises: {"enterprise", "region_name", "done", "missing": [(month, status)]}; status ""
+    #: (nothing submitted) or "draft" (an open draft)
+    rows: list[dict[str, Any]]
+    page: Page[Any]
+    district_name: str = ""
+    district_options: list[Region] = field(default_factory=list)
+
+
+def missing_submissions(
+    user: Any,
+    year: int | None,
+    district: str = "",
+    month: int | None = None,
+    page_number: Any = 1,
+    through: int | None = None,
+) -> MissingSubmissions:
+    """The enterprises behind the dashboard's "missing" figure (a fixed number of queries).
+
+    Months considered: ``month`` alone, else 1..``through`` (the dashboard passes its year-to-date month, so a
+    district row of the city's dashboard and its list agree), else 1..the last month with an account in the
+    selection (what the dashboard filtered to ``district`` shows).
+    """
+    base = summary(user)
+    ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    cells = scoping.monitoring_registered_cells(user)
+    if district:
+        base = base.filter(scoping.prefix_q("region_code", district))
+        ents = ents.filter(scoping.prefix_q("region__code", district))
+        cells = cells.filter(scoping.prefix_q("home_region", district))
+    accounted = base.filter(accounts__gt=0)
+    years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
+    year = year or (years[0] if years else timezone.localdate().year)
+    if month:
+        months = [month]
+    else:
+        if through is None:
+            through = accounted.filter(year=year).aggregate(m=Max("month"))["m"] or 0
+        months = list(range(1, through + 1))
+    lo, hi = (months[0], months[-1]) if months else (1, 0)
+    cells = cells.filter(year=year, month__gte=lo, month__lte=hi)
+    counts = base.filter(year=year, month__gte=lo, month__lte=hi).aggregate(
+        **{s: Coalesce(Sum(s), 0) for s in STATUSES}
+    )
+    done = (
+        cells.filter(enterprise=OuterRef("pk"), status__in=DONE)
+        .order_by()
+        .values("enterprise")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    missing = (
+        ents.annotate(done=Coalesce(Subquery(done), 0))
+        .filter(done__lt=len(months))
+        .select_related("region", "industry")
+        .order_by("region_id", "name", "pk")
+    )
+    page = Paginator(missing, MISSING_PAGE).get_page(page_number)
+    listed = list(page.object_list)
+    seen: dict[int, dict[int, str]] = defaultdict(dict)
+    ids = [o.pk for o in listed]
+    for ent, m, status in cells.filter(enterprise_id__in=ids).values_list("enterprise_id", "month", "status"):
+        seen[ent][m] = status
+    # months started but never submitted: an open draft (drafts are never the current version)
+    for ent, m in (
+        scoping.submissions(user)
+        .filter(enterprise_id__in=ids, status="draft", period__year=year, period__month__gte=lo, period__month__lte=hi)
+        .values_list("enterprise_id", "period__month")
+    ):
+        seen[ent].setdefault(m, "draft")
+    rows = []
+    for o in listed:
+        statuses = seen.get(o.pk, {})
+        rows.append(
+            {
+                "enterprise": o,
+                "region_name": o.region.name if o.region else "",
+                "done": getattr(o, "done", 0),
+                "missing": [(m, statuses.get(m, "")) for m in months if statuses.get(m, "") not in DONE],
+            }
+        )
+    completeness = _completeness(ents.count(), len(months), [counts])
+    region_rows = list(
+        Region.objects.filter(scoping.monitoring_q(user, "code"), level=Region.Level.COUNTY).order_by("code")
+    )
+    return MissingSubmissions(
+        year=year,
+        years=years or [year],
+        district=district,
+        month=month,
+        months=months,
+        through=through,
+        completeness=completeness,
+        rows=rows,
+        page=page,
+        district_name=next((r.name for r in region_rows if r.code == district), ""),
+        district_options=region_rows,
     )
 
 

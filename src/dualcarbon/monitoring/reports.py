@@ -124,6 +124,16 @@ def workbook(d: Dashboard, month: int, generated: datetime.datetime | None = Non
         ],
         [None, None, T2, T2, PCT, T3, T3, None],
     )
+    ws = wb.create_sheet(_("报送完整性"))
+    _table(
+        ws,
+        [_("县区"), _("代码"), _("企业"), _("应报企业月数"), _("已报"), _("缺报"), _("完整率")],
+        [
+            [r["name"], r["region_code"], r["enterprises"], r["expected"], r["done"], r["missing"], r["rate"]]
+            for r in c["districts"]
+        ],
+        [None, None, None, None, None, None, PCT],
+    )
     ws = wb.create_sheet(_("排放前十"))
     _table(
         ws,

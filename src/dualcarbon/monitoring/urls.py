@@ -6,6 +6,7 @@ app_name = "monitoring"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("completeness/", views.completeness, name="completeness"),
     path("alerts/", views.alerts, name="alerts"),
     path("report/<int:year>/<int:month>.pdf", views.report_pdf, name="report_pdf"),
     path("report/<int:year>/<int:month>.xlsx", views.report_xlsx, name="report_xlsx"),

@@ -46,6 +46,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/dashboard.html", context_for(view))
 
 
+def _month(request: HttpRequest, name: str) -> int | None:
+    try:
+        value = int(request.GET.get(name) or "")
+    except ValueError:
+        return None
+    return value if 1 <= value <= 12 else None
+
+
+@require_GET
+@login_required
+def completeness(request: HttpRequest) -> HttpResponse:
+    """The enterprises behind the dashboard's "missing" figure, for the selection (year, district, month)."""
+    _gate(request)
+    f = queries.DashboardFilter.from_query(request.GET)
+    month, through = _month(request, "month"), _month(request, "through")
+    view = queries.missing_submissions(request.user, f.year, f.district, month, request.GET.get("page"), through)
+    return render(request, "monitoring/completeness.html", {"m": view, "month_choices": range(1, 13)})
+
+
 ALERT_PAGE = 50
 
 
