@@ -26,7 +26,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -832,19 +832,23 @@ def neutrality(fig: pd.DataFrame, lines: pd.DataFrame | None, params: Params) ->
     keys = ["enterprise", "year", "month"]
     base = fig[keys].copy()
     sums = ["n_lines", "missing_factor", *[f"{t}_{m}" for t in TERMS for m in ("amount", "tco2")]]
+    by_row: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     if lines is None or lines.empty:
         agg = pd.DataFrame(columns=[*keys, *sums])
-        by_row: dict[tuple[Any, ...], pd.DataFrame] = {}
     else:
         masks = _term_masks(lines)
         parts: dict[str, Any] = {"n_lines": 1.0}
         mwh = lines["kind"].isin(MWH_CLAIMS)
         parts["missing_factor"] = (mwh & (lines["counted"] > 0) & lines["grid_factor"].isna()).astype(float)
+        term = np.select(list(masks.values()), list(masks.keys()), default="")
         for t, mask in masks.items():
             parts[f"{t}_amount"] = np.where(mask, lines["counted"], 0.0)
             parts[f"{t}_tco2"] = np.where(mask, lines["avoided_tco2"], 0.0)
         agg = lines[keys].assign(**parts).groupby(keys, as_index=False).sum()
-        by_row = {k: g for k, g in lines.groupby(keys, sort=False)}
+        # the per-line details as plain records, grouped by enterprise-period (no per-row pandas indexing)
+        for rec, t in zip(lines.to_dict("records"), term.tolist(), strict=True):
+            rec["term"] = t
+            by_row.setdefault((rec["enterprise"], rec["year"], rec["month"]), []).append(rec)
     m = base.merge(agg, on=keys, how="left")
     m.index = fig.index
     for c in sums:
@@ -868,35 +872,45 @@ def neutrality(fig: pd.DataFrame, lines: pd.DataFrame | None, params: Params) ->
         default="",
     )
     ok = np.isin(reason, ["", "no_declarations"])
+    rates = np.where(ok, numerator / denominator.where(denominator > 0), np.nan)
     out = pd.DataFrame(index=fig.index)
-    out["neutrality_rate"] = np.where(ok, numerator / denominator.where(denominator > 0), np.nan)
+    out["neutrality_rate"] = rates
     out["neutrality_reason"] = reason
     out["neutrality_numerator"] = np.where(ok, numerator, np.nan)
     out["neutrality_denominator"] = denominator.astype("float64")
     counted = {
-        "own_self_consumed": m["own_self_consumed_tco2"],
-        "own_fed_in": fed,
-        "certificates": pd.Series(cert, index=fig.index),
-        "ccer": m["ccer_tco2"],
-        "forestry": m["forestry_tco2"],
+        "own_self_consumed": m["own_self_consumed_tco2"].to_numpy(dtype="float64"),
+        "own_fed_in": np.asarray(fed, dtype="float64"),
+        "certificates": np.asarray(cert, dtype="float64"),
+        "ccer": m["ccer_tco2"].to_numpy(dtype="float64"),
+        "forestry": m["forestry_tco2"].to_numpy(dtype="float64"),
     }
+    declared = {f"{t}_{x}": m[f"{t}_{x}"].to_numpy(dtype="float64") for t in TERMS for x in ("amount", "tco2")}
+    dens = denominator.to_numpy(dtype="float64")
     texts_zh: list[str] = []
     texts_en: list[str] = []
     terms_all: list[list[dict[str, Any]]] = []
     den_label = ("排放总量", "total emissions") if rule.denominator == "total" else ("评级口径排放", "rated emissions")
-    for pos, idx in enumerate(fig.index):
-        row_key = tuple(fig.loc[idx, keys])
-        row_lines = by_row.get(row_key)
-        terms = _terms(row_lines, m.loc[idx], {t: float(v.loc[idx]) for t, v in counted.items()})
+    for pos, row_key in enumerate(fig[keys].itertuples(index=False, name=None)):
+        recs = by_row.get(tuple(row_key))
+        terms = (
+            _terms(
+                recs,
+                {k: float(v[pos]) for k, v in declared.items()},
+                {t: float(v[pos]) for t, v in counted.items()},
+            )
+            if recs
+            else []
+        )
         terms_all.append(terms)
         r = str(reason[pos])
-        den = float(denominator.loc[idx])
+        den = float(dens[pos])
         if r in NEUTRALITY_REASONS:
             zh, en = NEUTRALITY_REASONS[r]
             texts_zh.append(f"碳中和率：{zh}")
             texts_en.append(f"carbon-neutrality rate: {en}")
             continue
-        rate = float(out.loc[idx, "neutrality_rate"])
+        rate = float(rates[pos])
         if r == "no_declarations":
             texts_zh.append(
                 f"碳中和率 = 0 / {den_label[0]} {den:,.2f} tCO2e = {rate:.2%}（本期未申报自有零碳发电或碳抵消）"
@@ -917,25 +931,40 @@ def neutrality(fig: pd.DataFrame, lines: pd.DataFrame | None, params: Params) ->
     return out
 
 
-def _terms(lines: pd.DataFrame | None, sums: pd.Series, counted: dict[str, float]) -> list[dict[str, Any]]:
+def _line_out(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "period": f"{int(r['year'])}-{int(r['line_month']):02d}",
+        "kind": r["kind"],
+        "use": r["use"],
+        "technology": r["technology"],
+        "origin": r["origin"],
+        "status": r["status"],
+        "reference": r["reference"],
+        "quantity": _float_or_none(r["quantity"]),
+        "unit": r["unit"],
+        "counted": _float_or_none(r["counted"]),
+        "transferred": _float_or_none(r["moved"]),
+        "measure": r["measure"],
+        "grid_factor": _float_or_none(r["grid_factor"]),
+        "avoided_tco2": _float_or_none(r["avoided_tco2"]),
+        "rule": r["rule"],
+    }
+
+
+def _terms(recs: list[dict[str, Any]], sums: dict[str, float], counted: dict[str, float]) -> list[dict[str, Any]]:
     """Each term of one enterprise-period: declared and counted quantity, factor(s) and source(s), rules applied."""
-    if lines is None or lines.empty:
-        return []
-    masks = _term_masks(lines)
     out = []
     for t in TERMS:
-        part = lines[masks[t]]
-        if part.empty:
+        part = [r for r in recs if r["term"] == t]
+        if not part:
             continue
         zh_name, en_name = TERM_LABELS[t]
-        amount = float(sums[f"{t}_amount"])
-        declared_tco2 = float(sums[f"{t}_tco2"])
+        amount = sums[f"{t}_amount"]
+        declared_tco2 = sums[f"{t}_tco2"]
         counted_tco2 = counted[t]
-        refs = sorted(
-            {(float(f), str(ref)) for f, ref in zip(part["grid_factor"], part["grid_ref"], strict=True) if ref}
-        )
+        refs = sorted({(float(r["grid_factor"]), str(r["grid_ref"])) for r in part if r["grid_ref"]})
         unit = "MWh" if t in ("own_self_consumed", "own_fed_in", "certificates") else "tCO2e"
-        counted_refs = "、".join(sorted({str(x) for x in part.loc[part["counted"] > 0, "reference"] if str(x)}))
+        counted_refs = "、".join(sorted({str(r["reference"]) for r in part if r["counted"] > 0 and r["reference"]}))
         if unit == "MWh":
             factors = "、".join(f"{f:g}" for f, _r in refs) or "—"
             sources = "；".join(ref for _f, ref in refs) or "—"
@@ -966,11 +995,13 @@ def _terms(lines: pd.DataFrame | None, sums: pd.Series, counted: dict[str, float
                 f"{declared_tco2 - counted_tco2:,.2f} tCO2 beyond the emissions of the purchased electricity is not "
                 "counted (certificates and green power only cover electricity bought)"
             )
-        for rule_code, group in part[part["rule"] != ""].groupby("rule"):
-            rz, re_ = CLAIM_RULES[str(rule_code)]
-            left = group["moved"].sum() if rule_code == "transferred" else group["amount"].fillna(0.0).sum()
-            what = "、".join(sorted({str(x) for x in group["reference"] if str(x)}))
-            qty = f"{left:,.3f} {group['measure'].iloc[0]}"
+        for rule_code in sorted({r["rule"] for r in part if r["rule"]}):
+            group = [r for r in part if r["rule"] == rule_code]
+            rz, re_ = CLAIM_RULES[rule_code]
+            column = "moved" if rule_code == "transferred" else "amount"
+            left = sum(float(np.nan_to_num(r[column])) for r in group)
+            what = "、".join(sorted({str(r["reference"]) for r in group if r["reference"]}))
+            qty = f"{left:,.3f} {group[0]['measure']}"
             notes_zh.append(f"{rz}：{qty}{'（' + what + '）' if what else ''}")
             notes_en.append(f"{re_}: {qty}{' (' + what + ')' if what else ''}")
         if notes_zh:
@@ -990,26 +1021,7 @@ def _terms(lines: pd.DataFrame | None, sums: pd.Series, counted: dict[str, float
                 "declared_tco2": declared_tco2,
                 "counted_tco2": counted_tco2,
                 "factors": [{"value": f, "source": ref} for f, ref in refs],
-                "lines": [
-                    {
-                        "period": f"{int(r.year)}-{int(r.line_month):02d}",
-                        "kind": r.kind,
-                        "use": r.use,
-                        "technology": r.technology,
-                        "origin": r.origin,
-                        "status": r.status,
-                        "reference": r.reference,
-                        "quantity": _float_or_none(r.quantity),
-                        "unit": r.unit,
-                        "counted": _float_or_none(r.counted),
-                        "transferred": _float_or_none(r.moved),
-                        "measure": r.measure,
-                        "grid_factor": _float_or_none(r.grid_factor),
-                        "avoided_tco2": _float_or_none(r.avoided_tco2),
-                        "rule": r.rule,
-                    }
-                    for r in cast(Any, part.itertuples(index=False))
-                ],
+                "lines": [_line_out(r) for r in part],
             }
         )
     return out
