@@ -846,7 +846,8 @@ def neutrality(fig: pd.DataFrame, lines: pd.DataFrame | None, params: Params) ->
             parts[f"{t}_tco2"] = np.where(mask, lines["avoided_tco2"], 0.0)
         agg = lines[keys].assign(**parts).groupby(keys, as_index=False).sum()
         # the per-line details as plain records, grouped by enterprise-period (no per-row pandas indexing)
-        for rec, t in zip(lines.to_dict("records"), term.tolist(), strict=True):
+        for raw, t in zip(lines.to_dict("records"), term.tolist(), strict=True):
+            rec = {str(k): v for k, v in raw.items()}
             rec["term"] = t
             by_row.setdefault((rec["enterprise"], rec["year"], rec["month"]), []).append(rec)
     m = base.merge(agg, on=keys, how="left")
