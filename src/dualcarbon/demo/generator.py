@@ -1254,7 +1254,11 @@ def _build(
         ("verifier", VERIFIERS[0][1], f"指派核查的 {len(v1_firms)} 家企业（{years[0]} 年已核查并锁定）"),
         ("admin", PLATFORM_NAME, "全部数据；Django 管理后台 /admin/"),
     ]
-    notes = ("有更正记录（第 2 版及原因）、已授权银行", "×3 电量突增预警", "缺报月份 + 未提交草稿（错误）")
+    notes = (
+        "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）",
+        "×3 电量突增预警",
+        "缺报月份 + 未提交草稿（错误）；屋顶光伏",
+    )
     for i, p in enumerate(shows, start=1):
         logins.append((f"ent{i}", p.name, f"本企业的报送与碳账户；{notes[i - 1]}"))
     return BuildResult(len(plans), years, counts, timings, logins, problems, cpu_timings)
