@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -405,6 +405,8 @@ def _lineage_row(g: dict[str, Any], gwp_table: str, keys: Sequence[str]) -> dict
     clinker_oxide = m == "clinker" and has("cao") and not direct
     qty_note = _v(g["qty_note"]) or ""
     factor_set, factor_version, item_code = _v(g["def_factor_set"]), _v(g["def_factor_version"]), g["item_code"]
+    factor_origin: str | None
+    factor_ref: str | None
     if direct:
         ef_kind, factor_origin, factor_ref = EF_DIRECT, basis, "企业提供 / supplied on the record"
     elif is_fuel:
@@ -545,7 +547,7 @@ def check(
     if prof.empty or int(prof["n"].sum()) == 0:
         raise InputError([Problem("empty_file")])
     groups = _resolve_groups(prof, options, catalog, grid)
-    records = groups.to_dict("records")
+    records = cast(list[dict[str, Any]], groups.to_dict("records"))
     if bad_entity or bad_period or any(_group_problem(g) for g in records):
         problems, total = locate(con, t, groups, limit, lay.keys)
         if not problems:  # the group statistics and the row rules disagree: a defect in this module
