@@ -1,7 +1,7 @@
 """Smoke test of bench/engine.py on ~2,000 rows: the three measurements compute the same account.
 
 No timing is asserted; this only guards the benchmark's correctness checks (engine = hand-written SQL
-= Decimal loop on total tCO2e and energy).
+= Decimal loop on every column of the account view).
 """
 
 from __future__ import annotations
@@ -64,17 +64,27 @@ def test_generated_data_shape(activity: Path) -> None:
 def test_engine_sql_and_loop_agree(activity: Path, tmp_path: Path) -> None:
     engine = bench.run_engine(activity, tmp_path / "engine_lines.parquet", threads=1)
     sql = bench.run_sql(activity, tmp_path / "sql_lines.parquet", threads=1)
-    loop = bench.run_loop(activity, sample=ROWS)
+    loop = bench.run_loop(activity, sample=ROWS, out=tmp_path / "loop_lines.parquet")
     assert engine["rows"] == sql["rows"] == loop["rows"] == ROWS
     assert engine["groups"] == sql["groups"] == loop["groups"]
     assert engine["total_tco2e"] > 0
-    for other in (sql, loop):
-        assert bench.rel_diff(engine["total_tco2e"], other["total_tco2e"]) <= bench.REL_TOL
-        assert bench.rel_diff(engine["energy_tce"], other["energy_tce"]) <= bench.REL_TOL
+    # the same account view: every column (scopes, by source, tier 3, …), not only the total
+    for column in bench.ACCOUNT_COLUMNS:
+        assert bench.rel_diff(engine["account"][column], sql["account"][column]) <= bench.REL_TOL, column
+    for column in bench.LOOP_FIELDS:
+        assert bench.rel_diff(engine["account"][column], loop["account"][column]) <= bench.REL_TOL, column
+    assert engine["account"]["tier3_tco2e"] > 0 and engine["account"]["src_biomass"] > 0
+    # the engine wrote compact lines + their lineage table; the loop wrote one line per row too
+    compact = pq.read_table(tmp_path / "engine_lines.parquet")
+    lineage = pq.read_table(str(tmp_path / "engine_lines.parquet") + ".lineage.parquet").to_pandas()
+    assert compact.num_rows == ROWS and set(compact.column("lineage").to_pylist()) <= set(lineage["lineage"])
+    assert {"formula", "factor_ref", "quality_tier", "ncv_origin"} <= set(lineage.columns)
+    assert pq.read_table(tmp_path / "loop_lines.parquet").num_rows == ROWS
     # the loop on a sample agrees with the SQL lines of the same rows
     part = bench.run_loop(activity, sample=500)
     ref = bench.sql_lines_sum(tmp_path / "sql_lines.parquet", 500)
-    assert bench.rel_diff(part["total_tco2e"], ref["total_tco2e"]) <= bench.REL_TOL
+    for column in bench.LOOP_FIELDS:
+        assert bench.rel_diff(part["account"][column], ref[column]) <= bench.REL_TOL, column
 
 
 def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
