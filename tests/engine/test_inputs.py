@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -103,3 +104,59 @@ def test_missing_file():
     with pytest.raises(InputError) as info:
         read_activity("/nonexistent/file.csv")
     assert info.value.problems[0].rule == "unreadable"
+
+
+def test_typed_parquet_bad_values_are_located(tmp_path: Path, duck):
+    """Native numbers go through the same rules as text: NaN, negatives, fractions over 100 %, blanks."""
+    nan = float("nan")
+    table = pa.table(
+        {
+            "entity": ["E1", "E1", "E1", "  ", "E1"],
+            "period": ["2024-01", "2024-02", "2024-03", "2024-04", "2024-13"],
+            "source_type": ["fuel_combustion"] * 5,
+            "item": ["柴油"] * 5,
+            "quantity": pa.array([1.0, nan, 2.0, 3.0, 4.0], type=pa.float64()),
+            "unit": ["t"] * 5,
+            "ncv": pa.array([None, None, -42.0, None, None], type=pa.float64()),
+            "ncv_unit": [None, None, "GJ/t", None, None],
+            "oxidation_rate": pa.array([150.0, None, None, None, None], type=pa.float64()),
+        }
+    )
+    path = tmp_path / "bad.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(InputError) as info:
+        account_file(path, con=duck)
+    found = {(p.row, p.column, p.rule) for p in info.value.problems}
+    assert found == {
+        (1, "oxidation_rate", "fraction_range"),
+        (2, "quantity", "not_a_number"),
+        (3, "ncv", "negative"),
+        (4, "entity", "required"),
+        (5, "period", "period_format"),
+    }
+
+
+def test_typed_parquet_and_csv_give_the_same_lines(tmp_path: Path, duck):
+    """Blanks around entity and period are trimmed whether the file is text (CSV) or typed (Parquet)."""
+    rows = {
+        "entity": [" E1", "E1 ", "E2"],
+        "period": ["2024-01 ", "2024-01", " 2024-02"],
+        "source_type": ["fuel_combustion", "purchased_electricity", "fuel_combustion"],
+        "item": ["原煤", "电力", "天然气"],
+        "quantity": [10.0, 2500.0, 3.5],
+        "unit": ["t", "MWh", "万Nm3"],
+        "ncv": [21.5, None, None],
+        "ncv_unit": ["GJ/t", None, None],
+        "region": [None, "330502", None],
+    }
+    parquet = tmp_path / "typed.parquet"
+    pq.write_table(pa.table(rows), parquet)
+    csv_path = tmp_path / "text.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    with account_file(parquet, con=duck) as a, account_file(csv_path, con=duck) as b:
+        typed, text = a.lines_frame(), b.lines_frame()
+        totals = a.totals_frame()
+    assert typed.entity.tolist() == ["E1", "E1", "E2"] and typed.period.tolist() == ["2024-01", "2024-01", "2024-02"]
+    cols = ["entity", "period", "item", "quantity", "ncv", "ncv_origin", "emission_factor", "tco2e", "energy_tce"]
+    pd.testing.assert_frame_equal(typed[cols], text[cols])
+    assert totals.entity.tolist() == ["E1", "E2"] and totals.lines.tolist() == [2, 1]

@@ -88,7 +88,12 @@ class AccountResult:
 
 
 def account_table(con: Any, table: ir.Table, options: Options | None = None) -> AccountResult:
-    """Validate and compute an activity table already on ``con`` (raises InputError on bad data)."""
+    """Validate and compute an activity table already on ``con`` (raises InputError on bad data).
+
+    A table read straight from a Parquet file should come from :func:`read_activity` (as
+    :func:`account_file` does): DuckDB trusts Parquet min/max statistics, which leave NaN out, so a
+    foreign file with float statistics could hide a NaN from the not-a-number rule.
+    """
     prepared = check(con, table, options or Options())
     values = line_values(prepared)
     account = totals(with_lineage(values, prepared.lineage_table()))

@@ -26,6 +26,7 @@ says how it was made: ``line_values`` + the lineage table hold the same informat
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -287,11 +288,9 @@ def profile(t: ir.Table, lay: Layout) -> ir.Table:
         value = t[f"n_{c}"]
         if c in text:  # text that is there but does not parse
             aggs[f"nan_{c}"] = (_given(t, c) & value.isnull()).cast("int64").sum()
-        else:
-            aggs[f"nan_{c}"] = value.isnan().fill_null(False).cast("int64").sum()
+        # NaN sorts above every number (DuckDB and Spark alike), so a NaN maximum means a NaN value
         aggs[f"min_{c}"] = value.min()
-        if c in FRACTIONS or c == "carbon_content":
-            aggs[f"max_{c}"] = value.max()
+        aggs[f"max_{c}"] = value.max()
     for part in ("cao", "mgo"):
         if f"{part}_nc" in lay.numbers:
             aggs[f"bad_{part}_nc"] = (t[f"n_{part}_nc"] > t[f"n_{part}"]).fill_null(False).cast("int64").sum()
@@ -346,7 +345,11 @@ def _group_problem(g: dict[str, Any]) -> bool:
     if not has("quantity"):
         return True
     for c in NUMERIC:
-        low, high = _v(g.get(f"min_{c}")), _v(g.get(f"max_{c}"))
+        low, high = g.get(f"min_{c}"), g.get(f"max_{c}")
+        # every record of a group carries the columns of its bit mask, so a missing maximum there is a NaN
+        if has(c) and (high is None or (isinstance(high, float) and math.isnan(high))):
+            return True
+        low, high = _v(low), _v(high)
         if int(g.get(f"nan_{c}", 0)) or (low is not None and low < 0):
             return True
         if c in FRACTIONS and high is not None and high > 1:

@@ -204,7 +204,11 @@ def _write_batches(out: Path, batches: Iterator[pa.RecordBatch]) -> int:
     try:
         for batch in batches:
             if writer is None:
-                writer = pq.ParquetWriter(out, batch.schema, compression="zstd")
+                # No min/max statistics for floating-point columns: Parquet statistics leave NaN out, and
+                # a reader that trusts them (DuckDB does) would then decide "no NaN here" and skip the
+                # not-a-number rule.
+                exact = [f.name for f in batch.schema if not pa.types.is_floating(f.type)]
+                writer = pq.ParquetWriter(out, batch.schema, compression="zstd", write_statistics=exact)
             writer.write_batch(batch)
             rows += batch.num_rows
     finally:
