@@ -25,7 +25,7 @@ from tests.test_scoping_matrix import COVERED, PUBLIC, Route
 pytestmark = pytest.mark.django_db
 
 #: kinds of route parameter whose value names an object of one organisation
-ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token"}
+ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "alert"}
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {

@@ -87,6 +87,8 @@ NARROWER: dict[str, set[str]] = {
     # POST-only actions: a GET answers 405 for everybody
     # the bank read log: the enterprise, its government and the admin; not banks or verifiers
     "finance:access_log": {"cement", "steel", "far", "gov", "district", "admin"},
+    # an alert about the enterprise is the government's, not the enterprise's, bank's or verifier's
+    "monitoring:alert": {"gov", "district", "admin"},
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
@@ -98,6 +100,8 @@ WRITERS: dict[str, set[str]] = {
     "rating:appeal": {"owner"},
     "rating:appeal_finish": {"owner"},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
+    "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
+    "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -110,6 +114,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "reporting:edit": {"org": "{org}"},
     "api:corrections": {"reason": "矩阵测试：越权更正"},
     "monitoring:alerts": {"alert": "{alert}", "action": "acknowledge"},
+    "monitoring:alert": {"action": "acknowledge"},
+    "monitoring:notifications": {"all": "1"},
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -155,6 +161,7 @@ PARAM_KINDS: dict[str, str] = {
     "year": "year",
     "month": "month",
     "period": "period",
+    "alert_id": "alert",
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -173,7 +180,10 @@ PK_WORDS = (
     ("organisation", "org"),
     ("org", "org"),
 )
-OBJECT_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region", "label"}
+OBJECT_KINDS = {
+    *("org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region", "label"),
+    "alert",  # a monitoring alert about the subject enterprise
+}
 RAW_KINDS = {"submission", "evidence", "run", "line"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
 

@@ -372,3 +372,47 @@ def monitoring_registered_cells(user: Any) -> QuerySet[Any]:
     from dualcarbon.monitoring.models import SummaryCell
 
     return SummaryCell.objects.filter(monitoring_q(user, "home_region"))
+
+
+def alert_audience(region_codes: Any) -> dict[str, list[Any]]:
+    """For each region code: the active government staff whose jurisdiction covers it (their organisation's
+    region is that region or contains it), by user name. One query whatever the number of codes."""
+    rows = (
+        Membership.objects.filter(
+            role=Role.GOVERNMENT_STAFF,
+            is_active=True,
+            user__is_active=True,
+            organisation__is_active=True,
+            organisation__kind=Organisation.Kind.GOVERNMENT,
+            organisation__region__isnull=False,
+        )
+        .select_related("user", "organisation__region")
+        .order_by("user__username", "pk")
+    )
+    staff = [(m.organisation.region.prefix, m.user) for m in rows if m.organisation.region]
+    out: dict[str, list[Any]] = {}
+    for code in {str(c) for c in region_codes}:
+        users = {u.pk: u for prefix, u in staff if code.startswith(prefix)}
+        out[code] = sorted(users.values(), key=lambda u: u.get_username())
+    return out
+
+
+def alert_assignees(alert: Any) -> QuerySet[Any]:
+    """Who an alert may be assigned to: the government staff whose jurisdiction covers the alert's region."""
+    from django.contrib.auth import get_user_model
+
+    code = str(alert.region_id or "")
+    ids = [u.pk for u in alert_audience([code])[code]] if code else []
+    return get_user_model().objects.filter(pk__in=ids).order_by("username")
+
+
+def notifications(user: Any) -> QuerySet[Any]:
+    """The user's own notifications, about alerts still in their jurisdiction (or about no alert)."""
+    from dualcarbon.monitoring.models import Notification
+
+    actor = actor_for(user)
+    if actor.user_id is None:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=actor.user_id).filter(
+        Q(alert__isnull=True) | Q(alert__in=monitoring_alerts(user).values("pk"))
+    )

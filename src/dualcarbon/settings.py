@@ -116,3 +116,21 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# E-mail (alert notifications) through Django's e-mail framework: SMTP when EMAIL_HOST is set, otherwise one
+# file per message under var/mail (DJANGO_EMAIL_BACKEND overrides both, e.g. the console backend).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if os.environ.get("EMAIL_USE_TLS") == "1" else "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "双碳平台 DualCarbon <noreply@dualcarbon.invalid>")
+DUALCARBON_EMAIL_SUBJECT_PREFIX = os.environ.get("DUALCARBON_EMAIL_SUBJECT_PREFIX", "双碳平台")
+#: the address links in e-mails point to
+DUALCARBON_SITE_URL = os.environ.get("DUALCARBON_SITE_URL", "http://127.0.0.1:8000")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -39,6 +40,12 @@ class Target(models.Model):
         return f"{self.region_id} {self.year}"
 
 
+class Severity(models.TextChoices):
+    LOW = "low", _("低")
+    MEDIUM = "medium", _("中")
+    HIGH = "high", _("高")
+
+
 class AlertRule(models.Model):
     class Kind(models.TextChoices):
         MOM_JUMP = "mom_jump", _("环比突增")
@@ -47,6 +54,15 @@ class AlertRule(models.Model):
         BUDGET = "budget_overrun_projected", _("预计超出年度预算")
         DOWNGRADE = "downgrade", _("评级下降")
 
+    #: the severity of a rule's alerts when the rule does not set one
+    DEFAULT_SEVERITY: dict[str, str] = {
+        Kind.MOM_JUMP: Severity.MEDIUM,
+        Kind.INTENSITY: Severity.MEDIUM,
+        Kind.MISSING: Severity.LOW,
+        Kind.BUDGET: Severity.HIGH,
+        Kind.DOWNGRADE: Severity.MEDIUM,
+    }
+
     #: null: applies in every region
     region = models.ForeignKey(
         Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("地区")
@@ -54,6 +70,8 @@ class AlertRule(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
     params = models.JSONField(_("参数"), default=dict, blank=True)
     active = models.BooleanField(_("启用"), default=True)
+    #: "" = the kind's default (:attr:`DEFAULT_SEVERITY`); high: the region's government is notified at once
+    severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     history = HistoricalRecords()
 
@@ -67,6 +85,10 @@ class AlertRule(models.Model):
 
     def param(self, name: str, default: Any) -> Any:
         return (self.params or {}).get(name, default)
+
+    @property
+    def effective_severity(self) -> str:
+        return self.severity or str(self.DEFAULT_SEVERITY.get(self.kind, Severity.MEDIUM))
 
 
 class Alert(models.Model):
@@ -88,8 +110,15 @@ class Alert(models.Model):
     message_zh = models.CharField(_("内容"), max_length=400)
     message_en = models.CharField(_("英文内容"), max_length=400, blank=True)
     evidence = models.JSONField(_("依据"), default=dict)
+    severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    #: the person responsible: assigned (services.assign), or else the first who acknowledged or resolved it
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("负责人"),
     )
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,6 +140,72 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period} {self.enterprise_id or self.region_id} ({self.status})"
+
+    def message_for(self, lang: str) -> str:
+        return self.message_en if lang.startswith("en") and self.message_en else self.message_zh
+
+
+class AlertEvent(models.Model):
+    """One line of an alert's history: its creation, an assignment, a status change (who, when, from → to,
+    comment). Written only by :mod:`dualcarbon.monitoring.services`; never changed."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("生成")
+        ASSIGNED = "assigned", _("指派")
+        ACKNOWLEDGED = "acknowledged", _("确认")
+        RESOLVED = "resolved", _("处理完毕")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
+    #: null: the system (rule evaluation)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    from_status = models.CharField(max_length=12, choices=Alert.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Alert.Status.choices)
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.CharField(_("说明"), max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["alert_id", "at", "pk"]
+        verbose_name = _("预警处理记录")
+        verbose_name_plural = _("预警处理记录")
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Notification(models.Model):
+    """An in-app notification (also e-mailed when the recipient has an address)."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("预警指派给您")
+        HIGH_ALERT = "high_alert", _("新的高严重程度预警")
+        STATUS = "status", _("您负责的预警状态变化")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    message_zh = models.CharField(_("内容"), max_length=500)
+    message_en = models.CharField(_("英文内容"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.alert_id}"
 
     def message_for(self, lang: str) -> str:
         return self.message_en if lang.startswith("en") and self.message_en else self.message_zh

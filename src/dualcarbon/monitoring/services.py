@@ -1,21 +1,28 @@
-"""Monitoring services: the year-end projection, alert evaluation, the alert state machine, and the entry
-points of the persisted regional summary (maintained in :mod:`dualcarbon.monitoring.aggregates`).
+"""Monitoring services: the year-end projection, alert evaluation, the alert state machine, assignment,
+notifications (in-app and e-mail), and the entry points of the persisted regional summary (maintained in
+:mod:`dualcarbon.monitoring.aggregates`).
 
 Alerts change state here only: new → acknowledged → resolved (new → resolved allowed: a false alarm
-closed at once). Anything else raises :class:`TransitionError`.
+closed at once). Anything else raises :class:`TransitionError` with a message in the user's language.
+Every change (creation, assignment, status) is recorded as an :class:`~.models.AlertEvent`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Substr
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from dualcarbon import scoping
 from dualcarbon.accounting.models import AccountEntry
@@ -23,7 +30,9 @@ from dualcarbon.registry.models import Organisation, Region
 from dualcarbon.reporting.models import Submission
 
 from . import aggregates
-from .models import Alert, AlertRule, Target
+from .models import Alert, AlertEvent, AlertRule, Notification, Severity, Target
+
+logger = logging.getLogger(__name__)
 
 PROJECTION_SEASONAL = "seasonal"
 PROJECTION_LINEAR = "linear"
@@ -64,7 +73,11 @@ def refresh_aggregates(period_ids: Any) -> aggregates.RebuildResult:
 
 
 class TransitionError(Exception):
-    pass
+    """A move the alert state machine refuses; the message says why, in the active language."""
+
+
+class AssignmentError(Exception):
+    """An assignment refused (the person may not handle the alert, or already does)."""
 
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -72,16 +85,38 @@ TRANSITIONS: dict[str, set[str]] = {
     Alert.Status.ACKNOWLEDGED: {Alert.Status.RESOLVED},
     Alert.Status.RESOLVED: set(),
 }
+#: what each target status is called as an action (the buttons' words)
+ACTION_LABELS: dict[str, Any] = {
+    Alert.Status.ACKNOWLEDGED: gettext_lazy("确认"),
+    Alert.Status.RESOLVED: gettext_lazy("处理完毕"),
+}
 
 
-def _move(user: Any, alert: Alert, to: str) -> Alert:
+def refusal(status: str, to: str) -> str:
+    """Why ``status → to`` is refused, naming what is allowed (in the active language)."""
+    allowed = [str(ACTION_LABELS[t]) for t in sorted(TRANSITIONS.get(status, set())) if t in ACTION_LABELS]
+    params = {
+        "status": str(Alert.Status(status).label) if status in Alert.Status.values else status,
+        "action": str(ACTION_LABELS.get(to, to)),
+    }
+    if not allowed:
+        return gettext("预警当前为“%(status)s”，不能再“%(action)s”：已处理的预警不再变更。") % params
+    return gettext("预警当前为“%(status)s”，不能“%(action)s”；当前可执行：%(allowed)s。") % {
+        **params,
+        "allowed": gettext("、").join(allowed),
+    }
+
+
+def _move(user: Any, alert: Alert, to: str, comment: str = "") -> Alert:
     if not scoping.can_handle_alert(user, alert):
         raise PermissionError("not the government of the alert's region")
+    comment = (comment or "").strip()[:400]
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        locked = Alert.objects.select_for_update().select_related("owner").get(pk=alert.pk)
         if to not in TRANSITIONS[locked.status]:
-            raise TransitionError(f"{locked.status} → {to} is not allowed")
+            raise TransitionError(refusal(locked.status, to))
         now = timezone.now()
+        before, owner_before = locked.status, locked.owner
         locked.status = to
         if locked.owner_id is None:
             locked.owner = user
@@ -89,20 +124,149 @@ def _move(user: Any, alert: Alert, to: str) -> Alert:
             locked.acknowledged_at, locked.acknowledged_by = now, user
         else:
             locked.resolved_at, locked.resolved_by = now, user
+            if comment:
+                locked.resolution = comment
         locked.save()
+        AlertEvent.objects.create(
+            alert=locked,
+            action=to,
+            actor=user,
+            at=now,
+            from_status=before,
+            to_status=to,
+            from_owner=owner_before,
+            to_owner=locked.owner,
+            comment=comment,
+        )
+        if owner_before is not None and owner_before.pk != user.pk:
+            _notify([_notification(owner_before, Notification.Kind.STATUS, locked, user)])
     return locked
 
 
-def acknowledge(user: Any, alert: Alert) -> Alert:
-    return _move(user, alert, Alert.Status.ACKNOWLEDGED)
+def acknowledge(user: Any, alert: Alert, comment: str = "") -> Alert:
+    return _move(user, alert, Alert.Status.ACKNOWLEDGED, comment)
 
 
 def resolve(user: Any, alert: Alert, note: str = "") -> Alert:
-    alert = _move(user, alert, Alert.Status.RESOLVED)
-    if note:
-        Alert.objects.filter(pk=alert.pk).update(resolution=note[:400])
-        alert.resolution = note[:400]
-    return alert
+    return _move(user, alert, Alert.Status.RESOLVED, note)
+
+
+def assign(user: Any, alert: Alert, assignee: Any, comment: str = "") -> Alert:
+    """Make ``assignee`` responsible for the alert (its status does not change); recorded and notified.
+
+    The assignee must be government staff whose jurisdiction covers the alert's region
+    (:func:`dualcarbon.scoping.alert_assignees`); a resolved alert is not assigned any more.
+    """
+    if not scoping.can_handle_alert(user, alert):
+        raise PermissionError("not the government of the alert's region")
+    if assignee is None or not scoping.alert_assignees(alert).filter(pk=assignee.pk).exists():
+        raise AssignmentError(gettext("只能指派给辖区覆盖该预警地区的政府工作人员。"))
+    comment = (comment or "").strip()[:400]
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().select_related("owner").get(pk=alert.pk)
+        if locked.status == Alert.Status.RESOLVED:
+            raise TransitionError(gettext("预警已处理完毕，不能再指派。"))
+        if locked.owner_id == assignee.pk:
+            raise AssignmentError(gettext("该预警已由 %(name)s 负责。") % {"name": assignee.get_username()})
+        owner_before = locked.owner
+        locked.owner = assignee
+        locked.save(update_fields=["owner"])
+        AlertEvent.objects.create(
+            alert=locked,
+            action=AlertEvent.Action.ASSIGNED,
+            actor=user,
+            from_status=locked.status,
+            to_status=locked.status,
+            from_owner=owner_before,
+            to_owner=assignee,
+            comment=comment,
+        )
+        if assignee.pk != user.pk:
+            _notify([_notification(assignee, Notification.Kind.ASSIGNED, locked, user, comment)])
+    return locked
+
+
+# --------------------------------------------------------------------------- notifications
+
+#: the notification texts (translated into both languages when a notification is made)
+MESSAGES: dict[str, str] = {
+    Notification.Kind.ASSIGNED: gettext_noop("%(actor)s 将一条预警指派给您：%(alert)s"),
+    Notification.Kind.STATUS: gettext_noop("%(actor)s 将您负责的预警改为“%(status)s”：%(alert)s"),
+    Notification.Kind.HIGH_ALERT: gettext_noop("新的高严重程度预警：%(alert)s"),
+}
+COMMENT = gettext_noop("说明：%(comment)s")
+
+
+def _both(kind: str, alert: Alert, actor: Any, comment: str = "") -> tuple[str, str]:
+    """The notification text in Chinese and in English."""
+    out = []
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            text = gettext(MESSAGES[kind]) % {
+                "actor": actor.get_username() if actor is not None else "",
+                "status": str(Alert.Status(alert.status).label),
+                "alert": alert.message_for(lang),
+            }
+            if comment:
+                text += " " + gettext(COMMENT) % {"comment": comment}
+        out.append(text[:500])
+    return out[0], out[1]
+
+
+def _notification(recipient: Any, kind: str, alert: Alert, actor: Any = None, comment: str = "") -> Notification:
+    zh, en = _both(kind, alert, actor, comment)
+    return Notification(recipient=recipient, kind=kind, alert=alert, message_zh=zh, message_en=en)
+
+
+def _notify(rows: list[Notification]) -> list[Notification]:
+    """Store the notifications and e-mail those whose recipient has an address, once the transaction commits."""
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows, batch_size=500)
+    mail = [n for n in created if getattr(n.recipient, "email", "")]
+    if mail:
+        transaction.on_commit(lambda: send_emails(mail))
+    return created
+
+
+def _email(n: Notification) -> EmailMessage:
+    subject = []
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            subject.append(str(Notification.Kind(n.kind).label))
+    link = ""
+    if n.alert_id:
+        link = settings.DUALCARBON_SITE_URL.rstrip("/") + reverse("monitoring:alert", args=[n.alert_id])
+    body = "\n\n".join(x for x in (n.message_zh, n.message_en, link) if x)
+    return EmailMessage(
+        f"[{settings.DUALCARBON_EMAIL_SUBJECT_PREFIX}] " + " / ".join(subject),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [n.recipient.email],
+    )
+
+
+def send_emails(notifications: list[Notification]) -> int:
+    """E-mail notifications through Django's e-mail framework (EMAIL_BACKEND); a failure is logged, not
+    raised: the in-app notification stays."""
+    messages = [_email(n) for n in notifications if n.recipient.email]
+    if not messages:
+        return 0
+    try:
+        sent = get_connection().send_messages(messages) or 0
+    except Exception:  # the mail server's problem must not undo the alert's change
+        logger.exception("alert notification e-mail failed (%d messages)", len(messages))
+        return 0
+    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=timezone.now())
+    return int(sent)
+
+
+def mark_read(user: Any, ids: Any = None) -> int:
+    """Mark the user's notifications read (``ids``: some of them; None: all)."""
+    qs = scoping.notifications(user).filter(read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -112,6 +276,8 @@ def resolve(user: Any, alert: Alert, note: str = "") -> Alert:
 class Evaluation:
     created: int = 0
     candidates: int = 0
+    #: notifications sent about new high-severity alerts
+    notified: int = 0
     by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -132,6 +298,7 @@ def _alert(
     return Alert(
         rule=rule,
         kind=rule.kind,
+        severity=rule.effective_severity,
         enterprise_id=enterprise,
         region_id=region,
         period=period,
@@ -351,4 +518,22 @@ def evaluate_alerts(region_prefix: str, year: int, month: int) -> Evaluation:
         Alert.objects.bulk_create(new, ignore_conflicts=True)
         result.created += len(new)
         result.by_kind[rule.kind] += len(new)
+        if new:
+            _announce([a.key for a in new], result)
     return result
+
+
+def _announce(keys: list[str], result: Evaluation) -> None:
+    """The history's first line for new alerts, and the notification of the region's government for the
+    high-severity ones (a fixed number of queries)."""
+    created = list(Alert.objects.filter(key__in=keys).select_related("region"))
+    AlertEvent.objects.bulk_create(
+        [AlertEvent(alert=a, action=AlertEvent.Action.CREATED, at=a.created_at, to_status=a.status) for a in created],
+        batch_size=1000,
+    )
+    high = [a for a in created if a.severity == Severity.HIGH]
+    if not high:
+        return
+    audience = scoping.alert_audience({a.region_id for a in high})
+    rows = [_notification(u, Notification.Kind.HIGH_ALERT, a) for a in high for u in audience.get(a.region_id, [])]
+    result.notified += len(_notify(rows))

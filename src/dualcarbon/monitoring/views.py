@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dualcarbon import scoping
 
 from . import charts, queries, reports, services
-from .models import Alert, AlertRule
+from .models import Alert, AlertRule, Severity
 
 
 def _gate(request: HttpRequest) -> None:
@@ -83,6 +84,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if kind in AlertRule.Kind.values:
         qs = qs.filter(kind=kind)
+    severity = request.GET.get("severity") or ""
+    if severity in Severity.values:
+        qs = qs.filter(severity=severity)
     if period and len(period) <= 7:
         qs = qs.filter(period__startswith=period)
     if district.isdigit() and len(district) <= 6:
@@ -95,7 +99,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
             "page": page,
             "statuses": Alert.Status.choices,
             "kinds": AlertRule.Kind.choices,
-            "sel": {"status": status, "kind": kind, "period": period, "district": district},
+            "severities": Severity.choices,
+            "sel": {"status": status, "kind": kind, "period": period, "district": district, "severity": severity},
         },
     )
 
@@ -107,21 +112,94 @@ def _transition(request: HttpRequest) -> HttpResponse:
         return redirect("monitoring:alerts")
     alert = get_object_or_404(scoping.monitoring_alerts(request.user), pk=alert_id)
     action = request.POST.get("action")
+    comment = str(request.POST.get("note") or request.POST.get("comment") or "")
     try:
         if action == "acknowledge":
-            services.acknowledge(request.user, alert)
+            services.acknowledge(request.user, alert, comment)
         elif action == "resolve":
-            services.resolve(request.user, alert, request.POST.get("note", ""))
+            services.resolve(request.user, alert, comment)
         else:
             return HttpResponse(status=400)
     except PermissionError as exc:
         raise PermissionDenied from exc
-    except services.TransitionError:
-        messages.error(request, _("该预警当前状态不允许此操作"))
+    except services.TransitionError as exc:
+        messages.error(request, str(exc))
         return redirect("monitoring:alerts")
     messages.success(request, _("预警状态已更新"))
     target = str(request.POST.get("next") or "")
     return redirect(target if target.startswith("/monitoring/") else "monitoring:alerts")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """One alert: its evidence and history; assign it, acknowledge or resolve it with a comment."""
+    _gate(request)
+    alert = get_object_or_404(
+        scoping.monitoring_alerts(request.user).select_related("enterprise", "region", "owner", "rule"), pk=alert_id
+    )
+    if request.method == "POST":
+        action = request.POST.get("action")
+        comment = str(request.POST.get("comment") or "")
+        try:
+            if action == "assign":
+                try:
+                    uid = int(request.POST.get("assignee") or "")
+                except ValueError:
+                    uid = 0
+                assignee = scoping.alert_assignees(alert).filter(pk=uid).first() if uid else None
+                services.assign(request.user, alert, assignee, comment)
+                name = assignee.get_username() if assignee else ""
+                messages.success(request, _("已指派给 %(name)s") % {"name": name})
+            elif action == "acknowledge":
+                services.acknowledge(request.user, alert, comment)
+                messages.success(request, _("预警状态已更新"))
+            elif action == "resolve":
+                services.resolve(request.user, alert, comment)
+                messages.success(request, _("预警状态已更新"))
+            else:
+                return HttpResponse(status=400)
+        except PermissionError as exc:
+            raise PermissionDenied from exc
+        except (services.TransitionError, services.AssignmentError) as exc:
+            messages.error(request, str(exc))
+        return redirect("monitoring:alert", alert_id=alert.pk)
+    can_handle = scoping.can_handle_alert(request.user, alert)
+    open_ = alert.status != Alert.Status.RESOLVED
+    return render(
+        request,
+        "monitoring/alert.html",
+        {
+            "a": alert,
+            "events": alert.events.select_related("actor", "from_owner", "to_owner").order_by("at", "pk"),
+            "can_handle": can_handle and open_,
+            "assignees": list(scoping.alert_assignees(alert)) if can_handle and open_ else [],
+            "moves": sorted(services.TRANSITIONS[alert.status]) if can_handle else [],
+        },
+    )
+
+
+NOTIFICATION_PAGE = 50
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications (assignments, high-severity alerts, status changes); POST marks them read."""
+    _gate(request)
+    if request.method == "POST":
+        if request.POST.get("all"):
+            services.mark_read(request.user)
+        else:
+            ids = [int(x) for x in request.POST.getlist("notification") if str(x).isdigit()]
+            services.mark_read(request.user, ids)
+        return redirect(reverse("monitoring:notifications") + ("?show=unread" if request.GET.get("show") else ""))
+    qs = scoping.notifications(request.user).select_related("alert")
+    unread_only = request.GET.get("show") == "unread"
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    page = Paginator(qs.order_by("-created_at", "-pk"), NOTIFICATION_PAGE).get_page(request.GET.get("page"))
+    return render(request, "monitoring/notifications.html", {"page": page, "unread_only": unread_only})
 
 
 def _report_view(request: HttpRequest, year: int, month: int) -> queries.Dashboard:

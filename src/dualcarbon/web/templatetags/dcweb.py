@@ -67,8 +67,12 @@ def user_frame(context: Any) -> dict[str, Any]:
     if len(enterprises) == 1:  # who read the enterprise's data, under which consent
         add(_("数据访问记录"), reverse("finance:access_log", args=[enterprises[0].pk]))
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
-        try:  # monitoring: dashboard, targets, alerts, monthly report
+        try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))
+            url = reverse("monitoring:notifications")
+            unread = scoping.notifications(user).filter(read_at__isnull=True).count()
+            item = {"label": _("通知"), "url": url, "active": path.startswith(url), "count": unread}
+            nav.append({**item, "id": "nav-notifications"})
         except NoReverseMatch:
             pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
