@@ -84,3 +84,28 @@ def test_console_script_and_module_entry_point():
         check=True,
     )
     assert "碳账户" in proc.stdout and "2024-01" in proc.stdout
+
+
+def test_parquet_output_is_compact_lines_plus_lineage(tmp_path: Path, capsys):
+    """--format parquet: the compact lines joined with their lineage table are the full lines of --format json."""
+    import pandas as pd
+
+    out = tmp_path / "account"
+    assert main(["account", str(SMALL), "-o", str(out), "--format", "parquet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["lineage.parquet", "lines.parquet", "totals.parquet"]
+    compact = pd.read_parquet(out / "lines.parquet")
+    lineage = pd.read_parquet(out / "lineage.parquet")
+    assert "formula" not in compact.columns and compact["lineage"].isin(lineage["lineage"]).all()
+    full = compact.merge(lineage, on="lineage").sort_values("row").reset_index(drop=True)
+    capsys.readouterr()
+    assert main(["account", str(SMALL), "--format", "json"]) == 0
+    reference = pd.DataFrame(json.loads(capsys.readouterr().out)["lines"]).sort_values("row").reset_index(drop=True)
+    for col in ("tco2e", "energy_tce", "emission_factor", "quantity"):
+        assert full[col].tolist() == pytest.approx(reference[col].tolist(), rel=1e-12)
+    for col in ("formula", "factor_ref", "item", "scope", "ncv_origin"):
+        assert full[col].fillna("").tolist() == reference[col].fillna("").tolist()
+    totals = pd.read_parquet(out / "totals.parquet")
+    assert totals["total_tco2e"].sum() == pytest.approx(reference["tco2e"].sum(), rel=1e-12)
+    # the target must be new or empty; a bad file writes nothing
+    assert main(["account", str(BAD), "-o", str(tmp_path / "bad"), "--format", "parquet"]) == 2
+    assert not (tmp_path / "bad").exists()

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -34,8 +35,9 @@ def _account_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output file (default: standard output)")
     p.add_argument(
         "--format",
-        choices=("csv", "json", "xlsx", "table"),
-        help="output format (default from -o suffix, else json); table = readable summary",
+        choices=("csv", "json", "xlsx", "table", "parquet"),
+        help="output format (default from -o suffix, else json); table = readable summary; "
+        "parquet = -o DIRECTORY with lines.parquet (compact: numbers + lineage id), lineage.parquet, totals.parquet",
     )
     p.add_argument(
         "--factor-set",
@@ -100,6 +102,27 @@ def _write_atomic(target: Path, write: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_atomic_dir(target: Path, write: Any) -> None:
+    """Write a directory of files next to ``target`` and move it into place only when complete."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise SystemExit(f"{target} exists and is not an empty directory / 目录已存在且非空")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent if target.parent.exists() else None))
+    try:
+        write(tmp)
+        if target.exists():
+            target.rmdir()
+        shutil.move(str(tmp), str(target))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_parquet(result: Any, directory: Path) -> None:
+    """Compact lines + their lineage table + the account totals (for large files: the fast path)."""
+    result.write_parquet(directory / "lines.parquet", directory / "lineage.parquet")
+    result.con.to_parquet(result.totals, str(directory / "totals.parquet"))
 
 
 def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
@@ -194,11 +217,11 @@ def account(argv: list[str]) -> int:
     from .engine.reference import UnknownFactorSet
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "json")
-    if fmt not in ("csv", "json", "xlsx", "table"):
+    if fmt not in ("csv", "json", "xlsx", "table", "parquet"):
         print(f"unknown output format {fmt!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if fmt == "xlsx" and not args.output:
-        print("xlsx output needs -o FILE / xlsx 输出需要 -o 文件", file=sys.stderr)
+    if fmt in ("xlsx", "parquet") and not args.output:
+        print(f"{fmt} output needs -o / {fmt} 输出需要 -o", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         options = Options(
@@ -250,6 +273,8 @@ def account(argv: list[str]) -> int:
                     _write_atomic(Path(args.output), lambda p: frame.to_csv(p, index=False))
                 else:
                     frame.to_csv(sys.stdout, index=False)
+        elif fmt == "parquet":
+            _write_atomic_dir(Path(args.output), lambda d: _write_parquet(result, d))
         else:
             from .engine.report import write_xlsx
 
