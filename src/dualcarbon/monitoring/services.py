@@ -112,7 +112,7 @@ def _move(user: Any, alert: Alert, to: str, comment: str = "") -> Alert:
         raise PermissionError("not the government of the alert's region")
     comment = (comment or "").strip()[:400]
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("owner").get(pk=alert.pk)
+        locked = Alert.objects.select_for_update(of=("self",)).select_related("owner").get(pk=alert.pk)
         if to not in TRANSITIONS[locked.status]:
             raise TransitionError(refusal(locked.status, to))
         now = timezone.now()
@@ -163,7 +163,7 @@ def assign(user: Any, alert: Alert, assignee: Any, comment: str = "") -> Alert:
         raise AssignmentError(gettext("只能指派给辖区覆盖该预警地区的政府工作人员。"))
     comment = (comment or "").strip()[:400]
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().select_related("owner").get(pk=alert.pk)
+        locked = Alert.objects.select_for_update(of=("self",)).select_related("owner").get(pk=alert.pk)
         if locked.status == Alert.Status.RESOLVED:
             raise TransitionError(gettext("预警已处理完毕，不能再指派。"))
         if locked.owner_id == assignee.pk:
