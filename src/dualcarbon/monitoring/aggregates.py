@@ -5,7 +5,8 @@ Set-based throughout: cells are written with ``INSERT … SELECT`` from the curr
 ``Submission`` rows (the SELECT is built by the ORM, so scoping-style range filters and joins stay in one
 place), and rollup rows with one ``INSERT … SELECT … GROUP BY`` over the cells (window functions count
 the enterprises entering each group). No per-row ORM loop; the number of statements depends on the number
-of chunks (500 periods or enterprises each) and of years touched, not on the rows.
+of chunks (5,000 periods or enterprises each: within SQLite's 32,766 parameters) and of years touched, not on
+the rows.
 
 Kept in step by:
 
@@ -49,7 +50,7 @@ from django.utils import timezone
 
 from dualcarbon import scoping
 
-CHUNK = 500
+CHUNK = 5000
 #: submission statuses that count as submitted in the completeness figures
 DONE = ("submitted", "verified", "locked")
 STATUSES = ("draft", "submitted", "verified", "locked")
@@ -234,65 +235,66 @@ def _refresh_cells(
     stats.statements += 7
 
 
-def _flag(partition: str) -> str:
-    """1 on the cell that is its enterprise's first accounted month of the year within ``partition``."""
-    has, month = "c." + _qn("has_account"), "c." + _qn("month")
-    return (
-        f"CASE WHEN {has} AND {month} = MIN(CASE WHEN {has} THEN {month} END) OVER (PARTITION BY {partition}) "
-        "THEN 1 ELSE 0 END"
-    )
+def _rollup_sql(m: Models, scope: dict[str, str]) -> str:
+    """``INSERT … SELECT`` of rollup rows from the cells: three branches summed per group.
 
-
-def _rollup_sql(m: Models, measures_where: tuple[str, str], status_where: str) -> str:
-    """``INSERT … SELECT`` of rollup rows from the cells.
-
-    Two branches, summed per group: the accounts' figures and entrant flags by the account's county and
-    division (``measures_where``: the inner windowed SELECT's and the outer filter), and the submission
-    statuses by the enterprise's registered county (``status_where``).
+    * figures: each cell with an account, by the account's county and division (``scope["cells"]``);
+    * statuses: each cell's current submission status, by the enterprise's registered county (``scope["home"]``);
+    * entrants: per enterprise, year, county and division the first accounted month (a GROUP BY: one row per
+      enterprise-year-county-division, ``scope["first"]``), then, with window functions over those few rows,
+      whether that month is also the first within each coarser partition (prefix of length 0/2/4/6, with and
+      without the division); kept for the groups in ``scope["entrants"]``.
     """
     cell, rollup = _qn(m.cell._meta.db_table), _qn(m.rollup._meta.db_table)
-    c = {name: "c." + _qn(name) for name in ("enterprise_id", "year", "region_code", "division")}
-    base = f"{c['enterprise_id']}, {c['year']}"
-    levels = {0: "", 2: f", SUBSTR({c['region_code']}, 1, 2)", 4: f", SUBSTR({c['region_code']}, 1, 4)"}
-    levels[6] = f", {c['region_code']}"
-    flags = []
-    for level, part in levels.items():
-        flags.append(f"{_flag(base + part)} AS e{level}")
-        flags.append(f"{_flag(base + part + ', ' + c['division'])} AS e{level}d")
-    keep = ", ".join(
-        "c." + _qn(n)
-        for n in ("region_code", "division", "year", "month", "has_account", *MEASURES, "value_added", "output_value")
-    )
-    inner_where, outer_where = measures_where
-    windowed = f"SELECT {keep}, {', '.join(flags)} FROM {cell} c {inner_where}"
-    w = {n: "w." + _qn(n) for n in ("has_account", "value_added", "total_tco2e", "output_value")}
-    with_va = f"{w['has_account']} AND {w['value_added']} > 0"
+    c = {n: "c." + _qn(n) for n in ("region_code", "home_region", "division", "year", "month", "has_account")}
+    c.update({n: "c." + _qn(n) for n in ("value_added", "output_value", "status", "active", "enterprise_id")})
     keys = ["region_code", "division", "year", "month"]
     entrants = [f"e{level}{d}" for level in (0, 2, 4, 6) for d in ("", "d")]
-    # branch 1: accounts (figures, entrant flags); statuses 0
-    figures = [f"CASE WHEN {w['has_account']} THEN 1 ELSE 0 END"]
-    figures += [f"CASE WHEN {w['has_account']} THEN w.{_qn(n)} END" for n in MEASURES]
-    figures += [
-        f"CASE WHEN {with_va} THEN {w['value_added']} END",
-        f"CASE WHEN {with_va} THEN {w['total_tco2e']} END",
-        f"CASE WHEN {w['has_account']} THEN {w['output_value']} END",
-    ]
-    figures += ["0"] * len(STATUSES) + [f"w.{e}" for e in entrants]
     names = ["n_accounts", *MEASURES, "value_added", "total_va_tco2e", "output_value", *STATUSES, *entrants]
-    accounts = (
-        f"SELECT {', '.join('w.' + _qn(k) for k in keys)}, "
-        + ", ".join(f"{expr} AS {_qn(name)}" for expr, name in zip(figures, names, strict=True))
-        + f" FROM ({windowed}) w {outer_where}"
-    )
-    # branch 2: statuses of the active enterprises, by registered county; figures NULL, counts 0
-    active, status = "c." + _qn("active"), "c." + _qn("status")
-    counts = ["0"] + ["NULL"] * (len(MEASURES) + 3)
-    counts += [f"CASE WHEN {active} AND {status} = '{s}' THEN 1 ELSE 0 END" for s in STATUSES]
+
+    def select(key_exprs: list[str], values: list[str], rest: str) -> str:
+        cols = [f"{e} AS {_qn(k)}" for e, k in zip(key_exprs, keys, strict=True)]
+        cols += [f"{e} AS {_qn(n)}" for e, n in zip(values, names, strict=True)]
+        return f"SELECT {', '.join(cols)} {rest}"
+
+    nothing = ["NULL"] * (len(MEASURES) + 3)
+    # figures
+    with_va = f"{c['value_added']} > 0"
+    figures = ["1", *(f"c.{_qn(n)}" for n in MEASURES)]
+    figures += [
+        f"CASE WHEN {with_va} THEN {c['value_added']} END",
+        f"CASE WHEN {with_va} THEN c.{_qn('total_tco2e')} END",
+        c["output_value"],
+    ]
+    figures += ["0"] * (len(STATUSES) + len(entrants))
+    by_account = [c["region_code"], c["division"], c["year"], c["month"]]
+    part1 = select(by_account, figures, f"FROM {cell} c WHERE {c['has_account']} {scope['cells']}")
+    # statuses
+    counts = ["0", *nothing]
+    counts += [f"CASE WHEN {c['active']} AND {c['status']} = '{s}' THEN 1 ELSE 0 END" for s in STATUSES]
     counts += ["0"] * len(entrants)
-    statuses = (
-        f"SELECT c.{_qn('home_region')}, {c['division']}, {c['year']}, c.{_qn('month')}, "
-        + ", ".join(counts)
-        + f" FROM {cell} c WHERE c.{_qn('status')} <> '' {status_where}"
+    by_home = [c["home_region"], c["division"], c["year"], c["month"]]
+    part2 = select(by_home, counts, f"FROM {cell} c WHERE {c['status']} <> '' {scope['home']}")
+    # entrants
+    g = {n: "g." + _qn(n) for n in ("enterprise_id", "year", "region_code", "division")}
+    first = (
+        f"SELECT {c['enterprise_id']} AS {_qn('enterprise_id')}, {c['year']} AS {_qn('year')}, "
+        f"{c['region_code']} AS {_qn('region_code')}, {c['division']} AS {_qn('division')}, "
+        f"MIN({c['month']}) AS {_qn('first')} FROM {cell} c WHERE {c['has_account']} {scope['first']} "
+        f"GROUP BY {c['enterprise_id']}, {c['year']}, {c['region_code']}, {c['division']}"
+    )
+    region = {0: "", 2: f", SUBSTR({g['region_code']}, 1, 2)", 4: f", SUBSTR({g['region_code']}, 1, 4)"}
+    region[6] = f", {g['region_code']}"
+    flags = []
+    for level, part in region.items():
+        for d, div in (("", ""), ("d", f", {g['division']}")):
+            window = f"MIN(g.{_qn('first')}) OVER (PARTITION BY {g['enterprise_id']}, {g['year']}{part}{div})"
+            flags.append(f"CASE WHEN g.{_qn('first')} = {window} THEN 1 ELSE 0 END AS e{level}{d}")
+    flagged = f"SELECT g.*, {', '.join(flags)} FROM ({first}) g"
+    f = {n: "f." + _qn(n) for n in ("region_code", "division", "year", "first")}
+    firsts = ["0", *nothing, *(["0"] * len(STATUSES)), *(f"f.{e}" for e in entrants)]
+    part3 = select(
+        [f["region_code"], f["division"], f["year"], f["first"]], firsts, f"FROM ({flagged}) f {scope['entrants']}"
     )
     group = ", ".join("u." + _qn(k) for k in keys)
     sums = ", ".join(f"SUM(u.{_qn(name)})" for name in names)
@@ -300,7 +302,7 @@ def _rollup_sql(m: Models, measures_where: tuple[str, str], status_where: str) -
     columns += [f"entrants_{e[1:]}" for e in entrants]
     return (
         f"INSERT INTO {rollup} ({', '.join(_qn(x) for x in columns)}) "
-        f"SELECT {group}, {sums} FROM ({accounts} UNION ALL {statuses}) u GROUP BY {group}"
+        f"SELECT {group}, {sums} FROM ({part1} UNION ALL {part2} UNION ALL {part3}) u GROUP BY {group}"
     )
 
 
@@ -315,7 +317,7 @@ def _rollup(m: Models, groups: dict[int, set[str]] | None, stats: RebuildResult)
     with connection.cursor() as cur:
         if groups is None:
             m.rollup.objects.all().delete()
-            cur.execute(_rollup_sql(m, ("", ""), ""))
+            cur.execute(_rollup_sql(m, {"cells": "", "home": "", "first": "", "entrants": ""}))
             stats.rollup_rows += max(cur.rowcount, 0)
             stats.statements += 2
             return
@@ -325,13 +327,19 @@ def _rollup(m: Models, groups: dict[int, set[str]] | None, stats: RebuildResult)
                 continue
             m.rollup.objects.filter(year=year, region_code__in=codes).delete()
             marks = ", ".join(["%s"] * len(codes))
-            inner = (
-                f"WHERE c.{year_col} = %s AND c.{_qn('enterprise_id')} IN "
-                f"(SELECT {_qn('enterprise_id')} FROM {cell} WHERE {year_col} = %s AND {region_col} IN ({marks}))"
-            )
-            outer = f"WHERE w.{region_col} IN ({marks})"
-            status = f"AND c.{year_col} = %s AND c.{_qn('home_region')} IN ({marks})"
-            cur.execute(_rollup_sql(m, (inner, outer), status), [year, year, *codes, *codes, year, *codes])
+            scope = {
+                "cells": f"AND c.{year_col} = %s AND c.{region_col} IN ({marks})",
+                "home": f"AND c.{year_col} = %s AND c.{_qn('home_region')} IN ({marks})",
+                # every cell of the year of the enterprises present in these counties (their first months
+                # elsewhere decide whether they enter here)
+                "first": (
+                    f"AND c.{year_col} = %s AND c.{_qn('enterprise_id')} IN (SELECT {_qn('enterprise_id')} "
+                    f"FROM {cell} WHERE {year_col} = %s AND {region_col} IN ({marks}))"
+                ),
+                "entrants": f"WHERE f.{region_col} IN ({marks})",
+            }
+            params = [year, *codes, year, *codes, year, year, *codes, *codes]
+            cur.execute(_rollup_sql(m, scope), params)
             stats.rollup_rows += max(cur.rowcount, 0)
             stats.statements += 2
 
