@@ -416,3 +416,10 @@ def notifications(user: Any) -> QuerySet[Any]:
     return Notification.objects.filter(recipient_id=actor.user_id).filter(
         Q(alert__isnull=True) | Q(alert__in=monitoring_alerts(user).values("pk"))
     )
+
+
+def monitoring_summary_annual(user: Any) -> QuerySet[Any]:
+    """Enterprise-year rows of the regional summary in the user's jurisdiction (government, admin)."""
+    from dualcarbon.monitoring.models import SummaryAnnual
+
+    return SummaryAnnual.objects.filter(monitoring_q(user, "region_code"))

@@ -23,7 +23,7 @@ from django.urls import reverse
 from dualcarbon import scoping
 from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.monitoring import aggregates, queries
-from dualcarbon.monitoring.models import SummaryCell, SummaryRollup
+from dualcarbon.monitoring.models import SummaryAnnual, SummaryCell, SummaryRollup
 from dualcarbon.registry import services as registry
 from dualcarbon.registry.models import Membership, Organisation
 from dualcarbon.reporting import services as reporting
@@ -249,7 +249,7 @@ def _rounded(rows: list[Any]) -> list[Any]:
     return [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
 
 
-def _snapshot() -> tuple[list[Any], list[Any]]:
+def _snapshot() -> tuple[list[Any], list[Any], list[Any]]:
     cells = list(
         SummaryCell.objects.order_by("period_id").values_list(
             *[c for c in aggregates.CELL_COLUMNS if c != "refreshed_at"]
@@ -257,11 +257,21 @@ def _snapshot() -> tuple[list[Any], list[Any]]:
     )
     fields = [f.attname for f in SummaryRollup._meta.concrete_fields if f.attname != "id"]
     rollup = list(SummaryRollup.objects.order_by("year", "region_code", "division", "month").values_list(*fields))
-    return _rounded(cells), _rounded(rollup)
+    annual = list(
+        SummaryAnnual.objects.order_by("enterprise_id", "year", "region_code").values_list(
+            *aggregates.ANNUAL_COLUMNS
+        )
+    )
+    return _rounded(cells), _rounded(rollup), _rounded(annual)
 
 
 def test_incremental_maintenance_equals_a_full_rebuild(region):
     _rollup_is_small()
+    # the annual rows are the sums of the accounted cells, one per enterprise-year-county-industry
+    mover = list(SummaryAnnual.objects.filter(enterprise=region.mover, year=2024).order_by("region_code"))
+    assert [(a.region_code, a.months) for a in mover] == [("339901", 4), ("339902", 1)]
+    entries = AccountEntry.objects.filter(enterprise=region.mover, year=2024, is_current=True)
+    assert sum(a.total_tco2e for a in mover) == pytest.approx(entries.aggregate(t=Sum("total_tco2e"))["t"])
     incremental = _snapshot()
     result = aggregates.rebuild()
     assert _snapshot() == incremental
@@ -273,6 +283,7 @@ def test_region_rebuild_repairs_a_damaged_summary(region, capsys):
     full = _snapshot()
     SummaryCell.objects.filter(region_code="339901").delete()
     SummaryRollup.objects.filter(region_code="339902").update(total_tco2e=0.0, entrants_4=99)
+    SummaryAnnual.objects.filter(region_code="339902").update(total_tco2e=1.0)
     SummaryRollup.objects.create(region_code="339901", division="99", year=2024, month=7, accounts=3)
     assert _snapshot() != full
     call_command("rebuild_aggregates", "--region", "3399")
@@ -282,6 +293,7 @@ def test_region_rebuild_repairs_a_damaged_summary(region, capsys):
     # the whole summary, from nothing
     SummaryCell.objects.all().delete()
     SummaryRollup.objects.all().delete()
+    SummaryAnnual.objects.all().delete()
     call_command("rebuild_aggregates")
     assert _snapshot() == full
 

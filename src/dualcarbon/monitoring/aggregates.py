@@ -1,5 +1,6 @@
-"""The persisted regional summary: :class:`~.models.SummaryCell` (enterprise × month) and
-:class:`~.models.SummaryRollup` (county × industry division × month). The only code that writes them.
+"""The persisted regional summary: :class:`~.models.SummaryCell` (enterprise × month),
+:class:`~.models.SummaryAnnual` (enterprise × year) and :class:`~.models.SummaryRollup` (county × industry
+division × month). The only code that writes them.
 
 Set-based throughout: cells are written with ``INSERT … SELECT`` from the current ``AccountEntry`` and
 ``Submission`` rows (the SELECT is built by the ORM, so scoping-style range filters and joins stay in one
@@ -34,6 +35,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
+    Count,
     DateTimeField,
     DecimalField,
     Exists,
@@ -43,6 +45,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Substr
@@ -90,6 +93,8 @@ class Models:
     entry: Any
     submission: Any
     organisation: Any
+    #: None in migrations before the table exists (0003)
+    annual: Any = None
 
 
 def current_models() -> Models:
@@ -97,18 +102,23 @@ def current_models() -> Models:
     from dualcarbon.registry.models import Organisation
     from dualcarbon.reporting.models import Submission
 
-    from .models import SummaryCell, SummaryRollup
+    from .models import SummaryAnnual, SummaryCell, SummaryRollup
 
-    return Models(SummaryCell, SummaryRollup, AccountEntry, Submission, Organisation)
+    return Models(SummaryCell, SummaryRollup, AccountEntry, Submission, Organisation, SummaryAnnual)
 
 
 def historical_models(apps: Any) -> Models:
+    try:
+        annual = apps.get_model("monitoring", "SummaryAnnual")
+    except LookupError:  # migration 0003: the annual table comes in 0005
+        annual = None
     return Models(
         apps.get_model("monitoring", "SummaryCell"),
         apps.get_model("monitoring", "SummaryRollup"),
         apps.get_model("accounting", "AccountEntry"),
         apps.get_model("reporting", "Submission"),
         apps.get_model("registry", "Organisation"),
+        annual,
     )
 
 
@@ -116,6 +126,7 @@ def historical_models(apps: Any) -> Models:
 class RebuildResult:
     region_prefix: str
     cells: int = 0
+    annual_rows: int = 0
     rollup_rows: int = 0
     statements: int = 0
     seconds: float = 0.0
@@ -211,6 +222,33 @@ def _submission_cells(m: Models, where: Q, now: Any) -> QuerySet[Any]:
     )
 
 
+ANNUAL_COLUMNS = ("enterprise_id", "year", "region_code", "industry_code", "months", "total_tco2e", "energy_tce")
+
+
+def _annual(m: Models, where: Q, stats: RebuildResult) -> None:
+    """Replace the annual rows selected by ``where`` (on the enterprise, or nothing) with the sums of their cells."""
+    if m.annual is None:
+        return
+    m.annual.objects.filter(where).delete()
+    rows = (
+        m.cell.objects.filter(where, has_account=True)
+        .order_by()
+        .values(
+            c_enterprise_id=F("enterprise_id"),
+            c_year=F("year"),
+            c_region_code=F("region_code"),
+            c_industry_code=F("industry_code"),
+        )
+        .annotate(c_months=Count("pk"), c_total_tco2e=Sum("total_tco2e"), c_energy_tce=Sum("energy_tce"))
+    )
+    stats.annual_rows += _insert_select(m.annual._meta.db_table, ANNUAL_COLUMNS, rows)
+    stats.statements += 2
+
+
+def _enterprise_years(m: Models, where: Q) -> set[tuple[int, int]]:
+    return set(m.cell.objects.filter(where).order_by().values_list("enterprise_id", "year").distinct())
+
+
 def _pairs(m: Models, where: Q) -> set[tuple[int, str]]:
     """(year, county) of the cells: their accounts' counties and their enterprises' registered ones."""
     qs = m.cell.objects.filter(where).order_by()
@@ -222,17 +260,23 @@ def _pairs(m: Models, where: Q) -> set[tuple[int, str]]:
 def _refresh_cells(
     m: Models, cell_q: Q, entry_q: Q, submission_q: Q, touched: dict[int, set[str]], stats: RebuildResult
 ) -> None:
-    """Replace the cells selected by ``cell_q`` with fresh ones from the accounts and submissions."""
+    """Replace the cells selected by ``cell_q`` with fresh ones from the accounts and submissions, and the
+    annual rows of their enterprise-years."""
     now = timezone.now()
     for year, region in _pairs(m, cell_q):
         touched[year].add(region)
+    ent_years = _enterprise_years(m, cell_q)
     m.cell.objects.filter(cell_q).delete()
     table = m.cell._meta.db_table
     stats.cells += _insert_select(table, CELL_COLUMNS, _entry_cells(m, entry_q, now))
     stats.cells += _insert_select(table, CELL_COLUMNS, _submission_cells(m, submission_q, now))
     for year, region in _pairs(m, cell_q):
         touched[year].add(region)
-    stats.statements += 7
+    ent_years |= _enterprise_years(m, cell_q)
+    stats.statements += 9
+    if ent_years:
+        # every year of these enterprises (a filter on the enterprise alone lets SQLite use the enterprise index)
+        _annual(m, Q(enterprise_id__in=sorted({e for e, _y in ent_years})), stats)
 
 
 def _rollup_sql(m: Models, scope: dict[str, str]) -> str:
@@ -338,7 +382,7 @@ def _rollup(m: Models, groups: dict[int, set[str]] | None, stats: RebuildResult)
                 ),
                 "entrants": f"WHERE f.{region_col} IN ({marks})",
             }
-            params = [year, *codes, year, *codes, year, year, *codes, *codes]
+            params: list[int | str] = [year, *codes, year, *codes, year, year, *codes, *codes]
             cur.execute(_rollup_sql(m, scope), params)
             stats.rollup_rows += max(cur.rowcount, 0)
             stats.statements += 2
@@ -400,6 +444,7 @@ def rebuild(region_prefix: str = "", models: Models | None = None) -> RebuildRes
             stats.cells += _insert_select(table, CELL_COLUMNS, _entry_cells(m, Q(), now))
             stats.cells += _insert_select(table, CELL_COLUMNS, _submission_cells(m, Q(), now))
             stats.statements += 3
+            _annual(m, Q(), stats)
             _rollup(m, None, stats)
             stats.years = sorted(set(m.rollup.objects.values_list("year", flat=True).distinct()))
         else:
@@ -425,6 +470,15 @@ def rebuild(region_prefix: str = "", models: Models | None = None) -> RebuildRes
             stats.years = sorted(touched)
             stats.rollup_rows = m.rollup.objects.filter(in_prefix).count()
     stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def rebuild_annual(models: Models | None = None) -> RebuildResult:
+    """Only the annual rows, from the cells (migration 0005 fills the table this way)."""
+    m = models or current_models()
+    stats = RebuildResult("")
+    with transaction.atomic():
+        _annual(m, Q(), stats)
     return stats
 
 

@@ -2,7 +2,7 @@
 persisted regional summary the dashboard, the monthly report and the public statistics read.
 
 Alerts change state only through :mod:`dualcarbon.monitoring.services` (new → acknowledged → resolved).
-The summary tables (:class:`SummaryCell`, :class:`SummaryRollup`) are written only by
+The summary tables (:class:`SummaryCell`, :class:`SummaryAnnual`, :class:`SummaryRollup`) are written only by
 :mod:`dualcarbon.monitoring.aggregates` (incrementally when accounts are computed, or rebuilt in full).
 """
 
@@ -260,10 +260,44 @@ class SummaryCell(models.Model):
             models.Index(fields=["year", "region_code", "month"], name="cell_year_region"),
             # one enterprise's months (refresh by enterprise, the completeness drill-down)
             models.Index(fields=["enterprise", "year", "month"], name="cell_enterprise_year"),
+            # the submissions' statuses by registered county (rollup refresh, completeness drill-down)
+            models.Index(fields=["year", "home_region", "month"], name="cell_year_home"),
         ]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.year}-{self.month:02d}"
+
+
+class SummaryAnnual(models.Model):
+    """Enterprise × year (× the county and industry its accounts carry): Σ of its accounted cells.
+
+    The dashboard's top emitters read it (ORDER BY total LIMIT 10 over one row per enterprise instead of
+    grouping twelve monthly cells each); an enterprise whose accounts carry two counties in a year has two
+    rows, as the monthly grouping had.
+    """
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    year = models.PositiveSmallIntegerField()
+    region_code = models.CharField(max_length=6)
+    industry_code = models.CharField(max_length=5, blank=True)
+    #: accounted months
+    months = models.PositiveSmallIntegerField()
+    total_tco2e = models.FloatField()
+    energy_tce = models.FloatField()
+
+    class Meta:
+        ordering = ["year", "enterprise_id"]
+        verbose_name = _("汇总（企业 × 年）")
+        verbose_name_plural = _("汇总（企业 × 年）")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "year", "region_code", "industry_code"], name="uniq_annual_enterprise"
+            )
+        ]
+        indexes = [models.Index(fields=["year", "region_code"], name="annual_year_region")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year} {self.region_code}"
 
 
 class SummaryRollup(models.Model):

@@ -3,7 +3,8 @@
 They read the persisted regional summary (:mod:`dualcarbon.monitoring.aggregates`): the totals, districts,
 industries, the monthly trend, the targets' progress, the submission completeness and the public statistics
 are sums over :class:`~.models.SummaryRollup` rows (county × division × month: a few hundred rows for a
-region of any size); the top emitters come from :class:`~.models.SummaryCell` (enterprise × month). The
+region of any size); the top emitters come from :class:`~.models.SummaryAnnual` (enterprise × year; the monthly
+report's months from :class:`~.models.SummaryCell`). The
 figures are those of the current ``AccountEntry`` rows (``tests/monitoring/test_summary.py`` compares them).
 Every queryset starts from :mod:`dualcarbon.scoping`; each function issues a fixed number of queries
 whatever the data size.
@@ -246,13 +247,20 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     )
     for g in grades:
         g["mark"] = str(g["grade"]) if g["grade"] else (g["colour"] or "")
-    top: list[dict[str, Any]] = [
-        dict(t)
-        for t in cells.filter(year=year)
-        .values("enterprise_id", "enterprise__name", "region_code", "industry_code")
-        .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
-        .order_by(F("total").desc(), "enterprise_id")[:TOP_N]
-    ]
+    if f.month:  # the monthly report: the months through the report's month, from the monthly cells
+        top_rows = (
+            cells.filter(year=year)
+            .values("enterprise_id", "enterprise__name", "region_code", "industry_code")
+            .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
+        )
+    else:  # the year so far: one precomputed row per enterprise-year
+        annual = scoping.monitoring_summary_annual(user).filter(year=year)
+        if f.district:
+            annual = annual.filter(scoping.prefix_q("region_code", f.district))
+        top_rows = annual.annotate(total=F("total_tco2e"), energy=F("energy_tce")).values(
+            "enterprise_id", "enterprise__name", "region_code", "industry_code", "total", "energy", "months"
+        )
+    top: list[dict[str, Any]] = [dict(t) for t in top_rows.order_by(F("total").desc(), "enterprise_id")[:TOP_N]]
     # submission completeness: current versions by status against enterprises × months to date, by district
     # (an enterprise counts in the county it is registered in; two grouped queries)
     ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
