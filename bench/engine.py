@@ -1,4 +1,4 @@
-"""Throughput benchmark: the DualCarbon engine against hand-written DuckDB SQL and a Decimal row loop.
+"""Throughput benchmark: the DualCarbon engine against hand-written DuckDB SQL, a Decimal loop and the ORM.
 
 One run generates N synthetic activity rows (Parquet), then measures on the same file and machine:
 
@@ -8,14 +8,17 @@ One run generates N synthetic activity rows (Parquet), then measures on the same
 (b) ``sql``: the same arithmetic as one hand-written DuckDB query over small factor tables, written
     with ``COPY … TO`` Parquet, then the same account view per entity and period from that file (the
     practical limit);
-(c) ``loop``: a per-row Python loop with ``decimal.Decimal`` over row dicts, the way ORM-based
-    platforms compute (factor look-ups in dicts, unit conversion, accumulation in a dict), on a sample,
-    timed like (a) and (b) from reading the file to writing the lines (the loop alone is reported too).
+(c) ``loop``: a per-row Python loop with ``decimal.Decimal`` over row dicts, a lean stand-in for how
+    ORM-based platforms compute (factor look-ups in dicts, unit conversion, accumulation in a dict), on a sample,
+    timed like (a) and (b) from reading the file to writing the lines (the loop alone is reported too);
+(d) ``orm``: the same per-row calculation the way an ORM-based platform runs it: the sample stored as
+    Django model rows in a throwaway SQLite file (not timed), then model instances fetched, each line
+    computed with the same function as (c), and the lines saved with ``bulk_create`` in one transaction.
 
 Each measurement runs in its own Python process, so its peak RSS (``VmHWM``) is its own.
 
     .venv/bin/python bench/engine.py --rows 1000000
-    .venv/bin/python bench/engine.py --rows 10000000 --skip-loop --json
+    .venv/bin/python bench/engine.py --rows 10000000 --skip-loop --skip-orm --json
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ YEARS = (2022, 2023, 2024)
 PERIODS = tuple(f"{y}-{m:02d}" for y in YEARS for m in range(1, 13))
 GRID_SPEC = "mee:auto"
 LOOP_SAMPLE = 200_000
+ORM_SAMPLE = 50_000
 REL_TOL = 1e-6
 
 #: GB/T 2260 county codes the synthetic entities are registered in, with their share of entities
@@ -537,66 +541,90 @@ LOOP_FIELDS = ("total_tco2e", "scope1_tco2e", "scope2_tco2e", "exported_tco2e", 
                "tier3_tco2e", *(f"src_{st}" for st in SOURCES))
 _SRC_POS = {st: LOOP_FIELDS.index(f"src_{st}") for st in SOURCES}
 _SCOPE_POS = {"1": 1, "2": 2, "export": 3}
+_ZERO = Decimal(0)
+
+
+def _dec(v: float | None) -> Decimal | None:
+    """A float from the file as the Decimal it was written as (None stays None)."""
+    return None if v is None else Decimal(repr(v))
+
+
+def loop_line(row: int, entity: str, period: str, st: str, item_name: str, unit: str, quantity: Decimal,
+              ncv_value: Decimal | None, ncv_unit: str | None, carbon_content: Decimal | None,
+              oxidation_rate: Decimal | None, region: str | None, f: Factors) -> tuple[Any, ...]:
+    """One record → its line (the LOOP_LINE columns the SQL baseline writes), with Decimal arithmetic.
+
+    The numbers come in as Decimal (or None): (c) converts the floats it read, (d) gets them from its
+    DecimalFields. Both measurements compute every line with this function.
+    """
+    item = f.items[(st, item_name)]
+    activity_unit, mult = f.units[unit]
+    if activity_unit != item["activity_unit"]:
+        raise ValueError(f"row {row}: unit {unit} is not a {item['activity_unit']} unit")
+    q = quantity * mult
+    method = item["method"]
+    energy = _ZERO
+    tier3 = method == "carbonate"
+    if method == "fuel":
+        ncv_measured = None
+        if ncv_value is not None:
+            ncv_measured = ncv_value * f.ncv_units[(ncv_unit, activity_unit)]
+        ncv = ncv_measured if ncv_measured is not None else item["ncv"]
+        cc = carbon_content if carbon_content is not None else item["cc"]
+        of = oxidation_rate if oxidation_rate is not None else item["of"]
+        ef = ncv * cc * of * CO2_PER_C
+        energy = q * ncv_measured / GJ_PER_TCE if ncv_measured is not None else q * item["tce"]
+        tier3 = ncv_measured is None or carbon_content is None or oxidation_rate is None
+    elif method == "electricity":
+        ef = f.grid[(int(period[:4]), region[:2] if region else "")]
+        energy = q * item["tce"]
+    else:
+        ef = item["factor"]
+        if method == "heat":
+            energy = q * item["tce"]
+    sign, scope = f.sources[st]
+    if sign < 0 and method in ("electricity", "heat"):
+        energy = -energy
+    emission = q * ef
+    if st == "biomass":
+        tco2e, biomass = _ZERO, emission
+    else:
+        tco2e, biomass = emission * sign, _ZERO
+    return (row, entity, period, st, scope, item["code"], q, ef, tco2e, biomass, energy, 3 if tier3 else 1)
+
+
+def loop_add(out: dict[tuple[str, str], list[Decimal]], line: tuple[Any, ...]) -> None:
+    """Add one line to the account view: (entity, period) → the running sums (LOOP_FIELDS)."""
+    _, entity, period, st, scope, _, _, _, tco2e, biomass, energy, tier = line
+    acc = out.get((entity, period))
+    if acc is None:
+        acc = out[(entity, period)] = [_ZERO] * len(LOOP_FIELDS)
+    if st == "biomass":
+        acc[4] += biomass
+        acc[_SRC_POS[st]] += biomass
+    else:
+        acc[0] += tco2e
+        acc[_SCOPE_POS[scope]] += tco2e
+        acc[_SRC_POS[st]] += tco2e
+        if tier == 3:
+            acc[6] += abs(tco2e)
+    acc[5] += energy
 
 
 def loop_account(rows: list[dict[str, Any]], f: Factors,
                  lines: list[tuple[Any, ...]] | None = None) -> dict[tuple[str, str], list[Decimal]]:
-    """Per-row Decimal calculation: (entity, period) → the account view's sums (LOOP_FIELDS).
+    """Per-row Decimal calculation over row dicts: (entity, period) → the account view's sums (LOOP_FIELDS).
 
     With ``lines``, one line per row is appended too: the columns the SQL baseline writes (LOOP_LINE).
     """
     out: dict[tuple[str, str], list[Decimal]] = {}
-    zero = Decimal(0)
     for r in rows:
-        st = r["source_type"]
-        item = f.items[(st, r["item"])]
-        activity_unit, mult = f.units[r["unit"]]
-        if activity_unit != item["activity_unit"]:
-            raise ValueError(f"row {r['_row']}: unit {r['unit']} is not a {item['activity_unit']} unit")
-        q = Decimal(repr(r["quantity"])) * mult
-        method = item["method"]
-        energy = zero
-        tier3 = method == "carbonate"
-        if method == "fuel":
-            ncv_measured = None
-            if r["ncv"] is not None:
-                ncv_measured = Decimal(repr(r["ncv"])) * f.ncv_units[(r["ncv_unit"], activity_unit)]
-            ncv = ncv_measured if ncv_measured is not None else item["ncv"]
-            cc = Decimal(repr(r["carbon_content"])) if r["carbon_content"] is not None else item["cc"]
-            of = Decimal(repr(r["oxidation_rate"])) if r["oxidation_rate"] is not None else item["of"]
-            ef = ncv * cc * of * CO2_PER_C
-            energy = q * ncv_measured / GJ_PER_TCE if ncv_measured is not None else q * item["tce"]
-            tier3 = ncv_measured is None or r["carbon_content"] is None or r["oxidation_rate"] is None
-        elif method == "electricity":
-            region = r["region"]
-            ef = f.grid[(int(r["period"][:4]), region[:2] if region else "")]
-            energy = q * item["tce"]
-        else:
-            ef = item["factor"]
-            if method == "heat":
-                energy = q * item["tce"]
-        sign, scope = f.sources[st]
-        if sign < 0 and method in ("electricity", "heat"):
-            energy = -energy
-        emission = q * ef
-        acc = out.get((r["entity"], r["period"]))
-        if acc is None:
-            acc = out[(r["entity"], r["period"])] = [zero] * len(LOOP_FIELDS)
-        if st == "biomass":
-            tco2e, biomass = zero, emission
-            acc[4] += emission
-            acc[_SRC_POS[st]] += emission
-        else:
-            tco2e, biomass = emission * sign, zero
-            acc[0] += tco2e
-            acc[_SCOPE_POS[scope]] += tco2e
-            acc[_SRC_POS[st]] += tco2e
-            if tier3:
-                acc[6] += abs(tco2e)
-        acc[5] += energy
+        line = loop_line(r["_row"], r["entity"], r["period"], r["source_type"], r["item"], r["unit"],
+                         Decimal(repr(r["quantity"])), _dec(r["ncv"]), r["ncv_unit"], _dec(r["carbon_content"]),
+                         _dec(r["oxidation_rate"]), r["region"], f)
+        loop_add(out, line)
         if lines is not None:
-            lines.append((r["_row"], r["entity"], r["period"], st, scope, item["code"], q, ef, tco2e, biomass,
-                          energy, 3 if tier3 else 1))
+            lines.append(line)
     return out
 
 
@@ -659,6 +687,143 @@ def run_loop(path: str | Path, sample: int = LOOP_SAMPLE, out: str | Path | None
     }
 
 
+#: the Django models of (d), defined once per process (after ``settings.configure``)
+_ORM: dict[str, Any] = {}
+
+
+def _orm_models(db: Path) -> dict[str, Any]:
+    """Configure Django for a throwaway SQLite file and define (d)'s models (app_label ``benchorm``).
+
+    Not the project's settings or database: only this file, no installed apps. Needs a fresh process
+    (the ``--child orm`` one); Django can be configured once per process.
+    """
+    if _ORM:
+        if _ORM["db"] != db:
+            raise RuntimeError(f"Django is already configured for {_ORM['db']}")
+        return _ORM
+    import django
+    from django.conf import settings
+
+    if settings.configured:
+        raise RuntimeError("the ORM measurement needs a process where Django is not configured yet")
+    settings.configure(
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(db)}},
+        INSTALLED_APPS=[], USE_TZ=True, DEBUG=False, DEFAULT_AUTO_FIELD="django.db.models.BigAutoField")
+    django.setup()
+    from django.db import models
+
+    def dec(null: bool = False) -> Any:
+        return models.DecimalField(max_digits=20, decimal_places=6, null=null)
+
+    def line_dec() -> Any:  # computed values: room for the factors' precision
+        return models.DecimalField(max_digits=30, decimal_places=12)
+
+    class ActivityRow(models.Model):
+        """An activity record as a platform stores it (the sample of the Parquet file)."""
+
+        row = models.BigIntegerField(unique=True)
+        entity = models.CharField(max_length=18)
+        period = models.CharField(max_length=7)
+        source_type = models.CharField(max_length=32)
+        item = models.CharField(max_length=32)
+        quantity = dec()
+        unit = models.CharField(max_length=16)
+        ncv = dec(null=True)
+        ncv_unit = models.CharField(max_length=16, null=True)
+        carbon_content = dec(null=True)
+        oxidation_rate = dec(null=True)
+        region = models.CharField(max_length=6, null=True)
+
+        class Meta:
+            app_label = "benchorm"
+            db_table = "bench_activity"
+
+    class EmissionLineRow(models.Model):
+        """One computed line per record: the 12 columns the SQL baseline writes."""
+
+        row = models.BigIntegerField()
+        entity = models.CharField(max_length=18)
+        period = models.CharField(max_length=7)
+        source_type = models.CharField(max_length=32)
+        scope = models.CharField(max_length=8)
+        item = models.CharField(max_length=32)
+        quantity = line_dec()
+        emission_factor = line_dec()
+        tco2e = line_dec()
+        biomass_co2_t = line_dec()
+        energy_tce = line_dec()
+        tier = models.SmallIntegerField()
+
+        class Meta:
+            app_label = "benchorm"
+            db_table = "bench_emission_line"
+
+    _ORM.update(db=db, ActivityRow=ActivityRow, EmissionLineRow=EmissionLineRow)
+    return _ORM
+
+
+def _orm_load(m: dict[str, Any], path: str | Path, sample: int) -> None:
+    """Fresh tables; the sample stored as ActivityRow rows (the platform's stored data: not timed)."""
+    from django.db import connection, transaction
+
+    activity, line = m["ActivityRow"], m["EmissionLineRow"]
+    existing = set(connection.introspection.table_names())
+    with connection.schema_editor() as editor:
+        for model in (activity, line):
+            if model._meta.db_table in existing:
+                editor.delete_model(model)
+            editor.create_model(model)
+    objs = [activity(row=r["_row"], entity=r["entity"], period=r["period"], source_type=r["source_type"],
+                     item=r["item"], quantity=Decimal(repr(r["quantity"])), unit=r["unit"], ncv=_dec(r["ncv"]),
+                     ncv_unit=r["ncv_unit"], carbon_content=_dec(r["carbon_content"]),
+                     oxidation_rate=_dec(r["oxidation_rate"]), region=r["region"])
+            for r in read_sample(path, sample)]
+    with transaction.atomic():
+        activity.objects.bulk_create(objs, batch_size=2000)
+
+
+def run_orm(path: str | Path, sample: int = ORM_SAMPLE, db: str | Path | None = None) -> dict[str, Any]:
+    """(d) The way an ORM-based platform computes: Django models on SQLite, on the first ``sample`` rows.
+
+    Not timed: configuring Django, creating the tables, storing the sample as ActivityRow rows. Timed:
+    fetching the ActivityRow instances (``iterator(chunk_size=2000)``), computing each line with
+    ``loop_line`` (the same code as (c)) and accumulating the account view like (c), creating the
+    EmissionLineRow instances and saving them with ``bulk_create(batch_size=2000)`` in one transaction.
+    Run it in a fresh process (``--child orm``): Django is configured once per process.
+    """
+    from django.db import connection, transaction
+
+    db = Path(db) if db is not None else Path(tempfile.mkdtemp(prefix="dualcarbon-orm-")) / "orm.sqlite3"
+    m = _orm_models(db)
+    activity, line_model = m["ActivityRow"], m["EmissionLineRow"]
+    _orm_load(m, path, sample)
+    f = load_factors()
+    c0 = _cpu_s()
+    t0 = time.perf_counter()
+    acc: dict[tuple[str, str], list[Decimal]] = {}
+    with transaction.atomic():
+        objs = []
+        for a in activity.objects.order_by("row").iterator(chunk_size=2000):
+            line = loop_line(a.row, a.entity, a.period, a.source_type, a.item, a.unit, a.quantity, a.ncv,
+                             a.ncv_unit, a.carbon_content, a.oxidation_rate, a.region, f)
+            loop_add(acc, line)
+            objs.append(line_model(**dict(zip(LOOP_LINE, line, strict=True))))
+        line_model.objects.bulk_create(objs, batch_size=2000)
+    t1 = time.perf_counter()
+    cpu = _cpu_s() - c0
+    n = len(objs)
+    saved = line_model.objects.count()
+    connection.close()
+    return {
+        "name": "orm", "rows": n, "seconds": t1 - t0, "rows_per_s": n / (t1 - t0),
+        "cpu_s": cpu, "rows_per_cpu_s": n / cpu, "phases": {"compute_and_save": t1 - t0},
+        "total_tco2e": float(sum(v[0] for v in acc.values())),
+        "energy_tce": float(sum(v[5] for v in acc.values())),
+        "account": {name: float(sum(v[i] for v in acc.values())) for i, name in enumerate(LOOP_FIELDS)},
+        "groups": len(acc), "lines_saved": saved, "threads": 1, "peak_rss_bytes": peak_rss_bytes(),
+    }
+
+
 def sql_lines_sum(lines: str | Path, max_row: int) -> dict[str, float]:
     """The loop's account sums from the SQL baseline's lines for rows 1..max_row (to check the loop's sample)."""
     import duckdb
@@ -689,6 +854,8 @@ def _child(args: argparse.Namespace) -> None:
             runs.append(run_engine(args.input, args.out, args.threads))
         elif args.child == "sql":
             runs.append(run_sql(args.input, args.out, args.threads))
+        elif args.child == "orm":
+            runs.append(run_orm(args.input, args.sample, args.out))
         else:
             runs.append(run_loop(args.input, args.sample, args.out))
     best = dict(min(runs, key=lambda r: r["seconds"]))
@@ -781,8 +948,8 @@ def _report(r: dict[str, Any]) -> str:
              f"{'rows/CPU-s':>12}{'peak RSS':>10}{'other CPU':>10}  phases of the best run (s)",
              "-" * 140]
     labels = {"engine": "(a) DualCarbon engine (DuckDB)", "sql": "(b) hand-written DuckDB SQL",
-              "loop": "(c) Python Decimal row loop"}
-    for key in ("engine", "sql", "loop"):
+              "loop": "(c) Python Decimal row loop", "orm": "(d) Django ORM on SQLite"}
+    for key in ("engine", "sql", "loop", "orm"):
         m = r["measurements"].get(key)
         if not m:
             continue
@@ -804,6 +971,11 @@ def _report(r: dict[str, Any]) -> str:
                      f"{c['sql_sample_total_tco2e']:.6f}; max rel.diff over {len(LOOP_FIELDS)} account sums "
                      f"{c['loop_rel_diff']:.2e} ({c['loop_worst']})  "
                      f"{'OK' if c['loop_ok'] else 'MISMATCH'}")
+    if "orm_total_tco2e" in c:
+        lines.append(f"ORM sample   orm {c['orm_total_tco2e']:.6f}  sql(rows 1..{c['orm_rows']}) "
+                     f"{c['sql_orm_sample_total_tco2e']:.6f}; max rel.diff over {len(LOOP_FIELDS)} account sums "
+                     f"{c['orm_rel_diff']:.2e} ({c['orm_worst']}); {c['orm_lines_saved']:,} EmissionLineRow "
+                     f"saved  {'OK' if c['orm_ok'] else 'MISMATCH'}")
     lines.append("")
     g = r["ratios"]
     lines.append(f"engine/SQL  {g['engine_over_sql']:.2f} (median runs {g['engine_over_sql_median']:.2f}, "
@@ -813,6 +985,9 @@ def _report(r: dict[str, Any]) -> str:
                      f"(median runs {g['engine_over_loop_median']:.1f}, "
                      f"per CPU-second {g['engine_over_loop_cpu']:.2f}; against the loop alone, without reading "
                      f"and writing, {g['engine_over_loop_only']:.1f})   goal >= 50")
+    if "engine_over_orm" in g:
+        lines.append(f"engine/ORM loop {g['engine_over_orm']:.1f} (median runs {g['engine_over_orm_median']:.1f}, "
+                     f"per CPU-second {g['engine_over_orm_cpu']:.1f})   goal >= 50")
     lines.append(f"engine peak RSS {_fmt_bytes(r['measurements']['engine']['peak_rss_bytes'])}"
                  f"   goal < 3 GB at 10,000,000 rows")
     return "\n".join(lines)
@@ -829,7 +1004,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="runs per measurement, in one process each; the fastest is reported (default 3)")
     ap.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     ap.add_argument("--keep", metavar="DIR", help="write the data and outputs to DIR and keep them")
-    ap.add_argument("--child", choices=("engine", "sql", "loop"), help=argparse.SUPPRESS)
+    ap.add_argument("--skip-orm", action="store_true", help="skip the Django ORM measurement")
+    ap.add_argument("--orm-sample", type=int, default=ORM_SAMPLE,
+                    help="rows for the Django ORM measurement (default 50,000)")
+    ap.add_argument("--child", choices=("engine", "sql", "loop", "orm"), help=argparse.SUPPRESS)
     ap.add_argument("--input", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--sample", type=int, default=LOOP_SAMPLE, help=argparse.SUPPRESS)
@@ -881,15 +1059,31 @@ def main(argv: list[str] | None = None) -> int:
             ratios["engine_over_loop_median"] = e["median_rows_per_s"] / lp["median_rows_per_s"]
             ratios["engine_over_loop_cpu"] = e["rows_per_cpu_s"] / lp["rows_per_cpu_s"]
             ratios["engine_over_loop_only"] = e["rows_per_s"] / lp["loop_only_rows_per_s"]
+        if not args.skip_orm:
+            sample = min(args.rows, args.orm_sample)
+            log(f"measuring (d) Django ORM on SQLite on {sample:,} rows")
+            meas["orm"] = om = _spawn("orm", args, src, work / "orm.sqlite3", sample)
+            ref = sql_lines_sum(work / "sql_lines.parquet", sample)
+            orm_diff = {c: rel_diff(om["account"][c], ref[c]) for c in LOOP_FIELDS}
+            checks.update(orm_rows=sample, orm_total_tco2e=om["total_tco2e"],
+                          sql_orm_sample_total_tco2e=ref["total_tco2e"], orm_lines_saved=om["lines_saved"],
+                          orm_rel_diff=max(orm_diff.values()),
+                          orm_worst=max(orm_diff, key=lambda c: orm_diff[c]))
+            checks["orm_ok"] = bool(checks["orm_rel_diff"] <= REL_TOL and om["rows"] == sample
+                                    and om["lines_saved"] == sample)
+            ratios["engine_over_orm"] = e["rows_per_s"] / om["rows_per_s"]
+            ratios["engine_over_orm_median"] = e["median_rows_per_s"] / om["median_rows_per_s"]
+            ratios["engine_over_orm_cpu"] = e["rows_per_cpu_s"] / om["rows_per_cpu_s"]
         result = {
             "date": time.strftime("%Y-%m-%d"), "rows": args.rows, "threads": args.threads,
             "repeat": args.repeat, "grid": GRID_SPEC,
             "seed": SEED, "machine": _machine(), "data_bytes": src.stat().st_size, "generate_s": gen_s,
             "measurements": meas, "checks": checks, "ratios": ratios,
-            "goals": {"engine_over_sql": 0.7, "engine_over_loop": 50, "engine_peak_rss_bytes_at_10m": 3e9},
+            "goals": {"engine_over_sql": 0.7, "engine_over_loop": 50, "engine_over_orm": 50,
+                      "engine_peak_rss_bytes_at_10m": 3e9},
         }
         print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else _report(result))
-        ok = checks["engine_sql_ok"] and checks.get("loop_ok", True)
+        ok = checks["engine_sql_ok"] and checks.get("loop_ok", True) and checks.get("orm_ok", True)
         return 0 if ok else 1
     finally:
         if not args.keep:

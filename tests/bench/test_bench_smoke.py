@@ -1,12 +1,15 @@
-"""Smoke test of bench/engine.py on ~2,000 rows: the three measurements compute the same account.
+"""Smoke test of bench/engine.py on ~2,000 rows: the four measurements compute the same account.
 
 No timing is asserted; this only guards the benchmark's correctness checks (engine = hand-written SQL
-= Decimal loop on every column of the account view).
+= Decimal loop = Django ORM on every column of the account view).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -87,12 +90,36 @@ def test_engine_sql_and_loop_agree(activity: Path, tmp_path: Path) -> None:
         assert bench.rel_diff(part["account"][column], ref[column]) <= bench.REL_TOL, column
 
 
-def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
+def test_orm_agrees_with_sql_lines(activity: Path, tmp_path: Path) -> None:
+    # (d) configures Django for its own SQLite file, so it runs in a child process as in the benchmark
+    # (here Django is already configured for the project's tests)
+    sample = 500
+    db = tmp_path / "orm.sqlite3"
+    cmd = [sys.executable, str(ROOT / "bench" / "engine.py"), "--child", "orm", "--input", str(activity),
+           "--out", str(db), "--sample", str(sample), "--repeat", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    orm = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert orm["rows"] == orm["lines_saved"] == sample
+    bench.run_sql(activity, tmp_path / "sql_lines.parquet", threads=1)
+    ref = bench.sql_lines_sum(tmp_path / "sql_lines.parquet", sample)
+    for column in bench.LOOP_FIELDS:
+        assert bench.rel_diff(orm["account"][column], ref[column]) <= bench.REL_TOL, column
+    # one EmissionLineRow per ActivityRow, in the throwaway database (not the project's)
+    with sqlite3.connect(db) as con:
+        lines, rows, low, high, tco2e = con.execute(
+            "SELECT count(*), count(DISTINCT row), min(row), max(row), sum(tco2e) FROM bench_emission_line").fetchone()
+        assert con.execute("SELECT count(*) FROM bench_activity").fetchone()[0] == sample
+    assert lines == rows == sample and (low, high) == (1, sample)
+    assert bench.rel_diff(tco2e, ref["total_tco2e"]) <= 1e-9  # stored as SQLite REAL
 
-    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--threads", "1", "--repeat", "1", "--json"])
+
+def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--orm-sample", "300", "--threads", "1",
+                     "--repeat", "1", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
-    assert out["checks"]["engine_sql_ok"] and out["checks"]["loop_ok"]
-    assert set(out["measurements"]) == {"engine", "sql", "loop"}
+    assert out["checks"]["engine_sql_ok"] and out["checks"]["loop_ok"] and out["checks"]["orm_ok"]
+    assert set(out["measurements"]) == {"engine", "sql", "loop", "orm"}
+    assert out["ratios"]["engine_over_orm"] > 0
     assert out["measurements"]["engine"]["peak_rss_bytes"] > 0
