@@ -368,10 +368,14 @@ def monitoring_summary_cells(user: Any) -> QuerySet[Any]:
 
 def monitoring_registered_cells(user: Any) -> QuerySet[Any]:
     """Enterprise-month cells of the enterprises *registered* in the user's jurisdiction (the submission
-    completeness counts an enterprise in the county it is registered in, whatever its accounts carry)."""
+    completeness counts an enterprise in the county it is registered in, whatever its accounts carry).
+
+    Filtered by enterprise, not by the cells' county columns: correlated to one enterprise, the database then
+    reads that enterprise's cells by its index instead of a county's."""
     from dualcarbon.monitoring.models import SummaryCell
 
-    return SummaryCell.objects.filter(monitoring_q(user, "home_region"))
+    registered = enterprises(user).filter(monitoring_q(user, "region__code"))
+    return SummaryCell.objects.filter(enterprise__in=registered.values("pk"))
 
 
 def alert_audience(region_codes: Any) -> dict[str, list[Any]]:

@@ -364,11 +364,11 @@ def missing_submissions(
     """
     base = summary(user)
     ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    # the cells are read per enterprise (correlated to ``ents``, or for this page's enterprises)
     cells = scoping.monitoring_registered_cells(user)
     if district:
         base = base.filter(scoping.prefix_q("region_code", district))
         ents = ents.filter(scoping.prefix_q("region__code", district))
-        cells = cells.filter(scoping.prefix_q("home_region", district))
     accounted = base.filter(accounts__gt=0)
     years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
     year = year or (years[0] if years else timezone.localdate().year)
