@@ -1,4 +1,4 @@
-"""Rating the whole demo region for a year, and the rating pages, at demo size and at 10× the data.
+"""Rating the demo region and rebuilding the monitoring summary, with their pages, at demo size and at 10× the data.
 
 The databases are those of ``bench/pages.py`` (``var/bench-pages/<size>/``): with ``--reuse`` a database built
 before is used as it is, otherwise it is built the same way (demo generator's Python API, no server). Each size
@@ -14,8 +14,18 @@ runs in its own subprocess with its own ``DUALCARBON_VAR`` and ``DJANGO_DEBUG=0`
   timed requests): ``grade`` = ent1's enterprise grade page ``/rating/enterprise/<id>/?year=2025`` as ent1,
   ``rating_region`` = ``/rating/region/?year=2025`` as the city government user ``gov``.
 
-The query count of ``rate_region`` and of each page must not grow with the data: the report prints PASS/FAIL on
-the 10×/1× query-count ratio being 1.0.
+* the monitoring summary (issue "Rating and regional monitoring"), in the same process, after rating:
+  ``rebuild_all`` = :func:`dualcarbon.monitoring.aggregates.rebuild` of everything (what
+  ``dualcarbon rebuild_aggregates`` runs), ``rebuild_city`` = the same for ``3399`` only, and ``refresh_month`` =
+  the incremental refresh one submission triggers (``refresh_periods`` for ent1's last 2025 month: its cell and
+  its county's rollup rows for the year). Each: one committed warm-up, then ``--runs`` timed runs rolled back.
+* the monitoring pages, read from the summary tables, measured like the rating pages as ``gov``:
+  ``dashboard`` (``/monitoring/?year=2025``), ``dashboard_district`` (青山县 339904), ``completeness``
+  (``/monitoring/completeness/?year=2025``, page 1 of the enterprises that have not submitted) and
+  ``public_stats`` (``/stats/?year=2025``).
+
+The query count of ``rate_region``, of each summary operation and of each page must not grow with the data: the
+report prints PASS/FAIL on the 10×/1× query-count ratio being 1.0.
 
     .venv/bin/python bench/rating.py --reuse             # reuse var/bench-pages/{320,3200} (built by bench/pages.py)
     .venv/bin/python bench/rating.py                     # (re)build both databases first (~5 min)
@@ -159,6 +169,108 @@ def demo_rating_pages(year: int = YEAR) -> list[Any]:
     return rating_pages_for(ent_user, enterprise_id, users.get(username="gov"), year)
 
 
+# --------------------------------------------------------------------------- the monitoring summary
+
+#: 青山县, the district of the demo's showcase enterprises (bench/pages.py measures the same district)
+DISTRICT = pages.DISTRICT
+
+
+@dataclass
+class SummaryResult:
+    name: str
+    median_s: float
+    min_s: float
+    max_s: float
+    #: SQL statements of the last timed run; ``query_counts``: every distinct count seen over the timed runs
+    queries: int
+    query_counts: list[int]
+    by_kind: dict[str, int]
+    sql_s: float
+    cells: int
+    rollup_rows: int
+    times_s: list[float] = field(default_factory=list)
+
+
+def measure_summary(name: str, operation: Any, warmup: int = 1, runs: int = RATE_RUNS) -> SummaryResult:
+    """``operation()`` (returning an ``aggregates.RebuildResult``): ``warmup`` committed runs, then ``runs`` timed
+    runs each rolled back (every run starts from the same summary; the database does not change)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmup):
+        operation()
+    times: list[float] = []
+    counts: list[int] = []
+    sql: list[float] = []
+    kinds: Counter[str] = Counter()
+    result = None
+    for _ in range(runs):
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                result = operation()
+                took = time.perf_counter() - start
+            transaction.set_rollback(True)
+        times.append(took)
+        counts.append(len(ctx.captured_queries))
+        sql.append(sum(float(q["time"]) for q in ctx.captured_queries))
+        kinds = Counter(_kind(q["sql"]) for q in ctx.captured_queries)
+    assert result is not None
+    return SummaryResult(
+        name=name,
+        median_s=statistics.median(times),
+        min_s=min(times),
+        max_s=max(times),
+        queries=counts[-1],
+        query_counts=sorted(set(counts)),
+        by_kind=dict(sorted(kinds.items())),
+        sql_s=statistics.median(sql),
+        cells=result.cells,
+        rollup_rows=result.rollup_rows,
+        times_s=[round(t, 4) for t in times],
+    )
+
+
+def summary_operations(prefix: str, period_id: int) -> list[tuple[str, Any]]:
+    """What is measured: the full rebuild, the region's rebuild, one submission's incremental refresh."""
+    from dualcarbon.monitoring import aggregates
+
+    return [
+        ("rebuild_all", lambda: aggregates.rebuild("")),
+        ("rebuild_city", lambda: aggregates.rebuild(prefix)),
+        ("refresh_month", lambda: aggregates.refresh_periods([period_id])),
+    ]
+
+
+def monitoring_pages_for(gov_user: Any, year: int, district: str) -> list[Any]:
+    """The monitoring pages (they read the summary tables), for any database."""
+    from django.urls import reverse
+
+    dashboard = reverse("monitoring:dashboard")
+    return [
+        pages.Page("dashboard", gov_user, f"{dashboard}?year={year}"),
+        pages.Page("dashboard_district", gov_user, f"{dashboard}?year={year}&district={district}"),
+        pages.Page("completeness", gov_user, reverse("monitoring:completeness") + f"?year={year}"),
+        pages.Page("public_stats", gov_user, reverse("public-stats") + f"?year={year}"),
+    ]
+
+
+def demo_period(year: int = YEAR) -> int:
+    """ent1's last reporting period of ``year`` (what one more submission would refresh)."""
+    from dualcarbon.monitoring.models import SummaryCell
+    from dualcarbon.registry.models import Membership
+
+    enterprise_id = (
+        Membership.objects.filter(user__username="ent1", role=Membership.Role.ENTERPRISE_STAFF)
+        .values_list("organisation_id", flat=True)
+        .get()
+    )
+    cell = SummaryCell.objects.filter(enterprise_id=enterprise_id, year=year).order_by("-month").first()
+    if cell is None:
+        raise RuntimeError(f"ent1 has no {year} summary cell: run dualcarbon rebuild_aggregates")
+    return int(cell.period_id)
+
+
 # --------------------------------------------------------------------------- one size (subprocess)
 
 
@@ -218,6 +330,14 @@ def run_size(size: int, var: Path, reuse: bool, runs: int, warmup: int, repeat: 
     load_before = pages.load()
     rate = measure_rate(PREFIX, YEAR, RATE_WARMUP, runs)
     page_results = pages.measure(demo_rating_pages(), warmup, repeat)
+    # the monitoring summary, in the same process, after rating
+    from django.contrib.auth import get_user_model
+
+    from dualcarbon.monitoring.models import SummaryCell, SummaryRollup
+
+    summary = [measure_summary(name, op, 1, runs) for name, op in summary_operations(PREFIX, demo_period())]
+    gov = get_user_model().objects.get(username="gov")
+    monitoring = pages.measure(monitoring_pages_for(gov, YEAR, DISTRICT), warmup, repeat)
     return {
         "enterprises": size,
         "database": str(db_path),
@@ -230,6 +350,9 @@ def run_size(size: int, var: Path, reuse: bool, runs: int, warmup: int, repeat: 
         "load_after_measure": pages.load(),
         "rate": asdict(rate),
         "pages": [asdict(r) for r in page_results],
+        "summary_tables": {"cells": SummaryCell.objects.count(), "rollup_rows": SummaryRollup.objects.count()},
+        "summary": [asdict(r) for r in summary],
+        "monitoring_pages": [asdict(r) for r in monitoring],
     }
 
 
@@ -262,6 +385,29 @@ def compare(small: dict[str, Any], big: dict[str, Any]) -> list[dict[str, Any]]:
     by_name = {p["name"]: p for p in small["pages"]}
     for p in big["pages"]:
         s = by_name[p["name"]]
+        rows.append(
+            {
+                "what": p["name"],
+                "time_ratio": p["median_ms"] / s["median_ms"] if s["median_ms"] else None,
+                "query_ratio": p["queries"] / s["queries"] if s["queries"] else None,
+                "queries_ok": p["query_counts"] == s["query_counts"],
+            }
+        )
+    # the monitoring summary operations and pages (absent from results of older runs)
+    by_op = {o["name"]: o for o in small.get("summary", [])}
+    for o in big.get("summary", []):
+        s = by_op[o["name"]]
+        rows.append(
+            {
+                "what": o["name"],
+                "time_ratio": o["median_s"] / s["median_s"] if s["median_s"] else None,
+                "query_ratio": o["queries"] / s["queries"] if s["queries"] else None,
+                "queries_ok": o["query_counts"] == s["query_counts"],
+            }
+        )
+    by_page = {p["name"]: p for p in small.get("monitoring_pages", [])}
+    for p in big.get("monitoring_pages", []):
+        s = by_page[p["name"]]
         rows.append(
             {
                 "what": p["name"],
@@ -313,7 +459,39 @@ def format_size(r: dict[str, Any]) -> str:
                 _counts(p["query_counts"]),
             ]
         )
+    for o in r.get("summary", []):
+        rows.append(
+            [
+                o["name"],
+                f"{o['median_s'] * 1000:.0f}",
+                f"{o['min_s'] * 1000:.0f}",
+                f"{o['max_s'] * 1000:.0f}",
+                f"{o['sql_s'] * 1000:.0f}",
+                _counts(o["query_counts"]),
+            ]
+        )
+    for p in r.get("monitoring_pages", []):
+        rows.append(
+            [
+                p["name"],
+                f"{p['median_ms']:.1f}",
+                f"{p['min_ms']:.1f}",
+                f"{p['p90_ms']:.1f} (p90)",
+                f"{p['sql_ms']:.0f}",
+                _counts(p["query_counts"]),
+            ]
+        )
     lines += pages.table(["measured", "median ms", "min ms", "max ms", "SQL ms", "queries"], rows)
+    tables = r.get("summary_tables")
+    if tables:
+        lines += [
+            "",
+            f"summary tables: {tables['cells']:,} cells (enterprise × month), {tables['rollup_rows']:,} rollup rows"
+            " (county × division × month)",
+        ]
+        for o in r.get("summary", []):
+            kinds = ", ".join(f"{k} {v}" for k, v in o["by_kind"].items())
+            lines.append(f"  {o['name']}: {o['cells']:,} cells, {o['rollup_rows']:,} rollup rows written; {kinds}")
     return "\n".join(lines)
 
 
@@ -342,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse the databases of bench/pages.py in --var-dir")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--var-dir", default=str(DEFAULT_VAR), help=f"where the databases live (default {DEFAULT_VAR})")
-    ap.add_argument("--runs", type=int, default=RATE_RUNS, help="timed rate_region runs (after one warm-up)")
+    ap.add_argument("--runs", type=int, default=RATE_RUNS, help="timed rate_region and summary runs (after a warm-up)")
     ap.add_argument("--warmup", type=int, default=pages.WARMUP, help="warm-up requests per page")
     ap.add_argument("--repeat", type=int, default=pages.REPEAT, help="timed requests per page")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
