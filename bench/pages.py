@@ -102,7 +102,7 @@ def pages_for(
         Page("region", gov_user, f"{region}?year={year}"),
         Page("region_filtered", gov_user, f"{region}?year={year}&district={district}&industry={industry}"),
         Page("region_page10", gov_user, f"{region}?year={year}&page=10"),
-        # issue 4: the monitoring dashboard (aggregates rebuilt per request from the accounts) and public statistics
+        # the monitoring dashboard and public statistics (they read the persisted summary tables)
         Page("dashboard", gov_user, reverse("monitoring:dashboard") + f"?year={year}"),
         Page("dashboard_district", gov_user, reverse("monitoring:dashboard") + f"?year={year}&district={district}"),
         Page("public_stats", gov_user, reverse("public-stats") + f"?year={year}"),
