@@ -63,7 +63,7 @@ class AccountResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def lineage_frame(self) -> pd.DataFrame:
-        return self.prepared.lineage.drop(columns=list(self.prepared.keys))
+        return self.prepared.lineage_frame()
 
     def write_parquet(self, lines_path: str | Path, lineage_path: str | Path) -> None:
         """Write the compact lines and their lineage table (join them on ``lineage``)."""

@@ -182,9 +182,13 @@ class Prepared:
     #: the group key columns of this table (absent optional columns are left out: they are blank everywhere)
     keys: tuple[str, ...] = KEY_COLUMNS
 
+    def lineage_frame(self) -> pd.DataFrame:
+        """The lineage table without the group keys: what a line's ``lineage`` id points into."""
+        return self.lineage.drop(columns=list(self.keys))
+
     def lineage_table(self) -> ir.Table:
         """The lineage table as an Ibis table (join it to :func:`line_values` on ``lineage``)."""
-        return _memtable(self.lineage.drop(columns=list(self.keys)))
+        return _memtable(self.lineage_frame())
 
 
 def _as_text(col: ir.Value) -> ir.StringValue:
@@ -526,6 +530,13 @@ def _lineage_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype(types)
 
 
+def _distinct_text(con: Any, raw: ir.Table, column: str) -> list[str | None]:
+    """The distinct values of a column as text (``[None]`` when the column is absent)."""
+    if column not in raw.columns:
+        return [None]
+    return [_v(x) for x in con.execute(_text(raw[column]).name("v").as_table().distinct())["v"]]
+
+
 def check(
     con: Any,
     raw: ir.Table,
@@ -538,10 +549,7 @@ def check(
     options = options or Options()
     lay = layout(raw)
     # entities and periods are few: check their distinct values rather than every record
-    entities, periods = (
-        [_v(x) for x in con.execute(_text(raw[c]).name("v").as_table().distinct())["v"]] if c in raw.columns else [None]
-        for c in ("entity", "period")
-    )
+    entities, periods = _distinct_text(con, raw, "entity"), _distinct_text(con, raw, "period")
     trim = any(x is not None and x != x.strip() for x in [*entities, *periods])
     bad_entity = any(x is None or not x.strip() for x in entities)
     bad_period = any(x is None or not re.search(PERIOD_RE, x.strip()) for x in periods)
