@@ -8,6 +8,7 @@ with account_file("activity.csv", Options(grid="mee:provincial")) as result:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,24 @@ class AccountResult:
     compact form — each record's numbers and a ``lineage`` id — and :meth:`lineage_frame` is the small
     table that id points into (formula, parameter origins, factor set, references, tier). Writing
     ``values`` + the lineage table keeps all of a line's information at a fraction of the cost.
+
+    ``lines`` and ``totals`` are built on first use: building an expression costs tens of milliseconds,
+    which a caller that only writes ``values`` should not pay.
     """
 
     con: Any
     prepared: Prepared
-    lines: ir.Table
-    totals: ir.Table
     values: ir.Table
     input: InputFile | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def lines(self) -> ir.Table:
+        return lines(self.prepared)
+
+    @cached_property
+    def totals(self) -> ir.Table:
+        return totals(with_lineage(self.values, self.prepared.lineage_table()))
 
     def lineage_frame(self) -> pd.DataFrame:
         return self.prepared.lineage_frame()
@@ -95,11 +105,7 @@ def account_table(con: Any, table: ir.Table, options: Options | None = None) -> 
     foreign file with float statistics could hide a NaN from the not-a-number rule.
     """
     prepared = check(con, table, options or Options())
-    values = line_values(prepared)
-    account = totals(with_lineage(values, prepared.lineage_table()))
-    return AccountResult(
-        con, prepared, lines(prepared), account, values, meta={"options": prepared.options.describe()}
-    )
+    return AccountResult(con, prepared, line_values(prepared), meta={"options": prepared.options.describe()})
 
 
 def account_file(

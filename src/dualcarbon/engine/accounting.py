@@ -681,12 +681,35 @@ def locate(
     return problems[:limit], total
 
 
-def _computed(prepared: Prepared) -> ir.Table:
-    """Every record joined with its group's lineage (columns ``g_*``), and its numbers computed."""
+#: the lineage columns the per-record arithmetic reads (the rest only describe the line)
+_ARITHMETIC = (
+    "lineage",
+    "ef_kind",
+    "unit_factor",
+    "ncv_mult",
+    "factor_mult",
+    "def_ncv",
+    "def_cc",
+    "def_of",
+    "def_factor",
+    "grid_factor",
+    "w_total",
+    "w_biomass",
+    "e_ncv",
+    "e_mult",
+)
+
+
+def _computed(prepared: Prepared, describe: Sequence[str] = ()) -> tuple[ir.Table, dict[str, ir.Value]]:
+    """Every record joined with its group's lineage (columns ``g_*``), and its numbers as expressions.
+
+    Only the arithmetic's lineage columns and ``describe`` travel through the join: the compact lines
+    need no descriptive text per record, so none is carried.
+    """
     keys = prepared.keys
-    groups = prepared.lineage.rename(columns={c: f"g_{c}" for c in prepared.lineage.columns if c not in keys})
+    wanted = [*keys, *_ARITHMETIC, *(c for c in describe if c not in _ARITHMETIC)]
+    groups = prepared.lineage[wanted].rename(columns={c: f"g_{c}" for c in wanted if c not in keys})
     j = prepared.table.inner_join(_memtable(groups, keys), list(keys))
-    j = j.drop(*[c for c in j.columns if c.endswith("_right")])
     kind = j.g_ef_kind
     fuel = kind == EF_FUEL
     none = ibis.null().cast("float64")
@@ -707,24 +730,27 @@ def _computed(prepared: Prepared) -> ir.Table:
         else_=j.g_def_factor,
     )
     emission = q * ef
-    return j.mutate(
-        row=j._row,
-        entity=j.p_entity,
-        period=j.p_period,
-        month=ibis.ifelse(j.p_period.length() == 7, j.p_period.substr(5, 2).cast("int32"), ibis.null().cast("int32")),
-        lineage=j.g_lineage,
-        quantity_input=j.n_quantity,
-        quantity=q,
-        ncv=ncv,
-        carbon_content=cc,
-        oxidation_rate=of,
-        emission_factor=ef,
-        factor=ibis.ifelse(fuel, none, ef),
-        emission_t=emission,
-        tco2e=emission * j.g_w_total,
-        biomass_co2_t=ibis.ifelse(j.g_w_biomass > 0, emission, 0.0),
-        energy_tce=ibis.ifelse(j.g_e_ncv == 1, q * ncv / GJ_PER_TCE, q * j.g_e_mult),
+    values: dict[str, ir.Value] = {
+        "row": j._row,
+        "entity": j.p_entity,
+        "period": j.p_period,
+        "lineage": j.g_lineage,
+        "quantity_input": j.n_quantity,
+        "quantity": q,
+        "ncv": ncv,
+        "carbon_content": cc,
+        "oxidation_rate": of,
+        "emission_factor": ef,
+        "factor": ibis.ifelse(fuel, none, ef),
+        "emission_t": emission,
+        "tco2e": emission * j.g_w_total,
+        "biomass_co2_t": ibis.ifelse(j.g_w_biomass > 0, emission, 0.0),
+        "energy_tce": ibis.ifelse(j.g_e_ncv == 1, q * ncv / GJ_PER_TCE, q * j.g_e_mult),
+    }
+    values["month"] = ibis.ifelse(
+        j.p_period.length() == 7, j.p_period.substr(5, 2).cast("int32"), ibis.null().cast("int32")
     )
+    return j, values
 
 
 def line_values(prepared: Prepared) -> ir.Table:
@@ -732,13 +758,14 @@ def line_values(prepared: Prepared) -> ir.Table:
 
     Join it with :meth:`Prepared.lineage_table` on ``lineage`` for the descriptive columns.
     """
-    return _computed(prepared).select(*VALUE_COLUMNS)
+    j, values = _computed(prepared)
+    return j.select(**{c: values[c] for c in VALUE_COLUMNS})
 
 
 def lines(prepared: Prepared) -> ir.Table:
     """Every activity record → one emission line with its parameters, their origin and lineage."""
-    c = _computed(prepared)
-    return c.select(*[c[f"g_{name}"].name(name) if name in LINEAGE_COLUMNS else c[name] for name in LINE_COLUMNS])
+    j, values = _computed(prepared, LINEAGE_COLUMNS)
+    return j.select(**{c: j[f"g_{c}"] if c in LINEAGE_COLUMNS else values[c] for c in LINE_COLUMNS})
 
 
 def with_lineage(values: ir.Table, lineage: ir.Table) -> ir.Table:
