@@ -152,6 +152,10 @@ LINEAGE_COLUMNS = (
     "quality_tier",
 )
 
+# the by-gas columns of the account view (CH4 includes its fossil/biogenic variants; the rest is fluorinated)
+GAS_CO2, GAS_CH4, GAS_N2O, GAS_F = range(1, 5)
+SCOPE_CLASS = {"1": 1, "2": 2, "export": 3}
+SOURCE_CLASS = {code: i for i, code in enumerate(SOURCE_TYPES, 1)}
 # how a record's emission factor is obtained (decided per group; the per-record arithmetic follows it)
 EF_DIRECT, EF_FUEL, EF_GRID, EF_PURITY, EF_OXIDE, EF_CARBONATE, EF_DEFAULT = range(7)
 _LINEAGE_FLOATS = (
@@ -769,14 +773,31 @@ def lines(prepared: Prepared) -> ir.Table:
 
 
 def with_lineage(values: ir.Table, lineage: ir.Table) -> ir.Table:
-    """Compact lines (:func:`line_values`, e.g. read back from a file) → the columns :func:`totals` needs."""
-    lin = lineage.select("lineage", "scope", "gas", "source_type", "quality_tier", "w_biomass")
+    """Compact lines (:func:`line_values`, e.g. read back from a file) → the columns :func:`totals` needs.
+
+    Scope, source type and gas class (CO2, CH4, N2O, fluorinated) become small numbers on the lineage
+    table (a few hundred rows), so the totals compare a number per record rather than strings.
+    """
+    gas, scope, st = lineage.gas, lineage.scope, lineage.source_type
+    lin = lineage.select(
+        "lineage",
+        "quality_tier",
+        "w_biomass",
+        gas_class=ibis.cases(
+            (gas == "CO2", GAS_CO2), (gas.startswith("CH4"), GAS_CH4), (gas == "N2O", GAS_N2O), else_=GAS_F
+        ),
+        scope_class=ibis.cases(*((scope == k, v) for k, v in SCOPE_CLASS.items()), else_=0),
+        source_class=ibis.cases(*((st == k, v) for k, v in SOURCE_CLASS.items()), else_=0),
+    )
     j = values.inner_join(lin, "lineage")
     return j.mutate(biomass_co2_t=ibis.ifelse(j.w_biomass > 0, j.quantity * j.emission_factor, 0.0))
 
 
 def totals(line_table: ir.Table, by: Sequence[str] = ("entity", "period")) -> ir.Table:
-    """The account view per entity and period: total (GB/T 32150), scopes, by source, by gas, energy."""
+    """The account view per entity and period: total (GB/T 32150), scopes, by source, by gas, energy.
+
+    ``line_table`` is :func:`with_lineage` of the compact lines.
+    """
     t = line_table
 
     def s(cond: ir.BooleanValue, value: ir.Value | None = None) -> ir.FloatingValue:
@@ -785,21 +806,21 @@ def totals(line_table: ir.Table, by: Sequence[str] = ("entity", "period")) -> ir
 
     aggs: dict[str, Any] = {
         "total_tco2e": t.tco2e.sum(),
-        "scope1_tco2e": s(t.scope == "1"),
-        "scope2_tco2e": s(t.scope == "2"),
-        "exported_tco2e": s(t.scope == "export"),
+        "scope1_tco2e": s(t.scope_class == SCOPE_CLASS["1"]),
+        "scope2_tco2e": s(t.scope_class == SCOPE_CLASS["2"]),
+        "exported_tco2e": s(t.scope_class == SCOPE_CLASS["export"]),
         "biomass_co2_t": t.biomass_co2_t.sum(),
         "energy_tce": t.energy_tce.sum(),
-        "co2_tco2e": s(t.gas == "CO2"),
-        "ch4_tco2e": s(t.gas.startswith("CH4")),
-        "n2o_tco2e": s(t.gas == "N2O"),
-        "fgas_tco2e": s(~t.gas.isin(("CO2", "N2O")) & ~t.gas.startswith("CH4")),
+        "co2_tco2e": s(t.gas_class == GAS_CO2),
+        "ch4_tco2e": s(t.gas_class == GAS_CH4),
+        "n2o_tco2e": s(t.gas_class == GAS_N2O),
+        "fgas_tco2e": s(t.gas_class == GAS_F),
         "lines": t.count(),
         "tier3_tco2e": s(t.quality_tier == 3, t.tco2e.abs()),
     }
     for code in SOURCE_TYPES:
         value = t.biomass_co2_t if code == "biomass" else t.tco2e
-        aggs[f"src_{code}"] = s(t.source_type == code, value)
+        aggs[f"src_{code}"] = s(t.source_class == SOURCE_CLASS[code], value)
     return t.group_by(list(by)).aggregate(**aggs).order_by(list(by))
 
 
