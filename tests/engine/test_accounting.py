@@ -357,3 +357,31 @@ def test_precedence_is_per_fuel_not_per_spelling(account):
     lines, _ = account(rows, fuel_sets=("fuels-a", "fuels-b"))
     assert lines.factor_set.tolist() == ["fuels-a", "fuels-a"]
     assert lines.tco2e[0] == lines.tco2e[1]
+
+
+def test_lines_frame_is_the_lines_expression_materialised(tmp_path, duck):
+    """``lines_frame`` joins the lineage text in pandas; it must equal executing ``lines`` row for row."""
+    import pandas as pd
+
+    from dualcarbon.engine import Options, account_file
+    from tests.conftest import write_csv
+
+    base = {"entity": "91330502MA2D8KQX3R", "period": "2024-03"}
+    rows = [
+        {"source_type": "fuel_combustion", "item": "原煤", "quantity": 120, "unit": "吨"},
+        {"source_type": "fuel_combustion", "item": "天然气", "quantity": 3.5, "unit": "万立方米",
+         "ncv": 389.31, "ncv_unit": "GJ/万Nm3", "param_basis": "declared"},
+        {"source_type": "purchased_electricity", "item": "电力", "quantity": 82000, "unit": "kWh", "region": "330502"},
+        {"source_type": "exported_heat", "item": "热力", "quantity": 40, "unit": "GJ"},
+        {"source_type": "process", "item": "熟料", "quantity": 1000, "unit": "t", "cao": "65%", "mgo": 0.02},
+        {"source_type": "process", "item": "石灰石", "quantity": 100, "unit": "t", "fraction": 0.9},
+        {"source_type": "co2_recovery", "item": "CO2", "quantity": 10000, "unit": "Nm3", "purity": 0.99},
+        {"source_type": "biomass", "item": "秸秆", "quantity": 50, "unit": "t", "factor": 1.6, "factor_unit": "tCO2/t"},
+        {"source_type": "fuel_combustion", "item": "柴油", "quantity": 2, "unit": "t", "period": "2024"},
+    ]
+    path = write_csv(tmp_path / "mixed.csv", [{**base, **r} for r in rows])
+    with account_file(path, Options(grid="mee:provincial"), con=duck) as result:
+        fast = result.lines_frame()
+        executed = duck.execute(result.lines.order_by("row")).reset_index(drop=True)
+    assert len(fast) == len(rows)
+    pd.testing.assert_frame_equal(fast, executed)

@@ -178,7 +178,7 @@ def compute(
             except InputError as exc:
                 failures.update({sid: exc for sid in ids})
                 continue
-            lines_df = con.execute(result.lines)
+            lines_df = result.lines_frame()
             totals_df = con.execute(result.totals)
         runs.extend(_store(group, lines_df, totals_df, options, policy, reason, note))
     if failures:

@@ -18,12 +18,14 @@ import pandas as pd
 from . import backends
 from .accounting import (
     LINE_COLUMNS,
+    TOTALS_LINEAGE,
     VALUE_COLUMNS,
     Prepared,
     by_source,
     check,
     line_values,
     lines,
+    lines_frame,
     totals,
     with_lineage,
 )
@@ -70,7 +72,7 @@ class AccountResult:
 
     @cached_property
     def totals(self) -> ir.Table:
-        return totals(with_lineage(self.values, self.prepared.lineage_table()))
+        return totals(with_lineage(self.values, self.prepared.lineage_table(TOTALS_LINEAGE)))
 
     def lineage_frame(self) -> pd.DataFrame:
         return self.prepared.lineage_frame()
@@ -81,7 +83,8 @@ class AccountResult:
         self.lineage_frame().to_parquet(str(lineage_path), index=False)
 
     def lines_frame(self) -> pd.DataFrame:
-        return self.con.execute(self.lines.order_by("row"))
+        """The full lines, ordered by row (the same frame as executing ``lines``, built faster)."""
+        return lines_frame(self.con, self.prepared)
 
     def totals_frame(self) -> pd.DataFrame:
         return self.con.execute(self.totals)
