@@ -386,8 +386,10 @@ def _duckdb_settings() -> dict[str, str]:
 
 def run_engine(path: str | Path, out: str | Path, threads: int | None = None) -> dict[str, Any]:
     """(a) DualCarbon engine on DuckDB: validate + account, lines → Parquet, totals of the written lines."""
+    import pandas as pd
+
     from dualcarbon.engine import Options, account_table, backends
-    from dualcarbon.engine.accounting import totals, with_lineage
+    from dualcarbon.engine.accounting import totals
 
     con = backends.connect("duckdb", threads=threads)
     c0 = _cpu_s()
@@ -398,7 +400,7 @@ def run_engine(path: str | Path, out: str | Path, threads: int | None = None) ->
     lineage = Path(str(out) + ".lineage.parquet")
     result.write_parquet(out, lineage)
     t2 = time.perf_counter()
-    tot = con.execute(totals(with_lineage(con.read_parquet(str(out)), con.read_parquet(str(lineage)))))
+    tot = con.execute(totals(con.read_parquet(str(out)), pd.read_parquet(lineage)))
     t3 = time.perf_counter()
     cpu = _cpu_s() - c0
     rows = int(tot["lines"].sum())

@@ -385,3 +385,69 @@ def test_lines_frame_is_the_lines_expression_materialised(tmp_path, duck):
         executed = duck.execute(result.lines.order_by("row")).reset_index(drop=True)
     assert len(fast) == len(rows)
     pd.testing.assert_frame_equal(fast, executed)
+
+
+def _view_from_lines(lines):
+    """The account view summed directly from the full lines, the plain way (pandas, per entity/period)."""
+    import pandas as pd
+
+    from dualcarbon.engine.methods import SOURCE_TYPES
+
+    out = []
+    for (entity, period), g in lines.groupby(["entity", "period"]):
+        gas = g.gas.fillna("")
+        row = {
+            "entity": entity,
+            "period": period,
+            "total_tco2e": g.tco2e.sum(),
+            "scope1_tco2e": g.tco2e[g.scope == "1"].sum(),
+            "scope2_tco2e": g.tco2e[g.scope == "2"].sum(),
+            "exported_tco2e": g.tco2e[g.scope == "export"].sum(),
+            "biomass_co2_t": g.biomass_co2_t.sum(),
+            "energy_tce": g.energy_tce.sum(),
+            "co2_tco2e": g.tco2e[gas == "CO2"].sum(),
+            "ch4_tco2e": g.tco2e[gas.str.startswith("CH4")].sum(),
+            "n2o_tco2e": g.tco2e[gas == "N2O"].sum(),
+            "fgas_tco2e": g.tco2e[~gas.isin(["CO2", "N2O"]) & ~gas.str.startswith("CH4")].sum(),
+            "lines": len(g),
+            "tier3_tco2e": g.tco2e[g.quality_tier == 3].abs().sum(),
+        }
+        for code in SOURCE_TYPES:
+            col = g.biomass_co2_t if code == "biomass" else g.tco2e
+            row[f"src_{code}"] = col[g.source_type == code].sum()
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # one class of each kind: the view uses plain sums and constant zeros
+        [{"source_type": "fuel_combustion", "item": "原煤", "quantity": q, "unit": "t"} for q in (120, 80)],
+        # every kind of class, several gases, biomass CO2 and CH4, exports, a second entity and period
+        [
+            {"source_type": "fuel_combustion", "item": "原煤", "quantity": 120, "unit": "t"},
+            {"source_type": "purchased_electricity", "item": "电力", "quantity": 500, "unit": "MWh"},
+            {"source_type": "exported_heat", "item": "热力", "quantity": 40, "unit": "GJ"},
+            {"source_type": "process", "item": "硝酸", "quantity": 100, "unit": "t", "gas": "N2O",
+             "factor": 0.005, "factor_unit": "t/t"},
+            {"source_type": "process", "item": "开关设备", "quantity": 2, "unit": "t", "gas": "SF6",
+             "factor": 0.01, "factor_unit": "t/t"},
+            {"source_type": "biomass", "item": "秸秆", "quantity": 50, "unit": "t", "factor": 1.6,
+             "factor_unit": "tCO2/t"},
+            {"source_type": "biomass", "item": "秸秆", "quantity": 100, "unit": "t", "gas": "CH4",
+             "factor": 0.004, "factor_unit": "t/t"},
+            {"source_type": "co2_recovery", "item": "CO2", "quantity": 30, "unit": "t", "entity": "E2"},
+            {"source_type": "fuel_combustion", "item": "柴油", "quantity": 2, "unit": "t", "period": "2024-02"},
+        ],
+    ],
+    ids=["one-class", "every-class"],
+)
+def test_account_view_equals_the_lines_summed_directly(account, rows):
+    import pandas as pd
+
+    lines, totals = account(rows)
+    expected = _view_from_lines(lines)
+    got = totals.reset_index(drop=True)[list(expected.columns)]
+    assert len(got) == len(expected)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)

@@ -18,7 +18,6 @@ import pandas as pd
 from . import backends
 from .accounting import (
     LINE_COLUMNS,
-    TOTALS_LINEAGE,
     VALUE_COLUMNS,
     Prepared,
     by_source,
@@ -27,7 +26,6 @@ from .accounting import (
     lines,
     lines_frame,
     totals,
-    with_lineage,
 )
 from .factors import Options, SelectionError
 from .inputs import InputFile, read_activity
@@ -72,7 +70,7 @@ class AccountResult:
 
     @cached_property
     def totals(self) -> ir.Table:
-        return totals(with_lineage(self.values, self.prepared.lineage_table(TOTALS_LINEAGE)))
+        return totals(self.values, self.prepared.lineage_frame())
 
     def lineage_frame(self) -> pd.DataFrame:
         return self.prepared.lineage_frame()

@@ -190,13 +190,9 @@ class Prepared:
         """The lineage table without the group keys: what a line's ``lineage`` id points into."""
         return self.lineage.drop(columns=list(self.keys))
 
-    def lineage_table(self, columns: Sequence[str] | None = None) -> ir.Table:
-        """The lineage table as an Ibis table (join it to :func:`line_values` on ``lineage``).
-
-        ``columns``: only these (e.g. :data:`TOTALS_LINEAGE`, what :func:`with_lineage` reads).
-        """
-        frame = self.lineage_frame()
-        return _memtable(frame if columns is None else frame[list(columns)])
+    def lineage_table(self) -> ir.Table:
+        """The lineage table as an Ibis table (join it to :func:`line_values` on ``lineage``)."""
+        return _memtable(self.lineage_frame())
 
 
 def _as_text(col: ir.Value) -> ir.StringValue:
@@ -782,8 +778,6 @@ def lines(prepared: Prepared) -> ir.Table:
     return j.select(**{c: j[f"g_{c}"] if c in LINEAGE_COLUMNS else values[c] for c in LINE_COLUMNS})
 
 
-#: the lineage columns :func:`with_lineage` reads
-TOTALS_LINEAGE = ("lineage", "scope", "gas", "source_type", "quality_tier", "w_biomass")
 #: the columns of a line that each record computes (the rest come from its group's lineage)
 RECORD_COLUMNS = tuple(c for c in LINE_COLUMNS if c not in LINEAGE_COLUMNS)
 
@@ -808,56 +802,87 @@ def lines_frame(con: Any, prepared: Prepared) -> pd.DataFrame:
     return out[list(LINE_COLUMNS)].sort_values("row", kind="stable").reset_index(drop=True)
 
 
-def with_lineage(values: ir.Table, lineage: ir.Table) -> ir.Table:
-    """Compact lines (:func:`line_values`, e.g. read back from a file) → the columns :func:`totals` needs.
+def _gas_class(gas: str | None) -> int:
+    if gas == "CO2":
+        return GAS_CO2
+    if gas is not None and gas.startswith("CH4"):
+        return GAS_CH4
+    return GAS_N2O if gas == "N2O" else GAS_F
 
-    Scope, source type and gas class (CO2, CH4, N2O, fluorinated) become small numbers on the lineage
-    table (a few hundred rows), so the totals compare a number per record rather than strings.
+
+def account_classes(lineage: pd.DataFrame) -> pd.DataFrame:
+    """Per lineage id, the small numbers the account view sums by (from the lineage table's text).
+
+    ``scope_class`` (SCOPE_CLASS), ``source_class`` (SOURCE_CLASS), ``gas_class`` (CO2, CH4 incl. its
+    fossil/biogenic variants, N2O, fluorinated), ``tier3`` (1 when the line's tier is 3) and
+    ``biomass`` (1 when the line is biomass CO2, a memo item outside the total).
     """
-    gas, scope, st = lineage.gas, lineage.scope, lineage.source_type  # see TOTALS_LINEAGE
-    lin = lineage.select(
-        "lineage",
-        "quality_tier",
-        "w_biomass",
-        gas_class=ibis.cases(
-            (gas == "CO2", GAS_CO2), (gas.startswith("CH4"), GAS_CH4), (gas == "N2O", GAS_N2O), else_=GAS_F
-        ),
-        scope_class=ibis.cases(*((scope == k, v) for k, v in SCOPE_CLASS.items()), else_=0),
-        source_class=ibis.cases(*((st == k, v) for k, v in SOURCE_CLASS.items()), else_=0),
-    )
-    j = values.inner_join(lin, "lineage")
-    return j.mutate(biomass_co2_t=ibis.ifelse(j.w_biomass > 0, j.quantity * j.emission_factor, 0.0))
+    return pd.DataFrame(
+        {
+            "lineage": lineage["lineage"].astype("int32"),
+            "scope_class": [SCOPE_CLASS.get(str(_v(x)), 0) for x in lineage["scope"]],
+            "source_class": [SOURCE_CLASS.get(str(_v(x)), 0) for x in lineage["source_type"]],
+            "gas_class": [_gas_class(_v(x)) for x in lineage["gas"]],
+            "tier3": (lineage["quality_tier"] == 3).astype("int8"),
+            "biomass": (lineage["w_biomass"] > 0).astype("int8"),
+        }
+    ).astype({"scope_class": "int8", "source_class": "int8", "gas_class": "int8"})
 
 
-def totals(line_table: ir.Table, by: Sequence[str] = ("entity", "period")) -> ir.Table:
+def totals(values: ir.Table, lineage: pd.DataFrame, by: Sequence[str] = ("entity", "period")) -> ir.Table:
     """The account view per entity and period: total (GB/T 32150), scopes, by source, by gas, energy.
 
-    ``line_table`` is :func:`with_lineage` of the compact lines.
+    ``values``: compact lines (:func:`line_values`, or read back from a file); ``lineage``: the lineage
+    table they point into (:meth:`Prepared.lineage_frame`, or read back), of which only ``lineage``,
+    ``scope``, ``source_type``, ``gas``, ``quality_tier`` and ``w_biomass`` are read.
+
+    Each record joins :func:`account_classes`, so the sums compare small numbers. A class no lineage
+    row has is a constant 0 and a class every row has is the plain sum, decided from the lineage table
+    of this very file: no record that could count is skipped.
     """
-    t = line_table
+    classes = account_classes(lineage)
+    t = values.inner_join(_memtable(classes), "lineage")
+    zero = ibis.literal(0.0, type="float64")
+    consts: dict[str, ir.Value] = {}
 
-    def s(cond: ir.BooleanValue, value: ir.Value | None = None) -> ir.FloatingValue:
-        v = t.tco2e if value is None else value
-        return ibis.ifelse(cond, v, 0.0).sum()
+    def s(name: str, column: str, code: int, value: ir.FloatingValue, plain: ir.FloatingValue | None = None) -> None:
+        present = set(classes[column].tolist())
+        if code not in present:
+            consts[name] = zero
+        elif present == {code} and plain is not None:
+            aggs[name] = plain
+        else:
+            aggs[name] = ibis.ifelse(t[column] == code, value, 0.0).sum()
 
-    aggs: dict[str, Any] = {
-        "total_tco2e": t.tco2e.sum(),
-        "scope1_tco2e": s(t.scope_class == SCOPE_CLASS["1"]),
-        "scope2_tco2e": s(t.scope_class == SCOPE_CLASS["2"]),
-        "exported_tco2e": s(t.scope_class == SCOPE_CLASS["export"]),
-        "biomass_co2_t": t.biomass_co2_t.sum(),
-        "energy_tce": t.energy_tce.sum(),
-        "co2_tco2e": s(t.gas_class == GAS_CO2),
-        "ch4_tco2e": s(t.gas_class == GAS_CH4),
-        "n2o_tco2e": s(t.gas_class == GAS_N2O),
-        "fgas_tco2e": s(t.gas_class == GAS_F),
-        "lines": t.count(),
-        "tier3_tco2e": s(t.quality_tier == 3, t.tco2e.abs()),
-    }
+    any_biomass = bool(classes["biomass"].any())
+    biomass = ibis.ifelse(t.biomass == 1, t.quantity * t.emission_factor, 0.0) if any_biomass else zero
+    aggs: dict[str, Any] = {"total_tco2e": t.tco2e.sum()}
+    s("scope1_tco2e", "scope_class", SCOPE_CLASS["1"], t.tco2e, t.tco2e.sum())
+    s("scope2_tco2e", "scope_class", SCOPE_CLASS["2"], t.tco2e, t.tco2e.sum())
+    s("exported_tco2e", "scope_class", SCOPE_CLASS["export"], t.tco2e, t.tco2e.sum())
+    if any_biomass:
+        aggs["biomass_co2_t"] = biomass.sum()
+    else:
+        consts["biomass_co2_t"] = zero
+    aggs["energy_tce"] = t.energy_tce.sum()
+    for name, gas_code in (("co2", GAS_CO2), ("ch4", GAS_CH4), ("n2o", GAS_N2O), ("fgas", GAS_F)):
+        s(f"{name}_tco2e", "gas_class", gas_code, t.tco2e, t.tco2e.sum())
+    aggs["lines"] = t.count()
+    s("tier3_tco2e", "tier3", 1, t.tco2e.abs(), t.tco2e.abs().sum())
     for code in SOURCE_TYPES:
-        value = t.biomass_co2_t if code == "biomass" else t.tco2e
-        aggs[f"src_{code}"] = s(t.source_class == SOURCE_CLASS[code], value)
-    return t.group_by(list(by)).aggregate(**aggs).order_by(list(by))
+        if code == "biomass":
+            s("src_biomass", "source_class", SOURCE_CLASS[code], biomass)
+        else:
+            s(f"src_{code}", "source_class", SOURCE_CLASS[code], t.tco2e, t.tco2e.sum())
+    names = [
+        "total_tco2e", "scope1_tco2e", "scope2_tco2e", "exported_tco2e", "biomass_co2_t", "energy_tce",
+        "co2_tco2e", "ch4_tco2e", "n2o_tco2e", "fgas_tco2e", "lines", "tier3_tco2e",
+        *(f"src_{code}" for code in SOURCE_TYPES),
+    ]  # fmt: skip
+    out = t.group_by(list(by)).aggregate(**aggs)
+    if consts:
+        out = out.mutate(**consts)
+    return out.select(*by, *names).order_by(list(by))
 
 
 def by_source(row: dict[str, Any]) -> dict[str, float]:
