@@ -447,7 +447,25 @@ def test_account_view_equals_the_lines_summed_directly(account, rows):
     import pandas as pd
 
     lines, totals = account(rows)
+    # every figure a float (a constant zero must not come back as a DECIMAL)
+    assert (totals.dtypes.drop(["entity", "period", "lines"]) == "float64").all()
     expected = _view_from_lines(lines)
     got = totals.reset_index(drop=True)[list(expected.columns)]
     assert len(got) == len(expected)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)
+
+
+def test_account_view_figures_are_doubles_in_the_backend(tmp_path, duck):
+    """A constant zero (a class no line has) must be a DOUBLE in SQL, not DuckDB's DECIMAL(2,1): decimals
+    come back to Python one Decimal object at a time."""
+    from dualcarbon.engine import Options, account_file
+    from tests.conftest import write_csv
+
+    row = {"entity": "E1", "period": "2024-01", "source_type": "fuel_combustion", "item": "原煤", "quantity": 5,
+           "unit": "t"}
+    with account_file(write_csv(tmp_path / "a.csv", [row]), Options(), con=duck) as result:
+        duck.execute(result.totals)  # registers the expression's in-memory tables with DuckDB
+        rel = duck.con.sql(str(duck.compile(result.totals)))
+        types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
+    assert types.pop("lines") == "BIGINT" and types.pop("entity") == types.pop("period") == "VARCHAR"
+    assert set(types.values()) == {"DOUBLE"}, types

@@ -842,7 +842,7 @@ def totals(values: ir.Table, lineage: pd.DataFrame, by: Sequence[str] = ("entity
     """
     classes = account_classes(lineage)
     t = values.inner_join(_memtable(classes), "lineage")
-    zero = ibis.literal(0.0, type="float64")
+    zero = ibis.literal(0).cast("float64")  # CAST(0 AS DOUBLE): a bare 0.0 is a DECIMAL(2,1) to DuckDB
     consts: dict[str, ir.Value] = {}
 
     def s(name: str, column: str, code: int, value: ir.FloatingValue, plain: ir.FloatingValue | None = None) -> None:
