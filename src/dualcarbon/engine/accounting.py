@@ -158,9 +158,9 @@ SCOPE_CLASS = {"1": 1, "2": 2, "export": 3}
 SOURCE_CLASS = {code: i for i, code in enumerate(SOURCE_TYPES, 1)}
 # how a record's emission factor is obtained (decided per group; the per-record arithmetic follows it)
 EF_DIRECT, EF_FUEL, EF_GRID, EF_PURITY, EF_OXIDE, EF_CARBONATE, EF_DEFAULT = range(7)
-_LINEAGE_FLOATS = (
+#: the lineage numbers the per-record arithmetic reads (:func:`_computed`)
+_ARITHMETIC_FLOATS = (
     "unit_factor",
-    "gwp",
     "ncv_mult",
     "factor_mult",
     "def_ncv",
@@ -172,6 +172,7 @@ _LINEAGE_FLOATS = (
     "w_biomass",
     "e_mult",
 )
+_LINEAGE_FLOATS = (*_ARITHMETIC_FLOATS, "gwp")
 _LINEAGE_INTS = ("lineage", "k_given", "year", "quality_tier", "ef_kind", "e_ncv")
 
 
@@ -692,22 +693,7 @@ def locate(
 
 
 #: the lineage columns the per-record arithmetic reads (the rest only describe the line)
-_ARITHMETIC = (
-    "lineage",
-    "ef_kind",
-    "unit_factor",
-    "ncv_mult",
-    "factor_mult",
-    "def_ncv",
-    "def_cc",
-    "def_of",
-    "def_factor",
-    "grid_factor",
-    "w_total",
-    "w_biomass",
-    "e_ncv",
-    "e_mult",
-)
+_ARITHMETIC = ("lineage", "ef_kind", "e_ncv", *_ARITHMETIC_FLOATS)
 
 
 def _computed(prepared: Prepared, describe: Sequence[str] = ()) -> tuple[ir.Table, dict[str, ir.Value]]:
