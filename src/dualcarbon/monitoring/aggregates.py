@@ -28,7 +28,7 @@ import contextlib
 import contextvars
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -391,44 +391,37 @@ def _rollup(m: Models, groups: dict[int, set[str]] | None, stats: RebuildResult)
 # --------------------------------------------------------------------------- the write paths
 
 
-def refresh_periods(period_ids: Iterable[int], models: Models | None = None) -> RebuildResult:
-    """Bring the cells of these reporting periods, and the rollup groups they touch, up to date."""
+def _refresh(
+    ids: Iterable[int], models: Models | None, filters: Callable[[list[int]], tuple[Q, Q, Q]]
+) -> RebuildResult:
+    """Refresh the cells that ``filters(chunk)`` selects (cells, account entries, submissions) chunk by chunk,
+    then the rollup groups they touch, in one transaction."""
     m = models or current_models()
-    ids = sorted({int(p) for p in period_ids if p})
+    keys = sorted({int(i) for i in ids if i})
     stats = RebuildResult("")
-    if not ids:
+    if not keys:
         return stats
     touched: dict[int, set[str]] = defaultdict(set)
     with transaction.atomic():
-        for chunk in _chunks(ids):
-            _refresh_cells(
-                m,
-                Q(period_id__in=chunk),
-                Q(submission__period_id__in=chunk),
-                Q(period_id__in=chunk),
-                touched,
-                stats,
-            )
+        for chunk in _chunks(keys):
+            _refresh_cells(m, *filters(chunk), touched, stats)
         _rollup(m, touched, stats)
     stats.years = sorted(touched)
     return stats
+
+
+def refresh_periods(period_ids: Iterable[int], models: Models | None = None) -> RebuildResult:
+    """Bring the cells of these reporting periods, and the rollup groups they touch, up to date."""
+    return _refresh(
+        period_ids,
+        models,
+        lambda c: (Q(period_id__in=c), Q(submission__period_id__in=c), Q(period_id__in=c)),
+    )
 
 
 def refresh_enterprises(enterprise_ids: Iterable[int], models: Models | None = None) -> RebuildResult:
     """All the cells of these enterprises (every year), and the rollup groups they touch."""
-    m = models or current_models()
-    ids = sorted({int(e) for e in enterprise_ids if e})
-    stats = RebuildResult("")
-    if not ids:
-        return stats
-    touched: dict[int, set[str]] = defaultdict(set)
-    with transaction.atomic():
-        for chunk in _chunks(ids):
-            q = Q(enterprise_id__in=chunk)
-            _refresh_cells(m, q, q, q, touched, stats)
-        _rollup(m, touched, stats)
-    stats.years = sorted(touched)
-    return stats
+    return _refresh(enterprise_ids, models, lambda c: (Q(enterprise_id__in=c),) * 3)
 
 
 def rebuild(region_prefix: str = "", models: Models | None = None) -> RebuildResult:
