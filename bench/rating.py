@@ -371,51 +371,23 @@ def _run_worker(size: int, args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
+def _ratio_row(what: str, big: dict[str, Any], small: dict[str, Any], time_key: str) -> dict[str, Any]:
+    """big/small ratio of one measurement's median time (``time_key``) and of its query count."""
+    return {
+        "what": what,
+        "time_ratio": big[time_key] / small[time_key] if small[time_key] else None,
+        "query_ratio": big["queries"] / small["queries"] if small["queries"] else None,
+        "queries_ok": big["query_counts"] == small["query_counts"],
+    }
+
+
 def compare(small: dict[str, Any], big: dict[str, Any]) -> list[dict[str, Any]]:
     """rate_region and each page: big/small ratio of the median time and of the query count (must be 1.0)."""
-    rs, rb = small["rate"], big["rate"]
-    rows = [
-        {
-            "what": "rate_region",
-            "time_ratio": rb["median_s"] / rs["median_s"] if rs["median_s"] else None,
-            "query_ratio": rb["queries"] / rs["queries"] if rs["queries"] else None,
-            "queries_ok": rb["query_counts"] == rs["query_counts"],
-        }
-    ]
-    by_name = {p["name"]: p for p in small["pages"]}
-    for p in big["pages"]:
-        s = by_name[p["name"]]
-        rows.append(
-            {
-                "what": p["name"],
-                "time_ratio": p["median_ms"] / s["median_ms"] if s["median_ms"] else None,
-                "query_ratio": p["queries"] / s["queries"] if s["queries"] else None,
-                "queries_ok": p["query_counts"] == s["query_counts"],
-            }
-        )
-    # the monitoring summary operations and pages (absent from results of older runs)
-    by_op = {o["name"]: o for o in small.get("summary", [])}
-    for o in big.get("summary", []):
-        s = by_op[o["name"]]
-        rows.append(
-            {
-                "what": o["name"],
-                "time_ratio": o["median_s"] / s["median_s"] if s["median_s"] else None,
-                "query_ratio": o["queries"] / s["queries"] if s["queries"] else None,
-                "queries_ok": o["query_counts"] == s["query_counts"],
-            }
-        )
-    by_page = {p["name"]: p for p in small.get("monitoring_pages", [])}
-    for p in big.get("monitoring_pages", []):
-        s = by_page[p["name"]]
-        rows.append(
-            {
-                "what": p["name"],
-                "time_ratio": p["median_ms"] / s["median_ms"] if s["median_ms"] else None,
-                "query_ratio": p["queries"] / s["queries"] if s["queries"] else None,
-                "queries_ok": p["query_counts"] == s["query_counts"],
-            }
-        )
+    rows = [_ratio_row("rate_region", big["rate"], small["rate"], "median_s")]
+    # pages, then the monitoring summary operations and pages (absent from results of older runs)
+    for key, time_key in (("pages", "median_ms"), ("summary", "median_s"), ("monitoring_pages", "median_ms")):
+        by_name = {m["name"]: m for m in small.get(key, [])}
+        rows += [_ratio_row(m["name"], m, by_name[m["name"]], time_key) for m in big.get(key, [])]
     return rows
 
 
