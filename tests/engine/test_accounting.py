@@ -178,6 +178,47 @@ def test_grid_factor_selection(account):
     assert lines.tco2e[0] == pytest.approx(636.1)
 
 
+def test_green_power_and_the_market_based_scope2(account):
+    """Location-based scope 2 prices every purchased MWh at the grid factor; the market-based view counts
+    market-traded non-fossil electricity (绿电) at zero and the other purchases at the national residual
+    factor of the year (MEE+NBS, 不包括市场化交易的非化石能源电量); exports keep the location factor."""
+    base = {"period": "2022-06", "unit": "MWh", "region": "330502"}
+    rows = [
+        {**base, "source_type": "purchased_electricity", "item": "电力", "quantity": 1000},
+        {**base, "source_type": "purchased_electricity", "item": "绿电", "quantity": 400},
+        {**base, "source_type": "exported_electricity", "item": "电力", "quantity": 50},
+        {**base, "source_type": "fuel_combustion", "item": "原煤", "quantity": 10, "unit": "t"},
+    ]
+    lines, totals = account(rows, grid="mee:regional")
+    east = 0.5617  # East China grid 2022
+    assert list(lines.emission_factor[:3]) == pytest.approx([east] * 3)  # location-based: all at the grid factor
+    assert list(lines.market_factor[:3]) == pytest.approx([0.5856, 0.0, east])
+    assert "residual 0.5856" in lines.market_ref[0] and "按零计" in lines.market_ref[1]
+    assert lines.market_factor.isna()[3] and lines.market_tco2e[3] == lines.tco2e[3]
+    assert list(lines.market_tco2e[:3]) == pytest.approx([585.6, 0.0, -50 * east])
+    assert lines.energy_tce[1] == pytest.approx(lines.energy_tce[0] * 0.4)  # green power is energy all the same
+    t = totals.iloc[0]
+    assert t.scope2_tco2e == pytest.approx(1400 * east)
+    assert t.scope2_market_tco2e == pytest.approx(585.6)
+    assert t.total_market_tco2e == pytest.approx(t.total_tco2e - 1400 * east + 585.6)
+    assert t.total_tco2e == pytest.approx(lines.tco2e.sum())
+
+    # the residual factor follows the grid spec's year rule: the latest published, or the pinned year
+    lines, _ = account([{**rows[0], "period": "2025-01"}], grid="mee:national")
+    assert lines.market_factor[0] == pytest.approx(0.6096) and "2025 not published, 2023 used" in lines.market_ref[0]
+    lines, _ = account([{**rows[0], "period": "2025-01"}], grid="mee:national@2021")
+    assert lines.market_factor[0] == pytest.approx(0.5942)
+    # before the first residual factor (2021) the market-based view keeps the location factor, and says so
+    lines, totals = account([{**rows[0], "period": "2020-01"}, {**rows[1], "period": "2020-01"}], grid="ets")
+    assert lines.market_factor[0] == pytest.approx(0.6101) and "no residual factor for 2020" in lines.market_ref[0]
+    assert totals.scope2_market_tco2e[0] == pytest.approx(1000 * 0.6101)
+
+    # 绿电 is only something one buys
+    with pytest.raises(InputError) as exc:
+        account([{**rows[1], "source_type": "exported_electricity"}])
+    assert exc.value.problems[0].rule == "unknown_item"
+
+
 def test_gwp_tables(account):
     row = {
         "source_type": "process",
@@ -402,6 +443,8 @@ def _view_from_lines(lines):
             "total_tco2e": g.tco2e.sum(),
             "scope1_tco2e": g.tco2e[g.scope == "1"].sum(),
             "scope2_tco2e": g.tco2e[g.scope == "2"].sum(),
+            "scope2_market_tco2e": g.market_tco2e[g.scope == "2"].sum(),
+            "total_market_tco2e": g.market_tco2e.sum(),
             "exported_tco2e": g.tco2e[g.scope == "export"].sum(),
             "biomass_co2_t": g.biomass_co2_t.sum(),
             "energy_tce": g.energy_tce.sum(),
@@ -428,6 +471,8 @@ def _view_from_lines(lines):
         [
             {"source_type": "fuel_combustion", "item": "原煤", "quantity": 120, "unit": "t"},
             {"source_type": "purchased_electricity", "item": "电力", "quantity": 500, "unit": "MWh"},
+            {"source_type": "purchased_electricity", "item": "绿电", "quantity": 200, "unit": "MWh"},
+            {"source_type": "exported_electricity", "item": "电力", "quantity": 30, "unit": "MWh"},
             {"source_type": "exported_heat", "item": "热力", "quantity": 40, "unit": "GJ"},
             {"source_type": "process", "item": "硝酸", "quantity": 100, "unit": "t", "gas": "N2O",
              "factor": 0.005, "factor_unit": "t/t"},

@@ -101,6 +101,9 @@ LINE_COLUMNS = (
     "gwp",
     "gwp_table",
     "tco2e",
+    "market_factor",
+    "market_ref",
+    "market_tco2e",
     "biomass_co2_t",
     "energy_tce",
     "energy_method",
@@ -145,6 +148,8 @@ LINEAGE_COLUMNS = (
     "formula",
     "gwp",
     "gwp_table",
+    "market_factor",
+    "market_ref",
     "energy_method",
     "factor_set",
     "factor_set_version",
@@ -172,7 +177,7 @@ _ARITHMETIC_FLOATS = (
     "w_biomass",
     "e_mult",
 )
-_LINEAGE_FLOATS = (*_ARITHMETIC_FLOATS, "gwp")
+_LINEAGE_FLOATS = (*_ARITHMETIC_FLOATS, "gwp", "market_factor")
 _LINEAGE_INTS = ("lineage", "k_given", "year", "quality_tier", "ef_kind", "e_ncv")
 
 
@@ -491,6 +496,9 @@ def _lineage_row(g: dict[str, Any], gwp_table: str, keys: Sequence[str]) -> dict
         "formula": formula,
         "gwp": gwp,
         "gwp_table": gwp_table,
+        # the market-based scope 2 view: the factor that replaces the grid factor there (electricity only)
+        "market_factor": _v(g["market_factor"]) if m == "electricity" and not direct else None,
+        "market_ref": _v(g["market_ref"]) if m == "electricity" and not direct else None,
         "energy_method": energy_method,
         "factor_set": "(record)" if direct else (_v(g["grid_set"]) if m == "electricity" else factor_set),
         "factor_set_version": None if direct else (_v(g["grid_version"]) if m == "electricity" else factor_version),
@@ -739,10 +747,12 @@ def _computed(prepared: Prepared, describe: Sequence[str] = ()) -> tuple[ir.Tabl
         "emission_factor": ef,
         "factor": ibis.ifelse(fuel, none, ef),
         "emission_t": emission,
-        "tco2e": emission * j.g_w_total,
         "biomass_co2_t": ibis.ifelse(j.g_w_biomass > 0, emission, 0.0),
         "energy_tce": ibis.ifelse(j.g_e_ncv == 1, q * ncv / GJ_PER_TCE, q * j.g_e_mult),
     }
+    values["tco2e"] = tco2e = emission * j.g_w_total
+    if "market_factor" in describe:  # the line's contribution to the market-based view
+        values["market_tco2e"] = ibis.ifelse(j.g_market_factor.isnull(), tco2e, q * j.g_market_factor * j.g_w_total)
     values["month"] = ibis.ifelse(
         j.p_period.length() == 7, j.p_period.substr(5, 2).cast("int32"), ibis.null().cast("int32")
     )
@@ -775,7 +785,7 @@ def lines_frame(con: Any, prepared: Prepared) -> pd.DataFrame:
     The same frame as executing :func:`lines`, for a fraction of the compile time on small inputs: the
     backend never sees the lineage table's text columns (28 of them), only the arithmetic's numbers.
     """
-    j, values = _computed(prepared)
+    j, values = _computed(prepared, ("market_factor",))
     records = con.execute(j.select(**{c: values[c] for c in ("lineage", *RECORD_COLUMNS)}))
     lin = prepared.lineage[["lineage", *LINEAGE_COLUMNS]]
     text = [c for c in LINEAGE_COLUMNS if not pd.api.types.is_numeric_dtype(lin[c].dtype)]
@@ -801,16 +811,23 @@ def account_classes(lineage: pd.DataFrame) -> pd.DataFrame:
 
     ``scope_class`` (SCOPE_CLASS), ``source_class`` (SOURCE_CLASS), ``gas_class`` (CO2, CH4 incl. its
     fossil/biogenic variants, N2O, fluorinated), ``tier3`` (1 when the line's tier is 3) and
-    ``biomass`` (1 when the line is biomass CO2, a memo item outside the total).
+    ``biomass`` (1 when the line is biomass CO2, a memo item outside the total), ``market`` (1 when
+    the market-based view takes another factor than the line's) and ``market_w`` (that factor times the
+    line's weight; tCO2e per activity unit).
     """
+    scope_class = [SCOPE_CLASS.get(str(_v(x)), 0) for x in lineage["scope"]]
+    market_factor = lineage["market_factor"] if "market_factor" in lineage else pd.Series(math.nan, lineage.index)
+    differs = market_factor.notna() & (market_factor != lineage["grid_factor"])
     return pd.DataFrame(
         {
             "lineage": lineage["lineage"].astype("int32"),
-            "scope_class": [SCOPE_CLASS.get(str(_v(x)), 0) for x in lineage["scope"]],
+            "scope_class": scope_class,
             "source_class": [SOURCE_CLASS.get(str(_v(x)), 0) for x in lineage["source_type"]],
             "gas_class": [_gas_class(_v(x)) for x in lineage["gas"]],
             "tier3": (lineage["quality_tier"] == 3).astype("int8"),
             "biomass": (lineage["w_biomass"] > 0).astype("int8"),
+            "market": differs.astype("int8"),
+            "market_w": (market_factor * lineage["w_total"]).where(differs, 0.0).astype("float64"),
         }
     ).astype({"scope_class": "int8", "source_class": "int8", "gas_class": "int8"})
 
@@ -820,7 +837,12 @@ def totals(values: ir.Table, lineage: pd.DataFrame, by: Sequence[str] = ("entity
 
     ``values``: compact lines (:func:`line_values`, or read back from a file); ``lineage``: the lineage
     table they point into (:meth:`Prepared.lineage_frame`, or read back), of which only ``lineage``,
-    ``scope``, ``source_type``, ``gas``, ``quality_tier`` and ``w_biomass`` are read.
+    ``scope``, ``source_type``, ``gas``, ``quality_tier``, ``w_biomass``, ``w_total``, ``grid_factor``
+    and ``market_factor`` are read.
+
+    Scope 2 is location-based (the grid factor of the region, GB/T 32150); ``scope2_market_tco2e``
+    is the market-based view (绿电 at zero, other purchases at the national residual factor) and
+    ``total_market_tco2e`` the total with it in place of the location-based scope 2.
 
     Each record joins :func:`account_classes`, so the sums compare small numbers. A class no lineage
     row has is a constant 0 and a class every row has is the plain sum, decided from the lineage table
@@ -854,6 +876,9 @@ def totals(values: ir.Table, lineage: pd.DataFrame, by: Sequence[str] = ("entity
     for name, gas_code in (("co2", GAS_CO2), ("ch4", GAS_CH4), ("n2o", GAS_N2O), ("fgas", GAS_F)):
         s(f"{name}_tco2e", "gas_class", gas_code, t.tco2e, t.tco2e.sum())
     aggs["lines"] = t.count()
+    if classes["market"].any():
+        scope2 = ibis.ifelse(t.scope_class == SCOPE_CLASS["2"], t.tco2e, 0.0)
+        aggs["scope2_market_tco2e"] = ibis.ifelse(t.market == 1, t.quantity * t.market_w, scope2).sum()
     s("tier3_tco2e", "tier3", 1, t.tco2e.abs(), t.tco2e.abs().sum())
     for code in SOURCE_TYPES:
         if code == "biomass":
@@ -861,13 +886,17 @@ def totals(values: ir.Table, lineage: pd.DataFrame, by: Sequence[str] = ("entity
         else:
             s(f"src_{code}", "source_class", SOURCE_CLASS[code], t.tco2e, t.tco2e.sum())
     names = [
-        "total_tco2e", "scope1_tco2e", "scope2_tco2e", "exported_tco2e", "biomass_co2_t", "energy_tce",
+        "total_tco2e", "scope1_tco2e", "scope2_tco2e", "scope2_market_tco2e", "total_market_tco2e",
+        "exported_tco2e", "biomass_co2_t", "energy_tce",
         "co2_tco2e", "ch4_tco2e", "n2o_tco2e", "fgas_tco2e", "lines", "tier3_tco2e",
         *(f"src_{code}" for code in SOURCE_TYPES),
     ]  # fmt: skip
     out = t.group_by(list(by)).aggregate(**aggs)
     if consts:
         out = out.mutate(**consts)
+    if "scope2_market_tco2e" not in aggs:  # no line has another factor in the market-based view
+        out = out.mutate(scope2_market_tco2e=out.scope2_tco2e)
+    out = out.mutate(total_market_tco2e=out.total_tco2e - out.scope2_tco2e + out.scope2_market_tco2e)
     return out.select(*by, *names).order_by(list(by))
 
 

@@ -27,6 +27,10 @@ DEFAULT_HEAT_SET = "heat-default"
 DEFAULT_COEF_SET = "gbt2589"
 DEFAULT_GWP = "AR5"
 DEFAULT_GRID = "mee:national"
+#: the item code of market-traded non-fossil electricity (绿电), a kind of purchased electricity
+GREEN_ELECTRICITY = "GREEN_ELECTRICITY"
+#: the factor set of the national residual factor (不包括市场化交易的非化石能源电量) for the market-based view
+RESIDUAL_SET = "grid-mee-nbs"
 
 GRID_NAMES = {
     "NORTH": ("华北", "华北电网", "华北区域"),
@@ -217,6 +221,22 @@ class Catalog:
                 ),
                 ["ELECTRICITY", "电力", "电", "电量", "electricity"],
             )
+        # market-traded non-fossil electricity (绿电): a grid purchase like any other in the location-based
+        # view; counted at zero in the market-based view (:meth:`GridSelector.market`)
+        self._add(
+            Item(
+                "purchased_electricity",
+                GREEN_ELECTRICITY,
+                "绿电（市场化交易的非化石能源电力）",
+                "MWh",
+                "electricity",
+                tce_per_unit=e_tce,
+                tce_ref=e_ref,
+                factor_set="(grid)",
+            ),
+            [GREEN_ELECTRICITY, "绿电", "绿色电力", "绿电交易电量", "市场化交易的非化石能源电力",
+             "市场化交易非化石能源电量", "green electricity", "green power"],
+        )
         heat = read_table("heat_factors")
         heat = heat[heat["factor_set"] == o.heat_set]
         h_tce, h_ref = self._tce(coefs, "HEAT", "GJ")
@@ -395,6 +415,16 @@ class GridSelector:
         for v in self.rows.values():
             v.sort()
         self.regions = Regions()
+        residual = read_table("grid_factors")
+        residual = residual[
+            (residual["factor_set"] == RESIDUAL_SET)
+            & (residual["variant"] == "residual")
+            & (residual["scope"] == "national")
+        ]
+        self.residual_version = _version(RESIDUAL_SET)
+        self.residual: list[tuple[int, float, str]] = sorted(
+            (int(r.data_year), float(r.value), str(r.region_name)) for r in _rows(residual)
+        )
 
     def _pick(self, scope: str, code: str, year: int) -> GridChoice | None:
         series = self.rows.get((scope, code))
@@ -434,6 +464,29 @@ class GridSelector:
             if choice is not None:
                 return choice
         raise LookupError(self.spec.factor_set)
+
+
+    def market(self, source_type: str, item_code: str, year: int, location: GridChoice) -> tuple[float, str]:
+        """The market-based scope 2 factor of an electricity line and where it comes from.
+
+        Market-traded non-fossil electricity (绿电) counts zero; other purchased electricity takes the
+        national residual factor (全国电力平均二氧化碳排放因子，不包括市场化交易的非化石能源电量) of the year,
+        chosen like the location factor (the latest published up to the year, or the pinned year). Exported
+        electricity, and a year before any residual factor, keep the location factor.
+        """
+        if source_type == "purchased_electricity" and item_code == GREEN_ELECTRICITY:
+            return 0.0, "绿电（市场化交易的非化石能源电量）按零计 / market-traded non-fossil electricity counts zero"
+        if source_type != "purchased_electricity":
+            return location.value, "与位置因子相同 / same as the location-based factor"
+        pin = self.spec.pinned_year
+        hits = [r for r in self.residual if (r[0] == pin if pin is not None else r[0] <= year)]
+        if not hits:
+            return location.value, (
+                f"{year}年无剩余电力因子，采用位置因子 / no residual factor for {year}: location-based factor used"
+            )
+        fy, value, name = hits[-1]
+        note = "" if fy == year or pin else f"; {year}年因子未发布，采用{fy}年 / {year} not published, {fy} used"
+        return value, f"{RESIDUAL_SET} {fy} national CN residual {value} tCO2/MWh {name}{note}"
 
 
 @functools.lru_cache(maxsize=32)
@@ -581,11 +634,14 @@ def resolve_dimensions(
                     year = int(rec["year"]) if rec["year"].isdigit() else None
                     if year is not None:
                         choice = grid.choose(year, rec["region"])
+                        market_factor, market_ref = grid.market(st or "", item.code, year, choice)
                         out.update(
                             grid_factor=choice.value,
                             grid_ref=choice.ref,
                             grid_set=choice.factor_set,
                             grid_version=choice.version,
+                            market_factor=market_factor,
+                            market_ref=market_ref,
                         )
                 except KeyError:
                     fail("unknown_region", "region", rec["region"])
@@ -635,6 +691,7 @@ RESOLVED_FLOATS = (
     "ncv_mult",
     "factor_mult",
     "grid_factor",
+    "market_factor",
 )
 RESOLVED_STRINGS = (
     *DIM_COLUMNS,
@@ -652,6 +709,7 @@ RESOLVED_STRINGS = (
     "grid_ref",
     "grid_set",
     "grid_version",
+    "market_ref",
     "problem",
     "problem_column",
     "problem_value",
