@@ -83,6 +83,13 @@ class EmissionLine(models.Model):
     gwp = models.FloatField()
     gwp_table = models.CharField(max_length=4)
     tco2e = models.FloatField()
+    #: the market-based scope 2 view (electricity lines only; null otherwise): the factor that replaces the
+    #: grid factor there (绿电 0, other purchases the national residual factor) and where it comes from
+    market_factor = models.FloatField(null=True)
+    market_ref = models.CharField(max_length=300, blank=True)
+    #: the line's contribution to the market-based view (= tco2e for non-electricity lines); null on lines
+    #: computed before the market-based view existed
+    market_tco2e = models.FloatField(null=True)
     biomass_co2_t = models.FloatField()
     energy_tce = models.FloatField()
     energy_method = models.CharField(max_length=300, blank=True)
@@ -111,6 +118,10 @@ class AccountEntry(models.Model):
     total_tco2e = models.FloatField()
     scope1_tco2e = models.FloatField()
     scope2_tco2e = models.FloatField()
+    #: market-based scope 2 (绿电 at zero, other purchases at the national residual factor) and the total
+    #: with it in place of the location-based scope 2; null on entries computed before the view existed
+    scope2_market_tco2e = models.FloatField(null=True)
+    total_market_tco2e = models.FloatField(null=True)
     exported_tco2e = models.FloatField()
     biomass_co2_t = models.FloatField()
     energy_tce = models.FloatField()

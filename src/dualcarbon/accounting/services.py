@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from dualcarbon import __version__
 from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, backends, by_source
+from dualcarbon.engine.factors import RESIDUAL_SET
 from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.engine.reference import factor_set_info
 from dualcarbon.reporting.models import ActivityRecord, Submission
@@ -38,6 +39,8 @@ TOTAL_FIELDS = (
     "total_tco2e",
     "scope1_tco2e",
     "scope2_tco2e",
+    "scope2_market_tco2e",
+    "total_market_tco2e",
     "exported_tco2e",
     "biomass_co2_t",
     "energy_tce",
@@ -132,8 +135,12 @@ def check_submission(submission: Submission, options: Options | None = None) -> 
 
 
 def _factor_set_versions(lines: pd.DataFrame) -> dict[str, str]:
+    names = set(lines["factor_set"].dropna().unique())
+    # the market-based scope 2 view's national residual factor comes from its own set (whatever the grid choice)
+    if "market_ref" in lines and lines["market_ref"].dropna().astype(str).str.startswith(RESIDUAL_SET).any():
+        names.add(RESIDUAL_SET)
     out: dict[str, str] = {}
-    for name in lines["factor_set"].dropna().unique():
+    for name in sorted(names):
         try:
             out[str(name)] = str(factor_set_info(str(name)).get("version", ""))
         except KeyError:
@@ -233,6 +240,7 @@ def _store(
             "oxidation_rate_origin",
             "factor_origin",
             "factor_ref",
+            "market_ref",
             "energy_method",
             "factor_set_version",
             "factor_confidence",
