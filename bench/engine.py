@@ -100,7 +100,9 @@ TEMPLATES: tuple[Template, ...] = (
     Template("fuel_combustion", "汽油", "t", 0.05, 4, ncv_unit="GJ/t", measured=0.10),
     Template("fuel_combustion", "燃料油", "t", 0.03, 20, ncv_unit="GJ/t", measured=0.10),
     Template("fuel_combustion", "LPG", "t", 0.03, 2, ncv_unit="GJ/t", measured=0.10),
-    Template("purchased_electricity", "电力", "kWh", 0.20, 150_000, region=True),
+    Template("purchased_electricity", "电力", "kWh", 0.18, 150_000, region=True),
+    # green power (绿电): location-based like any purchase, zero in the market-based view
+    Template("purchased_electricity", "绿电", "MWh", 0.02, 200, region=True),
     Template("purchased_electricity", "电力", "MWh", 0.10, 150, region=True),
     Template("purchased_heat", "热力", "GJ", 0.08, 1_500),
     Template("process", "石灰石", "t", 0.04, 800),
@@ -167,6 +169,8 @@ class Factors:
     ncv_units: dict[tuple[str, str], Decimal]
     #: (year, province code or "") → grid factor tCO2/MWh
     grid: dict[tuple[int, str], Decimal]
+    #: year → national residual factor tCO2/MWh (market-based scope 2 of purchases other than 绿电)
+    residual: dict[int, Decimal]
     sources: dict[str, tuple[int, str]] = field(default_factory=lambda: dict(SOURCES))
 
 
@@ -198,6 +202,13 @@ def grid_table(spec_level: str = "auto", years: tuple[int, ...] = YEARS) -> dict
     return out
 
 
+def residual_table(years: tuple[int, ...] = YEARS) -> dict[int, Decimal]:
+    """The market-based view's factor for purchased electricity: the latest national residual up to the year."""
+    series = sorted((int(r["data_year"]), Decimal(r["value"])) for r in _csv_rows("grid_factors")
+                    if r["factor_set"] == "grid-mee-nbs" and r["variant"] == "residual" and r["scope"] == "national")
+    return {year: [v for y, v in series if y <= year][-1] for year in years}
+
+
 def load_factors() -> Factors:
     fuels = {r["fuel_code"]: r for r in _csv_rows("fuels") if r["factor_set"] == "fuels-a"}
     coal = {}
@@ -227,6 +238,8 @@ def load_factors() -> Factors:
             of=Decimal(f["oxidation_rate"]), tce=tce(code, unit))
     for st in ("purchased_electricity", "exported_electricity"):
         items[(st, "电力")] = item("ELECTRICITY", "electricity", "MWh", tce=tce("ELECTRICITY", "MWh"))
+    items[("purchased_electricity", "绿电")] = item("GREEN_ELECTRICITY", "electricity", "MWh",
+                                                   tce=tce("ELECTRICITY", "MWh"))
     heat = next(r for r in _csv_rows("heat_factors")
                 if r["factor_set"] == "heat-default" and r["item"] == "HEAT")
     assert heat["unit"] == "tCO2/GJ" and heat["activity_unit"] == "GJ"
@@ -241,7 +254,7 @@ def load_factors() -> Factors:
     items[("biomass", "木屑")] = item("木屑", "fuel", "t")  # parameters on every record
     units = {u: (au, Decimal(m)) for u, (au, m) in UNITS.items()}
     ncv_units = {k: Decimal(v) for k, v in NCV_UNITS.items()}
-    return Factors(items, units, ncv_units, grid_table())
+    return Factors(items, units, ncv_units, grid_table(), residual_table())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -425,7 +438,7 @@ COPY (
            coalesce(a.carbon_content, i.cc) AS cc,
            coalesce(a.oxidation_rate, i.of_) AS of_,
            (a.ncv IS NULL OR a.carbon_content IS NULL OR a.oxidation_rate IS NULL) AS fuel_default,
-           i.factor, i.tce, g.factor AS grid
+           i.factor, i.tce, g.factor AS grid, g.residual
     FROM read_parquet('{src}') a
     JOIN f_sources s ON s.source_type = a.source_type
     JOIN f_items i ON i.source_type = a.source_type AND i.item = a.item
@@ -438,9 +451,10 @@ COPY (
                           WHEN 'electricity' THEN grid
                           ELSE factor END AS ef
     FROM j
+  ), t AS (
+    SELECT *, CASE WHEN source_type = 'biomass' THEN 0.0 ELSE q * ef * sign END AS tco2e FROM e
   )
-  SELECT row, entity, period, source_type, scope, item, q AS quantity, ef AS emission_factor,
-         CASE WHEN source_type = 'biomass' THEN 0.0 ELSE q * ef * sign END AS tco2e,
+  SELECT row, entity, period, source_type, scope, item, q AS quantity, ef AS emission_factor, tco2e,
          CASE WHEN source_type = 'biomass' THEN q * ef ELSE 0.0 END AS biomass_co2_t,
          CASE WHEN method = 'fuel' AND ncv_measured IS NOT NULL THEN q * ncv_measured / 29.3076
               WHEN method = 'fuel' THEN q * tce
@@ -448,8 +462,12 @@ COPY (
                 THEN q * tce * CASE WHEN source_type LIKE 'exported%' THEN -1.0 ELSE 1.0 END
               ELSE 0.0 END AS energy_tce,
          -- data-quality tier: a factor-set default parameter or factor makes it 3
-         CASE WHEN method = 'fuel' AND fuel_default THEN 3 WHEN method = 'carbonate' THEN 3 ELSE 1 END AS tier
-  FROM e
+         CASE WHEN method = 'fuel' AND fuel_default THEN 3 WHEN method = 'carbonate' THEN 3 ELSE 1 END AS tier,
+         -- market-based view: green power at zero, other purchases at the year's national residual factor
+         CASE WHEN source_type = 'purchased_electricity'
+              THEN q * CASE WHEN item = 'GREEN_ELECTRICITY' THEN 0.0 ELSE residual END
+              ELSE tco2e END AS market_tco2e
+  FROM t
 ) TO '{out}' (FORMAT parquet)
 """
 
@@ -459,6 +477,8 @@ SQL_TOTALS = """
 SELECT entity, period, sum(tco2e) AS total_tco2e,
        sum(CASE WHEN scope = '1' THEN tco2e ELSE 0 END) AS scope1_tco2e,
        sum(CASE WHEN scope = '2' THEN tco2e ELSE 0 END) AS scope2_tco2e,
+       sum(CASE WHEN scope = '2' THEN market_tco2e ELSE 0 END) AS scope2_market_tco2e,
+       sum(market_tco2e) AS total_market_tco2e,
        sum(CASE WHEN scope = 'export' THEN tco2e ELSE 0 END) AS exported_tco2e,
        sum(biomass_co2_t) AS biomass_co2_t, sum(energy_tce) AS energy_tce,
        sum(tco2e) AS co2_tco2e, 0.0 AS ch4_tco2e, 0.0 AS n2o_tco2e, 0.0 AS fgas_tco2e,
@@ -474,7 +494,8 @@ SQL_BY_SOURCE = ",\n       ".join(
     for st in SOURCES
 )
 #: the account columns both (a) and (b) report; their sums over all entities and periods must agree
-ACCOUNT_COLUMNS = ("total_tco2e", "scope1_tco2e", "scope2_tco2e", "exported_tco2e", "biomass_co2_t",
+ACCOUNT_COLUMNS = ("total_tco2e", "scope1_tco2e", "scope2_tco2e", "scope2_market_tco2e", "total_market_tco2e",
+                   "exported_tco2e", "biomass_co2_t",
                    "energy_tce", "co2_tco2e", "ch4_tco2e", "n2o_tco2e", "fgas_tco2e", "lines", "tier3_tco2e",
                    *(f"src_{st}" for st in SOURCES))
 
@@ -497,8 +518,9 @@ def _factor_frames(f: Factors) -> dict[str, pa.Table]:
         "f_ncv_units": pa.Table.from_pylist([dict(ncv_unit=u, activity_unit=au, mult=float(m))
                                              for (u, au), m in f.ncv_units.items()]),
         "f_grid": pa.Table.from_pylist(
-            [dict(year=y, province=p, factor=float(v)) for (y, p), v in f.grid.items()],
-            schema=pa.schema([("year", pa.int32()), ("province", pa.string()), ("factor", pa.float64())])),
+            [dict(year=y, province=p, factor=float(v), residual=float(f.residual[y])) for (y, p), v in f.grid.items()],
+            schema=pa.schema([("year", pa.int32()), ("province", pa.string()), ("factor", pa.float64()),
+                              ("residual", pa.float64())])),
         "f_sources": pa.Table.from_pylist([dict(source_type=k, sign=float(s), scope=sc)
                                            for k, (s, sc) in f.sources.items()]),
     }
@@ -540,7 +562,7 @@ def run_sql(path: str | Path, out: str | Path, threads: int | None = None) -> di
 
 #: the loop's account per (entity, period): positions of its running sums
 LOOP_FIELDS = ("total_tco2e", "scope1_tco2e", "scope2_tco2e", "exported_tco2e", "biomass_co2_t", "energy_tce",
-               "tier3_tco2e", *(f"src_{st}" for st in SOURCES))
+               "tier3_tco2e", "scope2_market_tco2e", *(f"src_{st}" for st in SOURCES))
 _SRC_POS = {st: LOOP_FIELDS.index(f"src_{st}") for st in SOURCES}
 _SCOPE_POS = {"1": 1, "2": 2, "export": 3}
 _ZERO = Decimal(0)
@@ -592,12 +614,15 @@ def loop_line(row: int, entity: str, period: str, st: str, item_name: str, unit:
         tco2e, biomass = _ZERO, emission
     else:
         tco2e, biomass = emission * sign, _ZERO
-    return (row, entity, period, st, scope, item["code"], q, ef, tco2e, biomass, energy, 3 if tier3 else 1)
+    market = tco2e
+    if st == "purchased_electricity":  # market-based view: 绿电 at zero, other purchases at the residual factor
+        market = _ZERO if item["code"] == "GREEN_ELECTRICITY" else q * f.residual[int(period[:4])]
+    return (row, entity, period, st, scope, item["code"], q, ef, tco2e, biomass, energy, 3 if tier3 else 1, market)
 
 
 def loop_add(out: dict[tuple[str, str], list[Decimal]], line: tuple[Any, ...]) -> None:
     """Add one line to the account view: (entity, period) → the running sums (LOOP_FIELDS)."""
-    _, entity, period, st, scope, _, _, _, tco2e, biomass, energy, tier = line
+    _, entity, period, st, scope, _, _, _, tco2e, biomass, energy, tier, market = line
     acc = out.get((entity, period))
     if acc is None:
         acc = out[(entity, period)] = [_ZERO] * len(LOOP_FIELDS)
@@ -610,6 +635,8 @@ def loop_add(out: dict[tuple[str, str], list[Decimal]], line: tuple[Any, ...]) -
         acc[_SRC_POS[st]] += tco2e
         if tier == 3:
             acc[6] += abs(tco2e)
+        if scope == "2":
+            acc[7] += market
     acc[5] += energy
 
 
@@ -632,7 +659,7 @@ def loop_account(rows: list[dict[str, Any]], f: Factors,
 
 #: the loop's line columns (as the SQL baseline writes them)
 LOOP_LINE = ("row", "entity", "period", "source_type", "scope", "item", "quantity", "emission_factor", "tco2e",
-             "biomass_co2_t", "energy_tce", "tier")
+             "biomass_co2_t", "energy_tce", "tier", "market_tco2e")
 
 
 def write_loop_lines(lines: list[tuple[Any, ...]], out: str | Path) -> None:
@@ -640,7 +667,7 @@ def write_loop_lines(lines: list[tuple[Any, ...]], out: str | Path) -> None:
     cols = list(zip(*lines, strict=True)) if lines else [() for _ in LOOP_LINE]
     arrays = []
     for name, values in zip(LOOP_LINE, cols, strict=True):
-        if name in ("quantity", "emission_factor", "tco2e", "biomass_co2_t", "energy_tce"):
+        if name in ("quantity", "emission_factor", "tco2e", "biomass_co2_t", "energy_tce", "market_tco2e"):
             arrays.append(pa.array([float(v) for v in values], type=pa.float64()))
         else:
             arrays.append(pa.array(values))
@@ -744,7 +771,7 @@ def _orm_models(db: Path) -> dict[str, Any]:
             db_table = "bench_activity"
 
     class EmissionLineRow(models.Model):
-        """One computed line per record: the 12 columns the SQL baseline writes."""
+        """One computed line per record: the 13 columns the SQL baseline writes."""
 
         row = models.BigIntegerField()
         entity = models.CharField(max_length=18)
@@ -758,6 +785,7 @@ def _orm_models(db: Path) -> dict[str, Any]:
         biomass_co2_t = line_dec()
         energy_tce = line_dec()
         tier = models.SmallIntegerField()
+        market_tco2e = line_dec()
 
         class Meta:
             app_label = "benchorm"
@@ -838,7 +866,8 @@ def sql_lines_sum(lines: str | Path, max_row: int) -> dict[str, float]:
     row = con.execute(
         f"SELECT sum(tco2e), sum(CASE WHEN scope = '1' THEN tco2e ELSE 0 END), "
         f"sum(CASE WHEN scope = '2' THEN tco2e ELSE 0 END), sum(CASE WHEN scope = 'export' THEN tco2e ELSE 0 END), "
-        f"sum(biomass_co2_t), sum(energy_tce), sum(CASE WHEN tier = 3 THEN abs(tco2e) ELSE 0 END), {by_source} "
+        f"sum(biomass_co2_t), sum(energy_tce), sum(CASE WHEN tier = 3 THEN abs(tco2e) ELSE 0 END), "
+        f"sum(CASE WHEN scope = '2' THEN market_tco2e ELSE 0 END), {by_source} "
         f"FROM read_parquet('{_sql_path(lines)}') WHERE row <= {int(max_row)}").fetchone()
     return {name: float(v or 0.0) for name, v in zip(LOOP_FIELDS, row, strict=True)}
 

@@ -132,7 +132,8 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
     """
     zh = lang == "zh"
     heads = (
-        ["主体", "报告期", "排放总量", "范围一", "范围二", "输出", "生物质(不计入)", "综合能耗tce", "缺省值占比"]
+        ["主体", "报告期", "排放总量", "范围一", "范围二", "范围二(市场法)", "输出", "生物质(不计入)", "综合能耗tce",
+         "缺省值占比"]
         if zh
         else [
             "entity",
@@ -140,6 +141,7 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
             "total tCO2e",
             "scope 1",
             "scope 2",
+            "scope 2 (market)",
             "exported",
             "biomass (memo)",
             "energy tce",
@@ -156,6 +158,7 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
             f"{r['total_tco2e']:,.2f}",
             f"{r['scope1_tco2e']:,.2f}",
             f"{r['scope2_tco2e']:,.2f}",
+            f"{r['scope2_market_tco2e']:,.2f}",
             f"{r['exported_tco2e']:,.2f}",
             f"{r['biomass_co2_t']:,.2f}",
             f"{r['energy_tce']:,.3f}",
@@ -166,6 +169,7 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
         "total_tco2e",
         "scope1_tco2e",
         "scope2_tco2e",
+        "scope2_market_tco2e",
         "exported_tco2e",
         "biomass_co2_t",
         "energy_tce",
