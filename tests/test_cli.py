@@ -56,7 +56,7 @@ def test_csv_and_xlsx_outputs(tmp_path: Path):
     assert main(["account", str(SMALL), "-o", str(tmp_path / "t.csv")]) == 0
     assert (tmp_path / "t.csv").read_text().startswith("entity,period,total_tco2e")
     assert main(["account", str(SMALL), "-o", str(tmp_path / "lines.csv"), "--lines"]) == 0
-    assert len((tmp_path / "lines.csv").read_text().splitlines()) == 10
+    assert len((tmp_path / "lines.csv").read_text().splitlines()) == 11
     assert main(["account", str(SMALL), "-o", str(tmp_path / "a.xlsx")]) == 0
     wb = load_workbook(tmp_path / "a.xlsx", read_only=True)
     assert wb.sheetnames == ["汇总 totals", "明细 lines", "说明 method"]
