@@ -47,10 +47,21 @@ class Consent(models.Model):
         ]
 
 
+#: the prev_hash of the first access-log row
+GENESIS_HASH = "0" * 64
+
+
 class AccessLog(models.Model):
     """Every read a bank makes of an enterprise's data, under the consent that allowed it; the enterprise
     (and its region's government, and the platform admin) can read this log. Rows are written by
-    :func:`dualcarbon.finance.services.record_read` only, and never changed."""
+    :func:`dualcarbon.finance.services.record_read` only.
+
+    The log is append-only and tamper-evident: database triggers (migration 0005) refuse UPDATE and DELETE
+    (and, on PostgreSQL, TRUNCATE of a non-empty log) and refuse an INSERT that does not extend the hash
+    chain; each row stores ``prev_hash`` (the previous row's ``row_hash``, :data:`GENESIS_HASH` for the
+    first) and ``row_hash`` (SHA-256 over its fields and ``prev_hash``,
+    :func:`dualcarbon.finance.services.row_hash`). ``dualcarbon verify_access_log`` checks the chain.
+    The organisations it names are protected: one with log rows cannot be deleted."""
 
     class Resource(models.TextChoices):
         ACCOUNT = "account", _("碳账户页面")
@@ -64,8 +75,9 @@ class AccessLog(models.Model):
         WEB = "web", _("网页")
         API = "api", _("接口")
 
-    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="access_log")
-    reader = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: deleting an organisation must not erase the audit history (the triggers would refuse it anyway)
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="access_log")
+    reader = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     #: what was read, in words a person can check (the year, the month's account entry …)
     what = models.CharField(max_length=200)
@@ -74,7 +86,11 @@ class AccessLog(models.Model):
     #: the address requested (path and query), for audits
     path = models.CharField(max_length=300, blank=True)
     consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    #: set by record_read before the row is hashed (auto_now_add would set it after)
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    #: the previous row's row_hash (GENESIS_HASH for the first row) and this row's SHA-256, hex
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]
