@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import ProtectedError
 from django.test import RequestFactory
 from django.urls import reverse
 
+from dualcarbon import cli
 from dualcarbon.finance import services as finance
 from dualcarbon.finance.models import GENESIS_HASH, AccessLog
 from tests.web.helpers import fast_world, login
@@ -262,6 +264,45 @@ def test_missing_or_disabled_guards_are_reported(world: Any) -> None:
         assert (check.ok, check.problem, check.broken_id, check.checked) == (False, "guard", None, 2)
         assert set(check.missing_guards) == set(finance.GUARDS[connection.vendor])
     assert finance.verify_access_log().ok
+
+
+# --- the command ------------------------------------------------------------------------------------------------
+
+
+def test_the_command_reports_an_intact_log_in_chinese_and_english(world: Any, capsys: Any) -> None:
+    rows = _read(world, 3)
+    call_command("verify_access_log", "--chunk", "2")
+    out = capsys.readouterr().out
+    assert "银行读取记录完整：已核验 3 条" in out and "bank access log intact: 3 rows verified" in out
+    assert rows[-1].row_hash in out
+
+
+def test_the_command_exits_non_zero_naming_the_broken_row(world: Any, capsys: Any, monkeypatch: Any) -> None:
+    rows = _read(world, 3)
+    _tamper("UPDATE finance_accesslog SET path = %s WHERE id = %s", ["/", rows[1].pk])
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_access_log")
+    assert exc.value.returncode == 1
+    err = capsys.readouterr().err
+    assert f"银行读取记录在第 {rows[1].pk} 号记录处断开" in err and f"broken at row #{rows[1].pk}" in err
+    assert "记录内容与其哈希不符" in err and "does not match its hash" in err
+    # the console script: exit status 1 (run_from_argv closes connections; the test keeps its own)
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["verify_access_log"])
+    assert exit_.value.code == 1
+
+
+def test_the_command_exits_non_zero_when_the_guards_are_missing(world: Any, capsys: Any, monkeypatch: Any) -> None:
+    _read(world, 1)
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    assert cli.main(["verify_access_log"]) == 0
+    with guards_off():
+        with pytest.raises(CommandError) as exc:
+            call_command("verify_access_log")
+        assert exc.value.returncode == 1
+    err = capsys.readouterr().err
+    assert "finance_accesslog_no_update" in err and "append-only guard" in err
 
 
 # --- migrations and concurrency (committed data: transactional tests) ------------------------------------------
