@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import connection, connections
 
 from dualcarbon.demo import generator
 
@@ -45,7 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--enterprises", type=int, default=generator.DEFAULT_ENTERPRISES)
         parser.add_argument("--years", default="2023-2025", help="e.g. 2023-2025 (default), 2024, or 3")
         parser.add_argument("--seed", type=int, default=generator.SEED)
-        parser.add_argument("--reset", action="store_true", help="delete the SQLite database first and rebuild")
+        parser.add_argument(
+            "--reset", action="store_true", help="delete the SQLite database (PostgreSQL: drop its tables) and rebuild"
+        )
         parser.add_argument("--no-serve", action="store_true", help="build, print the logins and exit")
         parser.add_argument("--port", type=int, default=8000)
 
@@ -66,8 +68,8 @@ class Command(BaseCommand):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
                 self.stdout.write(f"已删除数据库 / removed {path}")
             else:
-                call_command("flush", interactive=False, verbosity=0)
-                self.stdout.write("已清空数据库 / flushed the database")
+                dropped = _drop_tables()
+                self.stdout.write(f"已删除数据库中的 {dropped} 张表 / dropped {dropped} tables")
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
         self.stdout.write(f"数据库已迁移 / migrated in {migrated - started:.1f}s")
@@ -108,6 +110,19 @@ class Command(BaseCommand):
             w(f"  {username.ljust(width)}  {org} — {sees}")
         w("  ent001 … 每家企业各有一个填报账号 / one login per enterprise (ent001, ent002, …)")
         w("")
+
+
+def _drop_tables() -> int:
+    """Drop the tables of every installed app and ``django_migrations``, so that ``migrate`` rebuilds the
+    schema (the PostgreSQL counterpart of deleting the SQLite file). ``flush`` cannot be used: the bank
+    access log is append-only and refuses TRUNCATE once it has rows (finance migration 0005)."""
+    introspection = connection.introspection
+    existing = set(introspection.table_names())
+    tables = sorted({*introspection.django_table_names(only_existing=True), "django_migrations"} & existing)
+    if tables:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " CASCADE")
+    return len(tables)
 
 
 def _fmt(counts: dict[str, int]) -> str:
