@@ -80,3 +80,59 @@ def test_exports_are_scoped(client, world):
     login(client, world.users["steel"])
     assert client.get(reverse("accounting:export", args=[world.cement.pk])).status_code == 404
     assert client.get(reverse("accounting:report", args=[world.cement.pk])).status_code == 404
+
+
+def _green_month(world, month):
+    """A month whose purchased electricity is 2 300 MWh from the grid and 600 MWh of green power (绿电)."""
+    from dualcarbon.reporting import services
+    from tests.factories import cement_month
+
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, month)
+    data = cement_month(mwh=2300.0)
+    data["activities"].append({"source_type": "purchased_electricity", "item": "绿电", "quantity": 600, "unit": "MWh"})
+    services.save_draft(user, draft, services.DraftData(**data))
+    return services.submit(user, draft)
+
+
+def test_exports_carry_the_market_based_scope2(client, world):
+    green = AccountEntry.objects.get(submission=_green_month(world, 8), is_current=True)
+    entries = list(AccountEntry.objects.filter(enterprise=world.cement, is_current=True).order_by("month"))
+    login(client, world.users["cement"])
+    response = client.get(reverse("accounting:export", args=[world.cement.pk]) + "?year=2024")
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    summary = wb["汇总"]
+    header = [c.value for c in summary[7]]
+    assert header[3:5] == ["范围二（位置法）tCO2e", "范围二（市场法）tCO2e"]
+    col = header.index("范围二（市场法）tCO2e")
+    rows = {r[0]: r for r in summary.iter_rows(min_row=8, values_only=True) if r[0]}
+    assert rows["2024-08"][col] == pytest.approx(2300 * 0.6096) == pytest.approx(green.scope2_market_tco2e)
+    assert rows["2024-01"][col] == pytest.approx(entries[0].scope2_market_tco2e)
+    assert rows["合计"][col] == pytest.approx(sum(e.scope2_market_tco2e for e in entries))
+    assert rows["2024-08"][header.index("报送版本")] == "v1"  # the columns after it moved along
+    details = list(wb["明细"].iter_rows(values_only=True))
+    head = details[0]
+    by_item = {r[head.index("品种代码")]: dict(zip(head, r, strict=True)) for r in details[1:] if r[0] == "2024-08"}
+    assert by_item["GREEN_ELECTRICITY"]["市场法因子"] == 0 and by_item["GREEN_ELECTRICITY"]["市场法 tCO2e"] == 0
+    assert by_item["ELECTRICITY"]["市场法因子"] == pytest.approx(0.6096)
+    assert "residual 0.6096" in by_item["ELECTRICITY"]["市场法因子来源"]
+    assert by_item["RAW_COAL"]["市场法因子"] is None
+
+    # a month computed before the market-based view: an empty cell, and no partial total
+    AccountEntry.objects.filter(pk=entries[0].pk).update(scope2_market_tco2e=None, total_market_tco2e=None)
+    response = client.get(reverse("accounting:export", args=[world.cement.pk]) + "?year=2024")
+    summary = openpyxl.load_workbook(io.BytesIO(response.content))["汇总"]
+    rows = {r[0]: r for r in summary.iter_rows(min_row=8, values_only=True) if r[0]}
+    assert rows["2024-01"][col] is None and rows["合计"][col] is None and rows["2024-08"][col] is not None
+
+
+def test_pdf_report_shows_the_market_based_scope2(client, world):
+    _green_month(world, 8)
+    total = sum(e.scope2_market_tco2e for e in AccountEntry.objects.filter(enterprise=world.cement, is_current=True))
+    login(client, world.users["cement"])
+    response = client.get(reverse("accounting:report", args=[world.cement.pk]) + "?year=2024")
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "范围二（市场法）" in text and f"{total:,.2f}" in text
+    assert "全国剩余电力排放因子" in text  # the note on what the market-based view is

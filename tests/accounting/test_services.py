@@ -70,3 +70,61 @@ def test_one_engine_run_for_many_submissions_matches_one_by_one(world):
     services.compute(subs, reason=AccountRun.Reason.RESTATEMENT, note="batch")
     for s in subs:
         assert AccountEntry.objects.get(submission=s, is_current=True).total_tco2e == pytest.approx(singles[s.pk])
+
+
+# --------------------------------------------------------------------------- market-based scope 2
+
+#: the MEE+NBS national residual factor of 2023 (不包括市场化交易的非化石能源电量), the latest published for 2024
+RESIDUAL_2023 = 0.6096
+
+
+def green_month(grid_mwh: float = 2300.0, green_mwh: float = 600.0) -> dict:
+    """cement_month with its purchased electricity split: grid_mwh on 电力, green_mwh on 绿电."""
+    m = cement_month(mwh=grid_mwh)
+    m["activities"].append(
+        {"source_type": "purchased_electricity", "item": "绿电", "quantity": green_mwh, "unit": "MWh"}
+    )
+    return m
+
+
+def _submit(world, month, data):
+    user = world.users["cement"]
+    d = reporting.draft_for(user, world.cement, 2024, month)
+    reporting.save_draft(user, d, reporting.DraftData(**data))
+    return reporting.submit(user, d)
+
+
+def test_green_power_and_the_market_based_scope2_are_stored(world):
+    sub = _submit(world, 1, green_month())
+    entry = AccountEntry.objects.get(submission=sub, is_current=True)
+    lines = {ln.item: ln for ln in entry.run.lines.all()}
+    grid, green, coal = lines["ELECTRICITY"], lines["GREEN_ELECTRICITY"], lines["RAW_COAL"]
+    ef = grid.emission_factor  # Zhejiang's provincial factor (the policy's mee:provincial)
+    # location-based (GB/T 32150, in the total): green power is a grid purchase like any other
+    assert green.emission_factor == ef and green.tco2e == pytest.approx(600 * ef)
+    assert entry.scope2_tco2e == pytest.approx(2900 * ef)
+    # market-based: 绿电 at zero, the rest at the national residual factor of the latest published year
+    assert green.market_factor == 0 and green.market_tco2e == 0 and "按零计" in green.market_ref
+    assert grid.market_factor == pytest.approx(RESIDUAL_2023)
+    assert grid.market_tco2e == pytest.approx(2300 * RESIDUAL_2023)
+    assert "grid-mee-nbs 2023 national CN residual 0.6096" in grid.market_ref
+    assert "2024 not published, 2023 used" in grid.market_ref
+    assert entry.scope2_market_tco2e == pytest.approx(2300 * RESIDUAL_2023)
+    assert entry.total_market_tco2e == pytest.approx(entry.total_tco2e - entry.scope2_tco2e + entry.scope2_market_tco2e)
+    # lines other than electricity have no market factor and count the same in both views
+    assert coal.market_factor is None and coal.market_ref == "" and coal.market_tco2e == coal.tco2e
+    assert "grid-mee-nbs" in entry.run.factor_sets
+
+    # the same electricity bought without green power: the same location-based account
+    plain = AccountEntry.objects.get(submission=_submit(world, 2, cement_month(mwh=2900.0)), is_current=True)
+    assert plain.total_tco2e == pytest.approx(entry.total_tco2e) and plain.energy_tce == pytest.approx(entry.energy_tce)
+    assert plain.scope2_market_tco2e == pytest.approx(2900 * RESIDUAL_2023)
+
+
+def test_the_residual_factor_set_is_recorded_whatever_the_grid_choice(world):
+    MethodPolicy.objects.create(region=world.city, valid_from=datetime.date(2024, 1, 2), grid="ets")
+    entry = AccountEntry.objects.get(submission=_submit(world, 1, green_month()), is_current=True)
+    line = EmissionLine.objects.get(run=entry.run, item="ELECTRICITY")
+    assert line.factor_set == "grid-ets" and line.market_factor == pytest.approx(RESIDUAL_2023)
+    assert {"grid-ets", "grid-mee-nbs"} <= set(entry.run.factor_sets)
+    assert entry.scope2_market_tco2e == pytest.approx(2300 * RESIDUAL_2023)

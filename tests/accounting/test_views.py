@@ -319,3 +319,71 @@ def test_account_page_in_english(client, world):
     login(client, world.users["gov"])
     html = _text(client.get(reverse("accounting:region")))
     assert "Regional carbon accounts" in html and re.search(r"By district", html)
+
+
+# --------------------------------------------------------------------------- market-based scope 2
+
+
+def _green(world, month=1, grid_mwh=2300.0, green_mwh=600.0):
+    """A month whose purchased electricity is partly green power (绿电), through the reporting services."""
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, month)
+    data = _month(mwh=grid_mwh)
+    data["activities"].append(
+        {"source_type": "purchased_electricity", "item": "绿电", "quantity": green_mwh, "unit": "MWh"}
+    )
+    services.save_draft(user, draft, services.DraftData(**data))
+    return services.submit(user, draft)
+
+
+def _kpi(html: str, kpi_id: str) -> str:
+    match = re.search(rf'id="{kpi_id}">([^\n]*)', html)  # a KPI is one line of the template
+    assert match, kpi_id
+    return match.group(1)
+
+
+def test_entry_page_shows_both_scope2_views_and_the_market_factor_with_its_source(client, world):
+    entry = AccountEntry.objects.get(submission=_green(world), is_current=True)
+    login(client, world.users["cement"])
+    html = _text(client.get(reverse("accounting:entry", args=[entry.pk])))
+    assert "范围二（位置法）" in html and f"{entry.scope2_tco2e:,.2f}" in _kpi(html, "kpi-scope2")
+    market = _kpi(html, "kpi-scope2-market")
+    assert "范围二（市场法）" in market and f"{entry.scope2_market_tco2e:,.2f}" in market
+    assert entry.scope2_market_tco2e == pytest.approx(2300 * 0.6096)
+    # each electricity line: its market factor and where it comes from
+    assert "市场法因子" in html
+    assert "grid-mee-nbs 2023 national CN residual 0.6096 tCO2/MWh" in html  # the 电力 line
+    assert "绿电（市场化交易的非化石能源电量）按零计" in html  # the 绿电 line
+    # the year page: KPI, month column and total
+    response = client.get(_account_url(world.cement))
+    account = response.context["account"]
+    assert account.totals["scope2_market"] == pytest.approx(entry.scope2_market_tco2e)
+    page = _text(response)
+    assert f"{entry.scope2_market_tco2e:,.2f}" in _kpi(page, "kpi-scope2-market")
+    assert page.count(f"{entry.scope2_market_tco2e:,.2f}") >= 3  # KPI, January's row, the total row
+    # in English
+    html = _text(client.get(reverse("accounting:entry", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Scope 2 (market-based)" in html and "Scope 2 (location-based)" in html and "Market-based factor" in html
+
+
+def test_an_entry_computed_before_the_market_based_view_says_not_computed(client, world):
+    submit_many([(world.users["cement"], world.cement, 2024, m) for m in (1, 2)])
+    old, new = _entry(world.cement, 1), _entry(world.cement, 2)
+    # what migration 0004 leaves on an entry (and its lines) computed before: nulls
+    AccountEntry.objects.filter(pk=old.pk).update(scope2_market_tco2e=None, total_market_tco2e=None)
+    old.run.lines.update(market_factor=None, market_ref="", market_tco2e=None)
+    login(client, world.users["cement"])
+    html = _text(client.get(reverse("accounting:entry", args=[old.pk])))
+    market = _kpi(html, "kpi-scope2-market")
+    assert '<div class="value">—' in market and "未计算" in market
+    assert "市场法因子" not in html  # no line claims a market factor it does not have
+    assert f"{old.scope2_tco2e:,.2f}" in _kpi(html, "kpi-scope2")  # the location-based view is untouched
+    # the year: no partial sum of the market-based view, February's own figure in its row
+    response = client.get(_account_url(world.cement))
+    assert response.context["account"].totals["scope2_market"] is None
+    page = _text(response)
+    assert '<div class="value">—' in _kpi(page, "kpi-scope2-market") and "未计算" in _kpi(page, "kpi-scope2-market")
+    assert f"{new.scope2_market_tco2e:,.2f}" in page
+    # the reporting page's account summary of that month
+    html = _text(client.get(reverse("reporting:period", args=[2024, 1])))
+    assert "范围二（市场法）" in html and "未计算" in html

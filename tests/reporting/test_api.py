@@ -91,6 +91,7 @@ def test_draft_submit_and_account_summary(world, key):
             "total_tco2e": entry.total_tco2e,
             "scope1": entry.scope1_tco2e,
             "scope2": entry.scope2_tco2e,
+            "scope2_market": entry.scope2_market_tco2e,
             "energy_tce": entry.energy_tce,
         }
     )
@@ -105,6 +106,28 @@ def test_draft_submit_and_account_summary(world, key):
     assert Decimal(str(detail["activities"][0]["quantity"])) == 7100
     assert detail["economic"]["value_added"] in (4200, "4200.0000", 4200.0)
     assert detail["account"]["total_tco2e"] == pytest.approx(entry.total_tco2e)
+
+
+def test_the_account_summary_has_the_market_based_scope2(world, key):
+    """绿电 is reported like any activity line; the account returns both scope 2 views."""
+    client = api(key)
+    month = cement_month(mwh=2300)
+    month["activities"].append({"source_type": "purchased_electricity", "item": "绿电", "quantity": 600, "unit": "MWh"})
+    assert put(client, "/periods/2024/1/draft", month).status_code == 200
+    body = post(client, "/periods/2024/1/submit").json()
+    entry = AccountEntry.objects.get(submission_id=body["submission_id"], is_current=True)
+    assert body["account"]["scope2_market"] == pytest.approx(2300 * 0.6096)  # 绿电 at zero, the rest residual
+    assert body["account"]["scope2"] == pytest.approx(entry.scope2_tco2e)
+    assert body["account"]["scope2"] > body["account"]["scope2_market"]
+    # an account computed before the market-based view: null, not zero
+    AccountEntry.objects.filter(pk=entry.pk).update(scope2_market_tco2e=None, total_market_tco2e=None)
+    detail = client.get(f"{BASE}/submissions/{entry.submission_id}").json()
+    assert detail["account"]["scope2_market"] is None and detail["account"]["scope2"] == pytest.approx(
+        entry.scope2_tco2e
+    )
+    assert (
+        "scope2_market" in client.get("/api/openapi.json").json()["components"]["schemas"]["AccountOut"]["properties"]
+    )
 
 
 def test_a_submitted_month_needs_a_correction(world, key):

@@ -160,14 +160,23 @@ def account_years(user: Any, enterprise: Organisation) -> list[int]:
 
 
 def _totals(qs: QuerySet[AccountEntry]) -> dict[str, Any]:
-    """Sums of the stored measures in the database; intensity = Σ tCO2e / Σ value added (months having it)."""
+    """Sums of the stored measures in the database; intensity = Σ tCO2e / Σ value added (months having it).
+
+    ``scope2_market``/``total_market`` (the market-based view) are None when a month was computed before
+    that view existed (its entry holds null), rather than a sum of the other months.
+    """
     agg = qs.aggregate(
         **{k: Sum(m) for k, m in MEASURES.items()},
         va_sum=Sum("value_added"),
         total_with_va=Sum("total_tco2e", filter=Q(value_added__gt=0)),
         months=Count("pk"),
         enterprises=Count("enterprise", distinct=True),
+        scope2_market=Sum("scope2_market_tco2e"),
+        total_market=Sum("total_market_tco2e"),
+        market_missing=Count("pk", filter=Q(scope2_market_tco2e__isnull=True)),
     )
+    if agg["market_missing"]:  # months computed before the market-based view: no partial sum
+        agg["scope2_market"] = agg["total_market"] = None
     va = agg["va_sum"]
     agg["intensity"] = (agg["total_with_va"] or 0.0) / float(va) if va else None
     return agg

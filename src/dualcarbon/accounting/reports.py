@@ -70,7 +70,8 @@ def _summary(ws: Worksheet, account: AccountYear, generated: datetime.datetime) 
         _("月份"),
         _("排放总量 tCO2e"),
         _("范围一 tCO2e"),
-        _("范围二 tCO2e"),
+        _("范围二（位置法）tCO2e"),
+        _("范围二（市场法）tCO2e"),
         _("输出扣减 tCO2e"),
         _("生物质 CO2（备忘）t"),
         _("综合能耗 tce"),
@@ -94,18 +95,19 @@ def _summary(ws: Worksheet, account: AccountYear, generated: datetime.datetime) 
                 en.total_tco2e,
                 en.scope1_tco2e,
                 en.scope2_tco2e,
+                en.scope2_market_tco2e,  # None on entries computed before the market-based view
                 en.exported_tco2e,
                 en.biomass_co2_t,
                 en.energy_tce,
                 float(en.value_added) if en.value_added is not None else None,
                 en.intensity,
             ]
-            for c, (v, fmt) in enumerate(zip(values, [T2, T2, T2, T2, T2, T3, T2, T2], strict=True), start=2):
+            for c, (v, fmt) in enumerate(zip(values, [T2, T2, T2, T2, T2, T2, T3, T2, T2], strict=True), start=2):
                 cell = ws.cell(r, c, v)
                 cell.number_format = fmt
-        ws.cell(r, 10, f"v{row.version}" if row.version else "")
-        ws.cell(r, 11, row.status_label)
-        ws.cell(r, 12, _local(row.submitted_at))
+        ws.cell(r, 11, f"v{row.version}" if row.version else "")
+        ws.cell(r, 12, row.status_label)
+        ws.cell(r, 13, _local(row.submitted_at))
     r += 1
     t = account.totals
     ws.cell(r, 1, _("合计")).font = Font(bold=True)
@@ -113,13 +115,14 @@ def _summary(ws: Worksheet, account: AccountYear, generated: datetime.datetime) 
         t["total"],
         t["scope1"],
         t["scope2"],
+        t["scope2_market"],
         t["exported"],
         t["biomass"],
         t["energy"],
         float(t["va_sum"]) if t["va_sum"] is not None else None,
         t["intensity"],
     ]
-    for c, (v, fmt) in enumerate(zip(totals, [T2, T2, T2, T2, T2, T3, T2, T2], strict=True), start=2):
+    for c, (v, fmt) in enumerate(zip(totals, [T2, T2, T2, T2, T2, T2, T3, T2, T2], strict=True), start=2):
         total_cell = ws.cell(r, c, v)
         total_cell.number_format = fmt
         total_cell.font = Font(bold=True)
@@ -143,7 +146,7 @@ def _summary(ws: Worksheet, account: AccountYear, generated: datetime.datetime) 
         ws.cell(r, 3, tier.share).number_format = "0.0%"
         ws.cell(r, 4, tier.label)
     ws.freeze_panes = f"B{top + 1}"
-    _widths(ws, [22, 16, 14, 14, 14, 16, 14, 14, 16, 10, 10, 18])
+    _widths(ws, [22, 16, 14, 16, 16, 14, 16, 14, 14, 16, 10, 10, 18])
 
 
 def _details(ws: Worksheet, lines: Iterable[EmissionLine]) -> None:
@@ -186,6 +189,9 @@ def _details(ws: Worksheet, lines: Iterable[EmissionLine]) -> None:
         _("综合能耗 tce"),
         _("折标方法"),
         _("数据质量等级"),
+        _("市场法因子"),
+        _("市场法因子来源"),
+        _("市场法 tCO2e"),
     ]
     _header(ws, 1, titles)
 
@@ -237,15 +243,26 @@ def _details(ws: Worksheet, lines: Iterable[EmissionLine]) -> None:
             ln.energy_tce,
             ln.energy_method,
             ln.quality_tier,
+            ln.market_factor,
+            ln.market_ref,
+            ln.market_tco2e,
         ]
         for c, v in enumerate(row, start=1):
             ws.cell(r, c, v)
         for c in (31, 34, 35):
             ws.cell(r, c).number_format = T2
         ws.cell(r, 36).number_format = T3
+        ws.cell(r, 41).number_format = T2
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{max(r, 1)}"
-    _widths(ws, [10, 8, 6, 12, 8, 14, 12, 12, 8, 14, 12, 14, 8, 10] + [12] * 9 + [40, 14, 10, 16, 28, 30, 8] + [12] * 7)
+    _widths(
+        ws,
+        [10, 8, 6, 12, 8, 14, 12, 12, 8, 14, 12, 14, 8, 10]
+        + [12] * 9
+        + [40, 14, 10, 16, 28, 30, 8]
+        + [12] * 8
+        + [12, 48, 12],
+    )
 
 
 def _notes(ws: Worksheet, account: AccountYear, generated: datetime.datetime, url: str = "") -> None:

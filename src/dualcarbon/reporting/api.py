@@ -59,7 +59,7 @@ def _error(detail: str, findings: Any = ()) -> dict[str, Any]:
     return {"detail": detail, "errors": [_issue(f) for f in findings]}
 
 
-def _account(user: Any, submission: Submission) -> dict[str, float] | None:
+def _account(user: Any, submission: Submission) -> dict[str, float | None] | None:
     entry = scoping.account_entries(user).filter(submission=submission, is_current=True).first()
     if entry is None:
         return None
@@ -67,6 +67,8 @@ def _account(user: Any, submission: Submission) -> dict[str, float] | None:
         "total_tco2e": entry.total_tco2e,
         "scope1": entry.scope1_tco2e,
         "scope2": entry.scope2_tco2e,
+        # market-based (绿电 at zero, other purchases at the national residual factor); None if computed before it
+        "scope2_market": entry.scope2_market_tco2e,
         "energy_tce": entry.energy_tce,
     }
 

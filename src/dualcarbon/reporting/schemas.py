@@ -137,7 +137,12 @@ class DraftOut(Schema):
 class AccountOut(Schema):
     total_tco2e: float
     scope1: float
-    scope2: float
+    scope2: float = Field(..., description="location-based scope 2 (grid factor, GB/T 32150), in the total")
+    scope2_market: float | None = Field(
+        None,
+        description="market-based scope 2: 绿电 (market-traded non-fossil electricity) at zero, other purchased "
+        "electricity at the MEE+NBS national residual factor; null for an account computed before this view",
+    )
     energy_tce: float
 
 
