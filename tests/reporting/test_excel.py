@@ -49,7 +49,7 @@ def test_cement_template_has_the_sheets_codes_and_industry_rows(template):
     ws = wb["活动数据"]
     assert [c.value for c in ws[1]][:4] == ["排放源类别", "品种", "数量", "单位"]
     assert tuple(c.value for c in ws[2] if c.value) == excel.ACTIVITY_CODES
-    rows = [tuple(c.value for c in ws[r][:4]) for r in range(3, 9)]
+    rows = [tuple(c.value for c in ws[r][:4]) for r in range(3, 10)]
     assert rows == [
         ("化石燃料燃烧", "原煤", None, "t"),
         ("化石燃料燃烧", "柴油", None, "t"),
@@ -57,7 +57,9 @@ def test_cement_template_has_the_sheets_codes_and_industry_rows(template):
         ("购入电力", "电力", None, "MWh"),
         ("工业生产过程", "熟料", None, "t"),
         ("工业生产过程", "石灰石", None, "t"),
+        ("购入电力", "绿电", None, "MWh"),  # green power: last, so the rows above keep their places
     ]
+    assert ws["A10"].value is None
     kinds = {(dv.type, str(dv.sqref).split(":")[0]) for dv in ws.data_validations.dataValidation}
     assert ("list", "A3") in kinds and ("list", "D3") in kinds
     decimal = next(dv for dv in ws.data_validations.dataValidation if dv.type == "decimal")
@@ -66,7 +68,7 @@ def test_cement_template_has_the_sheets_codes_and_industry_rows(template):
     assert [c.value for c in wb["产品产量"]["A"][2:4]] == ["水泥熟料", "水泥"]
     assert [wb["经济数据"].cell(row=r, column=2).value for r in (2, 3, 4)] == ["value_added", "output_value", "revenue"]
     guide = " ".join(str(c.value) for row in wb["填报说明"].iter_rows() for c in row if c.value)
-    for text in ("示范水泥有限公司", "2024-01", "化验报告", "万Nm3", "MWh", "工作表、行号、列"):
+    for text in ("示范水泥有限公司", "2024-01", "化验报告", "万Nm3", "MWh", "工作表、行号、列", "“绿电”行", "市场法"):
         assert text in guide
 
 
@@ -77,6 +79,14 @@ def test_industry_rows_use_names_and_units_the_factor_library_knows():
             item = catalog.lookup(line.source_type, line.item)
             assert item is not None, line
             assert units.factor(line.unit, item.activity_unit) > 0, line
+
+
+def test_every_profile_offers_green_power_with_purchased_electricity():
+    catalog = Catalog(Options(fuel_sets=("fuels-a", "fuels-b")))
+    for lines in (*excel.INDUSTRY_LINES.values(), excel.COMMON_LINES):
+        assert excel.ELECTRICITY_IN in lines and lines[-1] == excel.GREEN_ELECTRICITY_IN
+    green = catalog.lookup("purchased_electricity", excel.GREEN_ELECTRICITY_IN.item)
+    assert green is not None and green.code == "GREEN_ELECTRICITY"
 
 
 def test_steel_and_power_templates_differ_from_the_default():
@@ -281,3 +291,24 @@ def test_the_template_of_a_reported_month_carries_its_records(world, cement):
     # the web editor shows the imported draft, measured basis included
     form = cement.get(reverse("reporting:edit", args=[2024, 1])).content.decode()
     assert '<option value="measured" selected>' in form and 'value="21.37"' in form
+
+
+@pytestmark_db
+def test_green_power_row_filled_uploaded_and_computed(world, cement):
+    """The 绿电 row of the template: filled, it is a purchased-electricity line the market-based view counts
+    at zero; left blank (every other test here), it is skipped like any blank template row."""
+    template = cement.get(reverse("reporting:template", args=[2024, 1])).content
+    filled = wbk.fill(template, {**wbk.QUANTITIES, "电力": 2300, "绿电": 600})
+    assert cement.post(reverse("reporting:upload", args=[2024, 1]), {"file": _upload(filled)}).status_code == 302
+    sub = Submission.objects.get(enterprise=world.cement, period__year=2024, period__month=1)
+    green = sub.activities.get(item="绿电")
+    assert (green.source_type, green.quantity, green.unit) == ("purchased_electricity", 600, "MWh")
+    assert green.source_row == wbk.row_of(filled, "绿电")
+    assert not sub.issues.filter(severity="error").exists()
+    assert cement.post(reverse("reporting:submit", args=[2024, 1])).status_code == 302
+    entry = AccountEntry.objects.get(submission=sub, is_current=True)
+    line = entry.run.lines.get(item="GREEN_ELECTRICITY")
+    assert line.tco2e > 0 and line.market_tco2e == 0
+    assert entry.scope2_market_tco2e == pytest.approx(2300 * 0.6096)
+    page = cement.get(reverse("reporting:period", args=[2024, 1])).content.decode()
+    assert "范围二（市场法）" in page and f"{entry.scope2_market_tco2e:,.2f}" in page

@@ -140,6 +140,27 @@ def test_web_form_saves_a_draft_and_submits(world):
     assert AccountEntry.objects.filter(submission=draft, is_current=True).exists()
 
 
+def test_web_form_offers_green_power_and_computes_it(world):
+    c = client_for(world, "cement")
+    form = c.get(reverse("reporting:edit", args=[2024, 1])).content.decode()
+    assert 'value="绿电"' in form  # a pre-filled row of the industry's profile, quantity empty
+    m = cement_month(mwh=2300)
+    green = {"source_type": "purchased_electricity", "item": "绿电", "quantity": "600", "unit": "MWh"}
+    assert (
+        c.post(
+            reverse("reporting:edit", args=[2024, 1]),
+            form_post([*m["activities"], green], m["production"], m["economic"]),
+        ).status_code
+        == 302
+    )
+    draft = Submission.objects.get(enterprise=world.cement)
+    assert draft.activities.count() == 5 and draft.activities.get(item="绿电").quantity == 600
+    assert c.post(reverse("reporting:submit", args=[2024, 1])).status_code == 302
+    entry = AccountEntry.objects.get(submission=draft, is_current=True)
+    assert entry.scope2_market_tco2e == pytest.approx(2300 * 0.6096)
+    assert entry.scope2_tco2e == pytest.approx(2900 * entry.run.lines.get(item="ELECTRICITY").emission_factor)
+
+
 def test_invalid_form_saves_nothing(world):
     c = client_for(world, "cement")
     data = month_form()

@@ -50,7 +50,7 @@ from .validators import (
     Finding,
 )
 
-TEMPLATE_VERSION = "2025.2"
+TEMPLATE_VERSION = "2025.3"  # 2025.3: a 绿电 row (market-traded non-fossil electricity)
 SHEET_GUIDE = "填报说明"
 SHEET_ACTIVITY = "活动数据"
 SHEET_PRODUCTION = "产品产量"
@@ -196,6 +196,10 @@ def _fuel(item: str, unit: str = "t") -> Line:
 
 
 ELECTRICITY_IN = Line("purchased_electricity", "电力", "MWh")
+#: market-traded non-fossil electricity (绿电交易电量), a part of purchased electricity reported on its own
+#: row (the 电力 row holds the rest): the grid factor in the location-based scope 2 like any purchase, zero
+#: in the market-based view. Last in every profile, so the pre-filled rows above keep their places.
+GREEN_ELECTRICITY_IN = Line("purchased_electricity", "绿电", "MWh")
 HEAT_IN = Line("purchased_heat", "热力", "GJ")
 COMMON_LINES: tuple[Line, ...] = (
     _fuel("原煤"),
@@ -205,6 +209,7 @@ COMMON_LINES: tuple[Line, ...] = (
     _fuel("液化石油气"),
     ELECTRICITY_IN,
     HEAT_IN,
+    GREEN_ELECTRICITY_IN,
 )
 INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
     # 非金属矿物制品业 (cement, lime, glass)
@@ -215,6 +220,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         ELECTRICITY_IN,
         Line("process", "熟料", "t"),
         Line("process", "石灰石", "t"),
+        GREEN_ELECTRICITY_IN,
     ),
     # 黑色金属冶炼和压延加工业 (iron and steel)
     "31": (
@@ -229,6 +235,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         Line("exported_electricity", "电力", "MWh"),
         Line("process", "石灰石", "t"),
         Line("process", "白云石", "t"),
+        GREEN_ELECTRICITY_IN,
     ),
     # 电力、热力生产和供应业
     "44": (
@@ -238,6 +245,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         ELECTRICITY_IN,
         Line("exported_electricity", "电力", "MWh"),
         Line("exported_heat", "热力", "GJ"),
+        GREEN_ELECTRICITY_IN,
     ),
     # 化学原料和化学制品制造业
     "26": (
@@ -251,6 +259,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         Line("process", "石灰石", "t"),
         Line("process", "纯碱", "t"),
         Line("co2_recovery", "二氧化碳", "t"),
+        GREEN_ELECTRICITY_IN,
     ),
     # 有色金属冶炼和压延加工业 (aluminium)
     "32": (
@@ -260,6 +269,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         _fuel("柴油"),
         ELECTRICITY_IN,
         Line("process", "预焙阳极", "t"),
+        GREEN_ELECTRICITY_IN,
     ),
     # 造纸和纸制品业
     "22": (
@@ -269,6 +279,7 @@ INDUSTRY_LINES: dict[str, tuple[Line, ...]] = {
         ELECTRICITY_IN,
         HEAT_IN,
         Line("process", "石灰石", "t"),
+        GREEN_ELECTRICITY_IN,
     ),
 }
 INDUSTRY_PRODUCTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -456,7 +467,10 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
             "2. 活动数据",
             "工作表“活动数据”已按本企业行业预填常见的排放源和品种；只需在实际发生的行填写“数量”。"
             "数量为空的行视为未发生，不会导入。其他品种可在下方空白行补充，品种名称应与因子库一致"
-            "（如 原煤、柴油、天然气、焦炭、高炉煤气、电力、热力、熟料、石灰石）。",
+            "（如 原煤、柴油、天然气、焦炭、高炉煤气、电力、热力、熟料、石灰石）。"
+            "购入电力分两行填报：“绿电”行填本月绿电交易（市场化交易的非化石能源电力）的结算电量，"
+            "“电力”行填其余购入电量，两行之和为全部购入电量。绿电在范围二（位置法）中与其他购入电力一样按电网排放因子计算，"
+            "在范围二（市场法）中按零计；没有绿电交易时该行留空。",
         ),
         (
             "3. 排放源类别",
@@ -493,7 +507,8 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
             "10. 碳抵消与绿证",
             "工作表“碳抵消与绿证”填写本月注销（或持有）的 CCER、绿证、绿电交易电量和林业碳汇，"
             "每行须填写项目/序列号/合同编号；同一凭证只能申报一次。随绿电交易划转的绿证、本企业自有发电项目核发的绿证"
-            "不重复计入（电量已在绿电交易或自有发电中计算）。请在报告期页面上传注销证明或交易凭证。",
+            "不重复计入（电量已在绿电交易或自有发电中计算）。请在报告期页面上传注销证明或交易凭证。"
+            "绿电交易的电量本身另在“活动数据”的“绿电”行填报（用于范围二市场法），此处的申报用于碳中和率。",
         ),
         (
             "11. 错误提示",
