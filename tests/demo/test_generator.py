@@ -16,7 +16,7 @@ from django.db import transaction
 from stdnum.cn import uscc as stdnum_uscc
 
 from dualcarbon import scoping
-from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.accounting.models import AccountEntry, EmissionLine
 from dualcarbon.demo import generator as g
 from dualcarbon.demo.management.commands.demo import parse_years
 from dualcarbon.engine import Options, account_table, backends
@@ -100,6 +100,42 @@ def test_a_realistic_subset_declares_pv_and_certificates_the_validators_accept()
             kinds.update(o["kind"] for o in v.offsets)
             kinds.update("pv_" + gl["use"] for gl in v.generation)
     assert {"gec", "ccer", "pv_self_consumed", "pv_fed_in"} <= set(kinds)
+
+
+def test_some_enterprises_buy_green_power_and_their_location_based_data_do_not_move(monkeypatch):
+    """About 15 % of the enterprises buying electricity move a share of it to a 绿电 line (those declaring a
+    green-power trade, the showcase logins ent1/ent3, and some others); the rest of their data is untouched."""
+    plans = g.plan_enterprises(g.DEFAULT_ENTERPRISES)
+    months = g.months_of((2025,))
+    problems = g.plan_problems(plans, months)
+    share = {}
+    for p in plans:
+        featured = p.index in problems.green
+        share[p.index] = g.green_power_share(p, g.green_plan(p, featured=featured), featured=featured)
+    buying = [p for p in plans if any(u.source_type == g.PE for u in p.uses)]
+    buyers = [p for p in buying if share[p.index]]
+    assert 0.1 < len(buyers) / len(buying) < 0.2
+    assert set(problems.green) <= {p.index for p in buyers}
+    assert all(0 < share[p.index] < 0.5 for p in buyers)
+
+    def records(p):
+        return [mo.versions for mo in g.enterprise_months(p, months, problems)]
+
+    with_green = {p.index: records(p) for p in buyers[:12]}
+    monkeypatch.setattr(g, "green_power_share", lambda *a, **k: 0.0)
+    for p in buyers[:12]:
+        for versions, plain in zip(with_green[p.index], records(p), strict=True):
+            for v, w in zip(versions, plain, strict=True):
+                acts = [dict(a) for a in v.activities]
+                i = next(k for k, a in enumerate(acts) if a["item"] == "绿电")
+                green = acts.pop(i)
+                grid = acts[i - 1]
+                assert grid["source_type"] == green["source_type"] == g.PE and grid["unit"] == green["unit"]
+                grid["quantity"] += green["quantity"]  # exactly (Decimal): the same purchases as without 绿电
+                assert acts == [dict(a) for a in w.activities]
+                assert (v.production, v.economic, v.generation, v.offsets) == (
+                    w.production, w.economic, w.generation, w.offsets
+                )  # fmt: skip
 
 
 @pytest.mark.slow
@@ -186,6 +222,10 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     rated = RatingResult.objects.get(enterprise=ent1, year=2025, month=0, is_current=True)
     assert rated.neutrality_rate is not None and rated.neutrality_rate > 0
     assert RatingResult.objects.filter(is_current=True, neutrality_rate__gt=0).count() >= 2
+    # green power (绿电): the showcase cement works buys some; every account has its market-based scope 2
+    assert not AccountEntry.objects.filter(scope2_market_tco2e__isnull=True).exists()
+    green = EmissionLine.objects.filter(item="GREEN_ELECTRICITY", run__is_current=True)
+    assert green.filter(run__submission__enterprise=ent1).exists() and not green.exclude(market_tco2e=0).exists()
 
 
 def test_years_option():

@@ -721,6 +721,44 @@ def green_plan(plan: EnterprisePlan, seed: int = SEED, featured: bool = False) -
     )  # fmt: skip
 
 
+#: of the other enterprises buying electricity, the probability of buying some green power (绿电) too
+GREEN_POWER_P = 0.12
+
+
+def green_power_share(plan: EnterprisePlan, gp: GreenPlan, seed: int = SEED, featured: bool = False) -> float:
+    """The share of its purchased electricity an enterprise buys as 绿电 (market-traded non-fossil power).
+
+    An enterprise declaring a green-power trade (``gp.trade_share``) buys that share every month; the
+    showcase logins and about one in eight of the others buying electricity buy some too, so about 15 %
+    report a 绿电 line. Its own random stream: the other records are not disturbed.
+    """
+    if not any(u.source_type == PE for u in plan.uses):
+        return 0.0
+    if gp.trade_share:
+        return gp.trade_share
+    rng = random.Random(f"{seed}:green-power:{plan.index}")
+    if featured or rng.random() < GREEN_POWER_P:
+        return round(rng.uniform(0.1, 0.4), 3)
+    return 0.0
+
+
+def _split_green_power(acts: list[dict[str, Any]], share: float) -> None:
+    """Move ``share`` of the first purchased-electricity line to a 绿电 line right after it (same unit).
+
+    The two quantities add up exactly to the original one, so the location-based account (which prices
+    绿电 at the grid factor like any purchase) is the same as without the split.
+    """
+    i = next((k for k, a in enumerate(acts) if a["source_type"] == PE), None)
+    if i is None or share <= 0:
+        return
+    whole = acts[i]["quantity"]
+    green = _round(float(whole) * share)
+    if not 0 < green < whole:
+        return
+    acts[i]["quantity"] = whole - green
+    acts.insert(i + 1, {"source_type": PE, "item": "绿电", "quantity": green, "unit": acts[i]["unit"]})
+
+
 def green_month(
     plan: EnterprisePlan, gp: GreenPlan, year: int, month: int, rng: random.Random
 ) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
@@ -790,11 +828,13 @@ def enterprise_months(
     arch = BY_KEY[plan.archetype]
     rng = random.Random(f"{seed}:data:{plan.index}")
     gp = green_plan(plan, seed, featured=plan.index in problems.green)
+    green_power = green_power_share(plan, gp, seed, featured=plan.index in problems.green)
     green_rng = random.Random(f"{seed}:green-months:{plan.index}")
     for t, (year, month) in enumerate(months):
         kinds = problems.kinds(plan.index, year, month)
         level = plan.scale * (1 + plan.growth) ** (t / 12) * arch.season[month - 1] * rng.gauss(1.0, 0.035)
         acts = [_activity(plan, u, level, rng, month, t) for u in plan.uses]
+        _split_green_power(acts, green_power)
         production = [{"product": arch.product, "quantity": _round(level), "unit": arch.unit}]
         production += [
             {"product": n, "quantity": _round(level * r * rng.gauss(1, 0.01)), "unit": u} for n, r, u in arch.byproducts
