@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import AccessLog, Consent
@@ -11,5 +13,16 @@ class ConsentAdmin(admin.ModelAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "enterprise", "reader", "user", "what"]
+    """Read only: the log is append-only (database triggers) and written by ``services.record_read`` alone."""
+
+    list_display = ["at", "enterprise", "reader", "user", "what", "row_hash"]
     readonly_fields = [f.name for f in AccessLog._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
