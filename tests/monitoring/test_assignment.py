@@ -1,5 +1,6 @@
 """Alerts assigned to a named person, their history, in-app notifications (nav count, list, mark read) and
-e-mail; the state machine's refusals in the user's language."""
+e-mail (queued, then sent by the outbox: tests/monitoring/test_email_outbox.py); the state machine's refusals in
+the user's language."""
 
 from __future__ import annotations
 
@@ -62,18 +63,24 @@ def test_assign_records_the_history_and_notifies_the_assignee(world, django_capt
     n = Notification.objects.get(recipient=u["district"])
     assert n.kind == "assigned" and n.alert == alert and n.read_at is None
     assert "gov" in n.message_zh and "请核实" in n.message_zh and "assigned an alert to you" in n.message_en
+    # the e-mail is queued with the assignment (outbox), not sent in the request, even after the commit
+    assert mail.outbox == []
+    assert (n.email_status, n.email_attempts, n.emailed_at) == ("queued", 0, None)
+    assert services.send_queued_emails().sent == 1
     assert len(mail.outbox) == 1
     m = mail.outbox[0]
     assert m.to == ["district@gov.example.cn"] and "预警指派给您" in m.subject and "Alert assigned to you" in m.subject
     assert n.message_zh in m.body and reverse("monitoring:alert", args=[alert.pk]) in m.body
-    assert Notification.objects.get(pk=n.pk).emailed_at is not None
+    n.refresh_from_db()
+    assert (n.email_status, n.email_attempts, n.email_last_error) == ("sent", 1, "") and n.emailed_at is not None
     # reassigning: from → to in the history; the new assignee is told
     with django_capture_on_commit_callbacks(execute=True):
         services.assign(u["district"], alert, u["gov2"])
     last = alert.events.filter(action="assigned").last()
     assert (last.from_owner, last.to_owner, last.actor) == (u["district"], u["gov2"], u["district"])
     assert Notification.objects.filter(recipient=u["gov2"], kind="assigned").count() == 1
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 1 and services.send_queued_emails().sent == 1
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["gov2@gov.example.cn"]
 
 
 def test_assignment_is_validated_through_scoping(world):
@@ -152,6 +159,8 @@ def test_high_severity_alerts_notify_the_regions_government(world, django_captur
     )
     assert told == {"gov", "gov2"}  # the city's officers; not 东城区's, not Hangzhou's
     assert result.notified == 2
+    assert mail.outbox == []  # the evaluation run only queues
+    assert services.send_queued_emails().sent == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["gov2@gov.example.cn", "gov@gov.example.cn"]
     # low-severity alerts (missing submissions) notify nobody; every new alert has its first history line
     assert not Notification.objects.filter(alert__kind="missing_submission").exists()

@@ -182,12 +182,25 @@ class AlertEvent(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notification (also e-mailed when the recipient has an address)."""
+    """An in-app notification, and its e-mail when the recipient has an address.
+
+    The e-mail goes through an outbox: the notification is stored *queued* in the same transaction as the
+    change it reports, and :func:`dualcarbon.monitoring.services.send_queued_emails` (the command
+    ``dualcarbon send_notifications``) sends it later, retrying with back-off (``docs/monitoring.md``):
+
+    none (no address) · queued ─▶ sent · queued ─(failure)▶ queued (later) … ─(last attempt)▶ failed
+    """
 
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", _("预警指派给您")
         HIGH_ALERT = "high_alert", _("新的高严重程度预警")
         STATUS = "status", _("您负责的预警状态变化")
+
+    class EmailStatus(models.TextChoices):
+        NONE = "none", _("无需发送（无邮箱）")
+        QUEUED = "queued", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
@@ -196,13 +209,31 @@ class Notification(models.Model):
     message_en = models.CharField(_("英文内容"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    #: when the e-mail was handed to the mail server (status sent)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_status = models.CharField(_("邮件状态"), max_length=8, choices=EmailStatus.choices, default=EmailStatus.NONE)
+    #: attempts made so far (the successful one included)
+    email_attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    #: queued: not to be sent before this time (a retry's back-off, or the lease of a sender sending it now)
+    email_next_attempt_at = models.DateTimeField(_("下次发送时间"), null=True, blank=True)
+    #: the last failure (exception class and message), kept once sent for the record
+    email_last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
+    #: the run of the sender that claimed the row ("" when none has): only that run marks it
+    email_claim = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            # the outbox: queued rows by due time (partial: sent rows, the vast majority, are not in it)
+            models.Index(
+                fields=["email_next_attempt_at"],
+                name="notification_email_due",
+                condition=models.Q(email_status="queued"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.alert_id}"
