@@ -1,16 +1,19 @@
 """The notification e-mail outbox: queued with the change (no mail in the request or the evaluation run), sent
-by ``services.send_queued_emails``, a failure retried with back-off and
+by ``services.send_queued_emails`` / ``dualcarbon send_notifications``, a failure retried with back-off and
 given up after ``EMAIL_MAX_ATTEMPTS``, other messages unaffected, no row sent twice."""
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from io import StringIO
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
@@ -222,3 +225,53 @@ def test_concurrent_senders_send_every_message_exactly_once(settings: Any):
     sent = sorted(m.to[0] for m in mail.outbox)
     assert sent == sorted(f"{n}@gov.example.cn" for n in names)  # each once: no double send, none left
     assert Notification.objects.filter(email_status=SENT, email_attempts=1).count() == 40
+
+
+@pytest.mark.django_db
+def test_the_command_sends_and_prints_the_counts(world: Any, settings: Any):
+    settings.EMAIL_BACKEND = BACKENDS + "RefusingBackend"
+    queue(world, "a", "bad", "c")
+    out = StringIO()
+    call_command("send_notifications", stdout=out)
+    assert out.getvalue().strip() == (
+        "notification e-mail: 2 sent, 1 to retry, 0 failed (queue: 1 queued, 0 failed in all)"
+    )
+    out = StringIO()
+    call_command("send_notifications", stdout=out)  # the refused one is not due yet
+    assert out.getvalue().strip().startswith("notification e-mail: 0 sent, 0 to retry, 0 failed")
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_command_loops_until_stopped(world: Any, monkeypatch: Any):
+    from dualcarbon.monitoring.management.commands import send_notifications
+
+    passes: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        passes.append(seconds)
+        if len(passes) == 1:
+            queue(world, "c")  # something new arrives between passes
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(send_notifications, "time", SimpleNamespace(sleep=sleep))
+    queue(world, "a")
+    out = StringIO()
+    call_command("send_notifications", "--loop", "30", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert passes == [30.0, 30.0]
+    assert lines[0] == "notification e-mail: draining the queue every 30 s (Ctrl-C stops)"
+    assert lines[1].startswith("notification e-mail: 1 sent") and lines[2].startswith("notification e-mail: 1 sent")
+    assert lines[-1] == "notification e-mail: stopped"
+    assert [m.to[0] for m in mail.outbox] == ["a@gov.example.cn", "c@gov.example.cn"]
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_bad_options(world: Any):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("send_notifications", "--loop", "0")
+    with pytest.raises(CommandError):
+        call_command("send_notifications", "--limit", "0")
