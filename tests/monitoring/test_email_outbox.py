@@ -1,6 +1,6 @@
 """The notification e-mail outbox: queued with the change (no mail in the request or the evaluation run), sent
 by ``services.send_queued_emails`` / ``dualcarbon send_notifications``, a failure retried with back-off and
-given up after ``EMAIL_MAX_ATTEMPTS``, other messages unaffected, no row sent twice."""
+given up after ``EMAIL_MAX_ATTEMPTS``, other messages unaffected, no row sent twice; the admin's "retry now"."""
 
 from __future__ import annotations
 
@@ -275,3 +275,33 @@ def test_the_command_refuses_bad_options(world: Any):
         call_command("send_notifications", "--loop", "0")
     with pytest.raises(CommandError):
         call_command("send_notifications", "--limit", "0")
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_outbox_and_retries_failed_emails(client: Any, world: Any, settings: Any):
+    settings.EMAIL_BACKEND = BACKENDS + "DownBackend"
+    ok, bad = queue(world, "a", "bad")
+    services.send_queued_emails()
+    Notification.objects.filter(pk=bad.pk).update(email_status=FAILED, email_attempts=8, email_next_attempt_at=None)
+    admin = get_user_model().objects.create_superuser("root", "root@example.cn", PASSWORD)
+    client.force_login(admin)
+    url = reverse("admin:monitoring_notification_changelist")
+    html = client.get(url + "?email_status__exact=failed").content.decode()
+    assert "ConnectionRefusedError" in html and "发送失败" in html and "立即重新发送邮件" in html
+    r = client.post(url, {"action": "retry_email", "_selected_action": [bad.pk]}, follow=True)
+    assert "1 条通知邮件已重新排队" in r.content.decode()
+    status, attempts, next_at = state(bad)
+    assert (status, attempts) == (QUEUED, 0) and next_at is not None and next_at <= timezone.now()
+    # English
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Retry the e-mail now" in html and "Queued" in html
+    # staff who may only view notifications do not get the action
+    viewer = get_user_model().objects.create_user("viewer", "viewer@example.cn", PASSWORD, is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    client.force_login(viewer)
+    r = client.get(url)
+    assert r.status_code == 200 and "立即重新发送邮件" not in r.content.decode()
+    r = client.post(url, {"action": "retry_email", "_selected_action": [ok.pk]})
+    assert state(ok)[0] == QUEUED and Notification.objects.get(pk=ok.pk).email_attempts == 1  # unchanged

@@ -1,8 +1,10 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import Alert, AlertEvent, AlertRule, Notification, Target
 
 
@@ -46,10 +48,41 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Read-only: notifications are written by the monitoring services."""
+    """Read-only: notifications are written by the monitoring services. The e-mail outbox shows here (status,
+    attempts, next attempt, last error); "retry now" queues failed e-mails again (``services.retry_emails``)."""
 
-    list_display = ["created_at", "recipient", "kind", "alert", "read_at", "emailed_at"]
-    list_filter = ["kind"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "alert",
+        "read_at",
+        "email_status",
+        "email_attempts",
+        "email_next_attempt_at",
+        "emailed_at",
+        "email_last_error",
+    ]
+    list_filter = ["email_status", "kind"]
+    list_select_related = ["recipient", "alert"]
+    actions = ["retry_email"]
+
+    @admin.action(description=gettext_lazy("立即重新发送邮件"), permissions=["retry"])
+    def retry_email(self, request: Any, queryset: Any) -> None:
+        n = services.retry_emails(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d 条通知邮件已重新排队，将由 send_notifications 发送。",
+                "%(n)d 条通知邮件已重新排队，将由 send_notifications 发送。",
+                n,
+            )
+            % {"n": n},
+            messages.SUCCESS if n else messages.WARNING,
+        )
+
+    def has_retry_permission(self, request: Any) -> bool:
+        return bool(request.user.has_perm("monitoring.change_notification"))
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
