@@ -1295,9 +1295,9 @@ def _build(
         ("admin", PLATFORM_NAME, "全部数据；Django 管理后台 /admin/"),
     ]
     notes = (
-        "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）",
+        "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）；绿电（范围二市场法）",
         "×3 电量突增预警",
-        "缺报月份 + 未提交草稿（错误）；屋顶光伏",
+        "缺报月份 + 未提交草稿（错误）；屋顶光伏；绿电（范围二市场法）",
     )
     for i, p in enumerate(shows, start=1):
         logins.append((f"ent{i}", p.name, f"本企业的报送与碳账户；{notes[i - 1]}"))
