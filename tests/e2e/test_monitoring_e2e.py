@@ -87,6 +87,8 @@ def test_an_alert_is_assigned_notified_handled_and_its_history_kept(page: Any, l
     assert page.locator("#alert-owner").inner_text().strip() == "district"
     assert "请联系企业补报一月数据" in page.locator("#alert-history").inner_text()
     shot(page, "assigned")
+    assert mail.outbox == []  # queued with the assignment (the outbox), sent by the sender, not the request
+    assert monitoring.send_queued_emails().sent == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["district@gov.example.cn"]
 
     # the 东城区 officer sees the count in the top bar, reads the notification, handles the alert
