@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dualcarbon.monitoring import services
-from dualcarbon.monitoring.models import Alert, Notification
+from dualcarbon.monitoring.models import Alert, AlertRule, Notification
 from dualcarbon.registry import services as registry
 from dualcarbon.registry.models import Membership
 from tests.factories import PASSWORD
@@ -40,6 +40,8 @@ def _world(settings: Any) -> Any:
         u[name] = registry.create_user(name, PASSWORD, world.government, Membership.Role.GOVERNMENT_STAFF)
         u[name].email = f"{name}@gov.example.cn"
         u[name].save()
+    # the rule migration 0002 seeds: a transactional test run before this one flushes seeded rows away
+    AlertRule.objects.get_or_create(kind="missing_submission", region=None, defaults={"params": {}, "active": True})
     services.evaluate_alerts("3399", 2024, 1)  # two missing-submission alerts (cement, steel)
     world.alert = Alert.objects.get(enterprise=world.cement)
     return world
