@@ -420,17 +420,11 @@ def format_size(r: dict[str, Any]) -> str:
             _counts(rate["query_counts"]),
         ]
     ]
-    for p in r["pages"]:
-        rows.append(
-            [
-                p["name"],
-                f"{p['median_ms']:.1f}",
-                f"{p['min_ms']:.1f}",
-                f"{p['p90_ms']:.1f} (p90)",
-                f"{p['sql_ms']:.0f}",
-                _counts(p["query_counts"]),
-            ]
-        )
+    def page_row(p: dict[str, Any]) -> list[str]:
+        return [p["name"], f"{p['median_ms']:.1f}", f"{p['min_ms']:.1f}", f"{p['p90_ms']:.1f} (p90)",
+                f"{p['sql_ms']:.0f}", _counts(p["query_counts"])]
+
+    rows.extend(page_row(p) for p in r["pages"])
     for o in r.get("summary", []):
         rows.append(
             [
@@ -442,17 +436,7 @@ def format_size(r: dict[str, Any]) -> str:
                 _counts(o["query_counts"]),
             ]
         )
-    for p in r.get("monitoring_pages", []):
-        rows.append(
-            [
-                p["name"],
-                f"{p['median_ms']:.1f}",
-                f"{p['min_ms']:.1f}",
-                f"{p['p90_ms']:.1f} (p90)",
-                f"{p['sql_ms']:.0f}",
-                _counts(p["query_counts"]),
-            ]
-        )
+    rows.extend(page_row(p) for p in r.get("monitoring_pages", []))
     lines += pages.table(["measured", "median ms", "min ms", "max ms", "SQL ms", "queries"], rows)
     tables = r.get("summary_tables")
     if tables:
