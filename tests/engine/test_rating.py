@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dualcarbon.engine import rating as r
+from dualcarbon.rating import wording
 
 BENCHMARK = {
     "average": "ratio_of_sums",
@@ -91,7 +92,9 @@ def monthly(rows: list[dict[str, Any]], year: int = 2024) -> pd.DataFrame:
 
 
 def run(rows: list[dict[str, Any]], p: r.Params, history: pd.DataFrame | None = None) -> r.Rating:
-    return r.rate(r.period_figures(monthly(rows), p), p, history=history)
+    """Rate the rows; the results are worded (``wording.render_results``) as the rating app stores them."""
+    rating = r.rate(r.period_figures(monthly(rows), p), p, history=history)
+    return r.Rating(wording.render_results(rating.results), rating.benchmarks)
 
 
 def by_enterprise(rating: r.Rating) -> pd.DataFrame:
@@ -168,6 +171,22 @@ def test_explanation_lists_the_thresholds_crossed_in_both_languages() -> None:
     assert np.isnan(res["neutrality_rate"]).all()
 
 
+def test_the_engine_explains_with_codes_and_numbers_and_the_catalogue_words_them() -> None:
+    p = params(ZJ)
+    raw = r.rate(r.period_figures(monthly([{"l": v} for v in (0.6, 0.8, 1.2, 2.0, 0.4)]), p), p).results
+    assert "neutrality_zh" not in raw and "neutrality_en" not in raw
+    items = raw.loc[2, "explanation"]  # L = K = 1.2
+    assert all("zh" not in i and "en" not in i and "args" in i for i in items)
+    grade = next(i for i in items if i["code"] == "grade")
+    assert grade["args"] == {"k": 1.2, "band": 2, "bounds": [0.6, 0.8, 1.2, 2.0], "grade": 3}
+    assert grade["crossed"] == [0.6, 0.8] and grade["value"] == 1.2
+    assert raw.loc[2, "neutrality_args"]["reason"] == "not_provided"
+    worded = wording.render_items(items)
+    assert [i["code"] for i in worded] == [i["code"] for i in items]
+    assert all("args" not in i and i["zh"] and i["en"] for i in worded)
+    assert set(wording.CODES) == set(r.EXPLANATION_CODES)
+
+
 def test_energy_basis_subtracts_exports_whatever_their_sign_and_leaves_process_out() -> None:
     rows = [
         {"e": 100.0, "src_purchased_electricity": 50.0, "src_exported_heat": -20.0, "src_process": 999.0},
@@ -189,6 +208,33 @@ def test_ratio_of_sums_versus_mean_of_ratios() -> None:
     assert division["average"] == "ratio_of_sums"
     means = run(rows, params(ZJ, min_group_size=2, average="mean_of_ratios")).benchmarks
     assert means[means["level"] == "division"].iloc[0]["value"] == pytest.approx(2.0)
+
+
+def test_group_intensity_is_the_ratio_of_sums_over_rows_with_value_added() -> None:
+    frame = pd.DataFrame(
+        {
+            "division": ["30", "30", "30", "31", "31", "32"],
+            "enterprise": [1, 2, 2, 3, 4, 5],
+            "total_tco2e": [10.0, 20.0, 30.0, 5.0, 99.0, 7.0],
+            "value_added": [10.0, 5.0, 5.0, 10.0, np.nan, 0.0],
+        }
+    )
+    g = r.group_intensity(frame, ["division"]).set_index("division")
+    assert list(g.columns) == ["value", "n", "sum_emissions", "sum_value_added"]
+    assert g.loc["30", "value"] == 60 / 20 and g.loc["30", "n"] == 2  # distinct enterprises
+    assert g.loc["31", "value"] == 0.5 and g.loc["31", "n"] == 1  # enterprise 4 has no value added
+    assert g.loc["31", "sum_emissions"] == 5.0 and g.loc["31", "sum_value_added"] == 10.0
+    assert np.isnan(g.loc["32", "value"]) and g.loc["32", "n"] == 0  # nothing counts: no benchmark
+
+
+def test_the_ratio_of_sums_benchmark_is_the_group_intensity_of_the_included() -> None:
+    rows = [{"l": v, "va": 10.0 * (i + 1)} for i, v in enumerate((0.8, 0.9, 1.0, 1.1, 1.2, 50.0))]
+    rating = run(rows, params(ZJ))
+    division = rating.benchmarks[rating.benchmarks["level"] == "division"].iloc[0]
+    included = rating.results[~rating.results["excl_outlier"]]
+    plain = r.group_intensity(included, ["division"], emissions="emissions").iloc[0]
+    assert division["value"] == plain["value"] and division["n_included"] == plain["n"] == 5
+    assert division["sum_emissions"] == plain["sum_emissions"]
 
 
 def test_small_groups_fall_back_to_the_section_then_the_region() -> None:

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 
 from dualcarbon.engine import rating as r
+from dualcarbon.engine.claims import claim_lines
+from dualcarbon.rating import wording
 
 ZJ_PROVINCIAL_2022 = 0.5153
 ETS_2022 = 0.5703
@@ -64,12 +66,12 @@ def account(
 
 
 def line(kind: str, quantity: float, unit: str = "MWh", **kw: Any) -> dict[str, Any]:
+    """One declared line (raw, as the enterprise reports it) of enterprise 1 in 湖州 (330502)."""
     return {
-        "enterprise": 1,
+        "entity": 1,
         "year": 2024,
         "month": kw.pop("month", 1),
-        "region_code": "330502",
-        "grid_spec": kw.pop("grid_spec", "mee:provincial"),
+        "region": "330502",
         "kind": kind,
         "use": kw.pop("use", "self_consumed" if kind == "own_generation" else ""),
         "technology": kw.pop("technology", "pv" if kind == "own_generation" else ""),
@@ -82,13 +84,22 @@ def line(kind: str, quantity: float, unit: str = "MWh", **kw: Any) -> dict[str, 
     }
 
 
+def claims(lines: list[dict[str, Any]], grid: str = "mee:provincial") -> pd.DataFrame:
+    """The claim lines the accounting step computes from the declared lines with its run's grid choice."""
+    return claim_lines(pd.DataFrame(lines, columns=list(line("ccer", 0).keys())), grid)
+
+
 def rate(
-    lines: list[dict[str, Any]] | None, p: r.Params | None = None, monthly: pd.DataFrame | None = None
+    lines: list[dict[str, Any]] | None,
+    p: r.Params | None = None,
+    monthly: pd.DataFrame | None = None,
+    grid: str = "mee:provincial",
 ) -> pd.Series:
+    """Rate enterprise 1 with the declared lines (None: none given); the result is worded as stored."""
     p = p or params()
     fig = r.period_figures(account() if monthly is None else monthly, p)
-    claims = None if lines is None else pd.DataFrame(lines, columns=list(line("ccer", 0).keys()))
-    return r.rate(fig, p, claims=claims).results.iloc[0]
+    given = None if lines is None else claims(lines, grid)
+    return wording.render_results(r.rate(fig, p, claims=given).results).iloc[0]
 
 
 def terms(row: pd.Series) -> dict[str, dict[str, Any]]:
@@ -142,8 +153,8 @@ def test_a_small_enterprise_with_rooftop_pv_and_a_few_certificates():
 
 
 def test_the_grid_factor_is_the_policy_choice_of_each_line():
-    ets = rate([line("own_generation", 1_000, grid_spec="ets")])
-    provincial = rate([line("own_generation", 1_000, grid_spec="mee:provincial")])
+    ets = rate([line("own_generation", 1_000)], grid="ets")
+    provincial = rate([line("own_generation", 1_000)], grid="mee:provincial")
     assert ets["neutrality_numerator"] == pytest.approx(1_000 * ETS_2022)
     assert provincial["neutrality_numerator"] == pytest.approx(1_000 * ZJ_PROVINCIAL_2022)
     assert "grid-ets 2022 national" in terms(ets)["own_self_consumed"]["factors"][0]["source"]
@@ -153,14 +164,14 @@ def test_without_a_grid_factor_electricity_cannot_count_but_tonnes_still_do():
     # the MEE+NBS series starts in 2021: 2019 data has no factor under mee:national
     early = account()
     early["year"] = 2019
-    lines = [line("own_generation", 100, grid_spec="mee:national")]
+    lines = [line("own_generation", 100)]
     for rec in lines:
         rec["year"] = 2019
-    row = rate(lines, monthly=early)
+    row = rate(lines, monthly=early, grid="mee:national")
     assert np.isnan(row["neutrality_rate"]) and row["neutrality_reason"] == "no_grid_factor"
-    only_tonnes = [line("ccer", 100, "tCO2e", grid_spec="mee:national")]
+    only_tonnes = [line("ccer", 100, "tCO2e")]
     only_tonnes[0]["year"] = 2019
-    row = rate(only_tonnes, monthly=early)
+    row = rate(only_tonnes, monthly=early, grid="mee:national")
     assert row["neutrality_rate"] == pytest.approx(100 / 10_000)
 
 
@@ -256,8 +267,8 @@ def test_a_short_year_gets_no_rate_and_months_are_rated_apart():
     assert np.isnan(row["neutrality_rate"]) and row["neutrality_reason"] == "insufficient_months"
     monthly = account(total=2_000.0, months=(1, 2))
     fig = r.period_figures(monthly, p, by_month=True)
-    claims = pd.DataFrame([line("ccer", 10, "tCO2e", month=1), line("ccer", 30, "tCO2e", month=2, reference="B")])
-    res = r.rate(fig, p, claims=claims).results.set_index("month")
+    given = claims([line("ccer", 10, "tCO2e", month=1), line("ccer", 30, "tCO2e", month=2, reference="B")])
+    res = r.rate(fig, p, claims=given).results.set_index("month")
     assert res.loc[1, "neutrality_rate"] == pytest.approx(10 / 1_000) and res.loc[2, "neutrality_rate"] == 0.03
 
 

@@ -28,8 +28,8 @@ ENGINE_CODES = {
     "colour",
     "neutrality",
     "neutrality_term",
-    *engine.DIMENSION_LABELS,
-    *(f"excluded_{flag}" for flag in engine.EXCLUSION_REASONS),
+    *engine.DIMENSIONS,
+    *(f"excluded_{flag}" for flag in engine.EXCLUSIONS),
 }
 
 
