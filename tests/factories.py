@@ -6,10 +6,16 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from dualcarbon.accounting.models import MethodPolicy
-from dualcarbon.finance.models import Consent
 from dualcarbon.registry import services as registry
-from dualcarbon.registry.models import Industry, Membership, Organisation, Region, VerifierAssignment
+from dualcarbon.registry.models import (
+    Consent,
+    Industry,
+    Membership,
+    MethodPolicy,
+    Organisation,
+    Region,
+    VerifierAssignment,
+)
 
 Role = Membership.Role
 PASSWORD = "Dc-test-2026!"

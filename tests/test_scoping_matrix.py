@@ -86,7 +86,7 @@ SHOWS_SUBJECT: dict[str, str] = {
 NARROWER: dict[str, set[str]] = {
     # POST-only actions: a GET answers 405 for everybody
     # the bank read log: the enterprise, its government and the admin; not banks or verifiers
-    "finance:access_log": {"cement", "steel", "far", "gov", "district", "admin"},
+    "registry:access_log": {"cement", "steel", "far", "gov", "district", "admin"},
     # an alert about the enterprise is the government's, not the enterprise's, bank's or verifier's
     "monitoring:alert": {"gov", "district", "admin"},
 }
@@ -304,9 +304,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture(scope="module")
 def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
-    from dualcarbon.finance.models import Consent
     from dualcarbon.registry import api_tokens
-    from dualcarbon.registry.models import ApiToken
+    from dualcarbon.registry.models import ApiToken, Consent
     from dualcarbon.reporting import services
 
     with contextlib.ExitStack() as stack:
@@ -500,7 +499,7 @@ IGNORED_MODELS = {
     "axes.accessattempt",
     "axes.accesslog",
     "axes.accessfailurelog",
-    "finance.accesslog",
+    "registry.accesslog",
 }
 IGNORED_FIELDS = {"last_login", "last_used_at"}
 

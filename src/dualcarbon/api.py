@@ -1,10 +1,15 @@
-"""One NinjaAPI assembled from each app's router (OpenAPI docs at /api/docs)."""
+"""One NinjaAPI assembled from each app's router (OpenAPI docs at /api/docs).
+
+Routers are listed explicitly: an app whose router fails to import fails the start, it never disappears from
+the API silently. A new app adds its line here (docs/architecture.md § Adding an app).
+"""
 
 from __future__ import annotations
 
-import importlib
-
 from ninja import NinjaAPI
+
+from dualcarbon.rating.api import router as rating_router
+from dualcarbon.reporting.api import router as reporting_router
 
 api = NinjaAPI(
     title="DualCarbon API",
@@ -14,13 +19,5 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-for module, prefix in (
-    ("dualcarbon.reporting.api", "/reporting"),
-    ("dualcarbon.accounting.api", "/accounts"),
-    ("dualcarbon.rating.api", "/rating"),
-):
-    try:
-        router = importlib.import_module(module).router
-    except ModuleNotFoundError:
-        continue
-    api.add_router(prefix, router)
+api.add_router("/reporting", reporting_router)
+api.add_router("/rating", rating_router)

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from dualcarbon.accounting import services
-from dualcarbon.accounting.models import AccountEntry, AccountRun, EmissionLine, MethodPolicy
+from dualcarbon.accounting.models import AccountEntry, AccountRun, EmissionLine
+from dualcarbon.registry import services as registry
 from dualcarbon.reporting import services as reporting
 from tests.factories import build_world, cement_month
 
@@ -30,21 +31,13 @@ def _report(world, months=(1, 2, 3)):
     return subs
 
 
-def test_policy_most_specific_region_and_date_wins(world):
-    MethodPolicy.objects.create(region=world.district_a, valid_from=datetime.date(2024, 6, 1), grid="mee:national")
-    assert services.policy_for("339901", datetime.date(2024, 1, 1)).grid == "mee:provincial"
-    assert services.policy_for("339901", datetime.date(2024, 7, 1)).grid == "mee:national"
-    assert services.policy_for("339902", datetime.date(2024, 7, 1)).grid == "mee:provincial"
-    assert services.policy_for("110105", datetime.date(2024, 7, 1)) is None
-
-
 def test_restatement_keeps_history_and_records_the_new_choice(world):
     subs = _report(world)
     before = {e.submission_id: e.total_tco2e for e in AccountEntry.objects.filter(is_current=True)}
     # the region switches to national grid factors and the AR4 GWP table
-    MethodPolicy.objects.create(
-        region=world.city,
-        valid_from=datetime.date(2024, 1, 2),
+    registry.adopt_policy(
+        world.city,
+        datetime.date(2024, 1, 2),
         grid="mee:national",
         gwp="AR4",
         fuel_sets="fuels-a,fuels-b",
@@ -122,7 +115,7 @@ def test_green_power_and_the_market_based_scope2_are_stored(world):
 
 
 def test_the_residual_factor_set_is_recorded_whatever_the_grid_choice(world):
-    MethodPolicy.objects.create(region=world.city, valid_from=datetime.date(2024, 1, 2), grid="ets")
+    registry.adopt_policy(world.city, datetime.date(2024, 1, 2), grid="ets")
     entry = AccountEntry.objects.get(submission=_submit(world, 1, green_month()), is_current=True)
     line = EmissionLine.objects.get(run=entry.run, item="ELECTRICITY")
     assert line.factor_set == "grid-ets" and line.market_factor == pytest.approx(RESIDUAL_2023)

@@ -15,12 +15,12 @@ from django.core.management import call_command
 from django.db import transaction
 from stdnum.cn import uscc as stdnum_uscc
 
-from dualcarbon import scoping
 from dualcarbon.accounting.models import AccountEntry, EmissionLine
 from dualcarbon.demo import generator as g
 from dualcarbon.demo.management.commands.demo import parse_years
 from dualcarbon.engine import Options, account_table, backends
 from dualcarbon.rating.models import RatingResult
+from dualcarbon.registry import scoping
 from dualcarbon.registry.models import Membership, Organisation
 from dualcarbon.reporting import validators
 from dualcarbon.reporting.models import Evidence, GenerationRecord, OffsetRecord, Submission, ValidationIssue

@@ -40,7 +40,7 @@ def world(settings):
 
 
 def test_assignees_are_the_government_staff_covering_the_alerts_region(world):
-    from dualcarbon import scoping
+    from dualcarbon.monitoring import scoping
 
     u = world.users
     names = lambda a: [x.get_username() for x in scoping.alert_assignees(a)]  # noqa: E731

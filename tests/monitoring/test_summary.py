@@ -20,12 +20,14 @@ from django.db.models.functions import Substr
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dualcarbon import scoping
+from dualcarbon.accounting import scoping as accounting_scoping
 from dualcarbon.accounting.models import AccountEntry
-from dualcarbon.monitoring import aggregates, queries
+from dualcarbon.monitoring import aggregates, queries, scoping
 from dualcarbon.monitoring.models import SummaryAnnual, SummaryCell, SummaryRollup
+from dualcarbon.registry import access
 from dualcarbon.registry import services as registry
 from dualcarbon.registry.models import Membership, Organisation
+from dualcarbon.reporting import scoping as reporting_scoping
 from dualcarbon.reporting import services as reporting
 from dualcarbon.reporting.models import Submission
 from tests.factories import PASSWORD, cement_month
@@ -83,9 +85,10 @@ def region(settings):
 
 
 def _reference(user: Any, f: queries.DashboardFilter) -> dict[str, Any]:
-    base = scoping.account_entries(user).filter(is_current=True).filter(scoping.monitoring_q(user, "region_code"))
+    base = accounting_scoping.account_entries(user).filter(is_current=True)
+    base = base.filter(scoping.monitoring_q(user, "region_code"))
     if f.district:
-        base = base.filter(scoping.prefix_q("region_code", f.district))
+        base = base.filter(access.prefix_q("region_code", f.district))
     year = f.year
     assert year is not None
     if f.month:
@@ -120,11 +123,11 @@ def _reference(user: Any, f: queries.DashboardFilter) -> dict[str, Any]:
         .annotate(total=Sum("total_tco2e"), months=Count("pk"))
         .order_by("-total", "enterprise_id")[: queries.TOP_N]
     )
-    ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
     if f.district:
-        ents = ents.filter(scoping.prefix_q("region__code", f.district))
+        ents = ents.filter(access.prefix_q("region__code", f.district))
     statuses = dict(
-        scoping.submissions(user)
+        reporting_scoping.submissions(user)
         .filter(enterprise__in=ents.values("pk"), is_current=True, period__year=year, period__month__lte=through)
         .values_list("status")
         .annotate(n=Count("pk"))

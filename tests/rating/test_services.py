@@ -117,11 +117,11 @@ def test_a_region_chooses_its_scheme_and_the_most_specific_choice_wins(rw):
     assert current(rw.peers[0]).scheme == zj  # peers 0, 2, 4 are in 西城区
 
     # a new version of a scheme applies to the periods it is valid for
-    v2 = RatingScheme.objects.create(
+    v2 = services.publish_scheme_version(
+        datetime.date(2025, 1, 1),
         code="zj-efficiency-code",
         version=2,
         method=zj.method,
-        valid_from=datetime.date(2025, 1, 1),
         name_zh=zj.name_zh,
         params={**zj.params, "grade_bounds": [0.5, 0.8, 1.2, 2.0]},
     )

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from dualcarbon.accounting.models import AccountEntry
 from dualcarbon.registry.models import Industry
-from dualcarbon.web import names
+from dualcarbon.ui import names
 from dualcarbon.web.templatetags.dcweb import industry_name, item_name
 from tests.web.helpers import fast_world, login, submit_month
 

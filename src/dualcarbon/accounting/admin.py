@@ -1,16 +1,8 @@
 from typing import Any
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AccountEntry, MethodPolicy
-
-
-@admin.register(MethodPolicy)
-class MethodPolicyAdmin(SimpleHistoryAdmin):
-    """Effective-dated: add a new policy from a date instead of editing one in force."""
-
-    list_display = ["region", "valid_from", "fuel_sets", "grid", "gwp", "tce_basis", "note"]
+from .models import AccountEntry
 
 
 @admin.register(AccountEntry)

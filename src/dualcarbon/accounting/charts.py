@@ -1,4 +1,4 @@
-"""The account and region charts (Altair definitions; rendered to inline SVG by dualcarbon.web.charts)."""
+"""The account and region charts (Altair definitions; rendered to inline SVG by dualcarbon.ui.charts)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from dualcarbon.web.charts import PALETTE, to_svg
+from dualcarbon.ui.charts import PALETTE, to_svg
 
 
 def _monthly(rows: Iterable[tuple[str, float | None, float | None, float | None]], width: int) -> SafeString:

@@ -8,30 +8,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
-from dualcarbon.registry.models import Organisation, Region
+from dualcarbon.registry.models import MethodPolicy, Organisation
 from dualcarbon.reporting.models import ActivityRecord, Submission
-
-
-class MethodPolicy(models.Model):
-    """Which factor sets a region applies, from a date on (effective-dated configuration)."""
-
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("适用地区"))
-    valid_from = models.DateField(_("生效日期"))
-    fuel_sets = models.CharField(_("燃料因子集（按优先顺序）"), max_length=100, default="fuels-a,fuels-b")
-    grid = models.CharField(_("电网因子选择"), max_length=40, default="mee:provincial")
-    gwp = models.CharField(_("GWP"), max_length=4, default="AR5")
-    tce_basis = models.CharField(_("电力折标"), max_length=12, default="equivalent")
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["region_id", "-valid_from"]
-        constraints = [models.UniqueConstraint(fields=["region", "valid_from"], name="uniq_policy_date")]
-
-    def __str__(self) -> str:
-        return f"{self.region_id} from {self.valid_from}: {self.fuel_sets} / {self.grid} / {self.gwp}"
 
 
 class AccountRun(models.Model):
@@ -103,6 +82,70 @@ class EmissionLine(models.Model):
         ordering = ["run_id", "activity_id"]
 
 
+class ClaimLine(models.Model):
+    """One declared neutrality claim of a run, with lineage like an emission line: own zero-carbon generation,
+    green certificates (GEC) and green-power trades (MWh, turned into tCO2 with the grid factor the run chose for
+    purchased electricity), CCER and forestry sinks (tCO2e).
+
+    The scheme-independent rules are applied here (a certificate of the enterprise's own project or delivered
+    with a trade, an own-project CCER and a unit that cannot be converted count nothing; own generation counts
+    less the part whose certificates were transferred): ``countable`` and ``avoided_tco2`` are what the line may
+    count before a rating scheme's own rule (certificates held but not retired). The rating app reads these lines
+    for the carbon-neutrality rate (:func:`dualcarbon.engine.rating.neutrality_lines`), never the raw records.
+    """
+
+    run = models.ForeignKey(AccountRun, on_delete=models.CASCADE, related_name="claim_lines")
+    #: the declared record (exactly one of the two)
+    generation = models.ForeignKey(
+        "reporting.GenerationRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="claim_lines"
+    )
+    offset = models.ForeignKey(
+        "reporting.OffsetRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="claim_lines"
+    )
+    #: own_generation | gec | green_trade | ccer | forestry
+    kind = models.CharField(max_length=16)
+    use = models.CharField(max_length=16, blank=True)
+    technology = models.CharField(max_length=12, blank=True)
+    origin = models.CharField(max_length=12, blank=True)
+    status = models.CharField(max_length=8, blank=True)
+    reference = models.CharField(max_length=120, blank=True)
+    quantity = models.FloatField()
+    unit = models.CharField(max_length=32)
+    #: MWh | tCO2e: what the quantity is converted into
+    measure = models.CharField(max_length=8)
+    #: the quantity in ``measure`` (null: the unit cannot be converted)
+    amount = models.FloatField(null=True)
+    #: own generation: the part (in ``measure``) whose certificates were transferred to others
+    moved = models.FloatField(default=0.0)
+    #: why the line counts less than declared, or nothing ("" when it counts in full): bad_unit,
+    #: own_project_certificate, bundled_with_trade, own_project_ccer, transferred
+    rule = models.CharField(max_length=32, blank=True)
+    #: what may count, in ``measure``, before a rating scheme's rule
+    countable = models.FloatField()
+    #: MWh lines: the grid factor (tCO2/MWh) the run's grid choice gives for the line's year and region, and its
+    #: source; null when there is none (the line then cannot be converted)
+    grid_factor = models.FloatField(null=True)
+    grid_ref = models.CharField(max_length=300, blank=True)
+    factor_set = models.CharField(max_length=32, blank=True)
+    factor_set_version = models.CharField(max_length=64, blank=True)
+    #: tCO2 avoided (MWh × grid factor) or tCO2e retired, of ``countable``
+    avoided_tco2 = models.FloatField()
+
+    class Meta:
+        ordering = ["run_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(generation__isnull=False, offset__isnull=True)
+                | models.Q(generation__isnull=True, offset__isnull=False),
+                name="claimline_one_record",
+            )
+        ]
+
+    @property
+    def record(self) -> str:
+        return f"generation:{self.generation_id}" if self.generation_id else f"offset:{self.offset_id}"
+
+
 class AccountEntry(models.Model):
     """The monthly carbon account of one enterprise, from one run (full precision; rounding only on display)."""
 
@@ -143,7 +186,7 @@ class AccountEntry(models.Model):
         ordering = ["enterprise_id", "year", "month"]
         indexes = [
             models.Index(fields=["is_current", "year", "month"]),
-            # region page: current entries of a year within a region-code range (see scoping.prefix_q)
+            # region page: current entries of a year within a region-code range (see registry.access.prefix_q)
             models.Index(fields=["is_current", "year", "region_code", "industry_code"], name="entry_region_year"),
             models.Index(fields=["enterprise", "is_current"]),
         ]

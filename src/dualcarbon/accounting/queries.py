@@ -21,12 +21,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dualcarbon import scoping
 from dualcarbon.engine.methods import FORMULAS, SOURCE_TYPES, TIER_MEANING
 from dualcarbon.engine.reference import factor_set_info
+from dualcarbon.registry import access
 from dualcarbon.registry.models import Industry, Organisation, Region
-from dualcarbon.web import names
+from dualcarbon.reporting import services as reporting
+from dualcarbon.ui import names
 
+from . import scoping
 from .models import AccountEntry, AccountRun, EmissionLine
 
 #: the stored monthly measures shown on every page, by the short name their sums go by
@@ -251,7 +253,7 @@ def account_year(user: Any, enterprise: Organisation, year: int | None) -> Accou
     months = [MonthRow(m, by_month.get(m)) for m in range(1, 13)]
     # submission states the user may read (banks read none: their rows come from the consented entries)
     subs = (
-        scoping.submissions(user)
+        reporting.visible_submissions(user)
         .filter(enterprise=enterprise, period__year=year)
         .values("period__month", "version", "status", "is_current", "submitted_at")
     )
@@ -445,7 +447,7 @@ class RegionFilter:
 def _jurisdiction_q(user: Any, field_name: str) -> Q:
     q = Q(pk__in=[])
     for p in scoping.region_prefixes(user):
-        q |= scoping.prefix_q(field_name, p) if p else Q()
+        q |= access.prefix_q(field_name, p) if p else Q()
     return q
 
 
@@ -479,9 +481,9 @@ def _filtered(qs: QuerySet[AccountEntry], f: RegionFilter, with_month: bool = Tr
     if with_month and f.month:
         qs = qs.filter(month=f.month)
     if f.district:
-        qs = qs.filter(scoping.prefix_q("region_code", f.district))
+        qs = qs.filter(access.prefix_q("region_code", f.district))
     if f.industry:
-        qs = qs.filter(scoping.prefix_q("industry_code", f.industry))
+        qs = qs.filter(access.prefix_q("industry_code", f.industry))
     return qs
 
 
@@ -555,7 +557,7 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
         .values("pk")[:1]
     )
     status = Subquery(
-        scoping.submissions(user)
+        reporting.visible_submissions(user)
         .filter(enterprise=OuterRef("pk"), period__year=f.year or 0, period__month=status_month or 0)
         .order_by("-is_current", "-version")
         .values("status")[:1]

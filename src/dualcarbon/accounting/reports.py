@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dualcarbon.engine.methods import FORMULAS, TIER_MEANING
-from dualcarbon.web import names
+from dualcarbon.ui import names
 
 from . import charts
 from .models import EmissionLine

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -19,16 +18,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from dualcarbon import __version__
-from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, backends, by_source
+from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, by_source
+from dualcarbon.engine.claims import claim_lines
 from dualcarbon.engine.factors import RESIDUAL_SET
-from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.engine.reference import factor_set_info
-from dualcarbon.reporting.models import ActivityRecord, Submission
+from dualcarbon.registry import services as registry
+from dualcarbon.registry.models import MethodPolicy
+from dualcarbon.reporting import services as reporting
+from dualcarbon.reporting.models import Submission
 
-from .models import AccountEntry, AccountRun, EmissionLine, MethodPolicy
+from . import scoping
+from .models import AccountEntry, AccountRun, ClaimLine, EmissionLine
 from .signals import accounts_computed
 
-ACTIVITY_FIELDS = ACTIVITY_COLUMNS
 #: the engine's line columns stored on EmissionLine (the rest are keys kept on the run/activity/entry)
 LINE_FIELDS = tuple(
     c
@@ -60,78 +62,7 @@ class AccountingError(Exception):
 
 
 def _connection() -> Any:
-    return backends.connect("duckdb", memory_limit="1GB", threads=2)
-
-
-def policy_for(
-    region_code: str, on: datetime.date | None = None, policies: Sequence[MethodPolicy] | None = None
-) -> MethodPolicy | None:
-    """The policy of the most specific region containing ``region_code`` in force on ``on``."""
-    day = on or timezone.localdate()
-    candidates = policies if policies is not None else list(MethodPolicy.objects.select_related("region"))
-    best: MethodPolicy | None = None
-    for p in candidates:
-        prefix = p.region.prefix
-        if region_code.startswith(prefix) and p.valid_from <= day:
-            if best is None or (len(prefix), p.valid_from) > (len(best.region.prefix), best.valid_from):
-                best = p
-    return best
-
-
-def options_for(policy: MethodPolicy | None) -> Options:
-    if policy is None:
-        return Options(fuel_sets=("fuels-a", "fuels-b"), grid="mee:provincial")
-    return Options(
-        fuel_sets=tuple(s.strip() for s in policy.fuel_sets.split(",") if s.strip()),
-        grid=policy.grid,
-        gwp=policy.gwp,
-        tce_basis=policy.tce_basis,
-    )
-
-
-def _activity_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
-    rows = ActivityRecord.objects.filter(submission_id__in=submission_ids).values(
-        "id",
-        "submission_id",
-        "submission__period__year",
-        "submission__period__month",
-        "submission__enterprise__region_id",
-        "source_sheet",
-        *ACTIVITY_FIELDS,
-    )
-    records = []
-    for r in rows.iterator(chunk_size=5000):
-        rec: dict[str, Any] = {
-            "_row": r["id"],
-            "_sheet": r["source_sheet"] or None,
-            "entity": str(r["submission_id"]),
-            "period": f"{r['submission__period__year']}-{r['submission__period__month']:02d}",
-            "region": r["submission__enterprise__region_id"] or "",
-        }
-        for f in ACTIVITY_FIELDS:
-            v = r[f]
-            rec[f] = float(v) if isinstance(v, Decimal) else (v or None)
-        records.append(rec)
-    frame = pd.DataFrame.from_records(records)
-    for f in NUMERIC_COLUMNS:
-        if f in frame:
-            frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64")
-    return frame
-
-
-def check_submission(submission: Submission, options: Options | None = None) -> InputError | None:
-    """Run the engine's validation on one submission's records (no writes). None when clean."""
-    frame = _activity_frame([submission.pk])
-    if frame.empty:
-        return None
-    if options is None:
-        options = options_for(policy_for(submission.enterprise.region_id or ""))
-    con = _connection()
-    try:
-        account_table(con, ibis.memtable(frame), options)
-    except InputError as exc:
-        return exc
-    return None
+    return reporting.engine_connection()
 
 
 def _factor_set_versions(lines: pd.DataFrame) -> dict[str, str]:
@@ -162,11 +93,11 @@ def compute(
     subs = list(submissions)
     if not subs:
         return []
-    policies = list(MethodPolicy.objects.select_related("region"))
+    policies = registry.method_policies()
     groups: dict[int | None, list[Submission]] = defaultdict(list)
     policy_by_id: dict[int | None, MethodPolicy | None] = {None: None}
     for s in subs:
-        p = policy_for(s.enterprise.region_id or "", on, policies)
+        p = registry.policy_for(s.enterprise.region_id or "", on, policies)
         groups[p.pk if p else None].append(s)
         policy_by_id[p.pk if p else None] = p
     con = _connection()
@@ -174,9 +105,9 @@ def compute(
     failures: dict[int, InputError] = {}
     for pid, group in groups.items():
         policy = policy_by_id[pid]
-        options = options_for(policy)
+        options = registry.options_for(policy)
         ids = [s.pk for s in group]
-        frame = _activity_frame(ids)
+        frame = reporting.activity_frame(ids)
         lines_df = pd.DataFrame(columns=["row", "entity", *LINE_FIELDS])
         totals_df = pd.DataFrame(columns=["entity", "period", *TOTAL_FIELDS])
         if not frame.empty:
@@ -187,7 +118,8 @@ def compute(
                 continue
             lines_df = result.lines_frame()
             totals_df = con.execute(result.totals)
-        runs.extend(_store(group, lines_df, totals_df, options, policy, reason, note))
+        claims_df = claim_lines(reporting.claims_frame(ids), options.grid)
+        runs.extend(_store(group, lines_df, totals_df, claims_df, options, policy, reason, note))
     if failures:
         raise AccountingError(failures)
     # downstream summaries (the monitoring app's regional aggregates) follow, in this transaction
@@ -199,6 +131,7 @@ def _store(
     group: list[Submission],
     lines_df: pd.DataFrame,
     totals_df: pd.DataFrame,
+    claims_df: pd.DataFrame,
     options: Options,
     policy: MethodPolicy | None,
     reason: str,
@@ -250,6 +183,10 @@ def _store(
         by_item[sid][str(rec["item"])] += float(rec["tco2e"] or 0.0)
         by_tier[sid][str(rec["quality_tier"])] += abs(float(rec["tco2e"] or 0.0))
     EmissionLine.objects.bulk_create(line_objs, batch_size=5000)
+    ClaimLine.objects.bulk_create(
+        [ClaimLine(run=run_by_sub[int(rec["entity"])], **claim_fields(rec)) for rec in _records(claims_df)],
+        batch_size=5000,
+    )
     totals = {int(r["entity"]): r for r in totals_df.to_dict("records")}
     entries = []
     for s in group:
@@ -280,6 +217,112 @@ def _store(
     return runs
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with None for missing values (NaN, NA)."""
+    if frame.empty:
+        return []
+    return frame.astype(object).where(pd.notna(frame), None).to_dict("records")
+
+
+def claim_fields(rec: dict[str, Any]) -> dict[str, Any]:
+    """One :func:`dualcarbon.engine.claims.claim_lines` row as ClaimLine fields."""
+    kind, _sep, pk = str(rec["record"]).partition(":")
+    return {
+        "generation_id": int(pk) if kind == "generation" else None,
+        "offset_id": int(pk) if kind == "offset" else None,
+        "kind": str(rec["kind"]),
+        "use": str(rec.get("use") or ""),
+        "technology": str(rec.get("technology") or ""),
+        "origin": str(rec.get("origin") or ""),
+        "status": str(rec.get("status") or ""),
+        "reference": str(rec.get("reference") or "")[:120],
+        "quantity": float(rec["quantity"]),
+        "unit": str(rec["unit"] or ""),
+        "measure": str(rec["measure"]),
+        "amount": None if rec.get("amount") is None else float(rec["amount"]),
+        "moved": float(rec.get("moved") or 0.0),
+        "rule": str(rec.get("rule") or ""),
+        "countable": float(rec.get("countable") or 0.0),
+        "grid_factor": None if rec.get("grid_factor") is None else float(rec["grid_factor"]),
+        "grid_ref": str(rec.get("grid_ref") or "")[:300],
+        "factor_set": str(rec.get("grid_factor_set") or ""),
+        "factor_set_version": str(rec.get("grid_factor_set_version") or ""),
+        "avoided_tco2": float(rec.get("avoided_tco2") or 0.0),
+    }
+
+
+#: the columns rating reads (the neutrality rate's lines), in the engine's names
+CLAIM_READ_FIELDS = {
+    "run__entry__enterprise_id": "enterprise",
+    "run__entry__year": "year",
+    "run__entry__month": "month",
+    "kind": "kind",
+    "use": "use",
+    "technology": "technology",
+    "origin": "origin",
+    "status": "status",
+    "reference": "reference",
+    "quantity": "quantity",
+    "unit": "unit",
+    "measure": "measure",
+    "amount": "amount",
+    "moved": "moved",
+    "rule": "rule",
+    "countable": "countable",
+    "grid_factor": "grid_factor",
+    "grid_ref": "grid_ref",
+    "avoided_tco2": "avoided_tco2",
+}
+
+
+def current_claim_lines(
+    region_prefix: str, years: Sequence[int], month: int = 0, enterprise_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """The neutrality claim lines behind the current account entries of ``years`` (one ``month``, or all) in a
+    region prefix (and of some enterprises): one row per line, columns as the engine names them (enterprise, year,
+    month, kind, …, avoided_tco2). One query."""
+    qs = ClaimLine.objects.filter(
+        run__entry__is_current=True, run__entry__year__in=list(years), run__entry__region_code__startswith=region_prefix
+    )
+    if month:
+        qs = qs.filter(run__entry__month=month)
+    if enterprise_ids is not None:
+        qs = qs.filter(run__entry__enterprise_id__in=list(enterprise_ids))
+    rows = qs.order_by("run__entry__enterprise_id", "run_id", "pk").values_list(*CLAIM_READ_FIELDS)
+    frame = pd.DataFrame.from_records(list(rows.iterator(chunk_size=5000)), columns=list(CLAIM_READ_FIELDS.values()))
+    for c in ("quantity", "amount", "moved", "countable", "grid_factor", "avoided_tco2"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    return frame
+
+
+#: the account entry fields rating reads
+ENTRY_FIELDS = (
+    "id",
+    "enterprise_id",
+    "region_code",
+    "industry_code",
+    "year",
+    "month",
+    "value_added",
+    "total_tco2e",
+    "by_source",
+    "by_tier",
+)
+
+
+def current_entries(
+    region_prefix: str, years: Sequence[int], month: int = 0, enterprise_ids: Sequence[int] | None = None
+) -> Any:
+    """The current account entries of ``years`` (one ``month``, or all) in a region prefix (and of some
+    enterprises), as ``values()`` dicts of :data:`ENTRY_FIELDS`, streamed."""
+    qs = AccountEntry.objects.filter(is_current=True, year__in=list(years), region_code__startswith=region_prefix)
+    if month:
+        qs = qs.filter(month=month)
+    if enterprise_ids is not None:
+        qs = qs.filter(enterprise_id__in=list(enterprise_ids))
+    return qs.values(*ENTRY_FIELDS).iterator(chunk_size=5000)
+
+
 def _has_economic(s: Submission) -> bool:
     try:
         s.economic  # noqa: B018 - touch the reverse one-to-one
@@ -301,6 +344,21 @@ def restate(region_prefix: str = "", note: str = "", batch: int = 2000) -> int:
     for i in range(0, len(subs), batch):
         compute(subs[i : i + batch], reason=AccountRun.Reason.RESTATEMENT, note=note)
     return len(subs)
+
+
+def on_submitted(sender: Any, submissions: Sequence[Submission] = (), **kwargs: Any) -> None:
+    """Receiver of :data:`dualcarbon.reporting.hooks.submission_submitted`: compute the submitted months'
+    accounts in the submit's transaction (an engine failure rolls the submission back)."""
+    compute(list(submissions))
+
+
+def account_for(user: Any, submission: Submission, current_only: bool = True) -> AccountEntry | None:
+    """The account entry of ``submission`` that ``user`` may read (its current one, or the latest); registered
+    with :func:`dualcarbon.reporting.hooks.register_account_reader`."""
+    qs = scoping.account_entries(user).filter(submission=submission)
+    if current_only:
+        qs = qs.filter(is_current=True)
+    return qs.order_by("-created_at").first()
 
 
 def stamp() -> str:

@@ -9,10 +9,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dualcarbon import scoping
-from dualcarbon.finance.services import Resource, record_read
+from dualcarbon.registry.audit import Resource, record_read
 
-from . import charts, queries, reports
+from . import charts, queries, reports, scoping
 
 
 def _year(request: HttpRequest) -> int | None:

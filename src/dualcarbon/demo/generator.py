@@ -1080,11 +1080,9 @@ def _build(
     from django.core.files.storage import default_storage
     from django.db import transaction
 
-    from dualcarbon.accounting.models import MethodPolicy
     from dualcarbon.accounting.services import compute
-    from dualcarbon.finance.models import Consent
     from dualcarbon.registry import services as registry
-    from dualcarbon.registry.models import Membership, Organisation, VerifierAssignment
+    from dualcarbon.registry.models import Consent, Membership, MethodPolicy, Organisation, VerifierAssignment
     from dualcarbon.reporting.models import Submission
     from dualcarbon.reporting.services import validate
 

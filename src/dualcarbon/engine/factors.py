@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +21,19 @@ from . import units
 from .methods import CO2_DENSITY_T_PER_NM3, SOURCE_TYPES, source_type_lookup
 from .reference import factor_set_info, gwp_table, read_table
 
+#: The one default of each choice, used by the engine's Options, the command line, a method policy's fields
+#: and the platform when a region has no method policy (docs/architecture.md § Choices).
+#: fuel factor sets in order of precedence (an item takes its parameters from the first set that has it)
 DEFAULT_FUEL_SETS = ("fuels-a",)
 DEFAULT_PROCESS_SET = "process-ipcc2006"
 DEFAULT_HEAT_SET = "heat-default"
 DEFAULT_COEF_SET = "gbt2589"
 DEFAULT_GWP = "AR5"
-DEFAULT_GRID = "mee:national"
+#: the most specific MEE/NBS grid factor a line's region has (provincial, else regional, else national)
+DEFAULT_GRID = "mee:auto"
+DEFAULT_TCE_BASIS = "equivalent"
+GWP_TABLES = ("SAR", "AR4", "AR5", "AR6")
+TCE_BASES = ("equivalent", "equal")
 #: the item code of market-traded non-fossil electricity (绿电), a kind of purchased electricity
 GREEN_ELECTRICITY = "GREEN_ELECTRICITY"
 #: the factor set of the national residual factor (不包括市场化交易的非化石能源电量) for the market-based view
@@ -62,7 +69,7 @@ class Options:
     grid: str = DEFAULT_GRID
     gwp: str = DEFAULT_GWP
     #: "equivalent" (当量值, GB/T 2589 default) or "equal" (等价值, needs the year's power coal rate)
-    tce_basis: str = "equivalent"
+    tce_basis: str = DEFAULT_TCE_BASIS
     #: kgce per kWh for the equal-value basis (that year's thermal power supply coal rate)
     equal_value_kgce_per_kwh: float | None = None
 
@@ -77,6 +84,50 @@ class Options:
             "tce_basis": self.tce_basis,
             "equal_value_kgce_per_kwh": self.equal_value_kgce_per_kwh,
         }
+
+
+# ----------------------------------------------------------------------------------------------
+# Choices parsed at the edge (command line, method policies, admin): a wrong one is refused when it is given,
+# with the accepted values, never later in a calculation
+
+
+def parse_fuel_sets(text: str | Sequence[str]) -> tuple[str, ...]:
+    """"fuels-a,fuels-b" → ("fuels-a", "fuels-b"); every name must be a fuel factor set of the library."""
+    names = [s.strip() for s in text.split(",")] if isinstance(text, str) else [str(s).strip() for s in text]
+    names = [n for n in names if n]
+    if not names:
+        raise SelectionError("name at least one fuel factor set (e.g. " + ",".join(DEFAULT_FUEL_SETS) + ")")
+    if len(set(names)) != len(names):
+        raise SelectionError(f"a fuel factor set is named twice: {', '.join(names)}")
+    for name in names:
+        try:
+            info = factor_set_info(name)
+        except KeyError as exc:
+            raise SelectionError(str(exc).strip("'\"")) from exc
+        if info.get("kind") != "fuel":
+            raise SelectionError(f"factor set {name!r} is a {info.get('kind')} set, not a fuel set")
+    return tuple(names)
+
+
+def parse_grid(text: str) -> str:
+    """A grid-factor choice in its normal form (``GridSpec``); raises SelectionError naming the accepted forms."""
+    if not str(text or "").strip():
+        raise SelectionError("choose a grid factor: ets, mee:national, mee:regional, mee:provincial or mee:auto")
+    return GridSpec.parse(str(text)).text
+
+
+def parse_gwp(text: str) -> str:
+    name = str(text or "").strip().upper()
+    if name not in GWP_TABLES:
+        raise SelectionError(f"unknown GWP table {text!r}; use {', '.join(GWP_TABLES)}")
+    return name
+
+
+def parse_tce_basis(text: str) -> str:
+    name = str(text or "").strip().lower()
+    if name not in TCE_BASES:
+        raise SelectionError(f"tce basis must be 'equivalent' or 'equal', not {text!r}")
+    return name
 
 
 def _rows(frame: pd.DataFrame) -> Iterator[Any]:

@@ -51,7 +51,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
-from dualcarbon import scoping
+from dualcarbon.registry import access
 
 CHUNK = 5000
 #: submission statuses that count as submitted in the completeness figures
@@ -441,10 +441,10 @@ def rebuild(region_prefix: str = "", models: Models | None = None) -> RebuildRes
             _rollup(m, None, stats)
             stats.years = sorted(set(m.rollup.objects.values_list("year", flat=True).distinct()))
         else:
-            in_prefix = scoping.prefix_q("region_code", region_prefix)
+            in_prefix = access.prefix_q("region_code", region_prefix)
             ids: set[int] = set(
                 m.organisation.objects.filter(kind="enterprise")
-                .filter(scoping.prefix_q("region__code", region_prefix))
+                .filter(access.prefix_q("region__code", region_prefix))
                 .values_list("pk", flat=True)
             )
             ids |= set(m.cell.objects.filter(in_prefix).values_list("enterprise_id", flat=True).distinct())

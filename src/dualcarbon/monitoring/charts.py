@@ -1,4 +1,4 @@
-"""Dashboard charts (Altair → inline SVG by dualcarbon.web.charts; the same SVG goes into the PDF)."""
+"""Dashboard charts (Altair → inline SVG by dualcarbon.ui.charts; the same SVG goes into the PDF)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from dualcarbon.rating.models import GRADE_COLOURS
-from dualcarbon.web.charts import PALETTE, to_svg
+from dualcarbon.ui.charts import PALETTE, to_svg
 
 COLOUR_HEX = {
     "dark_green": "#1f6f54",

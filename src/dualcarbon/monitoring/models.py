@@ -287,7 +287,7 @@ class SummaryCell(models.Model):
         verbose_name = _("汇总单元（企业 × 月）")
         verbose_name_plural = _("汇总单元（企业 × 月）")
         indexes = [
-            # region-prefix ranges (scoping.prefix_q) within a year
+            # region-prefix ranges (registry.access.prefix_q) within a year
             models.Index(fields=["year", "region_code", "month"], name="cell_year_region"),
             # one enterprise's months (refresh by enterprise, the completeness drill-down)
             models.Index(fields=["enterprise", "year", "month"], name="cell_enterprise_year"),

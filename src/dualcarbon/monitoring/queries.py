@@ -21,10 +21,12 @@ from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dualcarbon import scoping
+from dualcarbon.rating import queries as rating
+from dualcarbon.registry import access
 from dualcarbon.registry.models import Industry, Region
+from dualcarbon.reporting import services as reporting
 
-from . import services
+from . import scoping, services
 from .models import SummaryRollup, Target
 
 TOP_N = 10
@@ -82,7 +84,7 @@ class Dashboard:
 
 def summary(user: Any) -> QuerySet[SummaryRollup]:
     """Summary rollup rows in the user's jurisdiction (nothing for users without one)."""
-    return scoping.monitoring_summary(user)
+    return scoping.summary(user)
 
 
 def selection(user: Any, district: str = "") -> list[str]:
@@ -164,10 +166,10 @@ def _period_q(year: int, through: int) -> Q:
 def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     """The government dashboard (a fixed number of queries: see tests/monitoring/test_dashboard.py)."""
     base = summary(user)
-    cells = scoping.monitoring_summary_cells(user).filter(has_account=True)
+    cells = scoping.summary_cells(user).filter(has_account=True)
     if f.district:
-        base = base.filter(scoping.prefix_q("region_code", f.district))
-        cells = cells.filter(scoping.prefix_q("region_code", f.district))
+        base = base.filter(access.prefix_q("region_code", f.district))
+        cells = cells.filter(access.prefix_q("region_code", f.district))
     accounted = base.filter(accounts__gt=0)
     years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
     year = f.year or (years[0] if years else timezone.localdate().year)
@@ -238,9 +240,9 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         )
     # grades: current annual results of the year
     grades = list(
-        scoping.rating_results(user)
+        rating.visible_results(user)
         .filter(scoping.monitoring_q(user, "region_code"), is_current=True, year=year, month=0)
-        .filter(scoping.prefix_q("region_code", f.district))
+        .filter(access.prefix_q("region_code", f.district))
         .values("grade", "colour", "status")
         .annotate(n=Count("pk"))
         .order_by("grade", "colour", "status")
@@ -254,18 +256,18 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
             .annotate(total=Sum("total_tco2e"), energy=Sum("energy_tce"), months=Count("pk"))
         )
     else:  # the year so far: one precomputed row per enterprise-year
-        annual = scoping.monitoring_summary_annual(user).filter(year=year)
+        annual = scoping.summary_annual(user).filter(year=year)
         if f.district:
-            annual = annual.filter(scoping.prefix_q("region_code", f.district))
+            annual = annual.filter(access.prefix_q("region_code", f.district))
         top_rows = annual.annotate(total=F("total_tco2e"), energy=F("energy_tce")).values(
             "enterprise_id", "enterprise__name", "region_code", "industry_code", "total", "energy", "months"
         )
     top: list[dict[str, Any]] = [dict(t) for t in top_rows.order_by(F("total").desc(), "enterprise_id")[:TOP_N]]
     # submission completeness: current versions by status against enterprises × months to date, by district
     # (an enterprise counts in the county it is registered in; two grouped queries)
-    ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
     if f.district:
-        ents = ents.filter(scoping.prefix_q("region__code", f.district))
+        ents = ents.filter(access.prefix_q("region__code", f.district))
     registered = dict(ents.values_list("region_id").annotate(n=Count("pk")).order_by())
     by_status: dict[str, dict[str, Any]] = {
         r["region_code"]: dict(r)
@@ -299,9 +301,9 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     # targets of the regions in the jurisdiction
     target_qs = Target.objects.filter(scoping.monitoring_q(user, "region_id"), year=year).select_related("region")
     if f.district:
-        target_qs = target_qs.filter(scoping.prefix_q("region_id", f.district))
+        target_qs = target_qs.filter(access.prefix_q("region_id", f.district))
     targets = [target_progress(t, grid, year, through) for t in target_qs.order_by("region_id")]
-    open_alerts = scoping.monitoring_alerts(user).exclude(status="resolved").count()
+    open_alerts = scoping.alerts(user).exclude(status="resolved").count()
     return Dashboard(
         filters=f,
         year=year,
@@ -363,12 +365,12 @@ def missing_submissions(
     selection (what the dashboard filtered to ``district`` shows).
     """
     base = summary(user)
-    ents = scoping.enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
     # the cells are read per enterprise (correlated to ``ents``, or for this page's enterprises)
-    cells = scoping.monitoring_registered_cells(user)
+    cells = scoping.registered_cells(user)
     if district:
-        base = base.filter(scoping.prefix_q("region_code", district))
-        ents = ents.filter(scoping.prefix_q("region__code", district))
+        base = base.filter(access.prefix_q("region_code", district))
+        ents = ents.filter(access.prefix_q("region__code", district))
     accounted = base.filter(accounts__gt=0)
     years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
     year = year or (years[0] if years else timezone.localdate().year)
@@ -404,7 +406,7 @@ def missing_submissions(
         seen[ent][m] = status
     # months started but never submitted: an open draft (drafts are never the current version)
     for ent, m in (
-        scoping.submissions(user)
+        reporting.visible_submissions(user)
         .filter(enterprise_id__in=ids, status="draft", period__year=year, period__month__gte=lo, period__month__lte=hi)
         .values_list("enterprise_id", "period__month")
     ):

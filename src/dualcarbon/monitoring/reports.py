@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dualcarbon.web import names
+from dualcarbon.ui import names
 
 from . import charts
 from .queries import Dashboard

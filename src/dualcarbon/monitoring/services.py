@@ -26,12 +26,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from dualcarbon import scoping
 from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation, Region
 from dualcarbon.reporting.models import Submission
 
-from . import aggregates
+from . import aggregates, scoping
 from .models import Alert, AlertEvent, AlertRule, Notification, Severity, Target
 
 logger = logging.getLogger(__name__)
@@ -456,6 +456,11 @@ def email_queue_counts() -> dict[str, int]:
     return {r["email_status"]: r["n"] for r in rows}
 
 
+def unread_count(user: Any) -> int:
+    """How many of the user's notifications are unread (the top bar's badge)."""
+    return scoping.notifications(user).filter(read_at__isnull=True).count()
+
+
 def mark_read(user: Any, ids: Any = None) -> int:
     """Mark the user's notifications read (``ids``: some of them; None: all)."""
     qs = scoping.notifications(user).filter(read_at__isnull=True)
@@ -516,7 +521,7 @@ def _mom_jump(rule: AlertRule, prefix: str, year: int, month: int, period: str) 
         "total_tco2e"
     )[:1]
     rows = (
-        AccountEntry.objects.filter(scoping.prefix_q("region_code", prefix), is_current=True, year=year, month=month)
+        AccountEntry.objects.filter(access.prefix_q("region_code", prefix), is_current=True, year=year, month=month)
         .annotate(prev=Subquery(prev))
         .filter(prev__gte=minimum, total_tco2e__gt=F("prev") * (1 + threshold))
         .values("enterprise_id", "enterprise__name", "region_code", "total_tco2e", "prev")
@@ -548,7 +553,7 @@ def _intensity(rule: AlertRule, prefix: str, year: int, month: int, period: str)
     factor = float(rule.param("factor", 1.5))
     min_group = int(rule.param("min_group", 3))
     qs = AccountEntry.objects.filter(
-        scoping.prefix_q("region_code", prefix), is_current=True, year=year, month=month
+        access.prefix_q("region_code", prefix), is_current=True, year=year, month=month
     ).annotate(division=Substr("industry_code", 1, 2))
     bench = {
         r["division"]: r
@@ -592,7 +597,7 @@ def _missing(rule: AlertRule, prefix: str, year: int, month: int, period: str) -
     ).values("enterprise_id")
     rows = (
         Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE, is_active=True)
-        .filter(scoping.prefix_q("region__code", prefix))
+        .filter(access.prefix_q("region__code", prefix))
         .exclude(pk__in=done)
         .values("pk", "name", "region_id")
     )
@@ -614,14 +619,14 @@ def _missing(rule: AlertRule, prefix: str, year: int, month: int, period: str) -
 def _budget(rule: AlertRule, prefix: str, year: int, month: int, period: str) -> list[Alert]:
     tolerance = float(rule.param("tolerance", 0.0))
     targets = list(
-        Target.objects.filter(scoping.prefix_q("region_id", prefix), year=year, total_tco2e__gt=0).select_related(
+        Target.objects.filter(access.prefix_q("region_id", prefix), year=year, total_tco2e__gt=0).select_related(
             "region"
         )
     )
     if not targets:
         return []
     grid_qs = (
-        AccountEntry.objects.filter(scoping.prefix_q("region_code", prefix), is_current=True, year__in=[year, year - 1])
+        AccountEntry.objects.filter(access.prefix_q("region_code", prefix), is_current=True, year__in=[year, year - 1])
         .filter(Q(year=year, month__lte=month) | Q(year=year - 1))
         .values("region_code", "year", "month")
         .annotate(total=Sum("total_tco2e"))
@@ -662,7 +667,7 @@ def _downgrade(rule: AlertRule, prefix: str, year: int, month: int, period: str)
     ).values("grade")[:1]
     rows = (
         RatingResult.objects.filter(
-            scoping.prefix_q("region_code", prefix), is_current=True, year=year, month=0, grade__isnull=False
+            access.prefix_q("region_code", prefix), is_current=True, year=year, month=0, grade__isnull=False
         )
         .annotate(prev=Subquery(prev))
         .filter(prev__isnull=False, grade__gte=F("prev") + steps)
@@ -699,7 +704,7 @@ def evaluate_alerts(region_prefix: str, year: int, month: int) -> Evaluation:
     """
     result = Evaluation()
     period = f"{year}-{month:02d}"
-    valid = set(Region.objects.values_list("code", flat=True).filter(scoping.prefix_q("code", region_prefix)))
+    valid = set(Region.objects.values_list("code", flat=True).filter(access.prefix_q("code", region_prefix)))
     for rule in AlertRule.objects.filter(active=True).select_related("region"):
         prefix = _scope(rule, region_prefix)
         if prefix is None:

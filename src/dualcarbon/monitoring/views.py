@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dualcarbon import scoping
+from dualcarbon.registry import access
 
-from . import charts, queries, reports, services
+from . import charts, queries, reports, scoping, services
 from .models import Alert, AlertRule, Severity
 
 
@@ -75,7 +75,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     _gate(request)
     if request.method == "POST":
         return _transition(request)
-    qs = scoping.monitoring_alerts(request.user).select_related("enterprise", "region", "owner")
+    qs = scoping.alerts(request.user).select_related("enterprise", "region", "owner")
     status = request.GET.get("status") or ""
     kind = request.GET.get("kind") or ""
     period = (request.GET.get("period") or "").strip()
@@ -90,7 +90,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if period and len(period) <= 7:
         qs = qs.filter(period__startswith=period)
     if district.isdigit() and len(district) <= 6:
-        qs = qs.filter(scoping.prefix_q("region_id", district))
+        qs = qs.filter(access.prefix_q("region_id", district))
     page = Paginator(qs.order_by("-period", "-pk"), ALERT_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -110,7 +110,7 @@ def _transition(request: HttpRequest) -> HttpResponse:
         alert_id = int(request.POST.get("alert") or "")
     except ValueError:
         return redirect("monitoring:alerts")
-    alert = get_object_or_404(scoping.monitoring_alerts(request.user), pk=alert_id)
+    alert = get_object_or_404(scoping.alerts(request.user), pk=alert_id)
     action = request.POST.get("action")
     comment = str(request.POST.get("note") or request.POST.get("comment") or "")
     try:
@@ -136,7 +136,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     """One alert: its evidence and history; assign it, acknowledge or resolve it with a comment."""
     _gate(request)
     alert = get_object_or_404(
-        scoping.monitoring_alerts(request.user).select_related("enterprise", "region", "owner", "rule"), pk=alert_id
+        scoping.alerts(request.user).select_related("enterprise", "region", "owner", "rule"), pk=alert_id
     )
     if request.method == "POST":
         action = request.POST.get("action")

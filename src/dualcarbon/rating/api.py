@@ -9,9 +9,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from dualcarbon import scoping
-from dualcarbon.finance.services import Resource, record_read
 from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.audit import Resource, record_read
+
+from . import scoping
 
 router = Router(tags=["rating 评级"], auth=ApiTokenAuth())
 

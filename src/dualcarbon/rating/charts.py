@@ -1,4 +1,4 @@
-"""The grade-distribution chart (Altair → inline SVG through dualcarbon.web.charts)."""
+"""The grade-distribution chart (Altair → inline SVG through dualcarbon.ui.charts)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from dualcarbon.web.charts import to_svg
+from dualcarbon.ui.charts import to_svg
 
 #: the colour each mark is drawn in (碳效码 grades 1–5 and 三维四色 colours share one scale)
 HEX = {

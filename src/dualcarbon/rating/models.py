@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from dualcarbon.engine import rating as engine
+from dualcarbon.registry.effective import EffectiveDated, valid_to_check
 from dualcarbon.registry.models import Organisation, Region
 from dualcarbon.reporting.models import Submission
 
@@ -34,8 +35,13 @@ COLOUR_LABELS: dict[str, Any] = {
 GROUP_LEVEL_LABELS: dict[str, Any] = {"division": _("行业大类"), "section": _("行业门类"), "region": _("全区域")}
 
 
-class RatingScheme(models.Model):
-    """One version of a rating scheme: method, thresholds, weights, benchmark rules (``params``)."""
+class RatingScheme(EffectiveDated):
+    """One version of a rating scheme: method, thresholds, weights, benchmark rules (``params``).
+
+    Effective-dated (:mod:`dualcarbon.registry.effective`): the versions of one code cover periods that never
+    overlap; the version in force on a period's last day rates that period."""
+
+    series_fields: ClassVar[tuple[str, ...]] = ("code",)
 
     class Method(models.TextChoices):
         EFFICIENCY_CODE = engine.METHOD_EFFICIENCY_CODE, _("碳效码（浙江/湖州）")
@@ -57,7 +63,10 @@ class RatingScheme(models.Model):
         ordering = ["code", "-version"]
         verbose_name = _("评级方案")
         verbose_name_plural = _("评级方案")
-        constraints = [models.UniqueConstraint(fields=["code", "version"], name="uniq_scheme_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="uniq_scheme_version"),
+            valid_to_check("scheme_valid_to"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name_zh} ({self.code} v{self.version})"
@@ -75,6 +84,7 @@ class RatingScheme(models.Model):
         return engine.Params.from_dict(params)
 
     def clean(self) -> None:
+        super().clean()
         if (self.params or {}).get("method", self.method) != self.method:
             raise ValidationError({"params": _("参数中的 method 与方案方法不一致")})
         try:
@@ -83,16 +93,17 @@ class RatingScheme(models.Model):
             raise ValidationError({"params": str(exc)}) from exc
 
 
-class RegionRatingChoice(models.Model):
-    """A region's scheme from a date on; the most specific region containing an enterprise decides.
+class RegionRatingChoice(EffectiveDated):
+    """A region's scheme over a period; the most specific region containing an enterprise decides.
 
-    The choice names a scheme (by its code); for each period the latest version of that code whose
-    ``valid_from`` is on or before the period's end is used.
+    The choice names a scheme (by its code); for each period the version of that code in force on the
+    period's end is used. Effective-dated: one region's choices never overlap.
     """
+
+    series_fields: ClassVar[tuple[str, ...]] = ("region",)
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("地区"))
     scheme = models.ForeignKey(RatingScheme, on_delete=models.PROTECT, related_name="+", verbose_name=_("评级方案"))
-    valid_from = models.DateField(_("生效日期"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -100,7 +111,10 @@ class RegionRatingChoice(models.Model):
         ordering = ["region_id", "-valid_from"]
         verbose_name = _("地区评级方案")
         verbose_name_plural = _("地区评级方案")
-        constraints = [models.UniqueConstraint(fields=["region", "valid_from"], name="uniq_rating_choice_date")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "valid_from"], name="uniq_rating_choice_date"),
+            valid_to_check("rating_choice_valid_to"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.region_id} → {self.scheme.code} ({self.valid_from})"

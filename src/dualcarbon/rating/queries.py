@@ -1,4 +1,4 @@
-"""Read-only queries behind the rating pages; every queryset starts from :mod:`dualcarbon.scoping`.
+"""Read-only queries behind the rating pages; every queryset starts from :mod:`dualcarbon.rating.scoping`.
 
 Each function issues a fixed number of queries whatever the amount of data (constant page cost).
 """
@@ -14,10 +14,9 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from dualcarbon import scoping
-from dualcarbon.engine import rating as engine
 from dualcarbon.registry.models import Industry, Organisation, Region
 
+from . import scoping, wording
 from .models import COLOUR_LABELS, GRADE_COLOURS, Appeal, IndustryBenchmark, RatingResult, VerificationLabel
 
 PAGE_SIZE = 50
@@ -123,9 +122,9 @@ def neutrality_view(result: RatingResult | None) -> dict[str, Any]:
             }
         )
         for ln in t.get("lines") or []:
-            kind = engine.CLAIM_LABELS.get(str(ln.get("kind")), (ln.get("kind"), ln.get("kind")))[i]
-            use = engine.USE_LABELS.get(str(ln.get("use")), ("", ""))[i]
-            rule = engine.CLAIM_RULES.get(str(ln.get("rule")), ("", ""))[i]
+            kind = wording.CLAIM_LABELS.get(str(ln.get("kind")), (ln.get("kind"), ln.get("kind")))[i]
+            use = wording.USE_LABELS.get(str(ln.get("use")), ("", ""))[i]
+            rule = wording.CLAIM_RULES.get(str(ln.get("rule")), ("", ""))[i]
             lines.append(
                 {
                     **ln,
@@ -145,6 +144,11 @@ def neutrality_view(result: RatingResult | None) -> dict[str, Any]:
         "terms": terms,
         "lines": lines,
     }
+
+
+def visible_results(user: Any) -> Any:
+    """The rating results ``user`` may read (for the apps above: they read rating through its services)."""
+    return scoping.rating_results(user)
 
 
 @dataclass

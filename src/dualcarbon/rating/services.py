@@ -30,13 +30,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcarbon import scoping
-from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.accounting import services as accounting
 from dualcarbon.engine import rating as engine
+from dualcarbon.registry import effective
 from dualcarbon.registry.models import Industry, Organisation
 from dualcarbon.reporting import services as reporting
-from dualcarbon.reporting.models import GenerationRecord, OffsetRecord, Submission
+from dualcarbon.reporting.models import Submission
 
+from . import scoping, wording
 from .models import (
     Appeal,
     IndustryBenchmark,
@@ -69,34 +70,25 @@ def period_end(year: int, month: int = 0) -> datetime.date:
 
 
 def scheme_version(code: str, on: datetime.date, schemes: Sequence[RatingScheme] | None = None) -> RatingScheme | None:
-    """The latest version of scheme ``code`` whose valid_from is on or before ``on``."""
+    """The version of scheme ``code`` in force on ``on`` (:func:`dualcarbon.registry.effective.resolve`)."""
     rows = schemes if schemes is not None else list(RatingScheme.objects.filter(code=code))
-    best = None
-    for s in rows:
-        if (
-            s.code == code
-            and s.valid_from <= on
-            and (
-                best is None
-                or (s.valid_from, s.version)
-                > (
-                    best.valid_from,
-                    best.version,
-                )
-            )
-        ):
-            best = s
-    return best
+    return effective.resolve((s for s in rows if s.code == code), on, tie=lambda s: (s.valid_from, s.version))
 
 
 def choices_on(on: datetime.date) -> list[RegionRatingChoice]:
     """Per region, the choice in force on ``on`` (most specific region first)."""
-    latest: dict[str, RegionRatingChoice] = {}
-    for c in RegionRatingChoice.objects.select_related("region", "scheme").filter(valid_from__lte=on):
-        cur = latest.get(c.region_id)
-        if cur is None or c.valid_from > cur.valid_from:
-            latest[c.region_id] = c
-    return sorted(latest.values(), key=lambda c: -len(c.region.prefix))
+    rows = RegionRatingChoice.objects.select_related("region", "scheme").filter(effective.in_force_q(on))
+    return sorted(effective.in_force_by_series(rows, on), key=lambda c: -len(c.region.prefix))
+
+
+def publish_scheme_version(valid_from: datetime.date, **fields: Any) -> RatingScheme:
+    """A new version of a scheme from ``valid_from`` on (the version in force then ends the day before)."""
+    return effective.supersede(RatingScheme, valid_from, **fields)
+
+
+def choose_scheme(region: Any, scheme: RatingScheme, valid_from: datetime.date, note: str = "") -> RegionRatingChoice:
+    """A region's scheme choice from ``valid_from`` on (its choice in force then ends the day before)."""
+    return effective.supersede(RegionRatingChoice, valid_from, region=region, scheme=scheme, note=note)
 
 
 def scheme_for_region(region_code: str, on: datetime.date) -> RatingScheme | None:
@@ -186,86 +178,14 @@ def monthly_frame(entries: Iterable[dict[str, Any]], sections: dict[str, str]) -
     return frame
 
 
-ENTRY_FIELDS = (
-    "id",
-    "enterprise_id",
-    "region_code",
-    "industry_code",
-    "year",
-    "month",
-    "value_added",
-    "total_tco2e",
-    "by_source",
-    "by_tier",
-)
-
-
-CLAIM_FIELDS = (
-    "submission__entries__enterprise_id",
-    "submission__entries__year",
-    "submission__entries__month",
-    "submission__entries__region_code",
-    "submission__entries__run__options",
-    "quantity",
-    "unit",
-    "reference",
-)
-
-
 def _claims(prefix: str, years: Sequence[int], month: int, enterprise_ids: Sequence[int] | None = None) -> pd.DataFrame:
-    """The own generation and offsets declared in the submissions behind the current account entries the
-    rating uses (same filter as :func:`_entries`): one row per line, with the grid-factor choice the
-    entry's account run used (``AccountRun.options["grid"]``, the region's method policy). Two queries."""
-    where: dict[str, Any] = {
-        "submission__entries__is_current": True,
-        "submission__entries__year__in": list(years),
-        "submission__entries__region_code__startswith": prefix,
-    }
-    if month:
-        where["submission__entries__month"] = month
-    if enterprise_ids is not None:
-        where["submission__entries__enterprise_id__in"] = list(enterprise_ids)
-    rows: list[dict[str, Any]] = []
-    for kind_fields, qs, kind_of in (
-        (
-            ("technology", "use", "certificates_transferred"),
-            GenerationRecord.objects.filter(**where),
-            lambda r: "own_generation",
-        ),
-        (("kind", "origin", "status"), OffsetRecord.objects.filter(**where), lambda r: r["kind"]),
-    ):
-        for r in qs.values(*CLAIM_FIELDS, *kind_fields).iterator(chunk_size=5000):
-            options = r["submission__entries__run__options"] or {}
-            rows.append(
-                {
-                    "enterprise": r["submission__entries__enterprise_id"],
-                    "year": r["submission__entries__year"],
-                    "month": r["submission__entries__month"],
-                    "region_code": r["submission__entries__region_code"],
-                    "grid_spec": str(options.get("grid") or ""),
-                    "kind": kind_of(r),
-                    "use": r.get("use", ""),
-                    "technology": r.get("technology", ""),
-                    "origin": r.get("origin", ""),
-                    "status": r.get("status", ""),
-                    "quantity": float(r["quantity"]),
-                    "unit": r["unit"],
-                    "transferred": _float(r.get("certificates_transferred")),
-                    "reference": r["reference"],
-                }
-            )
-    columns = ["enterprise", "year", "month", "region_code", "grid_spec", "kind", "use", "technology"]
-    columns += ["origin", "status", "quantity", "unit", "transferred", "reference"]
-    return pd.DataFrame.from_records(rows, columns=columns)
+    """The neutrality claim lines the accounts computed behind the current account entries the rating uses (same
+    filter as :func:`_entries`), with the grid factor each run chose and its source (one query)."""
+    return accounting.current_claim_lines(prefix, years, month, enterprise_ids)
 
 
 def _entries(prefix: str, years: Sequence[int], month: int, enterprise_ids: Sequence[int] | None = None) -> Any:
-    qs = AccountEntry.objects.filter(is_current=True, year__in=list(years), region_code__startswith=prefix)
-    if month:
-        qs = qs.filter(month=month)
-    if enterprise_ids is not None:
-        qs = qs.filter(enterprise_id__in=list(enterprise_ids))
-    return qs.values(*ENTRY_FIELDS).iterator(chunk_size=5000)
+    return accounting.current_entries(prefix, years, month, enterprise_ids)
 
 
 # ----------------------------------------------------------------------------------- rating
@@ -318,9 +238,14 @@ def rate_region(region_prefix: str, year: int, month: int = 0, *, user: Any = No
             history = _history(part, params, year, month, sections)
             ids = set(part["enterprise"].tolist())
             mine = claims[claims["enterprise"].isin(ids)] if not claims.empty else claims
-            rating = engine.rate(figures, params, history=history, claims=mine)
+            rating = _worded(engine.rate(figures, params, history=history, claims=mine))
             _store(summary, scheme, rating, user=user, note=note)
     return summary
+
+
+def _worded(rating: engine.Rating) -> engine.Rating:
+    """The engine explains with structured reasons; the words (zh, en) come from the catalogue."""
+    return engine.Rating(wording.render_results(rating.results), rating.benchmarks)
 
 
 def _history(part: pd.DataFrame, params: engine.Params, year: int, month: int, sections: dict[str, str]) -> Any:
@@ -589,7 +514,7 @@ def rerate_enterprise(result: RatingResult, *, user: Any = None, note: str = "")
     if bench.empty:
         bench = engine.compute_benchmarks(figures.iloc[0:0], params)
     claims = _claims("", [result.year], result.month, [result.enterprise_id])
-    rating = engine.rate(figures, params, history=history, benchmarks=bench, claims=claims)
+    rating = _worded(engine.rate(figures, params, history=history, benchmarks=bench, claims=claims))
     summary = RatingSummary(result.year, result.month)
     ids = {(b.population, b.level, b.code): b.pk for b in rows}
     stored = _store(summary, scheme, rating, user=user, note=note, reason=RatingRun.Reason.APPEAL, benchmark_ids=ids)
@@ -609,7 +534,7 @@ class Correction:
 
 
 def _require_owner(user: Any, enterprise: Organisation | int) -> None:
-    if not scoping.can_report_for(user, enterprise):
+    if not scoping.can_appeal(user, enterprise):
         raise PermissionDenied(_("只有企业本身可以对评级提出申诉"))
 
 

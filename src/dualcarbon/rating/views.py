@@ -16,11 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dualcarbon import scoping
-from dualcarbon.finance.services import Resource, record_read
+from dualcarbon.registry.audit import Resource, record_read
 from dualcarbon.reporting.models import Submission
 
-from . import charts, queries, services
+from . import charts, queries, scoping, services
 from .forms import AppealForm
 
 
@@ -52,7 +51,7 @@ def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
             "result": data.result,
             "lines": queries.explanation_lines(data.result) if data.result else [],
             "neutrality": queries.neutrality_view(data.result),
-            "can_appeal": scoping.can_report_for(request.user, ent),
+            "can_appeal": scoping.can_appeal(request.user, ent),
             "lang": queries.lang(),
         },
     )
@@ -69,7 +68,7 @@ def _appeal_months(enterprise_id: int, year: int, month: int) -> list[int]:
 @require_http_methods(["GET", "POST"])
 def appeal(request: HttpRequest, org_id: int) -> HttpResponse:
     ent = queries.visible_enterprise(request.user, org_id)
-    if not scoping.can_report_for(request.user, ent):
+    if not scoping.can_appeal(request.user, ent):
         if request.method == "POST":
             raise PermissionDenied(_("只有企业本身可以对评级提出申诉"))
         messages.info(request, _("只有企业本身可以对评级提出申诉"))
@@ -112,7 +111,7 @@ def appeal(request: HttpRequest, org_id: int) -> HttpResponse:
 @require_POST
 def appeal_finish(request: HttpRequest, org_id: int) -> HttpResponse:
     ent = queries.visible_enterprise(request.user, org_id)
-    if not scoping.can_report_for(request.user, ent):
+    if not scoping.can_appeal(request.user, ent):
         raise PermissionDenied(_("只有企业本身可以对评级提出申诉"))
     try:
         done = services.finish_ready_appeals(request.user, ent)

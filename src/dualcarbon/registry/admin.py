@@ -1,6 +1,19 @@
-from django.contrib import admin
+from typing import Any
 
-from .models import Industry, Membership, Organisation, Region, Site, VerifierAssignment
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    AccessLog,
+    Consent,
+    Industry,
+    Membership,
+    MethodPolicy,
+    Organisation,
+    Region,
+    Site,
+    VerifierAssignment,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,3 +54,35 @@ class IndustryAdmin(admin.ModelAdmin):
 class VerifierAssignmentAdmin(admin.ModelAdmin):
     list_display = ["verifier", "enterprise", "year"]
     list_filter = ["year"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ["enterprise", "bank", "scope", "purpose", "data_from", "data_until", "valid_until", "revoked_at"]
+    list_filter = ["scope"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read only: the log is append-only (database triggers) and written by ``audit.record_read`` alone."""
+
+    list_display = ["at", "enterprise", "reader", "user", "what", "row_hash"]
+    readonly_fields = [f.name for f in AccessLog._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MethodPolicy)
+class MethodPolicyAdmin(SimpleHistoryAdmin):
+    """Effective-dated: a new policy from a date (the one in force gets its end date) instead of editing one in
+    force; an overlapping period is refused with the policy it overlaps."""
+
+    list_display = ["region", "valid_from", "valid_to", "fuel_sets", "grid", "gwp", "tce_basis", "note"]
+    list_filter = ["gwp", "grid"]

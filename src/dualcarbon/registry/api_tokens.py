@@ -18,8 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
-from dualcarbon import scoping
-
+from . import access
 from .models import ApiToken, Organisation
 
 KEY_PREFIX = "dc_"
@@ -39,11 +38,11 @@ def issue(
     Returns the token and its key; the key is not stored and cannot be shown again.
     """
     if organisation is None:
-        mine = scoping.enterprises(user).filter(pk__in=scoping.actor_for(user).enterprise_ids)
+        mine = access.readable_enterprises(user).filter(pk__in=access.actor_for(user).enterprise_ids)
         if mine.count() != 1:
             raise PermissionDenied(_("请指定企业：该用户不是恰好一家企业的填报人员"))
         organisation = mine.get()
-    if not scoping.can_report_for(user, organisation):
+    if not access.can_report_for(user, organisation):
         raise PermissionDenied(_("只能为本企业的填报人员创建接口令牌"))
     if not name.strip():
         raise ValueError("a token needs a name")

@@ -1,12 +1,30 @@
-"""Registry: administrative regions, industries, organisations, sites, users' memberships and roles."""
+"""Registry, the ground floor of the platform: administrative regions, industries, organisations, sites, users'
+memberships and roles, verifier assignments, API tokens, the consents enterprises give banks and the log of
+every read a bank makes, and the method policies (which factor sets a region applies).
+
+Consent and AccessLog were the finance app's and MethodPolicy the accounting app's until the layout of
+docs/architecture.md; they keep their tables (``finance_consent``, ``finance_accesslog``,
+``accounting_methodpolicy``) so that existing databases, the access log's triggers and its hash chain are
+untouched.
+"""
 
 from __future__ import annotations
+
+import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from stdnum.cn import uscc as stdnum_uscc
+
+from dualcarbon.engine import factors
+
+from .effective import EffectiveDated, valid_to_check
 
 
 def validate_uscc(value: str) -> None:
@@ -212,3 +230,176 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# --------------------------------------------------------------------------- consents and the bank read log
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def active(self, on: datetime.date | None = None) -> ConsentQuerySet:
+        day = on or timezone.localdate()
+        return self.filter(revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day)
+
+
+class Consent(models.Model):
+    """An enterprise lets a bank read named data, for a purpose, over a period; revocable."""
+
+    class Scope(models.TextChoices):
+        ACCOUNTS = "accounts", _("月度碳账户")
+        CREDIT_REPORT = "credit_report", _("碳信用报告")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_given")
+    bank = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_received")
+    scope = models.CharField(_("授权范围"), max_length=16, choices=Scope.choices, default=Scope.ACCOUNTS)
+    purpose = models.CharField(_("用途"), max_length=200)
+    #: the reporting periods the bank may read (inclusive), as YYYY-MM
+    data_from = models.CharField(_("数据起始期"), max_length=7)
+    data_until = models.CharField(_("数据截止期"), max_length=7)
+    valid_from = models.DateField(_("授权生效日"))
+    valid_until = models.DateField(_("授权到期日"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        db_table = "finance_consent"
+        verbose_name = _("数据授权")
+        verbose_name_plural = _("数据授权")
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")), name="consent_dates"),
+        ]
+
+
+#: the prev_hash of the first access-log row
+GENESIS_HASH = "0" * 64
+
+
+class AccessLog(models.Model):
+    """Every read a bank makes of an enterprise's data, under the consent that allowed it; the enterprise
+    (and its region's government, and the platform admin) can read this log. Rows are written by
+    :func:`dualcarbon.registry.audit.record_read` only.
+
+    The log is append-only and tamper-evident: database triggers (finance migration 0005) refuse UPDATE and
+    DELETE (and, on PostgreSQL, TRUNCATE of a non-empty log) and refuse an INSERT that does not extend the hash
+    chain; each row stores ``prev_hash`` (the previous row's ``row_hash``, :data:`GENESIS_HASH` for the
+    first) and ``row_hash`` (SHA-256 over its fields and ``prev_hash``, :func:`dualcarbon.registry.audit.row_hash`).
+    ``dualcarbon verify_access_log`` checks the chain. The organisations it names are protected: one with log
+    rows cannot be deleted."""
+
+    class Resource(models.TextChoices):
+        ACCOUNT = "account", _("碳账户页面")
+        LINEAGE = "lineage", _("核算过程（溯源）")
+        EXPORT_XLSX = "export_xlsx", _("碳账户导出（Excel）")
+        REPORT_PDF = "report_pdf", _("碳账户报告（PDF）")
+        RATING = "rating", _("碳效评级结果")
+        RATING_LABEL = "rating_label", _("评级二维码标签")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网页")
+        API = "api", _("接口")
+
+    # PROTECT: deleting an organisation must not erase the audit history (the triggers would refuse it anyway)
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="access_log")
+    reader = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: what was read, in words a person can check (the year, the month's account entry …)
+    what = models.CharField(max_length=200)
+    resource = models.CharField(_("读取内容"), max_length=16, choices=Resource.choices, default=Resource.ACCOUNT)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    #: the address requested (path and query), for audits
+    path = models.CharField(max_length=300, blank=True)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT)
+    #: set by record_read before the row is hashed (auto_now_add would set it after)
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    #: the previous row's row_hash (GENESIS_HASH for the first row) and this row's SHA-256, hex
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        db_table = "finance_accesslog"
+        verbose_name = _("银行数据读取记录")
+        verbose_name_plural = _("银行数据读取记录")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["enterprise", "-at"], name="accesslog_enterprise_at")]
+
+
+# --------------------------------------------------------------------------- method policies
+
+
+def validate_fuel_sets(value: str) -> None:
+    try:
+        factors.parse_fuel_sets(value)
+    except factors.SelectionError as exc:
+        raise ValidationError(_("燃料因子集无效：%(e)s") % {"e": exc}) from exc
+
+
+def validate_grid(value: str) -> None:
+    try:
+        factors.parse_grid(value)
+    except factors.SelectionError as exc:
+        raise ValidationError(_("电网因子选择无效：%(e)s") % {"e": exc}) from exc
+
+
+class MethodPolicy(EffectiveDated):
+    """Which factor sets a region applies, over a period (effective-dated configuration, :mod:`.effective`):
+    the most specific region containing an enterprise decides, among the policies in force on the day."""
+
+    series_fields: ClassVar[tuple[str, ...]] = ("region",)
+
+    class Gwp(models.TextChoices):
+        SAR = "SAR", "SAR"
+        AR4 = "AR4", "AR4"
+        AR5 = "AR5", "AR5"
+        AR6 = "AR6", "AR6"
+
+    class TceBasis(models.TextChoices):
+        EQUIVALENT = "equivalent", _("当量值")
+        EQUAL = "equal", _("等价值")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("适用地区"))
+    fuel_sets = models.CharField(
+        _("燃料因子集（按优先顺序）"),
+        max_length=100,
+        default=",".join(factors.DEFAULT_FUEL_SETS),
+        validators=[validate_fuel_sets],
+        help_text=_("逗号分隔，靠前者优先，例如 fuels-a,fuels-b"),
+    )
+    grid = models.CharField(
+        _("电网因子选择"),
+        max_length=40,
+        default=factors.DEFAULT_GRID,
+        validators=[validate_grid],
+        help_text=_("ets、mee:national、mee:regional、mee:provincial 或 mee:auto，可加 @年份"),
+    )
+    gwp = models.CharField(_("GWP"), max_length=4, choices=Gwp.choices, default=factors.DEFAULT_GWP)
+    tce_basis = models.CharField(
+        _("电力折标"), max_length=12, choices=TceBasis.choices, default=factors.DEFAULT_TCE_BASIS
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    history = HistoricalRecords(table_name="accounting_historicalmethodpolicy")
+
+    class Meta:
+        db_table = "accounting_methodpolicy"
+        verbose_name = _("核算方法配置")
+        verbose_name_plural = _("核算方法配置")
+        ordering = ["region_id", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "valid_from"], name="uniq_policy_date"),
+            valid_to_check("policy_valid_to"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} from {self.valid_from}: {self.fuel_sets} / {self.grid} / {self.gwp}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # the normal forms, so that equal choices compare equal (" MEE:Provincial" → "mee:provincial")
+        try:
+            self.fuel_sets = ",".join(factors.parse_fuel_sets(self.fuel_sets))
+            self.grid = factors.parse_grid(self.grid)
+            self.gwp = factors.parse_gwp(self.gwp)
+            self.tce_basis = factors.parse_tce_basis(self.tce_basis)
+        except factors.SelectionError as exc:
+            raise ValidationError(str(exc)) from exc
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

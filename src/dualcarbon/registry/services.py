@@ -1,15 +1,22 @@
-"""Registry services: load reference regions/industries, create organisations and users' memberships."""
+"""Registry services: load reference regions/industries, create organisations and users' memberships, and
+the method policy that applies to a region on a day (with the engine options it means)."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
+from dualcarbon.engine import factors
+from dualcarbon.engine.factors import Options
 from dualcarbon.engine.reference import industry_names, read_table
 
-from .models import Industry, Membership, Organisation, Region
+from . import effective
+from .models import Industry, Membership, MethodPolicy, Organisation, Region
 
 
 @transaction.atomic
@@ -84,3 +91,44 @@ def create_user(username: str, password: str, organisation: Organisation, role: 
     user = User.objects.create_user(username=username, password=password, **extra)
     add_member(user, organisation, role)
     return user
+
+
+# --------------------------------------------------------------------------- method policies
+
+
+def method_policies() -> list[MethodPolicy]:
+    """Every method policy with its region (one query; pass the list to :func:`policy_for` in loops)."""
+    return list(MethodPolicy.objects.select_related("region"))
+
+
+def policy_for(
+    region_code: str, on: datetime.date | None = None, policies: Sequence[MethodPolicy] | None = None
+) -> MethodPolicy | None:
+    """The policy of the most specific region containing ``region_code`` in force on ``on`` (today)."""
+    day = on or timezone.localdate()
+    candidates = policies if policies is not None else method_policies()
+    return effective.resolve(candidates, day, region_code=region_code, prefix_of=lambda p: p.region.prefix)
+
+
+def options_for(policy: MethodPolicy | None) -> Options:
+    """The engine options a policy chooses; without a policy, the engine's defaults (defined once, in
+    :mod:`dualcarbon.engine.factors`)."""
+    if policy is None:
+        return Options()
+    return Options(
+        fuel_sets=factors.parse_fuel_sets(policy.fuel_sets),
+        grid=factors.parse_grid(policy.grid),
+        gwp=factors.parse_gwp(policy.gwp),
+        tce_basis=factors.parse_tce_basis(policy.tce_basis),
+    )
+
+
+def method_options(region_code: str, on: datetime.date | None = None) -> Options:
+    """The options an enterprise in ``region_code`` is computed with on ``on``."""
+    return options_for(policy_for(region_code, on))
+
+
+def adopt_policy(region: Region, valid_from: datetime.date, **fields: Any) -> MethodPolicy:
+    """A region's new method policy from ``valid_from`` on; the policy in force then ends the day before.
+    Choices are checked (:func:`dualcarbon.engine.factors.parse_grid` …) before anything is saved."""
+    return effective.supersede(MethodPolicy, valid_from, region=region, **fields)

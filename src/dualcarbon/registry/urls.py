@@ -1,6 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "registry"
 
-# registry pages are the Django admin (organisations, users, memberships) for now
-urlpatterns: list[URLPattern] = []
+# organisations, users and memberships are maintained in the Django admin for now
+urlpatterns = [
+    path("enterprise/<int:org_id>/access-log/", views.access_log, name="access_log"),
+]

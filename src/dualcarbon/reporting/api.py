@@ -15,10 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from dualcarbon import scoping
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 
-from . import services
+from . import hooks, scoping, services
 from .excel import basis_code, source_type_code
 from .models import EconomicRecord, Submission, ValidationIssue
 from .schemas import (
@@ -60,7 +59,7 @@ def _error(detail: str, findings: Any = ()) -> dict[str, Any]:
 
 
 def _account(user: Any, submission: Submission) -> dict[str, float | None] | None:
-    entry = scoping.account_entries(user).filter(submission=submission, is_current=True).first()
+    entry = hooks.account_of(user, submission)
     if entry is None:
         return None
     return {

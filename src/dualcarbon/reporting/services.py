@@ -11,17 +11,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import ibis
+import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcarbon import scoping
+from dualcarbon.engine import InputError, Options, account_table, backends
 from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
+from dualcarbon.registry import services as registry_services
 from dualcarbon.registry.models import Organisation
 
-from . import validators
+from . import hooks, scoping, validators
 from .models import (
     ActivityRecord,
     EconomicRecord,
@@ -85,6 +88,11 @@ def _dec(value: Any) -> Decimal | None:
 def _require_reporter(user: Any, enterprise: Organisation) -> None:
     if not scoping.can_report_for(user, enterprise):
         raise PermissionDenied(_("您无权为该企业填报"))
+
+
+def visible_submissions(user: Any) -> Any:
+    """The submissions ``user`` may read (for the apps above: they read reporting through its services)."""
+    return scoping.submissions(user)
 
 
 def period_for(enterprise: Organisation, year: int, month: int) -> ReportingPeriod:
@@ -317,15 +325,132 @@ def _unparseable(data: DraftData) -> Any:
                 )
 
 
-def _context(submission: Submission) -> validators.Context:
-    from dualcarbon.accounting.services import check_submission, options_for, policy_for
+def activity_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
+    """The activity records of submissions as the engine's input table: ``entity`` is the submission id,
+    ``_row`` the record id (so the engine's problems and lines point back at the record), ``period`` the
+    submission's month and ``region`` its enterprise's region code."""
+    rows = ActivityRecord.objects.filter(submission_id__in=submission_ids).values(
+        "id",
+        "submission_id",
+        "submission__period__year",
+        "submission__period__month",
+        "submission__enterprise__region_id",
+        "source_sheet",
+        *ACTIVITY_COLUMNS,
+    )
+    records = []
+    for r in rows.iterator(chunk_size=5000):
+        rec: dict[str, Any] = {
+            "_row": r["id"],
+            "_sheet": r["source_sheet"] or None,
+            "entity": str(r["submission_id"]),
+            "period": f"{r['submission__period__year']}-{r['submission__period__month']:02d}",
+            "region": r["submission__enterprise__region_id"] or "",
+        }
+        for f in ACTIVITY_COLUMNS:
+            v = r[f]
+            rec[f] = float(v) if isinstance(v, Decimal) else (v or None)
+        records.append(rec)
+    frame = pd.DataFrame.from_records(records)
+    for f in NUMERIC_COLUMNS:
+        if f in frame:
+            frame[f] = pd.to_numeric(frame[f], errors="coerce").astype("float64")
+    return frame
 
+
+#: the columns of :func:`claims_frame` (the input of :func:`dualcarbon.engine.claims.claim_lines`)
+CLAIM_COLUMNS = (
+    "entity", "record", "year", "month", "region", "kind", "use", "technology", "origin", "status",
+    "quantity", "unit", "transferred", "reference",
+)  # fmt: skip
+
+
+def claims_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
+    """The own zero-carbon generation and offset lines of submissions as the engine's claim input: ``entity`` is
+    the submission id, ``record`` names the input row ("generation:<id>" or "offset:<id>"), ``region`` the
+    enterprise's region code. Two queries."""
+    common = (
+        "id",
+        "submission_id",
+        "submission__period__year",
+        "submission__period__month",
+        "submission__enterprise__region_id",
+        "quantity",
+        "unit",
+        "reference",
+    )
+    rows: list[dict[str, Any]] = []
+
+    def base(prefix: str, r: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "entity": str(r["submission_id"]),
+            "record": f"{prefix}:{r['id']}",
+            "year": int(r["submission__period__year"]),
+            "month": int(r["submission__period__month"]),
+            "region": r["submission__enterprise__region_id"] or "",
+            "quantity": float(r["quantity"]),
+            "unit": r["unit"],
+            "reference": r["reference"] or "",
+        }
+
+    generation = GenerationRecord.objects.filter(submission_id__in=submission_ids).order_by("submission_id", "line_no")
+    for r in generation.values(*common, "technology", "use", "certificates_transferred").iterator(chunk_size=5000):
+        moved = r["certificates_transferred"]
+        rows.append(
+            {
+                **base("generation", r),
+                "kind": "own_generation",
+                "use": r["use"] or "",
+                "technology": r["technology"] or "",
+                "origin": "",
+                "status": "",
+                "transferred": float(moved) if moved is not None else None,
+            }
+        )
+    offsets = OffsetRecord.objects.filter(submission_id__in=submission_ids).order_by("submission_id", "line_no")
+    for r in offsets.values(*common, "kind", "origin", "status").iterator(chunk_size=5000):
+        rows.append(
+            {
+                **base("offset", r),
+                "kind": r["kind"],
+                "use": "",
+                "technology": "",
+                "origin": r["origin"] or "",
+                "status": r["status"] or "",
+                "transferred": None,
+            }
+        )
+    return pd.DataFrame.from_records(rows, columns=list(CLAIM_COLUMNS))
+
+
+def engine_connection() -> Any:
+    """A small in-process DuckDB connection for the engine (validation and accounting share the setting)."""
+    return backends.connect("duckdb", memory_limit="1GB", threads=2)
+
+
+def check_submission(submission: Submission, options: Options | None = None) -> InputError | None:
+    """Run the engine's validation on one submission's records (no writes). None when clean.
+
+    ``options``: the region's method policy on the day (:func:`dualcarbon.registry.services.method_options`)."""
+    frame = activity_frame([submission.pk])
+    if frame.empty:
+        return None
+    if options is None:
+        options = registry_services.method_options(submission.enterprise.region_id or "")
+    try:
+        account_table(engine_connection(), ibis.memtable(frame), options)
+    except InputError as exc:
+        return exc
+    return None
+
+
+def _context(submission: Submission) -> validators.Context:
     period = submission.period
     acts: list[dict[str, Any]] = [dict(a) for a in submission.activities.values()]
     prod: list[dict[str, Any]] = [dict(p) for p in submission.production.values()]
     econ_row = EconomicRecord.objects.filter(submission=submission).values().first()
     econ: dict[str, Any] | None = dict(econ_row) if econ_row else None
-    options = options_for(policy_for(submission.enterprise.region_id or ""))
+    options = registry_services.method_options(submission.enterprise.region_id or "")
     engine_error = check_submission(submission, options) if acts else None
     problems = engine_error.problems if engine_error else []
     # map engine rows (ActivityRecord ids) back to what the user saw (sheet row or form line)
@@ -352,7 +477,13 @@ def _context(submission: Submission) -> validators.Context:
         enterprise=submission.enterprise, is_current=True, period__year=prev_year, period__month=prev_month
     ).first()
     if prev is not None:
-        ctx_prev = validators.Context(prev_year, prev_month, [dict(a) for a in prev.activities.values()], [], None)
+        ctx_prev = validators.Context(
+            year=prev_year,
+            month=prev_month,
+            activities=[dict(a) for a in prev.activities.values()],
+            production=[],
+            economic=None,
+        )
         history[ctx_prev.label] = validators._month_totals(ctx_prev)
     reported = set(
         Submission.objects.filter(enterprise=submission.enterprise, period__year=period.year)
@@ -364,19 +495,19 @@ def _context(submission: Submission) -> validators.Context:
     generation = [dict(g) for g in submission.generation.values()]
     offsets = [dict(o) for o in submission.offsets.values()]
     return validators.Context(
-        period.year,
-        period.month,
-        acts,
-        prod,
-        econ,
-        history,
-        missing,
-        options,
-        located,
-        evidence,
-        generation,
-        offsets,
-        _claimed_elsewhere(submission, offsets),
+        year=period.year,
+        month=period.month,
+        activities=acts,
+        production=prod,
+        economic=econ,
+        history=history,
+        missing_months=missing,
+        options=options,
+        engine_problems=located,
+        evidence_kinds=evidence,
+        generation=generation,
+        offsets=offsets,
+        claimed_elsewhere=_claimed_elsewhere(submission, offsets),
     )
 
 
@@ -430,9 +561,8 @@ def validate(submission: Submission) -> list[ValidationIssue]:
 
 @transaction.atomic
 def submit(user: Any, submission: Submission) -> Submission:
-    """draft → submitted: validate (errors block), make it the current version, compute its account."""
-    from dualcarbon.accounting.services import compute
-
+    """draft → submitted: validate (errors block), make it the current version, and announce it
+    (:data:`.hooks.submission_submitted`: the accounting app computes the month's account in this transaction)."""
     _require_reporter(user, submission.enterprise)
     submission = Submission.objects.select_for_update().select_related("enterprise", "period").get(pk=submission.pk)
     if submission.status != Submission.Status.DRAFT:
@@ -449,7 +579,7 @@ def submit(user: Any, submission: Submission) -> Submission:
     submission.submitted_by = user
     submission.submitted_at = timezone.now()
     submission.save()
-    compute([submission])
+    hooks.submission_submitted.send(sender=Submission, submissions=[submission], user=user)
     return submission
 
 
@@ -502,9 +632,7 @@ def verify(user: Any, submission: Submission) -> Submission:
 
 @transaction.atomic
 def lock(user: Any, submission: Submission) -> Submission:
-    actor = scoping.actor_for(user)
-    in_region = scoping.submissions(user).filter(pk=submission.pk).exists()
-    if not (actor.is_admin or (actor.region_prefixes and in_region)):
+    if not scoping.can_lock(user, submission):
         raise PermissionDenied(_("只有辖区政府或平台管理员可以锁定"))
     if submission.status != Submission.Status.VERIFIED:
         raise WorkflowError(_("只有已核查的版本可以锁定"))

@@ -1,4 +1,4 @@
-"""Reporting pages (thin): they read through ``dualcarbon.scoping`` and write through the services.
+"""Reporting pages (thin): they read through ``reporting.scoping`` and write through the services.
 
 Enterprise staff work on their enterprise's months (``?org=<id>`` chooses among several); verifiers
 and government staff see the versions assigned to / inside their remit and verify or lock them.
@@ -25,12 +25,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dualcarbon import scoping
 from dualcarbon.engine.factors import Catalog
 from dualcarbon.engine.inputs import PARAMETER_COLUMNS
+from dualcarbon.registry import access
+from dualcarbon.registry import services as registry_services
 from dualcarbon.registry.models import Organisation
 
-from . import excel, services
+from . import excel, hooks, scoping, services
 from .forms import (
     ActivityForm,
     ActivityFormSet,
@@ -73,7 +74,7 @@ def _check_period(year: int, month: int) -> None:
 
 def _my_enterprises(user: Any) -> list[Organisation]:
     """The enterprises the user reports for (their own), by name."""
-    ids = sorted(scoping.actor_for(user).enterprise_ids)
+    ids = sorted(access.actor_for(user).enterprise_ids)
     return list(scoping.enterprises(user).filter(pk__in=ids).order_by("name")) if ids else []
 
 
@@ -156,10 +157,7 @@ def _records(sub: Submission | None) -> dict[str, Any]:
 def _entry(user: Any, sub: Submission | None, current_only: bool = True) -> Any:
     if sub is None:
         return None
-    qs = scoping.account_entries(user).filter(submission=sub)
-    if current_only:
-        qs = qs.filter(is_current=True)
-    return qs.order_by("-created_at").first()
+    return hooks.account_of(user, sub, current_only)
 
 
 def _month_name(month: int) -> str:
@@ -208,7 +206,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 }
             )
         ctx.update(org=org, enterprises=mine, months=months)
-    actor = scoping.actor_for(user)
+    actor = access.actor_for(user)
     if actor.verifier_ids:
         waiting = (
             scoping.submissions(user)
@@ -288,11 +286,9 @@ def period(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 
 def _item_suggestions(org: Organisation) -> list[str]:
-    from dualcarbon.accounting.services import options_for, policy_for
-
     names = [ln.item for ln in excel.industry_lines(org)]
     try:
-        catalog = Catalog(options_for(policy_for(org.region_id or "")))
+        catalog = Catalog(registry_services.method_options(org.region_id or ""))
         names += sorted({i.name_zh for i in catalog.items.values()})
     except Exception:  # a misconfigured policy must not break the editor
         pass

@@ -8,8 +8,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dualcarbon import scoping
 from dualcarbon.accounting import queries
+from dualcarbon.registry import access
 
 
 class LoginView(auth_views.LoginView):
@@ -25,7 +25,7 @@ class LogoutView(auth_views.LogoutView):
 def home(request: HttpRequest) -> HttpResponse:
     """Enterprise staff → their account; government and platform admin → the region; banks and
     verifiers → the enterprises they may read."""
-    actor = scoping.actor_for(request.user)
+    actor = access.actor_for(request.user)
     if actor.is_admin or actor.region_prefixes:
         return redirect("accounting:region")
     if actor.enterprise_ids:

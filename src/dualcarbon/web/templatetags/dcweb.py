@@ -10,9 +10,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dualcarbon import scoping
+from dualcarbon.monitoring import services as monitoring
+from dualcarbon.registry import access
 from dualcarbon.registry.models import Membership
-from dualcarbon.web import names
+from dualcarbon.ui import names
 
 register = template.Library()
 
@@ -65,12 +66,12 @@ def user_frame(context: Any) -> dict[str, Any]:
     except NoReverseMatch:
         pass
     if len(enterprises) == 1:  # who read the enterprise's data, under which consent
-        add(_("数据访问记录"), reverse("finance:access_log", args=[enterprises[0].pk]))
+        add(_("数据访问记录"), reverse("registry:access_log", args=[enterprises[0].pk]))
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))
             url = reverse("monitoring:notifications")
-            unread = scoping.notifications(user).filter(read_at__isnull=True).count()
+            unread = monitoring.unread_count(user)
             item = {"label": _("通知"), "url": url, "active": path.startswith(url), "count": unread}
             nav.append({**item, "id": "nav-notifications"})
         except NoReverseMatch:
@@ -88,7 +89,7 @@ def user_frame(context: Any) -> dict[str, Any]:
     frame = {
         "memberships": [{"organisation": m.organisation.name, "role": role_label(m.role)} for m in rows],
         "nav": nav,
-        "actor": scoping.actor_for(user),
+        "actor": access.actor_for(user),
     }
     request._dc_frame = frame
     return frame

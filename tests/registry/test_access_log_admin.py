@@ -6,14 +6,14 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 
-from dualcarbon.finance.models import AccessLog
+from dualcarbon.registry.models import AccessLog
 
 pytestmark = pytest.mark.django_db
 
 
 def test_access_log_admin_is_read_only(django_user_model):
     superuser = django_user_model.objects.create_superuser("root", "root@example.cn", "x")
-    request = RequestFactory().get("/admin/finance/accesslog/")
+    request = RequestFactory().get("/admin/registry/accesslog/")
     request.user = superuser
     model_admin = admin.site._registry[AccessLog]
     assert model_admin.has_view_permission(request)

@@ -12,12 +12,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from dualcarbon.accounting.models import AccountEntry
-from dualcarbon.finance import services as finance
-from dualcarbon.finance.models import AccessLog, Consent
 from dualcarbon.rating import services as rating
 from dualcarbon.registry import api_tokens
+from dualcarbon.registry import audit as finance
 from dualcarbon.registry import services as registry
-from dualcarbon.registry.models import Membership
+from dualcarbon.registry.models import AccessLog, Consent, Membership
 from tests.rating.helpers import YEAR, rated_world
 from tests.web.helpers import fast_world, login, submit_month
 
@@ -167,7 +166,7 @@ def test_the_enterprise_sees_who_read_its_data(client, settings):
     client.get(reverse("accounting:enterprise", args=[world.cement.pk]) + "?year=2024")
     client.get(reverse("accounting:entry", args=[entry.pk]))
     assert AccessLog.objects.count() == 2
-    url = reverse("finance:access_log", args=[world.cement.pk])
+    url = reverse("registry:access_log", args=[world.cement.pk])
 
     login(client, world.users["cement"])
     home = client.get(reverse("accounting:enterprise", args=[world.cement.pk])).content.decode()
@@ -213,7 +212,7 @@ def test_the_log_is_paged_and_filtered_by_bank(client, settings):
     request.user = world.users["bank2"]
     assert finance.record_read(request, world.cement, "account", year=2024).consent == other
     login(client, world.users["cement"])
-    url = reverse("finance:access_log", args=[world.cement.pk])
+    url = reverse("registry:access_log", args=[world.cement.pk])
     first = client.get(url).context["view"]
     assert len(first.page.object_list) == 50 and first.page.paginator.count == 61
     assert {r["reader_id"]: r["reads"] for r in first.readers} == {world.bank.pk: 60, world.other_bank.pk: 1}

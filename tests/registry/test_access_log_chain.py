@@ -21,8 +21,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from dualcarbon import cli
-from dualcarbon.finance import services as finance
-from dualcarbon.finance.models import GENESIS_HASH, AccessLog
+from dualcarbon.registry import audit as finance
+from dualcarbon.registry.models import GENESIS_HASH, AccessLog
 from tests.web.helpers import fast_world, login
 
 pytestmark = pytest.mark.django_db
@@ -314,7 +314,7 @@ def test_the_migration_hashes_existing_rows_in_primary_key_order(settings: Any, 
     their times; 0005 then guards them. Also runs the reverse migrations."""
     world = fast_world(settings)
     executor = MigrationExecutor(connection)
-    leaf = executor.loader.graph.leaf_nodes("finance")
+    leaf = executor.loader.graph.leaf_nodes()
     before = ("finance", "0002_access_log_resource")
     executor.migrate([before])
     try:

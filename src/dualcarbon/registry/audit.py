@@ -1,12 +1,13 @@
-"""Finance services: the one place that writes the bank read log, and its verification.
+"""The bank read log: the one place that writes it, and its verification (a registry service).
 
 Every page, file or API answer that shows an enterprise's data calls :func:`record_read` once, after
-the enterprise was found through :mod:`dualcarbon.scoping` (a refused read raises before it and so is
+the enterprise was found through its app's scoping (a refused read raises before it and so is
 never logged). Only reads made under a bank's consent are written (see
-:func:`dualcarbon.scoping.reading_consent`); the enterprise's own staff, its government and the
+:func:`dualcarbon.registry.access.reading_consent`); the enterprise's own staff, its government and the
 platform admin read without leaving rows.
 
-The log is append-only (database triggers, migration ``0005_access_log_append_only``) and a hash chain:
+The log is append-only (database triggers, finance migration ``0005_access_log_append_only``; the table kept
+its name when the model moved to the registry) and a hash chain:
 each row's ``row_hash`` is the SHA-256 of its fields and the previous row's hash (:func:`row_hash`).
 :func:`verify_access_log` walks the chain; ``dualcarbon verify_access_log`` prints the result.
 """
@@ -26,10 +27,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from dualcarbon import scoping
-from dualcarbon.registry.models import Organisation
-
-from .models import GENESIS_HASH, AccessLog
+from . import access
+from .models import GENESIS_HASH, AccessLog, Organisation
 
 Resource = AccessLog.Resource
 
@@ -118,7 +117,7 @@ def record_read(
     if resource not in Resource.values:
         raise ValueError(f"unknown resource {resource!r}; one of {', '.join(Resource.values)}")
     user: Any = request.user
-    consent = scoping.reading_consent(user, enterprise, year)
+    consent = access.reading_consent(user, enterprise, year)
     if consent is None:
         return None
     return _append(

@@ -1,4 +1,4 @@
-"""Read-only queries behind the finance pages; every queryset starts from :mod:`dualcarbon.scoping`.
+"""Read-only queries behind the registry pages; every queryset starts from :mod:`dualcarbon.registry.scoping`.
 
 Each function issues a fixed number of queries whatever the amount of data.
 """
@@ -15,10 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dualcarbon import scoping
-from dualcarbon.registry.models import Organisation
-
-from .models import Consent
+from . import scoping
+from .models import Consent, Organisation
 
 PAGE_SIZE = 50
 CONSENT_STATES: dict[str, Any] = {

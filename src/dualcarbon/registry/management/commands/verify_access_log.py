@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from dualcarbon.finance import services
+from dualcarbon.registry import audit as services
 
 LANGS = ("zh-hans", "en")
 

@@ -1,4 +1,4 @@
-"""Finance pages (thin): the enterprise's consents and the log of every read a bank made of its data."""
+"""Registry pages (thin): an enterprise's consents and the log of every read a bank made of its data."""
 
 from __future__ import annotations
 
@@ -14,4 +14,4 @@ from . import queries
 @login_required
 def access_log(request: HttpRequest, org_id: int) -> HttpResponse:
     view = queries.access_log(request.user, org_id, request.GET.get("reader"), request.GET.get("page"))
-    return render(request, "finance/access_log.html", {"view": view, "enterprise": view.enterprise})
+    return render(request, "registry/access_log.html", {"view": view, "enterprise": view.enterprise})
