@@ -31,8 +31,10 @@ setup: system-deps | $(UV)
 demo: setup
 	$(PY) -m dualcarbon demo --reset
 
+# ruff, and the import contracts of docs/architecture.md (engine pure; layers point one way; own scoping only)
 lint: setup
 	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/lint-imports
 
 typecheck: setup
 	.venv/bin/mypy
