@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from tests.pg import throwaway_cluster  # noqa: E402
 
 #: test paths that never touch the database (they run once, on the SQLite suite)
-NO_DATABASE = {"engine", "reference", "bench", "e2e", "fixtures", "test_cli.py"}
+NO_DATABASE = {"engine", "reference", "bench", "e2e", "fixtures", "test_cli.py", "test_architecture.py"}
 
 
 def default_paths() -> list[str]:

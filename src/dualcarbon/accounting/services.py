@@ -221,7 +221,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with None for missing values (NaN, NA)."""
     if frame.empty:
         return []
-    return frame.astype(object).where(pd.notna(frame), None).to_dict("records")
+    return [
+        {str(k): v for k, v in r.items()} for r in frame.astype(object).where(pd.notna(frame), None).to_dict("records")
+    ]
 
 
 def claim_fields(rec: dict[str, Any]) -> dict[str, Any]:

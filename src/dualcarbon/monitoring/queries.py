@@ -201,7 +201,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         totals.update(cell_window.aggregate(**counts))
         by_division = {r["division"]: r for r in cell_window.values("division").annotate(**counts).order_by()}
         for i in industries:
-            row = by_division.get(i["division"], {})
+            row: dict[str, Any] = dict(by_division.get(i["division"], {}))
             i["cur_enterprises"] = row.get("cur_enterprises", 0)
             i["prev_enterprises"] = row.get("prev_enterprises", 0)
     totals = _derive(totals)
@@ -249,6 +249,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     )
     for g in grades:
         g["mark"] = str(g["grade"]) if g["grade"] else (g["colour"] or "")
+    top_rows: Any
     if f.month:  # the monthly report: the months through the report's month, from the monthly cells
         top_rows = (
             cells.filter(year=year)

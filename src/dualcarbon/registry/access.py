@@ -278,9 +278,10 @@ def is_owner_or_government(user: Any, enterprise: Organisation) -> bool:
 
 
 def _consent_periods(actor: Actor) -> list[dict[str, Any]]:
-    return list(
+    rows = (
         Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id", "data_from", "data_until")
     )
+    return [dict(r) for r in rows]
 
 
 def bank_period_q(actor: Actor, year_field: str, month_field: str, ent_field: str) -> Q | None:

@@ -51,7 +51,8 @@ class EffectiveDated(models.Model):
         out: dict[str, Any] = {}
         for name in self.series_fields:
             f = self._meta.get_field(name)
-            out[f.attname] = getattr(self, f.attname)
+            attname = getattr(f, "attname", name)
+            out[attname] = getattr(self, attname)
         return out
 
     def overlapping(self) -> models.QuerySet[Any]:

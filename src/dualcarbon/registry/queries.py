@@ -51,9 +51,10 @@ def access_log(user: Any, org_id: int, reader: Any = None, page: Any = 1) -> Acc
     """An enterprise's bank read log (newest first, paged), a summary per bank and its consents (5 queries)."""
     enterprise = get_object_or_404(scoping.access_log_enterprises(user).select_related("region"), pk=org_id)
     rows = scoping.access_log(user).filter(enterprise=enterprise)
-    readers = list(
-        rows.values("reader_id", "reader__name").annotate(reads=Count("pk"), last=Max("at")).order_by("-last")
-    )
+    readers: list[dict[str, Any]] = [
+        dict(r)
+        for r in rows.values("reader_id", "reader__name").annotate(reads=Count("pk"), last=Max("at")).order_by("-last")
+    ]
     try:
         reader_id: int | None = int(reader) if reader else None
     except (TypeError, ValueError):

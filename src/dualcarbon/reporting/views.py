@@ -350,7 +350,9 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
                 {"source_type": ln.source_type, "item": ln.item, "unit": ln.unit} for ln in excel.industry_lines(org)
             ]
         if draft is not None and draft.production.exists():
-            prod_initial = list(draft.production.values("product", "quantity", "unit"))
+            prod_initial: list[dict[str, Any]] = [
+                dict(p) for p in draft.production.values("product", "quantity", "unit")
+            ]
         else:
             prod_initial = [{"product": p, "unit": u} for p, u in excel.industry_products(org)]
         econ_initial = (
@@ -404,8 +406,8 @@ def template(request: HttpRequest, year: int, month: int) -> HttpResponse:
     data = None
     if shown is not None and shown.activities.exists():
         data = services.DraftData(
-            activities=list(shown.activities.values()),
-            production=list(shown.production.values()),
+            activities=[dict(a) for a in shown.activities.values()],
+            production=[dict(p) for p in shown.production.values()],
             economic=dict(EconomicRecord.objects.filter(submission=shown).values().first() or {}),
             **services.claims_of(shown),
         )

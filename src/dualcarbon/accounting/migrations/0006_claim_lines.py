@@ -66,7 +66,7 @@ def backfill(apps, schema_editor):
         return
     common = ("id", "submission_id", "submission__period__year", "submission__period__month",
               "submission__enterprise__region_id", "quantity", "unit", "reference")  # fmt: skip
-    rows = {}
+    rows: dict = {}
     for r in GenerationRecord.objects.filter(submission_id__in=subs).order_by("submission_id", "line_no").values(
         *common, "technology", "use", "certificates_transferred"
     ):
@@ -83,7 +83,7 @@ def backfill(apps, schema_editor):
             {"record": f"offset:{r['id']}", "kind": r["kind"], "use": "", "technology": "",
              "origin": r["origin"] or "", "status": r["status"] or "", "transferred": None, **_base(r)}  # fmt: skip
         )
-    by_grid = {}
+    by_grid: dict = {}
     for run in AccountRun.objects.filter(submission_id__in=subs).only("id", "submission_id", "options"):
         grid = str((run.options or {}).get("grid") or "mee:national")
         for rec in rows.get(run.submission_id, []):

@@ -7,12 +7,10 @@ from django.db import migrations, models
 
 from dualcarbon.registry.effective import close_series_operation, no_overlap_operations, valid_to_check
 
-VALID_TO = dict(
-    blank=True,
-    help_text="不含当日；留空表示长期有效，直至被新版本取代",
-    null=True,
-    verbose_name="失效日期",
-)
+def valid_to() -> models.DateField:
+    return models.DateField(
+        blank=True, help_text="不含当日；留空表示长期有效，直至被新版本取代", null=True, verbose_name="失效日期"
+    )
 
 
 class Migration(migrations.Migration):
@@ -20,7 +18,7 @@ class Migration(migrations.Migration):
 
     operations = [
         *(
-            migrations.AddField(model_name=model, name="valid_to", field=models.DateField(**VALID_TO))
+            migrations.AddField(model_name=model, name="valid_to", field=valid_to())
             for model in ("ratingscheme", "historicalratingscheme", "regionratingchoice", "historicalregionratingchoice")
         ),
         close_series_operation("rating", "RatingScheme", ("code",), order=("version",)),
