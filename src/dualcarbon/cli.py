@@ -26,6 +26,8 @@ def _lang(value: str | None) -> str:
 
 
 def _account_parser() -> argparse.ArgumentParser:
+    from .engine import factors
+
     p = argparse.ArgumentParser(
         prog="dualcarbon account",
         description="Compute a carbon account from an activity file (GB/T 32150-2015). "
@@ -41,15 +43,17 @@ def _account_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--factor-set",
-        default="fuels-a",
-        help="fuel factor set(s), comma-separated in order of precedence (default fuels-a; e.g. fuels-a,fuels-b)",
+        default=",".join(factors.DEFAULT_FUEL_SETS),
+        help="fuel factor set(s), comma-separated in order of precedence "
+        f"(default {','.join(factors.DEFAULT_FUEL_SETS)}; e.g. fuels-a,fuels-b)",
     )
     p.add_argument(
         "--grid",
-        default="mee:national",
-        help="grid factor: ets | mee:national | mee:regional | mee:provincial | mee:auto, optional @YEAR",
+        default=factors.DEFAULT_GRID,
+        help="grid factor: ets | mee:national | mee:regional | mee:provincial | mee:auto, optional @YEAR "
+        f"(default {factors.DEFAULT_GRID}: the most specific factor a line's region has)",
     )
-    p.add_argument("--gwp", default="AR5", choices=("SAR", "AR4", "AR5", "AR6"), type=str.upper)
+    p.add_argument("--gwp", default=factors.DEFAULT_GWP, choices=factors.GWP_TABLES, type=str.upper)
     p.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
     p.add_argument(
         "--tce-basis",
@@ -217,7 +221,7 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
 def account(argv: list[str]) -> int:
     args = _account_parser().parse_args(argv)
     lang = _lang(args.lang)
-    from .engine import InputError, Options, SelectionError, account_file
+    from .engine import InputError, Options, SelectionError, account_file, factors
     from .engine.reference import UnknownFactorSet
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "json")
@@ -228,11 +232,12 @@ def account(argv: list[str]) -> int:
         print(f"{fmt} output needs -o / {fmt} 输出需要 -o", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        # the choices are checked before the file is read: a wrong one is the caller's, named with what is accepted
         options = Options(
-            fuel_sets=tuple(s.strip() for s in args.factor_set.split(",") if s.strip()),
-            grid=args.grid,
-            gwp=args.gwp,
-            tce_basis=args.tce_basis,
+            fuel_sets=factors.parse_fuel_sets(args.factor_set),
+            grid=factors.parse_grid(args.grid),
+            gwp=factors.parse_gwp(args.gwp),
+            tce_basis=factors.parse_tce_basis(args.tce_basis),
             equal_value_kgce_per_kwh=args.power_coal_rate,
         )
         started = time.perf_counter()
