@@ -445,10 +445,8 @@ class RegionFilter:
 
 
 def _jurisdiction_q(user: Any, field_name: str) -> Q:
-    q = Q(pk__in=[])
-    for p in scoping.region_prefixes(user):
-        q |= access.prefix_q(field_name, p) if p else Q()
-    return q
+    """The user's jurisdiction on ``field_name`` (everything for the platform admin, nothing for others)."""
+    return access.jurisdiction_q(user, field_name)
 
 
 def region_entries(user: Any) -> QuerySet[AccountEntry]:
