@@ -273,11 +273,14 @@ def account(argv: list[str]) -> int:
             else:
                 sys.stdout.write(text + "\n")
         elif fmt == "csv":
+            from .engine.safe_cells import neutralise_frame, neutralise_table
+
+            # text from the input file (entity, item …) is written so that a spreadsheet cannot run it
             expr = result.lines.order_by("row") if args.lines else result.totals
             if args.output and args.engine == "duckdb":
-                _write_atomic(Path(args.output), lambda p: result.con.to_csv(expr, p))
+                _write_atomic(Path(args.output), lambda p: result.con.to_csv(neutralise_table(expr), p))
             else:
-                frame = result.con.execute(expr)
+                frame = neutralise_frame(result.con.execute(expr))
                 if args.output:
                     _write_atomic(Path(args.output), lambda p: frame.to_csv(p, index=False))
                 else:

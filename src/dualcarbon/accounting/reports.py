@@ -2,7 +2,9 @@
 
 Both are built from :func:`dualcarbon.accounting.queries.account_year` — the same stored figures the
 page shows. Numbers keep full precision in the workbook (Excel number formats do the rounding); the
-PDF rounds only when printing (tCO2e 2 dp, tce 3 dp).
+PDF rounds only when printing (tCO2e 2 dp, tce 3 dp). Every text cell of the workbook is neutralised against
+formula injection (an item named ``=HYPERLINK(…)`` is written as the text ``'=HYPERLINK(…)``,
+:mod:`dualcarbon.engine.safe_cells`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dualcarbon.engine.methods import FORMULAS, TIER_MEANING
+from dualcarbon.engine.safe_cells import neutralise_workbook
 from dualcarbon.ui import names
 
 from . import charts
@@ -327,6 +330,7 @@ def workbook(
     _summary(summary, account, generated)
     _details(wb.create_sheet("明细"), lines)
     _notes(wb.create_sheet("说明"), account, generated, url)
+    neutralise_workbook(wb)  # enterprises name their items, products and references: text, never formulas
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

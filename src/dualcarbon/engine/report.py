@@ -1,4 +1,6 @@
-"""Excel output of an engine run: totals, lines, and the options and sources used (openpyxl)."""
+"""Excel output of an engine run: totals, lines, and the options and sources used (openpyxl).
+
+Every text cell is neutralised against formula injection (:mod:`.safe_cells`) before the file is written."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from .methods import FORMULAS, TIER_MEANING
+from .safe_cells import neutralise_workbook
 
 
 def _sheet(wb: Workbook, title: str, frame: Any) -> None:
@@ -38,4 +41,5 @@ def write_xlsx(result: Any, path: Path) -> None:
     ws.append([])
     for tier, meaning in TIER_MEANING.items():
         ws.append([f"数据质量等级 tier {tier}", meaning])
+    neutralise_workbook(wb)  # an entity or item from the input file may start with "=" …
     wb.save(path)

@@ -1,7 +1,9 @@
 """The regional monthly report: a Chinese PDF (WeasyPrint, Noto Sans CJK SC, the page's SVG charts) and Excel.
 
 Both are built from :func:`dualcarbon.monitoring.queries.dashboard` with the year to date through the
-report's month — the same database sums the dashboard shows. The workbook keeps full precision.
+report's month — the same database sums the dashboard shows. The workbook keeps full precision; its text
+cells (enterprise and region names …) are neutralised against formula injection
+(:mod:`dualcarbon.engine.safe_cells`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dualcarbon.engine.safe_cells import neutralise_workbook
 from dualcarbon.ui import names
 
 from . import charts
@@ -172,6 +175,7 @@ def workbook(d: Dashboard, month: int, generated: datetime.datetime | None = Non
         ],
         [None, T2, T2, T2, PCT, None, T3, T3],
     )
+    neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -37,6 +37,7 @@ from dualcarbon.engine import units
 from dualcarbon.engine.inputs import canonical_header
 from dualcarbon.engine.messages import COLUMN_LABELS_ZH
 from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
+from dualcarbon.engine.safe_cells import neutralise_workbook, restore
 
 from .validators import (
     ERROR,
@@ -638,6 +639,9 @@ def build_template(
         _protect(wc)
 
     wb.active = 1  # open on 活动数据
+    # the enterprise's own text (items, products, references, its name) is written as text, never as a formula;
+    # on import :func:`_text` takes the quote off again, so the template round trip keeps the text as it was
+    neutralise_workbook(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -761,7 +765,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    # "'=x" is how our templates write the text "=x" (formula injection, engine.safe_cells): keep the text
+    return str(restore(str(value).strip()))
 
 
 def _read_bytes(upload: Any) -> bytes:
