@@ -36,7 +36,9 @@ def test_json_contract(capsys):
     }
     assert sum(v for k, v in total["by_source"].items() if k != "biomass") == pytest.approx(total["total_tco2e"])
     line = payload["lines"][0]
-    assert line["formula"] == "fuel_ncv_cc_of" and line["factor_set"] == "fuels-a" and line["quality_tier"] == 3
+    # the default fuel set is the NDRC guideline table (reference/SOURCES.md), not the comparison set fuels-a
+    assert line["formula"] == "fuel_ncv_cc_of" and line["factor_set"] == "ndrc-2015" and line["quality_tier"] == 3
+    assert payload["meta"]["options"]["fuel_sets"] == ["ndrc-2015", "ipcc2006-fuels"]
 
 
 def test_bad_file_exits_2_and_writes_nothing(tmp_path: Path, capsys):
@@ -109,3 +111,12 @@ def test_parquet_output_is_compact_lines_plus_lineage(tmp_path: Path, capsys):
     # the target must be new or empty; a bad file writes nothing
     assert main(["account", str(BAD), "-o", str(tmp_path / "bad"), "--format", "parquet"]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_an_unknown_item_names_the_closest_known_one(tmp_path: Path, capsys):
+    typo = tmp_path / "typo.csv"
+    typo.write_text("entity,period,source_type,item,quantity,unit\nE1,2024-01,fuel_combustion,原媒,10,t\n")
+    assert main(["account", str(typo)]) == 2
+    assert "没有 “原媒” 这一项；您是否要填：原煤？" in capsys.readouterr().err
+    assert main(["account", str(typo), "--lang", "en"]) == 2
+    assert "did you mean: 原煤?" in capsys.readouterr().err

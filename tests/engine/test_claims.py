@@ -55,7 +55,8 @@ def test_own_generation_less_the_transferred_part_times_the_provincial_factor() 
     version = cached_grid("mee:provincial").version
     assert ln["grid_factor_set_version"] == version
     assert ln["grid_ref"] == (
-        "grid-mee-nbs 2022 provincial 33 浙江 0.5153 tCO2/MWh; 2023年因子未发布，采用2022年 / 2023 not published, "
+        "grid-mee-nbs 2022 provincial 33 浙江 0.5153 tCO2/MWh（生态环境部 国家统计局 公告2024年第33号，2024-12-20）; "
+        "2023年因子未发布，采用2022年 / 2023 not published, "
         f"2022 used（grid-mee-nbs v{version}）"
     )
     # the input columns are passed through, the index is kept

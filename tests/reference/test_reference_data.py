@@ -361,3 +361,127 @@ def test_item_names_in_english() -> None:
     assert reference.item_name_en("ELECTRICITY", "电力") == "electricity"
     assert reference.item_name_en("CLINKER") and reference.item_name_en("HEAT", "热力")
     assert reference.item_name_en("熟料(自备)") == ""  # an item of the caller's own: no English name
+
+
+# ------------------------------------------------------------------ official sources of the defaults
+
+#: text that named no document (an uploader, a calculator app, a search-index id, a hedge) — never in a default
+UNSOURCED = re.compile(r"max\.book118|code corpus|calculator|unverified|repo comment|unnamed|uploader", re.I)
+
+
+def _default_sets() -> dict[str, str]:
+    """Every factor set the platform uses when nothing else is chosen (engine/factors.py), by kind."""
+    from dualcarbon.engine import factors
+
+    sets = {name: "fuel" for name in factors.DEFAULT_FUEL_SETS}
+    sets[factors.DEFAULT_PROCESS_SET] = "process"
+    sets[factors.DEFAULT_HEAT_SET] = "heat"
+    sets[factors.DEFAULT_COEF_SET] = "energy_coefficients"
+    sets[factors.GridSpec.parse(factors.DEFAULT_GRID).factor_set] = "grid"
+    sets[factors.RESIDUAL_SET] = "grid"
+    sets[f"gwp-{factors.DEFAULT_GWP.lower()}"] = "gwp"
+    return sets
+
+
+def test_read_from_says_how_every_set_and_grid_row_was_read() -> None:
+    for table in ("factor_sets", "grid_factors"):
+        for i, row in enumerate(raw(table), start=2):
+            assert reference.READ_FROM.match(row["read_from"]), f"{table}.csv line {i}: read_from {row['read_from']!r}"
+
+
+def test_every_default_set_names_an_official_document() -> None:
+    """Walk the defaults: each is an active set naming publisher, document title and number, table or clause, and
+    how it was read; its sentence (zh and en) names the document and nothing unsourced."""
+    sets = reference.read_table("factor_sets").set_index("factor_set")
+    for name, kind in _default_sets().items():
+        info = sets.loc[name]
+        assert info["kind"] == kind and info["status"] == "active", name
+        for column in ("publisher", "publisher_en", "document", "document_en", "document_no", "table_ref",
+                       "table_ref_en", "read_from"):
+            assert info[column], f"default set {name}: {column} is empty"
+        for text in (info["publisher"], info["document"], info["document_no"]):
+            assert not UNSOURCED.search(text), f"{name}: {text!r}"
+        zh, en = reference.citation(name, "zh"), reference.citation(name, "en")
+        assert info["document_no"] in zh and info["document"] in zh and info["table_ref"] in zh
+        assert info["document_no"] in en and info["document_en"] in en
+        assert not UNSOURCED.search(zh) and not UNSOURCED.search(en), (name, zh, en)
+        assert "仅供比对" not in zh and "comparison" not in en
+
+
+def test_every_row_of_the_default_sets_cites_its_table() -> None:
+    defaults = _default_sets()
+    fuels = reference.read_table("fuels")
+    rows = fuels[fuels["factor_set"].isin([n for n, k in defaults.items() if k == "fuel"])]
+    assert len(rows) >= 30
+    for _, row in rows.iterrows():
+        assert row["table_ref"] and row["table_ref_en"], row["fuel_code"]
+        assert not UNSOURCED.search(row["source"]), (row["fuel_code"], row["source"])
+        assert ("表" in row["table_ref"]) and ("Table" in row["table_ref_en"]), row["fuel_code"]
+    heat = reference.read_table("heat_factors")
+    assert (heat.loc[heat["factor_set"].isin(defaults), "table_ref"] != "").all()
+    coal = reference.read_table("coal_equivalents")
+    coal = coal[coal["factor_set"].isin(defaults)]
+    assert len(coal) >= 15 and set(coal["basis"]) <= {"reference", "definition"}, "only GB/T 2589 rows in the default"
+    assert (coal["table_ref"] != "").all()
+    grid = reference.read_table("grid_factors")
+    grid = grid[grid["factor_set"].isin([n for n, k in defaults.items() if k == "grid"])]
+    assert set(grid["variant"]) == {"average", "residual", "fossil"}, "the footprint factor is not a scope-2 default"
+    announcements = {2021: ("公告2024年第12号", "2024-04-12"), 2022: ("公告2024年第33号", "2024-12-20"),
+                     2023: ("公告2025年第47号", "2025-12-31")}
+    for _, row in grid.iterrows():
+        number, published = announcements[int(row["data_year"])]
+        assert (row["document_no"], row["published"]) == (number, published), row.to_dict()
+        assert f"关于发布{row['data_year']}年电力二氧化碳排放因子的公告" in row["document"]
+        assert row["table_ref"].startswith("附件") and reference.READ_FROM.match(row["read_from"])
+        assert "unverified" not in row["document"] and "repo comment" not in row["document"]
+
+
+def test_sets_that_cannot_be_sourced_are_for_comparison_only() -> None:
+    from dualcarbon.engine import factors
+
+    for name in ("fuels-a", "fuels-b", "fuels-c", "energy-stat-ref"):
+        assert reference.factor_set_info(name)["status"] == "comparison"
+        assert not reference.is_official(name)
+        assert reference.citation(name, "zh").endswith("不是官方来源，仅供比对。")
+        assert reference.citation(name, "en").endswith("not an official source; for comparison only.")
+        assert name not in _default_sets()
+    assert factors.DEFAULT_FUEL_SETS == ("ndrc-2015", "ipcc2006-fuels")
+
+
+def test_citation_sentences() -> None:
+    zh = reference.citation("ndrc-2015", "zh")
+    assert zh.startswith(
+        "国家发展和改革委员会办公厅发布的《工业其他行业企业温室气体排放核算方法与报告指南（试行）》"
+        "（发改办气候〔2015〕1722号），附录二 表2.1"
+    )
+    assert "2015年发布" in zh and "官方原文未能查阅" in zh  # read from transcriptions, and said so
+    en = reference.citation("ndrc-2015", "en")
+    assert "(发改办气候〔2015〕1722号), published by General Office of the National Development and Reform" in en
+    assert "Appendix 2, Table 2.1" in en and "could not be consulted" in en
+    assert "转载件" in reference.citation("heat-default") and "reprint" in reference.citation("heat-default", "en")
+    assert "公告2025年第47号" in reference.citation("grid-mee-nbs")
+    assert "2025-12-31" in reference.citation("grid-mee-nbs", "en")
+    assert "GB/T 2589-2008" in reference.citation("gbt2589")
+    # a row that is not in the set's table says so
+    assert "不在表2.1中（平台规则）" in reference.item_source("ndrc-2015", "RAW_COAL")
+    assert "Table 1.2" in reference.item_source("ipcc2006-fuels", "SEMI_COKE", "en")
+    assert reference.item_source("fuels-a", "RAW_COAL") == "不是官方来源，仅供比对"
+    # the workbook may ask for where a reprint or transcription was read
+    assert "52627613573" in reference.citation("ndrc-2015", "zh", detail=True)
+    assert "52627613573" not in zh
+
+
+def test_ndrc_table_spot_values() -> None:
+    fuels = reference.read_table("fuels").set_index(["factor_set", "fuel_code"])
+    # 发改办气候〔2015〕1722号 附录二 表2.1 as transcribed: NCV (GJ/t, GJ/万Nm3), CC (tC/GJ), OF
+    expected = {
+        "ANTHRACITE": (26.7, 0.0274, 0.94), "BITUMINOUS": (19.570, 0.0261, 0.93), "LIGNITE": (11.9, 0.0280, 0.96),
+        "COKE": (28.435, 0.0295, 0.93), "DIESEL": (42.652, 0.0202, 0.98), "NATURAL_GAS": (389.31, 0.0153, 0.99),
+        "COKE_OVEN_GAS": (179.81, 0.01358, 0.99), "REFINERY_DRY_GAS": (45.998, 0.0182, 0.99),
+    }
+    for code, (ncv, cc, of) in expected.items():
+        row = fuels.loc[("ndrc-2015", code)]
+        assert (row["ncv"], row["carbon_content"], row["oxidation_rate"]) == (ncv, cc, of), code
+    assert len(fuels.loc["ndrc-2015"]) == 27  # 26 rows of the table + 原煤 (platform rule)
+    semi = fuels.loc[("ipcc2006-fuels", "SEMI_COKE")]
+    assert (semi["name_zh"], semi["ncv"], semi["carbon_content"], semi["oxidation_rate"]) == ("兰炭", 28.2, 0.0292, 1.0)

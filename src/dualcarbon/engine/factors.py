@@ -8,6 +8,7 @@ calculation in :mod:`dualcarbon.engine.accounting` only joins and multiplies.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import re
@@ -18,13 +19,17 @@ from typing import Any
 import pandas as pd
 
 from . import units
+from .messages import unknown_item_hint
 from .methods import CO2_DENSITY_T_PER_NM3, SOURCE_TYPES, source_type_lookup
 from .reference import factor_set_info, gwp_table, read_table
 
 #: The one default of each choice, used by the engine's Options, the command line, a method policy's fields
 #: and the platform when a region has no method policy (docs/architecture.md § Choices).
-#: fuel factor sets in order of precedence (an item takes its parameters from the first set that has it)
-DEFAULT_FUEL_SETS = ("fuels-a",)
+#: fuel factor sets in order of precedence (an item takes its parameters from the first set that has it): the NDRC
+#: guideline table of default fossil-fuel parameters, then IPCC 2006 defaults for fuels that table does not list
+#: (兰炭, jet kerosene …). Every default names an official document (reference/SOURCES.md); the sets that cannot be
+#: sourced (fuels-a, fuels-b, fuels-c) are for comparison only and are never a default.
+DEFAULT_FUEL_SETS = ("ndrc-2015", "ipcc2006-fuels")
 DEFAULT_PROCESS_SET = "process-ipcc2006"
 DEFAULT_HEAT_SET = "heat-default"
 DEFAULT_COEF_SET = "gbt2589"
@@ -179,6 +184,8 @@ class Catalog:
         self._check_set(options.coef_set, "energy_coefficients")
         self.items: dict[tuple[str, str], Item] = {}
         self._codes: set[tuple[str, str]] = set()
+        #: source type -> the names and aliases the catalogue accepts, as written (for suggestions)
+        self.spellings: dict[str, dict[str, str]] = {}
         self._build()
 
     @staticmethod
@@ -205,6 +212,7 @@ class Catalog:
             key = (item.source_type, _norm_key(n))
             if key[1] and key not in self.items:
                 self.items[key] = item
+                self.spellings.setdefault(item.source_type, {})[str(n).strip()] = item.code
 
     def _tce(self, coefs: dict[str, tuple[float, str, str]], code: str, activity_unit: str) -> tuple[float | None, str]:
         if code not in coefs:
@@ -345,12 +353,65 @@ class Catalog:
     def lookup(self, source_type: str, item: object) -> Item | None:
         return self.items.get((source_type, _norm_key(item)))
 
+    def suggest(self, source_type: str, item: object, limit: int = 3) -> list[str]:
+        """The known names closest to an unknown one ("原媒" → ["原煤"]), best first: see :func:`closest_names`."""
+        return closest_names(str(item or ""), self.spellings.get(source_type, {}), limit)
+
     def generic(self, source_type: str, item: object) -> Item:
         """An item that is not in the library: needs the caller's own factor (or parameters)."""
         text = str(item).strip()
         st = SOURCE_TYPES[source_type]
         method = {"biomass": "fuel", "process": "process", "fuel_combustion": "fuel"}.get(source_type, "process")
         return Item(source_type, text, text, st.activity_unit or "", method, factor_set="(caller)")
+
+
+# ----------------------------------------------------------------------------------------------
+# Suggestions for an unknown item
+
+#: characters often typed for another in energy names (same sound or shape with a pinyin input method); both the
+#: typed name and the known names are compared with these replaced, so 原媒 meets 原煤 and 天燃气 meets 天然气
+CONFUSABLE = str.maketrans(
+    {
+        "媒": "煤", "碳": "炭", "汔": "气", "汽": "气", "柒": "柴",
+        "然": "燃", "蕉": "焦", "练": "炼", "笨": "苯", "兰": "蓝",
+    }
+)
+#: a name is suggested when its similarity (difflib ratio, 0–1) reaches this …
+SUGGEST_CUTOFF = 0.5
+#: … and is within this of the best one's
+SUGGEST_MARGIN = 0.25
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-（）()]", "", text).casefold().translate(CONFUSABLE)
+
+
+def closest_names(text: str, spellings: dict[str, str], limit: int = 3) -> list[str]:
+    """The accepted names most like ``text``, best first, one per item: ``spellings`` maps each accepted name or
+    alias to its item code. Similarity is difflib's ratio of the names with confusable characters unified
+    (:data:`CONFUSABLE`), ties broken by the ratio of the names as typed; a name is offered when it reaches
+    :data:`SUGGEST_CUTOFF` and is within :data:`SUGGEST_MARGIN` of the best. Deterministic (no library state)."""
+    typed = _fold(text)
+    if not typed:
+        return []
+    scored: dict[str, tuple[float, float, float, str]] = {}
+    for name, code in spellings.items():
+        folded = _fold(name)
+        if not folded:
+            continue
+        score = difflib.SequenceMatcher(None, typed, folded, autojunk=False).ratio()
+        raw = difflib.SequenceMatcher(None, text.strip().casefold(), name.casefold(), autojunk=False).ratio()
+        exact = difflib.SequenceMatcher(None, text.strip(), name, autojunk=False).ratio()
+        key = (score, raw, exact, name)
+        best = scored.get(code)
+        # one name per item: the closest spelling, and at equal score the one written most like the typed text
+        if best is None or key[:3] > best[:3]:
+            scored[code] = key
+    ranked = sorted(scored.values(), key=lambda k: (-k[0], -k[1], -k[2], len(k[3]), k[3]))
+    if not ranked or ranked[0][0] < SUGGEST_CUTOFF:
+        return []
+    top = ranked[0][0]
+    return [k[3] for k in ranked if k[0] >= max(SUGGEST_CUTOFF, top - SUGGEST_MARGIN)][:limit]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -450,6 +511,16 @@ class Regions:
         raise KeyError(text)
 
 
+def _document_of(row: Any) -> str:
+    """A grid row's announcement as the line shows it: "（生态环境部 国家统计局 公告2024年第12号，2024-04-12）"."""
+    number = str(getattr(row, "document_no", "") or "")
+    published = str(getattr(row, "published", "") or "")
+    if not number or number.startswith("（"):
+        return ""
+    issuer = "生态环境部 国家统计局 " if str(row.factor_set) == "grid-mee-nbs" else "生态环境部 "
+    return f"（{issuer}{number}" + (f"，{published}）" if published else "）")
+
+
 class GridSelector:
     def __init__(self, spec: str):
         self.spec = GridSpec.parse(spec)
@@ -458,10 +529,10 @@ class GridSelector:
         if table.empty:
             raise SelectionError(f"no average grid factors in set {self.spec.factor_set}")
         self.version = _version(self.spec.factor_set)
-        self.rows: dict[tuple[str, str], list[tuple[int, float, str, str]]] = {}
+        self.rows: dict[tuple[str, str], list[tuple[int, float, str, str, str]]] = {}
         for r in _rows(table):
             self.rows.setdefault((str(r.scope), str(r.region_code)), []).append(
-                (int(r.data_year), float(r.value), str(r.region_name), str(r.confidence))
+                (int(r.data_year), float(r.value), str(r.region_name), str(r.confidence), _document_of(r))
             )
         for v in self.rows.values():
             v.sort()
@@ -473,8 +544,8 @@ class GridSelector:
             & (residual["scope"] == "national")
         ]
         self.residual_version = _version(RESIDUAL_SET)
-        self.residual: list[tuple[int, float, str]] = sorted(
-            (int(r.data_year), float(r.value), str(r.region_name)) for r in _rows(residual)
+        self.residual: list[tuple[int, float, str, str]] = sorted(
+            (int(r.data_year), float(r.value), str(r.region_name), _document_of(r)) for r in _rows(residual)
         )
 
     def _pick(self, scope: str, code: str, year: int) -> GridChoice | None:
@@ -487,14 +558,14 @@ class GridSelector:
             hits = [s for s in series if s[0] <= year]
         if not hits:
             return None
-        fy, value, name, conf = hits[-1]
+        fy, value, name, conf, document = hits[-1]
         note = (
             ""
             if fy == year or self.spec.pinned_year
             else f"; {year}年因子未发布，采用{fy}年 / {year} not published, {fy} used"
         )
         pin = f" (pinned {fy})" if self.spec.pinned_year else ""
-        ref = f"{self.spec.factor_set} {fy} {scope} {code} {name} {value} tCO2/MWh{pin}{note}"
+        ref = f"{self.spec.factor_set} {fy} {scope} {code} {name} {value} tCO2/MWh{document}{pin}{note}"
         return GridChoice(value, self.spec.factor_set, self.version, ref, fy, scope, code, conf)
 
     def choose(self, year: int, region: object) -> GridChoice:
@@ -535,9 +606,9 @@ class GridSelector:
             return location.value, (
                 f"{year}年无剩余电力因子，采用位置因子 / no residual factor for {year}: location-based factor used"
             )
-        fy, value, name = hits[-1]
+        fy, value, name, document = hits[-1]
         note = "" if fy == year or pin else f"; {year}年因子未发布，采用{fy}年 / {year} not published, {fy} used"
-        return value, f"{RESIDUAL_SET} {fy} national CN residual {value} tCO2/MWh {name}{note}"
+        return value, f"{RESIDUAL_SET} {fy} national CN residual {value} tCO2/MWh {name}{document}{note}"
 
 
 @functools.lru_cache(maxsize=32)
@@ -625,7 +696,7 @@ def resolve_dimensions(
                     "co2_recovery",
                 ):
                     hint = sets_hint if st == "fuel_combustion" else st
-                    fail("unknown_item", "item", rec["item"], hint)
+                    fail("unknown_item", "item", rec["item"], unknown_item_hint(hint, catalog.suggest(st, rec["item"])))
                 else:  # process or biomass: the caller's factor/parameters are required (checked per row)
                     item = catalog.generic(st, rec["item"])
         out["st"] = st

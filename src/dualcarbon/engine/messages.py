@@ -90,6 +90,17 @@ RULES: dict[str, dict[str, str]] = {
     "unreadable": {"zh": "无法读取文件：{value}", "en": "cannot read the file: {value}"},
 }
 
+#: an unknown item's hint carries the factor sets searched, then this, then the closest known names ("原煤,烟煤")
+SUGGEST_SEP = "|"
+SUGGEST: dict[str, str] = {"zh": "；您是否要填：{names}？", "en": "; did you mean: {names}?"}
+
+
+def unknown_item_hint(sets: str, names: list[str]) -> str:
+    """The hint of an ``unknown_item`` problem: the sets searched and, when there are any, the closest names."""
+    clean = [n.replace(SUGGEST_SEP, " ").replace(",", " ") for n in names]
+    return f"{sets}{SUGGEST_SEP}{','.join(clean)}" if clean else sets
+
+
 COLUMN_LABELS_ZH: dict[str, str] = {
     "entity": "主体",
     "period": "报告期",
@@ -124,10 +135,22 @@ class Problem:
     hint: str | None = None
     sheet: str | None = None
 
+    @property
+    def suggestions(self) -> list[str]:
+        """For an unknown item: the closest known names (best first), else nothing."""
+        hint = self.hint or ""
+        if self.rule != "unknown_item" or SUGGEST_SEP not in hint:
+            return []
+        return [n for n in hint.split(SUGGEST_SEP, 1)[1].split(",") if n]
+
     def message(self, lang: str = "zh") -> str:
         lang = "en" if lang.startswith("en") else "zh"
         template = RULES[self.rule][lang]
-        body = template.format(column=self.column or "", value=self.value or "", hint=self.hint or "")
+        hint = (self.hint or "").split(SUGGEST_SEP, 1)[0] if self.rule == "unknown_item" else self.hint or ""
+        body = template.format(column=self.column or "", value=self.value or "", hint=hint)
+        if self.suggestions:
+            sep = "、" if lang == "zh" else ", "
+            body += SUGGEST[lang].format(names=sep.join(self.suggestions))
         where = []
         if lang == "zh":
             if self.sheet:

@@ -12,6 +12,7 @@ often only known to the month).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -26,9 +27,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "title_zh": "str",
         "title_en": "str",
         "publisher": "str",
+        "publisher_en": "str",
         "document": "str",
+        "document_en": "str",
+        "document_no": "str",
+        "table_ref": "str",
+        "table_ref_en": "str",
         "published": "date",
         "url": "str",
+        "read_from": "str",
         "confidence": "str",
         "status": "str",
         "note": "str",
@@ -45,6 +52,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "carbon_content": "float",
         "carbon_content_unit": "str",
         "oxidation_rate": "float",
+        "table_ref": "str",
+        "table_ref_en": "str",
         "source": "str",
         "confidence": "str",
     },
@@ -58,7 +67,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "value": "float",
         "unit": "str",
         "document": "str",
+        "document_no": "str",
         "published": "date",
+        "table_ref": "str",
+        "read_from": "str",
         "source": "str",
         "confidence": "str",
     },
@@ -80,6 +92,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "unit": "str",
         "activity_unit": "str",
         "basis": "str",
+        "table_ref": "str",
+        "table_ref_en": "str",
         "source": "str",
         "confidence": "str",
     },
@@ -107,6 +121,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "kgce_per_unit": "float",
         "basis": "str",
         "fuel_code": "str",
+        "table_ref": "str",
         "note": "str",
         "source": "str",
         "confidence": "str",
@@ -172,19 +187,19 @@ UNIT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "factor_sets": ("factor_set", "version", "kind", "title_zh", "title_en", "publisher", "document",
-                    "confidence", "status"),
+    "factor_sets": ("factor_set", "version", "kind", "title_zh", "title_en", "publisher", "publisher_en", "document",
+                    "document_en", "read_from", "confidence", "status"),
     "fuels": ("factor_set", "fuel_code", "name_zh", "name_en", "activity_unit", "ncv", "ncv_unit",
-              "carbon_content", "carbon_content_unit", "source", "confidence"),
+              "carbon_content", "carbon_content_unit", "table_ref", "table_ref_en", "source", "confidence"),
     "grid_factors": ("factor_set", "data_year", "scope", "region_code", "region_name", "variant", "value",
-                     "unit", "document", "source", "confidence"),
+                     "unit", "document", "read_from", "source", "confidence"),
     "provinces": ("code", "name_zh", "name_en", "grid_region", "source", "confidence"),
-    "heat_factors": ("factor_set", "item", "name_zh", "name_en", "value", "unit", "activity_unit", "source",
-                     "confidence"),
+    "heat_factors": ("factor_set", "item", "name_zh", "name_en", "value", "unit", "activity_unit", "table_ref",
+                     "table_ref_en", "source", "confidence"),
     "process_factors": ("factor_set", "item", "name_zh", "name_en", "method", "gas", "value", "unit",
                         "activity_unit", "source", "confidence"),
     "coal_equivalents": ("factor_set", "energy_code", "name_zh", "name_en", "unit", "kgce_per_unit", "basis",
-                         "source", "confidence"),
+                         "table_ref", "source", "confidence"),
     "gwp": ("gwp_table", "gas_code", "gas_name", "formula", "horizon", "value", "source", "confidence"),
     "industries": ("code", "level", "name_zh", "name_en", "source", "confidence"),
     "key_sectors": ("ets_sector_zh", "ets_sector_en", "subsector_zh", "subsector_en", "industry_class",
@@ -204,6 +219,9 @@ KINDS: tuple[str, ...] = (
     "key_sectors",
 )
 STATUSES: tuple[str, ...] = ("active", "comparison", "offset_baseline")
+#: ``factor_sets.read_from``: how the values were read — from the official text, from a reprint of it (where), or
+#: from a transcription because the official text could not be consulted (where)
+READ_FROM = re.compile(r"^(official|reprint: \S.*|transcription: \S.*)$")
 
 #: The factor-set kind that the ``factor_set`` column of each data file must have.
 FACTOR_SET_KIND: dict[str, str] = {
@@ -365,3 +383,95 @@ def industry_names() -> dict[str, tuple[str, str]]:
         for code, name_zh, name_en in zip(str(codes).split(";"), str(zh).split(";"), str(en).split(";"), strict=True):
             out.setdefault(code.strip(), (name_zh.strip(), name_en.strip()))
     return out
+
+
+# ------------------------------------------------------------------------------------ citations
+
+
+def is_official(name: str) -> bool:
+    """A set that names an official document (every status but ``comparison``)."""
+    return factor_set_info(name).get("status") != "comparison"
+
+
+def _date_zh(text: str) -> str:
+    parts = [p for p in text.split("-") if p]
+    if not parts:
+        return ""
+    out = f"{int(parts[0])}年"
+    if len(parts) > 1:
+        out += f"{int(parts[1])}月"
+    if len(parts) > 2:
+        out += f"{int(parts[2])}日"
+    return out
+
+
+def _read_note(read_from: str, lang: str, detail: bool) -> str:
+    kind, _, where = read_from.partition(": ")
+    if kind == "official":
+        return "本平台依据官方原文录入。" if lang == "zh" else "Entered from the official text."
+    if kind == "reprint":
+        if lang == "zh":
+            return "本平台依据转载件录入，非官方原件" + (f"（{where}）。" if detail else "。")
+        return "Entered from a reprint, not the official original" + (f" ({where})." if detail else ".")
+    if lang == "zh":
+        return "官方原文未能查阅，数值依据公开转录件录入" + (f"（{where}）" if detail else "") + "，应以官方文本为准。"
+    return (
+        "The official text could not be consulted; the values were entered from public transcriptions"
+        + (f" ({where})" if detail else "")
+        + " and must be checked against the official text."
+    )
+
+
+def citation(name: str, lang: str = "zh", detail: bool = False) -> str:
+    """One set's source as a sentence: publisher, document title and number, table or clause, date, and how the
+    values were read (official text, reprint, transcription); a comparison set says it is not an official source.
+
+    The one formatter of a factor set's citation: the account and lineage pages, the PDF report and the Excel
+    说明 sheet all show this text. ``lang`` is ``"zh"`` or ``"en"``; ``detail`` adds where a reprint or a
+    transcription was read (addresses, file ids), for the workbook and the reference notes rather than the pages.
+    """
+    lang = "en" if lang.lower().startswith("en") else "zh"
+    info = factor_set_info(name)
+    if info.get("status") == "comparison":
+        if lang == "zh":
+            return f"{info['title_zh']}（{info['publisher']}）：不是官方来源，仅供比对。"
+        return f"{info['title_en']} ({info['publisher_en']}): not an official source; for comparison only."
+    number, published = info.get("document_no", ""), info.get("published", "")
+    if lang == "zh":
+        text = f"{info['publisher']}发布的《{info['document']}》"
+        text += f"（{number}）" if number else ""
+        text += f"，{info['table_ref']}" if info.get("table_ref") else ""
+        text += f"，{_date_zh(published)}发布。" if published else "。"
+        return text + _read_note(info.get("read_from", "official"), lang, detail)
+    text = f"{info['document_en']}"
+    text += f" ({number})" if number else ""
+    text += f", published by {info['publisher_en']}"
+    text += f", {info['table_ref_en']}" if info.get("table_ref_en") else ""
+    text += f", {published}." if published else "."
+    return text + " " + _read_note(info.get("read_from", "official"), lang, detail)
+
+
+#: the tables whose rows carry their own table/clause reference (code column)
+_ROW_TABLES = (("fuels", "fuel_code"), ("heat_factors", "item"))
+
+
+def item_source(name: str, code: str, lang: str = "zh") -> str:
+    """Where one item's default comes from, shortly: the document number and the table or clause of its row
+    (a row that is not in the set's table says so), or that the set is not an official source."""
+    lang = "en" if lang.lower().startswith("en") else "zh"
+    try:
+        info = factor_set_info(name)
+    except KeyError:
+        return ""
+    if info.get("status") == "comparison":
+        return "不是官方来源，仅供比对" if lang == "zh" else "not an official source; for comparison only"
+    ref = info.get("table_ref" if lang == "zh" else "table_ref_en", "")
+    for table, column in _ROW_TABLES:
+        frame = read_table(table)
+        rows = frame[(frame["factor_set"] == name) & (frame[column] == code)]
+        if not rows.empty:
+            ref = str(rows.iloc[0]["table_ref" if lang == "zh" else "table_ref_en"]) or ref
+            break
+    number = info.get("document_no", "")
+    document = f"《{info['document']}》" if lang == "zh" else info["document_en"]
+    return " ".join(part for part in (document, number, ref) if part)
