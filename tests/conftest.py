@@ -18,6 +18,8 @@ COLUMNS = list(ALL_COLUMNS)
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: browser test (Playwright + Debian chromium, live server); tests/e2e")
+    # WhiteNoise says so when STATIC_ROOT (var/static) has not been collected: the tests never need it
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base")
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +60,13 @@ def account(tmp_path: Path, duck: Any) -> Callable[..., tuple[pd.DataFrame, pd.D
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 (production) costs ~0.5 s per hash; tests that create users use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Any) -> None:
+    """Production names content-hashed static files from the manifest ``collectstatic`` writes to var/static;
+    the tests name the plain files and do not depend on what an earlier ``make demo`` left in var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

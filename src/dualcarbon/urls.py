@@ -22,3 +22,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 # Uploaded files (evidence, workbooks) are never served as plain media URLs: they are private and
 # reachable only through scoped views such as reporting:evidence_file.
+
+# Error pages: styled, in the visitor's language, never Django's debug pages (DEBUG is off in production);
+# JSON ({"detail", "errors", "request_id"}) under /api/. The 500 page shows the request id its log record carries.
+handler403 = "dualcarbon.web.views.permission_denied"
+handler404 = "dualcarbon.web.views.page_not_found"
+handler500 = "dualcarbon.web.views.server_error"
