@@ -46,7 +46,11 @@ def build_world() -> World:
     other = registry.add_region("330100", "杭州市", zj)
     other_county = registry.add_region("330102", "上城区", other)
     MethodPolicy.objects.create(
-        region=city, valid_from=datetime.date(2020, 1, 1), fuel_sets="fuels-a,fuels-b", grid="mee:provincial", gwp="AR5"
+        region=city,
+        valid_from=datetime.date(2020, 1, 1),
+        fuel_sets="ndrc-2015,ipcc2006-fuels",
+        grid="mee:provincial",
+        gwp="AR5",
     )
     cement_ind = Industry.objects.get(code="30")
     steel_ind = Industry.objects.get(code="31")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import openpyxl
@@ -44,11 +45,11 @@ def test_excel_export_has_the_three_sheets_with_lineage(client, world):
     header = details[0]
     assert len(details) - 1 == sum(e.run.lines.count() for e in entries)
     coal = [dict(zip(header, r, strict=True)) for r in details[1:] if r[header.index("品种代码")] == "RAW_COAL"]
-    assert len(coal) == 4 and coal[0]["因子集"] == "fuels-a" and coal[0]["报送品种"] == "原煤"
+    assert len(coal) == 4 and coal[0]["因子集"] == "ndrc-2015" and coal[0]["报送品种"] == "原煤"
     assert coal[0]["公式表达式"] == FORMULAS["fuel_ncv_cc_of"].expression
     assert coal[0]["NCV 来源"] == "因子库缺省值"
     notes = [c for row in wb["说明"].iter_rows(values_only=True) for c in row if c]
-    assert "fuels-a" in notes and FORMULAS["fuel_ncv_cc_of"].expression in notes
+    assert "ndrc-2015" in notes and FORMULAS["fuel_ncv_cc_of"].expression in notes
 
 
 def test_bank_export_holds_only_consented_months(client, world):
@@ -69,7 +70,12 @@ def test_pdf_report_is_chinese_with_chart_and_methods(client, world):
     ).stdout.decode()
     assert "碳排放" in text
     assert world.cement.name in text and world.cement.uscc in text
-    assert "fuels-a" in text and "GB/T 32150-2015" in text  # methods and factor sets used
+    assert "ndrc-2015" in text and "GB/T 32150-2015" in text  # methods and factor sets used
+    flat = re.sub(r"\s+", "", text)
+    # each set's source as a sentence (the table's columns interleave in the text, so check whole phrases)
+    assert "国家发展和改革委员会办公厅发布的" in flat and "发改办气候〔2015〕1722" in flat
+    assert "生态环境部、国家统计局发布的" in flat
+    assert "max.book118" not in text and "code corpus" not in text
     assert "可在平台上追溯" in text  # the traceability note
     total = sum(e.total_tco2e for e in AccountEntry.objects.filter(enterprise=world.cement, is_current=True))
     assert f"{total:,.2f}" in text

@@ -192,7 +192,8 @@ def test_account_page_shows_the_stored_figures(client, world):
     assert "<svg" in html and "月度趋势" in html
     for e in entries:
         assert reverse("accounting:entry", args=[e.pk]) in html
-    assert "fuels-a" in html and FORMULAS["fuel_ncv_cc_of"].expression in html
+    assert "ndrc-2015" in html and FORMULAS["fuel_ncv_cc_of"].expression in html
+    assert "发改办气候〔2015〕1722号" in html  # the default set's document, on the account page too
 
 
 def test_account_page_year_selector_and_empty_year(client, world):
@@ -219,9 +220,9 @@ def test_lineage_shows_the_raw_coal_line_with_its_factor_set_and_formula(client,
     html = _text(response)
     lin = response.context["lin"]
     coal = next(r for r in lin.rows if r.line.item == "RAW_COAL")
-    assert coal.line.activity.item == "原煤" and coal.line.factor_set == "fuels-a"
+    assert coal.line.activity.item == "原煤" and coal.line.factor_set == "ndrc-2015"
     assert coal.formula["expression"] == FORMULAS["fuel_ncv_cc_of"].expression
-    assert "原煤" in html and "RAW_COAL" in html and "fuels-a" in html
+    assert "原煤" in html and "RAW_COAL" in html and "ndrc-2015" in html
     assert FORMULAS["fuel_ncv_cc_of"].expression in html and FORMULAS["fuel_ncv_cc_of"].standard in html
     assert "20.908" in html  # NCV as used, with its origin
     assert "因子库缺省值" in html
@@ -387,3 +388,43 @@ def test_an_entry_computed_before_the_market_based_view_says_not_computed(client
     # the reporting page's account summary of that month
     html = _text(client.get(reverse("reporting:period", args=[2024, 1])))
     assert "范围二（市场法）" in html and "未计算" in html
+
+
+# The defaults name official documents: NDRC 工业其他行业企业温室气体排放核算方法与报告指南（试行）
+# (发改办气候〔2015〕1722号) 附录二 表2.1 for fuels, the MEE+NBS announcement of the year for electricity.
+UNSOURCED = ("max.book118", "code corpus", "calculator", "unverified", "repo comment", "uploader")
+
+
+def test_lineage_names_the_official_document_of_every_default(client, world):
+    sub = submit_month(world.users["cement"], world.cement, 2024, 1)
+    entry = AccountEntry.objects.get(submission=sub)
+    login(client, world.users["cement"])
+    response = client.get(reverse("accounting:entry", args=[entry.pk]))
+    html = _text(response)
+    lin = response.context["lin"]
+    # the factor sets the run used, each as a sentence naming publisher, document title and number, table, date
+    assert "国家发展和改革委员会办公厅发布的《工业其他行业企业温室气体排放核算方法与报告指南（试行）》" in html
+    assert "（发改办气候〔2015〕1722号），附录二 表2.1 常用化石燃料相关参数的缺省值，2015年发布" in html
+    assert "《关于发布2021年、2022年、2023年电力二氧化碳排放因子的公告》" in html and "公告2025年第47号" in html
+    assert "官方原文未能查阅" in html  # read from transcriptions, and said so
+    assert all(s.official for s in lin.factor_sets)
+    # each default line says where its parameters come from: the coal line the table (原煤 is a platform rule)
+    coal = next(r for r in lin.rows if r.line.item == "RAW_COAL")
+    assert "发改办气候〔2015〕1722号" in coal.source and "平台规则" in coal.source
+    elec = next(r for r in lin.rows if r.line.item == "ELECTRICITY")
+    assert "生态环境部 国家统计局 公告2024年第33号" in elec.line.factor_ref  # the 2022 factor, latest for 2024
+    for word in UNSOURCED:
+        assert word not in html, word
+
+
+def test_lineage_in_english_and_a_comparison_set_says_so(client, world):
+    sub = submit_month(world.users["cement"], world.cement, 2024, 1)
+    entry = AccountEntry.objects.get(submission=sub)
+    login(client, world.users["cement"])
+    client.cookies["django_language"] = "en"
+    html = _text(client.get(reverse("accounting:entry", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Guidelines for Accounting and Reporting Greenhouse Gas Emissions of Other Industrial Enterprises" in html
+    assert "(发改办气候〔2015〕1722号), published by General Office of the National Development and Reform" in html
+    used = queries.factor_sets_used({"fuels-a": "2020-11"})
+    assert not used[0].official and used[0].citation_zh.endswith("不是官方来源，仅供比对。")
+    assert used[0].citation_en.endswith("not an official source; for comparison only.")

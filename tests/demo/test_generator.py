@@ -66,7 +66,7 @@ def test_every_sector_reports_what_the_engine_accepts():
                     rec.update(entity=f"{p.uscc}/{v.version}", period=f"{mo.year}-{mo.month:02d}")
                     rows.append({**rec, "region": p.region_code, "_row": len(rows) + 1})
     con = backends.connect("duckdb")
-    options = Options(fuel_sets=("fuels-a", "fuels-b"), grid="mee:provincial", gwp="AR5")
+    options = Options(fuel_sets=("ndrc-2015", "ipcc2006-fuels"), grid="mee:provincial", gwp="AR5")  # the demo policy
     result = account_table(con, ibis.memtable(pd.DataFrame(rows)), options)
     totals = con.execute(result.totals)
     assert len(totals) >= 12 * len(plans) - 5

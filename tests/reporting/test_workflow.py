@@ -34,7 +34,7 @@ def test_submit_computes_the_account_with_lineage(world):
     assert entry.by_source["process"] == pytest.approx(50000 * 0.52)
     assert entry.scope2_tco2e > 0 and entry.intensity == pytest.approx(entry.total_tco2e / 4200)
     line = EmissionLine.objects.get(run__submission=sub, item="RAW_COAL")
-    assert line.activity.quantity == 7100 and line.factor_set == "fuels-a" and line.quality_tier == 3
+    assert line.activity.quantity == 7100 and line.factor_set == "ndrc-2015" and line.quality_tier == 3
     assert "provincial 33" in EmissionLine.objects.get(run__submission=sub, item="ELECTRICITY").factor_ref
 
 

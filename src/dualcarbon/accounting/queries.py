@@ -19,10 +19,11 @@ from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.engine.methods import FORMULAS, SOURCE_TYPES, TIER_MEANING
-from dualcarbon.engine.reference import factor_set_info
+from dualcarbon.engine.reference import citation, factor_set_info, item_source
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Industry, Organisation, Region
 from dualcarbon.reporting import services as reporting
@@ -117,6 +118,10 @@ class Share:
     note: str = ""
 
 
+def _english() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("en")
+
+
 @dataclass
 class FactorSetUsed:
     name: str
@@ -127,6 +132,16 @@ class FactorSetUsed:
     published: str
     confidence: str
     url: str
+    #: the set's source as a sentence (engine.reference.citation): publisher, document title and number, table,
+    #: date, reprint or transcription; a comparison set says it is not an official source
+    citation_zh: str = ""
+    citation_en: str = ""
+    official: bool = True
+
+    @property
+    def citation(self) -> str:
+        """The sentence in the page's language."""
+        return self.citation_en if _english() else self.citation_zh
 
 
 @dataclass
@@ -213,12 +228,15 @@ def factor_sets_used(names: dict[str, str]) -> list[FactorSetUsed]:
             FactorSetUsed(
                 name,
                 version or info.get("version", ""),
-                info.get("title_zh", ""),
+                info.get("title_en" if _english() else "title_zh", ""),
                 info.get("publisher", ""),
                 info.get("document", ""),
                 info.get("published", ""),
                 info.get("confidence", ""),
                 info.get("url", ""),
+                citation(name, "zh") if info else "",
+                citation(name, "en") if info else "",
+                info.get("status") != "comparison" if info else False,
             )
         )
     return out
@@ -337,6 +355,14 @@ class LineView:
     source_label: str
     origins: dict[str, str]
     tier_meaning: str
+    #: where the line's default parameters come from (document number, table of the item's row), zh and en;
+    #: empty for a line computed from the enterprise's own factor or parameters alone
+    source_zh: str = ""
+    source_en: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.source_en if _english() else self.source_zh
 
 
 @dataclass
@@ -370,6 +396,14 @@ def _origin(code: str) -> str:
     return str(ORIGIN_LABELS.get(code, code)) if code else ""
 
 
+def _line_source(line: EmissionLine, lang: str) -> str:
+    """The document and table behind a line's library default (grid lines name their announcement in factor_ref)."""
+    name = line.factor_set or ""
+    if not name or name.startswith("(") or line.formula in ("direct_factor", "electricity_grid"):
+        return ""
+    return item_source(name, line.item, lang)
+
+
 def lineage(user: Any, entry_id: int) -> Lineage:
     """How one monthly account was made, and its other runs/versions the user may read (3 queries)."""
     entry = visible_entry(user, entry_id)
@@ -396,6 +430,8 @@ def lineage(user: Any, entry_id: int) -> Lineage:
                 "factor": _origin(ln.factor_origin),
             },
             tier_meaning=str(TIER_LABELS.get(ln.quality_tier, "")),
+            source_zh=_line_source(ln, "zh"),
+            source_en=_line_source(ln, "en"),
         )
         for ln in lines
     ]

@@ -863,7 +863,8 @@ def enterprise_months(
         if "drafts" in kinds:
             bad: dict[str, Any] = {
                 "source_type": F,
-                "item": rng.choice(["兰炭", "醇基燃料", "生物质成型燃料"]),
+                # fuels the library has no default for (兰炭 has one now: IPCC 2006, see reference/SOURCES.md)
+                "item": rng.choice(["水煤浆", "醇基燃料", "生物质成型燃料"]),
                 "unit": "t",
             }
             bad["quantity"] = _round(level * 0.002 + 5)
@@ -1122,10 +1123,13 @@ def _build(
         MethodPolicy.objects.create(
             region=city,
             valid_from=datetime.date(2020, 1, 1),
-            fuel_sets="fuels-a,fuels-b",
+            fuel_sets="ndrc-2015,ipcc2006-fuels",
             grid="mee:provincial",
             gwp="AR5",
-            note="示范市核算方法：燃料因子 fuels-a 优先、fuels-b 补充；浙江省级电网因子；AR5",
+            note=(
+                "示范市核算方法：燃料因子取国家发展改革委行业指南缺省值（发改办气候〔2015〕1722号 附录二 表2.1），"
+                "表中未列的燃料取 IPCC 2006 缺省值；浙江省级电网因子（生态环境部、国家统计局公告）；AR5"
+            ),
         )
         orgs = Organisation.objects.bulk_create(
             [

@@ -422,6 +422,7 @@ def _read_note(read_from: str, lang: str, detail: bool) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def citation(name: str, lang: str = "zh", detail: bool = False) -> str:
     """One set's source as a sentence: publisher, document title and number, table or clause, date, and how the
     values were read (official text, reprint, transcription); a comparison set says it is not an official source.
@@ -455,6 +456,7 @@ def citation(name: str, lang: str = "zh", detail: bool = False) -> str:
 _ROW_TABLES = (("fuels", "fuel_code"), ("heat_factors", "item"))
 
 
+@functools.lru_cache(maxsize=4096)
 def item_source(name: str, code: str, lang: str = "zh") -> str:
     """Where one item's default comes from, shortly: the document number and the table or clause of its row
     (a row that is not in the set's table says so), or that the set is not an official source."""
