@@ -75,6 +75,20 @@ def test_errors_block_submission_and_are_located(world):
     assert draft.status == "draft" and not AccountEntry.objects.exists()
 
 
+def test_a_mistyped_fuel_is_answered_with_the_closest_known_name(world):
+    """The web form and the Excel upload show the stored issue: it names what was probably meant."""
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 2)
+    data = cement_month()
+    data["activities"][0]["item"] = "原媒"  # 媒 typed for 煤 (same sound)
+    services.save_draft(user, draft, services.DraftData(**data))
+    with pytest.raises(services.BlockedByErrors) as info:
+        services.submit(user, draft)
+    (issue,) = [i for i in info.value.issues if i.rule == "engine.unknown_item"]
+    assert "没有 “原媒” 这一项；您是否要填：原煤？" in issue.message_zh
+    assert "did you mean: 原煤?" in issue.message_en
+
+
 def test_unparseable_numbers_change_nothing(world):
     user = world.users["cement"]
     draft = services.draft_for(user, world.cement, 2024, 3)
