@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
@@ -15,6 +16,11 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
     still render, naming the plain files (said once in the log), instead of failing on every ``{% static %}``."""
 
     _warned = False
+
+    def create_compressor(self, **kwargs: Any) -> Any:
+        """gzip only: Brotli's best setting costs minutes of CPU on every collectstatic of the admin's and the API
+        docs' bundles, for files a browser caches for a year anyway."""
+        return super().create_compressor(use_brotli=False, **kwargs)
 
     def stored_name(self, name: str) -> str:
         if not self.hashed_files:

@@ -1,4 +1,9 @@
-"""``dualcarbon demo``: build the fictional region 示范市 in var/ and start the development server."""
+"""``dualcarbon demo``: build the fictional region 示范市 in var/ and serve it like production.
+
+The demo runs with DEBUG off (docs/security.md): its own secret key in var/secret_key (settings.py makes it
+once, mode 600), static files collected into var/static and served by WhiteNoise, the log in
+var/log/dualcarbon.log, and the WSGI server gunicorn on 127.0.0.1 only — never Django's runserver.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-serve", action="store_true", help="build, print the logins and exit")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--workers", type=int, default=2, help="gunicorn worker processes (default 2), 4 threads each"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         started = time.perf_counter()
@@ -97,7 +105,27 @@ class Command(BaseCommand):
         self._print_logins(result, opts["port"])
         self.stdout.write(f"总用时 / total {time.perf_counter() - started:.1f}s")
         if not opts["no_serve"]:
-            call_command("runserver", f"127.0.0.1:{opts['port']}", use_reloader=False)
+            self._serve(opts["port"], max(1, opts["workers"]))
+
+    def _serve(self, port: int, workers: int) -> None:
+        """collectstatic into STATIC_ROOT, then gunicorn on the loopback address until Ctrl-C."""
+        started = time.perf_counter()
+        stamp = Path(settings.STATIC_ROOT) / ".collected"
+        fingerprint = _static_fingerprint()
+        if stamp.exists() and stamp.read_text(encoding="ascii") == fingerprint:
+            self.stdout.write(f"静态文件未变 / static files unchanged in {settings.STATIC_ROOT}")
+        else:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            stamp.write_text(fingerprint, encoding="ascii")
+            self.stdout.write(
+                f"静态文件已收集 / static files collected into {settings.STATIC_ROOT} in "
+                f"{time.perf_counter() - started:.1f}s"
+            )
+        if settings.LOG_DIR:
+            self.stdout.write(f"日志 / log: {Path(settings.LOG_DIR) / 'dualcarbon.log'}")
+        self.stdout.write(f"gunicorn: http://127.0.0.1:{port}/ ({workers} workers × 4 threads; Ctrl-C 停止 / stops)")
+        connections.close_all()  # the workers are forked: none inherits an open database connection
+        gunicorn_server(port, workers).run()
 
     def _print_logins(self, result: generator.BuildResult | None, port: int) -> None:
         logins = result.logins if result is not None else _logins_from_db()
@@ -136,3 +164,48 @@ def _logins_from_db() -> list[tuple[str, str, str]]:
     rows = Membership.objects.filter(user__username__in=names).select_related("user", "organisation")
     by_user = {m.user.get_username(): m for m in rows}
     return [(u, by_user[u].organisation.name, by_user[u].get_role_display()) for u in names if u in by_user]
+
+
+def _static_fingerprint() -> str:
+    """What collectstatic would collect (each source file's name, size and time): unchanged, nothing to do."""
+    import hashlib
+
+    from django.contrib.staticfiles import finders
+
+    digest = hashlib.sha256(str(settings.STORAGES["staticfiles"]).encode())
+    for finder in finders.get_finders():
+        for name, storage in finder.list([]):
+            stat = Path(storage.path(name)).stat()
+            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def gunicorn_server(port: int, workers: int) -> Any:
+    """gunicorn serving this process's WSGI application (Django is already set up with the demo's settings);
+    ``.run()`` serves until SIGINT/SIGTERM."""
+    from django.core.wsgi import get_wsgi_application
+    from gunicorn.app.base import BaseApplication
+
+    options = {
+        "bind": f"127.0.0.1:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 120,  # a PDF report or a large Excel export takes seconds, not minutes
+        "accesslog": "-",
+        "errorlog": "-",
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s',
+        "proc_name": "dualcarbon-demo",
+        "control_socket_disable": True,  # no gunicornc socket under $HOME shared with other servers
+    }
+    wsgi = get_wsgi_application()
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return wsgi
+
+    return _App()
