@@ -329,3 +329,31 @@ if LOG_DIR:
     }
     _log_handlers.append("file")
 
+
+# =====================================================================================================================
+# Background jobs and audit checkpoints (issue 12, items 6 and 7) — appended block, owned by the import/audit work
+# ---------------------------------------------------------------------------------------------------------------------
+# django-tasks (the backport of Django 6's tasks) with its database backend (django-tasks-db): a large Excel upload is
+# imported by a job stored in the database and run by `dualcarbon db_worker` (no broker). Set
+# DUALCARBON_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend to run jobs inside the request instead
+# (no worker needed; the tests do this per test).
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DUALCARBON_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+#: an upload larger than this (bytes), or with more data rows than this, is imported by a background job
+DUALCARBON_IMPORT_ASYNC_BYTES = int(os.environ.get("DUALCARBON_IMPORT_ASYNC_BYTES", str(1024 * 1024)))
+DUALCARBON_IMPORT_ASYNC_ROWS = int(os.environ.get("DUALCARBON_IMPORT_ASYNC_ROWS", "2000"))
+
+# The bank read log's checkpoints (registry.checkpoints, docs/security.md § Audit chain checkpoints): HMAC-SHA256
+# under a key kept outside the database — DUALCARBON_AUDIT_KEY (the key itself) or DUALCARBON_AUDIT_KEY_FILE (a file
+# holding it, mode 600; `dualcarbon audit_checkpoint --create-key` writes one, the demo does) — and the external
+# append-only file each checkpoint is also written to (empty: none), to be shipped off the machine.
+DUALCARBON_AUDIT_KEY = os.environ.get("DUALCARBON_AUDIT_KEY", "")
+DUALCARBON_AUDIT_KEY_FILE = os.environ.get("DUALCARBON_AUDIT_KEY_FILE", str(VAR_DIR / "audit.key"))
+DUALCARBON_AUDIT_CHECKPOINT_FILE = os.environ.get(
+    "DUALCARBON_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log")
+)

@@ -403,3 +403,35 @@ class MethodPolicy(EffectiveDated):
         except factors.SelectionError as exc:
             raise ValidationError(str(exc)) from exc
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- hash-chain checkpoints
+
+
+class ChainCheckpoint(models.Model):
+    """A keyed checkpoint of a hash chain's head (the bank read log; later other chains): the last row's id and
+    hash and the number of rows at a time, with an HMAC-SHA256 under a key kept outside the database
+    (:mod:`dualcarbon.registry.checkpoints`; ``dualcarbon audit_checkpoint`` writes one, ``dualcarbon
+    verify_access_log`` checks them). Append-only like the log (triggers, migration 0006); each checkpoint is
+    also one line of an external file."""
+
+    #: which chain ("access_log" …)
+    chain = models.CharField(max_length=40)
+    #: the chain's last row when signed (0 for an empty chain), its row_hash and the number of rows up to it
+    row_id = models.BigIntegerField()
+    row_hash = models.CharField(max_length=64)
+    count = models.BigIntegerField()
+    at = models.DateTimeField()
+    #: the first 16 hex digits of SHA-256 of the key that signed (which key, not the key)
+    key_id = models.CharField(max_length=16)
+    #: HMAC-SHA256 (hex) of checkpoints.signed_text(…)
+    mac = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("哈希链检查点")
+        verbose_name_plural = _("哈希链检查点")
+        ordering = ["chain", "row_id", "at"]
+        indexes = [models.Index(fields=["chain", "row_id"], name="checkpoint_chain_row")]
+
+    def __str__(self) -> str:
+        return f"{self.chain} row {self.row_id} ({self.count} rows) at {self.at:%Y-%m-%d %H:%M}"

@@ -102,6 +102,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  " + ", ".join(f"{k} {v:.1f}s (cpu {cpu.get(k, 0.0):.1f}s)" for k, v in result.timings.items())
             )
+        self._audit_checkpoint()
         self._print_logins(result, opts["port"])
         self.stdout.write(f"总用时 / total {time.perf_counter() - started:.1f}s")
         if not opts["no_serve"]:
@@ -126,6 +127,21 @@ class Command(BaseCommand):
         self.stdout.write(f"gunicorn: http://127.0.0.1:{port}/ ({workers} workers × 4 threads; Ctrl-C 停止 / stops)")
         connections.close_all()  # the workers are forked: none inherits an open database connection
         gunicorn_server(port, workers).run()
+
+    def _audit_checkpoint(self) -> None:
+        """A checkpoint of the bank read log, with an audit key generated into var/ (mode 600) on the first run
+        (docs/security.md § Audit chain checkpoints); skipped when no key is configured (the tests)."""
+        if not (settings.DUALCARBON_AUDIT_KEY or settings.DUALCARBON_AUDIT_KEY_FILE):
+            return
+        from dualcarbon.registry.models import ChainCheckpoint
+
+        file = Path(settings.DUALCARBON_AUDIT_CHECKPOINT_FILE) if settings.DUALCARBON_AUDIT_CHECKPOINT_FILE else None
+        if file is not None and file.exists() and not ChainCheckpoint.objects.exists():
+            # a rebuilt database (--reset): the old file's checkpoints anchor the old log
+            old = file.with_name(f"{file.name}.{time.strftime('%Y%m%d-%H%M%S')}.old")
+            file.rename(old)
+            self.stdout.write(f"旧检查点文件已移开 / previous checkpoint file moved to {old}")
+        call_command("audit_checkpoint", "--create-key", stdout=self.stdout, stderr=self.stderr)
 
     def _print_logins(self, result: generator.BuildResult | None, port: int) -> None:
         logins = result.logins if result is not None else _logins_from_db()
