@@ -365,3 +365,94 @@ def account_for(user: Any, submission: Submission, current_only: bool = True) ->
 
 def stamp() -> str:
     return timezone.now().isoformat(timespec="seconds")
+
+# ------------------------------------------------------------------ reads for the alert rules (monitoring)
+# one query each; region prefixes as index-friendly ranges (:func:`dualcarbon.registry.access.prefix_q`); the
+# imports are local so that this block only appends to the module
+
+
+def month_on_month_jumps(
+    region_prefix: str, period: tuple[int, int], before: tuple[int, int], threshold: float, minimum: float
+) -> list[dict[str, Any]]:
+    """The current account entries of the month ``period`` (year, month) in a region prefix whose total exceeds
+    (1 + ``threshold``) × the enterprise's current total of the month ``before``, that total being at least
+    ``minimum`` tCO2e: dicts of enterprise_id, enterprise__name, region_code, total_tco2e and prev (the total of
+    the month before). One query."""
+    from django.db.models import F, OuterRef, Subquery
+
+    from dualcarbon.registry import access
+
+    (year, month), (py, pm) = period, before
+    prev = AccountEntry.objects.filter(enterprise=OuterRef("enterprise"), is_current=True, year=py, month=pm).values(
+        "total_tco2e"
+    )[:1]
+    rows = (
+        AccountEntry.objects.filter(
+            access.prefix_q("region_code", region_prefix), is_current=True, year=year, month=month
+        )
+        .annotate(prev=Subquery(prev))
+        .filter(prev__gte=minimum, total_tco2e__gt=F("prev") * (1 + threshold))
+        .values("enterprise_id", "enterprise__name", "region_code", "total_tco2e", "prev")
+    )
+    return [dict(r) for r in rows]
+
+
+def _month_by_division(region_prefix: str, year: int, month: int) -> Any:
+    """The current account entries of a month in a region prefix, with ``division`` (the first two characters of
+    the industry code)."""
+    from django.db.models.functions import Substr
+
+    from dualcarbon.registry import access
+
+    return AccountEntry.objects.filter(
+        access.prefix_q("region_code", region_prefix), is_current=True, year=year, month=month
+    ).annotate(division=Substr("industry_code", 1, 2))
+
+
+#: the columns of :func:`month_division_frame`
+DIVISION_FRAME_COLUMNS = ("enterprise", "division", "total_tco2e", "value_added")
+
+
+def month_division_frame(region_prefix: str, year: int, month: int) -> pd.DataFrame:
+    """The current account entries of a month in a region prefix as a frame of :data:`DIVISION_FRAME_COLUMNS`
+    (enterprise id, industry division, tCO2e, value added in 万元 as float, NaN when not declared), what
+    :func:`dualcarbon.engine.rating.group_intensity` takes to compute division benchmarks. One query."""
+    rows = _month_by_division(region_prefix, year, month).values_list(
+        "enterprise_id", "division", "total_tco2e", "value_added"
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=list(DIVISION_FRAME_COLUMNS))
+    frame["total_tco2e"] = pd.to_numeric(frame["total_tco2e"], errors="coerce").astype("float64")
+    frame["value_added"] = pd.to_numeric(frame["value_added"], errors="coerce").astype("float64")
+    return frame
+
+
+def month_intensities(region_prefix: str, year: int, month: int) -> list[dict[str, Any]]:
+    """The current account entries of a month in a region prefix that have an intensity: dicts of
+    enterprise_id, enterprise__name, region_code, division (the first two characters of the industry code) and
+    intensity (tCO2e/万元). One query."""
+    rows = (
+        _month_by_division(region_prefix, year, month)
+        .filter(intensity__isnull=False)
+        .values("enterprise_id", "enterprise__name", "region_code", "division", "intensity")
+    )
+    return [dict(r) for r in rows]
+
+
+def region_month_totals(region_prefix: str, year: int, through: int) -> list[dict[str, Any]]:
+    """Σ tCO2e of the current account entries in a region prefix per region code and month, for the months
+    1..``through`` of ``year`` and every month of the year before: dicts of region_code, year, month, total.
+    One query."""
+    from django.db.models import Q, Sum
+
+    from dualcarbon.registry import access
+
+    rows = (
+        AccountEntry.objects.filter(
+            access.prefix_q("region_code", region_prefix), is_current=True, year__in=[year, year - 1]
+        )
+        .filter(Q(year=year, month__lte=through) | Q(year=year - 1))
+        .values("region_code", "year", "month")
+        .annotate(total=Sum("total_tco2e"))
+        .order_by()
+    )
+    return [dict(r) for r in rows]

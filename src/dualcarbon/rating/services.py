@@ -649,3 +649,28 @@ def distribution(results: Iterable[RatingResult]) -> dict[str, int]:
     for r in results:
         counts[r.mark or ""] += 1
     return dict(counts)
+
+# ------------------------------------------------------------------------------- reads for the alert rules
+
+
+def downgrades(region_prefix: str, year: int, steps: int) -> list[dict[str, Any]]:
+    """The current annual results of ``year`` in a region prefix (:func:`dualcarbon.registry.access.prefix_q`)
+    whose grade is at least ``steps`` worse (higher) than the enterprise's current annual grade of the year
+    before (what the downgrade alert rule reports): dicts of enterprise_id, enterprise__name, region_code, grade
+    and prev (last year's grade). One query."""
+    from django.db.models import F, OuterRef, Subquery
+
+    from dualcarbon.registry import access
+
+    prev = RatingResult.objects.filter(
+        enterprise=OuterRef("enterprise"), is_current=True, year=year - 1, month=0, grade__isnull=False
+    ).values("grade")[:1]
+    rows = (
+        RatingResult.objects.filter(
+            access.prefix_q("region_code", region_prefix), is_current=True, year=year, month=0, grade__isnull=False
+        )
+        .annotate(prev=Subquery(prev))
+        .filter(prev__isnull=False, grade__gte=F("prev") + steps)
+        .values("enterprise_id", "enterprise__name", "region_code", "grade", "prev")
+    )
+    return [dict(r) for r in rows]

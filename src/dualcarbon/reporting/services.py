@@ -661,3 +661,20 @@ def attach_evidence(user: Any, submission: Submission, upload: Any, kind: str) -
         size=upload.size,
         uploaded_by=user,
     )
+
+def enterprises_not_submitted(region_prefix: str, year: int, month: int) -> list[dict[str, Any]]:
+    """The active enterprises in a region prefix (:func:`dualcarbon.registry.access.prefix_q`) whose month has no
+    current submitted, verified or locked version (what the missing-submission alert rule reports): dicts of pk,
+    name and region_id. One query."""
+    from dualcarbon.registry import access
+
+    done = Submission.objects.filter(
+        is_current=True, period__year=year, period__month=month, status__in=["submitted", "verified", "locked"]
+    ).values("enterprise_id")
+    rows = (
+        Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE, is_active=True)
+        .filter(access.prefix_q("region__code", region_prefix))
+        .exclude(pk__in=done)
+        .values("pk", "name", "region_id")
+    )
+    return [dict(r) for r in rows]
