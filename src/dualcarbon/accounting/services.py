@@ -366,6 +366,7 @@ def account_for(user: Any, submission: Submission, current_only: bool = True) ->
 def stamp() -> str:
     return timezone.now().isoformat(timespec="seconds")
 
+
 # ------------------------------------------------------------------ reads for the alert rules (monitoring)
 # one query each; region prefixes as index-friendly ranges (:func:`dualcarbon.registry.access.prefix_q`); the
 # imports are local so that this block only appends to the module

@@ -650,6 +650,7 @@ def distribution(results: Iterable[RatingResult]) -> dict[str, int]:
         counts[r.mark or ""] += 1
     return dict(counts)
 
+
 # ------------------------------------------------------------------------------- reads for the alert rules
 
 

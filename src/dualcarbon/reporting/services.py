@@ -662,6 +662,7 @@ def attach_evidence(user: Any, submission: Submission, upload: Any, kind: str) -
         uploaded_by=user,
     )
 
+
 def enterprises_not_submitted(region_prefix: str, year: int, month: int) -> list[dict[str, Any]]:
     """The active enterprises in a region prefix (:func:`dualcarbon.registry.access.prefix_q`) whose month has no
     current submitted, verified or locked version (what the missing-submission alert rule reports): dicts of pk,
