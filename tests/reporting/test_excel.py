@@ -236,7 +236,9 @@ def test_download_fill_upload_submit(world, cement):
     sub.refresh_from_db()
     assert sub.status == "submitted" and sub.is_current
     entry = AccountEntry.objects.get(submission=sub, is_current=True)
-    coal = 7100 * 21.37 * 0.02637 * 0.94 * 44 / 12  # the measured NCV was used
+    # the measured NCV was used, with the default CC 26.1e-3 tC/GJ and OF 93 %
+    # (原煤: 烟煤 of 发改办气候〔2015〕1722号 表2.1)
+    coal = 7100 * 21.37 * 0.0261 * 0.93 * 44 / 12
     assert entry.by_source["fuel_combustion"] == pytest.approx(coal + 21.5 * 3.0959, rel=1e-4)
     assert entry.value_added == 4200 and entry.scope2_tco2e > 0
 

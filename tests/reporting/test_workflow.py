@@ -29,7 +29,9 @@ def test_submit_computes_the_account_with_lineage(world):
     sub = _submit(world)
     assert sub.status == Submission.Status.SUBMITTED and sub.is_current
     entry = AccountEntry.objects.get(submission=sub, is_current=True)
-    coal = 7100 * 20.908 * 0.02637 * 0.94 * 44 / 12
+    # 原煤 (rank not stated), the default platform rule: NCV 20.908 GJ/t (GB/T 2589-2008 附录A) with CC 26.1e-3 tC/GJ
+    # and OF 93 % of 烟煤 in 发改办气候〔2015〕1722号 附录二 表2.1; 柴油 42.652 × 20.2e-3 × 0.98 × 44/12 = 3.0959
+    coal = 7100 * 20.908 * 0.0261 * 0.93 * 44 / 12
     assert entry.by_source["fuel_combustion"] == pytest.approx(coal + 21.5 * 3.0959, rel=1e-4)
     assert entry.by_source["process"] == pytest.approx(50000 * 0.52)
     assert entry.scope2_tco2e > 0 and entry.intensity == pytest.approx(entry.total_tco2e / 4200)
