@@ -162,6 +162,7 @@ PARAM_KINDS: dict[str, str] = {
     "month": "month",
     "period": "period",
     "alert_id": "alert",
+    "job_id": "import_job",  # a background Excel import (reporting:import_job)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -183,8 +184,9 @@ PK_WORDS = (
 OBJECT_KINDS = {
     *("org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region", "label"),
     "alert",  # a monitoring alert about the subject enterprise
+    "import_job",  # a background Excel import of the subject enterprise (raw data: not for banks)
 }
-RAW_KINDS = {"submission", "evidence", "run", "line"}  # raw reported data: not for banks
+RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
 
 _CONV = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -356,6 +358,17 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             "steel": make("steel", "steel", CONSENTED_MONTH),
             "far": make("far", "far", CONSENTED_MONTH),
         }
+        from dualcarbon.reporting.models import ImportJob
+
+        for s in subjects.values():  # a finished background Excel import per subject
+            s.values["import_job"] = ImportJob.objects.create(
+                enterprise=orgs[s.enterprise],
+                year=2024,
+                month=s.month,
+                created_by=world.users[s.enterprise],
+                file_name=f"{s.key}.xlsx",
+                status=ImportJob.Status.DONE,
+            ).pk
         tokens = {r: api_tokens.issue(world.users[r], "matrix")[1] for r in sorted(ENTERPRISE_STAFF)}
         for t in ApiToken.objects.all():
             for s in subjects.values():

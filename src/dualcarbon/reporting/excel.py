@@ -14,24 +14,39 @@ xlsx file, too large, missing or unknown sheets, unknown headers, text in number
 units. :func:`import_workbook` then saves the draft through the services (atomic) and validates
 it. Rows with no quantity are blank template rows and are skipped.
 
+Reading streams: the workbook is opened read-only and each sheet's rows are read one by one (never all at
+once); a sheet with more than :data:`MAX_DATA_ROWS` data rows (or :data:`MAX_SHEET_ROWS` rows of any kind) is
+refused with ``too_many_rows`` as soon as the limit + 1 is reached, so an oversized file costs about what a
+normal one does (``bench/upload.py``). :func:`upload_plan` decides, from the file's size and the row counts its
+sheets declare (read from the zip without parsing), whether an upload is imported in the request or by a
+background job (:mod:`dualcarbon.reporting.imports`); ``progress`` reports the rows read so far.
+
 The enterprise and the period come from the upload form, never from the file.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import io
+import itertools
+import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import iterparse as xml_iterparse
 
 from dualcarbon.engine import units
 from dualcarbon.engine.inputs import canonical_header
@@ -66,6 +81,10 @@ MAX_BYTES = 10 * 1024 * 1024
 #: an xlsx is a zip: refuse archives that inflate beyond this (zip bombs)
 MAX_UNCOMPRESSED = 120 * 1024 * 1024
 MAX_DATA_ROWS = 5000
+#: rows of any kind (blank, pre-filled, data) one sheet may have: a sheet beyond it is refused as too_many_rows
+MAX_SHEET_ROWS = 4 * MAX_DATA_ROWS
+#: a progress callback is called every this many rows read
+PROGRESS_EVERY = 500
 MAX_FINDINGS = 200
 FIRST_DATA_ROW = 3  # row 1: Chinese labels, row 2: column codes
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -332,10 +351,15 @@ def basis_code(value: object) -> str:
     return _BASIS.get(text.lower(), text)
 
 
+@functools.cache
+def _source_types() -> dict[str, str]:
+    return source_type_lookup()  # built once: the import calls this for every row
+
+
 def source_type_code(value: object) -> str | None:
     """The code for a label or code (化石燃料燃烧 → fuel_combustion), or None when unknown."""
     text = str(value or "").strip().lower()
-    return source_type_lookup().get(text) if text else None
+    return _source_types().get(text) if text else None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -777,6 +801,50 @@ def _read_bytes(upload: Any) -> bytes:
     return bytes(upload.read())
 
 
+class _StreamingSheet(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet, without its size probe: ``ReadOnlyWorksheet`` looks for ``<dimension>`` by
+    parsing the sheet with end events, so a sheet that does not declare one (openpyxl's own write-only files,
+    many generators) is parsed to its last row before the first row is read — 12 s of a 50,000-row file. Here
+    only the elements before ``<sheetData>`` are looked at (start events): the rows are read once, streamed."""
+
+    def _get_size(self) -> None:
+        this: Any = self  # openpyxl's private attributes, untyped in its stubs
+        src = this._get_source()
+        try:
+            for _event, element in xml_iterparse(src, events=("start",)):
+                if element.tag == DIMENSION_TAG:
+                    dimension: Any = SheetDimension.from_tree(element)
+                    this._min_column, this._min_row, this._max_column, this._max_row = dimension.boundaries
+                    return
+                if element.tag == DATA_TAG:
+                    return
+        finally:
+            src.close()
+
+
+class _StreamingReader(ExcelReader):
+    """openpyxl's reader in read-only mode, with :class:`_StreamingSheet` for the worksheets."""
+
+    def read_worksheets(self) -> None:
+        wb: Any = self.wb
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files:
+                continue
+            if "chartsheet" in rel.Type:
+                self.read_chartsheet(cast(Any, sheet), rel)
+                continue
+            ws: Any = _StreamingSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            ws.sheet_state = sheet.state
+            wb._sheets.append(ws)
+
+
+def _load_streaming(content: bytes) -> Any:
+    """The workbook, read-only with cached values (``data_only``): sheets are read row by row when iterated."""
+    reader = _StreamingReader(io.BytesIO(content), read_only=True, data_only=True)
+    reader.read()
+    return reader.wb
+
+
 def _open(upload: Any) -> tuple[Any, list[Finding]]:
     name = str(getattr(upload, "name", "") or "")
     size = getattr(upload, "size", None)
@@ -797,15 +865,48 @@ def _open(upload: Any) -> tuple[Any, list[Finding]]:
     if inflated > MAX_UNCOMPRESSED:
         return None, [_finding("file_too_large", f"{inflated / 1048576:.0f} MB uncompressed")]
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        wb = _load_streaming(content)
     except Exception as exc:  # openpyxl raises many kinds on a broken package
         return None, [_finding("unreadable", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)]
     return wb, []
 
 
-def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        yield r, tuple(row)
+Progress = Callable[[int], None]
+
+
+class _TooManyRows(Exception):
+    def __init__(self, sheet: str):
+        self.sheet = sheet
+
+
+class _Rows:
+    """A sheet's rows, streamed: ``head`` holds the first three (the header rows), iterating yields every row
+    as ``(row number, values)`` once. Past :data:`MAX_SHEET_ROWS` it raises at once; every
+    :data:`PROGRESS_EVERY` rows it calls ``progress`` with the number of rows read in this sheet."""
+
+    def __init__(self, ws: Any, sheet: str, progress: Progress | None = None):
+        self.sheet = sheet
+        self._progress = progress
+        self._it = enumerate(ws.iter_rows(values_only=True), start=1)
+        self.head: list[tuple[int, tuple[Any, ...]]] = [(r, tuple(row)) for r, row in itertools.islice(self._it, 3)]
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        yield from self.head
+        for r, row in self._it:
+            if r > MAX_SHEET_ROWS:
+                raise _TooManyRows(self.sheet)
+            if self._progress is not None and r % PROGRESS_EVERY == 0:
+                self._progress(PROGRESS_EVERY)
+            yield r, tuple(row)
+
+
+def _rows(ws: Any, sheet: str = "", progress: Progress | None = None) -> _Rows:
+    return _Rows(ws, sheet, progress)
+
+
+def _too_many(sheet: str, findings: list[Finding]) -> WorkbookInvalid:
+    """Stop reading: the limit's finding first, then what was found before it."""
+    return WorkbookInvalid([_finding("too_many_rows", MAX_DATA_ROWS, sheet), *findings][:MAX_FINDINGS])
 
 
 _PRODUCTION_LABELS = {"产品名称": "product", "产品": "product", "产量": "quantity"}
@@ -858,11 +959,11 @@ def _cell(vals: tuple[Any, ...], idx: int | None) -> Any:
     return v
 
 
-def _parse_activities(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
+def _parse_activities(ws: Any, findings: list[Finding], progress: Progress | None = None) -> list[dict[str, Any]]:
     sheet = SHEET_ACTIVITY
-    rows = list(_rows(ws))
+    rows = _rows(ws, sheet, progress)
     mapping, header_row, problems = _header_map(
-        sheet, rows, ACTIVITY_CODES, ("source_type", "item", "quantity", "unit")
+        sheet, rows.head, ACTIVITY_CODES, ("source_type", "item", "quantity", "unit")
     )
     findings.extend(problems)
     if problems:
@@ -921,15 +1022,16 @@ def _parse_activities(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
         findings.extend(row_findings)
         out.append(rec)
         if len(out) > MAX_DATA_ROWS:
-            findings.append(_finding("too_many_rows", MAX_DATA_ROWS, sheet))
-            break
+            raise _too_many(sheet, findings)
     return out
 
 
-def _parse_production(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
+def _parse_production(ws: Any, findings: list[Finding], progress: Progress | None = None) -> list[dict[str, Any]]:
     sheet = SHEET_PRODUCTION
-    rows = list(_rows(ws))
-    mapping, header_row, problems = _header_map(sheet, rows, ("product", "quantity", "unit"), ("product", "quantity"))
+    rows = _rows(ws, sheet, progress)
+    mapping, header_row, problems = _header_map(
+        sheet, rows.head, ("product", "quantity", "unit"), ("product", "quantity")
+    )
     findings.extend(problems)
     if problems:
         return []
@@ -956,6 +1058,8 @@ def _parse_production(ws: Any, findings: list[Finding]) -> list[dict[str, Any]]:
         out.append(
             {"product": product, "quantity": quantity, "unit": unit or "t", "source_sheet": sheet, "source_row": r}
         )
+        if len(out) > MAX_DATA_ROWS:
+            raise _too_many(sheet, findings)
     return out
 
 
@@ -970,13 +1074,15 @@ def _claim_choice(code: str, value: str) -> str | None:
     return found if found in labels else None
 
 
-def _parse_claims(ws: Any, sheet: str, columns: Sequence[Column], findings: list[Finding]) -> list[dict[str, Any]]:
+def _parse_claims(
+    ws: Any, sheet: str, columns: Sequence[Column], findings: list[Finding], progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """The generation or offset sheet: labels in row 1, codes in row 2 (either row is recognised)."""
     codes = tuple(c.code for c in columns)
     by_label = {c.zh: c.code for c in columns}
-    rows = list(_rows(ws))
+    rows = _rows(ws, sheet, progress)
     header_row, mapping = 0, {}
-    for r, vals in rows[:3]:
+    for r, vals in rows.head:
         names = [by_label.get(str(v).strip(), str(v).strip()) if v not in (None, "") else "" for v in vals]
         if "quantity" in names:
             header_row = r
@@ -984,7 +1090,7 @@ def _parse_claims(ws: Any, sheet: str, columns: Sequence[Column], findings: list
             for i, n in enumerate(names):
                 if n and n not in codes:
                     findings.append(_finding("unknown_header", vals[i], sheet, r, i + 1))
-            if r == 1 and len(rows) > 1 and "quantity" in [str(v or "").strip() for v in rows[1][1]]:
+            if r == 1 and len(rows.head) > 1 and "quantity" in [str(v or "").strip() for v in rows.head[1][1]]:
                 header_row = 2  # row 2 holds the codes under the labels
             break
     if not header_row:
@@ -1030,8 +1136,7 @@ def _parse_claims(ws: Any, sheet: str, columns: Sequence[Column], findings: list
         findings.extend(row_findings)
         out.append(rec)
         if len(out) > MAX_DATA_ROWS:
-            findings.append(_finding("too_many_rows", MAX_DATA_ROWS, sheet))
-            break
+            raise _too_many(sheet, findings)
     return out
 
 
@@ -1043,10 +1148,10 @@ _ECONOMIC_BY_LABEL = {zh: code for code, zh, _en, _n in ECONOMIC_ROWS} | {
 }
 
 
-def _parse_economic(ws: Any, findings: list[Finding]) -> dict[str, Any]:
+def _parse_economic(ws: Any, findings: list[Finding], progress: Progress | None = None) -> dict[str, Any]:
     sheet = SHEET_ECONOMIC
     out: dict[str, Any] = {}
-    for r, vals in _rows(ws):
+    for r, vals in _rows(ws, sheet, progress):
         if r == 1:
             continue
         label, code_cell, value = _cell(vals, 0), _cell(vals, 1), _cell(vals, 2)
@@ -1067,8 +1172,11 @@ def _parse_economic(ws: Any, findings: list[Finding]) -> dict[str, Any]:
     return out
 
 
-def parse_workbook(upload: Any) -> Any:
-    """An uploaded workbook → DraftData (raises :class:`WorkbookInvalid`; never writes anything)."""
+def parse_workbook(upload: Any, progress: Progress | None = None) -> Any:
+    """An uploaded workbook → DraftData (raises :class:`WorkbookInvalid`; never writes anything).
+
+    Streams each sheet's rows and stops at a sheet's row limit + 1 (``too_many_rows`` at once); ``progress``
+    (optional) is called with the number of rows read since its last call (every :data:`PROGRESS_EVERY`)."""
     from .services import DraftData
 
     wb, findings = _open(upload)
@@ -1082,17 +1190,21 @@ def parse_workbook(upload: Any) -> Any:
             findings.append(_finding("unknown_sheet", extra, extra))
         if findings:
             raise WorkbookInvalid(findings)
-        activities = _parse_activities(wb[SHEET_ACTIVITY], findings)
-        production = _parse_production(wb[SHEET_PRODUCTION], findings)
-        economic = _parse_economic(wb[SHEET_ECONOMIC], findings)
+        activities = _parse_activities(wb[SHEET_ACTIVITY], findings, progress)
+        production = _parse_production(wb[SHEET_PRODUCTION], findings, progress)
+        economic = _parse_economic(wb[SHEET_ECONOMIC], findings, progress)
         generation = (
-            _parse_claims(wb[SHEET_GENERATION], SHEET_GENERATION, GENERATION_COLUMNS, findings)
+            _parse_claims(wb[SHEET_GENERATION], SHEET_GENERATION, GENERATION_COLUMNS, findings, progress)
             if SHEET_GENERATION in names
             else []
         )
         offsets = (
-            _parse_claims(wb[SHEET_OFFSETS], SHEET_OFFSETS, OFFSET_COLUMNS, findings) if SHEET_OFFSETS in names else []
+            _parse_claims(wb[SHEET_OFFSETS], SHEET_OFFSETS, OFFSET_COLUMNS, findings, progress)
+            if SHEET_OFFSETS in names
+            else []
         )
+    except _TooManyRows as exc:
+        raise _too_many(exc.sheet, findings) from None
     finally:
         wb.close()
     if findings:
@@ -1106,7 +1218,9 @@ def parse_workbook(upload: Any) -> Any:
     )
 
 
-def import_workbook(user: Any, enterprise: Any, year: int, month: int, upload: Any) -> Any:
+def import_workbook(
+    user: Any, enterprise: Any, year: int, month: int, upload: Any, progress: Progress | None = None
+) -> Any:
     """Parse first (nothing is created for a bad file), then open/replace the period's draft atomically
     through the services and validate it. Raises WorkbookInvalid, services.DraftInvalid/WorkflowError."""
     from django.db import transaction
@@ -1114,7 +1228,7 @@ def import_workbook(user: Any, enterprise: Any, year: int, month: int, upload: A
     from . import services
     from .models import Submission
 
-    data = parse_workbook(upload)
+    data = parse_workbook(upload, progress)
     if hasattr(upload, "seek"):
         upload.seek(0)
     with transaction.atomic():
@@ -1122,6 +1236,57 @@ def import_workbook(user: Any, enterprise: Any, year: int, month: int, upload: A
         saved = services.save_draft(user, draft, data, channel=Submission.Channel.EXCEL, source_file=upload)
     services.validate(saved)
     return saved
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?\"")
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """How an upload is imported: in the request (``background`` False) or by a job; ``rows``: the most rows a
+    sheet declares (None when no sheet declares its size)."""
+
+    background: bool
+    size: int
+    rows: int | None
+
+
+def declared_rows(content: bytes) -> int | None:
+    """The most rows any worksheet of an xlsx declares in its ``<dimension>`` (read from the first bytes of each
+    sheet in the zip: no XML parsing, no openpyxl); None when not an xlsx or no sheet declares it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            found: list[int] = []
+            for info in zf.infolist():
+                if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(4096)
+                m = _DIMENSION.search(head)
+                if m is not None:
+                    found.append(int(m.group(1)) if m.group(1) else 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return None
+    return max(found) if found else None
+
+
+def upload_plan(upload: Any, *, max_bytes: int | None = None, max_rows: int | None = None) -> UploadPlan:
+    """Import in the background when the file is larger than ``max_bytes`` or declares more than ``max_rows``
+    rows (settings ``DUALCARBON_IMPORT_ASYNC_BYTES`` / ``_ROWS``: 1 MB, 2,000), unless it cannot be imported at
+    all — too large, or more rows than a sheet may hold: then the request refuses it at once, as before."""
+    from django.conf import settings
+
+    max_bytes = max_bytes if max_bytes is not None else getattr(settings, "DUALCARBON_IMPORT_ASYNC_BYTES", 1 << 20)
+    max_rows = max_rows if max_rows is not None else getattr(settings, "DUALCARBON_IMPORT_ASYNC_ROWS", 2000)
+    size = getattr(upload, "size", None)
+    if size is None or size > MAX_BYTES or not str(getattr(upload, "name", "")).lower().endswith(".xlsx"):
+        return UploadPlan(False, size or 0, None)  # refused (or measured) by the synchronous path
+    rows = declared_rows(_read_bytes(upload))
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    if rows is not None and rows > MAX_SHEET_ROWS:
+        return UploadPlan(False, size, rows)  # refused at once by the streaming reader
+    return UploadPlan(size > max_bytes or (rows or 0) > max_rows, size, rows)
 
 
 def findings_for(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]:

@@ -259,3 +259,59 @@ class ValidationIssue(models.Model):
 
     class Meta:
         ordering = ["submission_id", "severity", "row"]
+
+
+class ImportJob(models.Model):
+    """An Excel upload imported in the background (:mod:`dualcarbon.reporting.imports`): a file too large to be
+    read in the request (settings ``DUALCARBON_IMPORT_ASYNC_BYTES`` / ``_ROWS``) is stored here and read by a
+    job (django-tasks; ``dualcarbon db_worker``) that saves the month's draft exactly as the upload page does.
+
+    queued ──worker──▶ running ──▶ done (the draft saved: ``submission``) | failed (``findings``, ``message``)
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("未导入")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    #: the uploaded workbook (private media: served by no URL)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField(default=0)
+    #: the most rows a sheet of the file declares (None: not declared), and the rows read so far
+    rows_declared = models.PositiveIntegerField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    #: 0–100
+    progress = models.PositiveSmallIntegerField(default=0)
+    #: what refused the file: excel.findings_for rows (rule, sheet, row, column, message_zh, message_en)
+    findings = models.JSONField(default=list, blank=True)
+    #: a refusal that is not about a cell (the month is locked …) or an internal error
+    message = models.TextField(blank=True)
+    #: the draft the import saved, its activity rows and validation errors
+    submission = models.ForeignKey("Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activities = models.PositiveIntegerField(null=True, blank=True)
+    errors = models.PositiveIntegerField(null=True, blank=True)
+    #: the django-tasks result id
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("Excel 导入任务")
+        verbose_name_plural = _("Excel 导入任务")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["enterprise", "year", "month"], name="importjob_period")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year}-{self.month:02d} {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from .models import Submission
+from .models import ImportJob, Submission
 
 
 def submissions(user: Any) -> QuerySet[Submission]:
@@ -23,6 +23,17 @@ def submissions(user: Any) -> QuerySet[Submission]:
     if actor.is_admin:
         return Submission.objects.all()
     return Submission.objects.filter(access.records_q(actor, "enterprise"))
+
+
+def import_jobs(user: Any) -> QuerySet[ImportJob]:
+    """Background Excel imports the user may follow: those of enterprises whose raw submissions the user reads
+    (own staff, the region's government, assigned verifiers, the admin; never banks)."""
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return ImportJob.objects.none()
+    if actor.is_admin:
+        return ImportJob.objects.all()
+    return ImportJob.objects.filter(access.records_q(actor, "enterprise"))
 
 
 def enterprises(user: Any) -> QuerySet[Organisation]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "reporting"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:year>/<int:month>/edit/", views.edit, name="edit"),
     path("<int:year>/<int:month>/template.xlsx", views.template, name="template"),
     path("<int:year>/<int:month>/upload/", views.upload, name="upload"),
+    path("import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("<int:year>/<int:month>/submit/", views.submit, name="submit"),
     path("<int:year>/<int:month>/correct/", views.correct, name="correct"),
     path("submission/<int:pk>/", views.version, name="version"),

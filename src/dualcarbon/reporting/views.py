@@ -31,7 +31,7 @@ from dualcarbon.registry import access
 from dualcarbon.registry import services as registry_services
 from dualcarbon.registry.models import Organisation
 
-from . import excel, hooks, scoping, services
+from . import excel, hooks, imports, scoping, services
 from .forms import (
     ActivityForm,
     ActivityFormSet,
@@ -425,6 +425,11 @@ def upload(request: HttpRequest, year: int, month: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_period(request, org, year, month, status=400, upload_form=form)
+    # a large file is imported by a background job: the request returns at once, the job's page shows progress
+    plan = imports.runs_in_background(form.cleaned_data["file"])
+    if plan.background:
+        job = imports.start(request.user, org, year, month, form.cleaned_data["file"], plan)
+        return HttpResponseRedirect(reverse("reporting:import_job", args=[job.pk]))
     try:
         saved = excel.import_workbook(request.user, org, year, month, form.cleaned_data["file"])
     except excel.WorkbookInvalid as exc:
