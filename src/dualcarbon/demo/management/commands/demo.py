@@ -7,6 +7,9 @@ var/log/dualcarbon.log, and the WSGI server gunicorn on 127.0.0.1 only — never
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -126,7 +129,12 @@ class Command(BaseCommand):
             self.stdout.write(f"日志 / log: {Path(settings.LOG_DIR) / 'dualcarbon.log'}")
         self.stdout.write(f"gunicorn: http://127.0.0.1:{port}/ ({workers} workers × 4 threads; Ctrl-C 停止 / stops)")
         connections.close_all()  # the workers are forked: none inherits an open database connection
-        gunicorn_server(port, workers).run()
+        worker = task_worker()  # large Excel uploads are imported by background jobs (reporting.imports)
+        try:
+            gunicorn_server(port, workers).run()
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
     def _audit_checkpoint(self) -> None:
         """A checkpoint of the bank read log, with an audit key generated into var/ (mode 600) on the first run
@@ -194,6 +202,13 @@ def _static_fingerprint() -> str:
             stat = Path(storage.path(name)).stat()
             digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def task_worker() -> subprocess.Popen[bytes]:
+    """``dualcarbon db_worker`` beside the server: it runs the background jobs (django-tasks' database backend:
+    the queue is a table, no broker), with the demo's secret key."""
+    env = {**os.environ, "DJANGO_SECRET_KEY_FILE": str(Path(settings.VAR_DIR) / "secret_key")}
+    return subprocess.Popen([sys.executable, "-m", "dualcarbon", "db_worker", "--no-reload"], env=env)
 
 
 def gunicorn_server(port: int, workers: int) -> Any:
