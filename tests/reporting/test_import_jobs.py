@@ -145,8 +145,12 @@ def test_small_uploads_keep_the_synchronous_path(world: Any, cement: Client) -> 
 
 
 @pytest.mark.django_db
-def test_a_queued_job_is_polled_and_run_by_the_worker(world: Any, cement: Client, settings: Any) -> None:
+def test_a_queued_job_is_polled_and_run_by_the_worker(
+    world: Any, cement: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.TASKS = DATABASE
+    # the worker closes connections it thinks stale; inside the test's transaction (PostgreSQL) that would be ours
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     response = _post(cement, workbook(60, dimension=True))
     job = ImportJob.objects.get()
     assert job.status == "queued" and not Submission.objects.exists()
