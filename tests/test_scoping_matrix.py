@@ -8,16 +8,18 @@ admin), steel (西城区 339902: its staff, the city, the admin) and the far-awa
 own staff and the admin only).
 
 * **Object patterns** (parameters naming an organisation, submission, account entry, evidence,
-  region …) are filled with each subject's objects. A role outside the subject's scope must get
-  403/404 (API: 401/403/404); a role inside it 200 or a redirect (:data:`NARROWER` lists pages meant
-  for fewer roles). Every write method by a role outside the scope — or inside it but not among
-  :data:`WRITERS` — must change no row in any table (and be refused with a 4xx when out of scope).
+  region …) are filled with each subject's objects. A role outside the subject's scope must get 404,
+  exactly like a missing object (an API operation that takes tokens only: 401 without a token); a role
+  inside it 200 or a redirect (:data:`NARROWER` lists pages meant for fewer roles). Every write method
+  by a role outside the scope — or inside it but not among :data:`WRITERS` — must change no row in any
+  table (and be refused with a 4xx when out of scope).
 * **Other patterns** (no object parameters, e.g. ``report/<year>/<month>/``, the region page) are
   requested plainly and with every subject in the query string (``?org=…&district=…&year=…``): the
-  answer must not show an enterprise outside the role's scope, and a write by a role outside the
-  subject's scope must leave the subject's rows unchanged.
-* **Every 200 response** (HTML, JSON, xlsx) is searched for the names and USCCs of enterprises
-  outside the role's scope.
+  answer must not show an enterprise outside the role's scope, a refused read answers 404, and a write
+  by a role outside the subject's scope must leave the subject's rows unchanged.
+* A GET answers 405 only where the view takes no GET at all (the admin gets 405 too).
+* **Every 200 response** (HTML, JSON, xlsx, PDF through poppler's ``pdftotext``) is searched for the
+  names and USCCs of enterprises outside the role's scope.
 * **Anonymous**: pages redirect to the login page, the API answers 401 (:data:`PUBLIC` excepted).
 
 A pattern whose parameters cannot be filled fails :func:`test_every_pattern_is_covered`: teach
@@ -60,10 +62,9 @@ EXPLICIT: dict[str, str] = {
     "admin/": "Django admin: gated by is_staff, checked by test_admin_is_staff_only",
     "set_language": "i18n language switch: stores a preference, reads and writes no data",
 }
-#: views left out wherever they are mounted (dotted path → why)
-EXPLICIT_VIEWS: dict[str, str] = {
-    "django.views.static.serve": "plain file serving (MEDIA_URL when DEBUG): checked by test_media_is_not_public",
-}
+#: views left out wherever they are mounted (dotted path → why); none: uploaded files are served only by
+#: reporting:evidence_file (test_uploaded_evidence_is_served_only_by_the_scoped_view)
+EXPLICIT_VIEWS: dict[str, str] = {}
 
 #: pages anyone may open without logging in (URL name → reason)
 PUBLIC: dict[str, str] = {
@@ -301,7 +302,24 @@ class Matrix:
     links: dict[str, set[str]] = field(default_factory=dict)
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def _blank_pdf() -> bytes:
+    """A valid one-page PDF without text (what an evidence upload looks like to pdftotext)."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+PDF = _blank_pdf()
 
 
 @pytest.fixture(scope="module")
@@ -470,18 +488,9 @@ def _writers(route: Route, subject: Subject, allowed: set[str]) -> set[str]:
 
 
 def _content_text(response: Any) -> str:
-    if getattr(response, "streaming", False):
-        body = b"".join(response.streaming_content)
-    else:
-        body = response.content or b""
+    body = response.body
     if body[:5] == b"%PDF-":  # reports: the text layer, through poppler's pdftotext (make setup installs it)
-        import shutil
-        import subprocess
-
-        if shutil.which("pdftotext") is None:
-            return ""
-        out = subprocess.run(["pdftotext", "-q", "-", "-"], input=body, capture_output=True, check=False)
-        return out.stdout.decode("utf-8", "replace")
+        return _pdf_text(body)
     if body[:2] == b"PK":  # xlsx and other zipped office files
         try:
             with zipfile.ZipFile(BytesIO(body)) as z:
@@ -493,6 +502,22 @@ def _content_text(response: Any) -> str:
         with contextlib.suppress(ValueError):
             return json.dumps(json.loads(text), ensure_ascii=False)
     return text
+
+
+def _pdf_text(body: bytes) -> str:
+    """The text layer of a PDF answer; the matrix cannot search PDFs without poppler, so it fails without it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.fail(
+            "pdftotext is not installed: the scoping matrix reads PDF answers through it. "
+            "Install poppler-utils (apt-get install poppler-utils; `make setup` does)."
+        )
+    out = subprocess.run(["pdftotext", "-q", "-", "-"], input=body, capture_output=True, check=False)
+    if out.returncode != 0:
+        pytest.fail(f"pdftotext could not read a PDF answer (exit {out.returncode}): {out.stderr!r}")
+    return out.stdout.decode("utf-8", "replace")
 
 
 def _leaks(m: Matrix, role: str, response: Any, shown: str = "") -> list[str]:
@@ -591,19 +616,28 @@ def _fixture_bytes(name: str) -> bytes:
     return p.read_bytes() if p.exists() else b"PK"
 
 
+#: a request to a plain page (no API token), for URLs that are not one of the discovered routes
+_PLAIN = Route("", "", "", (), False, None, False)
+
+
 def _request(m: Matrix, role: str, route: Route, method: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    """The answer, its body read whole into ``body`` (a streamed file is consumed, which closes it)."""
     client = _client(m, role)
     headers = {}
     if route.is_api and role in m.tokens:
         headers["Authorization"] = f"Bearer {m.tokens[role]}"
     if method == "GET":
-        return client.get(url, headers=headers)
-    call = getattr(client, method.lower())
-    if route.is_api:
-        return call(url, data=json.dumps(data or {}), content_type="application/json", headers=headers)
-    if method == "POST":
-        return client.post(url, data=data or {}, headers=headers)
-    return call(url, data=urlencode(data or {}), content_type="application/x-www-form-urlencoded", headers=headers)
+        r = client.get(url, headers=headers)
+    elif route.is_api:
+        call = getattr(client, method.lower())
+        r = call(url, data=json.dumps(data or {}), content_type="application/json", headers=headers)
+    elif method == "POST":
+        r = client.post(url, data=data or {}, headers=headers)
+    else:
+        call = getattr(client, method.lower())
+        r = call(url, data=urlencode(data or {}), content_type="application/x-www-form-urlencoded", headers=headers)
+    r.body = b"".join(r.streaming_content) if r.streaming else r.content
+    return r
 
 
 def _redirects_to_login(r: Any, login: str) -> bool:
@@ -628,6 +662,8 @@ def test_every_pattern_is_covered() -> None:
         for key in table:
             if key not in names and not any(r.route.startswith(key) for r in ROUTES if key.endswith("/")):
                 problems.append(f"{table_name} entry {key!r} matches no URL pattern any more")
+    views = {r.view for r in ROUTES}
+    problems += [f"EXPLICIT_VIEWS entry {v!r} is mounted nowhere any more" for v in EXPLICIT_VIEWS if v not in views]
     assert not problems, "\n".join(problems)
 
 
@@ -645,39 +681,48 @@ def test_admin_is_staff_only(matrix: Matrix) -> None:
             assert r.status_code == 302 and r["Location"].startswith("/admin/login/"), (role, url, r.status_code)
 
 
-#: leaks found and reported, not yet fixed: test name → what leaks (the test xfails while it leaks)
-KNOWN_LEAKS: dict[str, str] = {}
+_CSRF = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
 
 
-def test_media_is_not_public(matrix: Matrix) -> None:
-    """Uploaded evidence is only reachable through the scoped evidence view, never as a plain media URL."""
-    import shutil
+def _page(response: Any, path: str) -> bytes:
+    """An answer's body without what differs between two requests: CSRF tokens, the path it names."""
+    return _CSRF.sub(rb"\1-", response.body).replace(path.encode(), b"<path>")
+
+
+#: who may download cement's evidence (raw records: its own staff, its city and district governments, its
+#: assigned verifier, the admin; not banks, not other enterprises)
+EVIDENCE_READERS = {"cement", "gov", "district", "verifier", "admin"}
+
+
+def test_uploaded_evidence_is_served_only_by_the_scoped_view(matrix: Matrix) -> None:
+    """The evidence file's storage path is no URL: requesting it (as MEDIA_URL + path, or the bare path)
+    answers 404 to every role. ``reporting:evidence_file`` serves the file's bytes, as an attachment, to the
+    roles that read the enterprise's raw records, and 404 (exactly like a missing id) to everyone else."""
     from pathlib import Path
 
-    from django.urls import Resolver404, resolve
-    from django.views.static import serve
+    from dualcarbon.reporting.models import Evidence
 
-    path = matrix.subjects["far"].values["evidence_path"]
-    url = (settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else "/" + settings.MEDIA_URL) + path
-    try:
-        match = resolve(url)
-    except Resolver404:
-        return  # no URL serves media files (DEBUG off): nothing to check
-    if match.func is serve:  # put the file where that pattern looks (its document_root was fixed at import)
-        target = Path(match.kwargs["document_root"]) / path
-        created = not target.exists()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(settings.MEDIA_ROOT) / path, target)
-    else:
-        created = False
-    try:
-        served = [role for role in ("anon", "cement", "bank2") if _client(matrix, role).get(url).status_code == 200]
-    finally:
-        if created:
-            target.unlink()
-    if served and "test_media_is_not_public" in KNOWN_LEAKS:
-        pytest.xfail(f"KNOWN LEAK: GET {url} served to {served}: {KNOWN_LEAKS['test_media_is_not_public']}")
-    assert not served, f"GET {url} (another enterprise's evidence) served to {served}"
+    ev = Evidence.objects.get(pk=matrix.subjects["cement"].values["evidence"])
+    assert (Path(settings.MEDIA_ROOT) / ev.file.name).read_bytes() == PDF  # stored: a 404 is not a missing file
+    login = _login_path()
+    for url in (ev.file.url, "/" + ev.file.name):
+        for role in ROLES:
+            r = _request(matrix, role, _PLAIN, "GET", url)
+            assert r.status_code == 404, f"GET {url} (a stored evidence file) as {role} → {r.status_code}"
+    url = reverse("reporting:evidence_file", args=[ev.pk])
+    missing = reverse("reporting:evidence_file", args=[Evidence.objects.order_by("-pk")[0].pk + 1000])
+    for role in ROLES:
+        r = _request(matrix, role, _PLAIN, "GET", url)
+        if role == "anon":
+            assert _redirects_to_login(r, login), f"GET {url} as anon → {r.status_code}"
+        elif role in EVIDENCE_READERS:
+            assert r.status_code == 200, f"GET {url} as {role} → {r.status_code}"
+            assert r.body == PDF
+            assert r["Content-Disposition"] == 'attachment; filename="cement-invoice.pdf"'
+        else:
+            assert r.status_code == 404, f"GET {url} as {role} → {r.status_code}"
+            absent = _request(matrix, role, _PLAIN, "GET", missing)  # the same page, naming its own path
+            assert _page(r, url) == _page(absent, missing), role
 
 
 CASES = [pytest.param(r, role, id=f"{r.id}-{role}") for r in COVERED if r.fillable() for role in ROLES]
@@ -690,7 +735,7 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
     public = route.name in PUBLIC
     kinds = route.object_kinds()
 
-    hashes: dict[int | None, str] = {}
+    hashes: dict[int | str | None, str] = {}
 
     def state(org_id: int | None, fresh: bool = False) -> str:
         """The database's hash (all rows, or one enterprise's), remembered between writes."""
@@ -709,6 +754,25 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                 failures.append(f"{where}: an anonymous API call must get 401")
         elif r.status_code != 405 and not _redirects_to_login(r, login):
             failures.append(f"{where}: anonymous must be redirected to {login}")
+
+    def get_is_refused_by_method() -> bool:
+        """The view takes no GET at all: the admin (in every scope) gets 405 too."""
+        if "get405" not in hashes:
+            url = _fill(route, matrix.subjects["cement"])
+            hashes["get405"] = str(_request(matrix, "admin", route, "GET", url).status_code == 405)
+        return hashes["get405"] == "True"
+
+    def refused_read(where: str, r: Any) -> None:
+        """A read refused for scope answers exactly like a missing object: 404 (an API operation that takes
+        tokens only: 401 for a role without one; a view that takes no GET: 405, as for everybody)."""
+        if route.is_api and route.methods is not None and not route.session_auth and role not in matrix.tokens:
+            expected = 401
+        elif r.status_code == 405 and get_is_refused_by_method():
+            expected = 405
+        else:
+            expected = 404
+        if r.status_code != expected:
+            failures.append(f"{where}: expected {expected} (out of scope looks exactly like missing)")
 
     def check_leaks(method: str, url: str, r: Any, label: str, shown: str = "") -> None:
         leaked = _leaks(matrix, role, r, shown)
@@ -744,8 +808,7 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                     if not (code == 200 or 300 <= code < 400 or code == 405) or _redirects_to_login(r, login):
                         failures.append(f"{where}: expected 200/redirect for a role in scope")
                 elif role not in allowed:
-                    if code not in ({401, 403, 404, 405} if route.is_api else {403, 404, 405}):
-                        failures.append(f"{where}: expected 403/404 for a role out of scope")
+                    refused_read(where, r)
                 check_leaks("GET", url, r, subject.key, subject.enterprise if route.name in SHOWS_SUBJECT else "")
             writers = _writers(route, subject, allowed)
             if role in writers or public:
@@ -773,6 +836,8 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
             elif route.name in NARROWER and role in NARROWER[route.name]:
                 if not (r.status_code == 200 or 300 <= r.status_code < 400) or _redirects_to_login(r, login):
                     failures.append(f"GET {plain} as {role} → {r.status_code}: expected 200/redirect")
+            elif 400 <= r.status_code < 500:
+                refused_read(f"GET {plain} as {role} → {r.status_code}", r)
             check_leaks("GET", plain, r, "plain")
         if role == "anon":
             for method in route.writes():
@@ -782,7 +847,10 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
             for subject in matrix.subjects.values():
                 url = _fill(route, subject) + ("" if route.is_api else _query(subject))
                 if route.reads():
-                    check_leaks("GET", url, _request(matrix, role, route, "GET", url), subject.key)
+                    r = _request(matrix, role, route, "GET", url)
+                    if 400 <= r.status_code < 500:  # the page refuses this subject (or this role)
+                        refused_read(f"GET {url} as {role} [{subject.key}] → {r.status_code}", r)
+                    check_leaks("GET", url, r, subject.key)
                 # through a page without object parameters only the subject's own staff change its rows,
                 # unless WRITERS names the roles (then: those of them that may read the subject)
                 if route.name in WRITERS:
@@ -803,11 +871,20 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
 
 
 def test_matrix_size(capsys: pytest.CaptureFixture[str]) -> None:
-    """The coverage, printed: patterns × roles (the EXPLICIT ones are listed with their reasons)."""
+    """Every URL pattern Django knows is either run as every role or listed in EXPLICIT: the patterns are
+    counted a second way (Django's own walk of the URL configuration, as the admin documentation does it)."""
+    from django.contrib.admindocs.views import extract_views_from_urlpatterns
+
+    django_count = len(extract_views_from_urlpatterns(get_resolver().url_patterns))
+    explicit = [r for r in ROUTES if r.explicit() is not None]
     filled = [r for r in COVERED if r.fillable()]
     with capsys.disabled():
         print(
-            f"\nscoping matrix: {len(filled)} patterns × {len(ROLES)} roles = {len(filled) * len(ROLES)} cases; "
-            f"{len(ROUTES) - len(COVERED)} patterns under EXPLICIT ({', '.join(EXPLICIT)})"
+            f"\nscoping matrix: {len(filled)} patterns × {len(ROLES)} roles = {len(CASES)} cases; "
+            f"{len(explicit)} patterns under EXPLICIT ({', '.join(EXPLICIT)})"
         )
-    assert filled
+    assert len(ROUTES) == django_count
+    assert len(filled) + len(explicit) == len(ROUTES)
+    assert len(ROLES) == 10
+    assert len(CASES) == len(filled) * 10
+    assert {c.id for c in CASES} == {f"{r.id}-{role}" for r in filled for role in ROLES}

@@ -193,12 +193,12 @@ def test_alert_page_assigns_and_moves_with_comments(client, world):
     r = client.post(url, {"action": "resolve"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert "a resolved alert no longer changes" in r.content.decode()
     assert client.post(url, {"action": "reopen"}).status_code == 400
-    # the district officer cannot open the other district's alert; enterprise staff get 403
+    # the district officer cannot open the other district's alert; enterprise staff get 404 (read), 403 (write)
     login(client, u["district"])
     assert client.get(reverse("monitoring:alert", args=[world.steel_alert.pk])).status_code == 404
     assert client.get(reverse("monitoring:alert", args=[987654])).status_code == 404
     login(client, u["cement"])
-    assert client.get(url).status_code == 403
+    assert client.get(url).status_code == 404
     assert client.post(url, {"action": "assign", "assignee": u["gov"].pk}).status_code == 403
 
 
@@ -230,9 +230,9 @@ def test_notifications_count_in_the_nav_list_and_mark_read(client, world):
     # English
     html = client.get(NOTIFICATIONS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Notifications" in html and "assigned an alert to you" in html
-    # not for enterprise staff
+    # not for enterprise staff (a read: exactly like a missing page)
     login(client, u["cement"])
-    assert client.get(NOTIFICATIONS).status_code == 403
+    assert client.get(NOTIFICATIONS).status_code == 404
 
 
 def test_notification_page_query_count_does_not_grow(client, world):

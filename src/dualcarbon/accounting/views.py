@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -87,7 +86,7 @@ def enterprise_report(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def region(request: HttpRequest) -> HttpResponse:
     if not scoping.can_see_region(request.user):
-        raise PermissionDenied
+        raise Http404  # out of scope looks exactly like missing
     view = queries.region_view(request.user, queries.RegionFilter.from_query(request.GET))
     context = {
         "view": view,

@@ -23,7 +23,11 @@ from .models import Alert, AlertRule, Severity
 
 
 def _gate(request: HttpRequest) -> None:
+    """Monitoring is for governments and the admin: a read by anyone else looks exactly like a missing page
+    (404); a write is refused (403)."""
     if not scoping.can_see_monitoring(request.user):
+        if request.method in ("GET", "HEAD"):
+            raise Http404
         raise PermissionDenied
 
 

@@ -134,7 +134,7 @@ def appeal_finish(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def region(request: HttpRequest) -> HttpResponse:
     if not scoping.can_see_region(request.user):
-        raise PermissionDenied
+        raise Http404  # out of scope looks exactly like missing
     view = queries.region_ratings(request.user, queries.RegionFilter.from_query(request.GET), request.GET.get("page"))
     return render(
         request,

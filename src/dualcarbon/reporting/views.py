@@ -79,16 +79,19 @@ def _my_enterprises(user: Any) -> list[Organisation]:
 
 
 def _enterprise(request: HttpRequest) -> Organisation:
-    """The enterprise the page is about: ``?org=`` (must be one the user reports for) or their first."""
+    """The enterprise the page is about: ``?org=`` (must be one the user reports for) or their first.
+
+    Refused: a read (GET) answers 404, exactly like a missing enterprise; a write is refused with 403."""
     ref = request.POST.get("org") or request.GET.get("org")
     mine = _my_enterprises(request.user)
+    refuse = Http404 if request.method in ("GET", "HEAD") else PermissionDenied
     if ref:
         org = next((o for o in mine if str(o.pk) == str(ref)), None)
         if org is None or not scoping.can_report_for(request.user, org):
-            raise PermissionDenied(_("您无权为该企业填报"))
+            raise refuse(_("您无权为该企业填报"))
         return org
     if not mine:
-        raise PermissionDenied(_("只有企业填报人员可以填报"))
+        raise refuse(_("只有企业填报人员可以填报"))
     return mine[0]
 
 
