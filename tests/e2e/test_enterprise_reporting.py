@@ -8,10 +8,29 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.accounting.models import AccountEntry, EmissionLine
 from dualcarbon.reporting.models import Submission
 from tests.e2e.helpers import FIXTURES, login, shot
 from tests.factories import World
+from tests.snapshots import REPORTING_TABLES, rows
+
+#: what the page lists for tests/fixtures/template_cement_bad.xlsx (sheet, row, column, rule, message)
+BAD_WORKBOOK_ERRORS = [
+    [
+        "活动数据",
+        "3",
+        "quantity",
+        "not_a_number",
+        "工作表 活动数据，第 3 行，C 列 quantity（数量）：“七千” 不是数字（规则 not_a_number）",
+    ],
+    [
+        "活动数据",
+        "4",
+        "unit",
+        "unknown_unit",
+        "工作表 活动数据，第 4 行，D 列 unit（单位）：无法识别的单位 “桶”（规则 unknown_unit）",
+    ],
+]
 
 YEAR, MONTH = 2024, 1
 
@@ -39,17 +58,17 @@ def test_enterprise_reports_a_month_and_reads_its_account(page: Any, live_server
     assert world.cement.uscc in cells and f"{YEAR}-{MONTH:02d}" in cells
 
     # 2. a workbook with mistakes: located errors, nothing saved
+    before = rows(*REPORTING_TABLES)
     page.set_input_files("#upload input[type=file]", str(FIXTURES / "template_cement_bad.xlsx"))
     page.click("#upload-button")
     errors = page.locator("#upload-errors")
     errors.wait_for()
-    text = errors.inner_text()
-    assert "七千" in text or "quantity" in text
-    assert errors.locator("tbody tr").count() >= 2
+    assert errors.locator("p strong").inner_text() == "有 2 处问题，文件未导入，未保存任何数据："
+    listed = [[td.inner_text().strip() for td in tr.locator("td").all()] for tr in errors.locator("tbody tr").all()]
+    assert listed == BAD_WORKBOOK_ERRORS
     shot(page, "bad-workbook-errors")
-    assert not Submission.objects.filter(enterprise=world.cement).exists() or not (
-        Submission.objects.get(enterprise=world.cement).activities.exists()
-    )
+    assert rows(*REPORTING_TABLES) == before  # no draft, no record, no period: every reporting table unchanged
+    assert not Submission.objects.filter(enterprise=world.cement).exists()
 
     # 3. the filled workbook: imported into the draft
     page.set_input_files("#upload input[type=file]", str(FIXTURES / "template_cement_filled.xlsx"))
@@ -75,10 +94,14 @@ def test_enterprise_reports_a_month_and_reads_its_account(page: Any, live_server
     shot(page, "account")
     lineage_link.click()
     page.wait_for_url(f"**/accounts/entry/{entry.pk}/")
-    body = page.locator("main, body").first.inner_text()
-    assert "原煤" in body  # the reported coal line, traced to its factor and formula
-    assert "fuels-a" in body or "factor" in body.lower()
-    assert page.locator("table.lineage tbody tr").count() >= 4
+    # the reported coal line, traced to its factor set and formula (the region's policy: ndrc-2015 first)
+    lines = EmissionLine.objects.filter(run=entry.run)
+    coal = page.locator("table.lineage tbody tr", has_text="原煤")
+    assert coal.count() == 1
+    assert coal.locator("td:nth-child(2) code").inner_text() == "RAW_COAL"
+    assert coal.locator("td:nth-child(4) code").inner_text() == "ndrc-2015"
+    assert coal.locator("span.formula").inner_text() == "E = AD × NCV × CC × OF × 44/12"
+    assert page.locator("table.lineage tbody tr").count() == lines.count()
 
 
 def test_enterprise_declares_rooftop_pv_and_certificates_on_the_web_form(

@@ -13,6 +13,7 @@ page shows no group of fewer than 3 enterprises. Without the app they are skippe
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import importlib.util
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from dualcarbon.rating import queries, services
 from dualcarbon.rating.models import RatingResult, RatingScheme, VerificationLabel
@@ -132,7 +134,11 @@ def test_anonymous_verification_shows_the_grade_and_no_figures(page: Any, live_s
     text = card.inner_text()
     assert world.cement.name in text and world.cement.uscc in text
     assert card.locator(".mark").first.inner_text().strip() == str(result.grade)
-    assert "该评级当前有效" in text or "有效" in text
+    # valid for the year after the rated one (docs/rating.md: validity_years 1), then expired: the page says which
+    assert card.locator("dl.kv dd").all_inner_texts()[2] == f"{YEAR + 1}-01-01 — {YEAR + 1}-12-31"
+    today = timezone.localdate()
+    expected = "该评级当前有效。" if today <= datetime.date(YEAR + 1, 12, 31) else "该评级已过有效期。"
+    assert card.locator(".alert").all_inner_texts() == [expected]
     html = page.content()
     leaked = sorted(s for s in _private_figures(result) if s in html)
     assert not leaked, leaked

@@ -21,6 +21,10 @@ BENCHMARK = {
     "max_tier3_share": 0.8,
     "exclude_non_positive": True,
 }
+# The published 碳效码 thresholds (docs/rating.md § the 碳效码; seeded as scheme zj-efficiency-code v1 by
+# src/dualcarbon/rating/migrations/0002_seed_schemes.py, ZHEJIANG["level_bounds"] / ["grade_bounds"]):
+# level: L ≤ 0.6 低碳, 0.6 < L ≤ 2.0 中碳, L > 2.0 高碳; grade: 1: K ≤ 0.6, 2: 0.6 < K ≤ 0.8, 3: 0.8 < K ≤ 1.2,
+# 4: 1.2 < K ≤ 2.0, 5: K > 2.0 (every band includes its upper end). Expected grades below are read off these.
 ZJ: dict[str, Any] = {
     "method": "efficiency_code",
     "min_months": 1,
@@ -148,12 +152,14 @@ def test_k_and_level_through_the_whole_rating_exactly_on_each_threshold() -> Non
     assert res["k"].tolist() == ls
     assert res["grade"].tolist() == [1, 2, 3, 4, 1]
     assert res["level"].tolist() == ["low", "medium", "medium", "medium", "low"]
-    # just above each threshold (benchmark moves a little: compare with the K actually computed)
-    above = by_enterprise(run([{"l": v + 1e-6} for v in ls], params(ZJ)))
+    # just above each threshold: +0.001 on the first four, -0.004 on the fifth, so Σe = 500 and Σva = 500 still
+    # (benchmark 1.0, K = L); by hand from the thresholds above: K = 0.601 → 2, 0.801 → 3, 1.201 → 4, 2.001 → 5,
+    # 0.396 → 1; L 0.601, 0.801, 1.201 → 中碳, 2.001 → 高碳, 0.396 → 低碳
+    above = by_enterprise(run([{"l": v} for v in (0.601, 0.801, 1.201, 2.001, 0.396)], params(ZJ)))
+    assert above["benchmark_value"].tolist() == pytest.approx([1.0] * 5, abs=1e-12)
+    assert above["k"].tolist() == pytest.approx([0.601, 0.801, 1.201, 2.001, 0.396], abs=1e-12)
+    assert above["grade"].tolist() == [2, 3, 4, 5, 1]
     assert above["level"].tolist() == ["medium", "medium", "medium", "high", "low"]
-    assert (above["k"] > 0).all()
-    expected = r.grade_for(above["k"], [0.6, 0.8, 1.2, 2.0]).tolist()
-    assert above["grade"].tolist() == expected
 
 
 def test_explanation_lists_the_thresholds_crossed_in_both_languages() -> None:

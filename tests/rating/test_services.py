@@ -44,7 +44,34 @@ def test_seeded_schemes_are_valid_configuration():
     assert zj.params["grade_bounds"] == [0.6, 0.8, 1.2, 2.0] and zj.params["level_bounds"] == [0.6, 2.0]
     assert zj.params["benchmark"]["average"] == "ratio_of_sums"
     assert qz.params["colour_bounds"] == [2.5, 1.75, 1.0]
-    assert zj.history.count() >= 0  # history is kept (django-simple-history)
+    # the seeding migration writes through the historical model, which records no history
+    assert zj.history.count() == 0 and qz.history.count() == 0
+
+
+def test_publishing_scheme_versions_is_recorded_in_the_history():
+    """django-simple-history keeps every change to a scheme: each version published, and each end written to the one before."""
+    zj = RatingScheme.objects.get(code="zj-efficiency-code", version=1)
+    fields = {"code": zj.code, "method": zj.method, "name_zh": zj.name_zh}
+    v2 = services.publish_scheme_version(
+        datetime.date(2025, 1, 1), version=2, params={**zj.params, "grade_bounds": [0.5, 0.8, 1.2, 2.0]}, **fields
+    )
+    services.publish_scheme_version(datetime.date(2026, 1, 1), version=3, params=zj.params, **fields)
+
+    # version 1: one change, its end (valid_to is exclusive: the day version 2 starts)
+    (ended,) = zj.history.all()
+    assert (ended.history_type, ended.version, ended.valid_from, ended.valid_to) == (
+        "~",
+        1,
+        datetime.date(2020, 1, 1),
+        datetime.date(2025, 1, 1),
+    )
+    # version 2: created open-ended with its own thresholds, then ended by version 3
+    created, closed = v2.history.order_by("history_id")
+    assert (created.history_type, created.valid_to, created.params["grade_bounds"]) == ("+", None, [0.5, 0.8, 1.2, 2.0])
+    delta = closed.diff_against(created)
+    assert closed.history_type == "~"
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [("valid_to", None, datetime.date(2026, 1, 1))]
+    assert RatingScheme.history.filter(code="zj-efficiency-code").count() == 4  # v1 ~, v2 + ~, v3 +
 
 
 def test_rating_a_small_world_stores_results_and_benchmarks(rw):

@@ -107,9 +107,14 @@ def test_warnings_do_not_block(world):
     user = world.users["cement"]
     draft = services.draft_for(user, world.cement, 2024, 3)
     services.save_draft(user, draft, services.DraftData(**cement_month(mwh=9000)))
-    services.submit(user, draft)
-    rules = set(draft.issues.values_list("rule", flat=True))
-    assert "missing_months" in rules  # February was never reported
+    submitted = services.submit(user, draft)
+    # the one finding is a warning (February was never reported): the month is submitted anyway, with its account
+    assert list(draft.issues.values_list("rule", "severity", "message_zh")) == [
+        ("missing_months", "warning", "本年度以下月份尚未报送：2024-02")
+    ]
+    draft.refresh_from_db()
+    assert (draft.status, draft.is_current, submitted.pk) == (Submission.Status.SUBMITTED, True, draft.pk)
+    assert AccountEntry.objects.filter(submission=draft, is_current=True).count() == 1
 
 
 def test_only_own_staff_report_and_only_assigned_verifiers_verify(world):

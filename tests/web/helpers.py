@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from dualcarbon.accounting import services as accounting
 from dualcarbon.registry import services as registry
 from dualcarbon.registry.models import Industry, Membership, Organisation, Region
-from dualcarbon.reporting import services
+from dualcarbon.reporting import hooks, services
 from dualcarbon.reporting.models import Submission
 from tests.factories import PASSWORD, World, build_world, cement_month
 
@@ -38,26 +38,47 @@ def submit_month(user: Any, org: Organisation, year: int, month: int, **kw: Any)
     return services.submit(user, draft)
 
 
+#: the accounting app's receiver of reporting.hooks.submission_submitted (dualcarbon.accounting.apps)
+ACCOUNTING_RECEIVER = "accounting-compute-on-submit"
+
+
+@contextlib.contextmanager
+def accounts_in_one_run() -> Iterator[list[Submission]]:
+    """Months submitted inside (through ``reporting.services.submit``: validation, the current version, the
+    announcement) get their accounts in one engine run on the way out instead of one run per month.
+
+    ``submit`` announces each month with ``reporting.hooks.submission_submitted``; the accounting app's receiver
+    (``accounting.services.on_submitted``) is held meanwhile and then called once with every announced month (the
+    signal carries a list; one run for many months gives the same accounts as one per month,
+    tests/accounting/test_services.py). All in one transaction: a failing computation leaves nothing submitted."""
+    announced: list[Submission] = []
+
+    def hold(sender: Any, submissions: Iterable[Submission] = (), **kwargs: Any) -> None:
+        announced.extend(submissions)
+
+    signal = hooks.submission_submitted
+    assert signal.disconnect(dispatch_uid=ACCOUNTING_RECEIVER), "the accounting app's receiver is not connected"
+    signal.connect(hold, dispatch_uid="tests-hold-accounts", weak=False)
+    try:
+        with transaction.atomic():
+            yield announced
+            signal.disconnect(dispatch_uid="tests-hold-accounts")
+            accounting.on_submitted(sender=Submission, submissions=announced)
+    finally:
+        signal.disconnect(dispatch_uid="tests-hold-accounts")
+        signal.connect(accounting.on_submitted, dispatch_uid=ACCOUNTING_RECEIVER)
+
+
 def submit_many(items: Iterable[tuple[Any, Organisation, int, int]]) -> list[Submission]:
-    """Many months quickly: drafts saved through the reporting services, then submitted and computed
-    in one engine run (``accounting.services.compute`` on the batch) instead of one run per month."""
-    drafts = []
-    for i, (user, org, year, month) in enumerate(items):
-        draft = services.draft_for(user, org, year, month)
-        data = cement_month(clinker=40000.0 + 97 * i, coal=6000.0 + 13 * i, mwh=2500.0 + 7 * i)
-        services.save_draft(user, draft, services.DraftData(**data))
-        drafts.append(draft)
-    now = timezone.now()
-    for d in drafts:
-        Submission.objects.filter(period=d.period, is_current=True).update(is_current=False)
-        Submission.objects.filter(pk=d.pk).update(
-            status=Submission.Status.SUBMITTED, is_current=True, submitted_by=d.created_by, submitted_at=now
-        )
-    subs = list(
-        Submission.objects.filter(pk__in=[d.pk for d in drafts]).select_related("enterprise", "period", "economic")
-    )
-    accounting.compute(subs)
-    return subs
+    """Many months quickly: each month's draft saved and submitted through the reporting services
+    (``draft_for`` → ``save_draft`` → ``submit``), their accounts computed together (:func:`accounts_in_one_run`)."""
+    with accounts_in_one_run() as submitted:
+        for i, (user, org, year, month) in enumerate(items):
+            draft = services.draft_for(user, org, year, month)
+            data = cement_month(clinker=40000.0 + 97 * i, coal=6000.0 + 13 * i, mwh=2500.0 + 7 * i)
+            services.save_draft(user, draft, services.DraftData(**data))
+            services.submit(user, draft)
+    return submitted
 
 
 def add_enterprises(world: World, n: int) -> list[tuple[Any, Organisation]]:
