@@ -120,3 +120,54 @@ def test_an_unknown_item_names_the_closest_known_one(tmp_path: Path, capsys):
     assert "没有 “原媒” 这一项；您是否要填：原煤？" in capsys.readouterr().err
     assert main(["account", str(typo), "--lang", "en"]) == 2
     assert "did you mean: 原煤?" in capsys.readouterr().err
+
+
+def test_infinity_nan_and_numbers_too_large_exit_2(tmp_path: Path, capsys):
+    """The engine applies the platform's number rule: no `inf` totals, nothing written."""
+    src = tmp_path / "a.csv"
+    src.write_text(
+        "entity,period,source_type,item,quantity,unit\n"
+        "91330502MA2D8KQX3R,2024-01,fuel_combustion,原煤,Infinity,t\n"
+        "91330502MA2D8KQX3R,2024-01,fuel_combustion,原煤,1e308,t\n"
+        "91330502MA2D8KQX3R,2024-01,fuel_combustion,原煤,NaN,t\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.json"
+    assert main(["account", str(src), "-o", str(out), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "row 2, column quantity: “Infinity” is not a number" in err
+    assert "row 3, column quantity: “1e308” is out of range: at most 15 digits" in err
+    assert "row 4, column quantity: “NaN” is not a number" in err
+    assert not out.exists()
+
+
+def test_full_width_digits_read_like_ascii(tmp_path: Path, capsys):
+    rows = "entity,period,source_type,item,quantity,unit\n91330502MA2D8KQX3R,2024-01,fuel_combustion,原煤,{},t\n"
+    wide, plain = tmp_path / "wide.csv", tmp_path / "plain.csv"
+    wide.write_text(rows.format("７，１００"), encoding="utf-8")
+    plain.write_text(rows.format("7100"), encoding="utf-8")
+    assert main(["account", str(wide), "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)["totals"]
+    assert main(["account", str(plain), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"] == first
+
+
+def test_the_power_coal_rate_follows_the_number_rule(capsys):
+    for bad in ("inf", "NaN", "1e308"):
+        with pytest.raises(SystemExit) as caught:
+            main(["account", str(SMALL), "--tce-basis", "equal", "--power-coal-rate", bad])
+        assert caught.value.code == 2
+        assert "--power-coal-rate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", bytes(range(256)) * 40, b"PK\x03\x04" + b"\0" * 200],
+    ids=["renamed-pdf", "random-bytes", "broken-zip"],
+)
+def test_a_file_that_is_not_a_workbook_exits_2_with_a_message(tmp_path: Path, capsys, content):
+    src = tmp_path / "能源数据.xlsx"
+    src.write_bytes(content)
+    assert main(["account", str(src), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "“能源数据.xlsx” is not an .xlsx workbook" in err and "Traceback" not in err

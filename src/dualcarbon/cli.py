@@ -25,6 +25,20 @@ def _lang(value: str | None) -> str:
     return "en" if text.lower().startswith("en") else "zh"
 
 
+def _number_arg(text: str) -> float:
+    """A number on the command line by the engine's rule (engine/numbers.py): NaN, Infinity, 1e308 are refused
+    (argparse then exits 2 with the message)."""
+    from .engine import numbers
+
+    try:
+        value = numbers.parse_number(text)
+    except numbers.NumberError as exc:
+        raise argparse.ArgumentTypeError(exc.problem().message(_lang(None))) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("a number is required / 需要一个数值")
+    return float(value)
+
+
 def _account_parser() -> argparse.ArgumentParser:
     from .engine import factors
 
@@ -63,7 +77,7 @@ def _account_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--power-coal-rate",
-        type=float,
+        type=_number_arg,
         help="kgce/kWh for the equal-value basis (that year's thermal power supply coal rate)",
     )
     p.add_argument("--lines", action="store_true", help="with csv output, write the lines instead of the totals")

@@ -37,6 +37,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis import _
 
+from . import numbers
 from .factors import DIM_COLUMNS, Catalog, GridSelector, Options, resolve_dimensions
 from .inputs import ALL_COLUMNS, NUMERIC_COLUMNS
 from .messages import InputError, Problem
@@ -214,20 +215,26 @@ def _raw_text(col: ir.Value) -> ir.StringValue:
     return col.cast("string").fill_null("")
 
 
+#: what a number's text drops before it is read (blanks, no-break and thin spaces, thousands separators)
+NUMBER_DROP = "[" + re.escape(numbers.DROP_CHARS) + "]"
+
+
 def _number(col: ir.Value, fraction: bool = False) -> ir.FloatingValue:
-    """Parse text to float (thousand separators allowed; fractions may be given in %)."""
+    """Parse text to float by the rule of :mod:`.numbers` (a trailing % divides by 100; a fraction above 1 is
+    read as a percentage). Text that breaks the rule is null (the not-a-number rule flags it)."""
     if col.type().is_numeric():
         value = col.cast("float64")
         if fraction:
             value = ibis.ifelse(value > 1, value / 100.0, value)
         return value
-    text = col.strip().re_replace(r"[,，\s]", "")
+    # the rule of engine/numbers.py: full-width forms as ASCII, blanks and separators dropped, a strict pattern
+    text = col.strip().translate(numbers.FULL_WIDTH_FROM, numbers.FULL_WIDTH_TO).re_replace(NUMBER_DROP, "")
+    pct = text.endswith("%")
+    body = text.re_replace("%$", "")
+    base = ibis.ifelse(body.re_search(numbers.NUMBER_PATTERN), body.try_cast("float64"), ibis.null().cast("float64"))
     if fraction:
-        pct = text.endswith("%")
-        base = text.re_replace("%$", "").try_cast("float64")
-        value = ibis.ifelse(pct, base / 100.0, ibis.ifelse(base > 1, base / 100.0, base))
-        return value
-    return text.try_cast("float64")
+        return ibis.ifelse(pct, base / 100.0, ibis.ifelse(base > 1, base / 100.0, base))
+    return ibis.ifelse(pct, base / 100.0, base)
 
 
 def _given(t: ir.Table, c: str) -> ir.BooleanValue:
@@ -365,6 +372,8 @@ def _group_problem(g: dict[str, Any]) -> bool:
             return True
         low, high = _v(low), _v(high)
         if int(g.get(f"nan_{c}", 0)) or (low is not None and low < 0):
+            return True
+        if (high is not None and high >= numbers.LIMIT) or (low is not None and low <= -numbers.LIMIT):
             return True
         if c in FRACTIONS and high is not None and high > 1:
             return True
@@ -601,6 +610,7 @@ def _row_flags(t: ir.Table) -> dict[str, ir.BooleanValue]:
         value = t[f"n_{c}"]
         flags[f"{c}:not_a_number"] = _given(t, c) & (value.isnull() | value.isnan())
         flags[f"{c}:negative"] = value.notnull() & (value < 0)
+        flags[f"{c}:too_large"] = value.notnull() & ~value.isnan() & (value.abs() >= numbers.LIMIT)
         if c in FRACTIONS:
             flags[f"{c}:fraction_range"] = value.notnull() & (value > 1)
     flags["factor_unit:unit_missing"] = t.n_factor.notnull() & (_as_text(t.factor_unit).fill_null("") == "")
@@ -696,7 +706,8 @@ def locate(
             if key in param_rules and column != "gas":
                 problems.append(Problem(rule, int(r["_row"]), column, opt(r["item_text"]), column, sheet))
             else:
-                problems.append(Problem(rule, int(r["_row"]), column, opt(r.get(f"v_{column}")), None, sheet))
+                hint = str(numbers.INTEGER_DIGITS) if rule == "too_large" else None
+                problems.append(Problem(rule, int(r["_row"]), column, opt(r.get(f"v_{column}")), hint, sheet))
     return problems[:limit], total
 
 

@@ -12,9 +12,10 @@ import codecs
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -229,6 +230,21 @@ def _with_locator(batch: pa.RecordBatch, names: list[str], start_row: int, sheet
     return pa.RecordBatch.from_arrays(arrays, names=[*names, "_row", "_sheet"])
 
 
+def _without_blank_rows(batch: pa.RecordBatch, names: list[str]) -> pa.RecordBatch:
+    """Rows with every column empty (``,,,,`` lines a spreadsheet leaves at the end) are not data rows, as in a
+    workbook; the others keep their row numbers."""
+    import pyarrow.compute as pc
+
+    if not batch.num_rows or not names:
+        return batch
+    filled = pc.is_valid(batch.column(0))
+    for i in range(1, len(names)):
+        filled = pc.or_(filled, pc.is_valid(batch.column(i)))
+    if pc.all(filled).as_py():
+        return batch
+    return batch.filter(filled)
+
+
 def _csv_to_parquet(src: Path, out: Path, encoding: str, progress: ProgressFactory) -> tuple[int, list[str]]:
     with open(src, encoding=encoding, errors="strict", newline="") as fh:
         header_line = fh.readline()
@@ -252,7 +268,7 @@ def _csv_to_parquet(src: Path, out: Path, encoding: str, progress: ProgressFacto
         row = 2
         last = 0
         for batch in reader:
-            yield _with_locator(batch, names, row, None)
+            yield _without_blank_rows(_with_locator(batch, names, row, None), names)
             row += batch.num_rows
             pos = reader.stats.num_bytes if hasattr(reader, "stats") else 0
             bar.update(max(0, pos - last))
@@ -292,10 +308,27 @@ def _cell_text(value: object) -> str | None:
     return text or None
 
 
-def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
+#: the first bytes of every .xlsx (a zip package)
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def _open_workbook(src: Path) -> Any:
+    """The workbook, or InputError ``not_a_workbook`` for anything that is not one (a renamed PDF, random bytes,
+    a zip without a workbook inside, a damaged package) — openpyxl raises many kinds of exception for those."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(src, read_only=True, data_only=True)
+    with open(src, "rb") as fh:
+        head = fh.read(len(XLSX_MAGIC))
+    if head != XLSX_MAGIC:
+        raise InputError([Problem("not_a_workbook", value=src.name)])
+    try:
+        return load_workbook(src, read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors …
+        raise InputError([Problem("not_a_workbook", value=src.name)]) from exc
+
+
+def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
+    wb = _open_workbook(src)
     try:
         chosen = None
         for ws in wb.worksheets:
@@ -314,11 +347,22 @@ def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
         keep = [(i, n) for i, n in enumerate(names) if n]
         col_names = [n for _, n in keep]
 
+        # a formula saved without its computed value (written by a program, never opened in Excel) reads as an
+        # empty cell: a row would silently lose its quantity. Only sheets that hold formulas are read twice.
+        formulas = _formula_rows(src, ws, header_row)
+        lost: list[Problem] = []
+
         def batches() -> Iterator[pa.RecordBatch]:
             buf: dict[str, list[str | None]] = {n: [] for n in col_names}
             rows: list[int] = []
             for r_idx, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
                 cells = [_cell_text(row[i]) if i < len(row) else None for i, _ in keep]
+                written = next(formulas, None) if formulas is not None else None
+                if written is not None:
+                    for (i, name), cell in zip(keep, cells, strict=True):
+                        text = written[i] if i < len(written) else None
+                        if cell is None and isinstance(text, str) and text.startswith("="):
+                            lost.append(Problem("formula_without_value", r_idx, name, text[:60], None, ws.title))
                 if all(c is None for c in cells):
                     continue
                 for n, c in zip(col_names, cells, strict=True):
@@ -331,9 +375,48 @@ def _xlsx_to_parquet(src: Path, out: Path) -> tuple[int, str, list[str]]:
             if rows:
                 yield _xlsx_batch(buf, rows, ws.title)
 
-        return _write_batches(out, batches()), ws.title, col_names
+        try:
+            written = _write_batches(out, batches()), ws.title, col_names
+        finally:
+            if formulas is not None:
+                formulas.close()
+        if lost:
+            raise InputError(lost[:200], total=len(lost))
+        return written
     finally:
         wb.close()
+
+
+def _formula_rows(src: Path, ws: Any, header_row: int) -> Generator[tuple[Any, ...], None, None] | None:
+    """The sheet's rows as written (formulas as text) below the header, or None when the sheet holds no formula
+    (a streamed scan of the sheet's XML for ``<f>`` elements decides; most files have none)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    part = getattr(ws, "_worksheet_path", None)
+    if not part:
+        return None
+    marks = (b"<f>", b"<f ", b":f>", b":f ")
+    found, tail = False, b""
+    with zipfile.ZipFile(src) as zf, zf.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            window = tail + chunk
+            if any(m in window for m in marks):
+                found = True
+                break
+            tail = window[-4:]
+    if not found:
+        return None
+
+    def rows() -> Generator[tuple[Any, ...], None, None]:
+        book = load_workbook(src, read_only=True, data_only=False)
+        try:
+            yield from book[ws.title].iter_rows(min_row=header_row + 1, values_only=True)
+        finally:
+            book.close()
+
+    return rows()
 
 
 def _xlsx_batch(buf: dict[str, list[str | None]], rows: list[int], sheet: str) -> pa.RecordBatch:

@@ -20,6 +20,10 @@ RULES: dict[str, dict[str, str]] = {
         "en": "period must be YYYY or YYYY-MM, found “{value}”",
     },
     "not_a_number": {"zh": "“{value}” 不是数字", "en": "“{value}” is not a number"},
+    "too_large": {
+        "zh": "“{value}” 超出可接受的范围：整数部分最多 {hint} 位",
+        "en": "“{value}” is out of range: at most {hint} digits before the decimal point",
+    },
     "negative": {"zh": "数值不能为负（{value}）", "en": "value must not be negative ({value})"},
     "fraction_range": {
         "zh": "比例应在 0–1 之间（或 0–100%），实际为 {value}",
@@ -88,6 +92,16 @@ RULES: dict[str, dict[str, str]] = {
     },
     "empty_file": {"zh": "文件中没有数据行", "en": "the file has no data rows"},
     "unreadable": {"zh": "无法读取文件：{value}", "en": "cannot read the file: {value}"},
+    "formula_without_value": {
+        "zh": "单元格是公式 “{value}”，但文件中没有它的计算结果（由程序生成、未在 Excel 中打开保存过）："
+        "请在 Excel 中打开并保存，或粘贴为数值",
+        "en": "the cell holds the formula “{value}” but not its computed value (the file was written by a program "
+        "and never saved by Excel): open and save it in Excel, or paste the values",
+    },
+    "not_a_workbook": {
+        "zh": "“{value}” 不是 Excel 2007 及以上的 .xlsx 工作簿（文件已损坏，或是改了扩展名的其他文件）",
+        "en": "“{value}” is not an .xlsx workbook (Excel 2007 or later): it is damaged or another kind of file renamed",
+    },
 }
 
 #: an unknown item's hint carries the factor sets searched, then this, then the closest known names ("原煤,烟煤")
