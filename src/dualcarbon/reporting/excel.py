@@ -34,7 +34,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast
 
 from openpyxl import Workbook
@@ -48,6 +48,7 @@ from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import iterparse as xml_iterparse
 
+from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine import units
 from dualcarbon.engine.inputs import canonical_header
 from dualcarbon.engine.messages import COLUMN_LABELS_ZH
@@ -690,7 +691,15 @@ class WorkbookInvalid(Exception):
 
 _RULE_TEXT: dict[str, tuple[str, str]] = {
     "file_type": ("只接受 Excel 2007 及以上的 .xlsx 文件（{value}）", "only .xlsx workbooks are accepted ({value})"),
-    "file_too_large": ("文件过大（{value}，上限 10 MB）", "the file is too large ({value}; the limit is 10 MB)"),
+    "file_too_large": (
+        f"文件过大（{{value}}，上限 {MAX_BYTES // 1048576} MB）",
+        f"the file is too large ({{value}}; the limit is {MAX_BYTES // 1048576} MB)",
+    ),
+    # a zip bomb: small on the wire, huge once unpacked (the limit of what the workbook unpacks to)
+    "unpacked_too_large": (
+        f"文件解压后过大（{{value}}，解压后上限 {MAX_UNCOMPRESSED // 1048576} MB）",
+        f"the workbook unpacks to too much data ({{value}}; the limit is {MAX_UNCOMPRESSED // 1048576} MB unpacked)",
+    ),
     "unreadable": ("无法读取文件：{value}", "cannot read the file: {value}"),
     "missing_sheet": (
         "缺少工作表“{value}”，请使用平台下载的模板",
@@ -759,29 +768,11 @@ _LABELS = {
 
 
 def parse_number(value: object) -> Decimal | None:
-    """A cell's number (None when empty); raises ValueError for text that is not a number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
-        raise ValueError(value)
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(value)
-        return Decimal(repr(value))
-    text = str(value).strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u00a0", "")
-    if not text:
-        return None
-    if text.endswith(("%", "％")):
-        text = text[:-1]
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(value) from exc
-    if not number.is_finite():
-        raise ValueError(value)
-    return number
+    """A cell's number (None when empty) by the engine's rule (:func:`dualcarbon.engine.numbers.read_number`:
+    full-width digits read as ASCII, separators dropped, a trailing % divides by 100; dates, booleans, NaN,
+    Infinity and ``#VALUE!`` refused); raises ValueError. Whether it fits its field is checked by the services
+    (``_unparseable``: too large, located by sheet, row and column) before anything is saved."""
+    return number_rule.read_number(value)
 
 
 def _text(value: object) -> str:
@@ -863,7 +854,7 @@ def _open(upload: Any) -> tuple[Any, list[Finding]]:
     except zipfile.BadZipFile as exc:
         return None, [_finding("unreadable", str(exc))]
     if inflated > MAX_UNCOMPRESSED:
-        return None, [_finding("file_too_large", f"{inflated / 1048576:.0f} MB uncompressed")]
+        return None, [_finding("unpacked_too_large", f"{inflated / 1048576:.0f} MB")]
     try:
         wb = _load_streaming(content)
     except Exception as exc:  # openpyxl raises many kinds on a broken package

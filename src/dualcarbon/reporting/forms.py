@@ -3,13 +3,16 @@ correction and evidence. Forms only check shape; the services decide and write."
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine.inputs import NUMERIC_COLUMNS, PARAMETER_COLUMNS
+from dualcarbon.engine.messages import Problem
 from dualcarbon.engine.methods import SOURCE_TYPES
 
 from .excel import MAX_BYTES as WORKBOOK_MAX_BYTES
@@ -19,7 +22,44 @@ FORM_SHEET = "表单"
 #: where the form's generation and offset lines are said to be (row = line of that table)
 FORM_GENERATION = "表单·自有零碳发电"
 FORM_OFFSETS = "表单·碳抵消与绿证"
-DEC = {"max_digits": 24, "decimal_places": 8, "required": False}
+
+
+class NumberField(forms.CharField):
+    """A number by the engine's rule (:mod:`dualcarbon.engine.numbers`), like the Excel upload and the API:
+    full-width digits read as ASCII, thousands separators dropped, a trailing % divides by 100; NaN, Infinity
+    and values too large for the field refused with the rule's message; more decimal places rounded."""
+
+    def __init__(
+        self, *, spec: number_rule.NumberSpec = number_rule.ACTIVITY, min_value: int | None = None, **kwargs: Any
+    ) -> None:
+        self.spec = spec
+        self.min_value = min_value
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)  # no max_length: the validators of CharField would measure the cleaned Decimal
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal):  # a stored value as the user typed it (no exponent, no trailing zeros)
+            return format(value.normalize(), "f")
+        return value
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            raw: Any = value
+        else:
+            raw = super().to_python(value)
+            if raw in self.empty_values:
+                return None
+        try:
+            number = number_rule.parse_number(raw, self.spec)
+        except number_rule.NumberError as exc:
+            lang = "en" if (get_language() or "zh").startswith("en") else "zh"
+            raise forms.ValidationError(
+                Problem(exc.rule, value=exc.value, hint=exc.hint).message(lang), code=exc.rule
+            ) from None
+        if number is not None and self.min_value is not None and number < self.min_value:
+            raise forms.ValidationError(_("数值不能为负"), code="negative")
+        return number
 
 
 def _source_type_choices() -> list[tuple[str, str]]:
@@ -30,13 +70,13 @@ def _source_type_choices() -> list[tuple[str, str]]:
 class ActivityForm(forms.Form):
     source_type = forms.ChoiceField(label=_("排放源类别"), required=False, choices=())
     item = forms.CharField(label=_("品种"), max_length=64, required=False)
-    quantity = forms.DecimalField(label=_("数量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    quantity = NumberField(label=_("数量"), min_value=0)
     unit = forms.CharField(label=_("单位"), max_length=32, required=False)
-    ncv = forms.DecimalField(label=_("低位发热量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    ncv = NumberField(label=_("低位发热量"), min_value=0)
     ncv_unit = forms.CharField(label=_("低位发热量单位"), max_length=32, required=False)
-    carbon_content = forms.DecimalField(label=_("单位热值含碳量"), min_value=0, **DEC)  # type: ignore[arg-type]
-    oxidation_rate = forms.DecimalField(label=_("碳氧化率"), min_value=0, **DEC)  # type: ignore[arg-type]
-    factor = forms.DecimalField(label=_("排放因子"), min_value=0, **DEC)  # type: ignore[arg-type]
+    carbon_content = NumberField(label=_("单位热值含碳量"), min_value=0)
+    oxidation_rate = NumberField(label=_("碳氧化率"), min_value=0)
+    factor = NumberField(label=_("排放因子"), min_value=0)
     factor_unit = forms.CharField(label=_("排放因子单位"), max_length=32, required=False)
     param_basis = forms.ChoiceField(
         label=_("参数来源"),
@@ -44,12 +84,12 @@ class ActivityForm(forms.Form):
         choices=[("", "—"), ("measured", _("实测")), ("declared", _("企业声明"))],
     )
     gas = forms.CharField(label=_("气体"), max_length=16, required=False)
-    fraction = forms.DecimalField(label=_("煅烧比例"), min_value=0, **DEC)  # type: ignore[arg-type]
-    cao = forms.DecimalField(label=_("CaO含量"), min_value=0, **DEC)  # type: ignore[arg-type]
-    mgo = forms.DecimalField(label=_("MgO含量"), min_value=0, **DEC)  # type: ignore[arg-type]
-    cao_nc = forms.DecimalField(label=_("非碳酸盐CaO"), min_value=0, **DEC)  # type: ignore[arg-type]
-    mgo_nc = forms.DecimalField(label=_("非碳酸盐MgO"), min_value=0, **DEC)  # type: ignore[arg-type]
-    purity = forms.DecimalField(label=_("纯度"), min_value=0, **DEC)  # type: ignore[arg-type]
+    fraction = NumberField(label=_("煅烧比例"), min_value=0)
+    cao = NumberField(label=_("CaO含量"), min_value=0)
+    mgo = NumberField(label=_("MgO含量"), min_value=0)
+    cao_nc = NumberField(label=_("非碳酸盐CaO"), min_value=0)
+    mgo_nc = NumberField(label=_("非碳酸盐MgO"), min_value=0)
+    purity = NumberField(label=_("纯度"), min_value=0)
 
     MAIN = ("source_type", "item", "quantity", "unit")
     PARAMS = PARAMETER_COLUMNS
@@ -81,7 +121,7 @@ class ActivityForm(forms.Form):
 
 class ProductionForm(forms.Form):
     product = forms.CharField(label=_("产品名称"), max_length=64, required=False)
-    quantity = forms.DecimalField(label=_("产量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    quantity = NumberField(label=_("产量"), min_value=0)
     unit = forms.CharField(label=_("单位"), max_length=32, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -92,15 +132,9 @@ class ProductionForm(forms.Form):
 
 
 class EconomicForm(forms.Form):
-    value_added = forms.DecimalField(
-        label=_("工业增加值（收入法，万元）"), max_digits=18, decimal_places=4, required=False
-    )
-    output_value = forms.DecimalField(
-        label=_("工业总产值（万元）"), max_digits=18, decimal_places=4, min_value=0, required=False
-    )
-    revenue = forms.DecimalField(
-        label=_("营业收入（万元）"), max_digits=18, decimal_places=4, min_value=0, required=False
-    )
+    value_added = NumberField(label=_("工业增加值（收入法，万元）"), spec=number_rule.MONEY)
+    output_value = NumberField(label=_("工业总产值（万元）"), spec=number_rule.MONEY, min_value=0)
+    revenue = NumberField(label=_("营业收入（万元）"), spec=number_rule.MONEY, min_value=0)
 
 
 class GenerationForm(forms.Form):
@@ -110,15 +144,14 @@ class GenerationForm(forms.Form):
         label=_("发电类型"), required=False, choices=[("", "—"), *GenerationRecord.Technology.choices]
     )
     use = forms.ChoiceField(label=_("去向"), required=False, choices=[("", "—"), *GenerationRecord.Use.choices])
-    quantity = forms.DecimalField(label=_("发电量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    quantity = NumberField(label=_("发电量"), min_value=0)
     unit = forms.ChoiceField(
         label=_("单位"), required=False, choices=[("MWh", "MWh"), ("kWh", "kWh"), ("万kWh", "万kWh")]
     )
-    certificates_transferred = forms.DecimalField(
+    certificates_transferred = NumberField(
         label=_("绿证已转让电量"),
         min_value=0,
         help_text=_("本行电量中绿证已出售或转让给他人的部分（同一单位）；这部分环境权益已不属于本企业"),
-        **DEC,  # type: ignore[arg-type]
     )
     reference = forms.CharField(label=_("项目/电表编号"), max_length=120, required=False)
 
@@ -140,7 +173,7 @@ class OffsetForm(forms.Form):
     """One offset or green-electricity attribute: CCER, green certificates, a green-power trade, a forestry sink."""
 
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", "—"), *OffsetRecord.Kind.choices])
-    quantity = forms.DecimalField(label=_("数量"), min_value=0, **DEC)  # type: ignore[arg-type]
+    quantity = NumberField(label=_("数量"), min_value=0)
     unit = forms.ChoiceField(
         label=_("单位"),
         required=False,
@@ -213,7 +246,10 @@ class UploadForm(forms.Form):
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
         if f.size > WORKBOOK_MAX_BYTES:
-            raise forms.ValidationError(_("文件过大（上限 10 MB）"))
+            raise forms.ValidationError(
+                _("文件过大（%(size).1f MB；上限 %(limit)d MB）")
+                % {"size": f.size / 1048576, "limit": WORKBOOK_MAX_BYTES // 1048576}
+            )
         return f
 
 

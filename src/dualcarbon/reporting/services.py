@@ -1,26 +1,36 @@
 """Reporting workflow: drafts, records, validation, submit/verify/lock, corrections as new versions.
 
 The only place that writes reporting data. Web form, Excel upload and the API all call
-:func:`save_draft` then :func:`submit`; they share one validation path (:func:`validate`).
+:func:`save_draft` (through :func:`write_draft`, or :func:`draft_for` + :func:`save_draft` in one transaction)
+then :func:`submit`; they share one validation path: numbers by the engine's rule
+(:mod:`dualcarbon.engine.numbers`, checked by :func:`_unparseable` before anything is written), then
+:func:`validate`.
+
+Writers of one month are serialised: every write locks the month's :class:`ReportingPeriod` row first
+(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs ``BEGIN IMMEDIATE`` transactions, settings.py). A writer that
+finds the month changed under it, or cannot get the lock in time, gets :class:`Conflict` (HTTP 409).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import ibis
 import pandas as pd
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dualcarbon.engine import InputError, Options, account_table, backends
+from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
+from dualcarbon.engine.messages import Problem
 from dualcarbon.registry import services as registry_services
 from dualcarbon.registry.models import Organisation
 
@@ -42,15 +52,48 @@ TEXT_FIELDS = tuple(c for c in ACTIVITY_COLUMNS if c not in NUMERIC_COLUMNS)
 
 
 class WorkflowError(Exception):
-    """An action not allowed in the submission's current state (message is user-facing, translated)."""
+    """An action refused (message is user-facing, translated): HTTP 400 unless a subclass says otherwise."""
+
+
+class InvalidPeriod(WorkflowError):
+    """Not a reporting month: year 2000–2100, month 1–12 (HTTP 400, the same message everywhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("报告期无效"))
+
+
+class Conflict(WorkflowError):
+    """The month's state does not allow the action, or it changed under the request: another writer submitted,
+    corrected or holds the month (HTTP 409; the web shows the message on the page)."""
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """The database refused a write because another writer held the lock too long (SQLite's busy timeout,
+    settings.DATABASES; PostgreSQL's lock_timeout when one is set)."""
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text or "lock timeout" in text
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """One transaction for a write; a writer that cannot get the database's write lock in time gets
+    :class:`Conflict`, never a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise Conflict(_("该月正由另一请求写入，请稍后重试")) from exc
 
 
 class DraftInvalid(WorkflowError):
-    """Values that are not numbers: nothing was saved; each finding names sheet, row and column."""
+    """Values that break the number rule (or a blank upload): nothing was saved; each finding names sheet, row and
+    column."""
 
     def __init__(self, findings: Sequence[validators.Finding]):
         self.findings = list(findings)
-        super().__init__(_("有 %(n)d 处数值无法识别，未保存任何数据") % {"n": len(self.findings)})
+        super().__init__(_("有 %(n)d 处数据有误，未保存任何数据") % {"n": len(self.findings)})
 
 
 class BlockedByErrors(WorkflowError):
@@ -76,12 +119,20 @@ GENERATION_FIELDS = ("technology", "use", "quantity", "unit", "certificates_tran
 OFFSET_FIELDS = ("kind", "quantity", "unit", "origin", "status", "reference")
 
 
-def _dec(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
+#: the finding ``dualcarbon repair_numbers`` leaves on a value it had to blank (kept until the draft is saved again)
+REPAIRED_RULE = "repaired_number"
+#: the numeric fields of each kind of line and the rule's limits for them (engine/numbers.py)
+ECONOMIC_FIELDS = ("value_added", "output_value", "revenue")
+GENERATION_NUMBERS = ("quantity", "certificates_transferred")
+OFFSET_NUMBERS = ("quantity",)
+
+
+def _dec(value: Any, spec: number_rule.NumberSpec = number_rule.ACTIVITY) -> Decimal | None:
+    """A value by the engine's number rule (None when empty or when it breaks the rule: :func:`_unparseable`
+    has refused the draft before anything is stored)."""
     try:
-        return Decimal(str(value).replace(",", "").replace("%", "").strip())
-    except InvalidOperation:
+        return number_rule.parse_number(value, spec)
+    except number_rule.NumberError:
         return None
 
 
@@ -95,25 +146,68 @@ def visible_submissions(user: Any) -> Any:
     return scoping.submissions(user)
 
 
+def valid_period(year: int, month: int) -> bool:
+    return 1 <= month <= 12 and 2000 <= year <= 2100
+
+
+def check_period(year: Any, month: Any = 1) -> None:
+    """The one rule for a reporting month (web, API, services): year 2000–2100, month 1–12."""
+    if not (isinstance(year, int) and isinstance(month, int) and valid_period(year, month)):
+        raise InvalidPeriod()
+
+
 def period_for(enterprise: Organisation, year: int, month: int) -> ReportingPeriod:
-    if not (1 <= month <= 12) or year < 2000 or year > 2100:
-        raise WorkflowError(_("报告期无效"))
+    check_period(year, month)
     period, _created = ReportingPeriod.objects.get_or_create(enterprise=enterprise, year=year, month=month)
     return period
 
 
+def _locked_period(enterprise: Organisation, year: int, month: int, create: bool = True) -> ReportingPeriod | None:
+    """The month's period row, locked for this transaction (writers of one month queue here)."""
+    check_period(year, month)
+    if create:
+        period_for(enterprise, year, month)
+    return ReportingPeriod.objects.select_for_update().filter(enterprise=enterprise, year=year, month=month).first()
+
+
+@transaction.atomic
 def draft_for(
     user: Any, enterprise: Organisation, year: int, month: int, channel: str = Submission.Channel.WEB
 ) -> Submission:
-    """The open draft of a period, or a new one (version 1, or a correction needs :func:`correct`)."""
+    """The open draft of a period, or a new one (version 1, or a correction needs :func:`correct`).
+
+    Locks the period: call it in the transaction that writes the draft (:func:`write_draft` does)."""
     _require_reporter(user, enterprise)
-    period = period_for(enterprise, year, month)
+    period = _locked_period(enterprise, year, month)
+    assert period is not None
     draft = period.submissions.filter(status=Submission.Status.DRAFT).order_by("-version").first()
     if draft:
         return draft
     if period.submissions.exists():
-        raise WorkflowError(_("该月已提交；如需修改请发起更正（需填写原因）"))
+        raise Conflict(_("该月已提交；如需修改请发起更正（需填写原因）"))
     return Submission.objects.create(period=period, enterprise=enterprise, version=1, channel=channel, created_by=user)
+
+
+def write_draft(
+    user: Any,
+    enterprise: Organisation,
+    year: int,
+    month: int,
+    data: DraftData,
+    channel: str = Submission.Channel.WEB,
+    source_file: Any = None,
+) -> Submission:
+    """Open (or reuse) the month's draft and replace its records, all in one transaction: a bad value, a refusal
+    or a request killed half-way leaves the database as it was (no empty draft). Raises PermissionDenied,
+    InvalidPeriod, DraftInvalid (nothing written), Conflict."""
+    _require_reporter(user, enterprise)
+    check_period(year, month)
+    bad = list(_unparseable(data))
+    if bad:
+        raise DraftInvalid(bad)
+    with writing():
+        draft = draft_for(user, enterprise, year, month, channel=channel)
+        return save_draft(user, draft, data, channel=channel, source_file=source_file)
 
 
 @transaction.atomic
@@ -122,13 +216,17 @@ def save_draft(
 ) -> Submission:
     """Replace a draft's records (atomic; a submitted version can never be changed)."""
     _require_reporter(user, submission.enterprise)
+    ReportingPeriod.objects.select_for_update().filter(pk=submission.period_id).first()
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if not submission.editable:
-        raise WorkflowError(_("已提交的版本不能修改；请发起更正"))
+        raise Conflict(_("已提交的版本不能修改；请发起更正"))
     bad = list(_unparseable(data))
+    if channel == Submission.Channel.EXCEL and not _has_data(data):  # a blank template uploaded by mistake
+        bad.append(_located("empty_file", None, "活动数据", None, ""))
     if bad:
         raise DraftInvalid(bad)
     submission.activities.all().delete()
+    submission.issues.filter(rule=REPAIRED_RULE).delete()  # the repaired values are entered again
     submission.production.all().delete()
     submission.generation.all().delete()
     submission.offsets.all().delete()
@@ -162,13 +260,14 @@ def save_draft(
         ]
     )
     _save_claims(submission, data)
-    value_added = _dec(data.economic.get("value_added")) if data.economic else None
+    money = number_rule.MONEY
+    value_added = _dec(data.economic.get("value_added"), money) if data.economic else None
     if data.economic and value_added is not None:
         EconomicRecord.objects.create(
             submission=submission,
             value_added=value_added,
-            output_value=_dec(data.economic.get("output_value")),
-            revenue=_dec(data.economic.get("revenue")),
+            output_value=_dec(data.economic.get("output_value"), money),
+            revenue=_dec(data.economic.get("revenue"), money),
         )
     if channel:
         submission.channel = channel
@@ -234,10 +333,34 @@ def _economic_dict(submission: Submission) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _unparseable(data: DraftData) -> Any:
-    def bad(value: Any) -> bool:
-        return value not in (None, "") and _dec(value) is None
+def _located(rule: str, value: Any, sheet: str, row: int | None, column: str, hint: str | None = None) -> Any:
+    """A save-blocking finding with the engine's wording (both languages), located by sheet, row and column."""
+    problem = Problem(rule, row, column, None if value is None else str(value), hint, sheet or None)
+    return validators.Finding(rule, "error", problem.message("zh"), problem.message("en"), sheet, row, column)
 
+
+def _number_findings(
+    value: Any, sheet: str, row: int | None, column: str, spec: number_rule.NumberSpec, negative: bool = False
+) -> Iterator[validators.Finding]:
+    try:
+        number = number_rule.parse_number(value, spec)
+    except number_rule.NumberError as exc:
+        yield _located(exc.rule, exc.value, sheet, row, column, exc.hint)
+        return
+    if negative and number is not None and number < 0:
+        yield _located("negative", value, sheet, row, column)
+
+
+def _has_data(data: DraftData) -> bool:
+    economic = any(data.economic.get(f) not in (None, "") for f in ECONOMIC_FIELDS) if data.economic else False
+    return bool(data.activities or data.production or economic or data.generation or data.offsets)
+
+
+def _unparseable(data: DraftData) -> Iterator[validators.Finding]:
+    """What blocks saving, whatever the channel: a value that breaks the number rule (not a number, NaN,
+    Infinity, too large for the field …), a missing quantity, a negative claim quantity. Each finding names
+    sheet (or the API's array), row and column."""
+    activity, money = number_rule.ACTIVITY, number_rule.MONEY
     for i, rec in enumerate(data.activities, start=1):
         sheet, row = rec.get("source_sheet") or "", rec.get("source_row") or i
         if rec.get("quantity") in (None, ""):
@@ -251,31 +374,13 @@ def _unparseable(data: DraftData) -> Any:
                 "quantity",
             )
         for f in DECIMAL_FIELDS:
-            if bad(rec.get(f)):
-                yield validators.Finding(
-                    "not_a_number",
-                    "error",
-                    f"第 {row} 行，列 {f}：“{rec.get(f)}” 不是数字",
-                    f"row {row}, column {f}: “{rec.get(f)}” is not a number",
-                    sheet,
-                    row,
-                    f,
-                )
+            yield from _number_findings(rec.get(f), sheet, row, f, activity)
     for i, rec in enumerate(data.production, start=1):
-        if bad(rec.get("quantity")):
-            row = rec.get("source_row") or i
-            yield validators.Finding(
-                "not_a_number",
-                "error",
-                f"产量第 {row} 行：“{rec.get('quantity')}” 不是数字",
-                f"production row {row}: “{rec.get('quantity')}” is not a number",
-                rec.get("source_sheet") or "",
-                row,
-                "quantity",
-            )
-    for name, rows, numbers in (
-        ("generation", data.generation, ("quantity", "certificates_transferred")),
-        ("offsets", data.offsets, ("quantity",)),
+        row = rec.get("source_row") or i
+        yield from _number_findings(rec.get("quantity"), rec.get("source_sheet") or "", row, "quantity", activity)
+    for name, rows, fields in (
+        ("generation", data.generation, GENERATION_NUMBERS),
+        ("offsets", data.offsets, OFFSET_NUMBERS),
     ):
         for i, rec in enumerate(rows, start=1):
             sheet = rec.get("source_sheet") or name
@@ -290,39 +395,12 @@ def _unparseable(data: DraftData) -> Any:
                     row,
                     "quantity",
                 )
-            for f in numbers:
-                if bad(rec.get(f)):
-                    yield validators.Finding(
-                        "not_a_number",
-                        "error",
-                        f"{sheet} 第 {row} 行，列 {f}：“{rec.get(f)}” 不是数字",
-                        f"{sheet} row {row}, column {f}: “{rec.get(f)}” is not a number",
-                        sheet,
-                        row,
-                        f,
-                    )
-                elif (d := _dec(rec.get(f))) is not None and d < 0:
-                    yield validators.Finding(
-                        "negative",
-                        "error",
-                        f"{sheet} 第 {row} 行，列 {f}：数值不能为负（{rec.get(f)}）",
-                        f"{sheet} row {row}, column {f}: must not be negative ({rec.get(f)})",
-                        sheet,
-                        row,
-                        f,
-                    )
+            for f in fields:
+                yield from _number_findings(rec.get(f), sheet, row, f, activity, negative=True)
     if data.economic:
-        for f in ("value_added", "output_value", "revenue"):
-            if bad(data.economic.get(f)):
-                yield validators.Finding(
-                    "not_a_number",
-                    "error",
-                    f"经济数据 {f}：“{data.economic.get(f)}” 不是数字",
-                    f"economic {f}: “{data.economic.get(f)}” is not a number",
-                    "经济数据",
-                    None,
-                    f,
-                )
+        sheet = str(data.economic.get("source_sheet") or "经济数据")
+        for f in ECONOMIC_FIELDS:
+            yield from _number_findings(data.economic.get(f), sheet, None, f, money)
 
 
 def activity_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
@@ -536,37 +614,89 @@ def _claimed_elsewhere(submission: Submission, offsets: list[dict[str, Any]]) ->
     return found
 
 
-@transaction.atomic
+def check(submission: Submission) -> list[validators.Finding]:
+    """Run every validator on a version's stored records (reads only: no write lock is held meanwhile)."""
+    return validators.run_all(_context(submission))
+
+
+def _issues(submission: Submission, findings: Sequence[validators.Finding]) -> list[ValidationIssue]:
+    return [
+        ValidationIssue(
+            submission=submission,
+            severity=f.severity,
+            rule=f.rule,
+            sheet=f.sheet or "",
+            row=f.row,
+            column=f.column or "",
+            message_zh=f.message_zh,
+            message_en=f.message_en,
+        )
+        for f in findings
+    ]
+
+
+def store_findings(submission: Submission, findings: Sequence[validators.Finding]) -> list[ValidationIssue]:
+    """Replace the version's stored findings (a short write: Conflict when another writer holds the month).
+
+    A ``repaired_number`` finding (``dualcarbon repair_numbers``) stays until the draft is saved again."""
+    with writing():
+        submission.issues.exclude(rule=REPAIRED_RULE).delete()
+        kept = list(submission.issues.filter(rule=REPAIRED_RULE))
+        return kept + ValidationIssue.objects.bulk_create(_issues(submission, findings))
+
+
 def validate(submission: Submission) -> list[ValidationIssue]:
-    """Run every validator; store and return the findings (replacing earlier ones of this draft)."""
-    findings = validators.run_all(_context(submission))
-    submission.issues.all().delete()
-    issues = ValidationIssue.objects.bulk_create(
-        [
-            ValidationIssue(
-                submission=submission,
-                severity=f.severity,
-                rule=f.rule,
-                sheet=f.sheet or "",
-                row=f.row,
-                column=f.column or "",
-                message_zh=f.message_zh,
-                message_en=f.message_en,
-            )
-            for f in findings
-        ]
-    )
-    return issues
+    """Run every validator; store and return the findings (replacing earlier ones of this draft).
+
+    The validators (the engine included) run before the write transaction, so concurrent writers of the month
+    do not wait for them; inside :func:`submit` all of it runs under the month's lock."""
+    return store_findings(submission, check(submission))
 
 
-@transaction.atomic
+def validate_or_show(submission: Submission) -> list[ValidationIssue]:
+    """:func:`validate`, or — when another writer holds the month too long to store them — the same findings
+    unsaved (the draft itself is saved; the next validation or the submit stores them)."""
+    findings = check(submission)
+    try:
+        return store_findings(submission, findings)
+    except Conflict:
+        return _issues(submission, findings)
+
+
 def submit(user: Any, submission: Submission) -> Submission:
     """draft → submitted: validate (errors block), make it the current version, and announce it
-    (:data:`.hooks.submission_submitted`: the accounting app computes the month's account in this transaction)."""
+    (:data:`.hooks.submission_submitted`: the accounting app computes the month's account in this transaction).
+
+    The month is locked first; a draft another request submitted meanwhile answers :class:`Conflict`."""
     _require_reporter(user, submission.enterprise)
-    submission = Submission.objects.select_for_update().select_related("enterprise", "period").get(pk=submission.pk)
+    seen_draft = submission.status == Submission.Status.DRAFT
+    with writing():
+        return _submit_locked(user, submission, seen_draft)
+
+
+def submit_month(user: Any, enterprise: Organisation, year: int, month: int) -> Submission:
+    """Submit the month's open draft (the API's submit): InvalidPeriod, Conflict when there is no draft."""
+    _require_reporter(user, enterprise)
+    check_period(year, month)
+    with writing():
+        period = _locked_period(enterprise, year, month, create=False)
+        draft = (
+            period.submissions.filter(status=Submission.Status.DRAFT).order_by("-version").first() if period else None
+        )
+        if draft is None:
+            raise Conflict(_("该月没有待提交的草稿"))
+        return _submit_locked(user, draft, True)
+
+
+def _submit_locked(user: Any, submission: Submission, seen_draft: bool) -> Submission:
+    ReportingPeriod.objects.select_for_update().filter(pk=submission.period_id).first()
+    submission = (
+        Submission.objects.select_for_update(of=("self",)).select_related("enterprise", "period").get(pk=submission.pk)
+    )
     if submission.status != Submission.Status.DRAFT:
-        raise WorkflowError(_("只有草稿可以提交"))
+        if seen_draft:
+            raise Conflict(_("该草稿已由另一请求提交；请刷新后查看"))
+        raise Conflict(_("只有草稿可以提交"))
     if submission.version > 1 and not submission.reason.strip():
         raise WorkflowError(_("更正版本必须填写更正原因"))
     issues = validate(submission)
@@ -583,19 +713,26 @@ def submit(user: Any, submission: Submission) -> Submission:
     return submission
 
 
-@transaction.atomic
 def correct(user: Any, submission: Submission, reason: str) -> Submission:
-    """Open a correction: a new draft version N+1 with a copy of N's records; N is never touched."""
+    """Open a correction: a new draft version N+1 with a copy of N's records; N is never touched.
+
+    The month is locked first: of concurrent corrections one opens the draft, the others get :class:`Conflict`."""
     _require_reporter(user, submission.enterprise)
     if not reason.strip():
         raise WorkflowError(_("请填写更正原因"))
+    with writing():
+        return _correct_locked(user, submission, reason)
+
+
+def _correct_locked(user: Any, submission: Submission, reason: str) -> Submission:
+    period = ReportingPeriod.objects.select_for_update().get(pk=submission.period_id)
+    submission = Submission.objects.get(pk=submission.pk)
     if submission.status == Submission.Status.DRAFT:
-        raise WorkflowError(_("草稿可直接修改，无需更正"))
+        raise Conflict(_("草稿可直接修改，无需更正"))
     if submission.status == Submission.Status.LOCKED:
-        raise WorkflowError(_("该月数据已锁定，不能更正"))
-    period = submission.period
+        raise Conflict(_("该月数据已锁定，不能更正"))
     if period.submissions.filter(status=Submission.Status.DRAFT).exists():
-        raise WorkflowError(_("该月已有一个未提交的更正草稿"))
+        raise Conflict(_("该月已有一个未提交的更正草稿"))
     version = (period.submissions.aggregate(v=Max("version"))["v"] or 0) + 1
     new = Submission.objects.create(
         period=period,

@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -68,7 +67,8 @@ def _maybe_url(name: str, *args: Any) -> str | None:
 
 
 def _check_period(year: int, month: int) -> None:
-    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+    """The services' rule for a month (the API answers 400 with the same message; a page that is not there, 404)."""
+    if not services.valid_period(year, month):
         raise Http404(_("报告期无效"))
 
 
@@ -318,17 +318,18 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         offs = OffsetFormSet(request.POST, prefix="off")
         if all(f.is_valid() for f in (acts, prods, econ, gens, offs)):
             data = services.DraftData(**draft_data(acts, prods, econ, gens, offs))
-            try:
-                with transaction.atomic():  # a new draft and its records, or nothing
-                    target = draft or services.draft_for(user, org, year, month, channel=Submission.Channel.WEB)
-                    saved = services.save_draft(user, target, data, channel=Submission.Channel.WEB)
+            try:  # a new draft and its records, or nothing (one transaction, the month locked)
+                saved = services.write_draft(user, org, year, month, data, channel=Submission.Channel.WEB)
             except services.DraftInvalid as exc:
                 problems = excel.findings_for(exc.findings, _lang())
+            except services.Conflict as exc:  # submitted meanwhile, or another request is writing the month
+                messages.error(request, str(exc))
+                return _render_period(request, org, year, month, status=409)
             except services.WorkflowError as exc:
                 messages.error(request, str(exc))
                 return HttpResponseRedirect(_period_url(org, year, month))
             else:
-                issues = services.validate(saved)
+                issues = services.validate_or_show(saved)
                 n_err = sum(1 for i in issues if i.severity == ValidationIssue.Severity.ERROR)
                 if n_err:
                     messages.warning(request, _("草稿已保存；有 %(n)d 处错误，改正后才能提交") % {"n": n_err})
@@ -465,14 +466,17 @@ def submit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         .filter(enterprise=org, period__year=year, period__month=month, status=Status.DRAFT)
         .first()
     )
-    if draft is None:
+    if draft is None:  # nothing to submit (or another request submitted it a moment ago): the month's state
         messages.error(request, _("该月没有待提交的草稿"))
-        return HttpResponseRedirect(_period_url(org, year, month))
+        return _render_period(request, org, year, month, status=409)
     try:
         sub = services.submit(user, draft)
     except services.BlockedByErrors as exc:
         services.validate(draft)  # the refused submit rolled back; keep its findings on the page
         messages.error(request, str(exc))
+    except services.Conflict as exc:  # another request submitted it first, or holds the month
+        messages.error(request, str(exc))
+        return _render_period(request, org, year, month, status=409)
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
