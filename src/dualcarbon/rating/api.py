@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.audit import Resource, record_read
+from dualcarbon.reporting.schemas import ERRORS
 
 from . import scoping
 
-router = Router(tags=["rating 评级"], auth=ApiTokenAuth())
+router = Router(tags=["rating"], auth=ApiTokenAuth())
+
+#: ids are 64-bit: a larger one is a 422, not a database overflow
+MAX_ID = 2**63 - 1
 
 
 class ExplanationItem(Schema):
@@ -72,10 +76,18 @@ def _out(r: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/enterprises/{org_id}/ratings", response=list[RatingOut], summary="评级结果与历史 / grades and history")
-def ratings(request: HttpRequest, org_id: int) -> list[dict[str, Any]]:
+@router.get(
+    "/enterprises/{org_id}/ratings",
+    operation_id="ratings",
+    response={200: list[RatingOut], **ERRORS},
+    summary="评级结果与历史 / grades and history",
+    description="404: no such enterprise, or one the token may not read (the two answer alike).",
+)
+def ratings(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user = request.auth.user  # type: ignore[attr-defined]
-    enterprise = get_object_or_404(scoping.enterprises(user), pk=org_id)
+    enterprise = scoping.enterprises(user).filter(pk=org_id).first()
+    if enterprise is None:
+        raise Http404(_("企业不存在"))
     qs = (
         scoping.rating_results(user)
         .filter(enterprise=enterprise)
@@ -84,4 +96,4 @@ def ratings(request: HttpRequest, org_id: int) -> list[dict[str, Any]]:
     )
     out = [_out(r) for r in qs]
     record_read(request, enterprise, Resource.RATING, ", ".join(sorted({str(r["year"]) for r in out})))
-    return out
+    return Status(200, out)

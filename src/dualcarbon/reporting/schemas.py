@@ -1,14 +1,79 @@
-"""Pydantic I/O of the reporting API (OpenAPI at /api/docs)."""
+"""Pydantic I/O of the reporting API (OpenAPI at /api/docs), and the API's one error shape (:class:`ErrorOut`).
+
+Numbers in requests follow the engine's rule (:mod:`dualcarbon.engine.numbers`): a JSON number or a decimal string;
+NaN, Infinity, dates, spreadsheet errors and values too large for the field are refused with a located finding.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema, model_validator
+
+from dualcarbon.engine import numbers as number_rule
 
 
-class ActivityIn(Schema):
+def _declared(spec: number_rule.NumberSpec, signed: bool = False, optional: bool = False) -> WithJsonSchema:
+    """How a request number is declared in the OpenAPI document: a JSON number within the field's range, or a
+    plain decimal string (the server also reads what the rule accepts beyond it: exponents, thousands
+    separators, full-width digits, a trailing %)."""
+    digits, places = spec.integer_digits, spec.decimal_places
+    limit = 10**digits
+    chars = "".join("\\" + c if c in "-\\]^" else c for c in number_rule.NUMBER_CHARS)
+    variants: list[dict[str, Any]] = [
+        {"type": "number", "exclusiveMaximum": limit, **({"exclusiveMinimum": -limit} if signed else {"minimum": 0})},
+        {
+            "type": "string",
+            "pattern": f"^[{chars}]*$",
+            "description": f"a decimal number as text, e.g. \"7100.5\": at most {digits} digits before the point "
+            f"(more than {places} after it are rounded); full-width digits, thousands separators, an exponent and "
+            "a trailing % (÷100) are read too. Anything else answers 422 with the rule broken.",
+        },
+    ]
+    if optional:
+        variants.append({"type": "null"})
+    return WithJsonSchema({"anyOf": variants})
+
+
+def _read(spec: number_rule.NumberSpec, signed: bool = False) -> BeforeValidator:
+    """The engine's rule for a request number (NumberError, a ValueError: a located 422)."""
+
+    def read(value: Any) -> Any:
+        number = number_rule.parse_number(value, spec)
+        if number is not None and number < 0 and not signed:
+            raise number_rule.NumberError("negative", value)
+        return number
+
+    return BeforeValidator(read)
+
+
+_ACT, _MONEY = number_rule.ACTIVITY, number_rule.MONEY
+#: an activity, production or claim number ≥ 0 (at most 15 digits before the point, 8 after: engine/numbers.py)
+Quantity = Annotated[Decimal, _read(_ACT), _declared(_ACT)]
+OptionalQuantity = Annotated[Decimal | None, _read(_ACT), _declared(_ACT, optional=True)]
+#: amounts in 万元 (at most 13 digits before the point, 4 after); value added may be negative
+OptionalMoney = Annotated[Decimal | None, _read(_MONEY), _declared(_MONEY, optional=True)]
+OptionalSignedMoney = Annotated[
+    Decimal | None, _read(_MONEY, signed=True), _declared(_MONEY, signed=True, optional=True)
+]
+
+
+class In(Schema):
+    """A request object: a JSON object, never another JSON value (ninja's Schema reads attributes of anything, so
+    a list or a string would otherwise pass as an object with every field at its default)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _an_object(cls, data: Any, handler: Any) -> Any:
+        if not isinstance(data, dict | cls):
+            raise ValueError("a JSON object is required / 须为 JSON 对象")
+        return handler(data)
+
+
+class ActivityIn(In):
     """One activity line, as in the Excel template's 活动数据 sheet (codes of engine/inputs.py)."""
 
     source_type: str = Field(
@@ -19,56 +84,56 @@ class ActivityIn(Schema):
         examples=["fuel_combustion"],
     )
     item: str = Field(..., max_length=64, description="item name or code in the factor library", examples=["原煤"])
-    quantity: Decimal = Field(..., ge=0, examples=[7100])
+    quantity: Quantity = Field(..., examples=[7100])
     unit: str = Field(..., max_length=32, examples=["t"])
-    ncv: Decimal | None = Field(None, ge=0, description="net calorific value (measured or declared)")
+    ncv: OptionalQuantity = Field(None, description="net calorific value (measured or declared)")
     ncv_unit: str = Field("", max_length=32, examples=["GJ/t"])
-    carbon_content: Decimal | None = Field(None, ge=0, description="tC/GJ")
-    oxidation_rate: Decimal | None = Field(None, ge=0)
-    factor: Decimal | None = Field(None, ge=0, description="enterprise-specific emission factor")
+    carbon_content: OptionalQuantity = Field(None, description="tC/GJ")
+    oxidation_rate: OptionalQuantity = Field(None)
+    factor: OptionalQuantity = Field(None, description="enterprise-specific emission factor")
     factor_unit: str = Field("", max_length=32, examples=["tCO2/t"])
     param_basis: str = Field("", max_length=10, description="measured | declared (实测 | 企业声明)")
     gas: str = Field("", max_length=16, description="default CO2")
-    fraction: Decimal | None = Field(None, ge=0)
-    cao: Decimal | None = Field(None, ge=0)
-    mgo: Decimal | None = Field(None, ge=0)
-    cao_nc: Decimal | None = Field(None, ge=0)
-    mgo_nc: Decimal | None = Field(None, ge=0)
-    purity: Decimal | None = Field(None, ge=0)
+    fraction: OptionalQuantity = Field(None)
+    cao: OptionalQuantity = Field(None)
+    mgo: OptionalQuantity = Field(None)
+    cao_nc: OptionalQuantity = Field(None)
+    mgo_nc: OptionalQuantity = Field(None)
+    purity: OptionalQuantity = Field(None)
 
 
-class ProductionIn(Schema):
+class ProductionIn(In):
     product: str = Field(..., min_length=1, max_length=64, examples=["水泥熟料"])
-    quantity: Decimal = Field(..., ge=0, examples=[50000])
+    quantity: Quantity = Field(..., examples=[50000])
     unit: str = Field("t", max_length=32)
 
 
-class EconomicIn(Schema):
-    value_added: Decimal | None = Field(None, description="工业增加值（收入法），万元", examples=[4200])
-    output_value: Decimal | None = Field(None, ge=0, description="工业总产值，万元")
-    revenue: Decimal | None = Field(None, ge=0, description="营业收入，万元")
+class EconomicIn(In):
+    value_added: OptionalSignedMoney = Field(None, description="工业增加值（收入法），万元", examples=[4200])
+    output_value: OptionalMoney = Field(None, description="工业总产值，万元")
+    revenue: OptionalMoney = Field(None, description="营业收入，万元")
 
 
-class GenerationIn(Schema):
+class GenerationIn(In):
     """Own zero-carbon electricity generated in the month (自有零碳发电), one line per technology and use."""
 
     technology: str = Field(..., max_length=12, description="pv | wind | hydro | biomass | other", examples=["pv"])
     use: str = Field(
         ..., max_length=16, description="self_consumed (自发自用) | fed_in (上网)", examples=["self_consumed"]
     )
-    quantity: Decimal = Field(..., ge=0, examples=[120000])
+    quantity: Quantity = Field(..., examples=[120000])
     unit: str = Field("MWh", max_length=32, description="kWh | MWh | 万kWh", examples=["kWh"])
-    certificates_transferred: Decimal | None = Field(
-        None, ge=0, description="of quantity (same unit): electricity whose green certificates were sold or transferred"
+    certificates_transferred: OptionalQuantity = Field(
+        None, description="of quantity (same unit): electricity whose green certificates were sold or transferred"
     )
     reference: str = Field("", max_length=120, description="project or meter", examples=["屋顶光伏一期 表号 3301"])
 
 
-class OffsetIn(Schema):
+class OffsetIn(In):
     """An offset or green-electricity attribute retired (or held): CCER, GEC 绿证, green-power trade, forestry sink."""
 
     kind: str = Field(..., max_length=12, description="ccer | gec | green_trade | forestry", examples=["gec"])
-    quantity: Decimal = Field(..., ge=0, description="tCO2e (ccer, forestry) or MWh (gec, green_trade)")
+    quantity: Quantity = Field(..., description="tCO2e (ccer, forestry) or MWh (gec, green_trade)")
     unit: str = Field("", max_length=32, description="tCO2e or MWh; empty: the kind's unit", examples=["MWh"])
     origin: str = Field(
         "purchased",
@@ -84,7 +149,7 @@ class OffsetIn(Schema):
     )
 
 
-class DraftIn(Schema):
+class DraftIn(In):
     activities: list[ActivityIn] = Field(default_factory=list, max_length=5000)
     production: list[ProductionIn] = Field(default_factory=list, max_length=500)
     economic: EconomicIn | None = None
@@ -102,17 +167,30 @@ def claims_in(payload: DraftIn) -> dict[str, list[dict[str, object]]]:
 
 class IssueOut(Schema):
     severity: str = Field(..., description="error (blocks submitting) | warning")
-    rule: str
-    sheet: str = Field("", description="activities / production / 经济数据, or the workbook sheet")
+    rule: str = Field(..., description="the rule broken, e.g. not_a_number, too_large, negative, required")
+    sheet: str = Field(
+        "",
+        description="where: the request's array (activities, production, generation, offsets, economic), "
+        "the workbook sheet, or query / path / body for a parameter",
+    )
     row: int | None = Field(None, description="1-based index in the array (or the sheet row)")
-    column: str = ""
+    column: str = Field("", description="the field (or parameter) name")
+    message: str = Field("", description="the message in the request's language (Accept-Language; zh default)")
     message_zh: str
     message_en: str
 
 
 class ErrorOut(Schema):
-    detail: str
-    errors: list[IssueOut] = Field(default_factory=list)
+    """Every error the API answers (400, 401, 403, 404, 409, 413, 422): one shape, in the request's language."""
+
+    detail: str = Field(..., description="what went wrong, in the request's language (Accept-Language; zh default)")
+    errors: list[IssueOut] = Field(default_factory=list, description="located findings (422: each bad value)")
+    request_id: str | None = Field(None, description="the X-Request-ID of this answer (quote it when reporting)")
+
+
+#: the error statuses every route of the API may answer, all as ErrorOut (docs/security.md § API errors)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422)
+ERRORS: dict[int, type[ErrorOut]] = dict.fromkeys(ERROR_STATUSES, ErrorOut)
 
 
 class PeriodOut(Schema):
@@ -154,8 +232,12 @@ class SubmitOut(Schema):
     issues: list[IssueOut] = Field(default_factory=list)
 
 
-class CorrectionIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=2000, examples=["原煤用量录入错误，按结算单更正"])
+class CorrectionIn(In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        ...,
+        description="why the submitted version is corrected (required; blanks alone are empty)",
+        examples=["原煤用量录入错误，按结算单更正"],
+    )
 
 
 class ActivityOut(Schema):
