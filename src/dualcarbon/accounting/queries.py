@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.engine.methods import FORMULAS, SOURCE_TYPES, TIER_MEANING
 from dualcarbon.engine.reference import citation, factor_set_info, item_source
 from dualcarbon.registry import access
-from dualcarbon.registry.models import Industry, Organisation, Region
+from dualcarbon.registry.models import Consent, Industry, Organisation, Region
 from dualcarbon.reporting import services as reporting
 from dualcarbon.ui import names
 
@@ -42,9 +42,11 @@ MEASURES = {
     "energy": "energy_tce",
 }
 
-#: submission states as shown in tables ("none" when nothing was reported)
+#: submission states as shown in tables ("none" when nothing was reported; "not_covered": a month a bank reader's
+#: consent does not cover — whether it was reported is not the bank's to know)
 STATUS_LABELS: dict[str, Any] = {
     "none": _("未报送"),
+    "not_covered": _("不在授权范围内"),
     "draft": _("草稿"),
     "submitted": _("已提交"),
     "verified": _("已核查"),
@@ -257,6 +259,21 @@ def formula_rows(codes: list[str]) -> list[dict[str, str]]:
     return rows
 
 
+def consented_months(user: Any, enterprise: Organisation, year: int) -> set[int] | None:
+    """For a reader whose only way in is a bank's consent: the months of ``year`` its active consents cover
+    (None for every other reader: no limit). One query."""
+    actor = access.actor_for(user)
+    if not actor.bank_only:
+        return None
+    covered: set[int] = set()
+    consents = Consent.objects.active().filter(bank_id__in=actor.bank_ids, enterprise=enterprise)
+    for c in consents.values("data_from", "data_until"):
+        start = tuple(int(x) for x in c["data_from"].split("-"))
+        end = tuple(int(x) for x in c["data_until"].split("-"))
+        covered.update(m for m in range(1, 13) if start <= (year, m) <= end)
+    return covered
+
+
 def account_year(user: Any, enterprise: Organisation, year: int | None) -> AccountYear:
     """Everything the account page, the Excel export and the PDF report show for one year (6 queries)."""
     years = account_years(user, enterprise)
@@ -290,6 +307,11 @@ def account_year(user: Any, enterprise: Organisation, year: int | None) -> Accou
         if row.month not in seen and row.entry is not None:
             sub = row.entry.submission
             row.version, row.status, row.submitted_at = sub.version, sub.status, sub.submitted_at
+    covered = consented_months(user, enterprise, year)
+    if covered is not None:
+        for row in months:
+            if row.month not in covered and row.entry is None:
+                row.status = "not_covered"
     source_labels = {code: source_label(code) for code in SOURCE_TYPES}
     lines = (
         EmissionLine.objects.filter(run_id__in=[e.run_id for e in entries])
