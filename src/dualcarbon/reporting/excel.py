@@ -1213,19 +1213,17 @@ def import_workbook(
     user: Any, enterprise: Any, year: int, month: int, upload: Any, progress: Progress | None = None
 ) -> Any:
     """Parse first (nothing is created for a bad file), then open/replace the period's draft atomically
-    through the services and validate it. Raises WorkbookInvalid, services.DraftInvalid/WorkflowError."""
-    from django.db import transaction
-
+    through the services and validate it. Raises WorkbookInvalid, services.DraftInvalid/WorkflowError
+    (services.Conflict when the month is submitted or another request holds it: never a database error)."""
     from . import services
     from .models import Submission
 
     data = parse_workbook(upload, progress)
     if hasattr(upload, "seek"):
         upload.seek(0)
-    with transaction.atomic():
-        draft = services.draft_for(user, enterprise, year, month, channel=Submission.Channel.EXCEL)
-        saved = services.save_draft(user, draft, data, channel=Submission.Channel.EXCEL, source_file=upload)
-    services.validate(saved)
+    excel = Submission.Channel.EXCEL
+    saved = services.write_draft(user, enterprise, year, month, data, channel=excel, source_file=upload)
+    services.validate_or_show(saved)
     return saved
 
 
