@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 
 from dualcarbon.registry import api_tokens
@@ -49,11 +50,25 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 TALLY: Counter[str] = Counter()
 
 
+@contextlib.contextmanager
+def _connections_kept() -> Iterator[None]:
+    """The WSGI handler closes the database connection after each request when it is inside a transaction (on
+    PostgreSQL that ends the test's transaction); Django's test client disconnects the same signal handlers."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def token(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     """The cement staff member's token, with a submitted month and an open draft to find (rolled back after)."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
+        stack.enter_context(_connections_kept())
         stack.enter_context(transaction.atomic())
         world = build_world()
         user, org = world.users["cement"], world.cement
