@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import importlib.util
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: browser test (Playwright + Debian chromium, live server); tests/e2e")
     # WhiteNoise says so when STATIC_ROOT (var/static) has not been collected: the tests never need it
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base")
+
+
+#: set by `make pytest` (and so `make test`): Spark is a promised component, its absence fails instead of skipping
+REQUIRE_SPARK = "DUALCARBON_REQUIRE_SPARK"
+
+
+@pytest.fixture(scope="session")
+def spark_con() -> Iterator[Any]:
+    """One Spark session (local mode) for the whole test session: starting Spark costs seconds."""
+    if importlib.util.find_spec("pyspark") is None:
+        missing = "PySpark is not installed (the 'spark' extra: uv sync --extra spark; make setup does)"
+        if os.environ.get(REQUIRE_SPARK) == "1":
+            pytest.fail(f"{missing}; {REQUIRE_SPARK}=1 makes Spark required")
+        pytest.skip(missing)
+    if shutil.which("java") is None:
+        pytest.fail("Java is required for Spark local mode (make setup installs openjdk-17-jre-headless)")
+    from dualcarbon.engine import backends
+
+    con = backends.connect("spark")
+    yield con
+    con._session.stop()
 
 
 @pytest.fixture(scope="session")
