@@ -6,21 +6,17 @@ The world is build_world() plus five cement makers in the city (tests.rating.hel
 each, rated with ``rate_region("3399", 2024)`` as ``dualcarbon rate`` would. The browser opens the rating pages
 by address.
 
-When the monitoring app is installed (``dualcarbon.monitoring``, /monitoring/ and /stats/), two more paths run:
-the government reads the dashboard, drills down to an enterprise and acknowledges an alert; the public statistics
-page shows no group of fewer than 3 enterprises. Without the app they are skipped.
+The monitoring app (/monitoring/ and /stats/): the government reads the dashboard, drills down to an enterprise and
+acknowledges an alert; the public statistics page shows no group of fewer than 3 enterprises.
 """
 
 from __future__ import annotations
 
 import datetime
 import importlib
-import importlib.util
 import re
 from typing import Any
 
-import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from dualcarbon.rating import queries, services
@@ -32,12 +28,6 @@ from tests.rating.helpers import CEMENT_COAL, YEAR, _peers, month_data, submit_b
 CITY = "3399"
 PV = {"technology": "pv", "use": "self_consumed", "quantity": 85_000, "unit": "kWh", "reference": "屋顶光伏一期"}
 GEC = {"kind": "gec", "quantity": 300, "unit": "MWh", "reference": "GEC-2024-0001~0300"}
-MONITORING = "dualcarbon.monitoring" in settings.INSTALLED_APPS and bool(
-    importlib.util.find_spec("dualcarbon.monitoring")
-)
-needs_monitoring = pytest.mark.skipif(
-    not MONITORING, reason="the monitoring app (/monitoring/, /stats/) is not installed"
-)
 
 
 def _rate(world: World, december_coal: float = CEMENT_COAL) -> list[Any]:
@@ -209,7 +199,6 @@ def _alerts(world: World) -> Any:
     return Alert.objects.filter(region__code__startswith=CITY)
 
 
-@needs_monitoring
 def test_government_reads_the_dashboard_drills_down_and_acknowledges_an_alert(
     page: Any, live_server: Any, world: World
 ) -> None:
@@ -249,7 +238,6 @@ def test_government_reads_the_dashboard_drills_down_and_acknowledges_an_alert(
     shot(page, "acknowledged")
 
 
-@needs_monitoring
 def test_public_statistics_show_no_suppressed_group(page: Any, live_server: Any, world: World) -> None:
     from dualcarbon.monitoring import queries as monitoring
 

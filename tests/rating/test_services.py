@@ -49,7 +49,7 @@ def test_seeded_schemes_are_valid_configuration():
 
 
 def test_publishing_scheme_versions_is_recorded_in_the_history():
-    """django-simple-history keeps every change to a scheme: each version published, and each end written to the one before."""
+    """django-simple-history keeps every change to a scheme: each version published, each end of the one before."""
     zj = RatingScheme.objects.get(code="zj-efficiency-code", version=1)
     fields = {"code": zj.code, "method": zj.method, "name_zh": zj.name_zh}
     v2 = services.publish_scheme_version(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -228,7 +229,8 @@ def test_evidence_type_and_size_limits(world):
     assert client_for(world, "steel").get(reverse("reporting:evidence_file", args=[ev.pk])).status_code == 404
     # the verifier assigned to cement may read the evidence but not add any
     verifier = client_for(world, "verifier")
-    assert verifier.get(reverse("reporting:evidence_file", args=[ev.pk])).status_code == 200
+    with contextlib.closing(verifier.get(reverse("reporting:evidence_file", args=[ev.pk]))) as download:
+        assert download.status_code == 200  # closing the answer closes the file it streams
     pdf = SimpleUploadedFile("x.pdf", PDF, content_type="application/pdf")
     assert verifier.post(url, {"kind": "other", "file": pdf}).status_code == 403
 
