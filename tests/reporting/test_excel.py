@@ -250,7 +250,9 @@ def test_bad_workbook_shows_located_errors_and_changes_nothing(world, cement):
     assert cement.post(reverse("reporting:upload", args=[2024, 1]), {"file": _upload(filled)}).status_code == 302
     sub = Submission.objects.get(enterprise=world.cement)
     before = rows(*REPORTING_TABLES)
-    assert len(before["reporting.ActivityRecord"]) > 0 and len(before["reporting.Submission"]) == 1
+    # the draft the bad file must leave alone: wbk.QUANTITIES's four rows, wbk.PRODUCTION's two, one version
+    assert [a["item"] for a in before["reporting.ActivityRecord"]] == ["原煤", "柴油", "电力", "熟料"]
+    assert len(before["reporting.ProductionRecord"]) == 2 and len(before["reporting.Submission"]) == 1
 
     bad = wbk.spoil(filled)
     response = cement.post(reverse("reporting:upload", args=[2024, 1]), {"file": _upload(bad)})
