@@ -128,7 +128,7 @@ SCHEMA = pa.schema([
 # ----------------------------------------------------------------------------------------------
 # Reference factors, read straight from the CSV files (the baselines do not use engine code)
 
-#: activity item as written on the record → fuels-a fuel code
+#: activity item as written on the record → fuel code of the default set (ndrc-2015)
 FUEL_CODES = {"原煤": "RAW_COAL", "RAW_COAL": "RAW_COAL", "焦炭": "COKE", "柴油": "DIESEL",
               "天然气": "NATURAL_GAS", "汽油": "GASOLINE", "燃料油": "FUEL_OIL", "LPG": "LPG"}
 #: quantity unit → (activity unit, multiplier)
@@ -210,7 +210,9 @@ def residual_table(years: tuple[int, ...] = YEARS) -> dict[int, Decimal]:
 
 
 def load_factors() -> Factors:
-    fuels = {r["fuel_code"]: r for r in _csv_rows("fuels") if r["factor_set"] == "fuels-a"}
+    # the platform's default fuel set (engine.factors.DEFAULT_FUEL_SETS: the NDRC 2015 guidelines' table 2.1);
+    # every fuel the generator writes is in it, so the second default set is never reached
+    fuels = {r["fuel_code"]: r for r in _csv_rows("fuels") if r["factor_set"] == "ndrc-2015"}
     coal = {}
     for r in _csv_rows("coal_equivalents"):
         if r["factor_set"] == "gbt2589":
