@@ -4,6 +4,9 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 export UV_LINK_MODE := copy
 
+# pytest-xdist: one worker per core (2 on CI); Spark and the browser tests each stay on one worker (tests/conftest.py)
+XDIST ?= -n auto --dist loadgroup
+
 .PHONY: setup system-deps demo test lint typecheck pytest pytest-pg e2e bench clean
 
 # Debian packages the suite needs, installed only when missing: Java (Spark local mode), Chromium
@@ -42,11 +45,11 @@ typecheck: setup
 # The whole suite on SQLite: engine, Spark, Django apps, the scoping matrix, browser tests (docs/testing.md);
 # Spark is required here: without PySpark its tests fail instead of skipping (DUALCARBON_REQUIRE_SPARK)
 pytest: setup
-	DUALCARBON_REQUIRE_SPARK=1 .venv/bin/pytest -q
+	DUALCARBON_REQUIRE_SPARK=1 .venv/bin/pytest -q $(XDIST)
 
 # The database-backed tests again on a throwaway PostgreSQL 15 cluster (tests/run_pg.py, tests/pg.py)
 pytest-pg: setup
-	$(PY) tests/run_pg.py -q
+	$(PY) tests/run_pg.py -q $(XDIST)
 
 # Only the browser tests (Playwright driving Debian's /usr/bin/chromium); screenshots in test-artifacts/
 e2e: setup

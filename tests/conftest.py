@@ -25,6 +25,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make pytest`: -n auto --dist loadgroup) the Spark tests share one worker, so one JVM
+    starts (the session-scoped ``spark_con``), and so do the browser tests (one Chromium per package)."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if item.get_closest_marker("spark") or "spark_con" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+        elif Path(str(item.fspath)).is_relative_to(e2e):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 #: set by `make pytest` (and so `make test`): Spark is a promised component, its absence fails instead of skipping
 REQUIRE_SPARK = "DUALCARBON_REQUIRE_SPARK"
 

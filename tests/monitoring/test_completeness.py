@@ -13,19 +13,25 @@ from dualcarbon.monitoring import queries
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting import services as reporting
 from dualcarbon.reporting.models import Submission
-from tests.factories import cement_month
-from tests.web.helpers import add_enterprises, count_queries, fast_world, login, submit_many
+from tests.factories import build_world, cement_month
+from tests.web.helpers import add_enterprises, data_for_the_module, login, submit_many
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("monitoring-completeness")]
 DASHBOARD = reverse("monitoring:dashboard")
 URL = reverse("monitoring:completeness")
 DONE = ("submitted", "verified", "locked")
 
 
-@pytest.fixture
-def region(settings):
-    """Ten enterprises in two districts; 2024-01..03 submitted by most, with gaps and an open draft."""
-    world = fast_world(settings)
+@pytest.fixture(scope="module")
+def region(django_db_setup, django_db_blocker):
+    """Ten enterprises in two districts; 2024-01..03 submitted by most, with gaps and an open draft. Built once for
+    the module (each test runs in a savepoint inside it and is rolled back)."""
+    with data_for_the_module(django_db_blocker):
+        yield _build_region()
+
+
+def _build_region():
+    world = build_world()
     u = world.users
     ents = add_enterprises(world, 8)  # ent000, 002, 004, 006 in 东城区 339901; 001, 003, 005, 007 in 西城区 339902
     firms = [(u["cement"], world.cement), (u["steel"], world.steel), *ents]
@@ -139,20 +145,6 @@ def test_drill_down_is_scoped_and_paginated(client, region, monkeypatch):
     assert sorted(seen) == sorted(_expected("3399")) and len(seen) == len(set(seen)) > 2
 
 
-def test_drill_down_query_count_does_not_grow(client, settings):
-    world = fast_world(settings)
-    submit_many([(world.users["cement"], world.cement, 2024, m) for m in (1, 2)])
-    login(client, world.users["gov"])
-    url = URL + "?year=2024"
-    client.get(url)
-    small, _ = count_queries(client, url)
-    ents = add_enterprises(world, 12)
-    submit_many([(us, o, 2024, m) for us, o in ents[::2] for m in (1, 2)])
-    big, response = count_queries(client, url)
-    assert len(response.context["m"].rows) > 5
-    assert big == small
-
-
 def test_monthly_workbook_has_completeness_by_district(client, region):
     login(client, region.users["gov"])
     wb = load_workbook(io.BytesIO(client.get(reverse("monitoring:report_xlsx", args=[2024, 3])).content))
@@ -169,24 +161,3 @@ def test_completeness_in_english(client, region):
     assert "Enterprises that have not submitted" in html and "draft not submitted" in html
     html = client.get(DASHBOARD + "?year=2024", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Completeness" in html and "Expected" in html
-
-
-def test_a_district_row_and_its_list_agree_when_the_district_is_behind(client, settings):
-    """The city is through March, 西城区's only firm through January: its row counts 2 months missing, and the
-    list the row links to shows the firm with February and March (the city's months, not the district's)."""
-    import re
-
-    world = fast_world(settings)
-    submit_many([(world.users["cement"], world.cement, 2024, m) for m in (1, 2, 3)])
-    submit_many([(world.users["steel"], world.steel, 2024, 1)])
-    login(client, world.users["gov"])
-    html = client.get(DASHBOARD + "?year=2024").content.decode()
-    row = re.search(r'data-district="339902">(.*?)</tr>', html, re.S)
-    assert row is not None
-    link = re.search(r'href="([^"]*completeness[^"]*)">2</a>', row.group(1))
-    assert link is not None
-    m = client.get(link.group(1).replace("&amp;", "&")).context["m"]
-    assert [(r["enterprise"], [mo for mo, _s in r["missing"]]) for r in m.rows] == [(world.steel, [2, 3])]
-    assert m.completeness["missing"] == 2
-    # without the dashboard's month: the district's own year to date (through January: nothing missing)
-    assert client.get(URL + "?year=2024&district=339902").context["m"].rows == []

@@ -30,17 +30,30 @@ from dualcarbon.registry.models import Membership, Organisation
 from dualcarbon.reporting import scoping as reporting_scoping
 from dualcarbon.reporting import services as reporting
 from dualcarbon.reporting.models import Submission
-from tests.factories import PASSWORD, cement_month
-from tests.web.helpers import add_enterprises, fast_world, login, submit_many, submit_month
+from tests.factories import PASSWORD, build_world, cement_month
+from tests.web.helpers import (
+    add_enterprises,
+    data_for_the_module,
+    login,
+    submit_many,
+    submit_month,
+)
 
-pytestmark = pytest.mark.django_db
+# the fixture region is built once for the module (data_for_the_module), on one pytest-xdist worker
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("monitoring-summary")]
 DONE = ("submitted", "verified", "locked")
 
 
-@pytest.fixture
-def region(settings):
-    """The fixture region: 2 + 8 enterprises in two districts, 2023 and 2024, every kind of change."""
-    world = fast_world(settings)
+@pytest.fixture(scope="module")
+def region(django_db_setup, django_db_blocker):
+    """The fixture region: 2 + 8 enterprises in two districts, 2023 and 2024, every kind of change. Built once for
+    the module; every test runs in a savepoint inside it and is rolled back."""
+    with data_for_the_module(django_db_blocker):
+        yield _build_region()
+
+
+def _build_region():
+    world = build_world()
     u = world.users
     ents = add_enterprises(world, 8)
     firms = [(u["cement"], world.cement), (u["steel"], world.steel), *ents]
@@ -214,9 +227,11 @@ def test_the_fixture_has_what_the_comparison_needs(region):
     assert not Organisation.objects.get(pk=region.retired.pk).is_active
     # the mover counts once in the city, once in each district
     d = queries.dashboard(region.users["gov"], queries.DashboardFilter(year=2024))
-    ids_2024 = set(AccountEntry.objects.filter(is_current=True, year=2024, region_code__startswith="3399").values_list(
-        "enterprise_id", flat=True
-    ))
+    ids_2024 = set(
+        AccountEntry.objects.filter(is_current=True, year=2024, region_code__startswith="3399").values_list(
+            "enterprise_id", flat=True
+        )
+    )
     assert d.totals["cur_enterprises"] == len(ids_2024) == 10
     assert sum(r["cur_enterprises"] for r in d.districts) == 11
 
@@ -261,9 +276,7 @@ def _snapshot() -> tuple[list[Any], list[Any], list[Any]]:
     fields = [f.attname for f in SummaryRollup._meta.concrete_fields if f.attname != "id"]
     rollup = list(SummaryRollup.objects.order_by("year", "region_code", "division", "month").values_list(*fields))
     annual = list(
-        SummaryAnnual.objects.order_by("enterprise_id", "year", "region_code").values_list(
-            *aggregates.ANNUAL_COLUMNS
-        )
+        SummaryAnnual.objects.order_by("enterprise_id", "year", "region_code").values_list(*aggregates.ANNUAL_COLUMNS)
     )
     return _rounded(cells), _rounded(rollup), _rounded(annual)
 
@@ -299,45 +312,6 @@ def test_region_rebuild_repairs_a_damaged_summary(region, capsys):
     SummaryAnnual.objects.all().delete()
     call_command("rebuild_aggregates")
     assert _snapshot() == full
-
-
-def test_each_write_path_updates_the_summary(settings):
-    world = fast_world(settings)
-    u = world.users
-    sub = submit_month(u["cement"], world.cement, 2024, 1)
-    cell = SummaryCell.objects.get(period=sub.period)
-    entry = AccountEntry.objects.get(submission=sub, is_current=True)
-    assert (cell.status, cell.has_account, cell.region_code, cell.division) == ("submitted", True, "339901", "30")
-    assert cell.total_tco2e == entry.total_tco2e and cell.value_added == entry.value_added
-    assert cell.output_value == sub.economic.output_value
-    reporting.verify(u["verifier"], sub)
-    assert SummaryCell.objects.get(period=sub.period).status == "verified"
-    rollup = SummaryRollup.objects.get(region_code="339901", year=2024, month=1)
-    assert (rollup.accounts, rollup.submitted, rollup.verified, rollup.entrants_4) == (1, 0, 1, 1)
-    # a correction replaces the figures
-    draft = reporting.correct(u["cement"], Submission.objects.get(pk=sub.pk), "更正煤耗")
-    reporting.save_draft(u["cement"], draft, reporting.DraftData(**cement_month(coal=14200.0)))
-    reporting.submit(u["cement"], draft)
-    cell = SummaryCell.objects.get(period=sub.period)
-    assert cell.total_tco2e == AccountEntry.objects.get(submission=draft, is_current=True).total_tco2e
-    assert cell.total_tco2e > entry.total_tco2e and cell.status == "submitted"
-    # deactivating the enterprise takes its month out of the completeness, not out of the sums
-    world.cement.is_active = False
-    world.cement.save()
-    rollup = SummaryRollup.objects.get(region_code="339901", year=2024, month=1)
-    assert (rollup.accounts, rollup.submitted, rollup.total_tco2e) == (1, 0, cell.total_tco2e)
-
-
-def test_deferred_maintenance_rebuilds_once_at_the_end(settings):
-    world = fast_world(settings)
-    with aggregates.deferred():
-        submit_many([(world.users["cement"], world.cement, 2024, m) for m in (1, 2)])
-        assert not SummaryCell.objects.exists()
-    assert SummaryCell.objects.filter(enterprise=world.cement).count() == 2
-    with pytest.raises(RuntimeError), aggregates.deferred():
-        submit_month(world.users["steel"], world.steel, 2024, 1)
-        raise RuntimeError("a failed load does not rebuild")
-    assert not SummaryCell.objects.filter(enterprise=world.steel).exists()
 
 
 def test_dashboard_and_public_statistics_do_not_read_the_accounts(client, region):

@@ -26,6 +26,22 @@ def fast_world(settings: Any) -> World:
     return build_world()
 
 
+@contextlib.contextmanager
+def data_for_the_module(django_db_blocker: Any) -> Iterator[None]:
+    """Build data once for a whole test module (a module-scoped fixture) instead of once per test.
+
+    The data is written inside one transaction that stays open while the module's tests run and is rolled back
+    after the last one; each test (``django_db``, not ``transaction=True``) runs in a savepoint inside it and is
+    rolled back as usual, so a test still sees exactly the fixture's data whatever the tests before it wrote. Use
+    it with the module's tests on one pytest-xdist worker (``pytest.mark.xdist_group``), or each worker builds it
+    once."""
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
 def login(client: Any, user: Any) -> Any:
     client.force_login(user, backend=MODEL_BACKEND)
     return client
