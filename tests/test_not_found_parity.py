@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 
 #: kinds of route parameter whose value names an object of one organisation
 ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "alert"}
+ID_KINDS |= {"site", "membership"}  # the register's sites and memberships (registry)
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {
@@ -46,6 +47,8 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
     from django.test import override_settings
 
     from dualcarbon.registry import api_tokens
+    from dualcarbon.registry import services as registry
+    from dualcarbon.registry.models import Membership
     from dualcarbon.reporting import services
 
     with (
@@ -78,6 +81,8 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "month": 3,
                 "period": "2024-03",
                 "alert": _alert(org),
+                "site": registry.add_site(world.users["admin"], org, f"{key} 厂区", org.region).pk,
+                "membership": Membership.objects.get(user=user, organisation=org).pk,
             }
         keys = {role: api_tokens.issue(world.users[role], "parity-api")[1] for role in ("cement", "steel")}
         yield {"world": world, "values": values, "keys": keys}

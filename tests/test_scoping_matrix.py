@@ -61,6 +61,8 @@ pytestmark = pytest.mark.django_db
 EXPLICIT: dict[str, str] = {
     "admin/": "Django admin: gated by is_staff, checked by test_admin_is_staff_only",
     "set_language": "i18n language switch: stores a preference, reads and writes no data",
+    "registry:set_password": "an invited user's one-time link to set a password: public by design, a signed single-use "
+    "token (Django's password-reset tokens); tests/registry/test_sites_and_users.py",
 }
 #: views left out wherever they are mounted (dotted path → why); none: uploaded files are served only by
 #: reporting:evidence_file (test_uploaded_evidence_is_served_only_by_the_scoped_view)
@@ -88,6 +90,13 @@ NARROWER: dict[str, set[str]] = {
     # POST-only actions: a GET answers 405 for everybody
     # the bank read log: the enterprise, its government and the admin; not banks or verifiers
     "registry:access_log": {"cement", "steel", "far", "gov", "district", "admin"},
+    # the register: the enterprise's page for its staff (read-only), its government and the admin; the forms for
+    # the government and the admin only (docs/registry.md)
+    "registry:enterprise": {"cement", "steel", "far", "gov", "district", "admin"},
+    **{
+        name: {"gov", "district", "admin"}
+        for name in ("registry:enterprise_edit", "registry:site_new", "registry:site_edit", "registry:invite")
+    },
     # an alert about the enterprise is the government's, not the enterprise's, bank's or verifier's
     "monitoring:alert": {"gov", "district", "admin"},
 }
@@ -103,6 +112,20 @@ WRITERS: dict[str, set[str]] = {
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
+    # the register: the enterprise's government and the admin (its staff read their page only)
+    **{
+        name: {"gov", "district", "admin"}
+        for name in (
+            "registry:enterprise_edit",
+            "registry:enterprise_active",
+            "registry:site_new",
+            "registry:site_edit",
+            "registry:site_delete",
+            "registry:invite",
+            "registry:membership_active",
+            "registry:membership_link",
+        )
+    },
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -117,6 +140,17 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "monitoring:alerts": {"alert": "{alert}", "action": "acknowledge"},
     "monitoring:alert": {"action": "acknowledge"},
     "monitoring:notifications": {"all": "1"},
+    "registry:enterprise_edit": {
+        "name": "矩阵测试：越权修改",
+        "uscc": "{uscc}",
+        "region": "{region}",
+        "industry": "30",
+    },
+    "registry:enterprise_active": {"active": "0"},
+    "registry:site_new": {"name": "矩阵测试：越权厂区", "region": "{region}"},
+    "registry:site_edit": {"name": "矩阵测试：越权修改", "region": "{region}"},
+    "registry:invite": {"username": "matrix-intruder", "name": "越权", "role": "enterprise_staff"},
+    "registry:membership_active": {"active": "0"},
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -137,6 +171,10 @@ READS: dict[str, set[str]] = {
     "verifier": {"cement"},
     "admin": {"cement", "steel", "far"},
 }
+#: API routers that take a bank's token too (reads under the bank's consent: docs/registry.md § Bank tokens), and the
+#: roles that hold one (the bank with cement's consent, the bank without any)
+BANK_TOKEN_ROUTERS = ("api/accounts/",)
+BANK_TOKEN_ROLES = {"bank", "bank2"}
 #: roles that read a region's pages, by region code
 REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
 CONSENTED_MONTH, UNCONSENTED_MONTH = 3, 9
@@ -164,6 +202,8 @@ PARAM_KINDS: dict[str, str] = {
     "period": "period",
     "alert_id": "alert",
     "job_id": "import_job",  # a background Excel import (reporting:import_job)
+    "site_id": "site",  # a site (厂区) of the subject enterprise
+    "membership_id": "membership",  # the subject enterprise's staff member's membership
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -186,6 +226,8 @@ OBJECT_KINDS = {
     *("org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "region", "label"),
     "alert",  # a monitoring alert about the subject enterprise
     "import_job",  # a background Excel import of the subject enterprise (raw data: not for banks)
+    "site",  # a site of the subject enterprise (registry)
+    "membership",  # a membership of the subject enterprise's staff (registry)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -325,7 +367,8 @@ PDF = _blank_pdf()
 @pytest.fixture(scope="module")
 def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
     from dualcarbon.registry import api_tokens
-    from dualcarbon.registry.models import ApiToken, Consent
+    from dualcarbon.registry import services as registry
+    from dualcarbon.registry.models import ApiToken, Consent, Membership
     from dualcarbon.reporting import services
 
     with contextlib.ExitStack() as stack:
@@ -349,6 +392,8 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             entry = sub.entries.get(is_current=True)
             line = entry.run.lines.first()
             consent = Consent.objects.filter(enterprise=org).first()
+            site = registry.add_site(world.users["admin"], org, f"{key} 厂区", org.region)
+            membership = Membership.objects.get(user=user, organisation=org)
             values: dict[str, Any] = {
                 "org": org.pk,
                 "uscc": org.uscc,
@@ -363,6 +408,8 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 "token": 0,
                 "label": "",
                 "alert": 0,
+                "site": site.pk,
+                "membership": membership.pk,
                 "region": org.region_id,
                 "year": 2024,
                 "month": month,
@@ -387,7 +434,7 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 file_name=f"{s.key}.xlsx",
                 status=ImportJob.Status.DONE,
             ).pk
-        tokens = {r: api_tokens.issue(world.users[r], "matrix")[1] for r in sorted(ENTERPRISE_STAFF)}
+        tokens = {r: api_tokens.issue(world.users[r], "matrix")[1] for r in sorted(ENTERPRISE_STAFF | BANK_TOKEN_ROLES)}
         for t in ApiToken.objects.all():
             for s in subjects.values():
                 if orgs[s.enterprise].pk == t.organisation_id:
@@ -476,8 +523,14 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
         if kinds & {"consent", "token"}:
             allowed &= {subject.enterprise, "admin"}
     if route.is_api and not route.session_auth:
-        allowed &= ENTERPRISE_STAFF  # API tokens are issued to enterprise staff only
+        allowed &= {r for r in ROLES if _takes_token(route, r)}  # API tokens: enterprise staff, banks on some routers
     return allowed
+
+
+def _takes_token(route: Route, role: str) -> bool:
+    """Whether the role holds a token this API route accepts (enterprise staff: every router; banks: the routers
+    that read under a consent, BANK_TOKEN_ROUTERS)."""
+    return role in ENTERPRISE_STAFF or (role in BANK_TOKEN_ROLES and route.route.startswith(BANK_TOKEN_ROUTERS))
 
 
 def _writers(route: Route, subject: Subject, allowed: set[str]) -> set[str]:
@@ -624,7 +677,7 @@ def _request(m: Matrix, role: str, route: Route, method: str, url: str, data: di
     """The answer, its body read whole into ``body`` (a streamed file is consumed, which closes it)."""
     client = _client(m, role)
     headers = {}
-    if route.is_api and role in m.tokens:
+    if route.is_api and role in m.tokens and _takes_token(route, role):
         headers["Authorization"] = f"Bearer {m.tokens[role]}"
     if method == "GET":
         r = client.get(url, headers=headers)
@@ -765,7 +818,7 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
     def refused_read(where: str, r: Any) -> None:
         """A read refused for scope answers exactly like a missing object: 404 (an API operation that takes
         tokens only: 401 for a role without one; a view that takes no GET: 405, as for everybody)."""
-        if route.is_api and route.methods is not None and not route.session_auth and role not in matrix.tokens:
+        if route.is_api and route.methods is not None and not route.session_auth and not _takes_token(route, role):
             expected = 401
         elif r.status_code == 405 and get_is_refused_by_method():
             expected = 405

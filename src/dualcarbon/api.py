@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
+from dualcarbon.accounting.api import router as accounts_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.rating.api import router as rating_router
@@ -53,12 +54,14 @@ api = DualCarbonAPI(
         "tags": [
             {"name": "reporting", "description": "报送：草稿、提交、更正与报送版本 / drafts, submits, corrections"},
             {"name": "rating", "description": "评级：企业的评级结果与历史 / an enterprise's grades and history"},
+            {"name": "accounts", "description": "碳账户：年度、月度与溯源 / carbon accounts, their lines and lineage"},
         ]
     },
 )
 
 api.add_router("/reporting", reporting_router)
 api.add_router("/rating", rating_router)
+api.add_router("/accounts", accounts_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -54,8 +54,9 @@ def test_the_command_prints_a_key_that_is_stored_only_as_a_hash(world, key):
     assert token.key_hash == hashlib.sha256(key.encode()).hexdigest() and key not in token.key_hash
     assert token.prefix == key[:10] and token.user == world.users["cement"] and token.organisation == world.cement
     assert api_tokens.lookup(key) == token
-    with pytest.raises(CommandError, match="企业"):
-        call_command("create_api_token", "bank", "x", stdout=io.StringIO(), stderr=io.StringIO())
+    # a government officer belongs to no enterprise and no bank: no token (a bank's staff get one for the accounts API)
+    with pytest.raises(CommandError, match="不是恰好一家企业（或一家银行）的人员"):
+        call_command("create_api_token", "gov", "x", stdout=io.StringIO(), stderr=io.StringIO())
 
 
 def test_requests_without_a_valid_token_get_401(world, key):
@@ -86,15 +87,25 @@ def test_draft_submit_and_account_summary(world, key):
     body = response.json()
     entry = AccountEntry.objects.get(submission=sub, is_current=True)
     assert body["status"] == "submitted"
+    terms = body["account"].pop("terms")
     assert body["account"] == pytest.approx(
         {
             "total_tco2e": entry.total_tco2e,
             "scope1": entry.scope1_tco2e,
             "scope2": entry.scope2_tco2e,
+            "exported": 0.0,
+            "co2_recovery": 0.0,
+            "biomass_co2_t": 0.0,
             "scope2_market": entry.scope2_market_tco2e,
+            "total_market_tco2e": entry.total_market_tco2e,
             "energy_tce": entry.energy_tce,
         }
     )
+    assert terms == [
+        {"key": "scope1", "tco2e": pytest.approx(entry.scope1_tco2e)},
+        {"key": "scope2", "tco2e": pytest.approx(entry.scope2_tco2e)},
+        {"key": "exported", "tco2e": 0.0},
+    ]
     assert body["account"]["total_tco2e"] > 30000
 
     periods = client.get(BASE + "/periods?year=2024").json()
@@ -128,6 +139,36 @@ def test_the_account_summary_has_the_market_based_scope2(world, key):
     assert (
         "scope2_market" in client.get("/api/openapi.json").json()["components"]["schemas"]["AccountOut"]["properties"]
     )
+
+
+def test_the_account_summary_states_its_identity_with_recovery_exports_and_biomass(world, key):
+    """total = scope1 + scope2 + exported (GB/T 32150, docs/methods.md § 1). Worked out by hand: 20 t of CO2 recovered
+    at purity 1 is −20.00 inside scope 1 (§ 6); 200 GJ of exported heat at the prescribed 0.11 tCO2/GJ is −22.00
+    (§ 4); 100 t of rice husk at a declared 1.5 tCO2/t is 150.00 t of biomass CO2, a memo item outside the total
+    (§ 7)."""
+    client = api(key)
+    month = cement_month()
+    month["activities"] += [
+        {"source_type": "co2_recovery", "item": "CO2", "quantity": 20, "unit": "t"},
+        {"source_type": "exported_heat", "item": "热力", "quantity": 200, "unit": "GJ"},
+        {"source_type": "biomass", "item": "稻壳", "quantity": 100, "unit": "t", "factor": 1.5,
+         "factor_unit": "tCO2/t", "param_basis": "declared"},
+    ]  # fmt: skip
+    assert put(client, "/periods/2024/1/draft", month).status_code == 200
+    account = post(client, "/periods/2024/1/submit").json()["account"]
+    assert (account["co2_recovery"], account["exported"], account["biomass_co2_t"]) == pytest.approx(
+        (-20.0, -22.0, 150.0)
+    )
+    assert [t["key"] for t in account["terms"]] == ["scope1", "scope2", "exported"]
+    scope1, scope2, exported = (t["tco2e"] for t in account["terms"])
+    assert (scope1, scope2, exported) == pytest.approx((account["scope1"], account["scope2"], -22.0))
+    assert scope1 + scope2 + exported == pytest.approx(account["total_tco2e"], abs=1e-6)
+    assert account["scope1"] + account["scope2_market"] - 22.0 == pytest.approx(account["total_market_tco2e"])
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["AccountOut"]["properties"]
+    assert list(schema) == [
+        "total_tco2e", "scope1", "scope2", "exported", "co2_recovery", "biomass_co2_t", "scope2_market",
+        "total_market_tco2e", "terms", "energy_tce",
+    ]  # fmt: skip
 
 
 def test_a_submitted_month_needs_a_correction(world, key):

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.registry.models import MethodPolicy, Organisation
 from dualcarbon.reporting.models import ActivityRecord, Submission
 
+from . import identity as _identity
+
 
 class AccountRun(models.Model):
     class Reason(models.TextChoices):
@@ -194,3 +196,7 @@ class AccountEntry(models.Model):
     @property
     def period(self) -> str:
         return f"{self.year}-{self.month:02d}"
+
+    def identity(self) -> _identity.Identity:
+        """total = scope 1 + scope 2 − exported, with the terms as printed (:mod:`dualcarbon.accounting.identity`)."""
+        return _identity.of_entry(self)

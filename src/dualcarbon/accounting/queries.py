@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +28,8 @@ from dualcarbon.registry.models import Consent, Industry, Organisation, Region
 from dualcarbon.reporting import services as reporting
 from dualcarbon.ui import names
 
-from . import scoping
+from . import periods, scoping
+from .identity import Identity, of_totals
 from .models import AccountEntry, AccountRun, EmissionLine
 
 #: the stored monthly measures shown on every page, by the short name their sums go by
@@ -110,6 +110,11 @@ class MonthRow:
     def label(self) -> str:
         return f"{self.month:02d}"
 
+    @property
+    def identity(self) -> Identity | None:
+        """The month's total = scope 1 + scope 2 − exported, as printed (None for a month without an account)."""
+        return self.entry.identity() if self.entry is not None else None
+
 
 @dataclass
 class Share:
@@ -160,22 +165,15 @@ class AccountYear:
     formulas: list[dict[str, str]] = field(default_factory=list)
     factor_sets: list[FactorSetUsed] = field(default_factory=list)
     options: list[dict[str, Any]] = field(default_factory=list)
+    #: the year shown and whether it is complete (the default: the enterprise's latest complete year)
+    period: periods.YearChoice | None = None
+    #: the year's total = scope 1 + scope 2 − exported, as printed (None: no account in the year)
+    identity: Identity | None = None
 
 
 def visible_enterprise(user: Any, org_id: int) -> Organisation:
     """The enterprise if the user may read it (404 otherwise)."""
     return get_object_or_404(scoping.enterprises(user).select_related("industry", "region"), pk=org_id)
-
-
-def account_years(user: Any, enterprise: Organisation) -> list[int]:
-    years = (
-        scoping.account_entries(user)
-        .filter(enterprise=enterprise, is_current=True)
-        .order_by("-year")
-        .values_list("year", flat=True)
-        .distinct()
-    )
-    return list(years)
 
 
 def _totals(qs: QuerySet[AccountEntry]) -> dict[str, Any]:
@@ -275,12 +273,12 @@ def consented_months(user: Any, enterprise: Organisation, year: int) -> set[int]
 
 
 def account_year(user: Any, enterprise: Organisation, year: int | None) -> AccountYear:
-    """Everything the account page, the Excel export and the PDF report show for one year (6 queries)."""
-    years = account_years(user, enterprise)
-    if year is None:
-        year = years[0] if years else timezone.localdate().year
-    if year not in years:
-        years = sorted([*years, year], reverse=True)
+    """Everything the account page, the Excel export and the PDF report show for one year (6 queries).
+
+    Without ``year``: the enterprise's latest complete year (its December accounted), else its latest year with an
+    account, labelled partial (:mod:`dualcarbon.accounting.periods`)."""
+    choice = periods.enterprise_year(user, enterprise, year)
+    year, years = choice.year, choice.years
     entry_qs = scoping.account_entries(user).filter(enterprise=enterprise, year=year, is_current=True)
     entries = list(entry_qs.select_related("submission", "run__policy").order_by("month"))
     totals = _totals(entry_qs)
@@ -340,6 +338,7 @@ def account_year(user: Any, enterprise: Organisation, year: int | None) -> Accou
         )
         for t in (1, 2, 3)
     ]
+    sources = _merge(entries, "by_source")
     return AccountYear(
         enterprise=enterprise,
         year=year,
@@ -347,12 +346,14 @@ def account_year(user: Any, enterprise: Organisation, year: int | None) -> Accou
         entries=entries,
         months=months,
         totals=totals,
-        by_source=_shares(_merge(entries, "by_source"), source_labels),
+        by_source=_shares(sources, source_labels),
         by_item=_shares(_merge(entries, "by_item"), item_names),
         tiers=tiers,
         formulas=formula_rows(formulas),
         factor_sets=factor_sets_used(set_versions),
         options=[{"key": k, "value": v} for k, v in options.items()],
+        period=choice,
+        identity=of_totals(totals, recovery=sources.get("co2_recovery", 0.0)),
     )
 
 
@@ -530,6 +531,10 @@ class RegionView:
     industry_options: list[Industry]
     page: Any
     rows: list[dict[str, Any]]
+    #: the year shown and whether it is complete (the default: the selection's latest complete year)
+    period: periods.YearChoice | None = None
+    #: the selection's total = scope 1 + scope 2 − exported, as printed (None: no account)
+    identity: Identity | None = None
 
 
 def _filtered(qs: QuerySet[AccountEntry], f: RegionFilter, with_month: bool = True) -> QuerySet[AccountEntry]:
@@ -562,13 +567,13 @@ def _with_intensity(rows: Any) -> list[dict[str, Any]]:
 
 
 def region_view(user: Any, f: RegionFilter) -> RegionView:
-    """The region page: totals by district, industry and month, and a page of enterprises (11 queries)."""
+    """The region page: totals by district, industry and month, and a page of enterprises (12 queries).
+
+    Without ``year``: the latest year complete for the jurisdiction (or the district asked for), else the latest
+    year with an account, labelled partial (:mod:`dualcarbon.accounting.periods`)."""
     base = region_entries(user)
-    years = list(base.order_by("-year").values_list("year", flat=True).distinct())
-    if f.year is None:
-        f.year = years[0] if years else timezone.localdate().year
-    if f.year not in years:
-        years = sorted([*years, f.year], reverse=True)
+    choice = periods.region_year(user, f.year, f.district)
+    f.year, years = choice.year, choice.years
     selected = _filtered(base, f)
     totals = _totals(selected)
     districts = _with_intensity(
@@ -580,6 +585,8 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
         .annotate(**_sums())
         .order_by(F("total").desc(), "division")
     )
+    for i in industries:
+        i["identity"] = of_totals(i)
     months = _with_intensity(_filtered(base, f, with_month=False).values("month").annotate(**_sums()).order_by("month"))
     status_month = f.month or _filtered(base, f, with_month=False).aggregate(m=Max("month"))["m"]
     district_options = list(
@@ -656,6 +663,8 @@ def region_view(user: Any, f: RegionFilter) -> RegionView:
         industry_options=industry_options,
         page=page,
         rows=rows,
+        period=choice,
+        identity=of_totals(totals),
     )
 
 

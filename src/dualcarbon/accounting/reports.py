@@ -343,6 +343,9 @@ def pdf_html(account: AccountYear, url: str = "", generated: datetime.datetime |
         {
             "account": account,
             "enterprise": account.enterprise,
+            # the year's total = scope 1 + scope 2 − exported as printed, and whether the year is complete
+            "identity": account.identity,
+            "period": account.period,
             "trend_svg": charts.account_trend(account.months, width=560),
             "generated": timezone.localtime(generated),
             "platform_url": url,

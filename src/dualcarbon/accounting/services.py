@@ -28,7 +28,24 @@ from dualcarbon.reporting import services as reporting
 from dualcarbon.reporting.models import Submission
 
 from . import scoping
+
+# for the apps above: the identity of a total and the complete years (re-exported)
+from .identity import Identity as Identity
+from .identity import identity as identity
+from .identity import of_entry as of_entry
+from .identity import of_totals as of_totals
 from .models import AccountEntry, AccountRun, ClaimLine, EmissionLine
+from .periods import COMPLETE_PERCENT as COMPLETE_PERCENT
+from .periods import YearChoice as YearChoice
+from .periods import YearStatus as YearStatus
+from .periods import choose as choose
+from .periods import enterprise_year as enterprise_year
+from .periods import months_text as months_text
+from .periods import public_year as public_year
+from .periods import region_scope as region_scope
+from .periods import region_year as region_year
+from .periods import statuses_from as statuses_from
+from .periods import yoy_basis as yoy_basis
 from .signals import accounts_computed
 
 #: the engine's line columns stored on EmissionLine (the rest are keys kept on the run/activity/entry)

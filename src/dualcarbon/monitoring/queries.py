@@ -19,15 +19,15 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from dualcarbon.accounting import services as accounting
 from dualcarbon.rating import queries as rating
 from dualcarbon.registry import access
-from dualcarbon.registry.models import Industry, Region
+from dualcarbon.registry.models import Industry, Organisation, Region
 from dualcarbon.reporting import services as reporting
 
 from . import scoping, services
-from .models import SummaryRollup, Target
+from .models import SummaryCell, SummaryRollup, Target
 
 TOP_N = 10
 #: public statistics: groups of fewer enterprises than this are suppressed
@@ -80,6 +80,32 @@ class Dashboard:
     targets: list[dict[str, Any]]
     open_alerts: int
     district_options: list[Region] = field(default_factory=list)
+    #: the year shown and whether it is complete for the selection (the default: its latest complete year;
+    #: accounting.services.region_year)
+    period: accounting.YearChoice | None = None
+    #: the year to date's total = scope 1 + scope 2 − exported, as printed (None: no account)
+    identity: accounting.Identity | None = None
+
+    @property
+    def months_text(self) -> str:
+        """The months to date: "1" / "1–3" (followed by 月), "January" / "January–March"."""
+        return accounting.months_text(self.through_month or 12)
+
+    @property
+    def basis(self) -> str:
+        """What the year-on-year figures compare with: months 1..M of the year before."""
+        return accounting.yoy_basis(self.year, self.through_month)
+
+
+def _identity(total: Any, scope1: Any, scope2: Any) -> accounting.Identity | None:
+    """total = scope 1 + scope 2 − exported for summary sums. The summary keeps the total and the two scopes; the
+    exported electricity and heat are their difference (the engine's identity: every line is scope 1, scope 2 or
+    exported, biomass CO2 counting 0), equal to Σ ``exported_tco2e`` of the same accounts
+    (tests/monitoring/test_period_and_identity.py)."""
+    if total is None:
+        return None
+    total, scope1, scope2 = float(total), float(scope1 or 0.0), float(scope2 or 0.0)
+    return accounting.identity(total, scope1, scope2, total - scope1 - scope2)
 
 
 def summary(user: Any) -> QuerySet[SummaryRollup]:
@@ -163,6 +189,35 @@ def _period_q(year: int, through: int) -> Q:
     return Q(year=year) | Q(year=year - 1, month__lte=through or 12)
 
 
+def region_period(user: Any, asked: int | None = None, district: str = "") -> accounting.YearChoice:
+    """The year a monitoring page shows (accounting's complete-year rule, docs/monitoring.md § Complete years), from
+    the summary cells, not the accounts: the months with a current account in the jurisdiction (or ``district``),
+    counted for the enterprises registered in it and active. Two queries (the enterprises counted, the cells
+    grouped by month)."""
+    _entries, ents = accounting.region_scope(user, district)
+    cells = scoping.summary_cells(user).filter(has_account=True)
+    registered = Q(active=True) & access.jurisdiction_q(user, "home_region")
+    if district:
+        cells = cells.filter(access.prefix_q("region_code", district))
+        registered &= access.prefix_q("home_region", district)
+    rows = cells.values("year", "month").annotate(accounts=Count("pk"), of_scope=Count("pk", filter=registered))
+    n = ents.count()
+    return accounting.choose(accounting.statuses_from(n, rows.order_by()), asked, n)
+
+
+def public_period(asked: int | None = None) -> accounting.YearChoice:
+    """The year the public statistics show: complete for the whole platform (every registered active enterprise),
+    from the summary cells like :func:`region_period`. Two queries."""
+    rows = (
+        SummaryCell.objects.filter(has_account=True)
+        .values("year", "month")
+        .annotate(accounts=Count("pk"), of_scope=Count("pk", filter=Q(active=True)))
+        .order_by()
+    )
+    n = Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE, is_active=True).count()
+    return accounting.choose(accounting.statuses_from(n, rows), asked, n)
+
+
 def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     """The government dashboard (a fixed number of queries: see tests/monitoring/test_dashboard.py)."""
     base = summary(user)
@@ -171,10 +226,10 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         base = base.filter(access.prefix_q("region_code", f.district))
         cells = cells.filter(access.prefix_q("region_code", f.district))
     accounted = base.filter(accounts__gt=0)
-    years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
-    year = f.year or (years[0] if years else timezone.localdate().year)
-    if year not in years:
-        years = sorted([*years, year], reverse=True)
+    # the year: as asked, else the latest complete one for the selection (docs/monitoring.md § Complete years)
+    period = region_period(user, f.year, f.district)
+    year = period.year
+    years = sorted(set(accounted.values_list("year", flat=True).distinct()) | {*period.years}, reverse=True)
     if f.month:
         limit = Q(year__lt=year) | Q(year=year, month__lte=f.month)
         accounted, cells = accounted.filter(limit), cells.filter(limit)
@@ -214,6 +269,8 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         .values("region_code", "year", "month")
         .annotate(
             total=Sum("total_tco2e"),
+            scope1=Sum("scope1_tco2e"),
+            scope2=Sum("scope2_tco2e"),
             energy=Sum("energy_tce"),
             va=Sum("value_added"),
             total_va=Sum("total_va_tco2e"),
@@ -223,7 +280,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     by_month: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for g in grid:
         acc = by_month[(g["year"], g["month"])]
-        for k in ("total", "energy", "va", "total_va"):
+        for k in ("total", "scope1", "scope2", "energy", "va", "total_va"):
             acc[k] += float(g[k] or 0.0)
     months = []
     for m in range(1, 13):
@@ -236,6 +293,7 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
                 "intensity": _ratio(cur["total_va"], cur["va"]) if cur else None,
                 "prev_total": prev["total"] if prev else None,
                 "yoy": _change(cur["total"], prev["total"]) if cur and prev else None,
+                "identity": _identity(cur["total"], cur["scope1"], cur["scope2"]) if cur else None,
             }
         )
     # grades: current annual results of the year
@@ -321,6 +379,8 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
         targets=targets,
         open_alerts=open_alerts,
         district_options=[r for r in region_rows if r.level == Region.Level.COUNTY],
+        period=period,
+        identity=_identity(totals.get("cur_total"), totals.get("cur_scope1"), totals.get("cur_scope2")),
     )
 
 
@@ -374,7 +434,8 @@ def missing_submissions(
         ents = ents.filter(access.prefix_q("region__code", district))
     accounted = base.filter(accounts__gt=0)
     years = list(accounted.order_by("-year").values_list("year", flat=True).distinct())
-    year = year or (years[0] if years else timezone.localdate().year)
+    # the year: as asked, else the latest complete one for the selection (as on the dashboard)
+    year = year or region_period(user, None, district).year
     if month:
         months = [month]
     else:
@@ -503,6 +564,8 @@ class PublicStats:
     #: (district, division) → cell; margins under "" (row total: (district, ""), column total: ("", division))
     cells: dict[tuple[str, str], Cell]
     min_group: int = MIN_GROUP
+    #: the year shown and whether it is complete for the whole platform (the default: the latest complete year)
+    period: accounting.YearChoice | None = None
 
     def cell(self, d: str, i: str) -> Cell:
         return self.cells.get((d, i), Cell())
@@ -557,11 +620,12 @@ def suppress(cells: dict[tuple[str, str], Cell], rows: list[str], cols: list[str
 
 def public_stats(year: int | None) -> PublicStats:
     """District × industry division aggregates of all current accounts of a year, from the summary rollup
-    (4 grouped queries over its rows; the enterprise counts are the exact distinct counts it keeps)."""
+    (4 grouped queries over its rows; the enterprise counts are the exact distinct counts it keeps). Without
+    ``year``: the latest year complete for the whole platform (docs/monitoring.md § Complete years)."""
     base = SummaryRollup.objects.filter(accounts__gt=0)
-    years = list(base.order_by("-year").values_list("year", flat=True).distinct())
-    if year is None:
-        year = years[0] if years else timezone.localdate().year
+    period = public_period(year)
+    year = period.year
+    years = sorted(set(base.values_list("year", flat=True).distinct()) | {*period.years}, reverse=True)
     qs = base.filter(year=year)
 
     def sums(entrants: str) -> dict[str, Any]:
@@ -599,4 +663,5 @@ def public_stats(year: int | None) -> PublicStats:
         districts=[(c, region_names.get(c, c)) for c in row_codes],
         divisions=[(c, ind_names.get(c, c)) for c in col_codes],
         cells=cells,
+        period=period,
     )

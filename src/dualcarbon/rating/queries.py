@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from dualcarbon.accounting import services as accounting
 from dualcarbon.registry.models import Industry, Organisation, Region
 
 from . import scoping, wording
@@ -245,11 +246,20 @@ def _mark_q(qs: QuerySet[RatingResult], mark: str) -> QuerySet[RatingResult]:
     return qs
 
 
+def _default_year(user: Any, years: list[int]) -> int | None:
+    """Of the years with annual results: the latest one complete for the user's jurisdiction (its December
+    accounts, docs/monitoring.md § Complete years), else the latest (two queries)."""
+    if not years:
+        return None
+    statuses = accounting.region_year(user).statuses
+    return next((y for y in years if y in statuses and statuses[y].complete), years[0])
+
+
 def region_ratings(user: Any, f: RegionFilter, page: Any = 1) -> RegionRatings:
     prefixes = scoping.region_prefixes(user)
     base = scoping.rating_results(user).filter(is_current=True, month=0)
     years = sorted(set(base.values_list("year", flat=True)), reverse=True)
-    year = f.year if f.year in years else (years[0] if years else None)
+    year = f.year if f.year in years else _default_year(user, years)
     f = RegionFilter(year, f.district, f.industry, f.mark)
     qs = base.filter(year=year or 0)
     district_q = Region.objects.filter(level=Region.Level.COUNTY)

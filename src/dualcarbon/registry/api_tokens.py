@@ -1,8 +1,14 @@
-"""API tokens for enterprise systems: issue, revoke, and the ninja bearer authentication.
+"""API tokens for enterprise and bank systems: issue, revoke, and the ninja bearer authentication.
 
-A token belongs to an organisation and acts as the enterprise staff member it was issued to, so
-every permission and visibility rule (``dualcarbon.scoping``) applies to API calls unchanged. Only a
-SHA-256 of the key is stored; the key is returned once by :func:`issue`.
+A token belongs to an organisation and acts as the staff member it was issued to, so every permission and
+visibility rule (each app's ``scoping``) applies to API calls unchanged. Only a SHA-256 of the key is stored; the
+key is returned once by :func:`issue`.
+
+* An enterprise's token is issued to its staff (enterprise staff role) and is accepted by every router.
+* A bank's token is issued to its staff (bank staff role) and is accepted only by the routers that read under a
+  consent (``ApiTokenAuth(banks=True)``: the accounts API); the reporting and rating routers answer it 401 as if
+  there were no token. Its reads are scoped like the bank's pages (consenting enterprises, consented months) and
+  written to the bank read log with channel ``api``.
 """
 
 from __future__ import annotations
@@ -33,16 +39,21 @@ def hash_key(key: str) -> str:
 def issue(
     user: Any, name: str, organisation: Organisation | None = None, created_by: Any = None
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user`` acting for ``organisation`` (default: their only enterprise).
+    """Create a token for ``user`` acting for ``organisation`` (default: their only enterprise, else their only
+    bank).
 
     Returns the token and its key; the key is not stored and cannot be shown again.
     """
+    actor = access.actor_for(user)
     if organisation is None:
-        mine = access.readable_enterprises(user).filter(pk__in=access.actor_for(user).enterprise_ids)
-        if mine.count() != 1:
-            raise PermissionDenied(_("请指定企业：该用户不是恰好一家企业的填报人员"))
-        organisation = mine.get()
-    if not access.can_report_for(user, organisation):
+        ids = actor.enterprise_ids or actor.bank_ids
+        if len(ids) != 1:
+            raise PermissionDenied(_("请指定机构：该用户不是恰好一家企业（或一家银行）的人员"))
+        organisation = Organisation.objects.get(pk=next(iter(ids)))
+    if organisation.kind == Organisation.Kind.BANK:
+        if organisation.pk not in actor.bank_ids:
+            raise PermissionDenied(_("只能为本银行的人员创建接口令牌"))
+    elif not access.can_report_for(user, organisation):
         raise PermissionDenied(_("只能为本企业的填报人员创建接口令牌"))
     if not name.strip():
         raise ValueError("a token needs a name")
@@ -80,11 +91,20 @@ def lookup(key: str) -> ApiToken | None:
 
 
 class ApiTokenAuth(HttpBearer):
-    """``Authorization: Bearer dc_…``: the request acts as the token's user (``request.user``)."""
+    """``Authorization: Bearer dc_…``: the request acts as the token's user (``request.user``).
+
+    ``banks=True`` also accepts a bank's token (routers that read under a consent); otherwise a bank's token
+    answers like no token (401)."""
+
+    def __init__(self, *, banks: bool = False) -> None:
+        super().__init__()
+        self.banks = banks
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = lookup(token)
         if found is None:
+            return None
+        if found.organisation.kind == Organisation.Kind.BANK and not self.banks:
             return None
         now = timezone.now()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() > TOUCH_EVERY:

@@ -111,8 +111,14 @@ class Organisation(models.Model):
     )
     size_class = models.CharField(_("企业规模"), max_length=8, choices=Size.choices, blank=True)
     above_scale = models.BooleanField(_("规上工业企业"), default=False)
-    is_active = models.BooleanField(default=True)
+    #: the enterprise's contact for the registry (registered data; a platform account is invited separately)
+    contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("手机"), max_length=32, blank=True)
+    contact_email = models.EmailField(_("邮箱"), max_length=254, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: every change (who, when, what): registered data is edited, never overwritten without trace
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -144,6 +150,11 @@ class Site(models.Model):
     name = models.CharField(_("厂区/场所"), max_length=200)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     address = models.CharField(_("地址"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation_id", "name", "pk"]
+        verbose_name = _("厂区/场所")
 
     def __str__(self) -> str:
         return self.name

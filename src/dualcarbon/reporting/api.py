@@ -86,16 +86,23 @@ def _refusal(request: HttpRequest, exc: Exception) -> Status[dict[str, Any]]:
     return error(request, 400, str(exc))
 
 
-def _account(user: Any, submission: Submission) -> dict[str, float | None] | None:
+def _account(user: Any, submission: Submission) -> dict[str, Any] | None:
     entry = hooks.account_of(user, submission)
     if entry is None:
         return None
+    # total = scope 1 + scope 2 + exported (≤ 0): the accounting app's identity, read through the entry it returned
+    identity = entry.identity()
     return {
         "total_tco2e": entry.total_tco2e,
         "scope1": entry.scope1_tco2e,
         "scope2": entry.scope2_tco2e,
+        "exported": entry.exported_tco2e,
+        "co2_recovery": identity.recovery or 0.0,
+        "biomass_co2_t": entry.biomass_co2_t,
         # market-based (绿电 at zero, other purchases at the national residual factor); None if computed before it
         "scope2_market": entry.scope2_market_tco2e,
+        "total_market_tco2e": entry.total_market_tco2e,
+        "terms": identity.as_dict()["terms"],
         "energy_tce": entry.energy_tce,
     }
 

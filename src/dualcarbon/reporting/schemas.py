@@ -212,14 +212,37 @@ class DraftOut(Schema):
     issues: list[IssueOut]
 
 
+class IdentityTermOut(Schema):
+    key: str = Field(..., description="scope1 | scope2 | exported", examples=["scope1"])
+    tco2e: float = Field(..., description="the term's signed contribution to total_tco2e (exported ≤ 0)")
+
+
 class AccountOut(Schema):
-    total_tco2e: float
-    scope1: float
+    total_tco2e: float = Field(
+        ..., description="total_tco2e = scope1 + scope2 + exported (GB/T 32150; exported ≤ 0, see terms)"
+    )
+    scope1: float = Field(..., description="scope 1, in the total; CO2 recovery (co2_recovery) already deducted")
     scope2: float = Field(..., description="location-based scope 2 (grid factor, GB/T 32150), in the total")
+    exported: float = Field(
+        0.0, description="exported electricity and heat (输出电力/热力): ≤ 0, deducted in the total"
+    )
+    co2_recovery: float = Field(
+        0.0, description="CO2 recovery (CO2回收利用): ≤ 0, part of scope1 (already deducted there)"
+    )
+    biomass_co2_t: float = Field(0.0, description="biomass CO2 (生物质燃烧): a memo item, not in the total")
     scope2_market: float | None = Field(
         None,
         description="market-based scope 2: 绿电 (market-traded non-fossil electricity) at zero, other purchased "
         "electricity at the MEE+NBS national residual factor; null for an account computed before this view",
+    )
+    total_market_tco2e: float | None = Field(
+        None,
+        description="the total with the market-based scope 2 (= scope1 + scope2_market + exported), for comparison "
+        "only; null for an account computed before this view",
+    )
+    terms: list[IdentityTermOut] = Field(
+        default_factory=list,
+        description="the identity's terms, in order: total_tco2e = Σ terms.tco2e (full precision)",
     )
     energy_tce: float
 

@@ -65,6 +65,8 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("区域评级"), reverse("rating:region"))
     except NoReverseMatch:
         pass
+    if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:  # the register (registry pages)
+        add(_("企业登记"), reverse("registry:enterprises"), "/registry/")
     if len(enterprises) == 1:  # who read the enterprise's data, under which consent
         add(_("数据访问记录"), reverse("registry:access_log", args=[enterprises[0].pk]))
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:

@@ -13,12 +13,15 @@ from dualcarbon.registry.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Create an API token for an enterprise staff member and print the key (shown only once)."
+    help = (
+        "Create an API token for an enterprise staff member (every router) or a bank staff member (the accounts API, "
+        "under the bank's consents) and print the key (shown only once)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("name", help="what the token is for, e.g. 'ERP 能源模块'")
-        parser.add_argument("--org", help="enterprise id or USCC (needed when the user reports for several)")
+        parser.add_argument("--org", help="enterprise or bank id or USCC (needed when the user belongs to several)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
