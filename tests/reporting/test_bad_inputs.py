@@ -55,16 +55,8 @@ UPLOADS = [
     ("random_bytes.xlsx", {"file_type"}, "只接受 Excel 2007 及以上的 .xlsx 文件"),
     ("not_a_workbook.xlsx", {"unreadable"}, "无法读取文件"),
     ("truncated.xlsx", {"unreadable"}, "无法读取文件"),
-    pytest.param(
-        "formula_without_value.xlsx",
-        {"formula_without_value"},
-        "公式",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="the upload reads cached values only (excel.py _open: data_only=True), so a formula never computed "
-            "by Excel reads as an empty cell and its row is skipped; the CLI refuses it (engine/inputs.py)",
-        ),
-    ),
+    # a formula a program wrote and Excel never computed: refused with its cell, like the CLI (not read as blank)
+    ("formula_without_value.xlsx", {"formula_without_value"}, "单元格是公式 “=7100*1”，但文件中没有它的计算结果"),
 ]
 
 

@@ -41,17 +41,20 @@ from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse as xml_iterparse
 
 from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine import units
 from dualcarbon.engine.inputs import canonical_header
 from dualcarbon.engine.messages import COLUMN_LABELS_ZH
+from dualcarbon.engine.messages import RULES as MESSAGES
 from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
 from dualcarbon.engine.safe_cells import neutralise_workbook, restore
 
@@ -729,6 +732,8 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
     ),
     "unknown_choice": ("无法识别的选项 “{value}”；请从下拉列表选择", "unknown option “{value}”: choose from the list"),
     "too_many_rows": ("数据行超过 {value} 行，请分文件或通过接口报送", "more than {value} data rows: use the API"),
+    # the engine's rule and wording (engine/messages.py): the CLI refuses the same file the same way
+    "formula_without_value": (MESSAGES["formula_without_value"]["zh"], MESSAGES["formula_without_value"]["en"]),
 }
 
 
@@ -859,7 +864,63 @@ def _open(upload: Any) -> tuple[Any, list[Finding]]:
         wb = _load_streaming(content)
     except Exception as exc:  # openpyxl raises many kinds on a broken package
         return None, [_finding("unreadable", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)]
+    try:
+        uncomputed = _uncomputed_formulas(content, wb)
+    except Exception as exc:  # a sheet's XML that does not parse
+        wb.close()
+        return None, [_finding("unreadable", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)]
+    if uncomputed:
+        wb.close()
+        return None, uncomputed
     return wb, []
+
+
+_CELL_TAG = f"{{{SHEET_MAIN_NS}}}c"
+_FORMULA_TAG = f"{{{SHEET_MAIN_NS}}}f"
+_VALUE_TAG = f"{{{SHEET_MAIN_NS}}}v"
+#: how a formula element starts in a sheet's XML (with or without a namespace prefix)
+_FORMULA_MARKS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+
+
+def _uncomputed_formulas(content: bytes, wb: Any) -> list[Finding]:
+    """Cells holding a formula without its computed value (written by a program, never saved by Excel), located by
+    sheet, row and column. Read with cached values, such a cell is empty and its row would silently lose its
+    number; the CLI refuses the same (engine/inputs.py). A sheet is parsed only when a streamed scan of its XML
+    finds a formula element (most files have none)."""
+    found: list[Finding] = []
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        names = set(zf.namelist())
+        for ws in wb.worksheets:
+            part = str(getattr(ws, "_worksheet_path", "") or "").lstrip("/")
+            if part not in names:
+                continue
+            with zf.open(part) as fh:
+                tail, has_formula = b"", False
+                while chunk := fh.read(1 << 20):
+                    window = tail + chunk
+                    if any(m in window for m in _FORMULA_MARKS):
+                        has_formula = True
+                        break
+                    tail = window[-4:]
+            if not has_formula:
+                continue
+            with zf.open(part) as fh:
+                for _event, el in xml_iterparse(fh, events=("end",)):
+                    if el.tag != _CELL_TAG:
+                        continue
+                    formula, value = el.find(_FORMULA_TAG), el.find(_VALUE_TAG)
+                    # no value, or an empty one (openpyxl writes <v/>); Excel's own empty text result is t="str"
+                    uncomputed = value is None or (not (value.text or "").strip() and el.get("t") != "str")
+                    if formula is not None and uncomputed:
+                        column, row = coordinate_from_string(el.get("r") or "A1")
+                        text = "=" + (formula.text or "")
+                        found.append(
+                            _finding("formula_without_value", text, ws.title, row, column_index_from_string(column))
+                        )
+                        if len(found) >= MAX_FINDINGS:
+                            return found
+                    el.clear()
+    return found
 
 
 Progress = Callable[[int], None]
