@@ -338,8 +338,9 @@ def test_bad_rows_are_located_and_nothing_is_computed(account):
         (9, "factor_unit", "unit_missing"),
     }
     msg = info.value.render("zh")
-    assert "第 3 行，列 item（品种）" in msg and "规则 unknown_item" in msg
-    assert "row 5, column unit" in info.value.render("en")
+    assert msg.splitlines()[0] == "第 3 行，“品种”列：因子集 ndrc-2015+ipcc2006-fuels 中没有 “黄金” 这一项"
+    assert msg.splitlines()[6] == "第 9 行，“排放因子单位”列：已填写数值，但排放因子单位为空"
+    assert info.value.render("en").splitlines()[2] == "row 5, column “unit”: unit “t” cannot be converted to 万Nm3"
 
 
 def test_missing_default_parameter_is_an_error_not_a_guess(account):
@@ -572,7 +573,7 @@ def test_an_unknown_item_suggests_the_closest_known_names(account):
     by_row = {p.row: p for p in info.value.problems}
     assert by_row[2].rule == "unknown_item" and by_row[2].suggestions == ["原煤"]
     zh = by_row[2].message("zh")
-    assert zh.startswith("第 2 行，列 item（品种）：因子集 ndrc-2015+ipcc2006-fuels 中没有 “原媒” 这一项")
+    assert zh.startswith("第 2 行，“品种”列：因子集 ndrc-2015+ipcc2006-fuels 中没有 “原媒” 这一项")
     assert "您是否要填：原煤？" in by_row[2].message("zh")
     assert "did you mean: 原煤?" in by_row[2].message("en")
     assert by_row[3].suggestions[0] == "天然气"

@@ -52,7 +52,8 @@ def test_xlsx_locates_errors_by_sheet_and_row(tmp_path: Path, duck):
         account_file(path, con=duck)
     (problem,) = info.value.problems
     assert (problem.sheet, problem.row, problem.column, problem.rule) == ("活动数据", 4, "quantity", "not_a_number")
-    assert info.value.render("zh").startswith("工作表 活动数据，第 4 行，列 quantity")
+    assert info.value.render("zh") == "工作表 活动数据，第 4 行，“数量”列：“很多” 不是数字"
+    assert info.value.render("en") == "sheet 活动数据, row 4, column “quantity”: “很多” is not a number"
 
 
 def test_xlsx_numbers_stay_exact(tmp_path: Path, duck):

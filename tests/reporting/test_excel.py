@@ -132,8 +132,8 @@ def test_bad_fixture_names_sheet_row_column_and_rule():
         excel.parse_workbook(_upload(bad))
     messages = {f.rule: (f.message_zh, f.message_en) for f in info.value.findings}
     zh, en = messages["not_a_number"]
-    assert zh.startswith("工作表 活动数据，第 3 行，C 列 quantity（数量）") and "七千" in zh
-    assert en.startswith("sheet 活动数据, row 3, column C quantity") and "not a number" in en
+    assert zh == "工作表 活动数据，第 3 行，C 列（数量）：“七千” 不是数字"
+    assert en == "sheet 活动数据, row 3, column C (quantity): “七千” is not a number"
 
 
 def test_structural_problems_are_refused(template):
@@ -259,8 +259,9 @@ def test_bad_workbook_shows_located_errors_and_changes_nothing(world, cement):
     assert response.status_code == 400
     text = response.content.decode()
     coal, diesel = wbk.row_of(bad, "原煤"), wbk.row_of(bad, "柴油")
-    assert f"工作表 活动数据，第 {coal} 行，C 列 quantity" in text and "七千" in text
-    assert f"工作表 活动数据，第 {diesel} 行，D 列 unit" in text and "“桶”" in text
+    assert f"工作表 活动数据，第 {coal} 行，C 列（数量）：“七千” 不是数字</td>" in text
+    assert f"工作表 活动数据，第 {diesel} 行，D 列（单位）：无法识别的单位 “桶”</td>" in text
+    assert '<tr data-rule="not_a_number">' in text
     assert rows(*REPORTING_TABLES) == before  # every table the upload can write, ids included
     sub.refresh_from_db()
     assert sub.channel == "excel"
@@ -268,7 +269,7 @@ def test_bad_workbook_shows_located_errors_and_changes_nothing(world, cement):
     english = cement.post(
         reverse("reporting:upload", args=[2024, 1]), {"file": _upload(bad)}, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert f"sheet 活动数据, row {coal}, column C quantity" in english.content.decode()
+    assert f"sheet 活动数据, row {coal}, column C (quantity): “七千” is not a number</td>" in english.content.decode()
 
 
 @pytestmark_db

@@ -38,12 +38,12 @@ RULES: dict[str, dict[str, str]] = {
         "en": "“{value}” is not in factor set(s) {hint}",
     },
     "no_default_factor": {
-        "zh": "“{value}” 没有缺省因子，请提供 factor 和 factor_unit（或实测参数）",
-        "en": "“{value}” has no default factor: supply factor and factor_unit (or measured parameters)",
+        "zh": "“{value}” 没有缺省因子，请填写排放因子和排放因子单位（或实测参数）",
+        "en": "“{value}” has no default factor: fill in the emission factor and its unit (or measured parameters)",
     },
     "missing_parameter": {
-        "zh": "“{value}” 缺少参数 {hint}，因子集中也没有缺省值",
-        "en": "“{value}” lacks parameter {hint} and the factor set has no default",
+        "zh": "“{value}” 缺少参数“{column}”，因子集中也没有缺省值",
+        "en": "“{value}” lacks the {column} and the factor set has no default",
     },
     "unknown_unit": {"zh": "无法识别的单位 “{value}”", "en": "unknown unit “{value}”"},
     "unit_mismatch": {
@@ -51,8 +51,8 @@ RULES: dict[str, dict[str, str]] = {
         "en": "unit “{value}” cannot be converted to {hint}",
     },
     "unit_missing": {
-        "zh": "填写了 {column} 但缺少其单位",
-        "en": "{column} is given without its unit",
+        "zh": "已填写数值，但{column}为空",
+        "en": "a value is given but the {column} is empty",
     },
     "unknown_gas": {
         "zh": "GWP 表 {hint} 中没有气体 “{value}”",
@@ -60,7 +60,7 @@ RULES: dict[str, dict[str, str]] = {
     },
     "unknown_basis": {
         "zh": "参数来源应为 measured/实测 或 declared/企业声明，实际为 “{value}”",
-        "en": "param_basis must be measured or declared, found “{value}”",
+        "en": "the parameter basis must be measured or declared, found “{value}”",
     },
     "no_grid_factor": {
         "zh": "{hint} 没有 {value} 年或更早年份的电网排放因子",
@@ -71,20 +71,20 @@ RULES: dict[str, dict[str, str]] = {
         "en": "grid choice {hint} needs a region on this line (GB/T 2260 code or province)",
     },
     "ncv_unit_missing": {
-        "zh": "填写了低位发热量但缺少单位 ncv_unit（如 GJ/t、GJ/万Nm3）",
-        "en": "ncv is given without ncv_unit (e.g. GJ/t, GJ/万Nm3)",
+        "zh": "填写了低位发热量但缺少其单位（如 GJ/t、GJ/万Nm3）",
+        "en": "the net calorific value is given without its unit (e.g. GJ/t, GJ/万Nm3)",
     },
     "out_of_range": {
         "zh": "数值 {value} 超出物理上可能的范围（{hint}）",
         "en": "value {value} is outside the physically possible range ({hint})",
     },
     "gas_needs_factor": {
-        "zh": "非 CO2 气体（{value}）须在本行提供该气体的排放因子 factor 和 factor_unit",
-        "en": "a non-CO2 gas ({value}) needs its own factor and factor_unit on the line",
+        "zh": "非 CO2 气体（{value}）须在本行填写该气体的排放因子和排放因子单位",
+        "en": "a non-CO2 gas ({value}) needs its own emission factor and its unit on the line",
     },
     "oxide_incomplete": {
         "zh": "按氧化物计算熟料排放须填写 CaO 含量（填写了 MgO 或非碳酸盐氧化物而未填 CaO）",
-        "en": "the clinker oxide method needs cao (mgo or non-carbonate oxides were given without it)",
+        "en": "the clinker oxide method needs the CaO content (MgO or non-carbonate oxides were given without it)",
     },
     "unknown_region": {
         "zh": "无法识别的地区 “{value}”（应为 GB/T 2260 代码、省份名或区域电网名）",
@@ -139,6 +139,37 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "purity": "纯度",
 }
 
+#: the same columns' names in English (a message names the column the user sees, never its key)
+COLUMN_LABELS_EN: dict[str, str] = {
+    "entity": "entity",
+    "period": "period",
+    "source_type": "source type",
+    "item": "item",
+    "quantity": "quantity",
+    "unit": "unit",
+    "ncv": "net calorific value",
+    "ncv_unit": "net calorific value unit",
+    "carbon_content": "carbon content per unit of heat",
+    "oxidation_rate": "oxidation rate",
+    "factor": "emission factor",
+    "factor_unit": "emission factor unit",
+    "region": "region",
+    "gas": "gas",
+    "param_basis": "parameter basis",
+    "fraction": "calcined fraction",
+    "cao": "CaO content",
+    "mgo": "MgO content",
+    "cao_nc": "non-carbonate CaO",
+    "mgo_nc": "non-carbonate MgO",
+    "purity": "purity",
+}
+
+
+def column_label(code: str, lang: str = "zh") -> str:
+    """The name a user sees for a column key (the key itself only when the column has no name)."""
+    labels = COLUMN_LABELS_EN if lang.startswith("en") else COLUMN_LABELS_ZH
+    return labels.get(code, code)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -157,11 +188,14 @@ class Problem:
             return []
         return [n for n in hint.split(SUGGEST_SEP, 1)[1].split(",") if n]
 
-    def message(self, lang: str = "zh") -> str:
+    def message(self, lang: str = "zh", label: str | None = None) -> str:
+        """The sentence the user reads, located by sheet, row and column name (``label``: the column's name when
+        the caller knows it better, e.g. a reporting field); the rule's code is not in it (it is ``rule``)."""
         lang = "en" if lang.startswith("en") else "zh"
         template = RULES[self.rule][lang]
         hint = (self.hint or "").split(SUGGEST_SEP, 1)[0] if self.rule == "unknown_item" else self.hint or ""
-        body = template.format(column=self.column or "", value=self.value or "", hint=hint)
+        column = label or (column_label(self.column, lang) if self.column else "")
+        body = template.format(column=column, value=self.value or "", hint=hint)
         if self.suggestions:
             sep = "、" if lang == "zh" else ", "
             body += SUGGEST[lang].format(names=sep.join(self.suggestions))
@@ -172,18 +206,17 @@ class Problem:
             if self.row is not None:
                 where.append(f"第 {self.row} 行")
             if self.column:
-                label = COLUMN_LABELS_ZH.get(self.column)
-                where.append(f"列 {self.column}" + (f"（{label}）" if label else ""))
+                where.append(f"“{column}”列")
             loc = "，".join(where)
-            return f"{loc}：{body}（规则 {self.rule}）" if loc else f"{body}（规则 {self.rule}）"
+            return f"{loc}：{body}" if loc else body
         if self.sheet:
             where.append(f"sheet {self.sheet}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:
-            where.append(f"column {self.column}")
+            where.append(f"column “{column}”")
         loc = ", ".join(where)
-        return f"{loc}: {body} (rule {self.rule})" if loc else f"{body} (rule {self.rule})"
+        return f"{loc}: {body}" if loc else body
 
     def as_dict(self, lang: str = "zh") -> dict[str, object]:
         return {

@@ -53,7 +53,7 @@ from openpyxl.xml.functions import iterparse as xml_iterparse
 from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine import units
 from dualcarbon.engine.inputs import canonical_header
-from dualcarbon.engine.messages import COLUMN_LABELS_ZH
+from dualcarbon.engine.messages import COLUMN_LABELS_EN, COLUMN_LABELS_ZH
 from dualcarbon.engine.messages import RULES as MESSAGES
 from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
 from dualcarbon.engine.safe_cells import neutralise_workbook, restore
@@ -703,7 +703,11 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
         f"文件解压后过大（{{value}}，解压后上限 {MAX_UNCOMPRESSED // 1048576} MB）",
         f"the workbook unpacks to too much data ({{value}}; the limit is {MAX_UNCOMPRESSED // 1048576} MB unpacked)",
     ),
-    "unreadable": ("无法读取文件：{value}", "cannot read the file: {value}"),
+    # the reader's own exception text is for the log, not for the user
+    "unreadable": (
+        "无法读取文件：它不是完整的 .xlsx 工作簿（文件已损坏，或是改了扩展名的其他文件）",
+        "cannot read the file: it is not a complete .xlsx workbook (it is damaged or another kind of file renamed)",
+    ),
     "missing_sheet": (
         "缺少工作表“{value}”，请使用平台下载的模板",
         "sheet “{value}” is missing: use the platform's template",
@@ -720,7 +724,10 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
     "duplicate_header": ("表头“{value}”重复", "header “{value}” appears twice"),
     "not_a_number": ("“{value}” 不是数字", "“{value}” is not a number"),
     "negative": ("数值不能为负（{value}）", "value must not be negative ({value})"),
-    "required": ("必填项为空（已填写数量的行须填写{value}）", "a required value is empty ({value})"),
+    "required": (
+        "必填项为空（已填写数量的行须填写{value}）",
+        "a required value is empty (a row with a quantity needs its {value})",
+    ),
     "quantity_required": (
         "填写了参数但数量为空；请填写数量，或清空该行",
         "parameters are given but the quantity is empty: fill it in or clear the row",
@@ -737,6 +744,10 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+#: rules whose value is a column's key (shown by its name)
+_NAMES_A_COLUMN = frozenset({"missing_column", "required"})
+
+
 def _finding(
     rule: str, value: object = "", sheet: str = "", row: int | None = None, col: int | None = None, code: str = ""
 ) -> Finding:
@@ -744,7 +755,14 @@ def _finding(
     text = "" if value is None else str(value)
     if len(text) > 60:
         text = text[:57] + "…"
-    zh_body, en_body = zh_t.format(value=text), en_t.format(value=text)
+    zh_value = en_value = text
+    if rule in _NAMES_A_COLUMN:
+        # the value is a column's key: name it; a missing column's key is what the header row needs, so beside it
+        zh_value = COLUMN_LABELS_ZH.get(text) or _LABELS.get(text, text)
+        en_value = COLUMN_LABELS_EN.get(text) or _LABELS_EN.get(text, text)
+        if rule == "missing_column":
+            zh_value, en_value = f"“{zh_value}”（{text}）", f"“{en_value}” ({text})"
+    zh_body, en_body = zh_t.format(value=zh_value), en_t.format(value=en_value)
     zh_loc: list[str] = []
     en_loc: list[str] = []
     if sheet:
@@ -754,12 +772,19 @@ def _finding(
         zh_loc.append(f"第 {row} 行")
         en_loc.append(f"row {row}")
     if col is not None or code:
+        # the column as the user sees it: its letter and its name, never the internal key
         letter = get_column_letter(col) if col else ""
-        label = COLUMN_LABELS_ZH.get(code) or _LABELS.get(code, "")
-        zh_loc.append(f"{letter} 列 {code}".replace("  ", " ").strip() + (f"（{label}）" if label else ""))
-        en_loc.append(f"column {letter} {code}".replace("  ", " ").strip())
-    zh = ("，".join(zh_loc) + "：" if zh_loc else "") + zh_body + f"（规则 {rule}）"
-    en = (", ".join(en_loc) + ": " if en_loc else "") + en_body + f" (rule {rule})"
+        label_zh = COLUMN_LABELS_ZH.get(code) or _LABELS.get(code, "")
+        label_en = COLUMN_LABELS_EN.get(code) or _LABELS_EN.get(code, "")
+        if letter:
+            zh_loc.append(f"{letter} 列" + (f"（{label_zh}）" if label_zh else ""))
+            en_loc.append(f"column {letter}" + (f" ({label_en})" if label_en else ""))
+        elif label_zh:
+            zh_loc.append(f"“{label_zh}”列")
+            en_loc.append(f"column “{label_en or label_zh}”")
+    # the rule's code is no part of the sentence: it travels as Finding.rule (pages put it in data-rule)
+    zh = ("，".join(zh_loc) + "：" if zh_loc else "") + zh_body
+    en = (", ".join(en_loc) + ": " if en_loc else "") + en_body
     return Finding(rule, ERROR, zh, en, sheet, row, code)
 
 
@@ -769,6 +794,13 @@ _LABELS = {
     **{c.code: c.zh for c in OFFSET_COLUMNS},
     **{c.code: c.zh for c in ACTIVITY_COLUMNS},
     **{code: zh for code, zh, _en, _n in ECONOMIC_ROWS},
+}
+_LABELS_EN = {
+    "product": "product",
+    **{c.code: c.en for c in GENERATION_COLUMNS},
+    **{c.code: c.en for c in OFFSET_COLUMNS},
+    **{c.code: c.en for c in ACTIVITY_COLUMNS},
+    **{code: en for code, _zh, en, _n in ECONOMIC_ROWS},
 }
 
 
@@ -1055,8 +1087,7 @@ def _parse_activities(ws: Any, findings: list[Finding], progress: Progress | Non
             continue  # a blank template row (pre-filled item, no quantity)
         for code in ("source_type", "item", "unit"):
             if not rec[code]:
-                label = _LABELS.get(code, code)
-                row_findings.append(_finding("required", f"{label} {code}", sheet, r, mapping[code] + 1, code))
+                row_findings.append(_finding("required", code, sheet, r, mapping[code] + 1, code))
         if rec["source_type"]:
             st = source_type_code(rec["source_type"])
             if st is None:
@@ -1104,7 +1135,7 @@ def _parse_production(ws: Any, findings: list[Finding], progress: Progress | Non
         if quantity is not None and quantity < 0:
             findings.append(_finding("negative", raw_q, sheet, r, mapping["quantity"] + 1, "quantity"))
         if not product:
-            findings.append(_finding("required", "产品名称 product", sheet, r, mapping["product"] + 1, "product"))
+            findings.append(_finding("required", "product", sheet, r, mapping["product"] + 1, "product"))
         if unit and not units.is_known(unit):
             findings.append(_finding("unknown_unit", unit, sheet, r, mapping["unit"] + 1, "unit"))
         out.append(
@@ -1339,6 +1370,15 @@ def upload_plan(upload: Any, *, max_bytes: int | None = None, max_rows: int | No
     return UploadPlan(size > max_bytes or (rows or 0) > max_rows, size, rows)
 
 
+def column_name(code: str, lang: str) -> str:
+    """A column key as the user sees it: its name in the user's language (the key only when it has none)."""
+    if not code:
+        return ""
+    if lang.startswith("en"):
+        return COLUMN_LABELS_EN.get(code) or _LABELS_EN.get(code, code)
+    return COLUMN_LABELS_ZH.get(code) or _LABELS.get(code, code)
+
+
 def findings_for(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]:
     """Findings as rows for a page or an API answer, with the message in the user's language."""
     en = lang.startswith("en")
@@ -1349,6 +1389,7 @@ def findings_for(findings: Iterable[Finding], lang: str) -> list[dict[str, Any]]
             "sheet": f.sheet,
             "row": f.row,
             "column": f.column,
+            "column_label": column_name(f.column, lang),
             "message": f.message_en if en else f.message_zh,
             "message_zh": f.message_zh,
             "message_en": f.message_en,

@@ -335,8 +335,11 @@ def _economic_dict(submission: Submission) -> dict[str, Any] | None:
 
 def _located(rule: str, value: Any, sheet: str, row: int | None, column: str, hint: str | None = None) -> Any:
     """A save-blocking finding with the engine's wording (both languages), located by sheet, row and column."""
+    from .excel import column_name  # the column's name as the user sees it (excel imports these services lazily)
+
     problem = Problem(rule, row, column, None if value is None else str(value), hint, sheet or None)
-    return validators.Finding(rule, "error", problem.message("zh"), problem.message("en"), sheet, row, column)
+    zh, en = problem.message("zh", column_name(column, "zh")), problem.message("en", column_name(column, "en"))
+    return validators.Finding(rule, "error", zh, en, sheet, row, column)
 
 
 def _number_findings(

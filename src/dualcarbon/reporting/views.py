@@ -109,6 +109,7 @@ def _issues(qs: Any) -> list[dict[str, Any]]:
             "sheet": i.sheet,
             "row": i.row,
             "column": i.column,
+            "column_label": excel.column_name(i.column, _lang()),
             "message": i.message_en if en else i.message_zh,
         }
         for i in qs
