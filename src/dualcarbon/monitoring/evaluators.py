@@ -33,7 +33,7 @@ from dualcarbon.reporting import services as reporting
 from . import scoping
 from .models import Alert, AlertEvent, AlertRule, Notification, Severity, Target
 from .notifications import alert_notification, notify
-from .projection import project
+from .projection import PROJECTION_LINEAR, PROJECTION_SEASONAL, project
 
 
 @dataclass
@@ -167,6 +167,11 @@ def _missing(rule: AlertRule, prefix: str, year: int, month: int, period: str) -
     ]
 
 
+#: a projection method as the stored message says it (both languages are stored, so no gettext here)
+_METHOD_ZH = {PROJECTION_LINEAR: "线性外推", PROJECTION_SEASONAL: "按去年各月比例外推"}
+_METHOD_EN = {PROJECTION_LINEAR: "linear extrapolation", PROJECTION_SEASONAL: "last year's monthly pattern"}
+
+
 def _budget(rule: AlertRule, prefix: str, year: int, month: int, period: str) -> list[Alert]:
     tolerance = float(rule.param("tolerance", 0.0))
     targets = list(
@@ -194,8 +199,8 @@ def _budget(rule: AlertRule, prefix: str, year: int, month: int, period: str) ->
                     period,
                     t.region_id,
                     None,
-                    f"{t.region.name} {year} 年预计排放 {projected:.0f} tCO2e，超出预算 {budget:.0f} tCO2e（截至 {month} 月，{method}）",  # noqa: E501
-                    f"{t.region.name}: {year} projected {projected:.0f} tCO2e exceeds the budget {budget:.0f} tCO2e (through month {month}, {method})",  # noqa: E501
+                    f"{t.region.name} {year} 年预计排放 {projected:,.0f} tCO2e，超出预算 {budget:,.0f} tCO2e（截至 {month} 月，{_METHOD_ZH.get(method, method)}）",  # noqa: E501
+                    f"{t.region.name}: {year} projected {projected:,.0f} tCO2e exceeds the budget {budget:,.0f} tCO2e (through month {month}, {_METHOD_EN.get(method, method)})",  # noqa: E501
                     {"ytd": ytd, "projected": projected, "budget": budget, "method": method, "through": month},
                 )
             )

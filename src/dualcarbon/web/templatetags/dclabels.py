@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from dualcarbon.engine.inputs import PARAMETER_COLUMNS
+from dualcarbon.monitoring import wording as alert_wording
 from dualcarbon.ui import labels
 
 register = template.Library()
@@ -29,3 +30,9 @@ def run_options(options: Any) -> list[tuple[str, str]]:
 def parameters(record: Any) -> str:
     """``{{ a|parameters }}``: "低位发热量 20.81 GJ/t（企业申报）" ("" when the line gives none)."""
     return labels.parameter_text(record, PARAMETER_COLUMNS)
+
+
+@register.filter
+def alert_basis(alert: Any) -> str:
+    """``{{ a|alert_basis }}``: what the alert rests on, as a sentence with formatted numbers."""
+    return alert_wording.basis(str(getattr(alert, "kind", "")), getattr(alert, "evidence", None))
