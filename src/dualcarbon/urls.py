@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.api import api
 from dualcarbon.monitoring import views as monitoring_views
 from dualcarbon.rating import views as rating_views
+
+# the admin names the platform, not Django (English in web/locale)
+admin.site.site_header = _("双碳平台管理")
+admin.site.site_title = _("双碳平台管理")
+admin.site.index_title = _("平台配置与数据")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),

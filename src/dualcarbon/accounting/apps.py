@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountingConfig(AppConfig):
     name = "dualcarbon.accounting"
+    verbose_name = _("碳排放核算")
 
     def ready(self) -> None:
         # intake hands a submitted month to calculation by a signal: reporting never imports accounting

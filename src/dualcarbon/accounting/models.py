@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dualcarbon.registry.models import MethodPolicy, Organisation
 from dualcarbon.reporting.models import ActivityRecord, Submission
@@ -32,6 +33,8 @@ class AccountRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("核算运行")
+        verbose_name_plural = pgettext_lazy("plural", "核算运行")
         ordering = ["submission_id", "created_at"]
 
 
@@ -81,6 +84,8 @@ class EmissionLine(models.Model):
     quality_tier = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = _("排放明细行")
+        verbose_name_plural = pgettext_lazy("plural", "排放明细行")
         ordering = ["run_id", "activity_id"]
 
 
@@ -134,6 +139,8 @@ class ClaimLine(models.Model):
     avoided_tco2 = models.FloatField()
 
     class Meta:
+        verbose_name = _("碳中和抵扣行")
+        verbose_name_plural = pgettext_lazy("plural", "碳中和抵扣行")
         ordering = ["run_id", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -185,6 +192,8 @@ class AccountEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("核算结果（企业 × 月）")
+        verbose_name_plural = pgettext_lazy("plural", "核算结果（企业 × 月）")
         ordering = ["enterprise_id", "year", "month"]
         indexes = [
             models.Index(fields=["is_current", "year", "month"]),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from dualcarbon.engine import rating as engine
@@ -144,6 +145,8 @@ class RatingRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("评级运行")
+        verbose_name_plural = pgettext_lazy("plural", "评级运行")
         ordering = ["-created_at"]
 
 
@@ -180,6 +183,8 @@ class IndustryBenchmark(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("行业基准")
+        verbose_name_plural = pgettext_lazy("plural", "行业基准")
         ordering = ["population", "year", "month", "level", "code"]
         indexes = [models.Index(fields=["population", "year", "month", "is_current"])]
 
@@ -230,6 +235,8 @@ class RatingResult(models.Model):
     )
 
     class Meta:
+        verbose_name = _("评级结果")
+        verbose_name_plural = pgettext_lazy("plural", "评级结果")
         ordering = ["enterprise_id", "-year", "-month", "-computed_at", "-pk"]
         indexes = [
             models.Index(fields=["is_current", "year", "month"]),

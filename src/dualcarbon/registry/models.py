@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -53,6 +54,7 @@ class Region(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -123,6 +125,7 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("机构")
+        verbose_name_plural = pgettext_lazy("plural", "机构")
         indexes = [models.Index(fields=["kind", "region"])]
 
     def __str__(self) -> str:
@@ -155,6 +158,7 @@ class Site(models.Model):
     class Meta:
         ordering = ["organisation_id", "name", "pk"]
         verbose_name = _("厂区/场所")
+        verbose_name_plural = pgettext_lazy("plural", "厂区/场所")
 
     def __str__(self) -> str:
         return self.name
@@ -183,6 +187,8 @@ class Membership(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("机构成员")
+        verbose_name_plural = pgettext_lazy("plural", "机构成员")
         constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="uniq_membership")]
 
     def __str__(self) -> str:
@@ -203,6 +209,8 @@ class VerifierAssignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("核查指派")
+        verbose_name_plural = pgettext_lazy("plural", "核查指派")
         constraints = [
             models.UniqueConstraint(fields=["verifier", "enterprise", "year"], name="uniq_verifier_assignment")
         ]
@@ -234,6 +242,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["organisation_id", "-created_at"]
         verbose_name = _("接口令牌")
+        verbose_name_plural = pgettext_lazy("plural", "接口令牌")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
