@@ -106,6 +106,10 @@ NARROWER: dict[str, set[str]] = {
 WRITERS: dict[str, set[str]] = {
     "reporting:evidence": {"owner"},
     "reporting:verify": {"verifier"},
+    "reporting:return": {"verifier"},
+    "reporting:reject": {"verifier"},
+    # the government's bulk lock (the 数据报送 list): the region's government and the admin
+    "reporting:bulk_lock": {"gov", "district", "admin"},
     "reporting:lock": {"gov", "district", "admin"},
     "rating:appeal": {"owner"},
     "rating:appeal_finish": {"owner"},
@@ -136,6 +140,9 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "reporting:correct": {"org": "{org}", "reason": "矩阵测试：越权更正"},
     "reporting:upload": {"org": "{org}", "file": "@xlsx"},
     "reporting:edit": {"org": "{org}"},
+    "reporting:return": {"comment": "矩阵测试：越权退回"},
+    "reporting:reject": {"comment": "矩阵测试：越权驳回"},
+    "reporting:bulk_lock": {"submission": "{submission}"},
     "api:corrections": {"reason": "矩阵测试：越权更正"},
     "monitoring:alerts": {"alert": "{alert}", "action": "acknowledge"},
     "monitoring:alert": {"action": "acknowledge"},

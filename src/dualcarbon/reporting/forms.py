@@ -263,6 +263,25 @@ class CorrectionForm(forms.Form):
         return reason
 
 
+class ReviewForm(forms.Form):
+    """The verifier's comment when returning (退回) or rejecting (驳回) a version: required."""
+
+    MESSAGE = _("请填写核查意见，说明退回或驳回的原因")
+
+    comment = forms.CharField(
+        label=_("核查意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_comment(self) -> str:
+        comment = str(self.cleaned_data.get("comment") or "").strip()
+        if not comment:
+            raise forms.ValidationError(self.MESSAGE)
+        return comment
+
+
 #: leading bytes of each allowed evidence type (the browser's content type is not trusted alone)
 MAGIC = {
     "application/pdf": (b"%PDF-",),

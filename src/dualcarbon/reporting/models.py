@@ -3,8 +3,9 @@
 State machine of a submission version (documented in docs/state-machines.md):
 
     draft ──submit──▶ submitted ──verify──▶ verified ──lock──▶ locked
-      │                   │
-      └─(edit freely)     └─correct (new draft version N+1 with a reason; N stays readable)
+      │                   │ └──return / reject (a comment)──▶ returned | rejected
+      └─(edit freely)     └─correct (from submitted, verified, returned, rejected: a new draft version N+1
+                            with a reason; N stays readable)
 
 Only a draft is ever edited. Submitting version N+1 makes it the current version of its period;
 version N keeps its records and its account results.
@@ -48,6 +49,10 @@ class Submission(models.Model):
         SUBMITTED = "submitted", _("已提交")
         VERIFIED = "verified", _("已核查")
         LOCKED = "locked", _("已锁定")
+        #: sent back by the verifier with a comment: the enterprise corrects it (a new version)
+        RETURNED = "returned", _("已退回")
+        #: refused by the verifier with a comment: final for this version; the enterprise files a correction
+        REJECTED = "rejected", _("已驳回")
 
     class Channel(models.TextChoices):
         WEB = "web", _("网页填报")
@@ -73,7 +78,16 @@ class Submission(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     verified_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     locked_at = models.DateTimeField(null=True, blank=True)
+    #: the verifier's return (退回) or rejection (驳回): who, when and the comment the enterprise reads
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(_("核查意见"), blank=True)
 
     class Meta:
         ordering = ["period_id", "version"]

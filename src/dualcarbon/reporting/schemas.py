@@ -198,7 +198,9 @@ class PeriodOut(Schema):
     month: int
     submission_id: int | None = None
     version: int | None = None
-    status: str | None = Field(None, description="draft | submitted | verified | locked; null when not reported")
+    status: str | None = Field(
+        None, description="draft | submitted | verified | returned | rejected | locked; null when not reported"
+    )
     is_current: bool = False
     has_draft: bool = False
 

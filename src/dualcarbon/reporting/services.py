@@ -770,6 +770,48 @@ def verify(user: Any, submission: Submission) -> Submission:
     return submission
 
 
+class CommentRequired(WorkflowError):
+    """A return or a rejection without a comment (nothing changed): the enterprise must be told why."""
+
+    def __init__(self) -> None:
+        super().__init__(_("请填写核查意见，说明退回或驳回的原因"))
+
+
+def return_to_enterprise(user: Any, submission: Submission, comment: str) -> Submission:
+    """submitted → returned (退回): the verifier sends the current version back with a comment.
+
+    The version itself is not changed (its records and its account stay as submitted); the enterprise reads the
+    comment on its period page and corrects the month through :func:`correct` (a new version N+1)."""
+    return _review(user, submission, comment, Submission.Status.RETURNED)
+
+
+def reject(user: Any, submission: Submission, comment: str) -> Submission:
+    """submitted → rejected (驳回): final for this version; the enterprise must file a correction (:func:`correct`)."""
+    return _review(user, submission, comment, Submission.Status.REJECTED)
+
+
+def _review(user: Any, submission: Submission, comment: str, status: str) -> Submission:
+    if not scoping.can_verify(user, submission.enterprise_id):
+        raise PermissionDenied(_("您未被指派核查该企业"))
+    comment = (comment or "").strip()
+    if not comment:
+        raise CommentRequired()
+    with writing():
+        ReportingPeriod.objects.select_for_update().filter(pk=submission.period_id).first()
+        locked = Submission.objects.select_for_update(of=("self",)).get(pk=submission.pk)
+        if locked.status != Submission.Status.SUBMITTED or not locked.is_current:
+            if status == Submission.Status.RETURNED:
+                raise WorkflowError(_("只有当前已提交（待核查）的版本可以退回"))
+            raise WorkflowError(_("只有当前已提交（待核查）的版本可以驳回"))
+        locked.status = status
+        locked.reviewed_by = user
+        locked.reviewed_at = timezone.now()
+        locked.review_comment = comment
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    submission.refresh_from_db()
+    return submission
+
+
 @transaction.atomic
 def lock(user: Any, submission: Submission) -> Submission:
     if not scoping.can_lock(user, submission):
@@ -777,9 +819,30 @@ def lock(user: Any, submission: Submission) -> Submission:
     if submission.status != Submission.Status.VERIFIED:
         raise WorkflowError(_("只有已核查的版本可以锁定"))
     submission.status = Submission.Status.LOCKED
+    submission.locked_by = user
     submission.locked_at = timezone.now()
-    submission.save(update_fields=["status", "locked_at"])
+    submission.save(update_fields=["status", "locked_by", "locked_at"])
     return submission
+
+
+@dataclass
+class BulkLockResult:
+    """What :func:`lock_many` did: the versions locked, and each refused one with the reason (user-facing)."""
+
+    locked: list[Submission] = field(default_factory=list)
+    refused: list[tuple[Submission, str]] = field(default_factory=list)
+
+
+def lock_many(user: Any, submissions: Sequence[Submission]) -> BulkLockResult:
+    """Lock several verified versions (the government's 数据报送 list): each through :func:`lock`, each checked on
+    its own; a refusal (permission, status) is reported and does not stop the others."""
+    result = BulkLockResult()
+    for sub in submissions:
+        try:
+            result.locked.append(lock(user, sub))
+        except (PermissionDenied, WorkflowError) as exc:
+            result.refused.append((sub, str(exc)))
+    return result
 
 
 def attach_evidence(user: Any, submission: Submission, upload: Any, kind: str) -> Evidence:

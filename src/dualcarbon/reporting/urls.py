@@ -16,6 +16,9 @@ urlpatterns = [
     path("submission/<int:pk>/", views.version, name="version"),
     path("submission/<int:pk>/evidence/", views.evidence, name="evidence"),
     path("submission/<int:pk>/verify/", views.verify, name="verify"),
+    path("submission/<int:pk>/return/", views.return_submission, name="return"),
+    path("submission/<int:pk>/reject/", views.reject, name="reject"),
     path("submission/<int:pk>/lock/", views.lock, name="lock"),
+    path("lock/", views.bulk_lock, name="bulk_lock"),
     path("evidence/<int:pk>/", views.evidence_file, name="evidence_file"),
 ]

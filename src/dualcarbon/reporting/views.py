@@ -11,6 +11,7 @@ import calendar
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,7 +31,7 @@ from dualcarbon.registry import access
 from dualcarbon.registry import services as registry_services
 from dualcarbon.registry.models import Organisation
 
-from . import excel, hooks, imports, scoping, services
+from . import excel, hooks, imports, queries, scoping, services
 from .forms import (
     ActivityForm,
     ActivityFormSet,
@@ -42,6 +43,7 @@ from .forms import (
     OffsetForm,
     OffsetFormSet,
     ProductionFormSet,
+    ReviewForm,
     UploadForm,
     draft_data,
 )
@@ -220,16 +222,30 @@ def index(request: HttpRequest) -> HttpResponse:
         )
         ctx["to_verify"] = [s for s in waiting if scoping.can_verify(user, s.enterprise_id)]
     if scoping.can_see_region(user):
-        ctx["to_lock"] = list(
-            scoping.submissions(user)
-            .filter(status=Status.VERIFIED, is_current=True)
-            .select_related("enterprise", "period")
-            .order_by("-verified_at")[:200]
-        )
-        ctx["awaiting_verification"] = (
-            scoping.submissions(user).filter(status=Status.SUBMITTED, is_current=True).count()
-        )
+        ctx.update(_government_list(request))
     return render(request, "reporting/index.html", ctx)
+
+
+def _government_list(request: HttpRequest) -> dict[str, Any]:
+    """The government's 数据报送 list: filters, one page of current versions, the bulk lock's choices."""
+    districts = queries.district_options(request.user)
+    filters = queries.ListFilters.from_query(request.GET, districts)
+    page = queries.government_list(request.user, filters, request.GET.get("page"))
+    return {
+        "gov_list": True,
+        "gov_page": page,
+        "awaiting_verification": scoping.submissions(request.user)
+        .filter(status=Status.SUBMITTED, is_current=True)
+        .filter(access.jurisdiction_q(request.user, "enterprise__region_id"))
+        .count(),
+        "gov_rows": list(page.object_list),
+        "gov_filters": filters,
+        "gov_prev": filters.query(page.previous_page_number()) if page.has_previous() else None,
+        "gov_next": filters.query(page.next_page_number()) if page.has_next() else None,
+        "districts": districts,
+        "statuses": [(s, Status(s).label) for s in queries.CURRENT_STATUSES],
+        "months_all": [(m, _month_name(m)) for m in range(1, 13)],
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -243,7 +259,7 @@ def _render_period(
     versions = list(
         scoping.submissions(user)
         .filter(enterprise=org, period__year=year, period__month=month)
-        .select_related("created_by", "submitted_by")
+        .select_related("created_by", "submitted_by", "reviewed_by")
         .order_by("version")
     )
     draft = next((s for s in versions if s.status == Status.DRAFT), None)
@@ -269,6 +285,8 @@ def _render_period(
         "can_edit": draft is not None or not versions,
         "can_submit": draft is not None,
         "can_correct": draft is None and current is not None and current.status != Status.LOCKED,
+        # the verifier sent the current version back (退回) or rejected it (驳回): the enterprise reads why
+        "reviewed": current if current is not None and current.status in (Status.RETURNED, Status.REJECTED) else None,
         "org_query": f"?org={org.pk}",
         "upload_form": extra.pop("upload_form", None) or UploadForm(),
         "correction_form": extra.pop("correction_form", None) or CorrectionForm(),
@@ -524,11 +542,47 @@ def correct(request: HttpRequest, year: int, month: int) -> HttpResponse:
 @login_required
 @require_GET
 def version(request: HttpRequest, pk: int) -> HttpResponse:
+    sub = get_object_or_404(scoping.submissions(request.user).select_related("enterprise", "period"), pk=pk)
+    return _render_version(request, sub)
+
+
+def _steps(versions: list[Submission]) -> list[dict[str, Any]]:
+    """Every step of the period's versions, in order: who, when, and the reason or the verifier's comment."""
+    steps: list[dict[str, Any]] = []
+    for v in versions:
+        reviewed = pgettext("处理记录", "退回") if v.status == Status.RETURNED else pgettext("处理记录", "驳回")
+        rows = [
+            (
+                pgettext("处理记录", "发起更正") if v.version > 1 else pgettext("处理记录", "创建草稿"),
+                v.created_by,
+                v.created_at,
+                v.reason,
+                "created",
+            ),
+            (pgettext("处理记录", "提交"), v.submitted_by, v.submitted_at, "", "submitted"),
+            (pgettext("处理记录", "核查通过"), v.verified_by, v.verified_at, "", "verified"),
+            (reviewed, v.reviewed_by, v.reviewed_at, v.review_comment, v.status),
+            (pgettext("处理记录", "锁定"), v.locked_by, v.locked_at, "", "locked"),
+        ]
+        for action, who, when, comment, code in rows:
+            if when is not None:
+                steps.append(
+                    {"version": v, "action": action, "who": who, "when": when, "comment": comment, "code": code}
+                )
+    return steps
+
+
+def _render_version(request: HttpRequest, sub: Submission, status: int = 200, **extra: Any) -> HttpResponse:
     user = request.user
-    sub = get_object_or_404(scoping.submissions(user).select_related("enterprise", "period"), pk=pk)
     issues = _issues(sub.issues.all())
     entry = _entry(user, sub, current_only=False)
-    siblings = scoping.submissions(user).filter(period=sub.period).order_by("version")
+    siblings = list(
+        scoping.submissions(user)
+        .filter(period=sub.period)
+        .select_related("created_by", "submitted_by", "verified_by", "reviewed_by", "locked_by")
+        .order_by("version")
+    )
+    reviewable = sub.status == Status.SUBMITTED and sub.is_current and scoping.can_verify(user, sub.enterprise_id)
     ctx = {
         "sub": sub,
         "org": sub.enterprise,
@@ -538,13 +592,17 @@ def version(request: HttpRequest, pk: int) -> HttpResponse:
         "entry": entry,
         "entry_url": _maybe_url("accounting:entry", entry.pk) if entry is not None else None,
         "versions": siblings,
-        "can_verify": sub.status == Status.SUBMITTED and sub.is_current and scoping.can_verify(user, sub.enterprise_id),
+        "steps": _steps(siblings),
+        "can_verify": reviewable,
+        "can_review": reviewable,
+        "review_form": extra.pop("review_form", None) or ReviewForm(),
         "can_lock": sub.status == Status.VERIFIED and scoping.can_see_region(user),
         "is_reporter": scoping.can_report_for(user, sub.enterprise_id),
         "period_url": _period_url(sub.enterprise, sub.period.year, sub.period.month),
         **_records(sub),
     }
-    return render(request, "reporting/version.html", ctx)
+    ctx.update(extra)
+    return render(request, "reporting/version.html", ctx, status=status)
 
 
 @login_required
@@ -597,3 +655,69 @@ def lock(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已锁定"))
     return HttpResponseRedirect(reverse("reporting:version", args=[sub.pk]))
+
+
+def _review(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Return (退回) or reject (驳回) a submitted version with a comment: the assigned verifier only (403 for the
+    others who may read it); without a comment the page answers 400 with the error at the comment, nothing changed."""
+    user = request.user
+    sub = get_object_or_404(scoping.submissions(user).select_related("enterprise", "period"), pk=pk)
+    if not scoping.can_verify(user, sub.enterprise_id):
+        raise PermissionDenied(_("您未被指派核查该企业"))
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _render_version(request, sub, status=400, review_form=form)
+    comment = form.cleaned_data["comment"]
+    try:
+        if action == Status.RETURNED:
+            services.return_to_enterprise(user, sub, comment)
+        else:
+            services.reject(user, sub, comment)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+        return _render_version(request, sub, status=409, review_form=form)
+    messages.success(request, _("已退回企业更正") if action == Status.RETURNED else _("已驳回"))
+    return HttpResponseRedirect(reverse("reporting:version", args=[sub.pk]))
+
+
+@login_required
+@require_POST
+def return_submission(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review(request, pk, Status.RETURNED)
+
+
+@login_required
+@require_POST
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review(request, pk, Status.REJECTED)
+
+
+@login_required
+@require_POST
+def bulk_lock(request: HttpRequest) -> HttpResponse:
+    """Lock the verified versions ticked in the government's list, each through ``services.lock``; the message says
+    how many were locked and which were refused, and why. Only the region's government and the admin (403)."""
+    user = request.user
+    if not scoping.can_see_region(user):
+        raise PermissionDenied(_("只有辖区政府或平台管理员可以锁定"))
+    wanted = [int(v) for v in request.POST.getlist("submission") if v.strip().isdigit()]
+    found = {s.pk: s for s in scoping.submissions(user).filter(pk__in=wanted).select_related("enterprise", "period")}
+    result = services.lock_many(user, [found[pk] for pk in dict.fromkeys(wanted) if pk in found])
+    missing = [pk for pk in dict.fromkeys(wanted) if pk not in found]
+    if not wanted:
+        messages.error(request, _("请先勾选要锁定的报送"))
+    else:
+        messages.success(request, _("已锁定 %(n)d 个报送") % {"n": len(result.locked)})
+    for sub, reason in result.refused:
+        messages.error(
+            request,
+            _("未锁定 %(org)s %(period)s 第 %(v)d 版：%(reason)s")
+            % {"org": sub.enterprise.name, "period": sub.period.label, "v": sub.version, "reason": reason},
+        )
+    for pk in missing:
+        messages.error(request, _("未锁定 #%(pk)d：报送不存在") % {"pk": pk})
+    back = queries.ListFilters.from_query(request.POST, queries.district_options(user)).params()
+    page = request.POST.get("page", "")
+    if page.isdigit():
+        back["page"] = page
+    return HttpResponseRedirect(reverse("reporting:index") + ("?" + urlencode(back) if back else ""))
