@@ -77,6 +77,7 @@ PUBLIC: dict[str, str] = {
     "api:api-root": "the API's root: no operation (404), no data",
     "rating-verify": "the page a rating QR label links to (opaque token)",
     "public-stats": "public statistics: district × industry aggregates, groups under 3 enterprises suppressed",
+    "public-methods": "the published accounting methods (docs/methods.md): no data",
 }
 #: public pages that show their subject by design (URL name → what): the subject's own name may
 #: appear to anyone, no other enterprise's

@@ -22,6 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("monitoring/", include("dualcarbon.monitoring.urls")),
     # public (no login): aggregate statistics with small groups suppressed
     path("stats/", monitoring_views.public_stats, name="public-stats"),
+    # public (no login): the accounting methods every figure is computed by (docs/methods.md)
+    path("methods/", monitoring_views.public_methods, name="public-methods"),
     # public (no login): the page a rating QR label links to
     path("verify/<str:token>/", rating_views.verify, name="rating-verify"),
     path("", include("dualcarbon.web.urls")),

@@ -267,4 +267,4 @@ def test_measured_values_keep_full_precision_on_the_page(world):
     assert c.post(reverse("reporting:edit", args=[2024, 1]), data).status_code == 302
     coal = Submission.objects.get().activities.get(item="原煤")
     assert coal.ncv == Decimal("21.3712") and coal.param_basis == "measured"
-    assert "ncv</span>=21.3712" in c.get(reverse("reporting:period", args=[2024, 1])).content.decode()
+    assert "低位发热量 21.3712 GJ/t（实测）" in c.get(reverse("reporting:period", args=[2024, 1])).content.decode()

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from dualcarbon.ui import names
+
 from . import scoping
 from .models import Alert, AlertEvent, Notification
 from .notifications import alert_notification, notify
@@ -116,7 +118,7 @@ def assign(user: Any, alert: Alert, assignee: Any, comment: str = "") -> Alert:
         if locked.status == Alert.Status.RESOLVED:
             raise TransitionError(gettext("预警已处理完毕，不能再指派。"))
         if locked.owner_id == assignee.pk:
-            raise AssignmentError(gettext("该预警已由 %(name)s 负责。") % {"name": assignee.get_username()})
+            raise AssignmentError(gettext("该预警已由 %(name)s 负责。") % {"name": names.person_name(assignee)})
         owner_before = locked.owner
         locked.owner = assignee
         locked.save(update_fields=["owner"])

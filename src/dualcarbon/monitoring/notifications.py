@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from dualcarbon.ui import names
+
 from . import scoping
 from .models import Alert, Notification
 
@@ -47,7 +49,7 @@ def _both(kind: str, alert: Alert, actor: Any, comment: str = "") -> tuple[str, 
     for lang in ("zh-hans", "en"):
         with translation.override(lang):
             text = gettext(MESSAGES[kind]) % {
-                "actor": actor.get_username() if actor is not None else "",
+                "actor": names.person_name(actor, ""),
                 "status": str(Alert.Status(alert.status).label),
                 "alert": alert.message_for(lang),
             }

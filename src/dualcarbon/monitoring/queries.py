@@ -384,6 +384,15 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     )
 
 
+def district_options(user: Any) -> list[Region]:
+    """The counties of the user's jurisdiction by code (one query): the choices of a district filter."""
+    return list(
+        Region.objects.filter(scoping.monitoring_q(user, "code"), level=Region.Level.COUNTY)
+        .only("code", "name", "level")
+        .order_by("code")
+    )
+
+
 # --------------------------------------------------------------------------- completeness drill-down
 
 MISSING_PAGE = 50

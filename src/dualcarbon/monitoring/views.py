@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -17,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dualcarbon.registry import access
+from dualcarbon.ui import names
 
-from . import charts, queries, reports, scoping, services
+from . import charts, methods, queries, reports, scoping, services
 from .models import Alert, AlertRule, Severity
 
 
@@ -93,8 +93,11 @@ def alerts(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(severity=severity)
     if period and len(period) <= 7:
         qs = qs.filter(period__startswith=period)
-    if district.isdigit() and len(district) <= 6:
+    districts = queries.district_options(request.user)
+    if any(r.code == district for r in districts):  # a county of the jurisdiction, chosen by name
         qs = qs.filter(access.prefix_q("region_id", district))
+    else:
+        district = ""
     page = Paginator(qs.order_by("-period", "-pk"), ALERT_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -104,6 +107,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             "statuses": Alert.Status.choices,
             "kinds": AlertRule.Kind.choices,
             "severities": Severity.choices,
+            "districts": districts,
             "sel": {"status": status, "kind": kind, "period": period, "district": district, "severity": severity},
         },
     )
@@ -153,7 +157,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
                     uid = 0
                 assignee = scoping.alert_assignees(alert).filter(pk=uid).first() if uid else None
                 services.assign(request.user, alert, assignee, comment)
-                name = assignee.get_username() if assignee else ""
+                name = names.person_name(assignee, "")
                 messages.success(request, _("已指派给 %(name)s") % {"name": name})
             elif action == "acknowledge":
                 services.acknowledge(request.user, alert, comment)
@@ -237,24 +241,6 @@ def report_xlsx(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 # --------------------------------------------------------------------------- public (no login)
 
-METHODS_DOC = Path(__file__).resolve().parents[3] / "docs" / "methods.md"
-
-
-def methods_headings() -> list[dict[str, Any]]:
-    """The published methods (docs/methods.md): its section headings, as the public summary."""
-    try:
-        lines = METHODS_DOC.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            if level <= 3:
-                out.append({"level": level, "text": line.lstrip("#").strip()})
-    return out
-
-
 @require_GET
 def public_stats(request: HttpRequest) -> HttpResponse:
     try:
@@ -264,4 +250,20 @@ def public_stats(request: HttpRequest) -> HttpResponse:
     if year is not None and not 2000 <= year <= 2100:
         year = None
     stats = queries.public_stats(year)
-    return render(request, "monitoring/stats.html", {"s": stats, "methods": methods_headings()})
+    return render(request, "monitoring/stats.html", {"s": stats, "methods": _outline(methods.document())})
+
+
+@require_GET
+def public_methods(request: HttpRequest) -> HttpResponse:
+    """The published accounting methods (docs/methods.md), public: every figure of the platform is computed by
+    them; the statistics page links to each section."""
+    doc = methods.document()
+    if not doc.html:
+        raise Http404
+    return render(request, "monitoring/methods.html", {"doc": doc, "outline": _outline(doc)})
+
+
+def _outline(doc: methods.Document) -> list[tuple[str, str]]:
+    """(anchor, heading in the reader's language) of each numbered section."""
+    chinese = not names.is_en()
+    return [(h.anchor, h.label(chinese)) for h in doc.outline()]

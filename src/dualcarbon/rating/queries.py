@@ -22,7 +22,7 @@ from .models import COLOUR_LABELS, GRADE_COLOURS, Appeal, IndustryBenchmark, Rat
 
 PAGE_SIZE = 50
 #: the top bar's entries for the rating pages (web.templatetags.dcweb adds them by role)
-NAV_LABELS = (_("碳效评级"), _("区域评级"))
+NAV_LABELS = (_("碳效评级"), _("区域评级"), _("企业碳效评级"))
 COLOUR_ORDER = {"dark_green": 1, "light_green": 2, "yellow": 3, "orange": 4, "red": 5}
 FLAG_LABELS: dict[str, Any] = {
     "tier3": _("三级数据占比过高：不计入对标值（仍评级）"),
@@ -187,7 +187,7 @@ def enterprise_rating(user: Any, enterprise: Organisation, year: int | None) -> 
     appeals = list(
         scoping.rating_appeals(user)
         .filter(enterprise=enterprise)
-        .select_related("result", "new_result")
+        .select_related("result", "new_result", "created_by")
         .prefetch_related("corrections__period")
     )
     label = VerificationLabel.objects.filter(enterprise=enterprise, revoked_at__isnull=True).first()
@@ -234,6 +234,8 @@ class RegionRatings:
     distribution: list[dict[str, Any]]
     total: int
     page: Page
+    #: county code → name, for the list's 县区 column (the districts' query, no query per row)
+    region_names: dict[str, str] = field(default_factory=dict)
 
 
 def _mark_q(qs: QuerySet[RatingResult], mark: str) -> QuerySet[RatingResult]:
@@ -303,4 +305,40 @@ def region_ratings(user: Any, f: RegionFilter, page: Any = 1) -> RegionRatings:
     pager = Paginator(listed, PAGE_SIZE).get_page(page)
     industry_codes = sorted(set(base.filter(year=year or 0).values_list("industry_code", flat=True)))
     industries = list(Industry.objects.filter(code__in=industry_codes).order_by("code"))
-    return RegionRatings(f, years, districts, industries, distribution, total, pager)
+    region_names = {d.code: d.name for d in districts}
+    return RegionRatings(f, years, districts, industries, distribution, total, pager, region_names)
+
+
+# --------------------------------------------------------------------------------------- banks
+
+
+@dataclass
+class BankRow:
+    enterprise: Organisation
+    #: the enterprise's current grade the bank may read (the latest year its consents cover in full: an annual
+    #: grade is made of every month of the year), None when there is none
+    result: RatingResult | None
+
+
+@dataclass
+class BankGrades:
+    page: Page
+    rows: list[BankRow]
+
+
+def _current_first(r: RatingResult) -> tuple[int, int, int]:
+    """The enterprise page's choice: the latest year, its annual result before any month's, the latest month."""
+    return (-r.year, 0 if r.month == 0 else 1, -r.month)
+
+
+def bank_grades(user: Any, page: Any = 1) -> BankGrades:
+    """A bank's consenting enterprises, a page at a time, each with the current grade its consents let it read
+    (three queries whatever the number of enterprises and results: the count, the page, the results)."""
+    listed = scoping.enterprises(user).select_related("industry", "region").order_by("name", "pk")
+    pager = Paginator(listed, PAGE_SIZE).get_page(page)
+    ents = list(pager.object_list)
+    best: dict[int, RatingResult] = {}
+    results = scoping.rating_results(user).filter(is_current=True, enterprise_id__in=[e.pk for e in ents])
+    for r in sorted(results.select_related("scheme"), key=_current_first):
+        best.setdefault(r.enterprise_id, r)
+    return BankGrades(pager, [BankRow(e, best.get(e.pk)) for e in ents])

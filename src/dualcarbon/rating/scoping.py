@@ -44,5 +44,10 @@ def can_see_region(user: Any) -> bool:
     return access.can_see_region(user)
 
 
+def is_bank(user: Any) -> bool:
+    """A bank's staff: the page of its consenting enterprises' grades is theirs."""
+    return bool(access.actor_for(user).bank_ids)
+
+
 def region_prefixes(user: Any) -> tuple[str, ...]:
     return access.region_prefixes(user)

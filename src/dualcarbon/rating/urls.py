@@ -12,4 +12,5 @@ urlpatterns = [
     path("enterprise/<int:org_id>/label.svg", views.label_svg, name="label_svg"),
     path("enterprise/<int:org_id>/label.png", views.label_png, name="label_png"),
     path("region/", views.region, name="region"),
+    path("bank/", views.bank, name="bank"),
 ]

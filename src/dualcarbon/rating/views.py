@@ -143,6 +143,20 @@ def region(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
+@login_required
+def bank(request: HttpRequest) -> HttpResponse:
+    """A bank's consenting enterprises with the grade each consent lets it read; every grade shown is a read
+    under that consent (registry.audit.record_read), as on the enterprise's rating page."""
+    if not scoping.is_bank(request.user):
+        raise Http404  # out of scope looks exactly like missing
+    view = queries.bank_grades(request.user, request.GET.get("page"))
+    for row in view.rows:
+        if row.result is not None:
+            record_read(request, row.enterprise, Resource.RATING, row.result.period, year=row.result.year)
+    return render(request, "rating/bank.html", {"view": view, "page": view.page, "lang": queries.lang()})
+
+
 # ------------------------------------------------------------------------------- QR label
 
 

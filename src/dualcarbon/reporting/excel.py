@@ -52,6 +52,7 @@ from openpyxl.xml.functions import iterparse as xml_iterparse
 
 from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine import units
+from dualcarbon.engine.factors import Catalog, Options
 from dualcarbon.engine.inputs import canonical_header
 from dualcarbon.engine.messages import COLUMN_LABELS_EN, COLUMN_LABELS_ZH
 from dualcarbon.engine.messages import RULES as MESSAGES
@@ -403,6 +404,55 @@ def _decimal_validation(title: str, prompt: str) -> DataValidation:
     return dv
 
 
+#: where the 品种 drop-down's names are kept: a hidden column of the guide sheet. A list written into the
+#: validation itself is capped at 255 characters by Excel (the names take about 235 and grow with the library),
+#: and a hidden sheet of its own would be refused on import as a sheet that is not the template's.
+ITEM_LIST_COLUMN = "Z"
+ITEM_LIST_TITLE = "品种列表"
+
+
+@functools.cache
+def item_choices() -> tuple[str, ...]:
+    """The item names the engine recognises, by source type in the engine's order: the names the industry rows
+    pre-fill (short forms such as 熟料, 石灰石, 绿电), then each item of the default factor sets by its Chinese
+    name, each one the catalogue looks up (other spellings and items stay allowed)."""
+    catalog = Catalog(Options())
+    names: dict[str, list[str]] = {}
+    for lines in (COMMON_LINES, *INDUSTRY_LINES.values()):
+        for line in lines:
+            names.setdefault(line.source_type, []).append(line.item)
+    for (source_type, _key), item in catalog.items.items():
+        names.setdefault(source_type, []).append(item.name_zh)
+    out: dict[str, None] = {}
+    for source_type in SOURCE_TYPES:
+        out.update(dict.fromkeys(n for n in names.get(source_type, ()) if catalog.lookup(source_type, n)))
+    return tuple(out)
+
+
+def _item_list(guide: Worksheet) -> str:
+    """Write the item names into the guide's hidden column; the range a list validation refers to."""
+    choices = item_choices()
+    guide[f"{ITEM_LIST_COLUMN}1"] = ITEM_LIST_TITLE
+    for r, name in enumerate(choices, start=2):
+        guide[f"{ITEM_LIST_COLUMN}{r}"] = name
+    guide.column_dimensions[ITEM_LIST_COLUMN].hidden = True
+    col = f"${ITEM_LIST_COLUMN}$"
+    return f"'{SHEET_GUIDE}'!{col}2:{col}{1 + len(choices)}"
+
+
+def _item_validation(source: str) -> DataValidation:
+    """A drop-down of the known items that still accepts any other name (a warning, not a refusal)."""
+    dv = DataValidation(type="list", formula1=source, allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "warning"
+    dv.errorTitle = "品种"
+    dv.error = "不在常用品种列表中。可以继续填写：核算时按名称在因子库中查找，没有缺省因子的品种须填写排放因子。"
+    dv.promptTitle = "品种"
+    dv.prompt = "从下拉列表选择能源或物料，或填写其他名称"
+    dv.showInputMessage = True
+    return dv
+
+
 def _protect(ws: Worksheet) -> None:
     """Lock the headers (sheet protection without a password); input cells are unlocked."""
     ws.protection.sheet = True
@@ -607,6 +657,10 @@ def build_template(
             if value not in (None, ""):
                 ws.cell(row=r, column=i, value=_fmt(value))
     _validations(ws, ACTIVITY_COLUMNS, FIRST_DATA_ROW, last)
+    items = _item_validation(_item_list(guide))
+    item_col = get_column_letter(ACTIVITY_CODES.index("item") + 1)
+    items.add(f"{item_col}{FIRST_DATA_ROW}:{item_col}{last}")
+    ws.add_data_validation(items)
     _protect(ws)
 
     wp = wb.create_sheet(SHEET_PRODUCTION)

@@ -63,6 +63,8 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("碳效评级"), reverse("rating:enterprise", args=[enterprises[0].pk]))
         elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
             add(_("区域评级"), reverse("rating:region"))
+        elif Membership.Role.BANK_STAFF in roles:  # the consenting enterprises' grades
+            add(_("企业碳效评级"), reverse("rating:bank"))
     except NoReverseMatch:
         pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:  # the register (registry pages)
@@ -107,6 +109,18 @@ def item_name(code: Any, name_zh: Any = "") -> str:
 def industry_name(code: Any, name_zh: Any = "") -> str:
     """``{{ industry.code|industry_name:industry.name_zh }}``: a GB/T 4754 industry in the page's language."""
     return names.industry_name(str(code or ""), str(name_zh or ""))
+
+
+@register.filter
+def industry_label(code: Any, name_zh: Any = "") -> str:
+    """``{{ r.industry_code|industry_label }}``: an industry's name in a list cell (its code if unnamed)."""
+    return names.industry_label(str(code or ""), str(name_zh or ""))
+
+
+@register.filter
+def person(user: Any, default: str = "—") -> str:
+    """``{{ alert.owner|person }}``: a user's full name (the username only when no name is set)."""
+    return names.person_name(user, default)
 
 
 @register.filter
