@@ -65,7 +65,9 @@ def test_public_page_shows_no_suppressed_figure(client, settings):
     r = client.get(STATS + "?year=2024")  # anonymous
     assert r.status_code == 200
     html = r.content.decode()
-    assert "—" in html and "docs/methods.md" in html and "Total emissions" in html
+    assert "—" in html
+    # the published methods, each section a link into /methods/
+    assert '<a href="/methods/#1-total-emissions-per-gb-t-32150-2015">1 排放总量（Total emissions per GB/T 32150-2015）</a>' in html
     for key, c in stats.cells.items():
         if c.suppressed and c.total:
             for shown in (f"{c.total:,.2f}", f"{c.total:.2f}", f"{c.energy:,.3f}"):
