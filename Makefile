@@ -6,6 +6,8 @@ export UV_LINK_MODE := copy
 
 # pytest-xdist: one worker per core (2 on CI); Spark and the browser tests each stay on one worker (tests/conftest.py)
 XDIST ?= -n auto --dist loadgroup
+# the slowest tests of each run are printed, so the suite's time can be kept in view (docs/testing.md § Timings)
+DURATIONS ?= --durations=25 --durations-min=5
 
 .PHONY: setup system-deps demo test lint typecheck pytest pytest-pg e2e bench clean
 
@@ -45,11 +47,11 @@ typecheck: setup
 # The whole suite on SQLite: engine, Spark, Django apps, the scoping matrix, browser tests (docs/testing.md);
 # Spark is required here: without PySpark its tests fail instead of skipping (DUALCARBON_REQUIRE_SPARK)
 pytest: setup
-	DUALCARBON_REQUIRE_SPARK=1 .venv/bin/pytest -q $(XDIST)
+	DUALCARBON_REQUIRE_SPARK=1 .venv/bin/pytest -q $(XDIST) $(DURATIONS)
 
 # The database-backed tests again on a throwaway PostgreSQL 15 cluster (tests/run_pg.py, tests/pg.py)
 pytest-pg: setup
-	$(PY) tests/run_pg.py -q $(XDIST)
+	$(PY) tests/run_pg.py -q $(XDIST) $(DURATIONS)
 
 # Only the browser tests (Playwright driving Debian's /usr/bin/chromium); screenshots in test-artifacts/
 e2e: setup
