@@ -234,3 +234,17 @@ def test_another_enterprises_consents_answer_404_and_only_the_owner_writes(world
         assert client(world, who).post(reverse("finance:request_new"), {"uscc": world.steel.uscc}).status_code == 404
     assert counts() == before
     assert Consent.objects.get(pk=consent.pk).revoked_at is None
+
+
+def test_the_top_bar_links_enterprise_staff_and_bank_staff_to_their_consent_page(world):
+    pages = {
+        "cement": (reverse("accounting:enterprise", args=[world.cement.pk]), consents_url(world)),
+        "bank": (reverse("finance:bank"), reverse("finance:bank")),
+        "bank2": (reverse("finance:bank"), reverse("finance:bank")),
+    }
+    for who, (page, link) in pages.items():
+        html = client(world, who).get(page).content.decode()
+        assert re.search(f'<a href="{re.escape(link)}"[^>]*>数据授权</a>', html), who
+    for who in ("gov", "verifier", "admin"):
+        html = client(world, who).get(reverse("web:home")).content.decode()
+        assert "/finance/" not in html, who
