@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 #: kinds of route parameter whose value names an object of one organisation
 ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "alert"}
 ID_KINDS |= {"site", "membership"}  # the register's sites and memberships (registry)
+ID_KINDS |= {"consent_request"}  # a bank's consent request to the enterprise (finance)
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {
@@ -75,7 +76,7 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "run": entry.run_id,
                 "line": entry.run.lines.first().pk,
                 "evidence": ev.pk,
-                "consent": 0,
+                "consent": _consent(world, org),
                 "token": token.pk,
                 "year": 2024,
                 "month": 3,
@@ -83,10 +84,46 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "alert": _alert(org),
                 "site": registry.add_site(world.users["admin"], org, f"{key} 厂区", org.region).pk,
                 "membership": Membership.objects.get(user=user, organisation=org).pk,
+                "consent_request": _consent_request(world, org),
             }
         keys = {role: api_tokens.issue(world.users[role], "parity-api")[1] for role in ("cement", "steel")}
         yield {"world": world, "values": values, "keys": keys}
         transaction.set_rollback(True)
+
+
+def _consent(world: Any, org: Any) -> int:
+    """The firm's consent to a bank (build_world gives cement's; steel consents to the bank without any other)."""
+    import datetime
+
+    from dualcarbon.registry.models import Consent
+
+    consent = Consent.objects.filter(enterprise=org).first() or Consent.objects.create(
+        enterprise=org,
+        bank=world.other_bank,
+        purpose="贸易融资",
+        data_from="2024-01",
+        data_until="2024-06",
+        valid_from=datetime.date(2020, 1, 1),
+        valid_until=datetime.date(2099, 12, 31),
+        created_by=world.users["steel"],
+    )
+    return consent.pk
+
+
+def _consent_request(world: Any, org: Any) -> int:
+    """A bank's pending consent request to the firm (finance)."""
+    from dualcarbon.finance.models import ConsentRequest
+
+    return ConsentRequest.objects.create(
+        bank=world.other_bank,
+        enterprise=org,
+        purpose_code="credit_assessment",
+        scope="accounts",
+        data_from="2024-01",
+        data_until="2024-12",
+        valid_until="2099-12-31",
+        requested_by=world.users["bank2"],
+    ).pk
 
 
 def _alert(org: Any) -> int:

@@ -100,6 +100,19 @@ NARROWER: dict[str, set[str]] = {
     },
     # an alert about the enterprise is the government's, not the enterprise's, bank's or verifier's
     "monitoring:alert": {"gov", "district", "admin"},
+    # consents (docs/finance.md): the enterprise's page for its staff, its government and the admin (read only);
+    # not the banks it consented to (they have their own page); the API for the enterprise's own system
+    "finance:consents": {"cement", "steel", "far", "gov", "district", "admin"},
+    # (the API's GET and POST of one path are two names for one address: both are listed)
+    **{
+        name: {"cement", "steel", "far"}
+        for name in ("api:finance_consents", "api:finance_grant", "api:finance_requests")
+    },
+    # a bank's consents received and requests sent: banks' staff only
+    "finance:bank": {"bank", "bank2"},
+    "api:finance_bank_consents": {"bank", "bank2"},
+    "api:finance_bank_requests": {"bank", "bank2"},
+    "api:finance_request": {"bank", "bank2"},
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
@@ -113,6 +126,23 @@ WRITERS: dict[str, set[str]] = {
     "reporting:bulk_lock": {"gov", "district", "admin"},
     "reporting:lock": {"gov", "district", "admin"},
     "rating:appeal": {"owner"},
+    # only the enterprise's own staff grant, narrow, extend, revoke and answer banks' requests (docs/finance.md)
+    **{
+        name: {"owner"}
+        for name in (
+            "finance:consents",
+            "finance:consent_change",
+            "finance:consent_revoke",
+            "finance:request_accept",
+            "finance:request_decline",
+            "api:finance_consents",
+            "api:finance_grant",
+            "api:finance_change",
+            "api:finance_revoke",
+            "api:finance_accept",
+            "api:finance_decline",
+        )
+    },
     "rating:appeal_finish": {"owner"},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
@@ -159,6 +189,45 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "registry:site_edit": {"name": "矩阵测试：越权修改", "region": "{region}"},
     "registry:invite": {"username": "matrix-intruder", "name": "越权", "role": "enterprise_staff"},
     "registry:membership_active": {"active": "0"},
+    **{
+        name: {
+            "bank": "{bank}",
+            "uscc": "{uscc}",
+            "purpose_code": "disclosure",
+            "scope": "accounts",
+            "data_from": "2023-01",
+            "data_until": "2025-12",
+            "valid_until": "2099-12-31",
+        }
+        for name in ("finance:consents", "finance:consent_change", "finance:request_new")
+    },
+    "finance:request_decline": {"reason": "矩阵测试：越权拒绝"},
+    **{
+        name: {
+            "bank_id": "{bank}",
+            "uscc": "{uscc}",
+            "purpose_code": "disclosure",
+            "scope": ["accounts"],
+            "data_from": "2023-01",
+            "data_until": "2025-12",
+            "valid_until": "2099-12-31",
+        }
+        for name in (
+            "api:finance_consents",
+            "api:finance_grant",
+            "api:finance_change",
+            "api:finance_request",
+            "api:finance_bank_requests",
+        )
+    },
+    "api:finance_decline": {"reason": "矩阵测试：越权拒绝"},
+}
+
+#: routes through which a role asks something of any enterprise, also one it may not read yet (a bank's consent
+#: request, docs/finance.md): URL name → those roles. Their write may add a row to any subject's tables; every other
+#: role must change nothing, and every answer is still searched for enterprises out of the role's scope
+ASKERS: dict[str, set[str]] = {
+    name: {"bank", "bank2"} for name in ("finance:request_new", "api:finance_request", "api:finance_bank_requests")
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -181,7 +250,7 @@ READS: dict[str, set[str]] = {
 }
 #: API routers that take a bank's token too (reads under the bank's consent: docs/registry.md § Bank tokens), and the
 #: roles that hold one (the bank with cement's consent, the bank without any)
-BANK_TOKEN_ROUTERS = ("api/accounts/",)
+BANK_TOKEN_ROUTERS = ("api/accounts/", "api/finance/")
 BANK_TOKEN_ROLES = {"bank", "bank2"}
 #: roles that read a region's pages, by region code
 REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
@@ -212,6 +281,7 @@ PARAM_KINDS: dict[str, str] = {
     "job_id": "import_job",  # a background Excel import (reporting:import_job)
     "site_id": "site",  # a site (厂区) of the subject enterprise
     "membership_id": "membership",  # the subject enterprise's staff member's membership
+    "request_id": "consent_request",  # a bank's consent request to the subject enterprise (finance)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -236,6 +306,7 @@ OBJECT_KINDS = {
     "import_job",  # a background Excel import of the subject enterprise (raw data: not for banks)
     "site",  # a site of the subject enterprise (registry)
     "membership",  # a membership of the subject enterprise's staff (registry)
+    "consent_request",  # a bank's consent request to the subject enterprise (finance)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -418,6 +489,8 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 "alert": 0,
                 "site": site.pk,
                 "membership": membership.pk,
+                "bank": world.bank.pk,
+                "consent_request": 0,
                 "region": org.region_id,
                 "year": 2024,
                 "month": month,
@@ -471,6 +544,21 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     period=s.values["period"],
                     key=f"matrix/{s.key}",
                     message_zh=f"{org.name} 未按期报送",
+                ).pk
+        from dualcarbon.finance.models import ConsentRequest
+
+        # a pending request of the bank that reads cement, to cement (steel's and far's: none, id 0)
+        for s in subjects.values():
+            if s.enterprise == "cement":
+                s.values["consent_request"] = ConsentRequest.objects.create(
+                    bank=world.bank,
+                    enterprise=world.cement,
+                    purpose_code="loan_monitoring",
+                    scope="accounts",
+                    data_from="2024-01",
+                    data_until="2024-12",
+                    valid_until="2099-12-31",
+                    requested_by=world.users["bank"],
                 ).pk
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
@@ -528,7 +616,7 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
             allowed.discard("bank")  # banks read accounts, never raw submissions
         if kinds & PERIOD_KINDS and subject.month > 6:
             allowed.discard("bank")  # outside the consented months
-        if kinds & {"consent", "token"}:
+        if kinds & {"consent", "token", "consent_request"}:
             allowed &= {subject.enterprise, "admin"}
     if route.is_api and not route.session_auth:
         allowed &= {r for r in ROLES if _takes_token(route, r)}  # API tokens: enterprise staff, banks on some routers
@@ -718,7 +806,7 @@ def test_every_pattern_is_covered() -> None:
             problems.append(f"{r.route} ({r.name}): cannot fill {missing}; teach PARAM_KINDS or list it in EXPLICIT")
     names = {r.name for r in ROUTES}
     tables = {"EXPLICIT": EXPLICIT, "PUBLIC": PUBLIC, "SHOWS_SUBJECT": SHOWS_SUBJECT, "NARROWER": NARROWER}
-    tables.update(WRITERS=WRITERS, PAYLOADS=PAYLOADS)
+    tables.update(WRITERS=WRITERS, PAYLOADS=PAYLOADS, ASKERS=ASKERS)
     for table_name, table in tables.items():
         for key in table:
             if key not in names and not any(r.route.startswith(key) for r in ROUTES if key.endswith("/")):
@@ -914,7 +1002,9 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                     check_leaks("GET", url, r, subject.key)
                 # through a page without object parameters only the subject's own staff change its rows,
                 # unless WRITERS names the roles (then: those of them that may read the subject)
-                if route.name in WRITERS:
+                if route.name in ASKERS:
+                    may_write = ASKERS[route.name]
+                elif route.name in WRITERS:
                     may_write = _writers(route, subject, {r for r in ROLES if subject.enterprise in READS[r]})
                 else:
                     may_write = {subject.enterprise}

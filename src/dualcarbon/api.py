@@ -25,6 +25,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError, Valida
 from dualcarbon.accounting.api import router as accounts_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
+from dualcarbon.finance.api import router as finance_router
 from dualcarbon.rating.api import router as rating_router
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.api import router as reporting_router
@@ -55,6 +56,7 @@ api = DualCarbonAPI(
             {"name": "reporting", "description": "报送：草稿、提交、更正与报送版本 / drafts, submits, corrections"},
             {"name": "rating", "description": "评级：企业的评级结果与历史 / an enterprise's grades and history"},
             {"name": "accounts", "description": "碳账户：年度、月度与溯源 / carbon accounts, their lines and lineage"},
+            {"name": "finance", "description": "数据授权：企业授权银行、银行申请授权 / consents and consent requests"},
         ]
     },
 )
@@ -62,6 +64,7 @@ api = DualCarbonAPI(
 api.add_router("/reporting", reporting_router)
 api.add_router("/rating", rating_router)
 api.add_router("/accounts", accounts_router)
+api.add_router("/finance", finance_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

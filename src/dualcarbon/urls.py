@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/", include("dualcarbon.registry.urls")),
     path("rating/", include("dualcarbon.rating.urls")),
     path("monitoring/", include("dualcarbon.monitoring.urls")),
+    path("finance/", include("dualcarbon.finance.urls")),
     # public (no login): aggregate statistics with small groups suppressed
     path("stats/", monitoring_views.public_stats, name="public-stats"),
     # public (no login): the accounting methods every figure is computed by (docs/methods.md)

@@ -222,6 +222,23 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     rated = RatingResult.objects.get(enterprise=ent1, year=2025, month=0, is_current=True)
     assert rated.neutrality_rate is not None and rated.neutrality_rate > 0
     assert RatingResult.objects.filter(is_current=True, neutrality_rate__gt=0).count() >= 2
+    # consents owned by the enterprise (docs/finance.md): each consent has its first version; ent3 has the first
+    # bank's request pending, ent2 declined the second bank's; ent1 shortened its consent to the first bank
+    from dualcarbon.finance.models import ConsentRequest
+    from dualcarbon.registry.models import Consent
+
+    ent2, ent3 = (Membership.objects.get(user__username=u).organisation for u in ("ent2", "ent3"))
+    requests = ConsentRequest.objects.order_by("pk").values_list("enterprise", "bank__name", "status", "decline_reason")
+    assert list(requests) == [
+        (ent3.pk, g.BANKS[0][1], "pending", ""),
+        (ent2.pk, g.BANKS[1][1], "declined", "暂不同意用于信息披露"),
+    ]
+    assert Consent.history.filter(history_type="+", history_change_reason="grant").count() == Consent.objects.count()
+    consent = Consent.objects.get(enterprise=ent1, bank__name=g.BANKS[0][1])
+    assert list(consent.history.order_by("history_id").values_list("history_change_reason", "history_user")) == [
+        ("grant", consent.created_by_id),
+        ("narrow", User.objects.get(username="ent1").pk),
+    ]
     # green power (绿电): the showcase cement works buys some; every account has its market-based scope 2
     assert not AccountEntry.objects.filter(scope2_market_tco2e__isnull=True).exists()
     green = EmissionLine.objects.filter(item="GREEN_ELECTRICITY", run__is_current=True)

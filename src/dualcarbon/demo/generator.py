@@ -811,6 +811,48 @@ def green_month(
     return tuple(generation), tuple(offsets)
 
 
+#: the scopes of the demo's consents, in turn (docs/finance.md)
+CONSENT_SCOPES = ("accounts", "accounts,summary,grade", "summary,grade", "credit_report")
+
+
+def _consent_requests(
+    banks: Sequence[Any],
+    shows: Sequence[EnterprisePlan],
+    org_by_index: dict[int, Any],
+    users: dict[str, Any],
+    years: Sequence[int],
+) -> int:
+    """The demo's consent requests, through the finance services (docs/finance.md): the first bank asks ent3 (pending,
+    its answer left to whoever tries the demo), the second asks ent2 (declined with a reason); ent1 narrows the first
+    bank's consent by a year (a second version in its history). Returns the number of requests."""
+    from django.utils import timezone
+
+    from dualcarbon.finance import services as finance
+    from dualcarbon.registry.models import Consent
+
+    if len(shows) < 3:
+        return 0
+    terms: dict[str, Any] = {
+        "purpose_code": "credit_assessment",
+        "scopes": ["summary", "accounts", "grade"],
+        "data_from": f"{years[0]}-01",
+        "data_until": f"{years[-1]}-12",
+        "valid_until": timezone.localdate() + datetime.timedelta(days=365),
+    }
+    pending = org_by_index[shows[2].index]
+    finance.request_consent(
+        users[BANKS[0][0]], pending.uscc, message="碳效贷授信评估，请授权查阅近三年碳账户与评级", **terms
+    )
+    declined = org_by_index[shows[1].index]
+    ask = finance.request_consent(users[BANKS[1][0]], declined.uscc, **{**terms, "purpose_code": "disclosure"})
+    finance.decline_request(users["ent2"], ask, "暂不同意用于信息披露")
+    first = Consent.objects.filter(enterprise=org_by_index[shows[0].index], bank=banks[0]).first()
+    shorter = first.valid_until.replace(year=first.valid_until.year - 1) if first is not None else None
+    if first is not None and first.revoked_at is None and shorter and shorter >= timezone.localdate():
+        finance.change_consent(users["ent1"], first, valid_until=shorter)
+    return 2
+
+
 def _submitted_at(year: int, month: int, rng: random.Random, later_days: int = 0) -> datetime.datetime:
     from zoneinfo import ZoneInfo
 
@@ -1080,6 +1122,7 @@ def _build(
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from django.db import transaction
+    from simple_history.utils import bulk_create_with_history
 
     from dualcarbon.accounting.services import compute
     from dualcarbon.registry import services as registry
@@ -1234,28 +1277,29 @@ def _build(
                 staff = user_by_name[p.username]
                 revoked = b == 2 and j == 0
                 expired = b == 2 and j == 1
-                consents.append(
-                    Consent(
-                        enterprise=org_by_index[p.index],
-                        bank=bank,
-                        scope=Consent.Scope.CREDIT_REPORT if j % 4 == 3 else Consent.Scope.ACCOUNTS,
-                        purpose=rng.choice(
-                            ["流动资金贷款授信", "碳效贷申请", "绿色项目贷款贷前调查", "可持续发展挂钩贷款贷后监测"]
-                        ),
-                        data_from=first if j % 3 else f"{years[-1]}-01",
-                        data_until=last,
-                        valid_from=datetime.date(years[0], 1, 1),
-                        valid_until=datetime.date(years[-1], 6, 30)
-                        if expired
-                        else datetime.date(years[-1] + 3, 12, 31),
-                        revoked_at=_submitted_at(years[-1], 3, rng) if revoked else None,
-                        created_by=staff,
-                    )
+                note = rng.choice(
+                    ["流动资金贷款授信", "碳效贷申请", "绿色项目贷款贷前调查", "可持续发展挂钩贷款贷后监测"]
                 )
-        Consent.objects.bulk_create(consents)
+                consent = Consent(
+                    enterprise=org_by_index[p.index],
+                    bank=bank,
+                    scope=CONSENT_SCOPES[j % 4],
+                    purpose_code="loan_monitoring" if "贷后" in note else "credit_assessment",
+                    purpose=note,
+                    data_from=first if j % 3 else f"{years[-1]}-01",
+                    data_until=last,
+                    valid_from=datetime.date(years[0], 1, 1),
+                    valid_until=datetime.date(years[-1], 6, 30) if expired else datetime.date(years[-1] + 3, 12, 31),
+                    revoked_at=_submitted_at(years[-1], 3, rng) if revoked else None,
+                    created_by=staff,
+                )
+                consent._history_user = staff  # type: ignore[attr-defined]  # read by simple-history
+                consents.append(consent)
+        bulk_create_with_history(consents, Consent, default_change_reason="grant")
         platform = Organisation.objects.create(kind="platform", name=PLATFORM_NAME)
         admin = User.objects.create(username="admin", password=hashed, is_staff=True, is_superuser=True)
         Membership.objects.create(user=admin, organisation=platform, role=Role.PLATFORM_ADMIN)
+        finance_requests = _consent_requests(banks, shows, org_by_index, user_by_name, years)
         lap("consents and admin")
         # the judgement layer: grades for every year, the city's targets, and alerts for the last quarter
         from django.db.models import Sum
@@ -1285,6 +1329,7 @@ def _build(
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
+        consent_requests=finance_requests,
         verifier_assignments=len(assignments),
         planted_validations=len(planted),
     )

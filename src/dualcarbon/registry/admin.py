@@ -58,8 +58,18 @@ class VerifierAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "bank", "scope", "purpose", "data_from", "data_until", "valid_until", "revoked_at"]
-    list_filter = ["scope"]
+    list_display = [
+        "enterprise",
+        "bank",
+        "scope",
+        "purpose_code",
+        "purpose",
+        "data_from",
+        "data_until",
+        "valid_until",
+        "revoked_at",
+    ]
+    list_filter = ["purpose_code"]
 
 
 @admin.register(AccessLog)

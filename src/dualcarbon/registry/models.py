@@ -261,17 +261,44 @@ class ConsentQuerySet(models.QuerySet["Consent"]):
         return self.filter(revoked_at__isnull=True, valid_from__lte=day, valid_until__gte=day)
 
 
+def validate_scope(value: str) -> None:
+    """A consent's scope: one or more :class:`Consent.Scope` codes, comma-separated, no repeats."""
+    codes = [c for c in (value or "").split(",")]
+    unknown = [c for c in codes if c not in Consent.Scope.values]
+    if not value or unknown or len(set(codes)) != len(codes):
+        raise ValidationError(
+            _("授权范围无效：%(v)s（可选：%(ok)s）/ invalid scope"),
+            params={"v": value, "ok": ", ".join(Consent.Scope.values)},
+        )
+
+
 class Consent(models.Model):
-    """An enterprise lets a bank read named data, for a purpose, over a period; revocable."""
+    """An enterprise lets a bank read named data, for a purpose, over a period; revocable.
+
+    The enterprise grants, narrows, extends and revokes it itself (``dualcarbon.finance.services``); every change
+    is kept (django-simple-history, who and when, migration ``registry 0009``) and shown on its consent page."""
 
     class Scope(models.TextChoices):
         ACCOUNTS = "accounts", _("月度碳账户")
         CREDIT_REPORT = "credit_report", _("碳信用报告")
+        SUMMARY = "summary", _("账户汇总")
+        GRADE = "grade", _("评级及其说明")
+        CERTIFICATION = "certification", _("认定状态")
+
+    class Purpose(models.TextChoices):
+        CREDIT_ASSESSMENT = "credit_assessment", _("授信评估")
+        LOAN_MONITORING = "loan_monitoring", _("贷后监测")
+        DISCLOSURE = "disclosure", _("信息披露")
 
     enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_given")
     bank = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consents_received")
-    scope = models.CharField(_("授权范围"), max_length=16, choices=Scope.choices, default=Scope.ACCOUNTS)
-    purpose = models.CharField(_("用途"), max_length=200)
+    #: one or more Scope codes, comma-separated in the order of Scope (``accounts`` alone before several were allowed)
+    scope = models.CharField(_("授权范围"), max_length=100, default=Scope.ACCOUNTS, validators=[validate_scope])
+    purpose_code = models.CharField(
+        _("用途"), max_length=20, choices=Purpose.choices, default=Purpose.CREDIT_ASSESSMENT
+    )
+    #: the enterprise's own words on the purpose (a loan, a facility …); optional
+    purpose = models.CharField(_("用途说明"), max_length=200, blank=True)
     #: the reporting periods the bank may read (inclusive), as YYYY-MM
     data_from = models.CharField(_("数据起始期"), max_length=7)
     data_until = models.CharField(_("数据截止期"), max_length=7)
@@ -280,6 +307,7 @@ class Consent(models.Model):
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     objects = ConsentQuerySet.as_manager()
 
@@ -290,6 +318,17 @@ class Consent(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")), name="consent_dates"),
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.enterprise_id} → {self.bank_id}"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [c for c in (self.scope or "").split(",") if c]
+
+    def get_scope_display(self) -> str:
+        labels = dict(self.Scope.choices)
+        return "、".join(str(labels.get(c, c)) for c in self.scopes)
 
 
 #: the prev_hash of the first access-log row

@@ -71,6 +71,13 @@ def user_frame(context: Any) -> dict[str, Any]:
         add(_("企业登记"), reverse("registry:enterprises"), "/registry/")
     if len(enterprises) == 1:  # who read the enterprise's data, under which consent
         add(_("数据访问记录"), reverse("registry:access_log", args=[enterprises[0].pk]))
+    try:  # consents (finance): the enterprise grants and revokes them, a bank requests them
+        if len(enterprises) == 1:
+            add(_("数据授权"), reverse("finance:consents", args=[enterprises[0].pk]))
+        elif Membership.Role.BANK_STAFF in roles:
+            add(_("数据授权"), reverse("finance:bank"))
+    except NoReverseMatch:
+        pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "finance"
+
+urlpatterns = [
+    path("enterprise/<int:org_id>/consents/", views.consents, name="consents"),
+    path("enterprise/<int:org_id>/consents/<int:consent_id>/change/", views.consent_change, name="consent_change"),
+    path("enterprise/<int:org_id>/consents/<int:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),
+    path("enterprise/<int:org_id>/requests/<int:request_id>/accept/", views.request_accept, name="request_accept"),
+    path("enterprise/<int:org_id>/requests/<int:request_id>/decline/", views.request_decline, name="request_decline"),
+    path("bank/", views.bank, name="bank"),
+    path("bank/requests/new/", views.request_new, name="request_new"),
+]
