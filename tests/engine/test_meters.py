@@ -224,3 +224,15 @@ def test_duckdb_and_spark_agree(spark_con, march):
     pd.testing.assert_frame_equal(spark.totals, march[0].totals, check_exact=True)
     pd.testing.assert_frame_equal(spark.findings, march[0].findings, check_exact=True)
     pd.testing.assert_frame_equal(duck.totals, march[0].totals, check_exact=True)
+
+
+def test_text_with_blanks_and_direction_spellings_are_read_as_their_value(tmp_path):
+    """When the check finds padded text or another spelling of a direction, the readings are typed with trimming and
+    the direction mapping (else the text is used as given: the fast path of the benchmark)."""
+    body = HEADER + 'M1,E1,2024-03-01 00:00:00,4,import,33\n" M1 "," E1",2024-03-01 00:00:00,4, Import ,33 \n'
+    body += "M1,E1,2024-03-01 00:15:00,1,正向有功,33\nM1,E1,2024-03-01 00:15:00,1,反向,33\n"
+    result = meters_file(_write(tmp_path, body))
+    row = result.totals.iloc[0]
+    assert (row.entity, row.region, row.meters) == ("E1", "33", 1)
+    assert (row.import_kwh, row.export_kwh, row.duplicate_readings, row.readings) == (5.0, 1.0, 1, 4)
+    assert row.expected_intervals == 2 * 2_976  # import and export series of M1
