@@ -89,7 +89,7 @@ def generate(path: str | Path, rows: int, threads: int | None = None) -> int:
               + CASE WHEN i % 1009 = 0 THEN INTERVAL 7 MINUTE ELSE INTERVAL 0 MINUTE END AS ts,
             CASE WHEN i % 100003 = 0 THEN -4.0
                  WHEN i % 250007 = 0 THEN 30000.0
-                 ELSE CAST((i * 7919) % 397 AS DOUBLE) / 4.0 END AS kwh,
+                 ELSE CAST((i * 2654435761) % 100003 AS DOUBLE) / 1000.0 END AS kwh,
             CASE WHEN meter % 1000 = 999 THEN 'export' ELSE 'import' END AS direction,
             ([{regions}])[1 + (meter // {METERS_PER_ENTITY}) % 10] AS region
           FROM r
