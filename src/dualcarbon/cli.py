@@ -1,6 +1,7 @@
 """The ``dualcarbon`` console script (also ``python -m dualcarbon``).
 
-``dualcarbon account INPUT`` runs the pure engine on a file. Any other sub-command is handed to
+``dualcarbon account INPUT`` runs the pure engine on a file; ``dualcarbon meters INPUT`` computes the monthly
+electricity-carbon of interval meter readings (engine/meters.py). Any other sub-command is handed to
 Django's management commands (``dualcarbon migrate``, ``dualcarbon runserver`` …).
 """
 
@@ -86,7 +87,7 @@ def _account_parser() -> argparse.ArgumentParser:
 
 
 def _json_value(v: Any) -> Any:
-    if v is None:
+    if v is None or type(v).__name__ == "NAType":  # pandas' missing value of a nullable integer column
         return None
     if isinstance(v, float):
         return None if math.isnan(v) else v
@@ -311,13 +312,117 @@ def account(argv: list[str]) -> int:
     return 0
 
 
+def _meters_parser() -> argparse.ArgumentParser:
+    from .engine import factors, meters
+
+    p = argparse.ArgumentParser(
+        prog="dualcarbon meters",
+        description="Monthly electricity-carbon (电碳监测) from interval meter readings: kWh, tCO2e and data-quality "
+        "findings per entity, region and month. 由电表分时读数计算各主体每月的电量、排放量和数据质量问题。",
+    )
+    p.add_argument("input", help="CSV (UTF-8 or GBK) or Parquet: meter_id, entity, ts, kwh [, direction, region]")
+    p.add_argument("-o", "--output", help="output file (default: standard output); a directory for parquet")
+    p.add_argument(
+        "--format",
+        choices=("json", "csv", "parquet"),
+        help="output format (default from -o suffix, else json); json = {meta, totals, findings}; csv = the totals "
+        "(--findings: the findings); parquet = -o DIRECTORY with totals.parquet and findings.parquet",
+    )
+    p.add_argument(
+        "--grid",
+        default=factors.DEFAULT_GRID,
+        help="grid factor, as for `dualcarbon account`: ets | mee:national | mee:regional | mee:provincial | "
+        f"mee:auto, optional @YEAR (default {factors.DEFAULT_GRID})",
+    )
+    p.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
+    p.add_argument(
+        "--interval",
+        type=int,
+        default=meters.DEFAULT_INTERVAL_MINUTES,
+        help=f"the meters' interval in minutes (default {meters.DEFAULT_INTERVAL_MINUTES})",
+    )
+    p.add_argument(
+        "--max-kw",
+        type=_number_arg,
+        default=meters.DEFAULT_MAX_KW,
+        help=f"the highest plausible power of a meter, kW (default {meters.DEFAULT_MAX_KW:,.0f}); a reading above "
+        "max-kw × interval is implausible and not counted",
+    )
+    p.add_argument("--findings", action="store_true", help="with csv output, write the findings instead of the totals")
+    p.add_argument("--lang", help="message language: zh (default) or en")
+    return p
+
+
+def meters_command(argv: list[str]) -> int:
+    args = _meters_parser().parse_args(argv)
+    lang = _lang(args.lang)
+    from .engine import InputError, SelectionError, factors
+    from .engine.meters import MeterOptions, meters_file
+
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "json")
+    if fmt not in ("csv", "json", "parquet"):
+        print(f"unknown output format {fmt!r}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if fmt == "parquet" and not args.output:
+        print("parquet output needs -o / parquet 输出需要 -o", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.interval <= 0 or (24 * 60) % args.interval:
+        print("--interval must divide a day (e.g. 15, 30, 60) / 间隔须整除一天", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.max_kw <= 0:
+        print("--max-kw must be positive / --max-kw 须为正数", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        options = MeterOptions(grid=factors.parse_grid(args.grid), interval_minutes=args.interval, max_kw=args.max_kw)
+        result = meters_file(args.input, options, engine=args.engine)
+    except InputError as exc:
+        head = "文件有误，未写出任何结果：" if lang == "zh" else "The file has errors; nothing was written:"
+        print(head, file=sys.stderr)
+        print(exc.render(lang), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SelectionError as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if fmt == "json":
+        payload = {
+            "meta": result.meta,
+            "totals": _records(result.totals),
+            "findings": _records(result.findings),
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=1)
+        if args.output:
+            _write_atomic(Path(args.output), lambda p: p.write_text(text, encoding="utf-8"))
+        else:
+            sys.stdout.write(text + "\n")
+    elif fmt == "csv":
+        from .engine.safe_cells import neutralise_frame
+
+        # text from the input file (entity, meter, region) is written so that a spreadsheet cannot run it
+        frame = neutralise_frame(result.findings if args.findings else result.totals)
+        if args.output:
+            _write_atomic(Path(args.output), lambda p: frame.to_csv(p, index=False))
+        else:
+            frame.to_csv(sys.stdout, index=False)
+    else:
+
+        def write(directory: Path) -> None:
+            result.totals.to_parquet(directory / "totals.parquet", index=False)
+            result.findings.to_parquet(directory / "findings.parquet", index=False)
+
+        _write_atomic_dir(Path(args.output), write)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "account":
         return account(argv[1:])
+    if argv and argv[0] == "meters":
+        return meters_command(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
         print(
             "usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
+            "       dualcarbon meters INPUT [options]    (electricity-carbon from meter readings; -h)\n"
             "       dualcarbon <django command>          (migrate, runserver, demo …)"
         )
         return 0

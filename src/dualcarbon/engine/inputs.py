@@ -12,7 +12,7 @@ import codecs
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,8 +146,8 @@ def canonical_header(name: object) -> str:
     return _HEADER_ALIASES.get(text, key)
 
 
-def _check_header(columns: list[str], sheet: str | None = None) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+def _check_header(columns: list[str], sheet: str | None = None, required: Sequence[str] = REQUIRED_COLUMNS) -> None:
+    missing = [c for c in required if c not in columns]
     if missing:
         raise InputError([Problem("missing_column", row=1, column=c, sheet=sheet) for c in missing])
 
@@ -172,24 +172,35 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     return "gb18030"
 
 
-def read_activity(path: str | os.PathLike[str], progress: ProgressFactory | None = None) -> InputFile:
-    """Read an activity file into a normalised Parquet file; raise InputError on an unusable file."""
+def read_activity(
+    path: str | os.PathLike[str],
+    progress: ProgressFactory | None = None,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    suffixes: Sequence[str] = (".xlsx", ".xlsm", ".parquet", ".csv"),
+) -> InputFile:
+    """Read an activity file into a normalised Parquet file; raise InputError on an unusable file.
+
+    ``required``: the columns the file must have (the meter readings of :mod:`.meters` have their own);
+    ``suffixes``: the kinds of file accepted (anything else is read as CSV when ``.csv`` is among them).
+    """
     src = Path(path)
     if not src.exists():
         raise InputError([Problem("unreadable", value=f"{src}: not found")])
     progress = progress or _tqdm_progress
+    suffix = src.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".parquet"} and suffix not in suffixes:
+        raise InputError([Problem("unreadable", value=f"{src.name}: use one of {', '.join(suffixes)}")])
     tmpdir = tempfile.mkdtemp(prefix="dualcarbon-")
     out = Path(tmpdir) / "activity.parquet"
-    suffix = src.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm"}:
             rows, sheet, cols = _xlsx_to_parquet(src, out)
             return InputFile(out, rows, src, None, sheet, cols, tmpdir)
         if suffix == ".parquet":
-            rows, cols = _parquet_to_parquet(src, out, progress)
+            rows, cols = _parquet_to_parquet(src, out, progress, required)
             return InputFile(out, rows, src, None, None, cols, tmpdir)
         encoding = detect_encoding(src)
-        rows, cols = _csv_to_parquet(src, out, encoding, progress)
+        rows, cols = _csv_to_parquet(src, out, encoding, progress, required)
         return InputFile(out, rows, src, encoding, None, cols, tmpdir)
     except InputError:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -245,14 +256,16 @@ def _without_blank_rows(batch: pa.RecordBatch, names: list[str]) -> pa.RecordBat
     return batch.filter(filled)
 
 
-def _csv_to_parquet(src: Path, out: Path, encoding: str, progress: ProgressFactory) -> tuple[int, list[str]]:
+def _csv_to_parquet(
+    src: Path, out: Path, encoding: str, progress: ProgressFactory, required: Sequence[str] = REQUIRED_COLUMNS
+) -> tuple[int, list[str]]:
     with open(src, encoding=encoding, errors="strict", newline="") as fh:
         header_line = fh.readline()
     import csv
 
     raw_header = next(csv.reader([header_line]))
     names = [canonical_header(h) for h in raw_header]
-    _check_header(names)
+    _check_header(names, required=required)
     read_opts = pacsv.ReadOptions(encoding=encoding, block_size=8 << 20, column_names=names, skip_rows=1)
     convert = pacsv.ConvertOptions(
         column_types={n: pa.string() for n in names},
@@ -280,10 +293,12 @@ def _csv_to_parquet(src: Path, out: Path, encoding: str, progress: ProgressFacto
         bar.close()
 
 
-def _parquet_to_parquet(src: Path, out: Path, progress: ProgressFactory) -> tuple[int, list[str]]:
+def _parquet_to_parquet(
+    src: Path, out: Path, progress: ProgressFactory, required: Sequence[str] = REQUIRED_COLUMNS
+) -> tuple[int, list[str]]:
     pf = pq.ParquetFile(src)
     names = [canonical_header(n) for n in pf.schema_arrow.names]
-    _check_header(names)
+    _check_header(names, required=required)
     bar = progress(src.stat().st_size, src.name)
 
     def batches() -> Iterator[pa.RecordBatch]:

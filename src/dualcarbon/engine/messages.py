@@ -90,6 +90,14 @@ RULES: dict[str, dict[str, str]] = {
         "zh": "无法识别的地区 “{value}”（应为 GB/T 2260 代码、省份名或区域电网名）",
         "en": "unknown region “{value}” (use a GB/T 2260 code, a province or a regional grid name)",
     },
+    "bad_timestamp": {
+        "zh": "“{value}” 不是可识别的时间（应为 2024-03-01 00:15:00 这样的 ISO 8601 时间）",
+        "en": "“{value}” is not a time (use ISO 8601, e.g. 2024-03-01 00:15:00)",
+    },
+    "bad_direction": {
+        "zh": "计量方向应为 import/正向 或 export/反向，实际为 “{value}”",
+        "en": "the direction must be import or export, found “{value}”",
+    },
     "empty_file": {"zh": "文件中没有数据行", "en": "the file has no data rows"},
     "unreadable": {"zh": "无法读取文件：{value}", "en": "cannot read the file: {value}"},
     "formula_without_value": {
