@@ -108,7 +108,7 @@ def test_english_message_and_bad_options(tmp_path: Path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("meter_id,entity,ts,kwh\nM1,E1,2024-03-01 00:00:00,abc\n", encoding="utf-8")
     assert main(["meters", str(path), "--lang", "en"]) == 2
-    assert "row 2, column “kwh”: “abc” is not a number" in capsys.readouterr().err
+    assert "row 2, column “energy (kWh)”: “abc” is not a number" in capsys.readouterr().err
     assert main(["meters", str(MARCH), "--grid", "mee:county"]) == 2
     assert "grid spec" in capsys.readouterr().err
     assert main(["meters", str(MARCH), "--interval", "7"]) == 2

@@ -145,6 +145,11 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "cao_nc": "非碳酸盐CaO",
     "mgo_nc": "非碳酸盐MgO",
     "purity": "纯度",
+    # interval meter readings (engine/meters.py)
+    "meter_id": "电表编号",
+    "ts": "抄表时间",
+    "kwh": "电量（千瓦时）",
+    "direction": "方向（购入/输出）",
 }
 
 #: the same columns' names in English (a message names the column the user sees, never its key)
@@ -170,6 +175,10 @@ COLUMN_LABELS_EN: dict[str, str] = {
     "cao_nc": "non-carbonate CaO",
     "mgo_nc": "non-carbonate MgO",
     "purity": "purity",
+    "meter_id": "meter id",
+    "ts": "reading time",
+    "kwh": "energy (kWh)",
+    "direction": "direction (import/export)",
 }
 
 
@@ -203,7 +212,10 @@ class Problem:
         template = RULES[self.rule][lang]
         hint = (self.hint or "").split(SUGGEST_SEP, 1)[0] if self.rule == "unknown_item" else self.hint or ""
         column = label or (column_label(self.column, lang) if self.column else "")
-        body = template.format(column=column, value=self.value or "", hint=hint)
+        named = column
+        if self.rule == "missing_column" and self.column and column != self.column:
+            named = f"{column}（{self.column}）" if lang == "zh" else f"{column} ({self.column})"  # the header to add
+        body = template.format(column=named, value=self.value or "", hint=hint)
         if self.suggestions:
             sep = "、" if lang == "zh" else ", "
             body += SUGGEST[lang].format(names=sep.join(self.suggestions))
