@@ -6,7 +6,9 @@ pytest's exit status; the cluster is stopped and deleted whatever happens.
 Without path arguments it runs every test directory that touches the database: all of ``tests/``
 except the directories in :data:`NO_DATABASE` (the pure engine and reference tests, Spark, the
 benchmark smoke test, the browser tests), so a new app's test directory runs on PostgreSQL
-without editing this file.
+without editing this file. The run is kept lean (docs/testing.md § PostgreSQL): the tests in
+:data:`SQLITE_ONLY` prove things about the HTTP surface, the settings or the ORM's query counts, which the
+database does not change; they run once, on SQLite.
 """
 
 from __future__ import annotations
@@ -23,23 +25,57 @@ sys.path.insert(0, str(ROOT))
 from tests.pg import throwaway_cluster  # noqa: E402
 
 #: test paths that never touch the database (they run once, on the SQLite suite)
-NO_DATABASE = {"engine", "reference", "bench", "e2e", "fixtures", "test_cli.py", "test_architecture.py"}
+NO_DATABASE = {
+    "engine", "reference", "bench", "e2e", "fixtures", "test_cli.py", "test_cli_meters.py", "test_architecture.py"
+}
+
+#: database-backed tests that run once, on SQLite, with the reason: what they prove does not depend on the database.
+#: Everything a database decides — constraints, triggers, locks, concurrency, the ledger and audit chain, SQL
+#: aggregates, migrations, every service and page query of every app — still runs on PostgreSQL.
+SQLITE_ONLY: dict[str, str] = {
+    "test_scoping_matrix.py": "every route x role over HTTP (~700 requests); the predicates it exercises "
+    "(registry.access, each app's scoping functions) run on PostgreSQL in the apps' own tests",
+    "test_not_found_parity.py": "byte-for-byte equality of the 404 and 403 pages",
+    "test_settings.py": "settings in fresh processes (no database)",
+    "web/test_hardening.py": "error pages, headers, sessions and password rules",
+    "web/test_chart_fonts.py": "chart rendering",
+    "web/test_names.py": "display names",
+    "api/test_fuzz.py": "the API's contract (schemathesis); the write paths it drives are tested on PostgreSQL",
+    "api/test_generated_client.py": "a generated client against the OpenAPI document",
+    "accounting/test_views.py::test_query_counts_do_not_grow_with_data": "the ORM's query count (N+1), not SQL",
+    "monitoring/test_dashboard.py::test_query_count_does_not_grow_with_data": "the ORM's query count",
+    "monitoring/test_completeness_growth.py::test_drill_down_query_count_does_not_grow": "the ORM's query count",
+    "monitoring/test_assignment.py::test_notification_page_query_count_does_not_grow": "the ORM's query count",
+    "rating/test_views.py::test_region_page_query_count_does_not_grow_with_results": "the ORM's query count",
+}
 
 
 def default_paths() -> list[str]:
     tests = ROOT / "tests"
     paths = []
     for p in sorted(tests.iterdir()):
-        if p.name in NO_DATABASE or p.name.startswith(("_", ".")):
+        if p.name in NO_DATABASE or p.name in SQLITE_ONLY or p.name.startswith(("_", ".")):
             continue
         if (p.is_dir() and any(p.rglob("test_*.py"))) or (p.is_file() and p.name.startswith("test_")):
             paths.append(str(p.relative_to(ROOT)))
     return paths
 
 
+def sqlite_only_args() -> list[str]:
+    """``--ignore`` for the files and ``--deselect`` for the tests of :data:`SQLITE_ONLY` inside the directories run."""
+    args = []
+    for name in SQLITE_ONLY:
+        path = f"tests/{name}"
+        if "::" in name:
+            args.append(f"--deselect={path}")
+        elif "/" in name:
+            args.append(f"--ignore={path}")
+    return args
+
+
 def main(argv: list[str]) -> int:
     has_paths = any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in argv)
-    args = argv if has_paths else [*argv, *default_paths()]
+    args = argv if has_paths else [*argv, *sqlite_only_args(), *default_paths()]
     started = time.monotonic()
     with throwaway_cluster() as url:
         print(f"PostgreSQL throwaway cluster: {url}", flush=True)
