@@ -6,7 +6,6 @@ No timing is asserted; this only guards the benchmark's correctness checks (engi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sqlite3
 import subprocess
@@ -16,24 +15,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from tests.bench import scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 2_000
 
 
-def _load_bench():
-    # loaded by path: inside the test tree the name ``bench`` is this test package, not ROOT/bench
-    name = "dualcarbon_bench_engine"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "engine.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = scripts.load("engine")
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +83,20 @@ def test_orm_agrees_with_sql_lines(activity: Path, tmp_path: Path) -> None:
     # (here Django is already configured for the project's tests)
     sample = 500
     db = tmp_path / "orm.sqlite3"
-    cmd = [sys.executable, str(ROOT / "bench" / "engine.py"), "--child", "orm", "--input", str(activity),
-           "--out", str(db), "--sample", str(sample), "--repeat", "1"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "engine.py"),
+        "--child",
+        "orm",
+        "--input",
+        str(activity),
+        "--out",
+        str(db),
+        "--sample",
+        str(sample),
+        "--repeat",
+        "1",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     orm = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -108,15 +108,17 @@ def test_orm_agrees_with_sql_lines(activity: Path, tmp_path: Path) -> None:
     # one EmissionLineRow per ActivityRow, in the throwaway database (not the project's)
     with sqlite3.connect(db) as con:
         lines, rows, low, high, tco2e = con.execute(
-            "SELECT count(*), count(DISTINCT row), min(row), max(row), sum(tco2e) FROM bench_emission_line").fetchone()
+            "SELECT count(*), count(DISTINCT row), min(row), max(row), sum(tco2e) FROM bench_emission_line"
+        ).fetchone()
         assert con.execute("SELECT count(*) FROM bench_activity").fetchone()[0] == sample
     assert lines == rows == sample and (low, high) == (1, sample)
     assert bench.rel_diff(tco2e, ref["total_tco2e"]) <= 1e-9  # stored as SQLite REAL
 
 
 def test_main_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = bench.main(["--rows", "1500", "--loop-sample", "1500", "--orm-sample", "300", "--threads", "1",
-                     "--repeat", "1", "--json"])
+    rc = bench.main(
+        ["--rows", "1500", "--loop-sample", "1500", "--orm-sample", "300", "--threads", "1", "--repeat", "1", "--json"]
+    )
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert out["checks"]["engine_sql_ok"] and out["checks"]["loop_ok"] and out["checks"]["orm_ok"]

@@ -3,32 +3,19 @@ the hand-written DuckDB query's on every column. No timing is asserted."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.bench import scripts
+
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 20_000
 
 
-def _load_bench():
-    # loaded by path: inside the test tree the name ``bench`` is this test package, not ROOT/bench
-    name = "dualcarbon_bench_meters"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "meters.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = scripts.load("meters")
 
 
 @pytest.fixture(scope="module")

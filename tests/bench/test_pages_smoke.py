@@ -3,13 +3,12 @@ not depend on the amount of data (1 month against 6 months). No timing is assert
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from dualcarbon.accounting.models import AccountEntry
+from tests.bench import scripts
 from tests.web.helpers import fast_world, submit_many, submit_month
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,20 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-def _load_bench():
-    # loaded by path: inside the test tree the name ``bench`` is this test package, not ROOT/bench
-    name = "dualcarbon_bench_pages"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "pages.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = scripts.load("pages")
 
 
 def _measure(world):

@@ -9,8 +9,6 @@ one batch. ``bench/rating.py`` at 320 and 3,200 enterprises is what measures tha
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from dualcarbon.rating.models import RatingResult
 from dualcarbon.registry import services as registry
 from dualcarbon.registry.models import Industry, Membership, Organisation
+from tests.bench import scripts
 from tests.factories import PASSWORD
 from tests.rating.helpers import YEAR, month_data, rated_world, submit_batch
 from tests.web.helpers import FAST_HASHERS
@@ -29,20 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-def _load_bench():
-    # loaded by path: inside the test tree the name ``bench`` is this test package, not ROOT/bench
-    name = "dualcarbon_bench_rating"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "rating.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = scripts.load("rating")
 
 
 def _more_cement_makers(world: Any, n: int) -> None:
