@@ -413,16 +413,76 @@ def meters_command(argv: list[str]) -> int:
     return 0
 
 
+def _savings_parser() -> argparse.ArgumentParser:
+    from .engine import savings
+
+    p = argparse.ArgumentParser(
+        prog="dualcarbon savings",
+        description="Energy saved (tce) → CO2 avoided (tCO2), with the factor and its source "
+        "(docs/methods.md § Savings). 节能量（标准煤）折算二氧化碳减排量，并给出系数及其来源。",
+    )
+    p.add_argument("quantity", help="energy saved, e.g. 1.7 (with --unit 万tce)")
+    p.add_argument("--unit", default="tce", help="tce (default), kgce or 万tce")
+    p.add_argument(
+        "--basis",
+        default="equivalent",
+        help="tce basis: equivalent (当量值, default) or equal (等价值; changes only electricity and heat)",
+    )
+    p.add_argument("--method", default=savings.DEFAULT_METHOD, help=savings.METHOD_HELP)
+    p.add_argument(
+        "--kgce-per-kwh",
+        help="the year's power-supply coal rate, for a grid method on the equal-value basis (e.g. 0.3)",
+    )
+    p.add_argument("--format", choices=("json", "table"), default="table")
+    p.add_argument("--lang", help="message language: zh (default) or en")
+    return p
+
+
+def savings_command(argv: list[str]) -> int:
+    args = _savings_parser().parse_args(argv)
+    lang = _lang(args.lang)
+    from .engine import savings
+
+    try:
+        result = savings.convert(args.quantity, args.unit, args.basis, args.method, args.kgce_per_kwh)
+    except savings.SavingsError as exc:
+        print(("输入有误：" if lang == "zh" else "Wrong input: ") + exc.render(lang), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1) + "\n")
+        return 0
+    zh = lang == "zh"
+    lines = [
+        (f"节能量 {result.quantity} {result.unit}（{result.tce} tce，" + ("当量值" if result.basis == "equivalent"
+         else "等价值") + "）") if zh else f"Energy saved {result.quantity} {result.unit} ({result.tce} tce, "
+        f"{result.basis} basis)",
+        (f"减排量 {result.tco2:,.1f} tCO2（{result.rounded()} 万tCO2）" if zh
+         else f"CO2 avoided {result.tco2:,.1f} tCO2 ({result.rounded()} 万tCO2)"),
+        (f"折算系数 {result.factor:.4f} tCO2/tce，方法 {result.method}" if zh
+         else f"Factor {result.factor:.4f} tCO2/tce, method {result.method}"),
+    ]
+    for part in result.parts:
+        lines.append(f"  · {part.name} ×{part.share}: {part.derivation}")
+        lines.append(f"    {'来源' if zh else 'source'}: {part.source}")
+    for note in result.notes:
+        lines.append(("注：" if zh else "Note: ") + note)
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "account":
         return account(argv[1:])
     if argv and argv[0] == "meters":
         return meters_command(argv[1:])
+    if argv and argv[0] == "savings":
+        return savings_command(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
         print(
             "usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
             "       dualcarbon meters INPUT [options]    (electricity-carbon from meter readings; -h)\n"
+            "       dualcarbon savings QUANTITY [options] (energy saved → CO2 avoided; -h)\n"
             "       dualcarbon <django command>          (migrate, runserver, demo …)"
         )
         return 0
