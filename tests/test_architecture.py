@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LINT = Path(sys.executable).with_name("lint-imports")
+#: one contract per [[tool.importlinter.contracts]] table: engine purity, the layers, one "own scoping" per app
+CONTRACTS = (ROOT / "pyproject.toml").read_text(encoding="utf-8").count("[[tool.importlinter.contracts]]")
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +33,8 @@ def _lint(root: Path) -> subprocess.CompletedProcess[str]:
 def test_the_import_contracts_hold() -> None:
     run = _lint(ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Contracts: 8 kept, 0 broken." in run.stdout
+    assert CONTRACTS >= 9
+    assert f"Contracts: {CONTRACTS} kept, 0 broken." in run.stdout
 
 
 def test_an_import_up_the_layers_breaks_the_contract(tmp_path: Path) -> None:
@@ -44,4 +47,4 @@ def test_an_import_up_the_layers_breaks_the_contract(tmp_path: Path) -> None:
     run = _lint(tmp_path)
     assert run.returncode == 1
     assert "dualcarbon.reporting.services -> dualcarbon.accounting.services" in run.stdout
-    assert "Contracts: 7 kept, 1 broken." in run.stdout
+    assert f"Contracts: {CONTRACTS - 1} kept, 1 broken." in run.stdout

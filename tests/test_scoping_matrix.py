@@ -113,6 +113,29 @@ NARROWER: dict[str, set[str]] = {
     "api:finance_bank_consents": {"bank", "bank2"},
     "api:finance_bank_requests": {"bank", "bank2"},
     "api:finance_request": {"bank", "bank2"},
+    # reduction plans (docs/planning.md): the enterprise's staff, its government and the admin (read only); not the
+    # banks it consented to or its verifier; the API for the enterprise's own system
+    **{
+        name: {"cement", "steel", "far", "gov", "district", "admin"}
+        for name in (
+            "planning:plans",
+            "planning:plan",
+            "planning:plan_pdf",
+            "planning:plan_edit",
+            "planning:item_add",
+            "planning:item_remove",
+        )
+    },
+    **{
+        name: {"cement", "steel", "far"}
+        for name in (
+            "api:planning_plans",
+            "api:planning_plan_create",
+            "api:planning_plan",
+            "api:planning_item_add",
+            "api:planning_item_remove",
+        )
+    },
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
@@ -144,6 +167,19 @@ WRITERS: dict[str, set[str]] = {
         )
     },
     "rating:appeal_finish": {"owner"},
+    # only the enterprise's own staff make and change its reduction plans (docs/planning.md)
+    **{
+        name: {"owner"}
+        for name in (
+            "planning:plans",
+            "planning:plan_edit",
+            "planning:item_add",
+            "planning:item_remove",
+            "api:planning_plan_create",
+            "api:planning_item_add",
+            "api:planning_item_remove",
+        )
+    },
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
@@ -189,6 +225,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "registry:site_edit": {"name": "矩阵测试：越权修改", "region": "{region}"},
     "registry:invite": {"username": "matrix-intruder", "name": "越权", "role": "enterprise_staff"},
     "registry:membership_active": {"active": "0"},
+    "planning:plans": {"name": "矩阵测试：越权规划", "base_year": "2024", "until_year": "2030"},
+    "planning:plan_edit": {"name": "矩阵测试：越权修改", "base_year": "2024", "until_year": "2031"},
+    "planning:item_add": {"measure": "{measure}", "quantity": "3", "start_year": "2025"},
+    "api:planning_plan_create": {"name": "矩阵测试：越权规划", "base_year": 2024, "until_year": 2030},
+    "api:planning_item_add": {"measure_id": "{measure}", "quantity": "3", "start_year": 2025},
     **{
         name: {
             "bank": "{bank}",
@@ -282,6 +323,8 @@ PARAM_KINDS: dict[str, str] = {
     "site_id": "site",  # a site (厂区) of the subject enterprise
     "membership_id": "membership",  # the subject enterprise's staff member's membership
     "request_id": "consent_request",  # a bank's consent request to the subject enterprise (finance)
+    "plan_id": "plan",  # a reduction plan of the subject enterprise (planning)
+    "item_id": "plan_item",  # a measure in that plan (planning)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -307,6 +350,8 @@ OBJECT_KINDS = {
     "site",  # a site of the subject enterprise (registry)
     "membership",  # a membership of the subject enterprise's staff (registry)
     "consent_request",  # a bank's consent request to the subject enterprise (finance)
+    "plan",  # a reduction plan of the subject enterprise (planning)
+    "plan_item",  # a measure in the subject enterprise's plan (planning)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -560,6 +605,36 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     valid_until="2099-12-31",
                     requested_by=world.users["bank"],
                 ).pk
+        if apps.is_installed("dualcarbon.planning"):
+            from decimal import Decimal
+
+            from dualcarbon.planning import services as planning
+            from dualcarbon.planning.models import Measure
+
+            measure = Measure.objects.create(
+                code="matrix-measure",
+                name_zh="矩阵测试措施",
+                name_en="Matrix measure",
+                sector="全部行业",
+                energy_type="电力",
+                unit_zh="套",
+                unit_en="set",
+                tce_per_unit=Decimal("1.5"),
+                conversion="grid",
+                capex_per_unit=Decimal("1000"),
+                lifetime_years=10,
+                source="矩阵测试",
+            )
+            plans: dict[str, Any] = {}
+            for s in subjects.values():  # one plan with one measure per enterprise
+                org, user = orgs[s.enterprise], world.users[s.enterprise]
+                if s.enterprise not in plans:
+                    plan = planning.create_plan(
+                        user, org, {"name": f"{s.enterprise} 规划", "base_year": 2024, "until_year": 2030}
+                    )
+                    item = planning.add_item(user, plan, {"measure": measure.pk, "quantity": "2", "start_year": 2025})
+                    plans[s.enterprise] = (plan.pk, item.pk)
+                s.values.update(plan=plans[s.enterprise][0], plan_item=plans[s.enterprise][1], measure=measure.pk)
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():

@@ -1326,6 +1326,10 @@ def _build(
         for m in (10, 11, 12):
             monitoring.evaluate_alerts(CITY_CODE[:4], years[-1], m)
         lap("targets and alerts")
+        from . import planning as demo_planning
+
+        counts.update(demo_planning.build(user_by_name, years))
+        lap("reduction plans")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),

@@ -213,8 +213,13 @@ def convert(
     basis: str = "equivalent",
     method: str = DEFAULT_METHOD,
     equal_value_kgce_per_kwh: object | None = None,
+    region: str | None = None,
+    year: int | None = None,
 ) -> Savings:
-    """Convert an energy saving to the CO2 it avoids; raises SavingsError for anything the caller got wrong."""
+    """Convert an energy saving to the CO2 it avoids; raises SavingsError for anything the caller got wrong.
+
+    ``region`` and ``year`` are what a grid method uses when its spec names none (the platform passes the
+    enterprise's region and the measure's first year): the factor is then the latest published up to that year."""
     amount = _decimal(quantity, ("节能量", "the quantity saved"))
     if amount < 0:
         raise SavingsError(f"节能量不能为负（{quantity}）", f"the quantity saved cannot be negative ({quantity})")
@@ -241,7 +246,7 @@ def convert(
     elif spec.startswith("mix:"):
         parts = [_fuel_part(code, fset, share) for code, fset, share in _parse_mix(spec[4:])]
     elif spec == "grid" or spec.startswith("grid:") or spec.startswith("grid@") or spec.startswith("grid/"):
-        parts = [_grid_part(spec, basis, equal_value_kgce_per_kwh)]
+        parts = [_grid_part(spec, basis, equal_value_kgce_per_kwh, region, year)]
     else:
         raise SavingsError(f"未知方法 {name!r}；可用：{METHOD_HELP}", f"unknown method {name!r}; use {METHOD_HELP}")
     if not spec.startswith("grid"):
@@ -257,7 +262,9 @@ def convert(
     return Savings(amount, unit, tce, basis, name, factor, tce * factor, parts, notes)
 
 
-def _grid_part(spec: str, basis: str, equal_value: object | None) -> Part:
+def _grid_part(
+    spec: str, basis: str, equal_value: object | None, default_region: str | None = None, at_year: int | None = None
+) -> Part:
     m = re.fullmatch(r"grid(?::([a-z:]+))?(?:@(\d{4}))?(?:/(\w+))?", spec)
     if not m:
         raise SavingsError(
@@ -266,11 +273,11 @@ def _grid_part(spec: str, basis: str, equal_value: object | None) -> Part:
         )
     grid_spec = m.group(1) or "mee:national"
     year = int(m.group(2)) if m.group(2) else None
-    region = m.group(3) or ""
+    region = m.group(3) or default_region or ""
     try:
         selector = GridSelector(grid_spec if year is None else f"{grid_spec}@{year}")
         latest = max(row[0] for series in selector.rows.values() for row in series)
-        choice = selector.choose(year or latest, region or None)
+        choice = selector.choose(year or at_year or latest, region or None)
     except SelectionError as exc:
         raise SavingsError(str(exc), str(exc)) from None
     except KeyError:

@@ -340,3 +340,35 @@ class SubmissionOut(Schema):
     offsets: list[OffsetOut] = Field(default_factory=list)
     issues: list[IssueOut]
     account: AccountOut | None = None
+
+
+def validation_refusal(request: Any, exc: Any) -> tuple[int, dict[str, Any]]:
+    """A service's Django ``ValidationError`` as the 422 ``ErrorOut`` body: one located finding per field, in both
+    languages (``message`` in the request's), for any app's router (``return Status(*validation_refusal(...))``)."""
+    from django.core.exceptions import NON_FIELD_ERRORS
+    from django.utils.translation import get_language, override
+    from django.utils.translation import gettext as _
+
+    lang = get_language() or "zh-hans"
+    with override("zh-hans"):
+        zh = exc.message_dict
+    with override("en"):
+        en = exc.message_dict
+    findings = []
+    for field, texts in zh.items():
+        for i, text in enumerate(texts):
+            english = en[field][i]
+            findings.append(
+                {
+                    "severity": "error",
+                    "rule": "invalid",
+                    "sheet": "body",
+                    "row": None,
+                    "column": "" if field == NON_FIELD_ERRORS else field,
+                    "message": english if lang.startswith("en") else text,
+                    "message_zh": text,
+                    "message_en": english,
+                }
+            )
+    detail = _("请求中有 %(n)d 处数据有误；未做任何修改") % {"n": len(findings)}
+    return 422, {"detail": detail, "errors": findings, "request_id": getattr(request, "request_id", None)}

@@ -78,6 +78,11 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("数据授权"), reverse("finance:bank"))
     except NoReverseMatch:
         pass
+    try:  # reduction planning: the enterprise's plans
+        if len(enterprises) == 1:
+            add(_("减排规划"), reverse("planning:plans", args=[enterprises[0].pk]), "/planning/")
+    except NoReverseMatch:
+        pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))

@@ -1,0 +1,181 @@
+"""The demo region's reduction planning (docs/planning.md): a starter measures library and a plan for each of the
+memorable enterprises (ent1–ent3) and a few more, made through the planning services as their own staff would.
+
+The library's figures are illustrative: they are shaped like the entries of the NDRC's national catalogue of
+key energy-saving and low-carbon technologies (国家重点节能低碳技术推广目录: typical saving, investment, lifetime),
+but are not copied from it, and every page marks them 示意数值.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+#: code, zh, en, sector, energy, unit zh/en, tce/unit/yr, conversion, capex/unit, opex change/unit/yr, lifetime
+#: electricity measures: tce at the equivalent value (0.1229 kgce/kWh), converted through the grid of the
+#: enterprise's region (the same factor as its purchased electricity)
+MEASURES: tuple[tuple[Any, ...], ...] = (
+    (
+        "led-lighting",
+        "照明改造为 LED 灯具",
+        "LED lighting retrofit",
+        "全部行业",
+        "电力",
+        "百盏",
+        "100 lamps",
+        "2.4580",
+        "grid",
+        "15000",
+        "-500",
+        10,
+    ),  # 20 000 kWh/yr per 100 lamps
+    (
+        "rooftop-pv",
+        "屋顶分布式光伏",
+        "Rooftop solar PV",
+        "全部行业",
+        "电力",
+        "百千瓦",
+        "100 kW",
+        "12.2900",
+        "grid",
+        "350000",
+        "3000",
+        25,
+    ),  # 100 000 kWh/yr per 100 kW
+    (
+        "vfd-motors",
+        "风机水泵变频改造",
+        "Variable-frequency drives on fans and pumps",
+        "C 制造业",
+        "电力",
+        "百千瓦电机",
+        "100 kW of motors",
+        "7.3740",
+        "grid",
+        "60000",
+        "0",
+        15,
+    ),  # 60 000 kWh/yr
+    (
+        "waste-heat-power",
+        "余热发电",
+        "Waste-heat power generation",
+        "C30 非金属矿物制品业",
+        "电力",
+        "兆瓦",
+        "MW",
+        "737.4000",
+        "grid",
+        "8000000",
+        "300000",
+        20,
+    ),  # 6 000 MWh/yr per MW
+    (
+        "boiler-tuning",
+        "燃煤锅炉燃烧优化",
+        "Coal boiler combustion optimisation",
+        "C 制造业",
+        "原煤",
+        "台（10 t/h）",
+        "boiler (10 t/h)",
+        "150.0000",
+        "fuel:RAW_COAL",
+        "300000",
+        "10000",
+        10,
+    ),
+    (
+        "compressor-heat",
+        "空压机余热回收替代燃气加热",
+        "Air-compressor heat recovery replacing gas heating",
+        "C 制造业",
+        "天然气",
+        "台",
+        "unit",
+        "40.0000",
+        "fuel:NATURAL_GAS",
+        "200000",
+        "2000",
+        10,
+    ),
+)
+SOURCE = (
+    "示意数值，参照国家发展改革委《国家重点节能低碳技术推广目录》条目的形式（典型节能量、投资、寿命），"
+    "非出自该目录 / illustrative figures shaped like the NDRC catalogue of key energy-saving technologies"
+)
+
+#: per memorable enterprise: plan name, target share of the base year, measures (code, quantity, start offset)
+PLANS: tuple[tuple[str, str, Decimal, tuple[tuple[str, str, int], ...]], ...] = (
+    (
+        "ent1",
+        "2030 年减排规划",
+        Decimal("0.85"),
+        (
+            ("waste-heat-power", "4", 1),
+            ("vfd-motors", "20", 1),
+            ("led-lighting", "30", 0),
+            ("rooftop-pv", "20", 2),
+        ),
+    ),
+    ("ent2", "厂区节能改造", Decimal("0.95"), (("boiler-tuning", "2", 1), ("rooftop-pv", "5", 1))),
+    (
+        "ent3",
+        "节能降碳三年计划",
+        Decimal("0.90"),
+        (
+            ("led-lighting", "3", 0),
+            ("compressor-heat", "1", 1),
+            ("rooftop-pv", "2", 2),
+        ),
+    ),
+)
+
+
+def build(users: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
+    """Create the library and the plans (through the services, as the enterprises' staff). Returns counts."""
+    from dualcarbon.planning import services
+    from dualcarbon.planning.models import Measure
+    from dualcarbon.registry.models import Membership
+
+    Measure.objects.bulk_create(
+        [
+            Measure(
+                code=code,
+                name_zh=zh,
+                name_en=en,
+                sector=sector,
+                energy_type=energy,
+                unit_zh=unit_zh,
+                unit_en=unit_en,
+                tce_per_unit=Decimal(tce),
+                conversion=conversion,
+                capex_per_unit=Decimal(capex),
+                opex_change_per_unit=Decimal(opex),
+                lifetime_years=life,
+                source=SOURCE,
+                illustrative=True,
+            )
+            for code, zh, en, sector, energy, unit_zh, unit_en, tce, conversion, capex, opex, life in MEASURES
+        ]
+    )
+    by_code = {m.code: m for m in Measure.objects.all()}
+    base = years[-1]
+    made = items = 0
+    for login, name, share, chosen in PLANS:
+        user = users.get(login)
+        membership = Membership.objects.filter(user=user).select_related("organisation").first() if user else None
+        if membership is None:
+            continue
+        enterprise = membership.organisation
+        plan = services.create_plan(user, enterprise, {"name": name, "base_year": base, "until_year": 2030})
+        target = (services.base_year(enterprise, base).tco2 * share).quantize(Decimal("1"))
+        services.update_plan(user, plan, {"target_tco2": target})
+        for code, quantity, offset in chosen:
+            services.add_item(
+                user, plan, {"measure": by_code[code].pk, "quantity": quantity, "start_year": base + offset}
+            )
+            items += 1
+        made += 1
+    return {"measures": len(MEASURES), "reduction_plans": made, "plan_measures": items}
