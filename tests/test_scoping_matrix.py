@@ -230,6 +230,14 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "planning:item_add": {"measure": "{measure}", "quantity": "3", "start_year": "2025"},
     "api:planning_plan_create": {"name": "矩阵测试：越权规划", "base_year": 2024, "until_year": 2030},
     "api:planning_item_add": {"measure_id": "{measure}", "quantity": "3", "start_year": 2025},
+    "planning:pathways": {"region": "{region}", "name": "矩阵测试：越权情景", "kind": "policy", "base_year": "2024"},
+    "planning:scenario_edit": {
+        "name": "矩阵测试：越权修改",
+        "kind": "policy",
+        "base_year": "2024",
+        "until_year": "2035",
+    },
+    "planning:scenario_assumption": {"sector": "30", "growth": "0.5", "efficiency": "0", "grid_decline": "0"},
     **{
         name: {
             "bank": "{bank}",
@@ -325,6 +333,7 @@ PARAM_KINDS: dict[str, str] = {
     "request_id": "consent_request",  # a bank's consent request to the subject enterprise (finance)
     "plan_id": "plan",  # a reduction plan of the subject enterprise (planning)
     "item_id": "plan_item",  # a measure in that plan (planning)
+    "scenario_id": "scenario",  # a pathway scenario of a region (planning): read like the region
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -352,6 +361,7 @@ OBJECT_KINDS = {
     "consent_request",  # a bank's consent request to the subject enterprise (finance)
     "plan",  # a reduction plan of the subject enterprise (planning)
     "plan_item",  # a measure in the subject enterprise's plan (planning)
+    "scenario",  # a region's pathway scenario (planning): subjects are the regions of REGION_READERS
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -635,6 +645,19 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     item = planning.add_item(user, plan, {"measure": measure.pk, "quantity": "2", "start_year": 2025})
                     plans[s.enterprise] = (plan.pk, item.pk)
                 s.values.update(plan=plans[s.enterprise][0], plan_item=plans[s.enterprise][1], measure=measure.pk)
+            from dualcarbon.planning import pathways
+            from dualcarbon.registry.models import Region
+
+            scenario_of = {
+                code: pathways.create_scenario(
+                    world.users["admin"],
+                    Region.objects.get(code=code),
+                    {"name": f"矩阵情景 {code}", "kind": "baseline", "base_year": 2024, "until_year": 2030},
+                ).pk
+                for code in REGION_READERS
+            }
+            for s in subjects.values():  # region subjects take their region's scenario; "scenario" here: the 405 probe
+                s.values.update(scenario_of=scenario_of, scenario=scenario_of["339901"])
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():
@@ -1008,10 +1031,15 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
     if kinds:
         # object patterns: strict expectations per subject
         subjects = list(matrix.subjects.values())
-        if "region" in kinds:
+        if kinds & {"region", "scenario"}:
             base = matrix.subjects["cement"]
             subjects = [
-                Subject(f"region-{code}", "cement", CONSENTED_MONTH, {**base.values, "region": code})
+                Subject(
+                    f"region-{code}",
+                    "cement",
+                    CONSENTED_MONTH,
+                    {**base.values, "region": code, "scenario": base.values.get("scenario_of", {}).get(code, 0)},
+                )
                 for code in REGION_READERS
             ]
         elif not kinds & PERIOD_KINDS:

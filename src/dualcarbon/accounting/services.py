@@ -324,6 +324,7 @@ ENTRY_FIELDS = (
     "month",
     "value_added",
     "total_tco2e",
+    "scope2_tco2e",
     "energy_tce",
     "by_source",
     "by_tier",

@@ -1329,6 +1329,7 @@ def _build(
         from . import planning as demo_planning
 
         counts.update(demo_planning.build(user_by_name, years))
+        counts["scenarios"] = demo_planning.build_scenarios(user_by_name["gov"], city, years)
         lap("reduction plans")
     counts.update(
         users=User.objects.count(),

@@ -179,3 +179,71 @@ def build(users: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
             items += 1
         made += 1
     return {"measures": len(MEASURES), "reduction_plans": made, "plan_measures": items}
+
+
+#: the city's three scenarios: kind, name, description, rates by sector (sector, growth in the first year, its
+#: yearly change, efficiency gain, grid-factor decline, basis). The rates are illustrative and say so.
+SCENARIOS: tuple[tuple[str, str, str, tuple[tuple[str, str, str, str, str, str], ...]], ...] = (
+    (
+        "baseline",
+        "基准情景",
+        "延续近年趋势：活动水平增速每年放缓 0.3 个百分点，能效年提升 1.5%（示意假设）",
+        (
+            ("*", "0.05", "-0.003", "0.015", "0.01", "示意假设：延续趋势"),
+            ("30", "0.04", "-0.003", "0.012", "0.01", "示意假设：水泥熟料产量增速放缓"),
+        ),
+    ),
+    (
+        "policy",
+        "政策情景",
+        "落实节能降碳行动：增速每年放缓 0.4 个百分点，能效年提升 2.5%，电网因子年降 3%（示意假设）",
+        (
+            ("*", "0.045", "-0.004", "0.025", "0.03", "示意假设：节能降碳行动方案"),
+            ("30", "0.03", "-0.004", "0.025", "0.03", "示意假设：水泥行业产能置换"),
+            ("44", "0.04", "-0.004", "0.02", "0.04", "示意假设：煤电清洁化"),
+        ),
+    ),
+    (
+        "enhanced",
+        "强化情景",
+        "强化转型：增速每年放缓 0.5 个百分点，能效年提升 3.5%，电网因子年降 5%（示意假设）",
+        (
+            ("*", "0.04", "-0.005", "0.035", "0.05", "示意假设：强化转型"),
+            ("30", "0.02", "-0.005", "0.035", "0.05", "示意假设：水泥产量达峰并下降"),
+            ("44", "0.035", "-0.005", "0.03", "0.06", "示意假设：新能源替代"),
+        ),
+    ),
+)
+
+
+def build_scenarios(gov_user: Any, city: Any, years: Sequence[int]) -> int:
+    """The city's three pathway scenarios to 2035 (through the services, as the city's government), each with the
+    same target: 2030 emissions 5 % below the base year. The rates are illustrative, and say so."""
+    from dualcarbon.planning import pathways
+
+    base = years[-1]
+    rows, _n, _m = pathways.base_rows(city, base)
+    total = sum((r.scope1 + r.scope2 for r in rows), Decimal(0))
+    target = (total * Decimal("0.95")).quantize(Decimal("1"))
+    for kind, name, description, assumptions in SCENARIOS:
+        scenario = pathways.create_scenario(
+            gov_user,
+            city,
+            {
+                "name": name,
+                "kind": kind,
+                "base_year": base,
+                "until_year": 2035,
+                "target_year": 2030,
+                "target_tco2": target,
+                "description": description,
+            },
+        )
+        for sector, growth, efficiency, grid, source in assumptions:
+            pathways.set_assumption(
+                gov_user,
+                scenario,
+                sector,
+                {"growth": growth, "efficiency": efficiency, "grid_decline": grid, "source": source},
+            )
+    return len(SCENARIOS)

@@ -79,3 +79,44 @@ def path(rows: list[PathYear], target: float | None, width: int = 560) -> SafeSt
         )
         chart = lines + rule
     return to_svg(chart.properties(width=width, height=240))
+
+
+def scenarios(series: list[tuple[str, list[tuple[int, float]]]], target: float | None, width: int = 600) -> SafeString:
+    """Each scenario's regional total, year by year, with the target as a dashed line."""
+    records = [{"year": str(y), "scenario": name, "v": v} for name, points in series for y, v in points]
+    if not records:
+        return SafeString("")
+    names = [name for name, _p in series]
+    lines = (
+        alt.Chart(pd.DataFrame.from_records(records))
+        .mark_line(point=alt.OverlayMarkDef(size=20, filled=True), strokeWidth=2)
+        .encode(
+            x=alt.X("year:O", title=_("年份"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("v:Q", title="tCO2e", axis=alt.Axis(format="~s"), scale=alt.Scale(zero=False)),
+            color=alt.Color("scenario:N", title=None, scale=alt.Scale(domain=names, range=PALETTE[: len(names)])),
+        )
+    )
+    chart = lines
+    if target is not None:
+        chart = lines + alt.Chart(pd.DataFrame({"t": [target]})).mark_rule(color=PALETTE[4], strokeDash=[5, 4]).encode(
+            y="t:Q"
+        )
+    return to_svg(chart.properties(width=width, height=260))
+
+
+def sectors(rows: list[tuple[str, int, float]], width: int = 600) -> SafeString:
+    """A scenario's total by sector, stacked, year by year (label, year, tCO2e)."""
+    if not rows:
+        return SafeString("")
+    data = pd.DataFrame.from_records([{"sector": s, "year": str(y), "v": v} for s, y, v in rows])
+    chart = (
+        alt.Chart(data)
+        .mark_area(opacity=0.85)
+        .encode(
+            x=alt.X("year:O", title=_("年份"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("v:Q", title="tCO2e", stack="zero", axis=alt.Axis(format="~s")),
+            color=alt.Color("sector:N", title=None, scale=alt.Scale(range=PALETTE)),
+        )
+        .properties(width=width, height=240)
+    )
+    return to_svg(chart)

@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from dualcarbon.registry.models import Organisation
+from dualcarbon.registry.models import Organisation, Region
 
 
 class Measure(models.Model):
@@ -155,4 +156,104 @@ class PlanMeasure(models.Model):
         verbose_name_plural = _("规划措施")
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="planning_item_quantity_pos"),
+        ]
+
+
+class Scenario(models.Model):
+    """A named scenario of the region's pathway to peak (碳达峰路径): assumptions by sector, edited as data.
+
+    Every change of the scenario or of its assumptions is kept with who and when (simple-history), and the
+    scenario's ``version`` counts the saves, so a projection can say which version it was made from."""
+
+    class Kind(models.TextChoices):
+        BASELINE = "baseline", _("基准情景")
+        POLICY = "policy", _("政策情景")
+        ENHANCED = "enhanced", _("强化情景")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("地区"))
+    name = models.CharField(_("情景名称"), max_length=80)
+    kind = models.CharField(_("情景类型"), max_length=10, choices=Kind.choices)
+    base_year = models.PositiveSmallIntegerField(
+        _("基准年"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    until_year = models.PositiveSmallIntegerField(
+        _("预测至"), default=2035, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    target_year = models.PositiveSmallIntegerField(
+        _("目标年份"), null=True, blank=True, validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    target_tco2 = models.DecimalField(
+        _("目标排放（tCO2e）"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    description = models.TextField(_("情景说明"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("修改人")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["region_id", "kind", "name"]
+        verbose_name = _("达峰情景")
+        verbose_name_plural = _("达峰情景")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "name"], name="planning_scenario_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(until_year__gte=models.F("base_year")), name="planning_scenario_until_after_base"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScenarioAssumption(models.Model):
+    """Yearly rates of one sector in a scenario (``*``: every sector without its own row; a letter: a GB/T 4754
+    section; two digits: a division)."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="assumptions", verbose_name=_("情景"))
+    sector = models.CharField(_("行业"), max_length=4, help_text=_("* 表示其余全部行业；字母为门类，两位数字为大类"))
+    growth = models.DecimalField(
+        _("活动水平年增长率"),
+        max_digits=6,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("-0.5")), MaxValueValidator(Decimal("0.5"))],
+    )
+    growth_step = models.DecimalField(
+        _("增长率年变化"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal("-0.05")), MaxValueValidator(Decimal("0.05"))],
+        help_text=_("增长率每年的变化，如 -0.005 表示每年少 0.5 个百分点"),
+    )
+    efficiency = models.DecimalField(
+        _("能效年提升率"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal("-0.5")), MaxValueValidator(Decimal("0.5"))],
+    )
+    grid_decline = models.DecimalField(
+        _("电网排放因子年下降率"),
+        max_digits=6,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal("-0.5")), MaxValueValidator(Decimal("0.5"))],
+    )
+    source = models.CharField(_("依据"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scenario_id", "sector"]
+        verbose_name = _("情景假设")
+        verbose_name_plural = _("情景假设")
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "sector"], name="planning_assumption_unique_sector"),
         ]

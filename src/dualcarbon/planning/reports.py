@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -31,5 +32,18 @@ def pdf(view: PlanView, url: str = "", generated: datetime.datetime | None = Non
     from weasyprint import HTML
 
     data = HTML(string=pdf_html(view, url, generated)).write_pdf()  # no base URL: nothing is fetched
+    assert data is not None
+    return bytes(data)
+
+
+def scenario_pdf(context: dict[str, Any], url: str = "", generated: datetime.datetime | None = None) -> bytes:
+    """A scenario of the region's pathway as a Chinese A4 PDF (the page's charts and tables)."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "planning/scenario_pdf.html",
+        {**context, "generated": timezone.localtime(generated or timezone.now()), "platform_url": url},
+    )
+    data = HTML(string=html).write_pdf()
     assert data is not None
     return bytes(data)

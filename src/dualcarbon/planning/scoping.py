@@ -3,6 +3,7 @@
 * An enterprise's reduction plans: read by its own staff and its region's government (and the platform admin);
   written only by its own staff.
 * The measures library: read by every signed-in user; written in the admin by the platform.
+* The region's pathway scenarios: read and written by the government staff governing the region and the admin.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from dualcarbon.registry import access
-from dualcarbon.registry.models import Organisation
+from dualcarbon.registry.models import Organisation, Region
 
-from .models import Measure, ReductionPlan
+from .models import Measure, ReductionPlan, Scenario
 
 
 def plan_enterprises(user: Any) -> QuerySet[Organisation]:
@@ -39,3 +40,19 @@ def measures(user: Any) -> QuerySet[Measure]:
     if not getattr(user, "is_authenticated", False):
         return Measure.objects.none()
     return Measure.objects.filter(is_active=True)
+
+
+def scenarios(user: Any) -> QuerySet[Scenario]:
+    """Scenarios of the regions in the user's jurisdiction (government staff, the platform admin)."""
+    return Scenario.objects.filter(access.jurisdiction_q(user, "region_id"))
+
+
+def can_edit_scenarios(user: Any, region_code: str) -> bool:
+    """The government staff governing the region, and the platform admin, write its scenarios."""
+    actor = access.actor_for(user)
+    return (actor.is_admin or bool(actor.region_prefixes)) and access.governs(user, region_code)
+
+
+def pathway_regions(user: Any) -> QuerySet[Region]:
+    """Regions whose pathway the user may open."""
+    return Region.objects.filter(access.jurisdiction_q(user, "code")).order_by("code")

@@ -78,9 +78,11 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("数据授权"), reverse("finance:bank"))
     except NoReverseMatch:
         pass
-    try:  # reduction planning: the enterprise's plans
+    try:  # reduction planning: the enterprise's plans; the region's pathway to peak for its government
         if len(enterprises) == 1:
             add(_("减排规划"), reverse("planning:plans", args=[enterprises[0].pk]), "/planning/")
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("碳达峰路径"), reverse("planning:pathways"), "/planning/")
     except NoReverseMatch:
         pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
