@@ -239,11 +239,7 @@ def build_scenarios(gov_user: Any, city: Any, years: Sequence[int]) -> int:
                 "description": description,
             },
         )
-        for sector, growth, efficiency, grid, source in assumptions:
-            pathways.set_assumption(
-                gov_user,
-                scenario,
-                sector,
-                {"growth": growth, "efficiency": efficiency, "grid_decline": grid, "source": source},
-            )
+        for sector, growth, step, efficiency, grid, source in assumptions:
+            rates = {"growth": growth, "growth_step": step, "efficiency": efficiency, "grid_decline": grid}
+            pathways.set_assumption(gov_user, scenario, sector, {**rates, "source": source})
     return len(SCENARIOS)

@@ -79,7 +79,7 @@ def project(scenario: Scenario) -> Projection:
     return Projection(scenario, pathway, enterprises, entries)
 
 
-KIND_ORDER = {Scenario.Kind.BASELINE: 0, Scenario.Kind.POLICY: 1, Scenario.Kind.ENHANCED: 2}
+KIND_ORDER: dict[str, int] = {"baseline": 0, "policy": 1, "enhanced": 2}
 
 
 def region_projections(user: Any, region: Region) -> list[Projection]:
