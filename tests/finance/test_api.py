@@ -139,7 +139,7 @@ def test_a_bank_requests_through_the_api_and_follows_the_answer(world):
     assert again.status_code == 422
     assert (
         again.json()["errors"][0]["message_en"]
-        == "This request has been answered (Accepted) and cannot be answered again"
+        == "This request has been answered or withdrawn (Accepted) and cannot be answered again"
     )
 
 
