@@ -141,7 +141,7 @@ def test_the_bank_page_and_the_report_page_in_both_languages(world):
     out = generate(world)
     for lang, listed, words in (
         ("zh-hans", "已生成的碳账户信用报告", ("碳账户信用报告", "各月核查状态")),
-        ("en", "Credit reports generated", ("Carbon account credit report", "Data-quality tier mix")),
+        ("en", "Credit reports generated", ("Carbon account credit report", "Verification status of each month")),
     ):
         bank = web(world, lang=lang)
         listing = bank.get(reverse("finance:bank")).content.decode()

@@ -34,6 +34,7 @@ from django.utils.translation import override
 from dualcarbon.accounting import queries as accounting
 from dualcarbon.rating import queries as rating
 from dualcarbon.registry.models import Consent, Organisation
+from dualcarbon.ui import names
 
 from . import scoping
 from .models import CreditReport
@@ -286,7 +287,10 @@ def labels(report: CreditReport) -> dict[str, Any]:
         }
         for g in (c.get("grades") or [])
     ]
-    return {"account": account, "grades": grades}
+    generated = timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")
+    e = c.get("enterprise") or {}
+    industry = names.industry_name(e.get("industry_code", ""), e.get("industry_name", ""))
+    return {"account": account, "grades": grades, "generated_label": generated, "industry_label": industry}
 
 
 def pdf_html(report: CreditReport, verify_url: str) -> str:
