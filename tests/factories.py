@@ -94,6 +94,7 @@ def build_world() -> World:
         enterprise=cement,
         bank=bank,
         purpose="流动资金贷款授信",
+        scope="accounts,credit_report,summary,grade,certification",
         data_from="2024-01",
         data_until="2024-06",
         valid_from=datetime.date(2020, 1, 1),

@@ -48,6 +48,10 @@ SQLITE_ONLY: dict[str, str] = {
     "monitoring/test_completeness_growth.py::test_drill_down_query_count_does_not_grow": "the ORM's query count",
     "monitoring/test_assignment.py::test_notification_page_query_count_does_not_grow": "the ORM's query count",
     "rating/test_views.py::test_region_page_query_count_does_not_grow_with_results": "the ORM's query count",
+    "finance/test_credit_report.py::test_the_chinese_pdf_carries_its_number_hash_and_qr_code": "PDF rendering "
+    "(WeasyPrint, poppler); the report's content is built and hashed on PostgreSQL in the module's other tests",
+    "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two "
+    "languages",
 }
 
 

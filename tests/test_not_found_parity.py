@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "consent", "token", "alert"}
 ID_KINDS |= {"site", "membership"}  # the register's sites and memberships (registry)
 ID_KINDS |= {"consent_request"}  # a bank's consent request to the enterprise (finance)
+ID_KINDS |= {"credit_report"}  # a credit report a bank generated of the enterprise (finance)
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {
@@ -85,6 +86,7 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "site": registry.add_site(world.users["admin"], org, f"{key} 厂区", org.region).pk,
                 "membership": Membership.objects.get(user=user, organisation=org).pk,
                 "consent_request": _consent_request(world, org),
+                "credit_report": _credit_report(world, org),
             }
         keys = {role: api_tokens.issue(world.users[role], "parity-api")[1] for role in ("cement", "steel")}
         yield {"world": world, "values": values, "keys": keys}
@@ -110,19 +112,44 @@ def _consent(world: Any, org: Any) -> int:
     return consent.pk
 
 
+def _credit_report(world: Any, org: Any) -> str:
+    """A credit report of the firm, by the bank of its consent (cement's: the first bank; steel's: the second)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from dualcarbon.finance.models import CreditReport
+    from dualcarbon.registry.models import Consent
+
+    consent = Consent.objects.filter(enterprise=org).first()
+    assert consent is not None
+    return CreditReport.objects.create(
+        number=f"XYBG-20240101-{org.pk:010d}",
+        enterprise=org,
+        bank=consent.bank,
+        consent=consent,
+        generated_by=world.users["bank" if consent.bank == world.bank else "bank2"],
+        generated_at=timezone.make_aware(datetime.datetime(2024, 7, 1, 9)),
+        content={"number": f"XYBG-20240101-{org.pk:010d}"},
+        content_hash="0" * 64,
+    ).number
+
+
 def _consent_request(world: Any, org: Any) -> int:
-    """A bank's pending consent request to the firm (finance)."""
+    """A bank's pending consent request to the firm (finance): to cement by the first bank, to steel by the second
+    (so that neither bank of READERS sent the request it is asked about: withdrawing it is out of its scope)."""
     from dualcarbon.finance.models import ConsentRequest
 
+    mine = org == world.cement
     return ConsentRequest.objects.create(
-        bank=world.other_bank,
+        bank=world.bank if mine else world.other_bank,
         enterprise=org,
         purpose_code="credit_assessment",
         scope="accounts",
         data_from="2024-01",
         data_until="2024-12",
         valid_until="2099-12-31",
-        requested_by=world.users["bank2"],
+        requested_by=world.users["bank" if mine else "bank2"],
     ).pk
 
 

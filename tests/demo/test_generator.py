@@ -239,6 +239,14 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
         ("grant", consent.created_by_id),
         ("narrow", User.objects.get(username="ent1").pk),
     ]
+    # each bank generated one credit report under a consent naming it (docs/finance.md), logged in the read log
+    from dualcarbon.finance.models import CreditReport
+    from dualcarbon.registry.models import AccessLog
+
+    reports = CreditReport.objects.select_related("consent")
+    assert reports.count() == len(g.BANKS) == result.counts["credit_reports"]
+    assert all("credit_report" in r.consent.scopes and r.content["account"] for r in reports)
+    assert AccessLog.objects.filter(resource="credit_report").count() == len(g.BANKS)
     # green power (绿电): the showcase cement works buys some; every account has its market-based scope 2
     assert not AccountEntry.objects.filter(scope2_market_tco2e__isnull=True).exists()
     green = EmissionLine.objects.filter(item="GREEN_ELECTRICITY", run__is_current=True)

@@ -139,7 +139,7 @@ def test_a_bank_requests_through_the_api_and_follows_the_answer(world):
     assert again.status_code == 422
     assert (
         again.json()["errors"][0]["message_en"]
-        == "This request has been answered (Accepted) and cannot be answered again"
+        == "This request has been answered or withdrawn (Accepted) and cannot be answered again"
     )
 
 
@@ -183,7 +183,42 @@ def test_the_finance_router_is_in_the_openapi_document_with_errorout(world):
         "/api/finance/enterprises/{org_id}/consent-requests/{request_id}/decline": {"post"},
         "/api/finance/bank/consents": {"get"},
         "/api/finance/bank/consent-requests": {"get", "post"},
+        "/api/finance/bank/consent-requests/{request_id}/withdraw": {"post"},
+        "/api/finance/bank/enterprises/{org_id}/credit-reports": {"post"},
+        "/api/finance/bank/credit-reports/{number}": {"get"},
     }
     grant = doc["paths"]["/api/finance/enterprises/{org_id}/consents"]["post"]["responses"]
     assert {k for k in grant} == {"201", "400", "401", "403", "404", "409", "413", "422"}
     assert grant["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+
+
+def test_a_bank_withdraws_its_pending_request_and_the_enterprise_can_no_longer_answer_it(world):
+    bank, other, steel = api(world, "bank2"), api(world, "bank"), api(world, "steel", "en")
+    terms = {
+        "uscc": world.steel.uscc,
+        "purpose_code": "credit_assessment",
+        "scope": ["credit_report", "summary"],
+        "data_from": "2024-01",
+        "data_until": "2024-12",
+        "valid_until": NEXT_YEAR,
+    }
+    req = bank.post(f"{BASE}/bank/consent-requests", terms, content_type="application/json").json()
+    withdraw = f"{BASE}/bank/consent-requests/{req['id']}/withdraw"
+    assert other.post(withdraw).status_code == 404  # another bank's request: like missing
+    before = counts()
+    r = bank.post(withdraw)
+    assert (r.status_code, r.json()["status"]) == (200, "withdrawn")
+    assert ConsentRequest.objects.get(pk=req["id"]).decided_by == world.users["bank2"]
+    late = steel.post(f"{BASE}/enterprises/{world.steel.pk}/consent-requests/{req['id']}/accept")
+    assert late.status_code == 422
+    assert late.json()["errors"][0]["message"] == (
+        "This request has been answered or withdrawn (Withdrawn) and cannot be answered again"
+    )
+    again = bank.post(withdraw)
+    assert (
+        again.status_code == 422
+        and again.json()["errors"][0]["message_zh"] == "该申请已答复或已撤回（已撤回），不能撤回"
+    )
+    assert counts() == before  # no consent granted, nothing else written
+    # withdrawn, the bank may ask again
+    assert bank.post(f"{BASE}/bank/consent-requests", terms, content_type="application/json").status_code == 201

@@ -233,7 +233,7 @@ def test_a_bank_requests_and_the_enterprise_accepts_with_one_click(world):
     before = counts()
     with pytest.raises(ValidationError) as twice:
         services.accept_request(user, req)
-    assert messages(twice.value, "zh-hans") == {"__all__": ["该申请已答复（已接受），不能再次答复"]}
+    assert messages(twice.value, "zh-hans") == {"__all__": ["该申请已答复或已撤回（已接受），不能再次答复"]}
     assert counts() == before
 
 

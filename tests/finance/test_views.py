@@ -194,6 +194,41 @@ def test_a_bank_requests_and_the_enterprise_accepts_or_declines_with_one_click(w
     assert bank2.get(reverse("accounting:enterprise", args=[world.cement.pk])).status_code == 404
 
 
+def test_a_bank_withdraws_its_pending_request_on_its_page(world):
+    bank2 = client(world, "bank2")
+    terms = {"purpose_code": "credit_assessment", "scope": ["credit_report"], "data_from": "2024-01"}
+    bank2.post(
+        reverse("finance:request_new"),
+        {"uscc": world.steel.uscc, "data_until": "2024-12", **terms, "valid_until": NEXT_YEAR.isoformat()},
+    )
+    req = ConsentRequest.objects.get(bank=world.other_bank, enterprise=world.steel, status="pending")
+    withdraw = reverse("finance:request_withdraw", args=[req.pk])
+    assert f'action="{withdraw}"' in bank2.get(reverse("finance:bank")).content.decode()
+    assert client(world, "bank").post(withdraw).status_code == 404  # another bank's request
+    assert bank2.post(withdraw).status_code == 302
+    page = text(bank2.get(reverse("finance:bank")))
+    assert "授权申请已撤回" in page and "已撤回" in page and f'action="{withdraw}"' not in page
+    assert ConsentRequest.objects.get(pk=req.pk).status == "withdrawn"
+    # the enterprise's page shows it withdrawn, with no button to answer it
+    steel = client(world, "steel").get(consents_url(world, world.steel)).content.decode()
+    assert "已撤回" in steel and reverse("finance:request_accept", args=[world.steel.pk, req.pk]) not in steel
+
+
+def test_the_consent_pages_have_proper_titles_in_both_languages(world):
+    for lang, mine, banks in (
+        ("zh-hans", "向银行的数据授权", "企业的数据授权"),
+        ("en", "Data consents for banks", "Data consents from enterprises"),
+    ):
+        page = client(world, "cement", lang).get(consents_url(world))
+        assert (
+            re.search(rf"<h1>{mine}</h1>", page.content.decode())
+            and f"<title>{world.cement.name} · {mine}" in page.content.decode()
+        )
+        assert re.search(
+            rf"<h1>{banks}</h1>", client(world, "bank", lang).get(reverse("finance:bank")).content.decode()
+        )
+
+
 def test_a_bad_request_is_located_and_changes_nothing(world):
     before = counts()
     r = client(world, "bank", "en").post(

@@ -31,6 +31,7 @@ def rw():
             enterprise=org,
             bank=bank,
             purpose="流动资金贷款授信",
+            scope="accounts,grade",
             data_from=first,
             data_until=last,
             valid_from=datetime.date(2020, 1, 1),

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.engine.methods import FORMULAS, SOURCE_TYPES, TIER_MEANING
 from dualcarbon.engine.reference import citation, factor_set_info, item_source
 from dualcarbon.registry import access
-from dualcarbon.registry.models import Consent, Industry, Organisation, Region
+from dualcarbon.registry.models import Industry, Organisation, Region
 from dualcarbon.reporting import services as reporting
 from dualcarbon.ui import names
 
@@ -258,18 +258,54 @@ def formula_rows(codes: list[str]) -> list[dict[str, str]]:
 
 
 def consented_months(user: Any, enterprise: Organisation, year: int) -> set[int] | None:
-    """For a reader whose only way in is a bank's consent: the months of ``year`` its active consents cover
-    (None for every other reader: no limit). One query."""
-    actor = access.actor_for(user)
-    if not actor.bank_only:
-        return None
-    covered: set[int] = set()
-    consents = Consent.objects.active().filter(bank_id__in=actor.bank_ids, enterprise=enterprise)
-    for c in consents.values("data_from", "data_until"):
-        start = tuple(int(x) for x in c["data_from"].split("-"))
-        end = tuple(int(x) for x in c["data_until"].split("-"))
-        covered.update(m for m in range(1, 13) if start <= (year, m) <= end)
-    return covered
+    """For a reader whose only way in is a bank's consent: the months of ``year`` its active consents naming the
+    monthly accounts cover (None for every other reader: no limit). One query."""
+    return scoping.consented_months(user, enterprise, year)
+
+
+@dataclass
+class YearSummary:
+    """One year of an enterprise's account as a summary (the credit report): totals of the months read, the
+    data-quality tier mix and each month's verification status; no monthly figures."""
+
+    year: int
+    #: the months of the year inside the period asked for
+    months_in_period: list[int]
+    totals: dict[str, Any]
+    #: tier (1–3) → share of the year's |tCO2e| (None: no account)
+    tiers: dict[int, float | None]
+    #: month → the status of the submission behind its current account ("none": no account)
+    month_status: dict[int, str]
+
+    @property
+    def months_accounted(self) -> int:
+        return sum(1 for s in self.month_status.values() if s != "none")
+
+    @property
+    def complete(self) -> bool:
+        return len(self.months_in_period) == 12 and self.months_accounted == 12
+
+
+def account_summaries(
+    user: Any, enterprise: Organisation, first: tuple[int, int], last: tuple[int, int]
+) -> list[YearSummary]:
+    """The enterprise's account, year by year, over the months ``first``..``last`` (inclusive, (year, month)),
+    as far as the user may read it as a summary (:func:`scoping.summary_entries`: a bank needs a consent naming
+    the account summary or the monthly lines). Two queries per year."""
+    out: list[YearSummary] = []
+    for year in range(first[0], last[0] + 1):
+        months = [m for m in range(1, 13) if first <= (year, m) <= last]
+        entry_qs = scoping.summary_entries(user).filter(
+            enterprise=enterprise, year=year, month__in=months, is_current=True
+        )
+        entries = list(entry_qs.select_related("submission").only("month", "by_tier", "submission__status"))
+        tiers_abs = _merge(entries, "by_tier")
+        whole = sum(abs(v) for v in tiers_abs.values())
+        tiers = {t: (abs(tiers_abs.get(str(t), 0.0)) / whole if whole else None) for t in (1, 2, 3)}
+        status = {m: "none" for m in months}
+        status.update({e.month: e.submission.status for e in entries})
+        out.append(YearSummary(year, months, _totals(entry_qs), tiers, status))
+    return out
 
 
 def account_year(user: Any, enterprise: Organisation, year: int | None) -> AccountYear:
@@ -681,6 +717,8 @@ __all__ = [
     "Lineage",
     "RegionFilter",
     "RegionView",
+    "YearSummary",
+    "account_summaries",
     "account_year",
     "bank_enterprises",
     "lineage",

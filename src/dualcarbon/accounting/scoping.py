@@ -18,7 +18,7 @@ from .models import AccountEntry, EmissionLine
 
 def enterprises(user: Any) -> QuerySet[Organisation]:
     """Enterprises whose accounts the user may read."""
-    return access.readable_enterprises(user)
+    return access.readable_enterprises(user, scope=access.ACCOUNTS)
 
 
 def account_entries(user: Any) -> QuerySet[AccountEntry]:
@@ -27,8 +27,26 @@ def account_entries(user: Any) -> QuerySet[AccountEntry]:
         # the region code is denormalised on every entry, so no join with enterprises is needed
         return AccountEntry.objects.filter(access.region_q(actor.region_prefixes, "region_code"))
     qs = AccountEntry.objects.filter(enterprise__in=enterprises(user).values("pk"))
-    period_q = access.bank_period_q(actor, "year", "month", "enterprise_id")
+    period_q = access.bank_period_q(actor, "year", "month", "enterprise_id", scope=access.ACCOUNTS)
     return qs.filter(period_q) if period_q is not None else qs
+
+
+def summary_entries(user: Any) -> QuerySet[AccountEntry]:
+    """Account entries for annual totals (a credit report's account section): banks need a consent naming the
+    account summary or the monthly lines, for its months; every other reader as :func:`account_entries`."""
+    actor = access.actor_for(user)
+    if not actor.bank_only:
+        return account_entries(user)
+    qs = AccountEntry.objects.filter(
+        enterprise__in=access.readable_enterprises(user, scope=access.SUMMARY).values("pk")
+    )
+    period_q = access.bank_period_q(actor, "year", "month", "enterprise_id", scope=access.SUMMARY)
+    return qs.filter(period_q) if period_q is not None else qs
+
+
+def consented_months(user: Any, enterprise: Organisation, year: int) -> set[int] | None:
+    """The months of ``year`` a bank-only reader's consents naming the monthly accounts cover (None: no limit)."""
+    return access.consented_months(user, enterprise, year, scope=access.ACCOUNTS)
 
 
 def emission_lines(user: Any) -> QuerySet[EmissionLine]:

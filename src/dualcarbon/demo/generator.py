@@ -812,7 +812,33 @@ def green_month(
 
 
 #: the scopes of the demo's consents, in turn (docs/finance.md)
-CONSENT_SCOPES = ("accounts", "accounts,summary,grade", "summary,grade", "credit_report")
+#: the scope of each bank's consents in turn (docs/finance.md § Scope enforcement): the first names every item (the
+#: first bank's first showcase enterprise: its account, grade and credit report), then narrower ones
+CONSENT_SCOPES = (
+    "accounts,credit_report,summary,grade,certification",
+    "accounts,summary,grade",
+    "summary,grade,credit_report",
+    "credit_report,summary",
+)
+
+
+def _credit_reports(users: dict[str, Any]) -> int:
+    """Each bank generates the credit report of its first enterprise whose active consent names the credit report,
+    through the finance service (its bank read log gets the row a generation writes). Returns the number made."""
+    from dualcarbon.finance import credit_reports
+    from dualcarbon.registry.audit import Resource, record_read_by
+
+    made = 0
+    for username, _name in BANKS:
+        user = users[username]
+        enterprise = credit_reports.reportable_enterprises(user).order_by("pk").first()
+        if enterprise is None:
+            continue
+        report = credit_reports.generate(user, enterprise)
+        path = f"/finance/bank/enterprises/{enterprise.pk}/credit-report/"
+        record_read_by(user, enterprise, Resource.CREDIT_REPORT, report.number, path=path)
+        made += 1
+    return made
 
 
 def _consent_requests(
@@ -1326,6 +1352,8 @@ def _build(
         for m in (10, 11, 12):
             monitoring.evaluate_alerts(CITY_CODE[:4], years[-1], m)
         lap("targets and alerts")
+        credit_reports = _credit_reports(user_by_name)
+        lap("credit reports")
         from . import planning as demo_planning
 
         counts.update(demo_planning.build(user_by_name, years))
@@ -1335,6 +1363,7 @@ def _build(
         users=User.objects.count(),
         consents=len(consents),
         consent_requests=finance_requests,
+        credit_reports=credit_reports,
         verifier_assignments=len(assignments),
         planted_validations=len(planted),
     )

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.audit import Resource, record_read
 from dualcarbon.reporting.schemas import ERRORS
 
-from . import queries, services
-from .models import ConsentRequest
+from . import credit_reports, queries, services
+from .models import ConsentRequest, CreditReport
 
 router = Router(tags=["finance"], auth=ApiTokenAuth(banks=True))
 
@@ -385,3 +386,88 @@ def request_consent(request: HttpRequest, payload: RequestIn) -> Any:
     except ValidationError as exc:
         return _refused(request, exc)
     return Status(201, _request(r))
+
+
+@router.post(
+    "/bank/consent-requests/{request_id}/withdraw",
+    operation_id="finance_withdraw",
+    url_name="finance_withdraw",
+    response={200: RequestOut, **ERRORS},
+    summary="撤回待答复的授权申请 / withdraw the bank's pending request",
+    description="A token of the bank that sent it; 404 for any other; 422 once the request is answered or withdrawn.",
+)
+def withdraw(request: HttpRequest, request_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    req = queries.bank_request(_user(request), request_id)
+    try:
+        r = services.withdraw_request(_user(request), req)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(200, _request(r))
+
+
+# --------------------------------------------------------------------------------------------- credit reports
+
+
+class CreditReportOut(Schema):
+    number: str
+    enterprise_id: int
+    bank_id: int
+    consent_id: int
+    generated_at: datetime.datetime
+    content_hash: str = Field(..., description="SHA-256 of the content's canonical JSON (sorted keys, no spaces)")
+    verify_url: str = Field(..., description="the public verification page; ?h= the content hash")
+    pdf_url: str
+    content: dict[str, Any] = Field(
+        ...,
+        description="the report as generated: enterprise, bank, consent terms, sections (summary, grade, certification"
+        " as the consent names them), account (per year: totals, scope 1/2 both methods, energy, intensity and its "
+        "change, tier mix, each month's verification status), grades (with explanation), certification, methods; "
+        "figures as printed strings",
+    )
+
+
+def _report(request: HttpRequest, r: CreditReport) -> dict[str, Any]:
+    from django.urls import reverse
+
+    return {
+        "number": r.number,
+        "enterprise_id": r.enterprise_id,
+        "bank_id": r.bank_id,
+        "consent_id": r.consent_id,
+        "generated_at": r.generated_at,
+        "content_hash": r.content_hash,
+        "verify_url": credit_reports.verify_url(request, r),
+        "pdf_url": request.build_absolute_uri(reverse("finance:credit_report_pdf", args=[r.number])),
+        "content": r.content,
+    }
+
+
+@router.post(
+    "/bank/enterprises/{org_id}/credit-reports",
+    operation_id="finance_credit_report_new",
+    url_name="finance_credit_report_new",
+    response={201: CreditReportOut, **ERRORS},
+    summary="生成碳账户信用报告 / generate the enterprise's carbon account credit report",
+    description="A bank's token, with an active consent of the enterprise naming credit_report; 404 otherwise (like "
+    "missing). Only the consent's scope items and data period are reported. The generation is logged in the "
+    "enterprise's bank read log.",
+)
+def credit_report_new(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    enterprise = queries.report_enterprise(_user(request), org_id)
+    report = credit_reports.generate(_user(request), enterprise)
+    record_read(request, enterprise, Resource.CREDIT_REPORT, report.number)
+    return Status(201, _report(request, report))
+
+
+@router.get(
+    "/bank/credit-reports/{number}",
+    operation_id="finance_credit_report",
+    url_name="finance_credit_report",
+    response={200: CreditReportOut, **ERRORS},
+    summary="读取已生成的碳账户信用报告 / a credit report the bank generated",
+    description="404 once the enterprise's consent naming credit_report is revoked, expired or narrowed to drop it.",
+)
+def credit_report(request: HttpRequest, number: str = Path(..., max_length=32)) -> Any:
+    report = queries.bank_report(_user(request), number)
+    record_read(request, report.enterprise, Resource.CREDIT_REPORT, report.number)
+    return Status(200, _report(request, report))

@@ -1,5 +1,5 @@
-"""Finance (碳金融): consent requests a bank sends an enterprise (docs/finance.md); bank products, loans, carbon
-credit reports, transition certification — to come.
+"""Finance (碳金融): consent requests a bank sends an enterprise and the carbon account credit reports it generates
+(docs/finance.md); bank products, loans, transition certification, KPI-linked loans, CERF and PCAF — to come.
 
 The consent itself (``registry.Consent``) and the log of every read a bank makes (``registry.AccessLog``) live in
 the registry, the ground floor every app's access rules are built on (docs/architecture.md); their tables keep
@@ -19,12 +19,14 @@ from dualcarbon.registry.models import Consent, Organisation, validate_scope
 
 class ConsentRequest(models.Model):
     """A bank asks an enterprise for a consent (purpose, scope, data period, expiry, a message); the enterprise
-    accepts it (the consent is created with these terms) or declines it (with an optional reason)."""
+    accepts it (the consent is created with these terms) or declines it (with an optional reason); while it is
+    pending the bank may withdraw it (``decided_by``/``decided_at`` then name the bank's user and the time)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待企业答复")
         ACCEPTED = "accepted", _("已接受")
         DECLINED = "declined", _("已拒绝")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     bank = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consent_requests_sent")
     enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="consent_requests_received")
@@ -61,3 +63,32 @@ class ConsentRequest(models.Model):
     def get_scope_display(self) -> str:
         labels = dict(Consent.Scope.choices)
         return "、".join(str(labels.get(c, c)) for c in self.scopes)
+
+
+class CreditReport(models.Model):
+    """A carbon account credit report (碳账户信用报告) a bank generated for a consenting enterprise, within the
+    consent's scope and data period (docs/finance.md § The credit report).
+
+    ``content`` is the report as generated (every figure as printed, a string); ``content_hash`` the SHA-256 of
+    its canonical JSON, stored at generation and printed with the report's QR code, which links to the public
+    verification page (``finance:report_verify``): anyone holding the report can check it was issued by the
+    platform and not altered. Rows are never changed after generation."""
+
+    number = models.CharField(_("报告编号"), max_length=32, unique=True)
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="credit_reports")
+    bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="credit_reports_generated")
+    #: the consent the report was generated under (its terms at generation are copied into ``content``)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="credit_reports")
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField()
+    content = models.JSONField()
+    content_hash = models.CharField(_("内容哈希"), max_length=64)
+
+    class Meta:
+        verbose_name = _("碳账户信用报告")
+        verbose_name_plural = pgettext_lazy("plural", "碳账户信用报告")
+        ordering = ["-generated_at", "-pk"]
+        indexes = [models.Index(fields=["bank", "enterprise"], name="creditreport_bank_ent")]
+
+    def __str__(self) -> str:
+        return self.number

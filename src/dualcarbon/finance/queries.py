@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.registry.models import Consent, Organisation
 
 from . import scoping, services
-from .models import ConsentRequest
+from .models import ConsentRequest, CreditReport
 
 #: a consent's state on a day
 STATES: dict[str, Any] = {
@@ -157,11 +157,18 @@ def visible_request(user: Any, org_id: int, request_id: int) -> ConsentRequest:
     return get_object_or_404(scoping.enterprise_requests(user), pk=request_id, enterprise=enterprise)
 
 
+def bank_request(user: Any, request_id: int) -> ConsentRequest:
+    """A request sent by one of the user's banks (404 otherwise, like missing)."""
+    return get_object_or_404(scoping.bank_requests(user).select_related("enterprise", "bank"), pk=request_id)
+
+
 @dataclass
 class BankConsents:
     banks: list[Organisation]
     consents: list[tuple[Consent, str, Any]]  # consent, state, its words
     requests: list[ConsentRequest]
+    #: credit reports generated, readable while their consent is active
+    reports: list[CreditReport] = field(default_factory=list)
 
 
 def bank_consents(user: Any) -> BankConsents | None:
@@ -175,4 +182,18 @@ def bank_consents(user: Any) -> BankConsents | None:
         for c in scoping.bank_consents(user).select_related("enterprise", "bank").order_by("-created_at", "-pk")
     ]
     requests = list(scoping.bank_requests(user).select_related("enterprise", "bank", "requested_by"))
-    return BankConsents(banks, consents, requests)
+    reports = list(scoping.bank_reports(user).select_related("enterprise")[:50])
+    return BankConsents(banks, consents, requests, reports)
+
+
+# --------------------------------------------------------------------------------------------- credit reports
+
+
+def report_enterprise(user: Any, org_id: int) -> Organisation:
+    """The enterprise whose credit report the user's bank may generate (404 otherwise, like missing)."""
+    return get_object_or_404(scoping.report_enterprises(user).select_related("industry", "region"), pk=org_id)
+
+
+def bank_report(user: Any, number: str) -> CreditReport:
+    """A report the user's bank generated, while the consent naming the credit report is active (404 otherwise)."""
+    return get_object_or_404(scoping.bank_reports(user).select_related("enterprise", "bank"), number=number)

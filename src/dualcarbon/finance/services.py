@@ -340,7 +340,7 @@ def _pending(user: Any, request: ConsentRequest) -> ConsentRequest:
         raise PermissionDenied(_("只有企业本身的人员可以答复银行的授权申请"))
     if req.status != ConsentRequest.Status.PENDING:
         label = ConsentRequest.Status(req.status).label
-        raise ValidationError({NON_FIELD_ERRORS: _err(_("该申请已答复（%(s)s），不能再次答复"), s=label)})
+        raise ValidationError({NON_FIELD_ERRORS: _err(_("该申请已答复或已撤回（%(s)s），不能再次答复"), s=label)})
     return req
 
 
@@ -374,4 +374,19 @@ def decline_request(user: Any, request: ConsentRequest, reason: str = "") -> Con
     req.status = ConsentRequest.Status.DECLINED
     req.decided_by, req.decided_at, req.decline_reason = user, timezone.now(), (reason or "").strip()
     req.save(update_fields=["status", "decided_by", "decided_at", "decline_reason"])
+    return req
+
+
+@transaction.atomic
+def withdraw_request(user: Any, request: ConsentRequest) -> ConsentRequest:
+    """The bank withdraws its pending request (its own staff only); the enterprise can no longer answer it."""
+    req = ConsentRequest.objects.select_for_update().select_related("enterprise", "bank").get(pk=request.pk)
+    if req.bank_id not in access.actor_for(user).bank_ids:
+        raise PermissionDenied(_("只有发出申请的银行的人员可以撤回授权申请"))
+    if req.status != ConsentRequest.Status.PENDING:
+        label = ConsentRequest.Status(req.status).label
+        raise ValidationError({NON_FIELD_ERRORS: _err(_("该申请已答复或已撤回（%(s)s），不能撤回"), s=label)})
+    req.status = ConsentRequest.Status.WITHDRAWN
+    req.decided_by, req.decided_at = user, timezone.now()
+    req.save(update_fields=["status", "decided_by", "decided_at"])
     return req

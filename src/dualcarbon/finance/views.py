@@ -14,9 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dualcarbon.registry.models import Consent
+from dualcarbon.registry.audit import record_read
+from dualcarbon.registry.models import AccessLog, Consent
 
-from . import queries, services
+from . import credit_reports, queries, services
+
+Resource = AccessLog.Resource
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -177,3 +180,62 @@ def request_new(request: HttpRequest) -> HttpResponse:
         return _bank_page(request, _errors(exc))
     messages.success(request, _("授权申请已发出，等待企业答复"))
     return HttpResponseRedirect(reverse("finance:bank"))
+
+
+@login_required
+@require_POST
+def request_withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The bank withdraws its pending request."""
+    req = queries.bank_request(request.user, request_id)
+    try:
+        services.withdraw_request(request.user, req)
+    except ValidationError as exc:
+        return _bank_page(request, _errors(exc))
+    messages.success(request, _("授权申请已撤回"))
+    return HttpResponseRedirect(reverse("finance:bank"))
+
+
+# --------------------------------------------------------------------------------------------- credit reports
+
+
+@login_required
+@require_POST
+def credit_report_new(request: HttpRequest, org_id: int) -> HttpResponse:
+    """A bank's staff generate the enterprise's credit report (consent naming the credit report; 404 otherwise)."""
+    enterprise = queries.report_enterprise(request.user, org_id)
+    report = credit_reports.generate(request.user, enterprise)
+    record_read(request, enterprise, Resource.CREDIT_REPORT, report.number)
+    messages.success(request, _("碳账户信用报告已生成"))
+    return HttpResponseRedirect(reverse("finance:credit_report", args=[report.number]))
+
+
+@login_required
+@require_GET
+def credit_report(request: HttpRequest, number: str) -> HttpResponse:
+    """A report the user's bank generated, while the consent naming the credit report is active."""
+    report = queries.bank_report(request.user, number)
+    record_read(request, report.enterprise, Resource.CREDIT_REPORT, report.number)
+    return render(
+        request,
+        "finance/credit_report.html",
+        {"report": report, "c": report.content, **credit_reports.labels(report)},
+    )
+
+
+@login_required
+@require_GET
+def credit_report_pdf(request: HttpRequest, number: str) -> HttpResponse:
+    report = queries.bank_report(request.user, number)
+    data = credit_reports.pdf(report, credit_reports.verify_url(request, report))
+    record_read(request, report.enterprise, Resource.CREDIT_REPORT, f"{report.number} PDF")
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.number}.pdf"'
+    return response
+
+
+@require_GET
+def report_verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Public (no login): whether the presented hash (``?h=``) is the one stored for the report. The enterprise's
+    name and the date are shown only when it matches; nothing else."""
+    v = credit_reports.verify(number[:32], request.GET.get("h", "")[:64])
+    return render(request, "finance/verify.html", {"v": v})

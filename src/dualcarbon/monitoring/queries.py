@@ -324,7 +324,9 @@ def dashboard(user: Any, f: DashboardFilter) -> Dashboard:
     top: list[dict[str, Any]] = [dict(t) for t in top_rows.order_by(F("total").desc(), "enterprise_id")[:TOP_N]]
     # submission completeness: current versions by status against enterprises × months to date, by district
     # (an enterprise counts in the county it is registered in; two grouped queries)
-    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user, scope=access.ACCOUNTS).filter(
+        scoping.monitoring_q(user, "region__code"), is_active=True
+    )
     if f.district:
         ents = ents.filter(access.prefix_q("region__code", f.district))
     registered = dict(ents.values_list("region_id").annotate(n=Count("pk")).order_by())
@@ -435,7 +437,9 @@ def missing_submissions(
     selection (what the dashboard filtered to ``district`` shows).
     """
     base = summary(user)
-    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user, scope=access.ACCOUNTS).filter(
+        scoping.monitoring_q(user, "region__code"), is_active=True
+    )
     # the cells are read per enterprise (correlated to ``ents``, or for this page's enterprises)
     cells = scoping.registered_cells(user)
     if district:

@@ -58,7 +58,7 @@ def registered_cells(user: Any) -> QuerySet[SummaryCell]:
 
     Filtered by enterprise, not by the cells' county columns: correlated to one enterprise, the database then
     reads that enterprise's cells by its index instead of a county's."""
-    registered = access.readable_enterprises(user).filter(monitoring_q(user, "region__code"))
+    registered = access.readable_enterprises(user, scope=access.ACCOUNTS).filter(monitoring_q(user, "region__code"))
     return SummaryCell.objects.filter(enterprise__in=registered.values("pk"))
 
 

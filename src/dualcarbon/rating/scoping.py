@@ -14,14 +14,14 @@ from .models import Appeal, RatingResult
 
 def enterprises(user: Any) -> QuerySet[Organisation]:
     """Enterprises whose grades the user may read."""
-    return access.readable_enterprises(user)
+    return access.readable_enterprises(user, scope=access.GRADE)
 
 
 def rating_results(user: Any) -> QuerySet[RatingResult]:
     """Rating results of the enterprises the user may read (banks: the consented years only)."""
     actor = access.actor_for(user)
     qs = RatingResult.objects.filter(enterprise__in=enterprises(user).values("pk"))
-    year_q = access.bank_year_q(actor, "year", "enterprise_id")
+    year_q = access.bank_year_q(actor, "year", "enterprise_id", scope=access.GRADE)
     return qs.filter(year_q) if year_q is not None else qs
 
 

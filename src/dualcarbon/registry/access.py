@@ -6,7 +6,9 @@ Each app's ``scoping.py`` builds one function per model of its own from these pr
 
 * enterprise staff: their own enterprise(s);
 * government staff: enterprises whose region code starts with their jurisdiction's prefix;
-* bank staff: enterprises with an active consent to their bank, for the consented periods only;
+* bank staff: enterprises with an active consent to their bank, for the consented periods and the consented
+  scope items only (``scope``: a read names the items that allow it, e.g. :data:`ACCOUNTS` for the monthly
+  lines; a consent lacking every one of them opens nothing, exactly like no consent);
 * verifiers: enterprises assigned to their body;
 * platform admins: everything.
 """
@@ -174,6 +176,44 @@ def government_staff_for(region_code: str) -> QuerySet[Any]:
     return get_user_model().objects.filter(pk__in=ids).order_by("username")
 
 
+# --------------------------------------------------------------------------- consent scope items
+
+#: the scope items a bank read may need (``Consent.Scope``); each tuple lists the items any one of which allows it
+ACCOUNTS: tuple[str, ...] = (Consent.Scope.ACCOUNTS,)
+#: an account's annual totals: the summary item, or the monthly lines (which contain it)
+SUMMARY: tuple[str, ...] = (Consent.Scope.SUMMARY, Consent.Scope.ACCOUNTS)
+GRADE: tuple[str, ...] = (Consent.Scope.GRADE,)
+CERTIFICATION: tuple[str, ...] = (Consent.Scope.CERTIFICATION,)
+CREDIT_REPORT: tuple[str, ...] = (Consent.Scope.CREDIT_REPORT,)
+#: any item (the bank's own list of the consents it received)
+ANY_SCOPE: tuple[str, ...] = tuple(Consent.Scope.values)
+
+
+def scope_q(items: tuple[str, ...]) -> Q:
+    """Consents whose comma-separated ``scope`` names one of ``items`` (exactly, not as a part of another code)."""
+    q = Q(pk__in=[])
+    for code in items:
+        q |= (
+            Q(scope=code)
+            | Q(scope__startswith=f"{code},")
+            | Q(scope__endswith=f",{code}")
+            | Q(scope__contains=f",{code},")
+        )
+    return q
+
+
+def bank_consents(actor: Actor, scope: tuple[str, ...]) -> QuerySet[Consent]:
+    """The active consents to the actor's banks naming one of the ``scope`` items (read afresh on every call:
+    a revocation or a narrowing takes effect on the next request)."""
+    if not actor.bank_ids:
+        return Consent.objects.none()
+    return Consent.objects.active().filter(bank_id__in=actor.bank_ids).filter(scope_q(scope))
+
+
+def consent_allows(consent: Consent, scope: tuple[str, ...]) -> bool:
+    return any(code in consent.scopes for code in scope)
+
+
 # --------------------------------------------------------------------------- enterprises
 
 
@@ -182,14 +222,16 @@ def assigned_enterprises(actor: Actor) -> QuerySet[Any]:
     return VerifierAssignment.objects.filter(verifier_id__in=actor.verifier_ids).values("enterprise_id")
 
 
-def consenting_enterprises(actor: Actor) -> QuerySet[Any]:
-    """Ids of the enterprises with an active consent to one of the actor's banks (a subquery)."""
-    return Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id")
+def consenting_enterprises(actor: Actor, scope: tuple[str, ...]) -> QuerySet[Any]:
+    """Ids of the enterprises with an active consent to one of the actor's banks naming one of the ``scope``
+    items (a subquery)."""
+    return bank_consents(actor, scope).values("enterprise_id")
 
 
-def enterprise_q(actor: Actor, path: str = "") -> Q:
-    """Who may read an enterprise's accounts: a Q on Organisation (or, with ``path`` like "enterprise__", on a
-    model pointing at one). Own staff, the region's government, consenting banks, assigned verifiers, admin."""
+def enterprise_q(actor: Actor, path: str = "", *, scope: tuple[str, ...]) -> Q:
+    """Who may read an enterprise's data named by ``scope`` (:data:`ACCOUNTS`, :data:`GRADE` …): a Q on
+    Organisation (or, with ``path`` like "enterprise__", on a model pointing at one). Own staff, the region's
+    government, banks whose active consent names one of the scope items, assigned verifiers, admin."""
     if actor.user_id is None:
         return Q(pk__in=[]) if not path else Q(**{f"{path}pk__in": []})
     if actor.is_admin:
@@ -199,16 +241,17 @@ def enterprise_q(actor: Actor, path: str = "") -> Q:
     if actor.region_prefixes:
         q |= region_q(actor.region_prefixes, f"{path}region__code") & Q(**{f"{path}kind": "enterprise"})
     if actor.bank_ids:
-        q |= Q(**{f"{pk}__in": consenting_enterprises(actor)})
+        q |= Q(**{f"{pk}__in": consenting_enterprises(actor, scope)})
     if actor.verifier_ids:
         q |= Q(**{f"{pk}__in": assigned_enterprises(actor)})
     return q
 
 
-def readable_enterprises(user: Any) -> QuerySet[Organisation]:
-    """Enterprises the user may read (their accounts; a bank within its consents)."""
+def readable_enterprises(user: Any, *, scope: tuple[str, ...]) -> QuerySet[Organisation]:
+    """Enterprises whose data named by ``scope`` the user may read (a bank: within its consents naming one of
+    those items)."""
     actor = actor_for(user)
-    return Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE).filter(enterprise_q(actor))
+    return Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE).filter(enterprise_q(actor, scope=scope))
 
 
 def _paths(enterprise_field: str) -> tuple[str, str]:
@@ -277,19 +320,20 @@ def is_owner_or_government(user: Any, enterprise: Organisation) -> bool:
 # --------------------------------------------------------------------------- consents and their periods
 
 
-def _consent_periods(actor: Actor) -> list[dict[str, Any]]:
-    rows = (
-        Consent.objects.active().filter(bank_id__in=actor.bank_ids).values("enterprise_id", "data_from", "data_until")
-    )
+def _consent_periods(actor: Actor, scope: tuple[str, ...]) -> list[dict[str, Any]]:
+    rows = bank_consents(actor, scope).values("enterprise_id", "data_from", "data_until")
     return [dict(r) for r in rows]
 
 
-def bank_period_q(actor: Actor, year_field: str, month_field: str, ent_field: str) -> Q | None:
-    """For bank-only readers: restrict to the consented data periods of each enterprise (None: no limit)."""
+def bank_period_q(
+    actor: Actor, year_field: str, month_field: str, ent_field: str, *, scope: tuple[str, ...]
+) -> Q | None:
+    """For bank-only readers: restrict to the data periods of each enterprise's consents naming one of the
+    ``scope`` items (None: no limit)."""
     if not actor.bank_only:
         return None
     q = Q(pk__in=[])
-    for c in _consent_periods(actor):
+    for c in _consent_periods(actor, scope):
         fy, fm = (int(x) for x in c["data_from"].split("-"))
         uy, um = (int(x) for x in c["data_until"].split("-"))
         start = Q(**{f"{year_field}__gt": fy}) | Q(**{year_field: fy, f"{month_field}__gte": fm})
@@ -298,13 +342,14 @@ def bank_period_q(actor: Actor, year_field: str, month_field: str, ent_field: st
     return q
 
 
-def bank_year_q(actor: Actor, year_field: str, ent_field: str) -> Q | None:
-    """For bank-only readers: a figure of year Y is visible when the consent covers all of year Y's months
-    (an annual grade and its explanation are made from every month of the year). None: no limit."""
+def bank_year_q(actor: Actor, year_field: str, ent_field: str, *, scope: tuple[str, ...]) -> Q | None:
+    """For bank-only readers: a figure of year Y is visible when a consent naming one of the ``scope`` items
+    covers all of year Y's months (an annual grade and its explanation are made from every month of the year).
+    None: no limit."""
     if not actor.bank_only:
         return None
     q = Q(pk__in=[])
-    for c in _consent_periods(actor):
+    for c in _consent_periods(actor, scope):
         fy, fm = (int(x) for x in c["data_from"].split("-"))
         uy, um = (int(x) for x in c["data_until"].split("-"))
         first, last = (fy if fm == 1 else fy + 1), (uy if um == 12 else uy - 1)
@@ -312,9 +357,27 @@ def bank_year_q(actor: Actor, year_field: str, ent_field: str) -> Q | None:
     return q
 
 
-def reading_consent(user: Any, enterprise: Organisation | int, year: int | None = None) -> Consent | None:
-    """The active consent through which a bank user reads this enterprise, or None when the read is not a
-    bank's (no bank role, the user's own enterprise, or no active consent to one of the user's banks).
+def consented_months(user: Any, enterprise: Organisation | int, year: int, scope: tuple[str, ...]) -> set[int] | None:
+    """For a reader whose only way in is a bank's consent: the months of ``year`` its active consents naming one
+    of the ``scope`` items cover (None for every other reader: no limit). One query."""
+    actor = actor_for(user)
+    if not actor.bank_only:
+        return None
+    pk = enterprise if isinstance(enterprise, int) else enterprise.pk
+    covered: set[int] = set()
+    for c in bank_consents(actor, scope).filter(enterprise_id=pk).values("data_from", "data_until"):
+        start = tuple(int(x) for x in c["data_from"].split("-"))
+        end = tuple(int(x) for x in c["data_until"].split("-"))
+        covered.update(m for m in range(1, 13) if start <= (year, m) <= end)
+    return covered
+
+
+def reading_consent(
+    user: Any, enterprise: Organisation | int, year: int | None = None, *, scope: tuple[str, ...] = ANY_SCOPE
+) -> Consent | None:
+    """The active consent through which a bank user reads this enterprise's data named by ``scope``, or None
+    when the read is not a bank's (no bank role, the user's own enterprise, or no active consent naming one of
+    those items to one of the user's banks).
 
     With ``year``, a consent whose data period covers that year is preferred; otherwise the latest one.
     """
@@ -322,9 +385,7 @@ def reading_consent(user: Any, enterprise: Organisation | int, year: int | None 
     actor = actor_for(user)
     if not actor.bank_ids or pk in actor.enterprise_ids:
         return None
-    rows = list(
-        Consent.objects.active().filter(bank_id__in=actor.bank_ids, enterprise_id=pk).order_by("-created_at", "-pk")
-    )
+    rows = list(bank_consents(actor, scope).filter(enterprise_id=pk).order_by("-created_at", "-pk"))
     if year is not None:
         covering = [c for c in rows if c.data_from[:4] <= str(year) <= c.data_until[:4]]
         rows = covering or rows

@@ -40,6 +40,17 @@ from .models import GENESIS_HASH, AccessLog, Organisation
 
 Resource = AccessLog.Resource
 
+#: the consent scope items that allow a read of each resource (the consent logged is one naming them)
+RESOURCE_SCOPE: dict[str, tuple[str, ...]] = {
+    Resource.ACCOUNT: access.ACCOUNTS,
+    Resource.LINEAGE: access.ACCOUNTS,
+    Resource.EXPORT_XLSX: access.ACCOUNTS,
+    Resource.REPORT_PDF: access.ACCOUNTS,
+    Resource.RATING: access.GRADE,
+    Resource.RATING_LABEL: access.GRADE,
+    Resource.CREDIT_REPORT: access.CREDIT_REPORT,
+}
+
 #: the fields a row's hash covers, besides prev_hash (attribute names, in no particular order: the
 #: serialisation sorts its keys)
 HASHED_FIELDS = ("enterprise_id", "reader_id", "user_id", "consent_id", "resource", "channel", "what", "path", "at")
@@ -133,10 +144,31 @@ def record_read(
     month's account …); ``year`` picks the consent covering that year when several are active.
     Returns the row written, or None when the read is not a bank's.
     """
+    return record_read_by(
+        request.user,
+        enterprise,
+        resource,
+        what,
+        year=year,
+        channel=_channel(request),
+        path=request.get_full_path(),
+    )
+
+
+def record_read_by(
+    user: Any,
+    enterprise: Organisation,
+    resource: str,
+    what: str = "",
+    *,
+    year: int | None = None,
+    channel: str = AccessLog.Channel.WEB,
+    path: str = "",
+) -> AccessLog | None:
+    """:func:`record_read` without a request (a read made by a command on a bank user's behalf, e.g. the demo)."""
     if resource not in Resource.values:
         raise ValueError(f"unknown resource {resource!r}; one of {', '.join(Resource.values)}")
-    user: Any = request.user
-    consent = access.reading_consent(user, enterprise, year)
+    consent = access.reading_consent(user, enterprise, year, scope=RESOURCE_SCOPE.get(resource, access.ANY_SCOPE))
     if consent is None:
         return None
     return _append(
@@ -146,8 +178,8 @@ def record_read(
         consent_id=consent.pk,
         resource=resource,
         what=(what or (str(year) if year else ""))[:200],
-        channel=_channel(request),
-        path=request.get_full_path()[:300],
+        channel=channel,
+        path=path[:300],
     )
 
 

@@ -354,6 +354,7 @@ class AccessLog(models.Model):
         REPORT_PDF = "report_pdf", _("碳账户报告（PDF）")
         RATING = "rating", _("碳效评级结果")
         RATING_LABEL = "rating_label", _("评级二维码标签")
+        CREDIT_REPORT = "credit_report", _("碳账户信用报告")
 
     class Channel(models.TextChoices):
         WEB = "web", _("网页")

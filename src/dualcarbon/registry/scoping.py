@@ -15,7 +15,7 @@ from .models import AccessLog, Consent, Membership, Organisation, Region, Site, 
 
 def enterprises(user: Any) -> QuerySet[Organisation]:
     """Enterprises the user may read."""
-    return access.readable_enterprises(user)
+    return access.readable_enterprises(user, scope=access.ACCOUNTS)
 
 
 def access_log_enterprises(user: Any) -> QuerySet[Organisation]:

@@ -38,7 +38,7 @@ def import_jobs(user: Any) -> QuerySet[ImportJob]:
 
 def enterprises(user: Any) -> QuerySet[Organisation]:
     """Enterprises the user may open in the reporting pages (as the account pages: the read predicate)."""
-    return access.readable_enterprises(user)
+    return access.readable_enterprises(user, scope=access.ACCOUNTS)
 
 
 def can_report_for(user: Any, enterprise: Organisation | int) -> bool:
