@@ -26,6 +26,7 @@ from dualcarbon.accounting.api import router as accounts_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
+from dualcarbon.policy.api import router as policy_router
 from dualcarbon.rating.api import router as rating_router
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.api import router as reporting_router
@@ -57,6 +58,7 @@ api = DualCarbonAPI(
             {"name": "rating", "description": "评级：企业的评级结果与历史 / an enterprise's grades and history"},
             {"name": "accounts", "description": "碳账户：年度、月度与溯源 / carbon accounts, their lines and lineage"},
             {"name": "finance", "description": "数据授权：企业授权银行、银行申请授权 / consents and consent requests"},
+            {"name": "policy", "description": "政策配套：政策包、条件与匹配 / policy packages, eligibility, matches"},
         ]
     },
 )
@@ -65,6 +67,7 @@ api.add_router("/reporting", reporting_router)
 api.add_router("/rating", rating_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/finance", finance_router)
+api.add_router("/policy", policy_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

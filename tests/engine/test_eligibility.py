@@ -161,7 +161,8 @@ def test_any_picks_the_cheapest_branch() -> None:
 def test_round_trip_to_json() -> None:
     rule = el.parse_rule(RULE, CAT)
     assert el.parse_rule(rule.to_dict(), CAT) == rule
-    assert rule.to_dict()["all"][1] == {"fact": "intensity", "op": "<=", "value": "0.80", "unit": "tCO2/万元"}
+    # canonical form: plain digits, trailing zeros dropped (0.80 = 0.8 in Decimal)
+    assert rule.to_dict()["all"][1] == {"fact": "intensity", "op": "<=", "value": "0.8", "unit": "tCO2/万元"}
 
 
 def test_aliases_are_accepted() -> None:

@@ -116,11 +116,17 @@ class Rule:
         return out
 
 
+def plain(d: Decimal) -> str:
+    """A Decimal as plain digits without exponent or trailing zeros (``0E-16`` → ``0``, ``1.50`` → ``1.5``)."""
+    text = format(d.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
 def _json_value(v: Any) -> Any:
     if isinstance(v, tuple | list):
         return [_json_value(x) for x in v]
     if isinstance(v, Decimal):
-        return str(v)
+        return plain(v)
     return v
 
 
@@ -311,8 +317,8 @@ class Outcome:
             "condition": self.condition.to_dict(),
             "status": self.status,
             "actual": _json_value(self.actual),
-            "delta": None if self.delta is None else str(self.delta),
-            "relative_pct": None if self.relative_pct is None else str(self.relative_pct),
+            "delta": None if self.delta is None else plain(self.delta),
+            "relative_pct": None if self.relative_pct is None else plain(self.relative_pct),
             "strict": self.strict,
         }
 
