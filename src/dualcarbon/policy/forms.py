@@ -73,8 +73,8 @@ def initial(policy: Policy | None, version: PolicyVersion | None) -> PolicyForm:
             import json
 
             data["rule_json"] = json.dumps(rule, ensure_ascii=False, indent=1)
-    while len(rows) < max(ROWS, len(rows) + 2):
-        rows.append({"fact": "", "op": "", "value": ""})
+    target = max(ROWS, len(rows) + 2)  # two empty rows at least, for conditions to add
+    rows.extend({"fact": "", "op": "", "value": ""} for _ in range(target - len(rows)))
     return PolicyForm(data, rows)
 
 
@@ -181,7 +181,7 @@ def bind(post: Any, *, new: bool) -> PolicyForm:
 
 def fact_choices() -> list[tuple[str, str]]:
     return [
-        (k, f"{wording.fact_label(k)}" + (f"（{s.unit}）" if s.unit else ""))
+        (k, wording.named(wording.fact_label(k), wording.unit_text(s.unit)) if s.unit else wording.fact_label(k))
         for k, s in account_facts.CATALOGUE.items()
     ]
 

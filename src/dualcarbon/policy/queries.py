@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.http import Http404
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 
 from dualcarbon.engine import eligibility as el
@@ -55,7 +55,11 @@ class VersionView:
 
 
 def benefit_text(v: PolicyVersion) -> str:
-    amount = wording.number(v.benefit_amount, 2) if v.benefit_amount is not None else ""
+    amount = (
+        formats.number_format(Decimal(wording.number(v.benefit_amount, 2)), force_grouping=True)
+        if v.benefit_amount is not None
+        else ""
+    )
     kind = v.benefit_kind
     from django.utils.translation import gettext as _
 
@@ -308,6 +312,9 @@ def overview(user: Any, f: Filter) -> Overview:
         {
             "code": r["industry_code"],
             "name": names.industry_label(r["industry_code"], inds.get(r["industry_code"], "")),
+            "label": wording.named(
+                names.industry_label(r["industry_code"], inds.get(r["industry_code"], "")), r["industry_code"]
+            ),
             "matched": r["m"],
             "near": r["n"],
             "enterprises": r["e"],

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dualcarbon.engine import eligibility as el
@@ -308,6 +309,10 @@ class Budget:
     n_near: int
     committed: Decimal
     budget: Decimal | None
+
+    @property
+    def name(self) -> str:
+        return self.policy.name_for(get_language() or "zh-hans")
 
     @property
     def remaining(self) -> Decimal | None:

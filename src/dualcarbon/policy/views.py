@@ -83,7 +83,9 @@ def _form_page(request: HttpRequest, pkg: Any, policy: Policy | None, form: form
         "policy/policy_form.html",
         {
             "package": pkg,
+            "package_name": pkg.name_for(queries.lang()),
             "policy": policy,
+            "policy_name": policy.name_for(queries.lang()) if policy is not None else "",
             "form": form,
             "kinds": Policy.Kind.choices,
             "benefits": PolicyVersion.Benefit.choices,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import facts as account_facts
@@ -15,6 +16,16 @@ from dualcarbon.registry.models import Region
 from dualcarbon.ui import names
 
 _REGIONS: dict[str, str] = {}
+
+
+def unit_text(unit: str) -> str:
+    """A unit in the page's language (tCO2/万元 → tCO2/10k yuan)."""
+    return _(unit) if unit else ""
+
+
+def named(name: str, code: str) -> str:
+    """A name with its code: 东城区（339901） / Dongcheng (339901)."""
+    return _("%(name)s（%(code)s）") % {"name": name, "code": code}
 
 
 def fact_label(name: str) -> str:
@@ -54,14 +65,14 @@ def value_text(fact: str, value: Any) -> str:
     if fact == "data_tier":
         return _("第 %(t)s 层") % {"t": value}
     if fact == "industry":
-        return f"{names.industry_label(str(value))}（{value}）"
+        return named(names.industry_label(str(value)), str(value))
     if fact == "district":
-        return f"{_region_name(str(value))}（{value}）"
+        return named(_region_name(str(value)), str(value))
     labels = account_facts.VALUE_LABELS.get(fact)
     if labels is not None:
         return str(labels.get(str(value), value))
     if spec.kind == el.NUMBER:
-        return f"{number(value)} {spec.unit}".strip()
+        return f"{number(value, 2 if spec.unit == '%' else 4)} {unit_text(spec.unit)}".strip()
     return str(value)
 
 
@@ -91,46 +102,47 @@ def outcome_text(o: dict[str, Any]) -> str:
         return _("%(c)s：本企业为 %(a)s，满足") % {"c": condition_text(cond), "a": actual}
     if o["status"] == el.UNKNOWN:
         return _("%(c)s：本企业暂无该数据，无法判断") % {"c": condition_text(cond)}
-    return _("%(c)s：本企业为 %(a)s，未满足。%(gap)s") % {"c": condition_text(cond), "a": actual, "gap": gap_text(o)}
+    return _("%(c)s：本企业为 %(a)s，未满足（%(gap)s）") % {"c": condition_text(cond), "a": actual, "gap": gap_text(o)}
+
+
+def pct(v: Any) -> str:
+    """A relative change for people: one decimal (4.0, not 4)."""
+    d = el.to_decimal(v)
+    return "—" if d is None else format(abs(d).quantize(Decimal("0.1")), "f")
 
 
 def gap_text(o: dict[str, Any]) -> str:
-    """What would meet a missed condition: "再降低 4.1 %（0.03 tCO2/万元）即可满足"."""
-    fact = o["condition"]["fact"]
+    """What would meet a missed condition: "碳排放强度再降低 4.1 %（0.03 tCO2/万元）即可满足 ≤ 0.8 tCO2/万元"."""
+    cond = o["condition"]
+    fact = cond["fact"]
+    label = fact_label(fact)
     spec = account_facts.CATALOGUE.get(fact)
     delta = el.to_decimal(o.get("delta"))
+    target = f"{el.SYMBOLS.get(cond['op'], cond['op'])} {value_text(fact, cond.get('value'))}"
+    if cond["op"] in ("between", "in"):
+        target = condition_text(cond)
     if delta is None or spec is None:
-        return _("该条件取决于企业类别，不能通过改进达到")
+        return _("%(c)s：取决于企业类别或缺少数据，不能通过改进达到") % {"c": condition_text(cond)}
     if spec.kind == el.ORDINAL:
-        steps = abs(int(delta))
-        if fact == "grade":
-            target = el.to_decimal(o.get("actual"))
-            return _("需达到 %(t)s 级（相差 %(n)d 级）") % {"t": int((target or 0) + delta), "n": steps}
-        return _("需达到 %(t)s（相差 %(n)d）") % {
-            "t": value_text(fact, int(el.to_decimal(o.get("actual")) or 0) + int(delta)),
-            "n": steps,
+        actual = el.to_decimal(o.get("actual")) or Decimal(0)
+        return _("%(f)s需达到 %(t)s（相差 %(n)d 级）") % {
+            "f": label,
+            "t": value_text(fact, int(actual + delta)),
+            "n": abs(int(delta)),
         }
     rel = el.to_decimal(o.get("relative_pct"))
-    unit = spec.unit
-    amount = f"{number(abs(delta))} {unit}".strip()
-    if unit == "%":  # a trend: points, not a share of a share
+    amount = f"{number(abs(delta))} {unit_text(spec.unit)}".strip()
+    if spec.unit == "%":  # a trend: points, not a share of a share
         amount = _("%(n)s 个百分点") % {"n": number(abs(delta), 2)}
         rel = None
+    params = {"f": label, "p": pct(rel), "a": amount, "t": target}
     if delta < 0:
-        head = (
-            _("再降低 %(p)s %%（%(a)s）") % {"p": number(abs(rel), 1), "a": amount}
-            if rel is not None
-            else _("再降低 %(a)s") % {"a": amount}
-        )
+        text = _("%(f)s再降低 %(p)s %%（%(a)s）") % params if rel is not None else _("%(f)s再降低 %(a)s") % params
     else:
-        head = (
-            _("再提高 %(p)s %%（%(a)s）") % {"p": number(abs(rel), 1), "a": amount}
-            if rel is not None
-            else _("再提高 %(a)s") % {"a": amount}
-        )
+        text = _("%(f)s再提高 %(p)s %%（%(a)s）") % params if rel is not None else _("%(f)s再提高 %(a)s") % params
     if o.get("strict"):
-        return _("%(h)s以上即可满足") % {"h": head}
-    return _("%(h)s即可满足") % {"h": head}
+        return _("%(h)s以上即可满足 %(t)s") % {"h": text, "t": target}
+    return _("%(h)s即可满足 %(t)s") % {"h": text, "t": target}
 
 
 def source_text(source: dict[str, Any]) -> str:
@@ -212,8 +224,8 @@ def located_problem(p: el.Problem) -> str:
     field = rest.split(".")[-1].split("[")[0] if rest else ""
     where = _("条件 %(n)d") % {"n": row}
     if field in FIELD_LABELS:
-        where = f"{where} · {_(FIELD_LABELS[field])}"
-    return f"{where}：{problem_text(p)}"
+        where = f"{where} · {pgettext('policy', FIELD_LABELS[field])}"
+    return _("%(where)s：%(what)s") % {"where": where, "what": problem_text(p)}
 
 
 # catalogue strings for makemessages-free extraction (gettext_noop)
@@ -231,7 +243,7 @@ def _noop() -> None:  # pragma: no cover - strings for the catalogue
     _("请填写一个或多个值（以逗号分隔）")
     _("“介于”需要两个值（下限, 上限），现有 %(count)s 个")
     _("下限 %(low)s 大于上限 %(high)s")
-    _("指标")
-    _("运算符")
-    _("数值")
-    _("单位")
+    pgettext("policy", "指标")
+    pgettext("policy", "运算符")
+    pgettext("policy", "数值")
+    pgettext("policy", "单位")
