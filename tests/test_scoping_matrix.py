@@ -110,6 +110,12 @@ NARROWER: dict[str, set[str]] = {
     },
     # a bank's consents received and requests sent: banks' staff only
     "finance:bank": {"bank", "bank2"},
+    # policy matching (docs/policy.md): an enterprise's policies for its staff, its government and the admin (not
+    # banks or verifiers); the API for the enterprise's own system
+    "policy:enterprise": {"cement", "steel", "far", "gov", "district", "admin"},
+    "api:policy_enterprise_matches": {"cement", "steel", "far"},
+    # the matches overview: governments and the admin
+    "policy:matches": {"gov", "district", "admin"},
     "api:finance_bank_consents": {"bank", "bank2"},
     "api:finance_bank_requests": {"bank", "bank2"},
     "api:finance_request": {"bank", "bank2"},
@@ -145,6 +151,8 @@ WRITERS: dict[str, set[str]] = {
     },
     "rating:appeal_finish": {"owner"},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
+    # "match again" (policy): the jurisdiction's government and the admin rerun the matching of its enterprises
+    "policy:matches": {"gov", "district", "admin"},
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
     # the register: the enterprise's government and the admin (its staff read their page only)
@@ -282,6 +290,9 @@ PARAM_KINDS: dict[str, str] = {
     "site_id": "site",  # a site (厂区) of the subject enterprise
     "membership_id": "membership",  # the subject enterprise's staff member's membership
     "request_id": "consent_request",  # a bank's consent request to the subject enterprise (finance)
+    # a policy package and one of its policies (policy): published documents of the city 示范市, no enterprise's data
+    "package_id": "package",
+    "policy_id": "policy",
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -491,6 +502,8 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 "membership": membership.pk,
                 "bank": world.bank.pk,
                 "consent_request": 0,
+                "package": 0,
+                "policy": 0,
                 "region": org.region_id,
                 "year": 2024,
                 "month": month,
@@ -545,6 +558,32 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     key=f"matrix/{s.key}",
                     message_zh=f"{org.name} 未按期报送",
                 ).pk
+        if apps.is_installed("dualcarbon.policy"):
+            import datetime
+
+            from dualcarbon.policy import services as policy
+
+            pkg = policy.create_package(
+                world.users["gov"],
+                world.city,
+                name_zh="示范市碳效码配套政策（矩阵）",
+                publisher="示范市发展和改革委员会",
+                document="示发改〔2025〕1号",
+                published_on=datetime.date(2025, 1, 10),
+            )
+            pol = policy.create_policy(
+                world.users["gov"],
+                pkg,
+                code="award",
+                name_zh="碳效提升奖励",
+                kind="subsidy",
+                valid_from=datetime.date(2025, 1, 1),
+                rule={"all": [{"fact": "industry", "op": "in", "value": ["30", "31"]}]},
+                benefit_kind="fixed",
+                benefit_amount=200000,
+            )
+            for s in subjects.values():
+                s.values.update(package=pkg.pk, policy=pol.pk)
         from dualcarbon.finance.models import ConsentRequest
 
         # a pending request of the bank that reads cement, to cement (steel's and far's: none, id 0)
