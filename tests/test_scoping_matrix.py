@@ -111,9 +111,10 @@ NARROWER: dict[str, set[str]] = {
     # a bank's consents received and requests sent: banks' staff only
     "finance:bank": {"bank", "bank2"},
     # policy matching (docs/policy.md): an enterprise's policies for its staff, its government and the admin (not
-    # banks or verifiers); the API for the enterprise's own system
+    # banks or verifiers); the API takes the enterprise's token or a signed-in session (governments hold no tokens)
     "policy:enterprise": {"cement", "steel", "far", "gov", "district", "admin"},
-    "api:policy_enterprise_matches": {"cement", "steel", "far"},
+    "api:policy_enterprise_matches": {"cement", "steel", "far", "gov", "district", "admin"},
+    "api:policy_matches": {"gov", "district", "admin"},
     # the matches overview: governments and the admin
     "policy:matches": {"gov", "district", "admin"},
     "api:finance_bank_consents": {"bank", "bank2"},

@@ -3,7 +3,8 @@ and policies, publish a policy or a new version of its eligibility (rules are JS
 :mod:`dualcarbon.engine.eligibility`), read an enterprise's matches with reasons and near misses, and the
 government's matches and budgets.
 
-Refusals answer the API's one error shape (``ErrorOut``): 404 for what the token may not see (exactly like
+Enterprises' systems authenticate with their API token; government staff, who hold no token, through their
+signed-in session (CSRF-checked). Refusals answer the API's one error shape (``ErrorOut``): 404 for what the token may not see (exactly like
 missing), 403 for a write its user may not make, 422 for a bad rule or field, each located (``column``: the rule's
 path, e.g. ``rule.all[1].value``) and worded in both languages; nothing is changed on a refusal.
 """
@@ -19,15 +20,19 @@ from django.http import HttpRequest
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.security import SessionAuth
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.models import ApiToken
 from dualcarbon.reporting.schemas import ERRORS
 
 from . import queries, scoping, services, wording
 from .models import Match, Policy, PolicyVersion
 
-router = Router(tags=["policy"], auth=ApiTokenAuth())
+#: an enterprise's system with its token; government staff (who hold no tokens) through their signed-in session, with
+#: Django's CSRF check on every write
+router = Router(tags=["policy"], auth=[ApiTokenAuth(), SessionAuth()])
 MAX_ID = 2**63 - 1
 
 
@@ -136,7 +141,8 @@ class OverviewOut(Schema):
 
 
 def _user(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
+    auth = request.auth  # type: ignore[attr-defined]
+    return auth.user if isinstance(auth, ApiToken) else auth
 
 
 def _version(v: PolicyVersion) -> dict[str, Any]:
