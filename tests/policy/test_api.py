@@ -113,7 +113,7 @@ def test_a_new_version_through_the_api_rematches(pw: PolicyWorld) -> None:
 
 def test_the_enterprise_reads_its_matches_and_not_anothers(pw: PolicyWorld) -> None:
     _pkg, pol = publish(pw)
-    cement, steel = pw.world.cement, pw.world.steel
+    cement = pw.world.cement
     r = api(pw, "cement").get(f"/api/policy/enterprises/{cement.pk}/matches")
     assert r.status_code == 200
     [m] = r.json()

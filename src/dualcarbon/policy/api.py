@@ -1,12 +1,12 @@
-"""Policy API (mounted at /api/policy; token auth; thin over services and queries, docs/policy.md): read packages
-and policies, publish a policy or a new version of its eligibility (rules are JSON,
-:mod:`dualcarbon.engine.eligibility`), read an enterprise's matches with reasons and near misses, and the
-government's matches and budgets.
+"""Policy API (mounted at /api/policy; thin over services and queries, docs/policy.md): read packages and
+policies, publish a policy or a new version of its eligibility (rules are JSON, :mod:`dualcarbon.engine.eligibility`),
+read an enterprise's matches with reasons and near misses, and the government's matches and budgets.
 
 Enterprises' systems authenticate with their API token; government staff, who hold no token, through their
-signed-in session (CSRF-checked). Refusals answer the API's one error shape (``ErrorOut``): 404 for what the token may not see (exactly like
-missing), 403 for a write its user may not make, 422 for a bad rule or field, each located (``column``: the rule's
-path, e.g. ``rule.all[1].value``) and worded in both languages; nothing is changed on a refusal.
+signed-in session (CSRF-checked). Refusals answer the API's one error shape (``ErrorOut``): 404 for what the caller
+may not see (exactly like missing), 403 for a write its user may not make, 422 for a bad rule or field, each located
+(``column``: the rule's path, e.g. ``rule.all[1].value``) and worded in both languages; nothing is changed on a
+refusal.
 """
 
 from __future__ import annotations
