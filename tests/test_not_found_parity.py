@@ -88,6 +88,9 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "consent_request": _consent_request(world, org),
                 "credit_report": _credit_report(world, org),
             }
+        package, policy = _policy_package(world)
+        for v in values.values():  # a published package of the city and one of its policies (no enterprise's data)
+            v.update(package=package, policy=policy)
         keys = {role: api_tokens.issue(world.users[role], "parity-api")[1] for role in ("cement", "steel")}
         yield {"world": world, "values": values, "keys": keys}
         transaction.set_rollback(True)
@@ -151,6 +154,37 @@ def _consent_request(world: Any, org: Any) -> int:
         valid_until="2099-12-31",
         requested_by=world.users["bank" if mine else "bank2"],
     ).pk
+
+
+def _policy_package(world: Any) -> tuple[int, int]:
+    """The city's policy package and one policy (policy app; 0, 0 when it is not installed)."""
+    import datetime
+
+    from django.apps import apps
+
+    if not apps.is_installed("dualcarbon.policy"):
+        return 0, 0
+    from dualcarbon.policy import services as policy
+
+    pkg = policy.create_package(
+        world.users["gov"],
+        world.city,
+        name_zh="示范市配套政策（对照）",
+        publisher="示范市发展和改革委员会",
+        document="示发改〔2025〕1号",
+        published_on=datetime.date(2025, 1, 10),
+    )
+    pol = policy.create_policy(
+        world.users["gov"],
+        pkg,
+        code="award",
+        name_zh="碳效提升奖励",
+        kind="subsidy",
+        valid_from=datetime.date(2025, 1, 1),
+        rule={"all": [{"fact": "grade", "op": "<=", "value": 2}]},
+        benefit_kind="none",
+    )
+    return pkg.pk, pol.pk
 
 
 def _alert(org: Any) -> int:

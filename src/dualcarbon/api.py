@@ -27,6 +27,7 @@ from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
 from dualcarbon.planning.api import router as planning_router
+from dualcarbon.policy.api import router as policy_router
 from dualcarbon.rating.api import router as rating_router
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.api import router as reporting_router
@@ -59,6 +60,7 @@ api = DualCarbonAPI(
             {"name": "accounts", "description": "碳账户：年度、月度与溯源 / carbon accounts, their lines and lineage"},
             {"name": "finance", "description": "数据授权：企业授权银行、银行申请授权 / consents and consent requests"},
             {"name": "planning", "description": "减排规划：措施库、规划、边际减排成本曲线与排放路径 / reduction plans"},
+            {"name": "policy", "description": "政策配套：政策包、条件与匹配 / policy packages, eligibility, matches"},
         ]
     },
 )
@@ -68,6 +70,7 @@ api.add_router("/rating", rating_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/finance", finance_router)
 api.add_router("/planning", planning_router)
+api.add_router("/policy", policy_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "dualcarbon.rating",
     "dualcarbon.monitoring",
     "dualcarbon.planning",
+    "dualcarbon.policy",
     "dualcarbon.demo",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("monitoring/", include("dualcarbon.monitoring.urls")),
     path("finance/", include("dualcarbon.finance.urls")),
     path("planning/", include("dualcarbon.planning.urls")),
+    path("policy/", include("dualcarbon.policy.urls")),
     # public (no login): aggregate statistics with small groups suppressed
     path("stats/", monitoring_views.public_stats, name="public-stats"),
     # public (no login): the accounting methods every figure is computed by (docs/methods.md)

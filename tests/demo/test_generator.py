@@ -175,6 +175,16 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     assert User.objects.get(username="gov").check_password(g.PASSWORD)
     assert User.objects.get(username="ent007").check_password(g.PASSWORD)
     assert User.objects.get(username="admin").is_superuser
+    # the city's policy package (amounts illustrative), published through the policy services, matched for 2025
+    from dualcarbon.policy.models import Match, PolicyPackage, PolicyVersion
+
+    pkg = PolicyPackage.objects.get()
+    assert sorted(pkg.policies.values_list("kind", flat=True)) == sorted(
+        ["subsidy", "subsidy", "electricity", "credit", "energy_quota", "inspection"]
+    )
+    assert PolicyVersion.objects.filter(illustrative=False).count() == 0
+    assert result.counts["policy_matches"] == Match.objects.filter(is_current=True, year=2025).count()
+    assert Match.objects.filter(is_current=True, year=2025, status="matched").exists()
     assert {u for u, _org, _sees in result.logins} >= {"gov", "bank", "verifier", "admin", "ent1"}
     gov, bank, verifier = (User.objects.get(username=u) for u in ("gov", "bank", "verifier"))
     assert scoping.enterprises(gov).count() == 20

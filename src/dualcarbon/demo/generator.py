@@ -879,6 +879,112 @@ def _consent_requests(
     return 2
 
 
+#: the demo's policy package (docs/policy.md): the kinds of policy Huzhou's 工业碳效码 and Quzhou's 碳账户 tie to grades
+#: (awards, differentiated electricity prices, 碳效贷 credit, energy-use quotas, inspection frequency); every amount,
+#: threshold and budget here is invented for the demo and marked illustrative
+DEMO_POLICIES: tuple[dict[str, Any], ...] = (
+    {
+        "code": "efficiency-award",
+        "name_zh": "碳效提升奖励",
+        "name_en": "Carbon-efficiency improvement award",
+        "kind": "subsidy",
+        "clause": "示例第一条",
+        "rule": {
+            "all": [
+                {"fact": "grade", "op": "<=", "value": 2},
+                {"fact": "intensity_trend", "op": "<=", "value": "-3", "unit": "%"},
+            ]
+        },
+        "benefit_kind": "fixed",
+        "benefit_amount": Decimal("100000"),
+        "benefit_note": "一次性奖励",
+        "budget": Decimal("3000000"),
+    },
+    {
+        "code": "reduction-award",
+        "name_zh": "减排量奖励",
+        "name_en": "Award per tonne reduced",
+        "kind": "subsidy",
+        "clause": "示例第二条",
+        "rule": {
+            "all": [
+                {"fact": "reduction", "op": ">=", "value": "500", "unit": "tCO2e"},
+                {"fact": "data_tier", "op": "<=", "value": 2},
+            ]
+        },
+        "benefit_kind": "per_tco2",
+        "benefit_amount": Decimal("30"),
+        "budget": Decimal("2000000"),
+    },
+    {
+        "code": "differentiated-price",
+        "name_zh": "高碳低效企业差别化电价",
+        "name_en": "Differentiated electricity price for high-carbon, low-efficiency firms",
+        "kind": "electricity",
+        "clause": "示例第三条",
+        "rule": {"all": [{"fact": "grade", "op": ">=", "value": 5}, {"fact": "above_scale", "op": "=", "value": True}]},
+        "benefit_kind": "surcharge",
+        "benefit_amount": Decimal("0.05"),
+        "benefit_note": "在现行电价基础上加价",
+    },
+    {
+        "code": "carbon-efficiency-loan",
+        "name_zh": "碳效贷贴息",
+        "name_en": "Carbon-efficiency loan interest subsidy",
+        "kind": "credit",
+        "clause": "示例第四条",
+        "rule": {"all": [{"fact": "grade", "op": "<=", "value": 3}, {"fact": "above_scale", "op": "=", "value": True}]},
+        "benefit_kind": "rate",
+        "benefit_amount": Decimal("0.5"),
+        "benefit_note": "贷款利率下浮（百分点）",
+    },
+    {
+        "code": "energy-quota",
+        "name_zh": "新增用能指标优先保障",
+        "name_en": "Priority for new energy-use quota",
+        "kind": "energy_quota",
+        "clause": "示例第五条",
+        "rule": {"any": [{"fact": "grade", "op": "<=", "value": 1}, {"fact": "level", "op": "=", "value": "low"}]},
+        "benefit_kind": "none",
+        "benefit_note": "新增用能指标优先安排",
+    },
+    {
+        "code": "fewer-inspections",
+        "name_zh": "降低执法检查频次",
+        "name_en": "Fewer routine inspections",
+        "kind": "inspection",
+        "clause": "示例第六条",
+        "rule": {"all": [{"fact": "grade", "op": "<=", "value": 2}, {"fact": "k", "op": "<", "value": "0.8"}]},
+        "benefit_kind": "none",
+        "benefit_note": "“双随机”抽查比例下调",
+    },
+)
+
+
+def _policy_package(gov_user: Any, city: Any, years: Sequence[int]) -> int:
+    """The city's demo policy package, published through the policy services, and the latest year matched."""
+    from dualcarbon.policy import services as policy
+
+    pkg = policy.create_package(
+        gov_user,
+        city,
+        name_zh="示范市工业企业碳效码配套政策（示例）",
+        name_en="Demo city: support policies tied to the carbon-efficiency code (illustrative)",
+        publisher=GOVERNMENT_NAME,
+        document="示例文件（政策类型参照湖州市工业碳效码、衢州市碳账户的应用场景；金额与阈值均为示意）",
+        published_on=datetime.date(years[-1], 3, 1),
+        note="演示数据：所有金额、阈值与预算均为虚构的示意值，不代表任何地方的实际政策。",
+    )
+    for spec in DEMO_POLICIES:
+        policy.create_policy(
+            gov_user, pkg, valid_from=datetime.date(years[-1], 1, 1), illustrative=True, rematch=False, **spec
+        )
+    if len(years) > 1:
+        policy.match(CITY_CODE[:4], years[-2], note="示范数据 demo")
+    run = policy.match(CITY_CODE[:4], years[-1], note="示范数据 demo")
+    return run.n_matched + run.n_near
+
+
 def _submitted_at(year: int, month: int, rng: random.Random, later_days: int = 0) -> datetime.datetime:
     from zoneinfo import ZoneInfo
 
@@ -1359,6 +1465,8 @@ def _build(
         counts.update(demo_planning.build(user_by_name, years))
         counts["scenarios"] = demo_planning.build_scenarios(user_by_name["gov"], city, years)
         lap("reduction plans")
+        policy_matches = _policy_package(user_by_name["gov"], city, years)
+        lap("policy package and matches")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
@@ -1366,6 +1474,7 @@ def _build(
         credit_reports=credit_reports,
         verifier_assignments=len(assignments),
         planted_validations=len(planted),
+        policy_matches=policy_matches,
     )
     counts.update(table_counts())
     logins = [

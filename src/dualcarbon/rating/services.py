@@ -37,7 +37,7 @@ from dualcarbon.registry.models import Industry, Organisation
 from dualcarbon.reporting import services as reporting
 from dualcarbon.reporting.models import Submission
 
-from . import scoping, wording
+from . import scoping, signals, wording
 from .models import (
     Appeal,
     IndustryBenchmark,
@@ -448,6 +448,7 @@ def _store(
     summary.graded += len(graded_ids)
     for o in stored:
         summary.by_status[o.status] = summary.by_status.get(o.status, 0) + 1
+    signals.ratings_stored.send(sender=RatingResult, results=stored, year=year, month=month)
     return stored
 
 

@@ -94,6 +94,13 @@ def user_frame(context: Any) -> dict[str, Any]:
             nav.append({**item, "id": "nav-notifications"})
         except NoReverseMatch:
             pass
+    try:  # policy matching: the enterprise's policies, the government's matches overview
+        if len(enterprises) == 1:
+            add(_("政策配套"), reverse("policy:enterprise", args=[enterprises[0].pk]), "/policy/")
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("政策配套"), reverse("policy:packages"), "/policy/")
+    except NoReverseMatch:
+        pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
         try:
             add(_("数据报送"), reverse("reporting:index"))

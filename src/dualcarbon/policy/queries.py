@@ -1,0 +1,352 @@
+"""Read models behind the policy pages and API (every queryset starts from :mod:`.scoping`)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.translation import get_language
+
+from dualcarbon.engine import eligibility as el
+from dualcarbon.registry.models import Industry, Organisation, Region
+from dualcarbon.ui import names
+
+from . import scoping, services, wording
+from .models import Match, Policy, PolicyPackage, PolicyVersion
+
+
+def lang() -> str:
+    return get_language() or "zh-hans"
+
+
+def visible_package(user: Any, package_id: int) -> PolicyPackage:
+    pkg = scoping.packages(user).select_related("region").filter(pk=package_id).first()
+    if pkg is None:
+        raise Http404
+    return pkg
+
+
+def visible_policy(user: Any, policy_id: int) -> Policy:
+    p = scoping.policies(user).select_related("package__region").filter(pk=policy_id).first()
+    if p is None:
+        raise Http404
+    return p
+
+
+def visible_enterprise(user: Any, org_id: int) -> Organisation:
+    org = scoping.enterprises(user).select_related("region", "industry").filter(pk=org_id).first()
+    if org is None:
+        raise Http404
+    return org
+
+
+@dataclass
+class VersionView:
+    version: PolicyVersion
+    conditions: list[str]
+    benefit: str
+    in_force: bool
+
+
+def benefit_text(v: PolicyVersion) -> str:
+    amount = (
+        formats.number_format(Decimal(wording.number(v.benefit_amount, 2)), force_grouping=True)
+        if v.benefit_amount is not None
+        else ""
+    )
+    kind = v.benefit_kind
+    from django.utils.translation import gettext as _
+
+    if kind == PolicyVersion.Benefit.FIXED:
+        text = _("定额 %(a)s 元") % {"a": amount}
+    elif kind == PolicyVersion.Benefit.PER_TCO2:
+        text = _("按同比减排量 %(a)s 元/tCO2") % {"a": amount}
+    elif kind == PolicyVersion.Benefit.RATE:
+        text = _("%(a)s %%") % {"a": amount}
+    elif kind == PolicyVersion.Benefit.SURCHARGE:
+        text = _("加价 %(a)s 元/千瓦时") % {"a": amount}
+    else:
+        text = _("非资金性措施")
+    if v.benefit_note:
+        text = f"{text}（{v.benefit_note}）"
+    if v.illustrative:
+        text = f"{text} · {_('示意金额')}"
+    return text
+
+
+def version_view(v: PolicyVersion, today: datetime.date) -> VersionView:
+    try:
+        conds = [wording.condition_text(c.to_dict()) for c in v.parsed_rule().conditions()]
+        combine = v.parsed_rule().combine
+    except el.RuleError:
+        conds, combine = [], "all"
+    from django.utils.translation import gettext as _
+
+    if len(conds) > 1:
+        conds.insert(0, _("同时满足以下全部条件：") if combine == "all" else _("满足以下任一条件："))
+    return VersionView(v, conds, benefit_text(v), v.in_force_on(today))
+
+
+@dataclass
+class PolicyRow:
+    policy: Policy
+    name: str
+    current: VersionView | None
+    versions: list[VersionView]
+    budget: services.Budget | None
+
+
+@dataclass
+class PackagePage:
+    package: PolicyPackage
+    name: str
+    rows: list[PolicyRow]
+    can_edit: bool
+    year: int | None
+
+
+def package_page(user: Any, package_id: int) -> PackagePage:
+    pkg = visible_package(user, package_id)
+    today = timezone.localdate()
+    policies = list(pkg.policies.all().prefetch_related("versions"))
+    year = services.latest_year(pkg.region.prefix)
+    budgets: dict[int, services.Budget] = {}
+    if scoping.can_see_region(user):
+        ms = scoping.matches(user).filter(policy__in=[p.pk for p in policies], is_current=True, year=year or 0)
+        budgets = {b.policy.pk: b for b in services.budgets(ms, policies, today)}
+    rows = []
+    for p in policies:
+        vs = [version_view(v, today) for v in sorted(p.versions.all(), key=lambda v: -v.version)]
+        cur = next((v for v in vs if v.in_force), None)
+        rows.append(PolicyRow(p, p.name_for(lang()), cur, vs, budgets.get(p.pk)))
+    return PackagePage(pkg, pkg.name_for(lang()), rows, scoping.can_publish(user, pkg.region), year)
+
+
+@dataclass
+class PackageList:
+    packages: list[tuple[PolicyPackage, str, int]]
+    can_publish_regions: list[Region]
+
+
+def package_list(user: Any) -> PackageList:
+    qs = scoping.packages(user).select_related("region").annotate(n=Count("policies"))
+    prefixes = scoping.region_prefixes(user)
+    regions: list[Region] = []
+    if prefixes:
+        q = Q(pk__in=[])
+        for p in prefixes:
+            q |= Q(code__startswith=p)
+        regions = list(Region.objects.filter(q).exclude(level="province").order_by("code")[:200])
+    return PackageList([(p, p.name_for(lang()), p.n) for p in qs], regions)
+
+
+@dataclass
+class MatchView:
+    match: Match
+    policy_name: str
+    package_name: str
+    kind: str
+    benefit: str
+    reasons: list[str]
+    to_fix: list[str]
+    facts: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _match_view(m: Match) -> MatchView:
+    return MatchView(
+        m,
+        m.policy.name_for(lang()),
+        m.policy.package.name_for(lang()),
+        m.policy.get_kind_display(),
+        benefit_text(m.version),
+        [wording.outcome_text(o) for o in m.outcomes],
+        [wording.gap_text(o) for o in m.to_fix],
+        [
+            (wording.fact_label(k), wording.value_text(k, v.get("value")), wording.source_text(v.get("source") or {}))
+            for k, v in (m.facts or {}).items()
+        ],
+    )
+
+
+@dataclass
+class EnterprisePolicies:
+    enterprise: Organisation
+    year: int | None
+    years: list[int]
+    matched: list[MatchView]
+    near: list[MatchView]
+    facts: list[tuple[str, str, str]]
+    computed_at: datetime.datetime | None
+    history: list[tuple[Any, str, int, int]]
+
+
+def enterprise_policies(user: Any, org_id: int, year: int | None = None) -> EnterprisePolicies:
+    org = visible_enterprise(user, org_id)
+    base = scoping.matches(user).filter(enterprise=org)
+    years = sorted(set(base.values_list("year", flat=True)), reverse=True)
+    if year is None or year not in years:
+        year = years[0] if years else None
+    rows = list(
+        base.filter(is_current=True, year=year or 0)
+        .select_related("policy__package", "version")
+        .order_by("policy__package_id", "policy__code")
+    )
+    views = [_match_view(m) for m in rows]
+    facts = views[0].facts if views else []
+    history = list(
+        base.filter(year=year or 0)
+        .values("run_id", "run__created_at", "run__reason")
+        .annotate(
+            n_matched=Count("pk", filter=Q(status=Match.Status.MATCHED)),
+            n_near=Count("pk", filter=Q(status=Match.Status.NEAR)),
+        )
+        .order_by("-run__created_at")[:10]
+    )
+    from .models import MatchRun
+
+    reasons = dict(MatchRun.Reason.choices)
+    return EnterprisePolicies(
+        org,
+        year,
+        years,
+        [v for v in views if v.match.status == Match.Status.MATCHED],
+        [v for v in views if v.match.status == Match.Status.NEAR],
+        facts,
+        rows[0].computed_at if rows else None,
+        [
+            (h["run__created_at"], str(reasons.get(h["run__reason"], h["run__reason"])), h["n_matched"], h["n_near"])
+            for h in history
+        ],
+    )
+
+
+@dataclass
+class Filter:
+    year: int | None = None
+    policy: int | None = None
+    district: str = ""
+    industry: str = ""
+    status: str = ""
+
+
+@dataclass
+class Overview:
+    f: Filter
+    years: list[int]
+    budgets: list[services.Budget]
+    by_district: list[dict[str, Any]]
+    by_industry: list[dict[str, Any]]
+    rows: list[MatchView]
+    n_rows: int
+    districts: list[Region]
+    policies: list[tuple[int, str]]
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v) if v not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_filter(params: Any) -> Filter:
+    status = params.get("status", "")
+    return Filter(
+        _int(params.get("year")),
+        _int(params.get("policy")),
+        str(params.get("district", ""))[:6],
+        str(params.get("industry", ""))[:5],
+        status if status in Match.Status.values else "",
+    )
+
+
+LIST_LIMIT = 200
+
+
+def overview(user: Any, f: Filter) -> Overview:
+    """The government's matches: by policy (with the budget committed), by district, by industry, and the list."""
+    if not scoping.can_see_region(user):
+        raise Http404
+    base = scoping.matches(user).filter(is_current=True)
+    years = sorted(set(base.values_list("year", flat=True)), reverse=True)
+    if f.year is None or f.year not in years:
+        f.year = years[0] if years else None
+    qs = base.filter(year=f.year or 0)
+    if f.district:
+        qs = qs.filter(region_code__startswith=f.district)
+    if f.industry:
+        qs = qs.filter(industry_code__startswith=f.industry)
+    visible = list(scoping.policies(user).select_related("package").order_by("package_id", "code"))
+    policy_choices = [(p.pk, p.name_for(lang())) for p in visible]
+    by_policy = qs.filter(policy__in=[p.pk for p in visible])
+    if f.policy:
+        qs = qs.filter(policy_id=f.policy)
+    budgets = services.budgets(by_policy.only("policy_id", "status", "committed"), visible)
+    regions = {r.code: r.name for r in Region.objects.filter(code__in=qs.values("region_code").distinct())}
+    inds = {i.code: i.name_zh for i in Industry.objects.filter(code__in=qs.values("industry_code").distinct())}
+    by_district = [
+        {
+            "code": r["region_code"],
+            "name": regions.get(r["region_code"], r["region_code"]),
+            "matched": r["m"],
+            "near": r["n"],
+            "enterprises": r["e"],
+            "committed": r["c"] or Decimal("0.00"),
+        }
+        for r in qs.values("region_code")
+        .annotate(
+            m=Count("pk", filter=Q(status=Match.Status.MATCHED)),
+            n=Count("pk", filter=Q(status=Match.Status.NEAR)),
+            e=Count("enterprise", distinct=True),
+            c=Sum("committed"),
+        )
+        .order_by("region_code")
+    ]
+    by_industry = [
+        {
+            "code": r["industry_code"],
+            "name": names.industry_label(r["industry_code"], inds.get(r["industry_code"], "")),
+            "label": wording.named(
+                names.industry_label(r["industry_code"], inds.get(r["industry_code"], "")), r["industry_code"]
+            ),
+            "matched": r["m"],
+            "near": r["n"],
+            "enterprises": r["e"],
+            "committed": r["c"] or Decimal("0.00"),
+        }
+        for r in qs.values("industry_code")
+        .annotate(
+            m=Count("pk", filter=Q(status=Match.Status.MATCHED)),
+            n=Count("pk", filter=Q(status=Match.Status.NEAR)),
+            e=Count("enterprise", distinct=True),
+            c=Sum("committed"),
+        )
+        .order_by("industry_code")
+    ]
+    listed = qs.filter(status=f.status) if f.status else qs
+    n_rows = listed.count()
+    rows = [
+        _match_view(m)
+        for m in listed.select_related("enterprise", "policy__package", "version").order_by(
+            "policy__package_id", "policy__code", "status", "enterprise__name"
+        )[:LIST_LIMIT]
+    ]
+    prefixes = scoping.region_prefixes(user)
+    dq = Q(pk__in=[])
+    for p in prefixes:
+        dq |= Q(code__startswith=p)
+    districts = list(Region.objects.filter(dq, level="county").order_by("code")[:200])
+    return Overview(f, years, budgets, by_district, by_industry, rows, n_rows, districts, policy_choices)
+
+
+def grouped(matches: list[Match]) -> dict[int, list[Match]]:
+    out: dict[int, list[Match]] = defaultdict(list)
+    for m in matches:
+        out[m.enterprise_id].append(m)
+    return out
