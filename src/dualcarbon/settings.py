@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "dualcarbon.finance",
     "dualcarbon.rating",
     "dualcarbon.monitoring",
+    "dualcarbon.assets",
     "dualcarbon.demo",
 ]
 
