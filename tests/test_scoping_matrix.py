@@ -113,6 +113,23 @@ NARROWER: dict[str, set[str]] = {
     "api:finance_bank_consents": {"bank", "bank2"},
     "api:finance_bank_requests": {"bank", "bank2"},
     "api:finance_request": {"bank", "bank2"},
+    # carbon assets (docs/assets.md): the enterprise's page for its staff, its government and the admin; not banks
+    # (they see only the pledges recorded to them) nor verifiers; the API for the enterprise's own system
+    "assets:enterprise": {"cement", "steel", "far", "gov", "district", "admin"},
+    **{
+        name: {"cement", "steel", "far"}
+        for name in (
+            "api:assets_holdings",
+            "api:assets_transactions",
+            "api:assets_confirmations",
+            "api:assets_bills",
+            "api:assets_pledge",
+        )
+    },
+    # the government's discharge rights page; a bank's pledges page and API
+    "assets:region": {"gov", "district", "admin"},
+    "assets:bank": {"bank", "bank2"},
+    "api:assets_bank_pledges": {"bank", "bank2"},
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
@@ -144,6 +161,12 @@ WRITERS: dict[str, set[str]] = {
         )
     },
     "rating:appeal_finish": {"owner"},
+    # discharge rights: the government of the enterprise's region confirms, bills and records payments (not the
+    # admin: it is no authority); the enterprise pledges its own assets; the pledgee bank (or the holder's
+    # government) releases a pledge
+    **{name: {"gov", "district"} for name in ("assets:confirm", "assets:bill", "assets:payment")},
+    **{name: {"owner"} for name in ("assets:pledge", "api:assets_pledge")},
+    **{name: {"bank", "gov", "district"} for name in ("assets:release", "api:assets_release")},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
@@ -221,6 +244,34 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         )
     },
     "api:finance_decline": {"reason": "矩阵测试：越权拒绝"},
+    "assets:confirm": {
+        "factor": "{factor}",
+        "tonnes": "5.5",
+        "basis": "permit",
+        "basis_reference": "矩阵测试-许可证",
+        "confirmed_on": "2025-03-01",
+    },
+    "assets:bill": {
+        "confirmation": "{asset_confirmation}",
+        "years": "1",
+        "issued_on": "2024-06-01",
+        "due_date": "2024-12-31",
+    },
+    "assets:payment": {"bill": "{asset_bill}", "amount": "1.00", "paid_on": "2024-07-01", "reference": "矩阵测试-缴款"},
+    "assets:pledge": {
+        "asset": "{asset}",
+        "vintage": "2024",
+        "quantity": "1",
+        "bank": "{bank}",
+        "loan_reference": "矩阵测试-质押",
+    },
+    "api:assets_pledge": {
+        "asset": "DR-COD",
+        "vintage": 2024,
+        "quantity": 1000,
+        "bank_id": "{bank}",
+        "loan_reference": "矩阵测试-质押",
+    },
 }
 
 #: routes through which a role asks something of any enterprise, also one it may not read yet (a bank's consent
@@ -250,7 +301,7 @@ READS: dict[str, set[str]] = {
 }
 #: API routers that take a bank's token too (reads under the bank's consent: docs/registry.md § Bank tokens), and the
 #: roles that hold one (the bank with cement's consent, the bank without any)
-BANK_TOKEN_ROUTERS = ("api/accounts/", "api/finance/")
+BANK_TOKEN_ROUTERS = ("api/accounts/", "api/finance/", "api/assets/")
 BANK_TOKEN_ROLES = {"bank", "bank2"}
 #: roles that read a region's pages, by region code
 REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
@@ -282,6 +333,7 @@ PARAM_KINDS: dict[str, str] = {
     "site_id": "site",  # a site (厂区) of the subject enterprise
     "membership_id": "membership",  # the subject enterprise's staff member's membership
     "request_id": "consent_request",  # a bank's consent request to the subject enterprise (finance)
+    "pledge_id": "pledge",  # a pledge of the subject enterprise's assets to the bank (assets)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -307,6 +359,7 @@ OBJECT_KINDS = {
     "site",  # a site of the subject enterprise (registry)
     "membership",  # a membership of the subject enterprise's staff (registry)
     "consent_request",  # a bank's consent request to the subject enterprise (finance)
+    "pledge",  # a pledge of the subject enterprise's assets, recorded to the bank (assets)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -560,6 +613,60 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     valid_until="2099-12-31",
                     requested_by=world.users["bank"],
                 ).pk
+        if apps.is_installed("dualcarbon.assets"):
+            import datetime
+
+            from dualcarbon.assets import services as assets
+            from dualcarbon.assets.models import Asset, Factor
+            from dualcarbon.registry.models import Region
+
+            cod = Factor.objects.get(code="COD")
+            assets.publish_fee_standard(
+                Region.objects.get(code="339900"),
+                cod,
+                "1400",
+                valid_from=datetime.date(2020, 1, 1),
+                derivation="矩阵测试：按治理成本测算",
+                publisher="示范市发展和改革委员会",
+                document="矩阵测试标准",
+                clause="第二条",
+                published_on=datetime.date(2019, 12, 1),
+            )
+            for s in subjects.values():
+                s.values.update(factor=cod.pk, asset=Asset.objects.get(code="DR-COD").pk, pledge=0)
+                s.values.update(asset_confirmation=0, asset_bill=0)
+                if s.enterprise == "far":  # 杭州 has no government in the world: nothing confirmed there
+                    continue
+                org = orgs[s.enterprise]
+                conf = assets.confirm(
+                    world.users["gov"],
+                    org,
+                    cod,
+                    "20",
+                    basis="permit",
+                    basis_reference=f"矩阵-{s.key}",
+                    confirmed_on=datetime.date(2024 if s.month <= 6 else 2023, s.month, 1),
+                )
+                bill = assets.issue_bill(
+                    world.users["gov"],
+                    conf.pk,
+                    years=1,
+                    issued_on=datetime.date(2024, s.month, 2),
+                    due_date=datetime.date(2024, 12, 31),
+                )
+                s.values.update(asset_confirmation=conf.pk, asset_bill=bill.pk)
+            cement_pledge = assets.pledge(
+                world.users["cement"],
+                Asset.objects.get(code="DR-COD"),
+                2024,
+                world.cement,
+                5_000,
+                bank=world.bank,
+                loan_reference="示范农商银行〔2024〕质借字第 001 号",
+            )
+            for s in subjects.values():  # one pledge, cement's to the bank that reads cement
+                if s.enterprise == "cement":
+                    s.values["pledge"] = cement_pledge.pk
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():
@@ -618,6 +725,9 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
             allowed.discard("bank")  # outside the consented months
         if kinds & {"consent", "token", "consent_request"}:
             allowed &= {subject.enterprise, "admin"}
+        if "pledge" in kinds:  # the holder's side (not its verifier or its consenting bank) and the pledgee bank
+            allowed -= {"bank", "verifier"}
+            allowed |= {"bank"} if subject.values["pledge"] else set()
     if route.is_api and not route.session_auth:
         allowed &= {r for r in ROLES if _takes_token(route, r)}  # API tokens: enterprise staff, banks on some routers
     return allowed

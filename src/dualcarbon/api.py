@@ -23,6 +23,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
 from dualcarbon.accounting.api import router as accounts_router
+from dualcarbon.assets.api import router as assets_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
@@ -65,6 +66,7 @@ api.add_router("/reporting", reporting_router)
 api.add_router("/rating", rating_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/finance", finance_router)
+api.add_router("/assets", assets_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

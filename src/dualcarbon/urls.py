@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("rating/", include("dualcarbon.rating.urls")),
     path("monitoring/", include("dualcarbon.monitoring.urls")),
     path("finance/", include("dualcarbon.finance.urls")),
+    path("assets/", include("dualcarbon.assets.urls")),
     # public (no login): aggregate statistics with small groups suppressed
     path("stats/", monitoring_views.public_stats, name="public-stats"),
     # public (no login): the accounting methods every figure is computed by (docs/methods.md)

@@ -256,6 +256,11 @@ class Confirmation(models.Model):
             models.UniqueConstraint(fields=["enterprise", "factor", "vintage"], name="assets_confirmation_once"),
         ]
 
+    @property
+    def tonnes(self) -> Decimal:
+        """The confirmed quantity in tonnes per year (three decimals: the ledger counts kilograms)."""
+        return (Decimal(self.quantity_kg) / 1000).quantize(Decimal("0.001"))
+
 
 class FeeStandard(EffectiveDated):
     """有偿使用费标准: yuan per tonne per year of one factor in a region, effective-dated and versioned, with the

@@ -50,6 +50,24 @@ def tonnes_to_kg(value: Any, field_name: str = "quantity") -> int:
     return int(kg)
 
 
+def parse_quantity(asset: Asset, value: Any, field_name: str = "quantity") -> int:
+    """A quantity typed by a person in the asset's display unit: tonnes per year (three decimals) for a discharge
+    right, whole units otherwise."""
+    if asset.kind == Asset.Kind.DISCHARGE_RIGHT:
+        return tonnes_to_kg(value, field_name)
+    text = str(value).strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise _refuse(field_name, _("数量须为正整数（%(unit)s）：%(q)s"), unit=asset.unit, q=value)
+    return int(text)
+
+
+def display_quantity(asset: Asset, units: int) -> str:
+    """``units`` in the asset's display unit: a discharge right in tonnes per year (kilograms shown as 3 decimals)."""
+    if asset.kind == Asset.Kind.DISCHARGE_RIGHT:
+        return f"{kg_to_tonnes(units):,} t/a"
+    return f"{units:,} {asset.unit}"
+
+
 def _zh(fn: Any, *args: Any) -> Any:
     with translation.override("zh-hans"):
         return fn(*args)
@@ -101,7 +119,7 @@ def issue(
     user: Any,
     asset: Asset,
     holder: Organisation,
-    vintage: int,
+    vintage: int | str,
     quantity: int,
     *,
     reference: str,
@@ -132,7 +150,7 @@ def issue(
 def transfer(
     user: Any,
     asset: Asset,
-    vintage: int,
+    vintage: int | str,
     seller: Organisation,
     buyer: Organisation,
     quantity: int,
@@ -151,7 +169,7 @@ def transfer(
 
 
 def reserve(
-    user: Any, asset: Asset, vintage: int, holder: Organisation, quantity: int, *, memo: str
+    user: Any, asset: Asset, vintage: int | str, holder: Organisation, quantity: int, *, memo: str
 ) -> LedgerTransaction:
     """Set available units aside (for a listing, a government reserve): they can be neither moved nor pledged."""
     _owner(user, holder)
@@ -160,7 +178,7 @@ def reserve(
 
 
 def unreserve(
-    user: Any, asset: Asset, vintage: int, holder: Organisation, quantity: int, *, memo: str
+    user: Any, asset: Asset, vintage: int | str, holder: Organisation, quantity: int, *, memo: str
 ) -> LedgerTransaction:
     _owner(user, holder)
     move = Move(asset, _vintage(vintage), quantity, (holder.pk, State.RESERVED), (holder.pk, State.AVAILABLE))
@@ -170,7 +188,7 @@ def unreserve(
 def retire(
     user: Any,
     asset: Asset,
-    vintage: int,
+    vintage: int | str,
     holder: Organisation,
     quantity: int,
     *,
@@ -188,7 +206,7 @@ def retire(
 def pledge(
     user: Any,
     asset: Asset,
-    vintage: int,
+    vintage: int | str,
     holder: Organisation,
     quantity: int,
     *,
