@@ -201,7 +201,8 @@ def region_view(user: Any, year: int | None = None) -> RegionView:
     by_factor: dict[int, Decimal] = defaultdict(Decimal)
     by_district: dict[str, Decimal] = defaultdict(Decimal)
     for row in payments:
-        code, fid, total = row["bill__enterprise__region__code"], row["bill__confirmation__factor_id"], row["total"]
+        code, fid = row["bill__enterprise__region__code"], row["bill__confirmation__factor_id"]
+        total = Decimal(row["total"]).quantize(services.CENT)  # SQLite's SUM drops the scale
         revenue[(code, fid)] = total
         by_factor[fid] += total
         by_district[code] += total
