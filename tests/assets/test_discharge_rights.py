@@ -139,8 +139,8 @@ def test_a_bill_is_tonnes_times_the_standard_times_years_with_its_derivation(wor
     # 2.345 t/a × 5000 元/t·a × 5 a = 58 625.00 元 (示范市 standard, 附表 1)
     assert bill.amount == Decimal("58625.00")
     assert bill.derivation == (
-        "2.345 吨/年 × 5000.00 元/吨·年 × 5 年 = 58625.00 元；标准：示范市发展和改革委员会《示范市排污权有偿使用费征收标准"
-        "（试行）》附表 1（2020-12-01 发布，2021-01-01 起执行）"
+        "2.345 吨/年 × 5000.00 元/吨·年 × 5 年 = 58625.00 元；标准：示范市发展和改革委员会"
+        "《示范市排污权有偿使用费征收标准（试行）》附表 1（2020-12-01 发布，2021-01-01 起执行）"
     )
     from django.utils import translation
 

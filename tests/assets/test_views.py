@@ -67,11 +67,11 @@ def test_the_enterprise_page_shows_holdings_confirmation_and_bill_in_both_langua
     assert '<td class="num">8.000 t/a</td>' in zh
     assert "化学需氧量排污权" in zh and "排污许可证 91339901MA2D8KQX38001P" in zh
     assert "计算过程：8.000 吨/年 × 4000.00 元/吨·年 × 1 年 = 32000.00 元" in zh
-    assert 'action="/assets/enterprise/%d/confirm/"' % world.cement.pk not in zh  # the enterprise does not confirm
+    assert f'action="/assets/enterprise/{world.cement.pk}/confirm/"' not in zh  # the enterprise does not confirm
     en = _client(world, "gov", "en").get(url).content.decode()
     assert "Discharge right: Chemical oxygen demand (COD)" in en
     assert "Derivation: 8.000 t/yr × 4000.00 yuan/t/yr × 1 yr = 32000.00 yuan" in en
-    assert 'action="/assets/enterprise/%d/confirm/"' % world.cement.pk in en
+    assert f'action="/assets/enterprise/{world.cement.pk}/confirm/"' in en
     assert _client(world, "bank").get(url).status_code == 404  # a bank sees pledges only
     assert _client(world, "steel").get(url).status_code == 404
 
