@@ -175,11 +175,14 @@ class RegionView:
 
 def region_view(user: Any, year: int | None = None) -> RegionView:
     """The government's page: rights confirmed in its jurisdiction, bills, the revenue by factor and district for
-    ``year`` (payments received that year), the fee standards in force today."""
+    ``year`` (payments received that year; default: the latest year with payments), the fee standards in force
+    today."""
     if not scoping.can_see_region(user):
         raise Http404
     today = timezone.localdate()
-    year = year or today.year
+    if year is None:  # the latest year with payments in the jurisdiction, else this year
+        latest = scoping.payments(user).order_by("-paid_on").values_list("paid_on", flat=True).first()
+        year = latest.year if latest is not None else today.year
     confirmations = list(
         scoping.confirmations(user)
         .select_related("enterprise__region", "factor")
