@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from django.db import connection
 
 from dualcarbon.assets import ledger, services
 from dualcarbon.assets.models import Asset, Holding, LedgerTransaction, SerialBlock
+from tests.assets.helpers import wipe_ledger  # noqa: F401 (the journal emptied before the flush)
 from tests.web.helpers import fast_world
 
 pytestmark = [
@@ -28,27 +28,8 @@ pytestmark = [
 THREADS, EACH = 20, 6  # 120 transfers
 
 
-@pytest.fixture
-def wipe_ledger() -> Iterator[None]:
-    """Django's flush after a transactional test cannot truncate the guarded journal: empty it first."""
-    yield
-    with connection.cursor() as cursor:
-        for table in ("assets_ledgertransaction", "assets_posting"):
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        for table in (
-            "assets_pledge",
-            "assets_confirmation",
-            "assets_serialblock",
-            "assets_posting",
-            "assets_ledgertransaction",
-            "assets_holding",
-        ):
-            cursor.execute(f"DELETE FROM {table}")
-        for table in ("assets_ledgertransaction", "assets_posting"):
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-
-def test_concurrent_transfers_conserve_and_never_overdraw(settings: Any, wipe_ledger: None) -> None:
+@pytest.mark.usefixtures("wipe_ledger")
+def test_concurrent_transfers_conserve_and_never_overdraw(settings: Any) -> None:
     world = fast_world(settings)
     dr, gec = Asset.objects.get(code="DR-VOCS"), Asset.objects.get(code="GEC")
     gov = world.users["gov"]
