@@ -190,3 +190,34 @@ def test_the_api_gives_holdings_in_integer_units_and_refuses_a_bad_pledge(world:
         "insufficient balance: 示范水泥有限公司 · 化学需氧量排污权 · 2024 · 可用 holds 8000 kg/a, 8001 kg/a needed"
     )
     assert list(Holding.objects.values_list("pk", "balance")) == before
+
+
+def test_the_government_publishes_a_new_fee_standard_version_from_the_region_page(world: World) -> None:
+    from dualcarbon.assets.models import FeeStandard
+
+    cod = Factor.objects.get(code="COD")
+    terms = {
+        "factor": cod.pk,
+        "valid_from": "2026-01-01",
+        "derivation": "单位治理成本 3 600 元/吨 × 1.25（示范数据）",
+        "publisher": "示范市发展和改革委员会",
+        "document": "关于调整排污权有偿使用费标准的通知",
+        "clause": "第一条",
+        "published_on": "2025-11-20",
+    }
+    before = list(FeeStandard.objects.values_list("pk", "valid_from", "valid_to", "yuan_per_tonne_year"))
+    r = _client(world, "gov", "en").post("/assets/region/standard/", {**terms, "yuan_per_tonne_year": "4500.005"})
+    assert r.status_code == 422
+    assert "<li>a standard must be an amount above zero with at most two decimals: 4500.005</li>" in r.content.decode()
+    assert list(FeeStandard.objects.values_list("pk", "valid_from", "valid_to", "yuan_per_tonne_year")) == before
+    assert (
+        _client(world, "admin").post("/assets/region/standard/", {**terms, "yuan_per_tonne_year": "1"}).status_code
+        == 403
+    )
+    r = _client(world, "gov").post("/assets/region/standard/", {**terms, "yuan_per_tonne_year": "4500"})
+    assert (r.status_code, r["Location"]) == (302, "/assets/region/#standards")
+    rows = FeeStandard.objects.filter(factor=cod).order_by("valid_from")
+    assert [(s.region.code, s.valid_from, s.valid_to, s.yuan_per_tonne_year) for s in rows] == [
+        ("339900", D(2021, 1, 1), D(2026, 1, 1), 4000),
+        ("339900", D(2026, 1, 1), None, 4500),
+    ]

@@ -243,6 +243,10 @@ def _containing_q(user: Any) -> Q:
     return q
 
 
+def is_government(user: Any) -> bool:
+    return bool(access.actor_for(user).region_prefixes)
+
+
 def is_bank(user: Any) -> bool:
     return bool(access.actor_for(user).bank_ids)
 

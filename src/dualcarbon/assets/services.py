@@ -366,6 +366,31 @@ def publish_fee_standard(
     )
 
 
+def publish_for_jurisdiction(user: Any, factor: Factor, yuan_per_tonne_year: Any, **terms: Any) -> FeeStandard:
+    """A government publishes a new version of its own region's fee standard (the region of its most local body;
+    the platform admin is no authority)."""
+    bodies = [
+        m.organisation
+        for m in Membership.objects.filter(
+            user=user, role=Membership.Role.GOVERNMENT_STAFF, is_active=True, organisation__is_active=True
+        ).select_related("organisation__region")
+        if m.organisation.region is not None
+    ]
+    if not bodies:
+        raise PermissionDenied(_("只有政府工作人员可以发布收费标准"))
+    body = max(bodies, key=lambda o: len(o.region.prefix) if o.region else 0)
+    try:
+        price = Decimal(str(yuan_per_tonne_year).strip())
+    except InvalidOperation:
+        raise _refuse("yuan_per_tonne_year", _("“%(v)s”不是金额"), v=yuan_per_tonne_year) from None
+    if not price.is_finite() or price <= 0 or price != price.quantize(CENT):
+        raise _refuse("yuan_per_tonne_year", _("标准须为大于零、最多两位小数的金额：%(v)s"), v=yuan_per_tonne_year)
+    if factor not in factors_for(body.region.code if body.region else ""):
+        raise _refuse("factor", _("%(f)s 不是本地区管理的排污权因子"), f=factor.name_zh)
+    assert body.region is not None
+    return publish_fee_standard(body.region, factor, price, **terms)
+
+
 def fee_standard_for(region_code: str, factor: Factor, day: datetime.date) -> FeeStandard | None:
     rows = FeeStandard.objects.filter(factor=factor).select_related("region")
     return effective.resolve(rows, day, region_code=region_code, prefix_of=lambda r: r.region.prefix)

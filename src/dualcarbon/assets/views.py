@@ -170,10 +170,7 @@ def pledge(request: HttpRequest, org_id: int) -> HttpResponse:
     return _back(org_id, "pledges")
 
 
-@login_required
-@require_GET
-def region(request: HttpRequest) -> HttpResponse:
-    """The government's discharge rights page."""
+def _region_page(request: HttpRequest, errors: dict[str, list[str]] | None = None) -> HttpResponse:
     year = request.GET.get("year", "")
     view = queries.region_view(request.user, int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None)
     rows = [
@@ -181,7 +178,49 @@ def region(request: HttpRequest) -> HttpResponse:
         for d in view.districts
     ]
     totals = [view.revenue_by_factor.get(f.pk) for f in view.factors]
-    return render(request, "assets/region.html", {"view": view, "rows": rows, "totals": totals})
+    context = {
+        "view": view,
+        "rows": rows,
+        "totals": totals,
+        "errors": errors or {},
+        "posted": request.POST if request.method == "POST" else None,
+        "can_publish": queries.is_government(request.user),
+    }
+    return render(request, "assets/region.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_GET
+def region(request: HttpRequest) -> HttpResponse:
+    """The government's discharge rights page."""
+    return _region_page(request)
+
+
+@login_required
+@require_POST
+def standard(request: HttpRequest) -> HttpResponse:
+    """A government publishes a new version of its region's fee standard for a factor."""
+    queries.region_view(request.user)  # 404 first for whoever may not see the page
+    post = request.POST
+    try:
+        factor = Factor.objects.filter(pk=_int(post, "factor")).first()
+        if factor is None:
+            raise ValidationError({"factor": _("请选择或填写有效的编号")})
+        services.publish_for_jurisdiction(
+            request.user,
+            factor,
+            post.get("yuan_per_tonne_year", ""),
+            valid_from=_date(post, "valid_from"),
+            derivation=post.get("derivation", ""),
+            publisher=post.get("publisher", ""),
+            document=post.get("document", ""),
+            clause=post.get("clause", ""),
+            published_on=_date(post, "published_on"),
+        )
+    except ValidationError as exc:
+        return _region_page(request, _errors(exc))
+    messages.success(request, _("收费标准已发布"))
+    return HttpResponseRedirect(reverse("assets:region") + "#standards")
 
 
 @login_required
