@@ -221,3 +221,20 @@ def test_the_government_publishes_a_new_fee_standard_version_from_the_region_pag
         ("339900", D(2021, 1, 1), D(2026, 1, 1), 4000),
         ("339900", D(2026, 1, 1), None, 4500),
     ]
+
+
+def test_the_admin_reads_the_ledger_but_cannot_change_it(world: World) -> None:
+    from dualcarbon.assets.models import LedgerTransaction
+
+    admin = world.users["admin"]
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    c = _client(world, "admin")
+    txn = LedgerTransaction.objects.order_by("pk").first()
+    assert txn is not None
+    page = c.get(f"/admin/assets/ledgertransaction/{txn.pk}/change/")
+    assert page.status_code == 200 and txn.row_hash in page.content.decode()
+    assert c.get("/admin/assets/ledgertransaction/add/").status_code == 403
+    assert c.post(f"/admin/assets/ledgertransaction/{txn.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert LedgerTransaction.objects.filter(pk=txn.pk).exists()
+    assert c.get("/admin/assets/factor/add/").status_code == 200  # a region adds its own factor
