@@ -155,7 +155,7 @@ def test_the_region_page_names_districts_and_factors(world: World) -> None:
         reference="缴-view-1",
     )
     page = _client(world, "gov").get("/assets/region/").content.decode()
-    assert '<tr data-district="339901"><td>东城区</td><td class="num">32000.00</td>' in page
+    assert '<tr data-district="339901"><td>东城区</td><td class="num">32,000.00</td>' in page
     en = _client(world, "gov", "en").get("/assets/region/").content.decode()
     assert "Chemical oxygen demand (COD)</th>" in en
     assert _client(world, "cement").get("/assets/region/").status_code == 404
