@@ -58,6 +58,11 @@ api = DualCarbonAPI(
             {"name": "rating", "description": "评级：企业的评级结果与历史 / an enterprise's grades and history"},
             {"name": "accounts", "description": "碳账户：年度、月度与溯源 / carbon accounts, their lines and lineage"},
             {"name": "finance", "description": "数据授权：企业授权银行、银行申请授权 / consents and consent requests"},
+            {
+                "name": "assets",
+                "description": "碳资产与排污权：持有、账簿明细、确权、缴款单、质押 / holdings, ledger lines, "
+                "confirmed rights, bills, pledges",
+            },
         ]
     },
 )
