@@ -41,7 +41,8 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 #: what differs between two answers to the same request: CSRF tokens (masked anew in every page: the form field, the
 #: cookie, htmx's X-CSRFToken header in a re-rendered page) and request ids
 _VOLATILE = re.compile(
-    rb'(name="csrfmiddlewaretoken" value=")[^"]*"|(csrftoken=)[^;]*|("request_id": ?)"[0-9a-f]*"|("X-CSRFToken": ")[^"]*"'
+    rb'(name="csrfmiddlewaretoken" value=")[^"]*"|(csrftoken=)[^;]*|("request_id": ?)"[0-9a-f]*"'
+    rb'|("X-CSRFToken": ")[^"]*"'
 )
 
 
