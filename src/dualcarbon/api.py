@@ -23,6 +23,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError, ValidationErrorContext
 
 from dualcarbon.accounting.api import router as accounts_router
+from dualcarbon.assets.api import router as assets_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
@@ -61,6 +62,11 @@ api = DualCarbonAPI(
             {"name": "finance", "description": "数据授权：企业授权银行、银行申请授权 / consents and consent requests"},
             {"name": "planning", "description": "减排规划：措施库、规划、边际减排成本曲线与排放路径 / reduction plans"},
             {"name": "policy", "description": "政策配套：政策包、条件与匹配 / policy packages, eligibility, matches"},
+            {
+                "name": "assets",
+                "description": "碳资产与排污权：持有、账簿明细、确权、缴款单、质押 / holdings, ledger lines, "
+                "confirmed rights, bills, pledges",
+            },
         ]
     },
 )
@@ -71,6 +77,7 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/finance", finance_router)
 api.add_router("/planning", planning_router)
 api.add_router("/policy", policy_router)
+api.add_router("/assets", assets_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "dualcarbon.monitoring",
     "dualcarbon.planning",
     "dualcarbon.policy",
+    "dualcarbon.assets",
     "dualcarbon.demo",
 ]
 

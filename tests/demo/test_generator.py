@@ -261,6 +261,20 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     assert not AccountEntry.objects.filter(scope2_market_tco2e__isnull=True).exists()
     green = EmissionLine.objects.filter(item="GREEN_ELECTRICITY", run__is_current=True)
     assert green.filter(run__submission__enterprise=ent1).exists() and not green.exclude(market_tco2e=0).exists()
+    # carbon assets and discharge rights (docs/assets.md): every enterprise's rights in all six factors, a bill each,
+    # ent1's rights pledged to the first bank (ent2's released), certificates and CCER; the ledger verifies
+    from dualcarbon.assets import ledger
+    from dualcarbon.assets.models import Bill, Confirmation, Pledge
+
+    assert Confirmation.objects.count() == 20 * 6 == Bill.objects.count()
+    six = {"COD", "NH3N", "SO2", "NOX", "PM", "VOCS"}
+    assert set(Confirmation.objects.values_list("factor__code", flat=True)) == six
+    assert sorted(Pledge.objects.values_list("holder__name", "bank__name", "status")) == sorted(
+        [(ent1.name, g.BANKS[0][1], "active"), (ent2.name, g.BANKS[0][1], "released")]
+    )
+    assert result.counts["asset_bills_paid"] == Bill.objects.filter(status="paid").count()
+    check = ledger.verify_ledger()
+    assert (check.ok, check.issued["GEC"], check.issued["CCER"]) == (True, 1200, 5000)
 
 
 def test_years_option():

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from tests.assets.helpers import wipe_ledger  # noqa: F401 (the asset ledger: emptied before the flush)
 from tests.factories import World
 from tests.registry.test_access_log_chain import wipe_log  # noqa: F401 (the bank's reads: emptied before the flush)
 from tests.web.helpers import submit_month
@@ -59,6 +60,7 @@ def _pages(world: World, entry_pk: int) -> list[tuple[str, str, str]]:
         ("cement", "account", account),
         ("cement", "lineage", reverse("accounting:entry", args=[entry_pk])),
         ("cement", "rating", reverse("rating:enterprise", args=[cement])),
+        ("cement", "assets", reverse("assets:enterprise", args=[cement])),
         ("gov", "home", reverse("web:home")),
         ("gov", "region", reverse("accounting:region") + "?year=2024"),
         ("gov", "monitoring", reverse("monitoring:dashboard")),
@@ -66,8 +68,11 @@ def _pages(world: World, entry_pk: int) -> list[tuple[str, str, str]]:
         ("gov", "completeness", reverse("monitoring:completeness")),
         ("gov", "enterprises", reverse("registry:enterprises")),
         ("gov", "rating-region", reverse("rating:region")),
+        ("gov", "assets-enterprise", reverse("assets:enterprise", args=[cement])),
+        ("gov", "assets-region", reverse("assets:region")),
         ("bank", "home", reverse("web:home")),
         ("bank", "account", account),
+        ("bank", "pledges", reverse("assets:bank")),
         ("verifier", "home", reverse("web:home")),
         ("verifier", "account", account),
         ("admin", "admin", "/admin/"),
@@ -77,13 +82,14 @@ def _pages(world: World, entry_pk: int) -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.mark.usefixtures("wipe_log")
+@pytest.mark.usefixtures("wipe_log", "wipe_ledger")
 def test_no_page_is_wider_than_the_window(browser: Any, live_server: Any, world: World) -> None:
     users = world.users
     sub = submit_month(users["cement"], world.cement, 2024, 1)  # an account, its lineage and its rating to show
     admin = users["admin"]
     admin.is_staff = admin.is_superuser = True  # a platform administrator as demo/generator.py sets one up
     admin.save()
+    _assets(world)  # rights, a bill with its derivation, a pledge and ledger lines on the assets pages
     pages = _pages(world, _entry_pk(sub))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     overflowing: list[str] = []
@@ -116,6 +122,48 @@ def test_no_page_is_wider_than_the_window(browser: Any, live_server: Any, world:
         finally:
             context.close()
     assert overflowing == [], "\n".join(overflowing)
+
+
+def _assets(world: World) -> None:
+    import datetime
+
+    from dualcarbon.assets import services as assets
+    from dualcarbon.assets.models import Asset, Factor
+
+    cod = Factor.objects.get(code="COD")
+    assets.publish_fee_standard(
+        world.city,
+        cod,
+        "4000",
+        valid_from=datetime.date(2021, 1, 1),
+        derivation="单位治理成本 3 200 元/吨 × 1.25（示范数据）",
+        publisher="示范市发展和改革委员会",
+        document="示范市排污权有偿使用费征收标准（试行）",
+        clause="附表 1",
+        published_on=datetime.date(2020, 12, 1),
+    )
+    conf = assets.confirm(
+        world.users["gov"],
+        world.cement,
+        cod,
+        "12.345",
+        basis="permit",
+        basis_reference="91339901MA2D8KQX38001P",
+        confirmed_on=datetime.date(2024, 3, 1),
+    )
+    bill = assets.issue_bill(
+        world.users["gov"], conf.pk, years=5, issued_on=datetime.date(2024, 3, 2), due_date=datetime.date(2024, 6, 30)
+    )
+    assets.record_payment(world.users["gov"], bill.pk, "100000", paid_on=datetime.date(2024, 5, 1), reference="SF-1")
+    assets.pledge(
+        world.users["cement"],
+        Asset.objects.get(code="DR-COD"),
+        2024,
+        world.cement,
+        6000,
+        bank=world.bank,
+        loan_reference="示范农商银行〔2024〕质借字第 018 号",
+    )
 
 
 #: how many lines the text of the first element matching a selector takes (1: not broken)
@@ -159,4 +207,3 @@ def _entry_pk(sub: Any) -> int:
     from dualcarbon.accounting.models import AccountEntry
 
     return int(AccountEntry.objects.get(submission=sub).pk)
-

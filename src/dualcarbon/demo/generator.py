@@ -983,6 +983,96 @@ def _policy_package(gov_user: Any, city: Any, years: Sequence[int]) -> int:
         policy.match(CITY_CODE[:4], years[-2], note="示范数据 demo")
     run = policy.match(CITY_CODE[:4], years[-1], note="示范数据 demo")
     return run.n_matched + run.n_near
+#: the demo's discharge right fee standard (yuan per tonne per year) with its derivation: made-up figures of the
+#: fictional city, labelled as such (docs/assets.md § Fee standards: a real region enters its published standard)
+DEMO_FEE_STANDARD: tuple[tuple[str, str, str], ...] = (
+    ("COD", "4000", "单位治理成本 3 200 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+    ("NH3N", "5000", "单位治理成本 4 000 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+    ("SO2", "1000", "单位治理成本 800 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+    ("NOX", "1200", "单位治理成本 960 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+    ("PM", "800", "单位治理成本 640 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+    ("VOCS", "2400", "单位治理成本 1 920 元/吨 × 调节系数 1.25（示范数据，非官方标准）"),
+)
+#: the range of confirmed rights per factor in the demo, tonnes per year (low, high)
+DEMO_RIGHTS_T: dict[str, tuple[int, int]] = {
+    "COD": (5, 80), "NH3N": (1, 8), "SO2": (10, 200), "NOX": (15, 300), "PM": (5, 60), "VOCS": (2, 40),
+}  # fmt: skip
+DEMO_RIGHT_HOLDERS = 24
+
+
+def _assets(
+    plans: Sequence[EnterprisePlan],
+    shows: Sequence[EnterprisePlan],
+    org_by_index: dict[int, Any],
+    users: dict[str, Any],
+    banks: Sequence[Any],
+    years: Sequence[int],
+    rng: random.Random,
+) -> dict[str, int]:
+    """The demo's carbon assets, through the assets services (docs/assets.md): the city's fee standard for the six
+    factors; rights confirmed for the showcase enterprises and others in all six factors; a bill per right for the
+    last year, most paid, some in part, some open; ent1's rights pledged to the first bank, ent2's pledge released;
+    green certificates issued to ent1 and part retired, CCER issued to ent2 and part transferred to ent1."""
+    from dualcarbon.assets import services as assets
+    from dualcarbon.assets.models import Asset, Factor
+    from dualcarbon.registry.models import Region
+
+    gov = users["gov"]
+    city = Region.objects.get(code=CITY_CODE)
+    first, last = years[0], years[-1]
+    factors = {f.code: f for f in Factor.objects.all()}
+    for code, price, derivation in DEMO_FEE_STANDARD:
+        assets.publish_fee_standard(
+            city, factors[code], price, valid_from=datetime.date(first, 1, 1), derivation=derivation,
+            publisher=GOVERNMENT_NAME, document="示范市排污权有偿使用费征收标准（示范）", clause="附表",
+            published_on=datetime.date(first - 1, 12, 1),
+        )  # fmt: skip
+    holders = [*shows, *[p for p in plans if p not in shows]][:DEMO_RIGHT_HOLDERS]
+    n_conf = n_bills = n_paid = 0
+    for i, p in enumerate(holders):
+        org = org_by_index[p.index]
+        for j, (code, _price, _d) in enumerate(DEMO_FEE_STANDARD):
+            low, high = DEMO_RIGHTS_T[code]
+            tonnes = Decimal(rng.randint(low * 1000, high * 1000)) / 1000
+            conf = assets.confirm(
+                gov, org, factors[code], tonnes, basis="permit" if i % 5 else "eia",
+                basis_reference=f"{org.uscc}{(j + 1):03d}P" if i % 5 else f"示环审〔{first}〕{i + 1}号",
+                confirmed_on=datetime.date(first, 3, 1) + datetime.timedelta(days=i),
+            )  # fmt: skip
+            bill = assets.issue_bill(
+                gov, conf.pk, years=1, issued_on=datetime.date(last, 3, 1), due_date=datetime.date(last, 6, 30)
+            )
+            n_conf, n_bills = n_conf + 1, n_bills + 1
+            kind = (i + j) % 6
+            if kind < 4:  # paid in full
+                assets.record_payment(gov, bill.pk, bill.amount, paid_on=datetime.date(last, 5, 1 + (i % 28)),
+                                      reference=f"SF{last}{bill.pk:06d}")  # fmt: skip
+                n_paid += 1
+            elif kind == 4:  # half paid, the rest open (overdue after the due date)
+                half = (bill.amount / 2).quantize(Decimal("0.01"))
+                assets.record_payment(gov, bill.pk, half, paid_on=datetime.date(last, 6, 15),
+                                      reference=f"SF{last}{bill.pk:06d}")  # fmt: skip
+    out = {"asset_confirmations": n_conf, "asset_bills": n_bills, "asset_bills_paid": n_paid, "asset_pledges": 0}
+    if len(shows) < 2:
+        return out
+    ent1, ent2 = org_by_index[shows[0].index], org_by_index[shows[1].index]
+    cod = Asset.objects.get(code="DR-COD")
+    held = assets.kg_to_tonnes(
+        sum(h.balance for h in ent1.asset_holdings.filter(asset=cod, vintage=first, state="available"))
+    )
+    assets.pledge(users["ent1"], cod, first, ent1, int(held * 400), bank=banks[0],
+                  loan_reference=f"示农商银〔{last}〕质借字第 0{len(years)}8 号")  # fmt: skip
+    so2 = Asset.objects.get(code="DR-SO2")
+    released = assets.pledge(users["ent2"], so2, first, ent2, 1000, bank=banks[0],
+                             loan_reference=f"示农商银〔{first}〕质借字第 031 号")  # fmt: skip
+    assets.release(users[BANKS[0][0]], released.pk)
+    gec, ccer = Asset.objects.get(code="GEC"), Asset.objects.get(code="CCER")
+    assets.issue(gov, gec, ent1, last, 1200, reference=f"GEC-{last}-示范-000{len(years)}", memo="屋顶光伏绿证核发")
+    assets.retire(users["ent1"], gec, last, ent1, 300, memo=f"{last} 年度绿色电力消费声明")
+    assets.issue(gov, ccer, ent2, last, 5000, reference=f"CCER-{last}-示范-林业碳汇-01", memo="林业碳汇项目减排量登记")
+    assets.transfer(users["ent2"], ccer, last, ent2, ent1, 800, reference=f"示范-CCER-{last}-协议-07")
+    out["asset_pledges"] = 2
+    return out
 
 
 def _submitted_at(year: int, month: int, rng: random.Random, later_days: int = 0) -> datetime.datetime:
@@ -1433,6 +1523,8 @@ def _build(
         Membership.objects.create(user=admin, organisation=platform, role=Role.PLATFORM_ADMIN)
         finance_requests = _consent_requests(banks, shows, org_by_index, user_by_name, years)
         lap("consents and admin")
+        asset_counts = _assets(plans, shows, org_by_index, user_by_name, banks, years, rng)
+        lap("carbon assets and discharge rights")
         # the judgement layer: grades for every year, the city's targets, and alerts for the last quarter
         from django.db.models import Sum
 
@@ -1475,6 +1567,7 @@ def _build(
         verifier_assignments=len(assignments),
         planted_validations=len(planted),
         policy_matches=policy_matches,
+        **asset_counts,
     )
     counts.update(table_counts())
     logins = [

@@ -85,6 +85,15 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("碳达峰路径"), reverse("planning:pathways"), "/planning/")
     except NoReverseMatch:
         pass
+    try:  # carbon assets (assets): the enterprise's holdings, the government's discharge rights, a bank's pledges
+        if len(enterprises) == 1:
+            add(_("碳资产"), reverse("assets:enterprise", args=[enterprises[0].pk]))
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("排污权管理"), reverse("assets:region"), "/assets/")
+        elif Membership.Role.BANK_STAFF in roles:
+            add(_("质押登记"), reverse("assets:bank"))
+    except NoReverseMatch:
+        pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))

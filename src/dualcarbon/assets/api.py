@@ -1,0 +1,335 @@
+"""Assets API (mounted at /api/assets; token auth, a bank's token too; thin over services and queries): the
+enterprise's system reads its holdings, its journal lines, its confirmed discharge rights and bills, and pledges
+assets to a bank; a bank's system reads the pledges recorded to it and releases them (docs/assets.md).
+
+Refusals answer the one error shape of the API: 404 for what the token may not see (exactly like missing), 403
+for a write the token's user may not make, 422 for bad input, located by field in both languages; nothing is
+changed on a refusal. Quantities are integers of the asset's smallest unit (``unit``: kilograms per year for a
+discharge right), never floats; amounts are decimal strings.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Router, Schema, Status
+
+from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.models import Organisation
+from dualcarbon.reporting.schemas import ERRORS
+
+from . import queries, services
+from .models import Asset, Pledge
+
+router = Router(tags=["assets"], auth=ApiTokenAuth(banks=True))
+
+MAX_ID = 2**63 - 1
+
+
+class HoldingOut(Schema):
+    asset: str = Field(..., description="asset code: DR-COD, DR-NH3N, DR-SO2, DR-NOX, DR-PM, DR-VOCS, CEA, CCER, GEC")
+    asset_name: str
+    unit: str = Field(..., description="the unit quantities are counted in (kg/a, tCO2e, MWh)")
+    vintage: int
+    state: str = Field(..., description="available | pledged | reserved | leased_out | retired")
+    quantity: int
+
+
+class PostingOut(Schema):
+    txn_id: int
+    at: datetime.datetime
+    kind: str = Field(..., description="issue | transfer | pledge | release | reserve | unreserve | retire")
+    memo: str
+    reference: str
+    asset: str
+    vintage: int
+    state: str
+    quantity: int = Field(..., description="signed: into (+) or out of (-) the account")
+    serial_first: int | None
+    serial_last: int | None
+    txn_hash: str
+
+
+class ConfirmationOut(Schema):
+    id: int
+    factor: str
+    factor_name: str
+    vintage: int
+    quantity_kg: int
+    basis: str = Field(..., description="permit | eia")
+    basis_reference: str
+    confirmed_on: datetime.date
+    reverify_by: datetime.date
+    confirmed_by: str
+
+
+class BillOut(Schema):
+    id: int
+    factor: str
+    quantity_kg: int
+    years: int
+    yuan_per_tonne_year: Decimal
+    amount: Decimal
+    paid: Decimal
+    issued_on: datetime.date
+    due_date: datetime.date
+    status: str = Field(..., description="open | paid")
+    overdue: bool
+    derivation: str = Field(
+        ..., description="how the amount was made, with the standard's source, in the request's language"
+    )
+
+
+class PledgeIn(Schema):
+    asset: str = Field(..., max_length=32, description="asset code")
+    vintage: int = Field(..., ge=2000, le=2100)
+    quantity: int = Field(..., ge=1, le=MAX_ID, description="units of the asset's unit (kg/a for a discharge right)")
+    bank_id: int = Field(..., ge=1, le=MAX_ID)
+    loan_reference: str = Field(..., min_length=1, max_length=100)
+
+
+class PledgeOut(Schema):
+    id: int
+    holder_id: int
+    holder: str
+    bank_id: int
+    bank: str
+    asset: str
+    vintage: int
+    quantity: int
+    loan_reference: str
+    status: str = Field(..., description="active | released")
+    created_at: datetime.datetime
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth.user  # type: ignore[attr-defined]
+
+
+def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
+    lang = get_language() or "zh-hans"
+    with override("zh-hans"):
+        zh = exc.message_dict
+    with override("en"):
+        en = exc.message_dict
+    findings = [
+        {
+            "severity": "error",
+            "rule": "invalid",
+            "sheet": "body",
+            "row": None,
+            "column": "" if field == NON_FIELD_ERRORS else field,
+            "message": en[field][i] if lang.startswith("en") else text,
+            "message_zh": text,
+            "message_en": en[field][i],
+        }
+        for field, texts in zh.items()
+        for i, text in enumerate(texts)
+    ]
+    detail = _("请求中有 %(n)d 处数据有误；未做任何修改") % {"n": len(findings)}
+    return Status(422, {"detail": detail, "errors": findings, "request_id": getattr(request, "request_id", None)})
+
+
+def _pledge(p: Pledge) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "holder_id": p.holder_id,
+        "holder": p.holder.name,
+        "bank_id": p.bank_id,
+        "bank": p.bank.name,
+        "asset": p.asset.code,
+        "vintage": p.vintage,
+        "quantity": p.quantity,
+        "loan_reference": p.loan_reference,
+        "status": p.status,
+        "created_at": p.created_at,
+    }
+
+
+def _en() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+@router.get(
+    "/enterprises/{org_id}/holdings",
+    operation_id="assets_holdings",
+    url_name="assets_holdings",
+    response={200: list[HoldingOut], **ERRORS},
+    summary="企业的资产持有情况 / an enterprise's holdings",
+    description="The enterprise's own system. Accounts with a zero balance are left out. 404: not visible.",
+)
+def holdings(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    org = queries.enterprise(_user(request), org_id)
+    return Status(
+        200,
+        [
+            {
+                "asset": h.asset.code,
+                "asset_name": h.asset.name_en if _en() else h.asset.name_zh,
+                "unit": h.asset.unit,
+                "vintage": h.vintage,
+                "state": h.state,
+                "quantity": h.balance,
+            }
+            for h in queries.holdings(_user(request), org)
+        ],
+    )
+
+
+@router.get(
+    "/enterprises/{org_id}/transactions",
+    operation_id="assets_transactions",
+    url_name="assets_transactions",
+    response={200: list[PostingOut], **ERRORS},
+    summary="企业账户的账簿明细 / the journal lines on an enterprise's accounts (newest first, up to 200)",
+)
+def transactions(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    org = queries.enterprise(_user(request), org_id)
+    rows = queries.history(_user(request), org)
+    return Status(
+        200,
+        [
+            {
+                "txn_id": r.posting.txn_id,
+                "at": r.posting.txn.at,
+                "kind": r.posting.txn.kind,
+                "memo": r.posting.txn.memo,
+                "reference": r.posting.txn.reference,
+                "asset": r.posting.holding.asset.code,
+                "vintage": r.posting.holding.vintage,
+                "state": r.posting.holding.state,
+                "quantity": r.posting.quantity,
+                "serial_first": r.posting.serial_first,
+                "serial_last": r.posting.serial_last,
+                "txn_hash": r.posting.txn.row_hash,
+            }
+            for r in rows
+        ],
+    )
+
+
+@router.get(
+    "/enterprises/{org_id}/confirmations",
+    operation_id="assets_confirmations",
+    url_name="assets_confirmations",
+    response={200: list[ConfirmationOut], **ERRORS},
+    summary="企业的排污权确权记录 / an enterprise's confirmed discharge rights",
+)
+def confirmations(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    view = queries.enterprise_view(_user(request), org_id)
+    return Status(
+        200,
+        [
+            {
+                "id": c.pk,
+                "factor": c.factor.code,
+                "factor_name": c.factor.name_en if _en() else c.factor.name_zh,
+                "vintage": c.vintage,
+                "quantity_kg": c.quantity_kg,
+                "basis": c.basis,
+                "basis_reference": c.basis_reference,
+                "confirmed_on": c.confirmed_on,
+                "reverify_by": c.reverify_by,
+                "confirmed_by": c.confirmed_by.name,
+            }
+            for c in view.confirmations
+        ],
+    )
+
+
+@router.get(
+    "/enterprises/{org_id}/bills",
+    operation_id="assets_bills",
+    url_name="assets_bills",
+    response={200: list[BillOut], **ERRORS},
+    summary="企业的排污权有偿使用费缴款单 / an enterprise's discharge right fee bills, with their derivation",
+)
+def bills(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    view = queries.enterprise_view(_user(request), org_id)
+    return Status(
+        200,
+        [
+            {
+                "id": b.bill.pk,
+                "factor": b.bill.confirmation.factor.code,
+                "quantity_kg": b.bill.quantity_kg,
+                "years": b.bill.years,
+                "yuan_per_tonne_year": b.bill.standard.yuan_per_tonne_year,
+                "amount": b.bill.amount,
+                "paid": b.paid,
+                "issued_on": b.bill.issued_on,
+                "due_date": b.bill.due_date,
+                "status": b.bill.status,
+                "overdue": b.overdue,
+                "derivation": b.derivation,
+            }
+            for b in view.bills
+        ],
+    )
+
+
+@router.post(
+    "/enterprises/{org_id}/pledges",
+    operation_id="assets_pledge",
+    url_name="assets_pledge",
+    response={201: PledgeOut, **ERRORS},
+    summary="质押给银行 / pledge available units to a bank for a loan",
+    description="Only the enterprise's own staff. 422: unknown asset or bank, not enough available, nothing written.",
+)
+def pledge(request: HttpRequest, payload: PledgeIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    org = queries.enterprise(_user(request), org_id)
+    try:
+        asset = Asset.objects.filter(code=payload.asset).first()
+        if asset is None:
+            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
+        bank = Organisation.objects.filter(pk=payload.bank_id, kind="bank").first()
+        if bank is None:
+            raise ValidationError({"bank_id": _("未知的银行：%(v)s") % {"v": payload.bank_id}})
+        row = services.pledge(
+            _user(request),
+            asset,
+            payload.vintage,
+            org,
+            payload.quantity,
+            bank=bank,
+            loan_reference=payload.loan_reference,
+        )
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(201, _pledge(row))
+
+
+@router.get(
+    "/bank/pledges",
+    operation_id="assets_bank_pledges",
+    url_name="assets_bank_pledges",
+    response={200: list[PledgeOut], **ERRORS},
+    summary="质押给本行的资产 / the pledges recorded to the token's bank",
+    description="A bank's token only (404 for anyone else).",
+)
+def bank_pledges(request: HttpRequest) -> Any:
+    return Status(200, [_pledge(p) for p, _shown in queries.bank_pledges(_user(request))])
+
+
+@router.post(
+    "/bank/pledges/{pledge_id}/release",
+    operation_id="assets_release",
+    url_name="assets_release",
+    response={200: PledgeOut, **ERRORS},
+    summary="解除质押 / release a pledge (the loan repaid)",
+    description="The pledgee bank. 404: no such pledge or not the token's; 422: already released.",
+)
+def release(request: HttpRequest, pledge_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    try:
+        row = services.release(_user(request), pledge_id)
+    except Pledge.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(200, _pledge(row))

@@ -1,0 +1,337 @@
+"""The carbon assets and emission rights ledger (docs/assets.md).
+
+* :class:`Asset` — what is held: a pollutant discharge right of one :class:`Factor` (kilograms per year), a
+  national ETS allowance (tCO2e), a CCER (tCO2e, serial-numbered) or a green certificate (1 MWh, serial-numbered).
+  Quantities are integers of the asset's smallest unit (``Asset.unit``), never floats.
+* :class:`Holding` — an account: holder organisation × asset × vintage × state. Its ``balance`` is the sum of its
+  postings (``verify_ledger`` checks it), never negative (CHECK constraint) except the issuer's ``issued`` account,
+  which is the negative of everything issued (double entry).
+* :class:`LedgerTransaction` and :class:`Posting` — the journal: every movement is one transaction of postings that
+  balance per asset. Append-only (triggers, migration 0002) and hash-chained: a transaction's ``row_hash`` covers
+  its fields, its postings and the previous transaction's hash (:func:`dualcarbon.assets.ledger.txn_hash`).
+* :class:`SerialBlock` — for serial-numbered assets, who holds which serial range now (a projection of the
+  postings; ranges never overlap within an asset, so a serial belongs to exactly one holder).
+* :class:`Pledge` — a pledge to a bank with the loan it secures, and its release.
+* Discharge rights: :class:`Confirmation` (确权), :class:`FeeStandard` (有偿使用费标准, effective-dated),
+  :class:`Bill` and :class:`Payment`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dualcarbon.registry.effective import EffectiveDated, valid_to_check
+from dualcarbon.registry.models import GENESIS_HASH, Organisation, Region
+
+__all__ = ["GENESIS_HASH"]
+
+
+class Factor(models.Model):
+    """A pollutant factor whose discharge is managed by rights (总量控制因子). The six national ones are seeded
+    (migration 0003); a region adds its own by a row with its ``region`` (empty: every region)."""
+
+    code = models.CharField(_("因子代码"), max_length=16, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64)
+    #: empty: managed everywhere; else only in this region and the regions inside it
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("污染因子")
+        verbose_name_plural = _("污染因子")
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.code})"
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        DISCHARGE_RIGHT = "discharge_right", _("排污权")
+        ALLOWANCE = "allowance", _("碳排放配额")
+        CCER = "ccer", _("核证自愿减排量（CCER）")
+        GREEN_CERTIFICATE = "green_certificate", _("绿色电力证书")
+
+    code = models.CharField(_("资产代码"), max_length=32, unique=True)
+    kind = models.CharField(_("资产类别"), max_length=20, choices=Kind.choices)
+    factor = models.OneToOneField(Factor, null=True, blank=True, on_delete=models.PROTECT, related_name="asset")
+    name_zh = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=64)
+    #: the smallest unit quantities are counted in ("kg/a", "tCO2e", "MWh")
+    unit = models.CharField(_("计量单位"), max_length=16)
+    serial_numbered = models.BooleanField(_("按序列号管理"), default=False)
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("资产")
+        verbose_name_plural = _("资产")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="discharge_right", factor__isnull=False)
+                | (~Q(kind="discharge_right") & Q(factor=None)),
+                name="assets_asset_factor_iff_discharge_right",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Holding(models.Model):
+    """One account of the ledger. Balances change only inside :mod:`dualcarbon.assets.ledger` (under row locks)."""
+
+    class State(models.TextChoices):
+        AVAILABLE = "available", _("可用")
+        PLEDGED = "pledged", _("已质押")
+        RESERVED = "reserved", _("已冻结（挂牌/储备）")
+        LEASED_OUT = "leased_out", _("已出租")
+        RETIRED = "retired", _("已注销")
+        ISSUED = "issued", _("发行（发行方账户）")
+
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_holdings")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="holdings")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices)
+    balance = models.BigIntegerField(_("余额"), default=0)
+
+    class Meta:
+        ordering = ["holder_id", "asset_id", "vintage", "state"]
+        verbose_name = _("资产账户")
+        verbose_name_plural = _("资产账户")
+        constraints = [
+            models.UniqueConstraint(fields=["holder", "asset", "vintage", "state"], name="assets_holding_unique"),
+            # no negative balance; the issuer's account is the negative of what it issued and never positive
+            models.CheckConstraint(
+                condition=(~Q(state="issued") & Q(balance__gte=0)) | Q(state="issued", balance__lte=0),
+                name="assets_holding_no_negative_balance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_id}/{self.asset_id}/{self.vintage}/{self.state}"
+
+
+class LedgerTransaction(models.Model):
+    """One movement of the journal (append-only, hash-chained)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("发放/确权")
+        TRANSFER = "transfer", _("转让")
+        PLEDGE = "pledge", _("质押")
+        RELEASE = "release", _("解除质押")
+        RESERVE = "reserve", _("冻结")
+        UNRESERVE = "unreserve", _("解冻")
+        RETIRE = "retire", _("注销")
+
+    kind = models.CharField(_("业务类型"), max_length=12, choices=Kind.choices)
+    #: what the movement is for, in words a person can check (a permit number, a contract, a loan reference)
+    memo = models.CharField(_("摘要"), max_length=300)
+    reference = models.CharField(_("业务单号"), max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("账簿业务")
+        verbose_name_plural = _("账簿业务")
+        constraints = [
+            # no double issuance: one issuing document (allocation notice, confirmation, certificate batch) issues once
+            models.UniqueConstraint(
+                fields=["reference"], condition=Q(kind="issue"), name="assets_issue_reference_once"
+            ),
+            models.CheckConstraint(condition=~Q(kind="issue") | ~Q(reference=""), name="assets_issue_has_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind}"
+
+
+class Posting(models.Model):
+    """One line of a transaction: ``quantity`` (signed, smallest unit) into ``holding``; the postings of a
+    transaction sum to zero per asset. For serial-numbered assets the line names the serial range moved."""
+
+    txn = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
+    holding = models.ForeignKey(Holding, on_delete=models.PROTECT, related_name="postings")
+    quantity = models.BigIntegerField()
+    serial_first = models.BigIntegerField(null=True, blank=True)
+    serial_last = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["txn_id", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quantity=0), name="assets_posting_not_zero"),
+            models.CheckConstraint(
+                condition=Q(serial_first__isnull=True, serial_last__isnull=True)
+                | Q(serial_first__gte=1, serial_last__gte=F("serial_first")),
+                name="assets_posting_serial_range",
+            ),
+        ]
+
+
+class SerialBlock(models.Model):
+    """Serials ``first``..``last`` (inclusive) of one serial-numbered asset, held in ``holding``. Blocks of an asset
+    never overlap (service check under the asset's lock; on PostgreSQL an exclusion constraint, migration 0002)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="serial_blocks")
+    holding = models.ForeignKey(Holding, on_delete=models.PROTECT, related_name="serial_blocks")
+    first = models.BigIntegerField()
+    last = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["asset_id", "first"]
+        constraints = [
+            models.CheckConstraint(condition=Q(first__gte=1, last__gte=F("first")), name="assets_serialblock_range"),
+            models.UniqueConstraint(fields=["asset", "first"], name="assets_serialblock_first_unique"),
+        ]
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+
+class Pledge(models.Model):
+    """Rights pledged to a bank as security for a loan (质押): the units sit in the holder's ``pledged`` account
+    until released."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("质押中")
+        RELEASED = "released", _("已解除")
+
+    holder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_pledges")
+    bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_pledges_received")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("质押数量"))
+    loan_reference = models.CharField(_("贷款合同编号"), max_length=100)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    pledge_txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    release_txn = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("质押")
+        verbose_name_plural = _("质押")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="assets_pledge_positive")]
+
+
+class Confirmation(models.Model):
+    """排污权确权: the government confirms an enterprise's initial right to discharge ``quantity_kg`` per year of a
+    factor, on the basis of its discharge permit or a new project's environmental impact assessment; re-verified
+    every five years (``reverify_by``). Confirming issues the right into the ledger (``txn``)."""
+
+    class Basis(models.TextChoices):
+        PERMIT = "permit", _("排污许可证")
+        EIA = "eia", _("环境影响评价批复")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="discharge_confirmations")
+    factor = models.ForeignKey(Factor, on_delete=models.PROTECT, related_name="+")
+    quantity_kg = models.BigIntegerField(_("确权量（千克/年）"))
+    basis = models.CharField(_("确权依据"), max_length=8, choices=Basis.choices)
+    basis_reference = models.CharField(_("许可证编号或环评批复文号"), max_length=100)
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    confirmed_on = models.DateField(_("确权日期"))
+    reverify_by = models.DateField(_("复核期限"))
+    confirmed_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["enterprise_id", "factor__position", "-confirmed_on"]
+        verbose_name = _("排污权确权")
+        verbose_name_plural = _("排污权确权")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_kg__gt=0), name="assets_confirmation_positive"),
+            models.UniqueConstraint(fields=["enterprise", "factor", "vintage"], name="assets_confirmation_once"),
+        ]
+
+    @property
+    def tonnes(self) -> Decimal:
+        """The confirmed quantity in tonnes per year (three decimals: the ledger counts kilograms)."""
+        return (Decimal(self.quantity_kg) / 1000).quantize(Decimal("0.001"))
+
+
+class FeeStandard(EffectiveDated):
+    """有偿使用费标准: yuan per tonne per year of one factor in a region, effective-dated and versioned, with the
+    derivation (from pollution-control costs) and the official source it was published in."""
+
+    series_fields = ("region", "factor")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    factor = models.ForeignKey(Factor, on_delete=models.PROTECT, related_name="+")
+    yuan_per_tonne_year = models.DecimalField(_("标准（元/吨·年）"), max_digits=12, decimal_places=2)
+    derivation = models.TextField(_("测算依据"))
+    publisher = models.CharField(_("发布机关"), max_length=100)
+    document = models.CharField(_("文件"), max_length=200)
+    clause = models.CharField(_("条款"), max_length=100)
+    published_on = models.DateField(_("发布日期"))
+
+    class Meta:
+        ordering = ["region_id", "factor__position", "valid_from"]
+        verbose_name = _("排污权有偿使用费标准")
+        verbose_name_plural = _("排污权有偿使用费标准")
+        constraints = [
+            valid_to_check("assets_feestandard_valid_to"),
+            models.CheckConstraint(condition=Q(yuan_per_tonne_year__gt=0), name="assets_feestandard_positive"),
+        ]
+
+
+class Bill(models.Model):
+    """A bill for the paid use of a confirmed right: tonnes × standard × years, due by ``due_date``."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待缴")
+        PAID = "paid", _("已缴清")
+
+    confirmation = models.ForeignKey(Confirmation, on_delete=models.PROTECT, related_name="bills")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="discharge_bills")
+    standard = models.ForeignKey(FeeStandard, on_delete=models.PROTECT, related_name="bills")
+    quantity_kg = models.BigIntegerField(_("计费量（千克/年）"))
+    years = models.PositiveSmallIntegerField(_("计费年限"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)
+    derivation = models.TextField(_("计算过程"))
+    issued_on = models.DateField(_("开具日期"))
+    due_date = models.DateField(_("缴费期限"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        verbose_name = _("排污权有偿使用费缴款单")
+        verbose_name_plural = _("排污权有偿使用费缴款单")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="assets_bill_positive"),
+            models.CheckConstraint(condition=Q(years__gte=1), name="assets_bill_years"),
+        ]
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments.all()), Decimal("0.00"))
+
+
+class Payment(models.Model):
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("金额（元）"), max_digits=14, decimal_places=2)
+    paid_on = models.DateField(_("缴款日期"))
+    reference = models.CharField(_("缴款凭证号"), max_length=100)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        verbose_name = _("缴款记录")
+        verbose_name_plural = _("缴款记录")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="assets_payment_positive"),
+            models.UniqueConstraint(fields=["reference"], name="assets_payment_reference_unique"),
+        ]

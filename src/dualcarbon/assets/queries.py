@@ -1,0 +1,259 @@
+"""Read models behind the assets pages and API (a fixed number of queries per page; every queryset starts from
+:mod:`dualcarbon.assets.scoping`)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from dualcarbon.registry import access, effective
+from dualcarbon.registry.models import Organisation, Region
+
+from . import scoping, services
+from .models import Asset, Bill, Confirmation, Factor, FeeStandard, Pledge, Posting
+
+
+@dataclass
+class HoldingRow:
+    asset: Asset
+    vintage: int
+    state: str
+    state_label: str
+    balance: int
+    shown: str
+
+
+@dataclass
+class HistoryRow:
+    posting: Posting
+    shown: str
+    serials: str
+
+
+@dataclass
+class BillRow:
+    bill: Bill
+    paid: Decimal
+    due: Decimal
+    derivation: str
+    overdue: bool
+
+
+@dataclass
+class EnterpriseView:
+    enterprise: Organisation
+    holdings: list[HoldingRow]
+    history: list[HistoryRow]
+    confirmations: list[Confirmation]
+    bills: list[BillRow]
+    pledges: list[tuple[Pledge, str]]
+    can_govern: bool
+    can_hold: bool
+    factors: list[Factor] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    banks: list[Organisation] = field(default_factory=list)
+
+
+def enterprise(user: Any, org_id: int) -> Organisation:
+    org = scoping.holders(user).select_related("region").filter(pk=org_id).first()
+    if org is None:
+        raise Http404
+    return org
+
+
+def holdings(user: Any, org: Organisation) -> list[HoldingRow]:
+    rows = (
+        scoping.holdings(user)
+        .filter(holder=org)
+        .exclude(balance=0)
+        .select_related("asset")
+        .order_by("asset__kind", "asset__code", "vintage", "state")
+    )
+    return [
+        HoldingRow(
+            h.asset,
+            h.vintage,
+            h.state,
+            str(h.get_state_display()),
+            h.balance,
+            services.display_quantity(h.asset, h.balance),
+        )
+        for h in rows
+    ]
+
+
+def history(user: Any, org: Organisation, limit: int = 200) -> list[HistoryRow]:
+    rows = (
+        scoping.postings(user)
+        .filter(holding__holder=org)
+        .select_related("txn", "holding__asset")
+        .order_by("-txn_id", "-pk")[:limit]
+    )
+    return [
+        HistoryRow(
+            p,
+            services.display_quantity(p.holding.asset, p.quantity),
+            f"{p.serial_first}–{p.serial_last}" if p.serial_first is not None else "",
+        )
+        for p in rows
+    ]
+
+
+def bill_rows(bills: Any) -> list[BillRow]:
+    today = timezone.localdate()
+    out = []
+    for b in bills:
+        paid = sum((p.amount for p in b.payments.all()), Decimal("0.00"))
+        out.append(
+            BillRow(
+                b,
+                paid,
+                b.amount - paid,
+                services.bill_derivation(b.quantity_kg, b.standard, b.years, b.amount),
+                b.status == Bill.Status.OPEN and b.due_date < today,
+            )
+        )
+    return out
+
+
+def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
+    org = enterprise(user, org_id)
+    confirmations = list(
+        scoping.confirmations(user)
+        .filter(enterprise=org)
+        .select_related("factor", "confirmed_by")
+        .order_by("factor__position", "-vintage")
+    )
+    bills = (
+        scoping.bills(user)
+        .filter(enterprise=org)
+        .select_related("standard", "confirmation__factor")
+        .prefetch_related("payments")
+    )
+    pledges = [
+        (p, services.display_quantity(p.asset, p.quantity))
+        for p in scoping.pledges(user).filter(holder=org).select_related("asset", "bank")
+    ]
+    govern, hold = scoping.can_govern(user, org), scoping.can_hold(user, org)
+    return EnterpriseView(
+        org,
+        holdings(user, org),
+        history(user, org),
+        confirmations,
+        bill_rows(bills),
+        pledges,
+        govern,
+        hold,
+        services.factors_for(org.region.code if org.region else "") if govern else [],
+        list(Asset.objects.order_by("kind", "code")) if hold else [],
+        list(Organisation.objects.filter(kind="bank", is_active=True).order_by("name")) if hold else [],
+    )
+
+
+@dataclass
+class RegionView:
+    confirmations: list[Confirmation]
+    reverify_due: list[Confirmation]
+    bills: list[BillRow]
+    standards: list[FeeStandard]
+    factors: list[Factor]
+    districts: list[Region]
+    revenue: dict[tuple[str, int], Decimal]  # (district code, factor id) → yuan paid
+    revenue_by_factor: dict[int, Decimal]
+    revenue_by_district: dict[str, Decimal]
+    billed_total: Decimal
+    paid_total: Decimal
+    year: int
+
+
+def region_view(user: Any, year: int | None = None) -> RegionView:
+    """The government's page: rights confirmed in its jurisdiction, bills, the revenue by factor and district for
+    ``year`` (payments received that year; default: the latest year with payments), the fee standards in force
+    today."""
+    if not scoping.can_see_region(user):
+        raise Http404
+    today = timezone.localdate()
+    if year is None:  # the latest year with payments in the jurisdiction, else this year
+        latest = scoping.payments(user).order_by("-paid_on").values_list("paid_on", flat=True).first()
+        year = latest.year if latest is not None else today.year
+    confirmations = list(
+        scoping.confirmations(user)
+        .select_related("enterprise__region", "factor")
+        .order_by("enterprise__region__code", "enterprise__name", "factor__position", "-vintage")
+    )
+    soon = today + datetime.timedelta(days=180)
+    bills = list(
+        scoping.bills(user)
+        .select_related("enterprise", "standard", "confirmation__factor")
+        .prefetch_related("payments")[:300]
+    )
+    payments = (
+        scoping.payments(user)
+        .filter(paid_on__year=year)
+        .values("bill__enterprise__region__code", "bill__confirmation__factor_id")
+        .annotate(total=Sum("amount"))
+    )
+    revenue: dict[tuple[str, int], Decimal] = {}
+    by_factor: dict[int, Decimal] = defaultdict(Decimal)
+    by_district: dict[str, Decimal] = defaultdict(Decimal)
+    for row in payments:
+        code, fid = row["bill__enterprise__region__code"], row["bill__confirmation__factor_id"]
+        total = Decimal(row["total"]).quantize(services.CENT)  # SQLite's SUM drops the scale
+        revenue[(code, fid)] = total
+        by_factor[fid] += total
+        by_district[code] += total
+    districts = list(Region.objects.filter(code__in=list(by_district)).order_by("code"))
+    standards = list(
+        FeeStandard.objects.filter(effective.in_force_q(today))
+        .filter(scoping.region_q(user, "region__code") | _containing_q(user))
+        .select_related("region", "factor")
+        .order_by("region_id", "factor__position")
+    )
+    return RegionView(
+        confirmations,
+        [c for c in confirmations if c.reverify_by <= soon],
+        bill_rows(bills),
+        standards,
+        list(Factor.objects.order_by("position")),
+        districts,
+        revenue,
+        dict(by_factor),
+        dict(by_district),
+        sum((b.amount for b in bills if b.issued_on.year == year), Decimal("0.00")),
+        sum(by_factor.values(), Decimal("0.00")),
+        year,
+    )
+
+
+def _containing_q(user: Any) -> Q:
+    """Standards published by a region containing the user's jurisdiction (a province's standard applies in its
+    cities)."""
+    q = Q(pk__in=[])
+    for prefix in access.region_prefixes(user):
+        for n in (2, 4):
+            if len(prefix) > n:
+                q |= Q(region__code=prefix[:n] + "0" * (6 - n))
+    return q
+
+
+def is_government(user: Any) -> bool:
+    return bool(access.actor_for(user).region_prefixes)
+
+
+def is_bank(user: Any) -> bool:
+    return bool(access.actor_for(user).bank_ids)
+
+
+def bank_pledges(user: Any) -> list[tuple[Pledge, str]]:
+    """The pledges recorded to the user's banks; 404 for anyone not a bank's staff."""
+    if not is_bank(user):
+        raise Http404
+    rows = scoping.bank_pledges(user).select_related("holder", "asset", "bank").order_by("status", "-pk")
+    return [(p, services.display_quantity(p.asset, p.quantity)) for p in rows]

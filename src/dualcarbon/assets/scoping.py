@@ -1,0 +1,85 @@
+"""Scoping of the assets app, built from the access predicates (:mod:`dualcarbon.registry.access`).
+
+* Holdings, the journal lines on them, confirmations and bills of an enterprise: its own staff, the government of
+  its region and the platform admin (:func:`access.owner_or_government_q`); not banks, not verifiers.
+* Pledges: additionally the bank the pledge was recorded to — only those pledges, never the holder's other assets.
+* Writing: confirming rights, issuing and billing are the government's of the enterprise's region
+  (:func:`can_govern`); moving an enterprise's own assets (transfer, reserve, retire, pledge) is its own staff's
+  (:func:`can_hold`); releasing a pledge is the pledgee bank's or the holder's government's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from dualcarbon.registry import access
+from dualcarbon.registry.models import Organisation
+
+from .models import Bill, Confirmation, Holding, Payment, Pledge, Posting
+
+
+def holders(user: Any) -> QuerySet[Organisation]:
+    """Enterprises whose assets page the user may open."""
+    actor = access.actor_for(user)
+    qs = Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE)
+    return qs if actor.is_admin else qs.filter(access.owner_or_government_q(actor, ""))
+
+
+def holdings(user: Any) -> QuerySet[Holding]:
+    actor = access.actor_for(user)
+    return Holding.objects.filter(access.owner_or_government_q(actor, "holder"), holder__kind="enterprise")
+
+
+def postings(user: Any) -> QuerySet[Posting]:
+    actor = access.actor_for(user)
+    return Posting.objects.filter(
+        access.owner_or_government_q(actor, "holding__holder"), holding__holder__kind="enterprise"
+    )
+
+
+def confirmations(user: Any) -> QuerySet[Confirmation]:
+    return Confirmation.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def bills(user: Any) -> QuerySet[Bill]:
+    return Bill.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def payments(user: Any) -> QuerySet[Payment]:
+    return Payment.objects.filter(access.owner_or_government_q(access.actor_for(user), "bill__enterprise"))
+
+
+def pledges(user: Any) -> QuerySet[Pledge]:
+    """The holder's side (owner, government, admin) and the pledgee bank's."""
+    actor = access.actor_for(user)
+    q = access.owner_or_government_q(actor, "holder")
+    if actor.bank_ids:
+        q |= Q(bank_id__in=list(actor.bank_ids))
+    return Pledge.objects.filter(q)
+
+
+def bank_pledges(user: Any) -> QuerySet[Pledge]:
+    """Pledges recorded to the user's banks (none: not a bank's staff)."""
+    ids = access.actor_for(user).bank_ids
+    return Pledge.objects.filter(bank_id__in=list(ids)) if ids else Pledge.objects.none()
+
+
+def can_govern(user: Any, enterprise: Organisation) -> bool:
+    """Government staff whose jurisdiction covers the enterprise (not the platform admin: it is no authority)."""
+    actor = access.actor_for(user)
+    code = enterprise.region.code if enterprise.region is not None else ""
+    return bool(code) and any(code.startswith(p) for p in actor.region_prefixes)
+
+
+def can_hold(user: Any, enterprise: Organisation | int) -> bool:
+    return access.can_report_for(user, enterprise)
+
+
+def can_see_region(user: Any) -> bool:
+    return access.can_see_region(user)
+
+
+def region_q(user: Any, field_name: str) -> Q:
+    return access.jurisdiction_q(user, field_name)

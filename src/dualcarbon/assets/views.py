@@ -1,0 +1,247 @@
+"""Assets pages (thin, docs/assets.md): the enterprise's holdings and history (and, for its government, the forms
+to confirm rights, bill and record payments; for its staff, the pledge form), the government's region page
+(confirmations, bills, revenue by factor and district, fee standards) and the bank's pledges."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from dualcarbon.registry.models import Organisation
+
+from . import queries, services
+from .models import Asset, Bill, Confirmation, Factor, Pledge
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    return {("general" if k == NON_FIELD_ERRORS else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
+
+
+def _date(post: Any, name: str) -> datetime.date:
+    text = (post.get(name) or "").strip()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({name: _("日期格式应为 YYYY-MM-DD：“%(v)s”") % {"v": text}}) from None
+
+
+def _int(post: Any, name: str) -> int:
+    text = (post.get(name) or "").strip()
+    if not text.isdigit():
+        raise ValidationError({name: _("请选择或填写有效的编号")})
+    return int(text)
+
+
+def _page(request: HttpRequest, org_id: int, errors: dict[str, list[str]] | None = None, form: str = "") -> Any:
+    view = queries.enterprise_view(request.user, org_id)
+    return render(
+        request,
+        "assets/enterprise.html",
+        {
+            "view": view,
+            "enterprise": view.enterprise,
+            "errors": errors or {},
+            "form": form,
+            "posted": request.POST if request.method == "POST" else None,
+            "bases": Confirmation.Basis.choices,
+            "today": datetime.date.today(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _back(org_id: int, anchor: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("assets:enterprise", args=[org_id]) + f"#{anchor}")
+
+
+@login_required
+@require_GET
+def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
+    """Holdings by asset, vintage and state; the journal lines; confirmations, bills and pledges."""
+    return _page(request, org_id)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government confirms a discharge right (确权)."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        factor = Factor.objects.filter(pk=_int(post, "factor")).first()
+        if factor is None:
+            raise ValidationError({"factor": _("请选择或填写有效的编号")})
+        services.confirm(
+            request.user,
+            org,
+            factor,
+            post.get("tonnes", ""),
+            basis=post.get("basis", ""),
+            basis_reference=post.get("basis_reference", ""),
+            confirmed_on=_date(post, "confirmed_on"),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "confirm")
+    messages.success(request, _("已确权并记入企业账户"))
+    return _back(org_id, "confirmations")
+
+
+@login_required
+@require_POST
+def bill(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government bills the paid use of a confirmed right."""
+    queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        conf = _int(post, "confirmation")
+        if not Confirmation.objects.filter(pk=conf, enterprise_id=org_id).exists():
+            raise Http404
+        years = _int(post, "years")
+        services.issue_bill(
+            request.user, conf, years=years, issued_on=_date(post, "issued_on"), due_date=_date(post, "due_date")
+        )
+    except Confirmation.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "bill")
+    messages.success(request, _("缴款单已开具"))
+    return _back(org_id, "bills")
+
+
+@login_required
+@require_POST
+def payment(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government records a payment against a bill."""
+    queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        bill_id = _int(post, "bill")
+        if not Bill.objects.filter(pk=bill_id, enterprise_id=org_id).exists():
+            raise Http404
+        services.record_payment(
+            request.user,
+            bill_id,
+            post.get("amount", ""),
+            paid_on=_date(post, "paid_on"),
+            reference=post.get("reference", ""),
+        )
+    except Bill.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "payment")
+    messages.success(request, _("缴款已登记"))
+    return _back(org_id, "bills")
+
+
+@login_required
+@require_POST
+def pledge(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise pledges available units to a bank for a loan."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        asset = Asset.objects.filter(pk=_int(post, "asset")).first()
+        bank = Organisation.objects.filter(pk=_int(post, "bank"), kind="bank").first()
+        if asset is None:
+            raise ValidationError({"asset": _("请选择或填写有效的编号")})
+        if bank is None:
+            raise ValidationError({"bank": _("请选择或填写有效的编号")})
+        services.pledge(
+            request.user,
+            asset,
+            post.get("vintage", ""),
+            org,
+            services.parse_quantity(asset, post.get("quantity", "")),
+            bank=bank,
+            loan_reference=post.get("loan_reference", ""),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "pledge")
+    messages.success(request, _("质押已登记"))
+    return _back(org_id, "pledges")
+
+
+def _region_page(request: HttpRequest, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    year = request.GET.get("year", "")
+    view = queries.region_view(request.user, int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None)
+    rows = [
+        (d, [view.revenue.get((d.code, f.pk)) for f in view.factors], view.revenue_by_district.get(d.code))
+        for d in view.districts
+    ]
+    totals = [view.revenue_by_factor.get(f.pk) for f in view.factors]
+    context = {
+        "view": view,
+        "rows": rows,
+        "totals": totals,
+        "errors": errors or {},
+        "posted": request.POST if request.method == "POST" else None,
+        "can_publish": queries.is_government(request.user),
+    }
+    return render(request, "assets/region.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_GET
+def region(request: HttpRequest) -> HttpResponse:
+    """The government's discharge rights page."""
+    return _region_page(request)
+
+
+@login_required
+@require_POST
+def standard(request: HttpRequest) -> HttpResponse:
+    """A government publishes a new version of its region's fee standard for a factor."""
+    queries.region_view(request.user)  # 404 first for whoever may not see the page
+    post = request.POST
+    try:
+        factor = Factor.objects.filter(pk=_int(post, "factor")).first()
+        if factor is None:
+            raise ValidationError({"factor": _("请选择或填写有效的编号")})
+        services.publish_for_jurisdiction(
+            request.user,
+            factor,
+            post.get("yuan_per_tonne_year", ""),
+            valid_from=_date(post, "valid_from"),
+            derivation=post.get("derivation", ""),
+            publisher=post.get("publisher", ""),
+            document=post.get("document", ""),
+            clause=post.get("clause", ""),
+            published_on=_date(post, "published_on"),
+        )
+    except ValidationError as exc:
+        return _region_page(request, _errors(exc))
+    messages.success(request, _("收费标准已发布"))
+    return HttpResponseRedirect(reverse("assets:region") + "#standards")
+
+
+@login_required
+@require_GET
+def bank(request: HttpRequest) -> HttpResponse:
+    """The pledges recorded to the user's banks."""
+    return render(request, "assets/bank.html", {"pledges": queries.bank_pledges(request.user)})
+
+
+@login_required
+@require_POST
+def release(request: HttpRequest, pledge_id: int) -> HttpResponse:
+    """The pledgee bank (or the holder's government) releases a pledge."""
+    try:
+        row = services.release(request.user, pledge_id)
+    except Pledge.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in _errors(exc).values() for m in ms))
+        return HttpResponseRedirect(reverse("assets:bank"))
+    messages.success(request, _("质押已解除"))
+    if queries.is_bank(request.user):
+        return HttpResponseRedirect(reverse("assets:bank"))
+    return _back(row.holder_id, "pledges")
