@@ -98,6 +98,18 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the platform's default language (zh-hans): a test-client request with Accept-Language en
+    leaves English active in the worker's thread, which a later test calling services directly would inherit."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     """Production names content-hashed static files from the manifest ``collectstatic`` writes to var/static;
     the tests name the plain files and do not depend on what an earlier ``make demo`` left in var/."""

@@ -52,6 +52,16 @@ SQLITE_ONLY: dict[str, str] = {
     "(WeasyPrint, poppler); the report's content is built and hashed on PostgreSQL in the module's other tests",
     "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two "
     "languages",
+    "demo/test_generator.py::test_command_builds_and_prints_the_logins_without_serving": "the command's printed "
+    "logins; the same build runs on PostgreSQL in test_small_region_is_built_deterministically…",
+    "demo/test_generator.py::test_build_makes_the_monitoring_summary": "a second demo build; the summary's SQL runs "
+    "on PostgreSQL in tests/monitoring",
+    "planning/test_views.py": "the plan pages in two languages and the PDF's text; the plan's services, queries and "
+    "API run on PostgreSQL in test_services.py and test_api.py",
+    "planning/test_pathways.py::test_the_pathway_reads_in_english": "the pathway page in English",
+    "planning/test_pathways.py::test_the_pdf_carries_peak_and_sectors": "PDF rendering (WeasyPrint, poppler)",
+    "policy/test_views.py": "the policy pages and forms in two languages; matching, versions and their constraints "
+    "run on PostgreSQL in test_services.py and test_api.py",
 }
 
 

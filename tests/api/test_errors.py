@@ -164,7 +164,15 @@ def test_every_route_declares_every_error_status_as_error_out():
             ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/ErrorOut"), (path, method, status)
         assert all(t.isascii() for t in op["tags"]), op["tags"]
-    assert {t["name"] for t in doc["tags"]} == {"reporting", "rating", "accounts", "finance", "assets"}
+    assert {t["name"] for t in doc["tags"]} == {
+        "reporting",
+        "rating",
+        "accounts",
+        "finance",
+        "planning",
+        "policy",
+        "assets",
+    }
     error_out = doc["components"]["schemas"]["ErrorOut"]["properties"]
     assert {"detail", "errors", "request_id"} <= set(error_out)
 

@@ -136,7 +136,9 @@ def _reference(user: Any, f: queries.DashboardFilter) -> dict[str, Any]:
         .annotate(total=Sum("total_tco2e"), months=Count("pk"))
         .order_by("-total", "enterprise_id")[: queries.TOP_N]
     )
-    ents = access.readable_enterprises(user).filter(scoping.monitoring_q(user, "region__code"), is_active=True)
+    ents = access.readable_enterprises(user, scope=access.ACCOUNTS).filter(
+        scoping.monitoring_q(user, "region__code"), is_active=True
+    )
     if f.district:
         ents = ents.filter(access.prefix_q("region__code", f.district))
     statuses = dict(
