@@ -27,7 +27,16 @@ TABLES = (
 @pytest.fixture
 def wipe_ledger() -> Iterator[None]:
     """For transactional tests: Django's flush afterwards cannot empty the guarded journal, so empty the app's tables
-    first (the guards off for the time of the DELETEs, then back)."""
+    first (the guards off for the time of the DELETEs, then back). Before the test: the migration's seed (factors and
+    assets) is put back if an earlier transactional test's flush removed it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from dualcarbon.assets.models import Factor
+
+    if not Factor.objects.filter(code="COD").exists():
+        import_module("dualcarbon.assets.migrations.0003_seed_factors_assets").seed(apps, None)
     yield
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
