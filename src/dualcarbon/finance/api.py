@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.audit import Resource, record_read
-from dualcarbon.reporting.schemas import ERRORS
+from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import credit_reports, queries, services
 from .models import ConsentRequest, CreditReport
@@ -156,30 +155,8 @@ def _request(r: ConsentRequest) -> dict[str, Any]:
 
 
 def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    """A service's refusal as a 422 ErrorOut: one located finding per field, in both languages."""
-    lang = get_language() or "zh-hans"
-    with override("zh-hans"):
-        zh = exc.message_dict
-    with override("en"):
-        en = exc.message_dict
-    findings = []
-    for field, texts in zh.items():
-        for i, text in enumerate(texts):
-            english = en[field][i]
-            findings.append(
-                {
-                    "severity": "error",
-                    "rule": "invalid",
-                    "sheet": "body",
-                    "row": None,
-                    "column": "" if field == NON_FIELD_ERRORS else field,
-                    "message": english if lang.startswith("en") else text,
-                    "message_zh": text,
-                    "message_en": english,
-                }
-            )
-    detail = _("请求中有 %(n)d 处数据有误；未做任何修改") % {"n": len(findings)}
-    return Status(422, {"detail": detail, "errors": findings, "request_id": getattr(request, "request_id", None)})
+    """A service's refusal as the API's located 422, in both languages (the shared helper of reporting.schemas)."""
+    return Status(*validation_refusal(request, exc))
 
 
 def _user(request: HttpRequest) -> Any:

@@ -25,7 +25,7 @@ from ninja.security import SessionAuth
 from dualcarbon.engine import eligibility as el
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import ApiToken
-from dualcarbon.reporting.schemas import ERRORS
+from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import queries, scoping, services, wording
 from .models import Match, Policy, PolicyVersion
@@ -225,16 +225,8 @@ def _rule_refused(request: HttpRequest, exc: el.RuleError) -> Status[Any]:
 
 
 def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    with override("zh-hans"):
-        zh = exc.message_dict
-    with override("en"):
-        en = exc.message_dict
-    findings = [
-        _finding("" if field == "__all__" else field, text, en[field][i])
-        for field, texts in zh.items()
-        for i, text in enumerate(texts)
-    ]
-    return _422(request, findings)
+    """A service's refusal as the API's located 422, in both languages (the shared helper of reporting.schemas)."""
+    return Status(*validation_refusal(request, exc))
 
 
 def _422(request: HttpRequest, findings: list[dict[str, Any]]) -> Status[Any]:
