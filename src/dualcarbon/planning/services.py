@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -224,14 +225,8 @@ def add_item(user: Any, plan: ReductionPlan, data: Mapping[str, Any]) -> PlanMea
     if errors:
         raise ValidationError(errors)
     item.save()
-    ReductionPlan.objects.filter(pk=plan.pk).update(updated_at=item_time())
+    ReductionPlan.objects.filter(pk=plan.pk).update(updated_at=timezone.now())
     return item
-
-
-def item_time() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 @transaction.atomic
@@ -241,7 +236,7 @@ def remove_item(user: Any, plan: ReductionPlan, item_id: int) -> None:
     deleted, _n = PlanMeasure.objects.filter(plan=plan, pk=item_id).delete()
     if not deleted:
         raise PlanMeasure.DoesNotExist
-    ReductionPlan.objects.filter(pk=plan.pk).update(updated_at=item_time())
+    ReductionPlan.objects.filter(pk=plan.pk).update(updated_at=timezone.now())
 
 
 def _int(value: object) -> int | None:
