@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,27 +13,31 @@ from django.urls import reverse
 
 from dualcarbon.reporting import queries, services
 from dualcarbon.reporting.models import Submission
-from tests.web.helpers import add_enterprises, count_queries, fast_world, login, submit_many
+from tests.factories import build_world
+from tests.web.helpers import add_enterprises, count_queries, data_for_the_module, login, submit_many
 
-pytestmark = pytest.mark.django_db
+# one world for the module (five submitted months, each accounted: built once, not once per test); each test runs
+# in a savepoint rolled back after it, so a bulk lock or an added enterprise is gone before the next test
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("reporting-government-list")]
 
 INDEX = reverse("reporting:index")
 
 
-@pytest.fixture
-def world(settings: Any) -> Any:
-    w = fast_world(settings)
-    cement, steel = (w.users["cement"], w.cement), (w.users["steel"], w.steel)
-    submit_many(
-        [
-            (*cement, 2023, 12),
-            (*cement, 2024, 1),
-            (*cement, 2024, 2),
-            (*steel, 2024, 1),
-            (*steel, 2024, 2),
-        ]
-    )
-    return w
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
+    with data_for_the_module(django_db_blocker):
+        w = build_world()
+        cement, steel = (w.users["cement"], w.cement), (w.users["steel"], w.steel)
+        submit_many(
+            [
+                (*cement, 2023, 12),
+                (*cement, 2024, 1),
+                (*cement, 2024, 2),
+                (*steel, 2024, 1),
+                (*steel, 2024, 2),
+            ]
+        )
+        yield w
 
 
 def client_for(world: Any, who: str) -> Client:
