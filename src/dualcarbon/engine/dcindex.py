@@ -518,7 +518,7 @@ class IndexResult:
                             "weight": _num(d.weight, 6),
                             "indicators": {
                                 i.code: {
-                                    "value": str(i.value),
+                                    "value": f"{i.value.normalize(_CTX):f}",
                                     "normalised": _num(i.normalised),
                                     "weight": _num(i.weight, 6),
                                 }
