@@ -607,10 +607,10 @@ def compute(method: Method, areas: Sequence[AreaRow]) -> IndexResult:
         scored.append((area, total, tuple(dims)))
     ordered = sorted(scored, key=lambda s: s[1], reverse=True)
     out: list[AreaScore] = []
-    for pos, (area, total, dims) in enumerate(ordered, start=1):
-        rank = out[-1].rank if out and out[-1].score == total else pos
-        cls = next((c for c in method.classes if total >= c.min), method.classes[-1])
-        out.append(AreaScore(area.area, total, rank, cls, dims, area.row))
+    for pos, (row, score, parts_by_dim) in enumerate(ordered, start=1):
+        rank = out[-1].rank if out and out[-1].score == score else pos
+        cls = next((c for c in method.classes if score >= c.min), method.classes[-1])
+        out.append(AreaScore(row.area, score, rank, cls, parts_by_dim, row.row))
     return IndexResult(method, out, basis)
 
 
