@@ -201,6 +201,10 @@ def test_a_missing_column_and_a_percent_in_a_non_percent_column(tmp_path):
         dcindex.read_areas(full, METHODS["ccni-structure"])
     assert exc.value.problems[0].message("en") == "row 2, column “elec_intensity”: “5%” carries a %, but this " \
         "indicator's unit is kWh/万元"  # fmt: skip
+    huge = _write(tmp_path, HEADER + "decoupling,peak_test\n甲县,1e40,20,40,10,8,1,0,0,0.5\n")
+    with pytest.raises(dcindex.DcIndexError) as exc:
+        dcindex.read_areas(huge, METHODS["ccni-structure"])
+    assert exc.value.render("zh") == "第 2 行，列 elec_intensity：“1e40” 超出可接受的范围"
 
 
 def test_one_area_cannot_be_ranked_against_others_and_an_unknown_method_is_named():

@@ -88,7 +88,7 @@ class Link:
     def label(self) -> str:
         to = self.valid_to.isoformat() if self.valid_to else "…"
         ref = f"#{self.ref} " if self.ref else ""
-        return f"{ref}{self.parent}→{self.child} {self.share}% [{self.valid_from.isoformat()}, {to})"
+        return f"{ref}{self.parent}→{self.child} {self.share.normalize():f}% [{self.valid_from.isoformat()}, {to})"
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ def check_links(links: Sequence[Link], days: Iterable[datetime.date] = ()) -> No
     problems: list[Problem] = []
     for link in links:
         if not (0 <= link.share <= HUNDRED):
-            problems.append(Problem("share_range", link.label(), str(link.share)))
+            problems.append(Problem("share_range", link.label(), f"{link.share.normalize():f}"))
         if link.valid_to is not None and link.valid_to <= link.valid_from:
             problems.append(Problem("dates", link.label(), link.valid_to.isoformat()))
         if link.parent == link.child:

@@ -52,6 +52,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "missing_area_column": {"zh": "缺少地区列 area", "en": "the area column “area” is missing"},
     "required": {"zh": "数值为空", "en": "the value is empty"},
     "not_a_number": {"zh": "“{value}” 不是数字", "en": "“{value}” is not a number"},
+    "too_large": {"zh": "“{value}” 超出可接受的范围", "en": "“{value}” is out of range"},
     "percent_unit": {
         "zh": "“{value}” 带有 %，但该指标的单位是 {hint}",
         "en": "“{value}” carries a %, but this indicator's unit is {hint}",
@@ -435,8 +436,9 @@ def read_areas(path: Path | str, method: Method) -> list[AreaRow]:
                 text = text.rstrip()[:-1]
             try:
                 number = numbers.parse_number(text)
-            except numbers.NumberError:
-                problems.append(IndexProblem("not_a_number", row=n, column=ind.code, value=shown, sheet=sheet))
+            except numbers.NumberError as exc:
+                rule = "too_large" if exc.problem().rule == "too_large" else "not_a_number"
+                problems.append(IndexProblem(rule, row=n, column=ind.code, value=shown, sheet=sheet))
                 continue
             if number is None:
                 problems.append(IndexProblem("required", row=n, column=ind.code, sheet=sheet))

@@ -508,7 +508,8 @@ class Ownership(EffectiveDated):
 
     def __str__(self) -> str:
         until = self.valid_to.isoformat() if self.valid_to else "…"
-        return f"{self.parent_id}→{self.child_id} {self.share}% [{self.valid_from}, {until})"
+        share = f"{Decimal(self.share).normalize():f}" if self.share is not None else "?"
+        return f"{self.parent}→{self.child} {share}% [{self.valid_from}, {until})"
 
     def clean(self) -> None:
         super().clean()
