@@ -497,7 +497,7 @@ class Ownership(EffectiveDated):
 
     class Meta:
         verbose_name = _("持股关系")
-        verbose_name_plural = _("持股关系")
+        verbose_name_plural = pgettext_lazy("plural", "持股关系")
         ordering = ["parent_id", "child_id", "-valid_from"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "child", "valid_from"], name="uniq_ownership_date"),
