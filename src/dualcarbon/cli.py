@@ -470,6 +470,95 @@ def savings_command(argv: list[str]) -> int:
     return 0
 
 
+def _index_parser() -> argparse.ArgumentParser:
+    from .engine import dcindex
+
+    p = argparse.ArgumentParser(
+        prog="dualcarbon index",
+        description="The dual-carbon index (双碳指数) of areas from an indicator table (docs/methods.md § 17). "
+        "由地区指标表计算双碳指数：得分、排名、分级及各维度得分。",
+    )
+    sub = p.add_subparsers(dest="action", required=True)
+    ind = sub.add_parser("indicators", help="list a method's indicators / 列出方法的指标")
+    ind.add_argument("--method", default=dcindex.DEFAULT_METHOD, help=f"method (default {dcindex.DEFAULT_METHOD})")
+    ind.add_argument("--format", choices=("json", "table"), default="table")
+    ind.add_argument("--lang", help="message language: zh (default) or en")
+    comp = sub.add_parser("compute", help="score, rank and class areas / 计算各地区得分、排名和分级")
+    comp.add_argument("input", help="CSV (UTF-8 or GBK) or XLSX: a column area and one column per indicator code")
+    comp.add_argument("--method", default=dcindex.DEFAULT_METHOD, help=f"method (default {dcindex.DEFAULT_METHOD})")
+    comp.add_argument("--format", choices=("json", "table"), default="table")
+    comp.add_argument(
+        "--sensitivity", action="store_true", help="also move every weight by ±10 %% and report the rank changes"
+    )
+    comp.add_argument("--lang", help="message language: zh (default) or en")
+    return p
+
+
+def index_command(argv: list[str]) -> int:
+    args = _index_parser().parse_args(argv)
+    lang = _lang(args.lang)
+    zh = lang == "zh"
+    from .engine import dcindex
+
+    try:
+        method = dcindex.get_method(args.method)
+        if args.action == "indicators":
+            rows = [i.as_dict(lang) for i in method.indicators]
+            if args.format == "json":
+                sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+                return 0
+            lines = [f"{method.name} v{method.version}: {method.title(lang)}"]
+            for d in method.dimensions:
+                lines.append(f"  [{d.code}] {d.name(lang)} ({'权重' if zh else 'weight'} {d.weight})")
+                for i in method.indicators:
+                    if i.dimension == d.code:
+                        arrow = "↑" if i.higher_is_better else "↓"
+                        lines.append(
+                            f"    {i.code:<16} {i.name(lang)} [{i.unit}] {arrow} w={i.weight} {i.normalisation}"
+                        )
+            sys.stdout.write("\n".join(lines) + "\n")
+            return 0
+        areas = dcindex.read_areas(args.input, method)
+        result = dcindex.compute(method, areas)
+        sens = dcindex.sensitivity(method, areas) if args.sensitivity else None
+    except dcindex.DcIndexError as exc:
+        print("输入有误，未输出任何结果：" if zh else "Wrong input; nothing was computed:", file=sys.stderr)
+        print(exc.render(lang), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        payload = result.as_dict(lang)
+        if sens is not None:
+            payload["sensitivity"] = sens.as_dict()
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    dims = method.dimensions
+    head = ["排名" if zh else "rank", "地区" if zh else "area", "得分" if zh else "score", "分级" if zh else "class"]
+    table = [head + [d.name(lang) for d in dims]]
+    for a in result.areas:
+        scores = {d.code: f"{d.score.quantize(dcindex.TWO_PLACES):f}" for d in a.dimensions}
+        table.append([str(a.rank), a.area, f"{a.shown:f}", a.index_class.name(lang)] + [scores[d.code] for d in dims])
+    widths = [max(_width(r[k]) for r in table) for k in range(len(head) + len(dims))]
+    lines = [f"{method.name} v{method.version}: {method.title(lang)}"]
+    lines += ["  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines.append(("权重：" if zh else "weights: ") + ", ".join(f"{d.name(lang)} {d.weight}" for d in dims))
+    lines.append(("来源：" if zh else "source: ") + method.describe(lang)["source"])
+    if sens is not None:
+        moved = sens.max_by_area()
+        lines.append(
+            ("权重 ±10% 时各地区排名的最大变动：" if zh else "largest rank change under ±10 % weights: ")
+            + ", ".join(f"{area} {n}" for area, n in moved.items())
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (a CJK character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "account":
@@ -478,11 +567,14 @@ def main(argv: list[str] | None = None) -> int:
         return meters_command(argv[1:])
     if argv and argv[0] == "savings":
         return savings_command(argv[1:])
+    if argv and argv[0] == "index":
+        return index_command(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
         print(
             "usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
             "       dualcarbon meters INPUT [options]    (electricity-carbon from meter readings; -h)\n"
             "       dualcarbon savings QUANTITY [options] (energy saved → CO2 avoided; -h)\n"
+            "       dualcarbon index indicators|compute …  (the dual-carbon index; -h)\n"
             "       dualcarbon <django command>          (migrate, runserver, demo …)"
         )
         return 0

@@ -22,15 +22,17 @@ def _outline(html: str) -> list[tuple[str, str]]:
 @pytest.mark.django_db
 def test_statistics_link_each_section_by_its_chinese_name(client):
     links = _outline(client.get(STATS).content.decode())
-    # the sections of docs/methods.md as published: § 0 … § 16, each by its Chinese term first
+    # the sections of docs/methods.md as published: § 0 … § 18, each by its Chinese term first
     assert links[1] == (
         f"{METHODS}#1-total-emissions-per-gb-t-32150-2015",
         "1 排放总量（Total emissions per GB/T 32150-2015）",
     )
     assert links[2] == (f"{METHODS}#2-fuel-combustion", "2 化石燃料燃烧排放（Fuel combustion）")
-    assert [label.split(" ", 1)[0] for _, label in links[:17]] == [str(n) for n in range(17)]
+    assert [label.split(" ", 1)[0] for _, label in links[:19]] == [str(n) for n in range(19)]
     assert links[16][1] == "16 节能量折算减排量（Energy saved → CO2 avoided）"
-    assert links[17][1] == "参考（References）"
+    assert links[17][1] == "17 双碳指数（Dual-carbon index）"
+    assert links[18][1] == "18 集团碳盘查合并（Group consolidation）"
+    assert links[19][1] == "参考（References）"
     # every link lands on a heading of the methods page
     page = client.get(METHODS)
     assert page.status_code == 200

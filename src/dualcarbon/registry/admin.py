@@ -10,6 +10,7 @@ from .models import (
     Membership,
     MethodPolicy,
     Organisation,
+    Ownership,
     Region,
     Site,
     VerifierAssignment,
@@ -96,3 +97,14 @@ class MethodPolicyAdmin(SimpleHistoryAdmin):
 
     list_display = ["region", "valid_from", "valid_to", "fuel_sets", "grid", "gwp", "tce_basis", "note"]
     list_filter = ["gwp", "grid"]
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(SimpleHistoryAdmin):
+    """Effective-dated holdings: a change of share or control is a new row from its date (the row in force gets its
+    end date); an overlap of one pair, a child held more than 100 % or a cycle is refused with the reason."""
+
+    list_display = ["parent", "child", "share", "has_control", "valid_from", "valid_to", "note"]
+    list_filter = ["has_control"]
+    search_fields = ["parent__name", "child__name", "parent__uscc", "child__uscc"]
+    autocomplete_fields = ["parent", "child"]

@@ -11,10 +11,12 @@ untouched.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -23,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from stdnum.cn import uscc as stdnum_uscc
 
-from dualcarbon.engine import factors
+from dualcarbon.engine import consolidation, factors
 
 from .effective import EffectiveDated, valid_to_check
 
@@ -463,6 +465,101 @@ class MethodPolicy(EffectiveDated):
         except factors.SelectionError as exc:
             raise ValidationError(str(exc)) from exc
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- group ownership
+
+
+class Ownership(EffectiveDated):
+    """An organisation's holding in another over a period (effective-dated, :mod:`.effective`): the share of the
+    child held by the parent, in % (0–100), and whether the parent has operational control. Two holdings of one
+    pair never overlap in time (exclusion constraint on PostgreSQL, validation everywhere); a change of holding is
+    a new version (:func:`services.set_ownership`). A group's inventory consolidates along these links
+    (engine/consolidation.py, docs/methods.md § 18)."""
+
+    series_fields: ClassVar[tuple[str, ...]] = ("parent", "child")
+
+    parent = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("持股方（母公司）")
+    )
+    child = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="holders", verbose_name=_("被持股方（子公司）")
+    )
+    share = models.DecimalField(
+        _("持股比例（%）"),
+        max_digits=7,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    has_control = models.BooleanField(_("拥有运营控制权"), default=False)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("持股关系")
+        verbose_name_plural = pgettext_lazy("plural", "持股关系")
+        ordering = ["parent_id", "child_id", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child", "valid_from"], name="uniq_ownership_date"),
+            models.CheckConstraint(condition=Q(share__gte=0) & Q(share__lte=100), name="ownership_share_range"),
+            models.CheckConstraint(condition=~Q(parent=models.F("child")), name="ownership_not_self"),
+            valid_to_check("ownership_valid_to"),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_to.isoformat() if self.valid_to else "…"
+        share = f"{Decimal(self.share).normalize():f}" if self.share is not None else "?"
+        return f"{self.parent}→{self.child} {share}% [{self.valid_from}, {until})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.parent_id is not None and self.parent_id == self.child_id:
+            raise ValidationError({"child": _("机构不能持有自身")})
+        if self.parent_id is None or self.child_id is None or self.valid_from is None or self.share is None:
+            return
+        # the whole graph on every day in this row's period where it changes: no child held more than 100 %, no cycle
+        others = Ownership.objects.exclude(pk=self.pk) if self.pk else Ownership.objects.all()
+        if self.valid_to is not None:
+            others = others.filter(valid_from__lt=self.valid_to)
+        rows = [*others.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=self.valid_from)), self]
+        days = sorted({self.valid_from, *(r.valid_from for r in rows if r.valid_from > self.valid_from)})
+        try:
+            consolidation.check_links([r.as_link() for r in rows], days)
+        except consolidation.ConsolidationError as exc:
+            problem = exc.problems[0]
+            if problem.rule == "over_100":
+                raise ValidationError(
+                    {
+                        "share": ValidationError(
+                            _("自 %(day)s 起，该子公司各股东的持股合计为 %(total)s%%，超过 100%%"),
+                            params={"day": problem.value, "total": problem.hint},
+                        )
+                    }
+                ) from exc
+            if problem.rule == "cycle":
+                ids = problem.where.split(" → ")
+                names = dict(Organisation.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+                chain = " → ".join(names.get(int(pk), pk) for pk in ids)
+                raise ValidationError(
+                    {
+                        "parent": ValidationError(
+                            _("自 %(day)s 起将形成循环持股：%(chain)s"), params={"day": problem.value, "chain": chain}
+                        )
+                    }
+                ) from exc
+            raise ValidationError(problem.message("zh")) from exc
+
+    def as_link(self) -> consolidation.Link:
+        """This holding as the consolidation engine reads it (organisations by id)."""
+        return consolidation.Link(
+            str(self.parent_id),
+            str(self.child_id),
+            Decimal(self.share),
+            self.has_control,
+            self.valid_from,
+            self.valid_to,
+            ref=str(self.pk or ""),
+        )
 
 
 # --------------------------------------------------------------------------- hash-chain checkpoints

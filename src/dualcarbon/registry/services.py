@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import smtplib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -15,18 +17,19 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from dualcarbon.engine import factors
+from dualcarbon.engine import consolidation, factors
 from dualcarbon.engine.factors import Options
 from dualcarbon.engine.reference import industry_names, read_table
 
 from . import access, effective, imports, scoping
-from .models import ApiToken, Industry, Membership, MethodPolicy, Organisation, Region, Site
+from .models import ApiToken, Industry, Membership, MethodPolicy, Organisation, Ownership, Region, Site
 
 
 @transaction.atomic
@@ -142,6 +145,91 @@ def adopt_policy(region: Region, valid_from: datetime.date, **fields: Any) -> Me
     """A region's new method policy from ``valid_from`` on; the policy in force then ends the day before.
     Choices are checked (:func:`dualcarbon.engine.factors.parse_grid` …) before anything is saved."""
     return effective.supersede(MethodPolicy, valid_from, region=region, **fields)
+
+
+# --------------------------------------------------------------------------- group ownership (docs/methods.md § 18)
+
+
+def set_ownership(
+    parent: Organisation,
+    child: Organisation,
+    share: Decimal | str | int,
+    valid_from: datetime.date,
+    *,
+    has_control: bool = False,
+    valid_to: datetime.date | None = None,
+    note: str = "",
+) -> Ownership:
+    """A new version of ``parent``'s holding in ``child`` from ``valid_from`` on (share in %, 0–100); the version in
+    force then ends that day. Refused (ValidationError, nothing saved) when it overlaps a later version, makes a
+    child held more than 100 % or closes a cycle (:meth:`Ownership.clean`)."""
+    return effective.supersede(
+        Ownership,
+        valid_from,
+        parent=parent,
+        child=child,
+        share=Decimal(str(share)),
+        has_control=has_control,
+        valid_to=valid_to,
+        note=note,
+    )
+
+
+def group_links(group: Organisation, start: datetime.date, end: datetime.date) -> list[consolidation.Link]:
+    """Every holding in force at some time in [``start``, ``end``) on a chain from ``group`` — the plain data
+    :func:`dualcarbon.engine.consolidation.consolidate` reads (organisations by id, as text)."""
+    rows = list(
+        Ownership.objects.filter(valid_from__lt=end)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        .order_by("parent_id", "child_id", "valid_from")
+    )
+    reached = {group.pk}
+    grew = True
+    while grew:
+        before = len(reached)
+        reached |= {r.child_id for r in rows if r.parent_id in reached}
+        grew = len(reached) > before
+    return [r.as_link() for r in rows if r.parent_id in reached]
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One organisation of a group's tree on a day: how deep, held by whom, the effective equity share (a fraction,
+    the product along each chain, summed over chains) and whether the group controls it (a chain of controlled
+    links), with the chains in words."""
+
+    organisation_id: int
+    name: str
+    uscc: str
+    depth: int
+    held_by: tuple[int, ...]
+    equity_share: Decimal
+    controlled: bool
+    chains: tuple[str, ...]
+
+
+def group_tree(group: Organisation, day: datetime.date) -> list[GroupMember]:
+    """A group's tree on ``day``: the group first, then every organisation it holds directly or through others,
+    by depth then name. Plain data (no model instances)."""
+    links = [r.as_link() for r in Ownership.objects.filter(effective.in_force_q(day))]
+    consolidation.check_links(links, [day])
+    chains = consolidation.paths_on(str(group.pk), links, day)
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=[int(k) for k in chains])}
+    names = {str(pk): o.name for pk, o in orgs.items()}
+    out = []
+    for key, paths in chains.items():
+        org = orgs[int(key)]
+        equity, _carrying = consolidation.included_share(paths, "equity_share")
+        control, _ = consolidation.included_share(paths, "operational_control")
+        depth = min(len(p.links) for p in paths)
+        held_by = tuple(sorted({int(p.links[-1].parent) for p in paths if p.links}))
+        words = tuple(
+            " × ".join(f"{names[link.parent]}→{names[link.child]} {link.share.normalize():f}%" for link in p.links)
+            for p in paths
+            if p.links
+        )
+        out.append(GroupMember(org.pk, org.name, org.uscc or "", depth, held_by, equity, bool(control), words))
+    return sorted(out, key=lambda m: (m.depth, m.name))
 
 
 # --------------------------------------------------------------------------- the register (docs/registry.md)
