@@ -80,7 +80,12 @@ def test_a_run_leaves_every_live_grade_and_match_unchanged(pw: PolicyWorld) -> N
         gov, pw.world.city, kind="scheme", title="收紧 2 级门槛", changes={"grade_bounds": [0.3, 0.5, 1.2, 2.0]}
     )
     pdraft = sandbox.create_draft(
-        gov, pw.world.city, kind="policy", title="放宽奖励", policy=pol, changes={"rule": {"all": [{"fact": "grade", "op": "<=", "value": 3}]}}
+        gov,
+        pw.world.city,
+        kind="policy",
+        title="放宽奖励",
+        policy=pol,
+        changes={"rule": {"all": [{"fact": "grade", "op": "<=", "value": 3}]}},
     )
     before = snapshot()
     assert before["Match"], "the live matching must have rows for the comparison to mean something"
@@ -94,7 +99,10 @@ def test_a_run_leaves_every_live_grade_and_match_unchanged(pw: PolicyWorld) -> N
 def test_movers_on_a_hand_made_region(pw: PolicyWorld) -> None:
     gov = pw.users["gov"]
     ks = live_k()
-    live = {r.enterprise_id: r.grade for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)}
+    live = {
+        r.enterprise_id: r.grade
+        for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)
+    }
     assert len(ks) >= 6
     # bounds placed between the region's K values so that some grades move both ways
     sk = sorted(ks.values())
@@ -128,7 +136,10 @@ def test_movers_on_a_hand_made_region(pw: PolicyWorld) -> None:
 def test_a_policy_draft_moves_budgets_and_benefits(pw: PolicyWorld) -> None:
     gov = pw.users["gov"]
     pol = award(pw)
-    grades = {r.enterprise_id: r.grade for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)}
+    grades = {
+        r.enterprise_id: r.grade
+        for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)
+    }
     draft = sandbox.create_draft(
         gov,
         pw.world.city,
@@ -169,8 +180,14 @@ def test_adopting_a_scheme_draft_makes_the_regions_version_with_its_run(pw: Poli
     choice = RegionRatingChoice.objects.get(region=pw.world.city, valid_to__isnull=True)
     assert choice.scheme == scheme and choice.valid_from == datetime.date(YEAR, 1, 1)
     # re-rated through the live path: the year's current grades are the sandbox's draft grades
-    now = {r.enterprise_id: r.grade for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)}
-    assert all(r.scheme_id == scheme.pk for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True))
+    now = {
+        r.enterprise_id: r.grade
+        for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)
+    }
+    assert all(
+        r.scheme_id == scheme.pk
+        for r in RatingResult.objects.filter(region_code__startswith="3399", year=YEAR, month=0, is_current=True)
+    )
     for m in run.figures["movers"]:
         assert str(now[m["enterprise"]]) == m["after"]
     assert MatchRun.objects.filter(reason="rating").exists()  # the rating's signal matched again
@@ -181,7 +198,9 @@ def test_adopting_a_scheme_draft_makes_the_regions_version_with_its_run(pw: Poli
 def test_adopting_a_policy_draft_publishes_a_version_linked_to_its_run(pw: PolicyWorld) -> None:
     gov = pw.users["gov"]
     pol = award(pw)
-    draft = sandbox.create_draft(gov, pw.world.city, kind="policy", title="提高预算", policy=pol, changes={"budget": "900000"})
+    draft = sandbox.create_draft(
+        gov, pw.world.city, kind="policy", title="提高预算", policy=pol, changes={"budget": "900000"}
+    )
     run = sandbox.run(gov, draft, YEAR, on=DAY)
     sandbox.update_draft(gov, draft, changes={"budget": "800000"})
     with pytest.raises(ValidationError, match="重新推演"):
@@ -189,7 +208,12 @@ def test_adopting_a_policy_draft_publishes_a_version_linked_to_its_run(pw: Polic
     run = sandbox.run(gov, draft, YEAR, on=DAY)
     draft = sandbox.adopt(gov, draft, datetime.date(2025, 6, 1))
     v = draft.adopted_version
-    assert v is not None and v.version == 2 and v.budget == Decimal("800000.00") and v.valid_from == datetime.date(2025, 6, 1)
+    assert (
+        v is not None
+        and v.version == 2
+        and v.budget == Decimal("800000.00")
+        and v.valid_from == datetime.date(2025, 6, 1)
+    )
     assert v.adopted_from_draft.impact_run == run
     assert PolicyVersion.objects.get(policy=pol, version=1).valid_to == datetime.date(2025, 6, 1)
 
@@ -197,11 +221,23 @@ def test_adopting_a_policy_draft_publishes_a_version_linked_to_its_run(pw: Polic
 @pytest.mark.parametrize(
     ("kind", "changes", "where", "zh", "en"),
     [
-        ("scheme", {"grade_bounds": [0.6, "abc", 1.2, 2.0]}, "changes.grade_bounds[1]", "“abc”不是数字", "is not a number"),
+        (
+            "scheme",
+            {"grade_bounds": [0.6, "abc", 1.2, 2.0]},
+            "changes.grade_bounds[1]",
+            "“abc”不是数字",
+            "is not a number",
+        ),
         ("scheme", {"grade_bounds": [0.6, 0.8, 2.0]}, "changes.grade_bounds", "应有 4 个数值", "4 values"),
         ("scheme", {"grade_bounds": [0.8, 0.6, 1.2, 2.0]}, "changes.grade_bounds", "严格递增", "strictly ascending"),
         ("scheme", {"weights": 1}, "changes.weights", "未知参数", "Unknown parameter"),
-        ("policy", {"rule": {"all": [{"fact": "grade", "op": "<=", "value": "x"}]}}, "changes.rule.all[0].value", "", ""),
+        (
+            "policy",
+            {"rule": {"all": [{"fact": "grade", "op": "<=", "value": "x"}]}},
+            "changes.rule.all[0].value",
+            "",
+            "",
+        ),
         ("policy", {"budget": "-5"}, "changes.budget", "不能为负数", "negative"),
     ],
 )
@@ -224,5 +260,11 @@ def test_bad_drafts_are_refused_located_and_nothing_is_written(pw, kind, changes
 def test_only_the_regions_government_drafts(pw: PolicyWorld) -> None:
     for who in ("cement", "bank", "verifier", "district"):
         with pytest.raises(PermissionDenied):
-            sandbox.create_draft(pw.users[who], pw.world.city, kind="scheme", title="越权", changes={"grade_bounds": [0.5, 0.8, 1.2, 2.0]})
+            sandbox.create_draft(
+                pw.users[who],
+                pw.world.city,
+                kind="scheme",
+                title="越权",
+                changes={"grade_bounds": [0.5, 0.8, 1.2, 2.0]},
+            )
     assert not SandboxDraft.objects.exists()

@@ -256,9 +256,7 @@ class SandboxDraft(models.Model):
     )
     #: policy drafts: the policy and the version the draft edits
     policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="drafts")
-    base_version = models.ForeignKey(
-        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    base_version = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     #: what changes, as data (validated against the scheme or policy it edits)
     changes = models.JSONField(_("修改内容"), default=dict)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -279,9 +277,7 @@ class SandboxDraft(models.Model):
     adopted_version = models.OneToOneField(
         PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="adopted_from_draft"
     )
-    impact_run = models.ForeignKey(
-        "SandboxRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    impact_run = models.ForeignKey("SandboxRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-updated_at", "-pk"]

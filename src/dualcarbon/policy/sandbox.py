@@ -12,6 +12,7 @@ match run or match is created or changed (``tests/policy/test_sandbox.py`` snaps
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -86,7 +87,7 @@ def _numbers(errors: _Errors, where: str, raw: Any, n: int, order: str) -> list[
     if any(v is None for v in out):
         return None
     vals = [v for v in out if v is not None]
-    pairs = list(zip(vals, vals[1:], strict=False))
+    pairs = list(itertools.pairwise(vals))
     if order == "asc" and any(b <= a for a, b in pairs):
         errors.add(where, _("各数值须严格递增"))
         return None
@@ -148,7 +149,12 @@ def merged_scheme_params(base: RatingScheme, changes: Any) -> dict[str, Any]:
                         if b is not None:
                             dims[dk]["bounds"] = b
                     else:
-                        errors.add(f"{dwhere}.{fk}", _("未知参数“%(k)s”：此方案可修改 %(allowed)s"), k=fk, allowed="weight、bounds")
+                        errors.add(
+                            f"{dwhere}.{fk}",
+                            _("未知参数“%(k)s”：此方案可修改 %(allowed)s"),
+                            k=fk,
+                            allowed="weight、bounds",
+                        )
             params["dimensions"] = dims
     errors.raise_if_any()
     try:
@@ -182,7 +188,10 @@ def merged_version_fields(base: PolicyVersion, changes: Any) -> dict[str, Any]:
         elif key == "benefit_kind":
             if raw not in PolicyVersion.Benefit.values:
                 errors.add(
-                    where, _("“%(v)s”不是支持方式（%(allowed)s）"), v=raw, allowed=" | ".join(PolicyVersion.Benefit.values)
+                    where,
+                    _("“%(v)s”不是支持方式（%(allowed)s）"),
+                    v=raw,
+                    allowed=" | ".join(PolicyVersion.Benefit.values),
                 )
             else:
                 fields[key] = raw
@@ -260,7 +269,8 @@ def create_draft(
         if policy is None:
             errors.add("policy", _("请选择要修改的政策"))
         elif not (
-            region.prefix.startswith(policy.package.region.prefix) or policy.package.region.prefix.startswith(region.prefix)
+            region.prefix.startswith(policy.package.region.prefix)
+            or policy.package.region.prefix.startswith(region.prefix)
         ):
             errors.add("policy", _("该政策不适用于本地区"))
         else:
@@ -269,14 +279,16 @@ def create_draft(
     else:
         errors.add("kind", _("“%(v)s”不是草案类型（scheme | policy）"), v=kind)
     errors.raise_if_any()
-    draft.changes = _clean_changes(draft)
+    draft.changes = _clean_changes(draft) if changes else {}  # an empty draft is edited on its page
     draft.created_by = user if getattr(user, "is_authenticated", False) else None
     draft.save()
     return draft
 
 
 @transaction.atomic
-def update_draft(user: Any, draft: SandboxDraft, *, changes: Any, title: str | None = None, note: str | None = None) -> SandboxDraft:
+def update_draft(
+    user: Any, draft: SandboxDraft, *, changes: Any, title: str | None = None, note: str | None = None
+) -> SandboxDraft:
     """Change a draft's changes (and title, note); nothing is written on a refusal."""
     _require(user, draft.region)
     _require_open(draft)
@@ -350,7 +362,9 @@ def series_code(draft: SandboxDraft) -> str:
     return code if code.endswith(suffix) else f"{code[: 40 - len(suffix)]}{suffix}"
 
 
-def _evaluate(facts: dict[int, account_facts.AccountFacts], candidates: list[services.Candidate]) -> dict[tuple[int, int], dict[str, Any]]:
+def _evaluate(
+    facts: dict[int, account_facts.AccountFacts], candidates: list[services.Candidate]
+) -> dict[tuple[int, int], dict[str, Any]]:
     """Every matched or near (enterprise, policy) pair, in memory (the live matching's own rules)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
     for ent_id, af in facts.items():
@@ -419,7 +433,9 @@ def run(user: Any, draft: SandboxDraft, year: int | None = None, on: datetime.da
         facts_draft = facts_live
     versions = services.in_force(on)
     cands_live = [services.Candidate(v, v.parsed_rule()) for v in versions]
-    cands_draft = [c for c in cands_live if draft.kind != SandboxDraft.Kind.POLICY or c.version.policy_id != draft.policy_id]
+    cands_draft = [
+        c for c in cands_live if draft.kind != SandboxDraft.Kind.POLICY or c.version.policy_id != draft.policy_id
+    ]
     fields: dict[str, Any] = {}
     if draft.kind == SandboxDraft.Kind.POLICY:
         assert draft.base_version is not None
@@ -428,7 +444,9 @@ def run(user: Any, draft: SandboxDraft, year: int | None = None, on: datetime.da
         cands_draft.append(services.Candidate(dv, services.parse_rule(dv.rule)))
     m_live = _evaluate(facts_live, cands_live)
     m_draft = _evaluate(facts_draft, cands_draft)
-    figures = _figures(draft, year, on, live, preview, facts_live, facts_draft, cands_live, cands_draft, m_live, m_draft)
+    figures = _figures(
+        draft, year, on, live, preview, facts_live, facts_draft, cands_live, cands_draft, m_live, m_draft
+    )
     figures["draft"] = {
         "kind": draft.kind,
         "changes": changes,
@@ -471,7 +489,8 @@ def _figures(
     regions = dict(Region.objects.filter(code__in={o.region_id for o in orgs.values()}).values_list("code", "name"))
     divisions = {(o.industry_id or "")[:2] for o in orgs.values()}
     industries = {
-        c: (zh, en or zh) for c, zh, en in Industry.objects.filter(code__in=divisions).values_list("code", "name_zh", "name_en")
+        c: (zh, en or zh)
+        for c, zh, en in Industry.objects.filter(code__in=divisions).values_list("code", "name_zh", "name_en")
     }
     scheme_draft = draft.kind == SandboxDraft.Kind.SCHEME
     dist_live: dict[str, int] = defaultdict(int)
@@ -491,7 +510,10 @@ def _figures(
         dist_live[mark(g0, c0)] += 1
         dist_draft[mark(g1, c1)] += 1
         district, division = o.region_id or "", (o.industry_id or "")[:2]
-        d = by_district.setdefault(district, {"code": district, "name": regions.get(district, district), "n": 0, "up": 0, "down": 0, "other": 0})
+        d = by_district.setdefault(
+            district,
+            {"code": district, "name": regions.get(district, district), "n": 0, "up": 0, "down": 0, "other": 0},
+        )
         zh, en = industries.get(division, (division, division))
         i = by_industry.setdefault(
             division, {"code": division, "name_zh": zh, "name_en": en, "n": 0, "up": 0, "down": 0, "other": 0}
@@ -585,7 +607,9 @@ def _figures(
                 "facts": facts_draft[ent].to_dict() if ent in facts_draft else {},
             }
         )
-    marks = sorted(set(dist_live) | set(dist_draft), key=lambda m: (m == "", rank(int(m) if m.isdigit() else None, m) or 9))
+    marks = sorted(
+        set(dist_live) | set(dist_draft), key=lambda m: (m == "", rank(int(m) if m.isdigit() else None, m) or 9)
+    )
     return {
         "year": year,
         "on": on.isoformat(),
@@ -611,12 +635,18 @@ def _figures(
 
 
 @transaction.atomic
-def adopt(user: Any, draft: SandboxDraft, valid_from: datetime.date, sandbox_run: SandboxRun | None = None) -> SandboxDraft:
+def adopt(
+    user: Any, draft: SandboxDraft, valid_from: datetime.date, sandbox_run: SandboxRun | None = None
+) -> SandboxDraft:
     """Make the draft a new version from ``valid_from``: a new version of the region's own scheme series, chosen for
     the region (then every graded year from ``valid_from`` on is rated again, which matches again), or a new
     version of the policy (which matches again). The sandbox run is kept with it as its impact note."""
     _require(user, draft.region)
-    draft = SandboxDraft.objects.select_for_update().select_related("region", "base_scheme", "policy__package__region").get(pk=draft.pk)
+    draft = (
+        SandboxDraft.objects.select_for_update()
+        .select_related("region", "base_scheme", "policy__package__region")
+        .get(pk=draft.pk)
+    )
     _require_open(draft)
     sandbox_run = sandbox_run or draft.runs.order_by("-created_at", "-pk").first()
     if sandbox_run is None or sandbox_run.draft_id != draft.pk:
