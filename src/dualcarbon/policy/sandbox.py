@@ -573,7 +573,9 @@ def _figures(
                 acc[pol_id][1] += 1
         for pol_id, row in policies.items():
             n, near, money = acc[pol_id]
-            row[f"{side}_matched"], row[f"{side}_near"], row[f"{side}_committed"] = n, near, str(money)
+            grants = row.get(f"{side}_benefit") in (PolicyVersion.Benefit.FIXED, PolicyVersion.Benefit.PER_TCO2)
+            row[f"{side}_matched"], row[f"{side}_near"] = n, near
+            row[f"{side}_committed"] = str(money) if grants else None  # rates, surcharges, measures: no money
             cap = row.get(f"{side}_cap")
             row[f"{side}_over"] = cap is not None and money > Decimal(cap)
             row[f"{side}_share_pct"] = (
