@@ -242,10 +242,10 @@ def sandbox_changes(post: Any, draft: Any) -> dict[str, Any]:
     if kind and kind != base_v.benefit_kind:
         changes["benefit_kind"] = kind
     for key in ("benefit_amount", "budget"):
-        typed = str(post.get(key, "")).strip()
+        typed_v = str(post.get(key, "")).strip()
         current = getattr(base_v, key)
-        if typed != ("" if current is None else _plain(current)):
-            changes[key] = typed or None
+        if typed_v != ("" if current is None else _plain(current)):
+            changes[key] = typed_v or None
     return changes
 
 

@@ -591,7 +591,7 @@ def _figures(
             continue
         ent, pol_id = key
         o = orgs[ent]
-        pol = policies.get(pol_id, {})
+        prow = policies.get(pol_id, {})
         changes.append(
             {
                 "enterprise": ent,
@@ -599,8 +599,8 @@ def _figures(
                 "district": o.region_id or "",
                 "industry": (o.industry_id or "")[:2],
                 "policy": pol_id,
-                "policy_zh": pol.get("name_zh", ""),
-                "policy_en": pol.get("name_en", ""),
+                "policy_zh": prow.get("name_zh", ""),
+                "policy_en": prow.get("name_en", ""),
                 "change": "gain" if mb and not ma else ("loss" if ma and not mb else "amount"),
                 "committed_live": _money(a["committed"]) if a else None,
                 "committed_draft": _money(b["committed"]) if b else None,

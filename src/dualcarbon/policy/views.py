@@ -201,7 +201,7 @@ def sandbox_list(request: HttpRequest) -> HttpResponse:
         policy = None
         if kind == "policy":
             pid = queries._int(request.POST.get("policy"))
-            policy = scoping.policies(request.user).select_related("package__region").filter(pk=pid).first()
+            policy = scoping.policies(request.user).select_related("package__region").filter(pk=pid or 0).first()
             region = policy.package.region if policy is not None else None
         else:
             region = Region.objects.filter(code=request.POST.get("region", "")).first()
