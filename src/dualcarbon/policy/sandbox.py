@@ -291,8 +291,8 @@ def update_draft(
 ) -> SandboxDraft:
     """Change a draft's changes (and title, note); nothing is written on a refusal."""
     _require(user, draft.region)
-    _require_open(draft)
     draft = SandboxDraft.objects.select_for_update().get(pk=draft.pk)
+    _require_open(draft)
     draft.changes = changes
     if title is not None:
         if not title.strip():
@@ -316,6 +316,7 @@ def _require_open(draft: SandboxDraft) -> None:
 @transaction.atomic
 def withdraw(user: Any, draft: SandboxDraft) -> SandboxDraft:
     _require(user, draft.region)
+    draft = SandboxDraft.objects.select_for_update().get(pk=draft.pk)
     _require_open(draft)
     draft.status = SandboxDraft.Status.WITHDRAWN
     draft.updated_at = timezone.now()
@@ -645,7 +646,7 @@ def adopt(
     version of the policy (which matches again). The sandbox run is kept with it as its impact note."""
     _require(user, draft.region)
     draft = (
-        SandboxDraft.objects.select_for_update()
+        SandboxDraft.objects.select_for_update(of=("self",))
         .select_related("region", "base_scheme", "policy__package__region")
         .get(pk=draft.pk)
     )
