@@ -47,6 +47,7 @@ def test_the_officer_drafts_runs_and_adopts_on_the_pages_in_both_languages(pw: P
     )
     assert r.status_code == 422
     assert "碳效等级阈值 · 第 2 个：“abc”不是数字" in r.content.decode()
+    assert 'name="grade_bounds_1" value="abc"' in r.content.decode()  # what was typed stays in the form
     assert rows(*SANDBOX_TABLES) == before
     good = {**bad, "grade_bounds_1": "0.5", "grade_bounds_0": "0.3"}
     r = c.post(

@@ -429,8 +429,26 @@ def scoping_q_regions(user: Any) -> Q:
     return q
 
 
-def draft_form_values(draft: Any) -> dict[str, Any]:
-    """What the draft form shows: the draft's values where it changes something, the base's elsewhere."""
+def draft_form_values(draft: Any, posted: Any = None) -> dict[str, Any]:
+    """What the draft form shows: the draft's values where it changes something, the base's elsewhere; after a
+    refusal, what the user typed (``posted``)."""
+    out = _draft_form_values(draft)
+    if not posted:
+        return out
+    for row in out.get("lists", []):
+        for c in row["cells"]:
+            c["value"] = posted.get(c["name"], c["value"])
+    for d in out.get("dims", []):
+        d["weight"] = posted.get(f"dim_{d['key']}_weight", d["weight"])
+        for c in d["bounds"]:
+            c["value"] = posted.get(c["name"], c["value"])
+    for key in ("rule", "benefit_kind", "benefit_amount", "budget"):
+        if key in out and key in posted:
+            out[key] = posted[key]
+    return out
+
+
+def _draft_form_values(draft: Any) -> dict[str, Any]:
     import json as _json
 
     from . import forms

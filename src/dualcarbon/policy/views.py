@@ -244,13 +244,15 @@ def _located(exc: ValidationError) -> list[str]:
     ]
 
 
-def _draft_page(request: HttpRequest, draft: Any, errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+def _draft_page(
+    request: HttpRequest, draft: Any, errors: list[str] | None = None, status: int = 200, posted: Any = None
+) -> HttpResponse:
     return render(
         request,
         "policy/sandbox_draft.html",
         {
             "draft": draft,
-            "form": queries.draft_form_values(draft),
+            "form": queries.draft_form_values(draft, posted),
             "runs": list(draft.runs.order_by("-created_at", "-pk")[:20]),
             "years": queries.sandbox_years(draft),
             "errors": errors or [],
@@ -279,7 +281,7 @@ def sandbox_draft(request: HttpRequest, sandbox_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             draft.refresh_from_db()
-            return _draft_page(request, draft, _located(exc), status=422)
+            return _draft_page(request, draft, _located(exc), status=422, posted=request.POST)
         messages.success(request, _("草案已保存"))
         return HttpResponseRedirect(reverse("policy:sandbox_draft", args=[draft.pk]))
     return _draft_page(request, draft)
