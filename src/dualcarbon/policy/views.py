@@ -252,6 +252,7 @@ def _draft_page(
         "policy/sandbox_draft.html",
         {
             "draft": draft,
+            "policy_name": draft.policy.name_for(queries.lang()) if draft.policy_id else "",
             "form": queries.draft_form_values(draft, posted),
             "runs": list(draft.runs.order_by("-created_at", "-pk")[:20]),
             "years": queries.sandbox_years(draft),
