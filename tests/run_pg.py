@@ -26,14 +26,7 @@ from tests.pg import throwaway_cluster  # noqa: E402
 
 #: test paths that never touch the database (they run once, on the SQLite suite)
 NO_DATABASE = {
-    "engine",
-    "reference",
-    "bench",
-    "e2e",
-    "fixtures",
-    "test_cli.py",
-    "test_cli_meters.py",
-    "test_cli_savings.py",
+    "engine", "reference", "bench", "e2e", "fixtures", "test_cli.py", "test_cli_meters.py", "test_cli_savings.py",
     "test_architecture.py",
 }
 
@@ -57,7 +50,8 @@ SQLITE_ONLY: dict[str, str] = {
     "rating/test_views.py::test_region_page_query_count_does_not_grow_with_results": "the ORM's query count",
     "finance/test_credit_report.py::test_the_chinese_pdf_carries_its_number_hash_and_qr_code": "PDF rendering "
     "(WeasyPrint, poppler); the report's content is built and hashed on PostgreSQL in the module's other tests",
-    "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two languages",
+    "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two "
+    "languages",
     "demo/test_generator.py::test_command_builds_and_prints_the_logins_without_serving": "the command's printed "
     "logins; the same build runs on PostgreSQL in test_small_region_is_built_deterministically…",
     "demo/test_generator.py::test_build_makes_the_monitoring_summary": "a second demo build; the summary's SQL runs "

@@ -81,9 +81,8 @@ def test_each_table_a_fuel_gives_its_published_factor_when_chosen(account, code)
 
 @pytest.mark.parametrize("item", sorted(DEFAULT_EF))
 def test_default_fuels_follow_the_ndrc_guideline_table(account, item):
-    lines, _ = account(
-        [{"source_type": "fuel_combustion", "item": item, "quantity": 1, "unit": DEFAULT_UNIT.get(item, "t")}]
-    )
+    lines, _ = account([{"source_type": "fuel_combustion", "item": item, "quantity": 1,
+                         "unit": DEFAULT_UNIT.get(item, "t")}])
     assert lines.tco2e[0] == pytest.approx(DEFAULT_EF[item], rel=1e-12)
     assert lines.factor_set[0] == ("ipcc2006-fuels" if item == "兰炭" else "ndrc-2015")
     assert lines.ncv_origin[0] == "default" and lines.quality_tier[0] == 3
@@ -91,10 +90,8 @@ def test_default_fuels_follow_the_ndrc_guideline_table(account, item):
 
 def test_semi_coke_computes_with_its_names(account):
     """兰炭 blocked real regions (Xinjiang, Shaanxi): it computes by default, under its other names too."""
-    rows = [
-        {"source_type": "fuel_combustion", "item": name, "quantity": 100, "unit": "t"}
-        for name in ("兰炭", "半焦", "蓝炭")
-    ]
+    rows = [{"source_type": "fuel_combustion", "item": name, "quantity": 100, "unit": "t"}
+            for name in ("兰炭", "半焦", "蓝炭")]
     lines, _ = account(rows)
     assert lines.item.tolist() == ["SEMI_COKE"] * 3
     assert lines.tco2e.tolist() == pytest.approx([100 * 28.2 * 29.2e-3 * 44 / 12] * 3)  # 301.93 tCO2
@@ -458,15 +455,8 @@ def test_lines_frame_is_the_lines_expression_materialised(tmp_path, duck):
     base = {"entity": "91330502MA2D8KQX3R", "period": "2024-03"}
     rows = [
         {"source_type": "fuel_combustion", "item": "原煤", "quantity": 120, "unit": "吨"},
-        {
-            "source_type": "fuel_combustion",
-            "item": "天然气",
-            "quantity": 3.5,
-            "unit": "万立方米",
-            "ncv": 389.31,
-            "ncv_unit": "GJ/万Nm3",
-            "param_basis": "declared",
-        },
+        {"source_type": "fuel_combustion", "item": "天然气", "quantity": 3.5, "unit": "万立方米",
+         "ncv": 389.31, "ncv_unit": "GJ/万Nm3", "param_basis": "declared"},
         {"source_type": "purchased_electricity", "item": "电力", "quantity": 82000, "unit": "kWh", "region": "330502"},
         {"source_type": "exported_heat", "item": "热力", "quantity": 40, "unit": "GJ"},
         {"source_type": "process", "item": "熟料", "quantity": 1000, "unit": "t", "cao": "65%", "mgo": 0.02},
@@ -529,41 +519,14 @@ def _view_from_lines(lines):
             {"source_type": "purchased_electricity", "item": "绿电", "quantity": 200, "unit": "MWh"},
             {"source_type": "exported_electricity", "item": "电力", "quantity": 30, "unit": "MWh"},
             {"source_type": "exported_heat", "item": "热力", "quantity": 40, "unit": "GJ"},
-            {
-                "source_type": "process",
-                "item": "硝酸",
-                "quantity": 100,
-                "unit": "t",
-                "gas": "N2O",
-                "factor": 0.005,
-                "factor_unit": "t/t",
-            },
-            {
-                "source_type": "process",
-                "item": "开关设备",
-                "quantity": 2,
-                "unit": "t",
-                "gas": "SF6",
-                "factor": 0.01,
-                "factor_unit": "t/t",
-            },
-            {
-                "source_type": "biomass",
-                "item": "秸秆",
-                "quantity": 50,
-                "unit": "t",
-                "factor": 1.6,
-                "factor_unit": "tCO2/t",
-            },
-            {
-                "source_type": "biomass",
-                "item": "秸秆",
-                "quantity": 100,
-                "unit": "t",
-                "gas": "CH4",
-                "factor": 0.004,
-                "factor_unit": "t/t",
-            },
+            {"source_type": "process", "item": "硝酸", "quantity": 100, "unit": "t", "gas": "N2O",
+             "factor": 0.005, "factor_unit": "t/t"},
+            {"source_type": "process", "item": "开关设备", "quantity": 2, "unit": "t", "gas": "SF6",
+             "factor": 0.01, "factor_unit": "t/t"},
+            {"source_type": "biomass", "item": "秸秆", "quantity": 50, "unit": "t", "factor": 1.6,
+             "factor_unit": "tCO2/t"},
+            {"source_type": "biomass", "item": "秸秆", "quantity": 100, "unit": "t", "gas": "CH4",
+             "factor": 0.004, "factor_unit": "t/t"},
             {"source_type": "co2_recovery", "item": "CO2", "quantity": 30, "unit": "t", "entity": "E2"},
             {"source_type": "fuel_combustion", "item": "柴油", "quantity": 2, "unit": "t", "period": "2024-02"},
         ],
@@ -588,14 +551,8 @@ def test_account_view_figures_are_doubles_in_the_backend(tmp_path, duck):
     from dualcarbon.engine import Options, account_file
     from tests.conftest import write_csv
 
-    row = {
-        "entity": "E1",
-        "period": "2024-01",
-        "source_type": "fuel_combustion",
-        "item": "原煤",
-        "quantity": 5,
-        "unit": "t",
-    }
+    row = {"entity": "E1", "period": "2024-01", "source_type": "fuel_combustion", "item": "原煤", "quantity": 5,
+           "unit": "t"}
     with account_file(write_csv(tmp_path / "a.csv", [row]), Options(), con=duck) as result:
         duck.execute(result.totals)  # registers the expression's in-memory tables with DuckDB
         rel = duck.con.sql(str(duck.compile(result.totals)))

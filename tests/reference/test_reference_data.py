@@ -396,16 +396,8 @@ def test_every_default_set_names_an_official_document() -> None:
     for name, kind in _default_sets().items():
         info = sets.loc[name]
         assert info["kind"] == kind and info["status"] == "active", name
-        for column in (
-            "publisher",
-            "publisher_en",
-            "document",
-            "document_en",
-            "document_no",
-            "table_ref",
-            "table_ref_en",
-            "read_from",
-        ):
+        for column in ("publisher", "publisher_en", "document", "document_en", "document_no", "table_ref",
+                       "table_ref_en", "read_from"):
             assert info[column], f"default set {name}: {column} is empty"
         for text in (info["publisher"], info["document"], info["document_no"]):
             assert not UNSOURCED.search(text), f"{name}: {text!r}"
@@ -434,11 +426,8 @@ def test_every_row_of_the_default_sets_cites_its_table() -> None:
     grid = reference.read_table("grid_factors")
     grid = grid[grid["factor_set"].isin([n for n, k in defaults.items() if k == "grid"])]
     assert set(grid["variant"]) == {"average", "residual", "fossil"}, "the footprint factor is not a scope-2 default"
-    announcements = {
-        2021: ("公告2024年第12号", "2024-04-12"),
-        2022: ("公告2024年第33号", "2024-12-20"),
-        2023: ("公告2025年第47号", "2025-12-31"),
-    }
+    announcements = {2021: ("公告2024年第12号", "2024-04-12"), 2022: ("公告2024年第33号", "2024-12-20"),
+                     2023: ("公告2025年第47号", "2025-12-31")}
     for _, row in grid.iterrows():
         number, published = announcements[int(row["data_year"])]
         assert (row["document_no"], row["published"]) == (number, published), row.to_dict()
@@ -486,14 +475,9 @@ def test_ndrc_table_spot_values() -> None:
     fuels = reference.read_table("fuels").set_index(["factor_set", "fuel_code"])
     # 发改办气候〔2015〕1722号 附录二 表2.1 as transcribed: NCV (GJ/t, GJ/万Nm3), CC (tC/GJ), OF
     expected = {
-        "ANTHRACITE": (26.7, 0.0274, 0.94),
-        "BITUMINOUS": (19.570, 0.0261, 0.93),
-        "LIGNITE": (11.9, 0.0280, 0.96),
-        "COKE": (28.435, 0.0295, 0.93),
-        "DIESEL": (42.652, 0.0202, 0.98),
-        "NATURAL_GAS": (389.31, 0.0153, 0.99),
-        "COKE_OVEN_GAS": (179.81, 0.01358, 0.99),
-        "REFINERY_DRY_GAS": (45.998, 0.0182, 0.99),
+        "ANTHRACITE": (26.7, 0.0274, 0.94), "BITUMINOUS": (19.570, 0.0261, 0.93), "LIGNITE": (11.9, 0.0280, 0.96),
+        "COKE": (28.435, 0.0295, 0.93), "DIESEL": (42.652, 0.0202, 0.98), "NATURAL_GAS": (389.31, 0.0153, 0.99),
+        "COKE_OVEN_GAS": (179.81, 0.01358, 0.99), "REFINERY_DRY_GAS": (45.998, 0.0182, 0.99),
     }
     for code, (ncv, cc, of) in expected.items():
         row = fuels.loc[("ndrc-2015", code)]
