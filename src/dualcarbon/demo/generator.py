@@ -983,6 +983,8 @@ def _policy_package(gov_user: Any, city: Any, years: Sequence[int]) -> int:
         policy.match(CITY_CODE[:4], years[-2], note="示范数据 demo")
     run = policy.match(CITY_CODE[:4], years[-1], note="示范数据 demo")
     return run.n_matched + run.n_near
+
+
 #: the demo's discharge right fee standard (yuan per tonne per year) with its derivation: made-up figures of the
 #: fictional city, labelled as such (docs/assets.md § Fee standards: a real region enters its published standard)
 DEMO_FEE_STANDARD: tuple[tuple[str, str, str], ...] = (
@@ -998,6 +1000,43 @@ DEMO_RIGHTS_T: dict[str, tuple[int, int]] = {
     "COD": (5, 80), "NH3N": (1, 8), "SO2": (10, 200), "NOX": (15, 300), "PM": (5, 60), "VOCS": (2, 40),
 }  # fmt: skip
 DEMO_RIGHT_HOLDERS = 24
+
+
+def _sandbox_drafts(gov_user: Any, city: Any, years: Sequence[int]) -> None:
+    """Two what-if drafts of the city with a kept sandbox run each (docs/policy.md § Sandbox): a tighter grade-2
+    threshold, and a larger budget with a looser condition for the efficiency award. Nothing adopted; illustrative."""
+    from dualcarbon.policy import sandbox
+    from dualcarbon.policy.models import Policy
+
+    draft = sandbox.create_draft(
+        gov_user,
+        city,
+        kind="scheme",
+        title="示例：收紧碳效 2 级门槛（K 0.8 → 0.75）",
+        changes={"grade_bounds": [0.6, 0.75, 1.2, 2.0]},
+        note="演示草案：阈值为示意值",
+    )
+    sandbox.run(gov_user, draft, years[-1])
+    award = Policy.objects.filter(package__region=city, code="efficiency-award").first()
+    if award is not None:
+        pdraft = sandbox.create_draft(
+            gov_user,
+            city,
+            kind="policy",
+            title="示例：碳效提升奖励放宽至 3 级、强度下降 2 %，预算增至 400 万元",
+            policy=award,
+            changes={
+                "rule": {
+                    "all": [
+                        {"fact": "grade", "op": "<=", "value": 3},
+                        {"fact": "intensity_trend", "op": "<=", "value": "-2", "unit": "%"},
+                    ]
+                },
+                "budget": "4000000",
+            },
+            note="演示草案：金额与阈值为示意值",
+        )
+        sandbox.run(gov_user, pdraft, years[-1])
 
 
 def _assets(
@@ -1559,6 +1598,8 @@ def _build(
         lap("reduction plans")
         policy_matches = _policy_package(user_by_name["gov"], city, years)
         lap("policy package and matches")
+        _sandbox_drafts(user_by_name["gov"], city, years)
+        lap("policy sandbox drafts")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -24,10 +24,10 @@ from ninja.security import SessionAuth
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.registry.api_tokens import ApiTokenAuth
-from dualcarbon.registry.models import ApiToken
+from dualcarbon.registry.models import ApiToken, Region
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
-from . import queries, scoping, services, wording
+from . import queries, sandbox, scoping, services, wording
 from .models import Match, Policy, PolicyVersion
 
 #: an enterprise's system with its token; government staff (who hold no tokens) through their signed-in session, with
@@ -416,3 +416,291 @@ def matches(
             "total": view.n_rows,
         },
     )
+
+
+# ------------------------------------------------------------------------------------------- sandbox
+
+
+class DraftIn(Schema):
+    kind: str = Field(..., max_length=8, description="scheme | policy")
+    title: str = Field(..., max_length=200)
+    region: str = Field("", max_length=6, description="scheme drafts: the region's code (default: the policy's)")
+    policy_id: int | None = Field(None, ge=1, le=MAX_ID, description="policy drafts: the policy edited")
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description='scheme: e.g. {"grade_bounds": [0.6, 0.85, 1.2, 2.0]}; policy: any of rule, benefit_kind, '
+        "benefit_amount, budget",
+    )
+    note: str = Field("", max_length=500)
+
+
+class DraftPatch(Schema):
+    changes: dict[str, Any]
+    title: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=500)
+
+
+class DraftOut(Schema):
+    id: int
+    region: str
+    kind: str
+    title: str
+    note: str
+    status: str = Field(..., description="draft | adopted | withdrawn")
+    base: str = Field(..., description="the scheme version or policy version the draft edits")
+    changes: dict[str, Any]
+    created_by: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    adopted_from: datetime.date | None
+    adopted_scheme: str | None = Field(None, description="the scheme version the adoption made")
+    adopted_version_id: int | None = Field(None, description="the policy version the adoption made")
+    impact_run_id: int | None = Field(None, description="the sandbox run kept as the adoption's impact note")
+    runs: list[int]
+
+
+class RunIn(Schema):
+    year: int | None = Field(None, ge=1990, le=2100, description="default: the region's latest graded year")
+
+
+class SandboxRunOut(Schema):
+    id: int
+    draft_id: int
+    year: int
+    on: datetime.date
+    changes: dict[str, Any]
+    n_enterprises: int
+    n_up: int
+    n_down: int
+    n_gain: int
+    n_loss: int
+    figures: dict[str, Any] = Field(
+        ...,
+        description="distribution (live vs draft per grade), movers (before/after, K, L, benchmark), by_district, "
+        "by_industry, budgets (live vs draft committed and cap per policy), benefits (gain/loss with every "
+        "condition's outcome and the facts with their sources), draft (the parameters used)",
+    )
+    created_at: datetime.datetime
+
+
+class AdoptIn(Schema):
+    valid_from: datetime.date
+    run_id: int | None = Field(None, ge=1, le=MAX_ID, description="default: the draft's latest run")
+
+
+def _draft(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "region": d.region_id,
+        "kind": d.kind,
+        "title": d.title,
+        "note": d.note,
+        "status": d.status,
+        "base": d.base_scheme.label if d.base_scheme_id else f"{d.policy.code} v{d.base_version.version}",
+        "changes": d.changes,
+        "created_by": d.created_by.get_username() if d.created_by_id else None,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+        "adopted_from": d.adopted_from,
+        "adopted_scheme": d.adopted_scheme.label if d.adopted_scheme_id else None,
+        "adopted_version_id": d.adopted_version_id,
+        "impact_run_id": d.impact_run_id,
+        "runs": list(d.runs.order_by("-created_at", "-pk").values_list("pk", flat=True)),
+    }
+
+
+def _sandbox_run(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "draft_id": r.draft_id,
+        "year": r.year,
+        "on": r.on,
+        "changes": r.changes,
+        "n_enterprises": r.n_enterprises,
+        "n_up": r.n_up,
+        "n_down": r.n_down,
+        "n_gain": r.n_gain,
+        "n_loss": r.n_loss,
+        "figures": r.figures,
+        "created_at": r.created_at,
+    }
+
+
+def _government(user: Any) -> None:
+    """The sandbox is the government's: others are answered 404, as for what they may not see."""
+    if not scoping.can_see_region(user):
+        raise Http404
+
+
+def _writable_draft(user: Any, draft_id: int) -> Any:
+    _government(user)
+    d = queries.visible_draft(user, draft_id)
+    if not scoping.can_publish(user, d.region):
+        raise PermissionDenied
+    return d
+
+
+@router.get(
+    "/sandbox/drafts",
+    operation_id="policy_sandbox_drafts",
+    url_name="policy_sandbox_drafts",
+    response={200: list[DraftOut], **ERRORS},
+    summary="政策沙盘草案 / what-if sandbox drafts",
+    description="Governments (the drafts of their jurisdiction) and the admin; 404 for other users.",
+)
+def sandbox_drafts(request: HttpRequest) -> Any:
+    user = _user(request)
+    _government(user)
+    rows = scoping.drafts(user).select_related(
+        "region", "base_scheme", "policy", "base_version", "adopted_scheme", "created_by"
+    )
+    return Status(200, [_draft(d) for d in rows[:500]])
+
+
+@router.post(
+    "/sandbox/drafts",
+    operation_id="policy_sandbox_draft_create",
+    url_name="policy_sandbox_draft_create",
+    response={201: DraftOut, **ERRORS},
+    summary="新建沙盘草案 / create a sandbox draft",
+    description="The region's government. 422: bad changes, each located (e.g. changes.grade_bounds[1], "
+    "changes.rule.all[0].value) in both languages; nothing written.",
+)
+def sandbox_draft_create(request: HttpRequest, payload: DraftIn) -> Any:
+    user = _user(request)
+    _government(user)
+    policy = None
+    region = None
+    if payload.policy_id is not None:
+        policy = queries.visible_policy(user, payload.policy_id)
+        region = policy.package.region
+    if payload.region:
+        region = Region.objects.filter(code=payload.region).first()
+        if region is None:
+            raise Http404
+    if region is None:
+        return _refused(request, ValidationError({"region": [ValidationError(_("请选择地区或政策"))]}))
+    if not scoping.can_publish(user, region):
+        raise PermissionDenied
+    try:
+        d = sandbox.create_draft(
+            user,
+            region,
+            kind=payload.kind,
+            title=payload.title,
+            changes=payload.changes,
+            policy=policy,
+            note=payload.note,
+        )
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(201, _draft(d))
+
+
+@router.get(
+    "/sandbox/drafts/{sandbox_id}",
+    operation_id="policy_sandbox_draft",
+    url_name="policy_sandbox_draft",
+    response={200: DraftOut, **ERRORS},
+    summary="沙盘草案 / a sandbox draft",
+)
+def sandbox_draft(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    _government(user)
+    return Status(200, _draft(queries.visible_draft(user, sandbox_id)))
+
+
+@router.patch(
+    "/sandbox/drafts/{sandbox_id}",
+    operation_id="policy_sandbox_draft_update",
+    url_name="policy_sandbox_draft_update",
+    response={200: DraftOut, **ERRORS},
+    summary="修改沙盘草案 / change a sandbox draft",
+    description="422: bad changes (located), or the draft is adopted or withdrawn; nothing written.",
+)
+def sandbox_draft_update(
+    request: HttpRequest, payload: DraftPatch, sandbox_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = _user(request)
+    d = _writable_draft(user, sandbox_id)
+    try:
+        d = sandbox.update_draft(user, d, changes=payload.changes, title=payload.title, note=payload.note)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(200, _draft(d))
+
+
+@router.delete(
+    "/sandbox/drafts/{sandbox_id}",
+    operation_id="policy_sandbox_draft_withdraw",
+    url_name="policy_sandbox_draft_withdraw",
+    response={200: DraftOut, **ERRORS},
+    summary="撤回沙盘草案 / withdraw a sandbox draft",
+    description="The draft is kept with status withdrawn (its runs too).",
+)
+def sandbox_draft_withdraw(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    d = _writable_draft(user, sandbox_id)
+    try:
+        d = sandbox.withdraw(user, d)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(200, _draft(d))
+
+
+@router.post(
+    "/sandbox/drafts/{sandbox_id}/runs",
+    operation_id="policy_sandbox_run",
+    url_name="policy_sandbox_run",
+    response={201: SandboxRunOut, **ERRORS},
+    summary="运行沙盘推演 / run the sandbox",
+    description="Recomputes the region's grades and matches under the draft in memory (no live row written) and "
+    "stores the comparison.",
+)
+def sandbox_run_create(request: HttpRequest, payload: RunIn, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    d = _writable_draft(user, sandbox_id)
+    try:
+        r = sandbox.run(user, d, payload.year)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    return Status(201, _sandbox_run(r))
+
+
+@router.get(
+    "/sandbox/runs/{sandbox_run_id}",
+    operation_id="policy_sandbox_run_detail",
+    url_name="policy_sandbox_run_detail",
+    response={200: SandboxRunOut, **ERRORS},
+    summary="沙盘推演结果 / a sandbox run's figures",
+)
+def sandbox_run_detail(request: HttpRequest, sandbox_run_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    _government(user)
+    return Status(200, _sandbox_run(queries.visible_sandbox_run(user, sandbox_run_id)))
+
+
+@router.post(
+    "/sandbox/drafts/{sandbox_id}/adopt",
+    operation_id="policy_sandbox_adopt",
+    url_name="policy_sandbox_adopt",
+    response={200: DraftOut, **ERRORS},
+    summary="采纳沙盘草案 / adopt a sandbox draft",
+    description="A new scheme version chosen for the region (graded years from valid_from re-rated and re-matched) "
+    "or a new policy version (re-matched), with the run as its impact note. 422: no run, or the draft changed "
+    "since its last run; nothing written.",
+)
+def sandbox_adopt(request: HttpRequest, payload: AdoptIn, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    d = _writable_draft(user, sandbox_id)
+    run = None
+    if payload.run_id is not None:
+        run = d.runs.filter(pk=payload.run_id).first()
+        if run is None:
+            raise Http404
+    try:
+        d = sandbox.adopt(user, d, payload.valid_from, run)
+    except ValidationError as exc:
+        return _refused(request, exc)
+    d = queries.visible_draft(user, d.pk)
+    return Status(200, _draft(d))

@@ -5,6 +5,7 @@ written while one remains."""
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -197,3 +198,69 @@ OP_CHOICES = [
     ("not_in", "∉"),
     ("between", "∈ [ , ]"),
 ]
+
+
+# ------------------------------------------------------------------------------------------- sandbox drafts
+
+
+def sandbox_changes(post: Any, draft: Any) -> dict[str, Any]:
+    """The draft form's fields → the draft's ``changes`` (only what differs from the base it edits; values kept as
+    typed so that a refusal names the field, e.g. ``changes.grade_bounds[1]``)."""
+    changes: dict[str, Any] = {}
+    if draft.kind == "scheme":
+        base = draft.base_scheme.params
+        for key, n in (("grade_bounds", 4), ("level_bounds", 2), ("colour_bounds", 3)):
+            if key not in base:
+                continue
+            typed = [str(post.get(f"{key}_{i}", "")).strip() for i in range(n)]
+            if typed != [_plain(v) for v in base[key]]:
+                changes[key] = typed
+        dims: dict[str, Any] = {}
+        for dk, d in (base.get("dimensions") or {}).items():
+            row: dict[str, Any] = {}
+            w = str(post.get(f"dim_{dk}_weight", "")).strip()
+            if w and w != _plain(d.get("weight", 1)):
+                row["weight"] = w
+            bounds = [str(post.get(f"dim_{dk}_bounds_{i}", "")).strip() for i in range(len(d.get("bounds", ())))]
+            if bounds != [_plain(v) for v in d.get("bounds", ())]:
+                row["bounds"] = bounds
+            if row:
+                dims[dk] = row
+        if dims:
+            changes["dimensions"] = dims
+        return changes
+    base_v = draft.base_version
+    raw_rule = str(post.get("rule", "")).strip()
+    if raw_rule:
+        try:
+            rule = json.loads(raw_rule)
+        except ValueError:
+            rule = raw_rule  # refused by the service as not a rule (located at changes.rule)
+        if rule != base_v.rule:
+            changes["rule"] = rule
+    kind = str(post.get("benefit_kind", "")).strip()
+    if kind and kind != base_v.benefit_kind:
+        changes["benefit_kind"] = kind
+    for key in ("benefit_amount", "budget"):
+        typed_v = str(post.get(key, "")).strip()
+        current = getattr(base_v, key)
+        if typed_v != ("" if current is None else _plain(current)):
+            changes[key] = typed_v or None
+    return changes
+
+
+def _plain(v: Any) -> str:
+    """A number as typed in the form ("0.8", "250000"; no exponent, no trailing zeros)."""
+    return format(Decimal(str(v)).normalize(), "f")
+
+
+def _plain_or(v: Any) -> str:
+    return "" if v is None or v == "" else (_plain(v) if _is_number(v) else str(v))
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        Decimal(str(v))
+    except Exception:
+        return False
+    return not isinstance(v, bool)

@@ -226,3 +226,93 @@ class Match(models.Model):
 
     def facts_values(self) -> dict[str, Any]:
         return {k: v.get("value") for k, v in (self.facts or {}).items()}
+
+
+class SandboxDraft(models.Model):
+    """A government's draft change, tried in the what-if sandbox before it is adopted (docs/policy.md § Sandbox).
+
+    ``kind`` ``scheme``: new rating thresholds or weights for the region (``changes`` holds the scheme parameters
+    that differ from ``base_scheme``'s, e.g. ``{"grade_bounds": [0.6, 0.85, 1.2, 2.0]}``); ``policy``: a policy's
+    eligibility, benefit or budget cap (``changes`` holds the version fields that differ from ``base_version``'s:
+    ``rule``, ``benefit_kind``, ``benefit_amount``, ``budget``). States: draft → adopted | withdrawn
+    (docs/state-machines.md)."""
+
+    class Kind(models.TextChoices):
+        SCHEME = "scheme", _("评级阈值或权重")
+        POLICY = "policy", _("政策条件、支持方式或预算")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草案")
+        ADOPTED = "adopted", _("已采纳")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("地区"))
+    kind = models.CharField(_("草案类型"), max_length=8, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    note = models.TextField(_("说明"), blank=True)
+    #: scheme drafts: the scheme version the draft edits (the one rating the region when the draft was made)
+    base_scheme = models.ForeignKey(
+        "rating.RatingScheme", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: policy drafts: the policy and the version the draft edits
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="drafts")
+    base_version = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    #: what changes, as data (validated against the scheme or policy it edits)
+    changes = models.JSONField(_("修改内容"), default=dict)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    #: adoption: who, when, from which day, the version it made and the run kept as its impact note
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True)
+    adopted_from = models.DateField(null=True, blank=True)
+    adopted_scheme = models.ForeignKey(
+        "rating.RatingScheme", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    adopted_version = models.OneToOneField(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="adopted_from_draft"
+    )
+    impact_run = models.ForeignKey("SandboxRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("政策沙盘草案")
+        verbose_name_plural = pgettext_lazy("plural", "政策沙盘草案")
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+
+class SandboxRun(models.Model):
+    """One sandbox computation of a draft for a year: the region's grades and matches recomputed in memory, nothing
+    live written; ``figures`` holds the comparison (live vs draft) with how each figure was made."""
+
+    draft = models.ForeignKey(SandboxDraft, on_delete=models.CASCADE, related_name="runs")
+    year = models.PositiveSmallIntegerField(_("账户年度"))
+    #: the day whose policies applied
+    on = models.DateField()
+    #: the draft's changes as they were when the run was made (a later edit does not change a kept run)
+    changes = models.JSONField(default=dict)
+    n_enterprises = models.PositiveIntegerField(default=0)
+    n_up = models.PositiveIntegerField(default=0)
+    n_down = models.PositiveIntegerField(default=0)
+    n_gain = models.PositiveIntegerField(default=0)
+    n_loss = models.PositiveIntegerField(default=0)
+    figures = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("沙盘推演")
+        verbose_name_plural = pgettext_lazy("plural", "沙盘推演")
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} · {self.year} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -350,3 +350,266 @@ def grouped(matches: list[Match]) -> dict[int, list[Match]]:
     for m in matches:
         out[m.enterprise_id].append(m)
     return out
+
+
+# ------------------------------------------------------------------------------------------- sandbox
+
+
+def visible_draft(user: Any, draft_id: int) -> Any:
+    from .models import SandboxDraft
+
+    d = (
+        scoping.drafts(user)
+        .select_related("region", "base_scheme", "policy__package__region", "base_version", "adopted_scheme")
+        .filter(pk=draft_id)
+        .first()
+    )
+    if d is None or not isinstance(d, SandboxDraft):
+        raise Http404
+    return d
+
+
+def visible_sandbox_run(user: Any, run_id: int) -> Any:
+    r = scoping.sandbox_runs(user).select_related("draft__region", "draft__policy").filter(pk=run_id).first()
+    if r is None:
+        raise Http404
+    return r
+
+
+def mark_label(mark: str) -> str:
+    from dualcarbon.rating.models import COLOUR_LABELS
+
+    if not mark:
+        return str(_t("未评级"))
+    if mark.isdigit():
+        return str(_t("%(g)s 级") % {"g": mark})
+    return str(COLOUR_LABELS.get(mark, mark))
+
+
+def _t(s: str) -> str:
+    """Translate a string listed in :func:`wording._sandbox_noop` (the catalogue has it)."""
+    from django.utils.translation import gettext
+
+    return gettext(s)
+
+
+@dataclass
+class DraftRow:
+    draft: Any
+    what: str
+    last_run: Any
+
+
+def draft_list(user: Any) -> dict[str, Any]:
+    from .models import SandboxDraft
+
+    drafts = list(scoping.drafts(user).select_related("region", "policy", "base_scheme").prefetch_related("runs")[:200])
+    rows = []
+    for d in drafts:
+        runs = sorted(d.runs.all(), key=lambda r: (r.created_at, r.pk), reverse=True)
+        what = d.base_scheme.label if d.base_scheme else (d.policy.name_for(lang()) if d.policy else "")
+        rows.append(DraftRow(d, what, runs[0] if runs else None))
+    regions = [r for r in Region.objects.filter(scoping_q_regions(user)).order_by("code")]
+    policies = [
+        (p.pk, f"{p.name_for(lang())}（{p.package.region.name}）")
+        for p in scoping.policies(user).select_related("package__region").order_by("package_id", "code")
+        if scoping.can_publish(user, p.package.region)
+    ]
+    return {"rows": rows, "regions": regions, "policies": policies, "kinds": SandboxDraft.Kind.choices}
+
+
+def scoping_q_regions(user: Any) -> Q:
+    """The regions whose drafts the user makes: those it governs (the admin: every city and county)."""
+    prefixes = scoping.region_prefixes(user)
+    if "" in prefixes:
+        return Q(level__in=["city", "county", "province"])
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(code__startswith=p)
+    return q
+
+
+def draft_form_values(draft: Any, posted: Any = None) -> dict[str, Any]:
+    """What the draft form shows: the draft's values where it changes something, the base's elsewhere; after a
+    refusal, what the user typed (``posted``)."""
+    out = _draft_form_values(draft)
+    if not posted:
+        return out
+    for row in out.get("lists", []):
+        for c in row["cells"]:
+            c["value"] = posted.get(c["name"], c["value"])
+    for d in out.get("dims", []):
+        d["weight"] = posted.get(f"dim_{d['key']}_weight", d["weight"])
+        for c in d["bounds"]:
+            c["value"] = posted.get(c["name"], c["value"])
+    for key in ("rule", "benefit_kind", "benefit_amount", "budget"):
+        if key in out and key in posted:
+            out[key] = posted[key]
+    return out
+
+
+def _draft_form_values(draft: Any) -> dict[str, Any]:
+    import json as _json
+
+    from . import forms
+
+    ch = draft.changes or {}
+    if draft.kind == "scheme":
+        base = draft.base_scheme.params
+        out: dict[str, Any] = {"method": draft.base_scheme.method, "lists": [], "dims": []}
+        labels = {
+            "grade_bounds": _t("碳效等级阈值（K，1–5 级，上端含）"),
+            "level_bounds": _t("低/中/高碳阈值（L）"),
+            "colour_bounds": _t("颜色阈值（综合得分，深绿→黄，递减）"),
+        }
+        for key in ("grade_bounds", "level_bounds", "colour_bounds"):
+            if key in base:
+                vals = ch.get(key, base[key])
+                out["lists"].append(
+                    {
+                        "key": key,
+                        "label": labels[key],
+                        "cells": [
+                            {"name": f"{key}_{i}", "value": forms._plain_or(v), "base": forms._plain_or(b)}
+                            for i, (v, b) in enumerate(zip(vals, base[key], strict=False))
+                        ],
+                    }
+                )
+        for dk, d in (base.get("dimensions") or {}).items():
+            dch = (ch.get("dimensions") or {}).get(dk, {})
+            out["dims"].append(
+                {
+                    "key": dk,
+                    "weight": forms._plain_or(dch.get("weight", d.get("weight", 1))),
+                    "base_weight": forms._plain_or(d.get("weight", 1)),
+                    "bounds": [
+                        {"name": f"dim_{dk}_bounds_{i}", "value": forms._plain_or(v), "base": forms._plain_or(b)}
+                        for i, (v, b) in enumerate(
+                            zip(dch.get("bounds", d.get("bounds", ())), d.get("bounds", ()), strict=False)
+                        )
+                    ],
+                }
+            )
+        return out
+    v = draft.base_version
+    return {
+        "rule": _json.dumps(ch.get("rule", v.rule), ensure_ascii=False, indent=1),
+        "base_conditions": [wording.condition_text(c) for c in _conditions(v.rule)],
+        "benefit_kind": ch.get("benefit_kind", v.benefit_kind),
+        "benefit_amount": ch.get("benefit_amount", forms._plain_or(v.benefit_amount)) or "",
+        "budget": ch.get("budget", forms._plain_or(v.budget)) or "",
+        "base": v,
+        "base_benefit": benefit_text(v),
+        "benefits": PolicyVersion.Benefit.choices,
+    }
+
+
+def _conditions(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in rule.get("all") or rule.get("any") or []:
+        if "fact" in item:
+            out.append(item)
+        else:
+            out.extend(_conditions(item))
+    return out
+
+
+def _money(v: Any) -> str:
+    if v is None:
+        return "—"
+    return formats.number_format(Decimal(str(v)), 2, force_grouping=True)
+
+
+def run_page(user: Any, run_id: int) -> dict[str, Any]:
+    """The comparison page: distribution bars, movers by district and industry, budgets, gainers and losers, and
+    how each was made (the draft's parameters, the enterprise's facts)."""
+    run = visible_sandbox_run(user, run_id)
+    f = run.figures
+    en = lang().startswith("en")
+    top = max([max(d["live"], d["draft"]) for d in f["distribution"]] or [1]) or 1
+    dist = [
+        {
+            **d,
+            "label": mark_label(d["mark"]),
+            "live_pct": round(d["live"] * 100 / top),
+            "draft_pct": round(d["draft"] * 100 / top),
+            "delta": d["draft"] - d["live"],
+        }
+        for d in f["distribution"]
+    ]
+    districts = dict(Region.objects.filter(code__in=[d["code"] for d in f["by_district"]]).values_list("code", "name"))
+    by_district = [{**d, "name": districts.get(d["code"], d["code"])} for d in f["by_district"]]
+    by_industry = [{**d, "name": d["name_en"] if en else d["name_zh"]} for d in f["by_industry"]]
+    movers = [
+        {
+            **m,
+            "before_label": mark_label(m["before"]),
+            "after_label": mark_label(m["after"]),
+            "district_name": districts.get(m["district"], m["district"]),
+        }
+        for m in f["movers"]
+    ]
+    budgets = [
+        {
+            **b,
+            "name": b["name_en"] if en else b["name_zh"],
+            **{f"{k}_text": _money(b.get(k)) for k in ("live_committed", "draft_committed", "live_cap", "draft_cap")},
+        }
+        for b in f["budgets"]
+    ]
+    benefits = []
+    for c in f["benefits"]:
+        outcomes = c["outcomes_draft"] if c["change"] != "loss" else c["outcomes_live"]
+        other = c["outcomes_live"] if c["change"] != "loss" else c["outcomes_draft"]
+        benefits.append(
+            {
+                **c,
+                "policy_name": c["policy_en"] if en else c["policy_zh"],
+                "reasons": [wording.outcome_text(o) for o in outcomes],
+                "other": [wording.outcome_text(o) for o in other if o["status"] != el.MET],
+                "facts_text": [
+                    (
+                        wording.fact_label(k),
+                        wording.value_text(k, v.get("value")),
+                        wording.source_text(v.get("source") or {}),
+                    )
+                    for k, v in (c.get("facts") or {}).items()
+                    if k in {o["condition"]["fact"] for o in outcomes + other}
+                ],
+                "live_text": _money(c["committed_live"]),
+                "draft_text": _money(c["committed_draft"]),
+            }
+        )
+    return {
+        "run": run,
+        "draft": run.draft,
+        "f": f,
+        "distribution": dist,
+        "by_district": by_district,
+        "by_industry": by_industry,
+        "movers": movers,
+        "budgets": budgets,
+        "benefits": benefits,
+        "params": json_pretty(f.get("draft", {}).get("params", {})),
+        "changes": json_pretty(run.changes),
+    }
+
+
+def json_pretty(v: Any) -> str:
+    import json as _json
+
+    return _json.dumps(v, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def sandbox_years(draft: Any) -> list[int]:
+    """The graded years of the draft's region, latest first (what a run may recompute)."""
+    from dualcarbon.rating.models import RatingResult
+
+    return sorted(
+        set(
+            RatingResult.objects.filter(region_code__startswith=draft.region.prefix, month=0, is_current=True)
+            .values_list("year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )

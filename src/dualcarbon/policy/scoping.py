@@ -106,3 +106,24 @@ def region_prefixes(user: Any) -> tuple[str, ...]:
 
 def is_admin(user: Any) -> bool:
     return access.actor_for(user).is_admin
+
+
+def drafts(user: Any) -> QuerySet[Any]:
+    """What-if sandbox drafts (docs/policy.md § Sandbox): those of the regions the user governs (its own region and the
+    regions inside it) and the admin's; nobody else's (enterprises, banks, verifiers: none)."""
+    from .models import SandboxDraft
+
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return SandboxDraft.objects.none()
+    if actor.is_admin:
+        return SandboxDraft.objects.all()
+    if not actor.region_prefixes:
+        return SandboxDraft.objects.none()
+    return SandboxDraft.objects.filter(access.region_q(actor.region_prefixes, "region_id"))
+
+
+def sandbox_runs(user: Any) -> QuerySet[Any]:
+    from .models import SandboxRun
+
+    return SandboxRun.objects.filter(draft__in=drafts(user).values("pk"))

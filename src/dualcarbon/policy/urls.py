@@ -11,4 +11,10 @@ urlpatterns = [
     path("policy/<int:policy_id>/edit/", views.policy_edit, name="policy_edit"),
     path("matches/", views.matches, name="matches"),
     path("enterprise/<int:org_id>/", views.enterprise, name="enterprise"),
+    path("sandbox/", views.sandbox_list, name="sandbox"),
+    path("sandbox/<int:sandbox_id>/", views.sandbox_draft, name="sandbox_draft"),
+    path("sandbox/<int:sandbox_id>/run/", views.sandbox_run, name="sandbox_run"),
+    path("sandbox/<int:sandbox_id>/adopt/", views.sandbox_adopt, name="sandbox_adopt"),
+    path("sandbox/<int:sandbox_id>/withdraw/", views.sandbox_withdraw, name="sandbox_withdraw"),
+    path("sandbox/run/<int:sandbox_run_id>/", views.sandbox_result, name="sandbox_result"),
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dualcarbon.registry.models import Region
 
-from . import forms, queries, scoping, services
+from . import forms, queries, sandbox, scoping, services, wording
 from .models import Policy, PolicyVersion
 
 
@@ -177,3 +177,164 @@ def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
     year = queries._int(request.GET.get("year"))
     view = queries.enterprise_policies(request.user, org_id, year)
     return render(request, "policy/enterprise.html", {"view": view})
+
+
+# ------------------------------------------------------------------------------------------- sandbox
+
+
+def _government_only(request: HttpRequest) -> None:
+    """Sandbox pages are the government's: others get 404 (a write: 403), as the rest of the platform does."""
+    if not scoping.can_see_region(request.user):
+        if request.method == "POST":
+            raise PermissionDenied
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_list(request: HttpRequest) -> HttpResponse:
+    """GET: the drafts of the user's jurisdiction. POST: a new draft (its changes are edited on its page)."""
+    _government_only(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        policy = None
+        if kind == "policy":
+            pid = queries._int(request.POST.get("policy"))
+            policy = scoping.policies(request.user).select_related("package__region").filter(pk=pid or 0).first()
+            region = policy.package.region if policy is not None else None
+        else:
+            region = Region.objects.filter(code=request.POST.get("region", "")).first()
+        if region is None and kind == "scheme":
+            raise PermissionDenied
+        try:
+            if region is None:
+                raise ValidationError({"policy": [ValidationError(_("请选择要修改的政策"))]})
+            draft = sandbox.create_draft(
+                request.user,
+                region,
+                kind=kind,
+                title=request.POST.get("title", ""),
+                changes={},
+                policy=policy,
+                note=request.POST.get("note", "").strip(),
+            )
+        except ValidationError as exc:
+            errors.extend(_located(exc))
+        else:
+            messages.success(request, _("草案已建立：请填写修改内容，然后运行沙盘推演"))
+            return HttpResponseRedirect(reverse("policy:sandbox_draft", args=[draft.pk]))
+    view = queries.draft_list(request.user)
+    return render(
+        request,
+        "policy/sandbox_list.html",
+        {"view": view, "errors": errors, "posted": request.POST if errors else None},
+        status=422 if errors else 200,
+    )
+
+
+def _located(exc: ValidationError) -> list[str]:
+    """A refusal's messages, each with its place in words ("K 等级阈值 · 第 2 个：“abc”不是数字")."""
+    if not hasattr(exc, "error_dict"):
+        return [str(m) for m in exc.messages]
+    return [
+        f"{wording.sandbox_place(k)}：{m}" if k != NON_FIELD_ERRORS else str(m)
+        for k, v in exc.message_dict.items()
+        for m in v
+    ]
+
+
+def _draft_page(
+    request: HttpRequest, draft: Any, errors: list[str] | None = None, status: int = 200, posted: Any = None
+) -> HttpResponse:
+    return render(
+        request,
+        "policy/sandbox_draft.html",
+        {
+            "draft": draft,
+            "policy_name": draft.policy.name_for(queries.lang()) if draft.policy_id else "",
+            "form": queries.draft_form_values(draft, posted),
+            "runs": list(draft.runs.order_by("-created_at", "-pk")[:20]),
+            "years": queries.sandbox_years(draft),
+            "errors": errors or [],
+            "can_edit": scoping.can_publish(request.user, draft.region) and draft.status == "draft",
+            "today": timezone.localdate().isoformat(),
+            "next_year": datetime.date(timezone.localdate().year + 1, 1, 1).isoformat(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_draft(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+    """GET: the draft, its form, its runs, adoption. POST: save the draft's changes (nothing written on a refusal)."""
+    _government_only(request)
+    draft = queries.visible_draft(request.user, sandbox_id)
+    if request.method == "POST":
+        try:
+            draft = sandbox.update_draft(
+                request.user,
+                draft,
+                changes=forms.sandbox_changes(request.POST, draft),
+                title=request.POST.get("title", draft.title),
+                note=request.POST.get("note", draft.note),
+            )
+        except ValidationError as exc:
+            draft.refresh_from_db()
+            return _draft_page(request, draft, _located(exc), status=422, posted=request.POST)
+        messages.success(request, _("草案已保存"))
+        return HttpResponseRedirect(reverse("policy:sandbox_draft", args=[draft.pk]))
+    return _draft_page(request, draft)
+
+
+@login_required
+@require_http_methods(["POST"])
+def sandbox_run(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+    """Run the draft over the region for a year (nothing live is written); show the comparison."""
+    _government_only(request)
+    draft = queries.visible_draft(request.user, sandbox_id)
+    try:
+        run = sandbox.run(request.user, draft, queries._int(request.POST.get("year")))
+    except ValidationError as exc:
+        return _draft_page(request, draft, _located(exc), status=422)
+    return HttpResponseRedirect(reverse("policy:sandbox_result", args=[run.pk]))
+
+
+@login_required
+@require_http_methods(["POST"])
+def sandbox_adopt(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+    """Adopt the draft from a date: a new scheme version chosen for the region, or a new policy version."""
+    _government_only(request)
+    draft = queries.visible_draft(request.user, sandbox_id)
+    raw = request.POST.get("valid_from", "")
+    try:
+        valid_from = datetime.date.fromisoformat(raw)
+    except ValueError:
+        return _draft_page(request, draft, [_("生效日期：“%(v)s”不是日期（YYYY-MM-DD）") % {"v": raw}], status=422)
+    try:
+        draft = sandbox.adopt(request.user, draft, valid_from)
+    except ValidationError as exc:
+        return _draft_page(request, draft, _located(exc), status=422)
+    messages.success(request, _("草案已采纳为新版本，自 %(d)s 起生效；已按现行流程重新评级和匹配") % {"d": valid_from})
+    return HttpResponseRedirect(reverse("policy:sandbox_draft", args=[draft.pk]))
+
+
+@login_required
+@require_http_methods(["POST"])
+def sandbox_withdraw(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+    _government_only(request)
+    draft = queries.visible_draft(request.user, sandbox_id)
+    try:
+        sandbox.withdraw(request.user, draft)
+    except ValidationError as exc:
+        return _draft_page(request, draft, _located(exc), status=422)
+    messages.success(request, _("草案已撤回"))
+    return HttpResponseRedirect(reverse("policy:sandbox"))
+
+
+@login_required
+@require_GET
+def sandbox_result(request: HttpRequest, sandbox_run_id: int) -> HttpResponse:
+    _government_only(request)
+    return render(request, "policy/sandbox_run.html", {"view": queries.run_page(request.user, sandbox_run_id)})

@@ -172,6 +172,11 @@ def source_text(source: dict[str, Any]) -> str:
         }
     if kind == "register":
         return _("企业登记信息")
+    if kind == "sandbox_grade":
+        return _("沙盘推演中按草案参数计算的等级（未保存；方案 %(s)s，%(y)s 年度）") % {
+            "s": source.get("scheme"),
+            "y": source.get("year"),
+        }
     return _("无数据来源")
 
 
@@ -247,3 +252,66 @@ def _noop() -> None:  # pragma: no cover - strings for the catalogue
     pgettext("policy", "运算符")
     pgettext("policy", "数值")
     pgettext("policy", "单位")
+
+
+#: the places a sandbox draft's refusal names (``changes.grade_bounds[1]`` → "碳效等级阈值 · 第 2 个")
+SANDBOX_PLACES = {
+    "changes": "修改内容",
+    "grade_bounds": "碳效等级阈值",
+    "level_bounds": "低/中/高碳阈值",
+    "colour_bounds": "颜色阈值",
+    "dimensions": "维度",
+    "weight": "权重",
+    "bounds": "分段阈值",
+    "rule": "适用条件",
+    "benefit_kind": "支持方式",
+    "benefit_amount": "金额",
+    "budget": "预算",
+    "title": "标题",
+    "kind": "草案类型",
+    "policy": "政策",
+    "year": "账户年度",
+    "run": "沙盘推演",
+    "status": "状态",
+    "valid_from": "生效日期",
+}
+
+
+def sandbox_place(path: str) -> str:
+    """A refusal's location in words: ``changes.grade_bounds[1]`` → "碳效等级阈值 · 第 2 个"; a rule path → its
+    condition ("适用条件 · 条件 1 · 数值")."""
+    parts = path.split(".")
+    if parts and parts[0] == "changes" and len(parts) > 1:
+        parts = parts[1:]
+    if parts[:1] == ["rule"] and len(parts) > 1:
+        row, rest = locate(".".join(parts[1:]))
+        head = _(SANDBOX_PLACES["rule"])
+        if row is None:
+            return head
+        where = _("条件 %(n)d") % {"n": row}
+        field = rest.split(".")[-1].split("[")[0] if rest else ""
+        return " · ".join([head, where, *([pgettext("policy", FIELD_LABELS[field])] if field in FIELD_LABELS else [])])
+    out = []
+    for p in parts:
+        m = re.match(r"^([^\[]+)(?:\[(\d+)\])?$", p)
+        if not m:
+            out.append(p)
+            continue
+        name, idx = m.group(1), m.group(2)
+        out.append(_(SANDBOX_PLACES[name]) if name in SANDBOX_PLACES else name)
+        if idx is not None:
+            out.append(_("第 %(n)d 个") % {"n": int(idx) + 1})
+    return " · ".join(out)
+
+
+def _sandbox_noop() -> None:  # pragma: no cover - the sandbox's place names and labels, for the catalogue
+    for s in (
+        "修改内容", "碳效等级阈值", "低/中/高碳阈值", "颜色阈值", "维度", "权重", "分段阈值", "适用条件", "支持方式",
+        "金额", "预算", "标题", "草案类型", "政策", "账户年度", "沙盘推演", "状态", "生效日期",
+    ):  # fmt: skip
+        _(s)
+    _("碳效等级阈值（K，1–5 级，上端含）")
+    _("低/中/高碳阈值（L）")
+    _("颜色阈值（综合得分，深绿→黄，递减）")
+    _("未评级")
+    _("%(g)s 级")

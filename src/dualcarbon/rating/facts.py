@@ -14,7 +14,7 @@ register row it was read from, so a user can see how it was made.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -108,6 +108,8 @@ def dec(v: Any) -> Decimal | None:
 
 
 def _result_source(r: RatingResult) -> dict[str, Any]:
+    if r.pk is None:  # a what-if grade computed in memory (policy sandbox): no stored row to point at
+        return {"kind": "sandbox_grade", "scheme": r.scheme.label, "year": r.year}
     return {"kind": "rating_result", "result": r.pk, "run": r.run_id, "scheme": r.scheme.label, "year": r.year}
 
 
@@ -119,10 +121,17 @@ def _dominant_tier(by_tier: dict[str, float]) -> int | None:
 
 
 def facts_for_region(
-    region_prefix: str, year: int, enterprise_ids: Sequence[int] | None = None
+    region_prefix: str,
+    year: int,
+    enterprise_ids: Sequence[int] | None = None,
+    *,
+    grades: Mapping[int, RatingResult] | None = None,
 ) -> dict[int, AccountFacts]:
     """The facts of every active enterprise of a region (or of some enterprises) for ``year``: a fixed number of
-    queries (enterprises, two years of current annual results, the year's current entries and submissions)."""
+    queries (enterprises, two years of current annual results, the year's current entries and submissions).
+
+    ``grades`` (the policy sandbox): unsaved results standing in for the year's current ones (an enterprise absent
+    from it has no grade that year); the year before stays as stored."""
     orgs = Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE, is_active=True)
     if region_prefix:
         orgs = orgs.filter(region__code__startswith=region_prefix)
@@ -135,6 +144,11 @@ def facts_for_region(
         enterprise_id__in=ids, year__in=[year - 1, year], month=0, is_current=True
     ).select_related("scheme"):
         results[(r.enterprise_id, r.year)] = r
+    if grades is not None:
+        for pk in ids:
+            results.pop((pk, year), None)
+            if pk in grades:
+                results[(pk, year)] = grades[pk]
     tiers: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     entry_ids: dict[int, list[int]] = defaultdict(list)
     for e in accounting.current_entries(region_prefix, [year], 0, ids):

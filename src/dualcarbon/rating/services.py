@@ -243,6 +243,54 @@ def rate_region(region_prefix: str, year: int, month: int = 0, *, user: Any = No
     return summary
 
 
+def preview_region(region: Any, year: int, params: dict[str, Any], *, scheme_code: str) -> list[dict[str, Any]]:
+    """Grade ``region``'s enterprises for ``year`` as if the region chose a scheme ``scheme_code`` with ``params``
+    for that year — **nothing is stored** (no run, benchmark, result or label; no signal): the what-if sandbox of
+    the policy app (docs/policy.md § Sandbox). Sub-regions with a choice of their own keep it, as they would after
+    the adoption. One row per enterprise: grade, level, colour, K, L, emissions, benchmark (level, code, value)."""
+    on = period_end(year)
+    draft = RatingScheme(code=scheme_code, version=0, method=str(params.get("method", "")), params=params)
+    draft.valid_from = on
+    choice = RegionRatingChoice(region=region, scheme=draft, valid_from=on)
+    choices = sorted(
+        [c for c in choices_on(on) if c.region_id != region.code] + [choice], key=lambda c: -len(c.region.prefix)
+    )
+    sections = _sections()
+    frame = monthly_frame(_entries(region.prefix, [year], 0), sections)
+    if frame.empty:
+        return []
+    _assign_populations(frame, choices)
+    schemes = list(RatingScheme.objects.all())
+    out: list[dict[str, Any]] = []
+    for code, part in frame.groupby("scheme_code"):
+        scheme = draft if code == scheme_code else scheme_version(str(code), on, schemes)
+        if scheme is None:
+            continue
+        p = engine.Params.from_dict({**scheme.params, "method": scheme.method})
+        figures = engine.period_figures(part, p, by_month=False)
+        rating = engine.rate(figures, p, history=_history(part, p, year, 0, sections))
+        for r in rating.results.to_dict("records"):
+            out.append(
+                {
+                    "enterprise": int(r["enterprise"]),
+                    "scheme": "draft" if scheme is draft else scheme.label,
+                    "population": r["population"],
+                    "status": str(STATUS_BY_ENGINE[r["status"]]),
+                    "grade": int(r["grade"]) or None,
+                    "level": r["level"] or "",
+                    "colour": r["colour"] or "",
+                    "score": _float(r.get("score")),
+                    "k": _float(r.get("k")),
+                    "l": _float(r.get("l")),
+                    "emissions_tco2": _float(r.get("emissions")),
+                    "benchmark_level": r.get("benchmark_level") or "",
+                    "benchmark_code": str(r.get("benchmark_code") or ""),
+                    "benchmark_value": _float(r.get("benchmark_value")),
+                }
+            )
+    return out
+
+
 def _worded(rating: engine.Rating) -> engine.Rating:
     """The engine explains with structured reasons; the words (zh, en) come from the catalogue."""
     return engine.Rating(wording.render_results(rating.results), rating.benchmarks)
