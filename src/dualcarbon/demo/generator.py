@@ -983,6 +983,8 @@ def _policy_package(gov_user: Any, city: Any, years: Sequence[int]) -> int:
         policy.match(CITY_CODE[:4], years[-2], note="示范数据 demo")
     run = policy.match(CITY_CODE[:4], years[-1], note="示范数据 demo")
     return run.n_matched + run.n_near
+
+
 #: the demo's discharge right fee standard (yuan per tonne per year) with its derivation: made-up figures of the
 #: fictional city, labelled as such (docs/assets.md § Fee standards: a real region enters its published standard)
 DEMO_FEE_STANDARD: tuple[tuple[str, str, str], ...] = (
