@@ -459,7 +459,9 @@ def apply(
 
 def _decidable(app: LoanApplication) -> None:
     if app.status != LoanApplication.Status.SUBMITTED:
-        raise ValidationError({"status": _err(_("该申请已%(s)s，不能再审批或撤回"), s=app.get_status_display())})
+        raise ValidationError(
+            {"status": _err(_("该申请的状态为“%(s)s”，不能再审批或撤回"), s=app.get_status_display())}
+        )
 
 
 @transaction.atomic

@@ -11,20 +11,26 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.security import SessionAuth
 
+from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.audit import Resource, record_read
+from dualcarbon.registry.models import ApiToken
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import lending, scoping
 from . import loan_queries as q
 
-router = Router(tags=["finance"])
+#: an enterprise's or a bank's token, or a logged-in session (government staff hold no tokens: needs, pushes and
+#: statistics are theirs)
+router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=1, le=MAX_ID)
 
 
 def _user(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
+    auth = request.auth  # type: ignore[attr-defined]
+    return auth.user if isinstance(auth, ApiToken) else auth
 
 
 def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
