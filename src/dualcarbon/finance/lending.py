@@ -617,11 +617,15 @@ def record_movement(user: Any, loan: Loan, kind: str, amount: Any, on: Any = Non
 # ------------------------------------------------------------------------------------------------ needs
 
 
+def _government_of(user: Any, region_code: str) -> bool:
+    """Government staff whose jurisdiction covers the region (not the platform admin: it is no authority)."""
+    code = str(region_code or "")
+    return bool(code) and any(code.startswith(p) for p in access.actor_for(user).region_prefixes)
+
+
 def can_post_need(user: Any, enterprise: Organisation) -> bool:
     """The enterprise's own staff, or the government governing its region (on its behalf)."""
-    return access.can_report_for(user, enterprise) or bool(
-        enterprise.region_id and access.governs(user, enterprise.region_id)
-    )
+    return access.can_report_for(user, enterprise) or _government_of(user, enterprise.region_id or "")
 
 
 @transaction.atomic
@@ -665,7 +669,7 @@ def close_need(user: Any, need: FinancingNeed) -> FinancingNeed:
 def push_needs(user: Any, region: Region | str, *, title: str, needs: Iterable[int], banks: Iterable[int]) -> NeedPush:
     """Government pushes open needs of enterprises in its region to the banks it chooses."""
     code = region.code if isinstance(region, Region) else str(region)
-    if not access.governs(user, code):
+    if not _government_of(user, code):
         raise PermissionDenied(_("只有该地区的政府工作人员可以推送融资需求"))
     region_obj = Region.objects.get(code=code)
     errors: dict[str, Any] = {}
