@@ -400,7 +400,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
             "name_zh": "矩阵测试产品",
             "purpose_tag": "green",
             "valid_from": "2025-01-01",
-            "rule": '{"fact": "grade", "op": "<=", "value": 5}',
+            "rule": '{{"fact": "grade", "op": "<=", "value": 5}}',  # str.format'ed: braces doubled
             "min_amount": "1000",
             "max_amount": "100000",
             "min_term": "1",

@@ -25,7 +25,7 @@ from . import loan_queries as q
 #: statistics are theirs)
 router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
 MAX_ID = 2**63 - 1
-ID = Path(..., ge=1, le=MAX_ID)
+ID = Path(..., ge=0, le=MAX_ID)  # 0: no such object (404, like any missing id)
 
 
 def _user(request: HttpRequest) -> Any:
