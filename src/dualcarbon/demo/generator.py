@@ -1561,6 +1561,10 @@ def _build(
         lap("reduction plans")
         policy_matches = _policy_package(user_by_name["gov"], city, years)
         lap("policy package and matches")
+        from . import loans as demo_loans
+
+        counts.update(demo_loans.build(user_by_name, years))
+        lap("bank products, applications, loans and financing needs")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),

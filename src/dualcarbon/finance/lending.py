@@ -767,7 +767,7 @@ class StatCell:
 
 
 def weighted_rate(pairs: Iterable[tuple[Decimal, int]]) -> Decimal | None:
-    """The amount-weighted average rate in bp: Σ(amountᵢ × rateᵢ) / Σ amountᵢ, rounded half-up to 0.01 bp."""
+    """The amount-weighted average rate in bp: Σ(amountᵢ × rateᵢ) / Σ amountᵢ, rounded half-even to 0.01 bp."""
     num, den = Decimal(0), Decimal(0)
     for amount, r in pairs:
         num += amount * r
