@@ -183,7 +183,7 @@ def build(user_by_name: dict[str, Any], years: list[int]) -> dict[str, int]:
         if i == 3:
             lending.decide(bank_user, app, approve=False, reason="近三年经营性现金流不足以覆盖还款，暂不授信")
             continue
-        rate = app.quoted_rate_bp or version.base_rate_bp
+        rate = app.quoted_rate_bp or txd.versions.get().base_rate_bp
         lending.decide(bank_user, app, approve=True, amount=str(app.amount), rate_bp=rate, term_months=app.term_months)
         loan = app.loan
         lending.record_movement(bank_user, loan, "drawdown", str(loan.amount * Decimal("0.6")), note="首笔提款")

@@ -119,10 +119,16 @@ def term(value: Any, field: str, errors: dict[str, Any]) -> int | None:
     return integer(value, field, errors, 1, MAX_TERM, _("期限须为 %(low)s–%(high)s 之间的整数月（现为“%(v)s”）"))
 
 
-def _bank_of(user: Any, bank: Organisation | int | None) -> Organisation:
+def _bank_of(user: Any, bank: Organisation | int | str | None) -> Organisation:
     """The user's bank (the one named when they work for several); PermissionDenied when not its staff."""
     ids = access.actor_for(user).bank_ids
-    pk = bank.pk if isinstance(bank, Organisation) else bank
+    pk: int | None
+    if isinstance(bank, Organisation):
+        pk = bank.pk
+    elif isinstance(bank, str):
+        pk = int(bank) if bank.strip().isdigit() else -1
+    else:
+        pk = bank
     if pk is None and len(ids) == 1:
         pk = next(iter(ids))
     if pk is None or pk not in ids:
@@ -223,12 +229,12 @@ def check_version(fields: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def create_product(
     user: Any,
-    bank: Organisation | int | None,
+    bank: Organisation | int | str | None,
     *,
     code: str,
     name_zh: str,
     purpose_tag: str,
-    valid_from: datetime.date,
+    valid_from: datetime.date | None,
     name_en: str = "",
     description: str = "",
     **terms: Any,
@@ -261,6 +267,7 @@ def create_product(
         description=description or "",
         created_by=user,
     )
+    assert valid_from is not None
     effective.supersede(ProductVersion, valid_from, product=product, version=1, created_by=user, **clean)
     return product
 
@@ -368,7 +375,7 @@ def apply(
     amount: Any,
     term_months: Any,
     purpose: str,
-    need: FinancingNeed | int | None = None,
+    need: FinancingNeed | int | str | None = None,
     grant_consent: bool = False,
 ) -> LoanApplication:
     """The enterprise applies for a product in force. The amount and term must lie in the version's ranges, the
@@ -400,9 +407,8 @@ def apply(
         errors["purpose"] = _("请填写资金用途（最多 300 个字符）")
     need_obj = None
     if need:
-        need_obj = FinancingNeed.objects.filter(
-            pk=need.pk if isinstance(need, FinancingNeed) else need, enterprise=enterprise
-        ).first()
+        need_pk = need.pk if isinstance(need, FinancingNeed) else int(need) if str(need).strip().isdigit() else 0
+        need_obj = FinancingNeed.objects.filter(pk=need_pk, enterprise=enterprise).first()
         if need_obj is None or need_obj.status != FinancingNeed.Status.OPEN:
             errors["need"] = _("所选融资需求不是本企业对接中的需求")
     if LoanApplication.objects.filter(
@@ -422,6 +428,7 @@ def apply(
             bank=product.bank.name,
         )
     _refuse(errors)
+    assert a is not None and t is not None
     if consent is None:
         today = timezone.localdate()
         year = facts.year if facts is not None else today.year - 1
@@ -506,6 +513,7 @@ def decide(
             _("批准期限 %(t)s 个月不在该产品的期限范围（%(lo)s–%(hi)s 个月）内"), t=t, lo=v.min_term, hi=v.max_term
         )
     _refuse(errors)
+    assert a is not None and r is not None and t is not None
     app.status = LoanApplication.Status.APPROVED
     app.approved_amount, app.approved_rate_bp, app.approved_term_months = a, r, t
     app.decided_by, app.decided_at = user, now
@@ -571,6 +579,7 @@ def record_movement(user: Any, loan: Loan, kind: str, amount: Any, on: Any = Non
     elif day > timezone.localdate():
         errors["on"] = _err(_("日期（%(d)s）不能晚于今天"), d=day.isoformat())
     _refuse(errors)
+    assert day is not None and a is not None
     try:
         with transaction.atomic():
             row = Loan.objects.select_for_update().get(pk=loan.pk)
@@ -643,6 +652,7 @@ def post_need(
     if not purpose or len(purpose) > 300:
         errors["purpose"] = _("请填写资金用途（最多 300 个字符）")
     _refuse(errors)
+    assert a is not None and t is not None
     return FinancingNeed.objects.create(
         enterprise=enterprise,
         amount=a,
@@ -666,7 +676,9 @@ def close_need(user: Any, need: FinancingNeed) -> FinancingNeed:
 
 
 @transaction.atomic
-def push_needs(user: Any, region: Region | str, *, title: str, needs: Iterable[int], banks: Iterable[int]) -> NeedPush:
+def push_needs(
+    user: Any, region: Region | str, *, title: str, needs: Iterable[int | str], banks: Iterable[int | str]
+) -> NeedPush:
     """Government pushes open needs of enterprises in its region to the banks it chooses."""
     code = region.code if isinstance(region, Region) else str(region)
     if not _government_of(user, code):
