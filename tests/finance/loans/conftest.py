@@ -1,4 +1,4 @@
-"""The loan tests' one rated world (tests/finance/loans_world.py), built once for the package when a test asks for
+"""The loan tests' one rated world (tests.finance.loans.loans_world.py), built once for the package when a test asks for
 ``lw`` (the consent and credit-report tests do not)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.finance.loans_world import LoansWorld, build
+from tests.finance.loans.loans_world import LoansWorld, build
 from tests.web.helpers import data_for_the_module
 
 
