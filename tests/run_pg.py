@@ -52,6 +52,8 @@ SQLITE_ONLY: dict[str, str] = {
     "(WeasyPrint, poppler); the report's content is built and hashed on PostgreSQL in the module's other tests",
     "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two "
     "languages",
+    "finance/loans/test_views.py": "the loan pages in two languages; the services, constraints, row lock and API "
+    "behind them run on PostgreSQL in loans/test_lending.py, loans/test_api.py and test_loans_concurrency.py",
     "demo/test_generator.py::test_command_builds_and_prints_the_logins_without_serving": "the command's printed "
     "logins; the same build runs on PostgreSQL in test_small_region_is_built_deterministically…",
     "demo/test_generator.py::test_build_makes_the_monitoring_summary": "a second demo build; the summary's SQL runs "

@@ -168,6 +168,66 @@ NARROWER: dict[str, set[str]] = {
     "assets:region": {"gov", "district", "admin"},
     "assets:bank": {"bank", "bank2"},
     "api:assets_bank_pledges": {"bank", "bank2"},
+    # bank products, applications and loans (docs/finance.md): a bank's pages and API for its own staff; an
+    # application and a loan of cement are the bank's (not cement's government, verifier or the admin: government
+    # sees aggregates only); cement's side of them is on its own pages
+    **{
+        name: {"bank", "bank2"}
+        for name in (
+            "finance:bank_products",
+            "finance:bank_applications",
+            "finance:bank_needs",
+            "api:finance_bank_products",
+            "api:finance_product_new",
+            "api:finance_bank_applications",
+            "api:finance_bank_loans",
+            "api:finance_bank_needs",
+        )
+    },
+    **{
+        name: {"bank"}
+        for name in (
+            "finance:bank_product",
+            "finance:bank_application",
+            "finance:bank_loan",
+            "api:finance_product_version",
+            "api:finance_bank_application",
+            "api:finance_decision",
+            "api:finance_bank_loan",
+            "api:finance_drawdown",
+            "api:finance_repayment",
+        )
+    },
+    **{
+        name: {"cement", "steel", "far"}
+        for name in (
+            "finance:offers",
+            "finance:loans",
+            "finance:application_withdraw",
+            "api:finance_offers",
+            "api:finance_applications",
+            "api:finance_apply",
+            "api:finance_application_withdraw",
+            "api:finance_loans",
+        )
+    },
+    # financing needs: the enterprise's staff, its government (which may post on its behalf) and the admin (read)
+    **{
+        name: {"cement", "steel", "far", "gov", "district", "admin"}
+        for name in ("finance:needs", "api:finance_needs", "api:finance_need_new")
+    },
+    # the jurisdiction's needs, pushes and loan statistics: government staff and the admin
+    **{
+        name: {"gov", "district", "admin"}
+        for name in (
+            "finance:region_needs",
+            "finance:statistics",
+            "api:finance_region_needs",
+            "api:finance_pushes",
+            "api:finance_push_new",
+            "api:finance_statistics",
+        )
+    },
 }
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
@@ -219,6 +279,31 @@ WRITERS: dict[str, set[str]] = {
     **{name: {"owner"} for name in ("assets:pledge", "api:assets_pledge")},
     **{name: {"bank", "gov", "district"} for name in ("assets:release", "api:assets_release")},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
+    # loans (docs/finance.md): the bank decides, records drawdowns and repayments and versions its products; the
+    # enterprise applies and withdraws; a need is posted by the enterprise or its government; government pushes
+    **{
+        name: {"bank"}
+        for name in (
+            "finance:bank_product",
+            "finance:bank_application",
+            "finance:bank_loan",
+            "api:finance_product_version",
+            "api:finance_decision",
+            "api:finance_drawdown",
+            "api:finance_repayment",
+        )
+    },
+    **{
+        name: {"owner"}
+        for name in (
+            "finance:offers",
+            "api:finance_apply",
+            "finance:application_withdraw",
+            "api:finance_application_withdraw",
+        )
+    },
+    **{name: {"owner", "gov", "district"} for name in ("finance:needs", "api:finance_need_new")},
+    **{name: {"gov", "district"} for name in ("finance:region_needs", "api:finance_push_new")},
     # "match again" (policy): the jurisdiction's government and the admin rerun the matching of its enterprises
     "policy:matches": {"gov", "district", "admin"},
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
@@ -324,6 +409,51 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         )
     },
     "api:finance_decline": {"reason": "矩阵测试：越权拒绝"},
+    # loans (docs/finance.md): bodies that would write if the permission check were missing
+    **{
+        name: {
+            "code": "MATRIX",
+            "name_zh": "矩阵测试产品",
+            "purpose_tag": "green",
+            "valid_from": "2025-01-01",
+            "rule": '{{"fact": "grade", "op": "<=", "value": 5}}',  # str.format'ed: braces doubled
+            "min_amount": "1000",
+            "max_amount": "100000",
+            "min_term": "1",
+            "max_term": "12",
+            "base_rate_bp": "400",
+            "grade_spreads": "1:0, 2:0, 3:0, 4:0, 5:0",
+        }
+        for name in ("finance:bank_products", "finance:bank_product")
+    },
+    **{
+        name: {
+            "code": "MATRIX-API",
+            "name_zh": "矩阵测试产品",
+            "purpose_tag": "green",
+            "valid_from": "2026-01-01",
+            "rule": {"fact": "grade", "op": "<=", "value": 5},
+            "min_amount": "1000",
+            "max_amount": "100000",
+            "min_term": 1,
+            "max_term": 12,
+            "base_rate_bp": 400,
+            "grade_spreads": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+        }
+        for name in ("api:finance_product_new", "api:finance_product_version")
+    },
+    "finance:bank_application": {"decision": "decline", "reason": "矩阵测试：越权审批"},
+    "api:finance_decision": {"approve": False, "reason": "矩阵测试：越权审批"},
+    "finance:bank_loan": {"kind": "drawdown", "amount": "1000"},
+    **{name: {"amount": "1000"} for name in ("api:finance_drawdown", "api:finance_repayment")},
+    "finance:offers": {"product": "{product}", "amount": "200000", "term_months": "12", "purpose": "矩阵测试"},
+    "api:finance_apply": {"product_id": "{product}", "amount": "200000", "term_months": 12, "purpose": "矩阵测试"},
+    **{
+        name: {"amount": "1000000", "purpose_tag": "green", "purpose": "矩阵测试：越权需求", "term_months": "12"}
+        for name in ("finance:needs", "api:finance_need_new")
+    },
+    "finance:region_needs": {"title": "矩阵测试：越权推送", "region": "{region}", "need": "{need}", "bank": "{bank}"},
+    "api:finance_push_new": {"title": "矩阵测试：越权推送", "region": "{region}", "need_ids": [], "bank_ids": []},
     "assets:confirm": {
         "factor": "{factor}",
         "tonnes": "5.5",
@@ -426,6 +556,9 @@ PARAM_KINDS: dict[str, str] = {
     # a what-if sandbox draft of a region and one of its runs (policy): read like the region, by its government
     "sandbox_id": "sandbox",
     "sandbox_run_id": "sandbox_run",
+    "product_id": "product",  # the bank's loan product cement applied for (finance)
+    "application_id": "loan_application",  # cement's application to that product (finance)
+    "loan_id": "loan",  # the loan booked from it (finance)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -458,6 +591,9 @@ OBJECT_KINDS = {
     "pledge",  # a pledge of the subject enterprise's assets, recorded to the bank (assets)
     "sandbox",  # a region's sandbox draft (policy): subjects are the regions of REGION_READERS
     "sandbox_run",  # a run of that draft (policy)
+    "product",  # the bank's product the subject applied for (finance)
+    "loan_application",  # the subject's loan application to the bank (finance)
+    "loan",  # the subject's loan from the bank (finance)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -809,6 +945,58 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
         for s in subjects.values():
             if s.enterprise == "cement":
                 s.values["credit_report"] = report.number
+        import datetime as _dt
+        from decimal import Decimal as _D
+
+        from dualcarbon.finance import lending
+        from dualcarbon.finance.models import LoanApplication
+
+        # loans (docs/finance.md): the bank's product, cement's application to it approved into a loan with one
+        # drawdown; a financing need of each enterprise (its own), cement's pushed to the bank by the city
+        product = lending.create_product(
+            world.users["bank"],
+            None,
+            code="TXD",
+            name_zh="碳效贷（矩阵）",
+            purpose_tag="carbon",
+            valid_from=_dt.date(2025, 1, 1),
+            rule={"fact": "industry", "op": "in", "value": ["30", "31"]},
+            min_amount="100000",
+            max_amount="5000000",
+            min_term=6,
+            max_term=36,
+            base_rate_bp=385,
+            grade_spreads={"1": -40, "2": -20, "3": 0, "4": 30},
+        )
+        application = LoanApplication.objects.create(  # the snapshot of eligibility is not what the matrix tests
+            product=product,
+            version=product.versions.get(),
+            bank=world.bank,
+            enterprise=world.cement,
+            consent=Consent.objects.filter(enterprise=world.cement, bank=world.bank).first(),
+            amount=_D("1000000"),
+            term_months=12,
+            purpose="矩阵测试：流动资金",
+            evaluation={},
+            grade=3,
+            quoted_rate_bp=385,
+            applied_by=world.users["cement"],
+        )
+        lending.decide(world.users["bank"], application, approve=True, amount="1000000", rate_bp=385, term_months=12)
+        lending.record_movement(world.users["bank"], application.loan, "drawdown", "400000")
+        needs = {
+            key: lending.post_need(
+                world.users[key], org, amount="2000000", purpose_tag="transition", purpose="矩阵需求", term_months=24
+            )
+            for key, org in orgs.items()
+        }
+        lending.push_needs(
+            world.users["gov"], "339900", title="矩阵推送", needs=[needs["cement"].pk], banks=[world.bank.pk]
+        )
+        for s in subjects.values():
+            s.values.update(need=needs[s.enterprise].pk, product=0, loan_application=0, loan=0)
+            if s.enterprise == "cement":
+                s.values.update(product=product.pk, loan_application=application.pk, loan=application.loan.pk)
         if apps.is_installed("dualcarbon.assets"):
             from dualcarbon.assets import services as assets
             from dualcarbon.assets.models import Asset, Factor

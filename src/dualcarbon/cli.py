@@ -151,8 +151,18 @@ def render_table(frame: Any, meta: dict[str, Any], lang: str) -> str:
     """
     zh = lang == "zh"
     heads = (
-        ["主体", "报告期", "排放总量", "范围一", "范围二", "范围二(市场法)", "输出", "生物质(不计入)", "综合能耗tce",
-         "缺省值占比"]
+        [
+            "主体",
+            "报告期",
+            "排放总量",
+            "范围一",
+            "范围二",
+            "范围二(市场法)",
+            "输出",
+            "生物质(不计入)",
+            "综合能耗tce",
+            "缺省值占比",
+        ]
         if zh
         else [
             "entity",
@@ -453,13 +463,23 @@ def savings_command(argv: list[str]) -> int:
         return 0
     zh = lang == "zh"
     lines = [
-        (f"节能量 {result.quantity} {result.unit}（{result.tce} tce，" + ("当量值" if result.basis == "equivalent"
-         else "等价值") + "）") if zh else f"Energy saved {result.quantity} {result.unit} ({result.tce} tce, "
-        f"{result.basis} basis)",
-        (f"减排量 {result.tco2:,.1f} tCO2（{result.rounded()} 万tCO2）" if zh
-         else f"CO2 avoided {result.tco2:,.1f} tCO2 ({result.rounded()} 万tCO2)"),
-        (f"折算系数 {result.factor:.4f} tCO2/tce，方法 {result.method}" if zh
-         else f"Factor {result.factor:.4f} tCO2/tce, method {result.method}"),
+        (
+            f"节能量 {result.quantity} {result.unit}（{result.tce} tce，"
+            + ("当量值" if result.basis == "equivalent" else "等价值")
+            + "）"
+        )
+        if zh
+        else f"Energy saved {result.quantity} {result.unit} ({result.tce} tce, {result.basis} basis)",
+        (
+            f"减排量 {result.tco2:,.1f} tCO2（{result.rounded()} 万tCO2）"
+            if zh
+            else f"CO2 avoided {result.tco2:,.1f} tCO2 ({result.rounded()} 万tCO2)"
+        ),
+        (
+            f"折算系数 {result.factor:.4f} tCO2/tce，方法 {result.method}"
+            if zh
+            else f"Factor {result.factor:.4f} tCO2/tce, method {result.method}"
+        ),
     ]
     for part in result.parts:
         lines.append(f"  · {part.name} ×{part.share}: {part.derivation}")

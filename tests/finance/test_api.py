@@ -186,6 +186,25 @@ def test_the_finance_router_is_in_the_openapi_document_with_errorout(world):
         "/api/finance/bank/consent-requests/{request_id}/withdraw": {"post"},
         "/api/finance/bank/enterprises/{org_id}/credit-reports": {"post"},
         "/api/finance/bank/credit-reports/{number}": {"get"},
+        # products, applications, decisions, loans, drawdowns, repayments, needs, pushes, statistics (docs/finance.md)
+        "/api/finance/bank/products": {"get", "post"},
+        "/api/finance/bank/products/{product_id}/versions": {"post"},
+        "/api/finance/bank/applications": {"get"},
+        "/api/finance/bank/applications/{application_id}": {"get"},
+        "/api/finance/bank/applications/{application_id}/decision": {"post"},
+        "/api/finance/bank/loans": {"get"},
+        "/api/finance/bank/loans/{loan_id}": {"get"},
+        "/api/finance/bank/loans/{loan_id}/drawdowns": {"post"},
+        "/api/finance/bank/loans/{loan_id}/repayments": {"post"},
+        "/api/finance/bank/needs": {"get"},
+        "/api/finance/enterprises/{org_id}/products": {"get"},
+        "/api/finance/enterprises/{org_id}/applications": {"get", "post"},
+        "/api/finance/enterprises/{org_id}/applications/{application_id}/withdraw": {"post"},
+        "/api/finance/enterprises/{org_id}/loans": {"get"},
+        "/api/finance/enterprises/{org_id}/needs": {"get", "post"},
+        "/api/finance/needs": {"get"},
+        "/api/finance/pushes": {"get", "post"},
+        "/api/finance/statistics": {"get"},
     }
     grant = doc["paths"]["/api/finance/enterprises/{org_id}/consents"]["post"]["responses"]
     assert {k for k in grant} == {"201", "400", "401", "403", "404", "409", "413", "422"}

@@ -1600,6 +1600,10 @@ def _build(
         lap("policy package and matches")
         _sandbox_drafts(user_by_name["gov"], city, years)
         lap("policy sandbox drafts")
+        from . import loans as demo_loans
+
+        counts.update(demo_loans.build(user_by_name, years))
+        lap("bank products, applications, loans and financing needs")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),

@@ -97,7 +97,7 @@ class Options:
 
 
 def parse_fuel_sets(text: str | Sequence[str]) -> tuple[str, ...]:
-    """"fuels-a,fuels-b" → ("fuels-a", "fuels-b"); every name must be a fuel factor set of the library."""
+    """ "fuels-a,fuels-b" → ("fuels-a", "fuels-b"); every name must be a fuel factor set of the library."""
     names = [s.strip() for s in text.split(",")] if isinstance(text, str) else [str(s).strip() for s in text]
     names = [n for n in names if n]
     if not names:
@@ -293,8 +293,16 @@ class Catalog:
                 tce_ref=e_ref,
                 factor_set="(grid)",
             ),
-            [GREEN_ELECTRICITY, "绿电", "绿色电力", "绿电交易电量", "市场化交易的非化石能源电力",
-             "市场化交易非化石能源电量", "green electricity", "green power"],
+            [
+                GREEN_ELECTRICITY,
+                "绿电",
+                "绿色电力",
+                "绿电交易电量",
+                "市场化交易的非化石能源电力",
+                "市场化交易非化石能源电量",
+                "green electricity",
+                "green power",
+            ],
         )
         heat = read_table("heat_factors")
         heat = heat[heat["factor_set"] == o.heat_set]
@@ -372,8 +380,16 @@ class Catalog:
 #: typed name and the known names are compared with these replaced, so 原媒 meets 原煤 and 天燃气 meets 天然气
 CONFUSABLE = str.maketrans(
     {
-        "媒": "煤", "碳": "炭", "汔": "气", "汽": "气", "柒": "柴",
-        "然": "燃", "蕉": "焦", "练": "炼", "笨": "苯", "兰": "蓝",
+        "媒": "煤",
+        "碳": "炭",
+        "汔": "气",
+        "汽": "气",
+        "柒": "柴",
+        "然": "燃",
+        "蕉": "焦",
+        "练": "炼",
+        "笨": "苯",
+        "兰": "蓝",
     }
 )
 #: a name is suggested when its similarity (difflib ratio, 0–1) reaches this …
@@ -586,7 +602,6 @@ class GridSelector:
             if choice is not None:
                 return choice
         raise LookupError(self.spec.factor_set)
-
 
     def market(self, source_type: str, item_code: str, year: int, location: GridChoice) -> tuple[float, str]:
         """The market-based scope 2 factor of an electricity line and where it comes from.

@@ -448,3 +448,9 @@ def credit_report(request: HttpRequest, number: str = Path(..., max_length=32)) 
     report = queries.bank_report(_user(request), number)
     record_read(request, report.enterprise, Resource.CREDIT_REPORT, report.number)
     return Status(200, _report(request, report))
+
+
+# products, applications, decisions, loans, drawdowns, repayments, needs, pushes and statistics (docs/finance.md)
+from .lending_api import router as _lending_router  # noqa: E402
+
+router.add_router("", _lending_router)

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Consent, Organisation
 
-from .models import ConsentRequest, CreditReport
+from .models import ConsentRequest, CreditReport, FinancingNeed, Loan, LoanApplication, NeedPush, Product
 
 
 def consent_enterprises(user: Any) -> QuerySet[Organisation]:
@@ -99,3 +99,82 @@ def consent_allows(consent: Consent, item: str) -> bool:
         "accounts": access.ACCOUNTS,
     }[item]
     return access.consent_allows(consent, items)
+
+
+# --------------------------------------------------------------------------------------------- products and loans
+
+
+def bank_products(user: Any) -> QuerySet[Product]:
+    """Products of the user's banks (their staff manage them)."""
+    ids = access.actor_for(user).bank_ids
+    return Product.objects.filter(bank_id__in=ids) if ids else Product.objects.none()
+
+
+def own_enterprises(user: Any) -> QuerySet[Organisation]:
+    """The enterprises the user works for: they see products with their reasons, apply, and see their loans."""
+    ids = access.actor_for(user).enterprise_ids
+    return Organisation.objects.filter(pk__in=ids, kind=Organisation.Kind.ENTERPRISE)
+
+
+def bank_applications(user: Any) -> QuerySet[LoanApplication]:
+    """Applications to the user's banks' products (bank A never sees bank B's)."""
+    ids = access.actor_for(user).bank_ids
+    return LoanApplication.objects.filter(bank_id__in=ids) if ids else LoanApplication.objects.none()
+
+
+def enterprise_applications(user: Any) -> QuerySet[LoanApplication]:
+    """The applications of the user's own enterprises (not their government: no single loan is shown to it)."""
+    return LoanApplication.objects.filter(enterprise__in=own_enterprises(user).values("pk"))
+
+
+def bank_loans(user: Any) -> QuerySet[Loan]:
+    ids = access.actor_for(user).bank_ids
+    return Loan.objects.filter(bank_id__in=ids) if ids else Loan.objects.none()
+
+
+def enterprise_loans(user: Any) -> QuerySet[Loan]:
+    return Loan.objects.filter(enterprise__in=own_enterprises(user).values("pk"))
+
+
+def needs(user: Any) -> QuerySet[FinancingNeed]:
+    """Financing needs the user may see and follow up: the enterprise's own staff, the government of its region
+    and the admin."""
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return FinancingNeed.objects.none()
+    return FinancingNeed.objects.filter(access.owner_or_government_q(actor))
+
+
+def bank_needs(user: Any) -> QuerySet[FinancingNeed]:
+    """Needs pushed to the user's banks."""
+    ids = access.actor_for(user).bank_ids
+    if not ids:
+        return FinancingNeed.objects.none()
+    return FinancingNeed.objects.filter(
+        pk__in=NeedPush.needs.through.objects.filter(needpush__banks__in=ids).values("financingneed_id")
+    )
+
+
+def pushes(user: Any) -> QuerySet[NeedPush]:
+    """Pushes made in the user's jurisdiction (government, admin)."""
+    actor = access.actor_for(user)
+    if actor.is_admin:
+        return NeedPush.objects.all()
+    if not actor.region_prefixes:
+        return NeedPush.objects.none()
+    return NeedPush.objects.filter(access.region_q(actor.region_prefixes, "region_id"))
+
+
+def can_push(user: Any) -> bool:
+    return bool(access.actor_for(user).region_prefixes)
+
+
+def statistics_loans(user: Any) -> QuerySet[Loan] | None:
+    """Loans whose aggregates the user may see: government staff, of borrowers in their jurisdiction; the admin,
+    all. None: not a reader of statistics (banks, enterprises, verifiers)."""
+    actor = access.actor_for(user)
+    if actor.is_admin:
+        return Loan.objects.all()
+    if not actor.region_prefixes:
+        return None
+    return Loan.objects.filter(access.region_q(actor.region_prefixes, "region_code"))

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import lending_views as lv
 from . import views
 
 app_name = "finance"
@@ -18,4 +19,21 @@ urlpatterns = [
     # public (no login): the page a credit report's QR code links to
     path("reports/verify/<str:number>/", views.report_verify, name="report_verify"),
     path("bank/requests/<int:request_id>/withdraw/", views.request_withdraw, name="request_withdraw"),
+    # products, applications, loans, needs and statistics (docs/finance.md)
+    path("bank/products/", lv.bank_products, name="bank_products"),
+    path("bank/products/<int:product_id>/", lv.bank_product, name="bank_product"),
+    path("bank/applications/", lv.bank_applications, name="bank_applications"),
+    path("bank/applications/<int:application_id>/", lv.bank_application, name="bank_application"),
+    path("bank/loans/<int:loan_id>/", lv.bank_loan, name="bank_loan"),
+    path("bank/needs/", lv.bank_needs, name="bank_needs"),
+    path("enterprise/<int:org_id>/products/", lv.offers, name="offers"),
+    path("enterprise/<int:org_id>/loans/", lv.loans, name="loans"),
+    path(
+        "enterprise/<int:org_id>/applications/<int:application_id>/withdraw/",
+        lv.application_withdraw,
+        name="application_withdraw",
+    ),
+    path("enterprise/<int:org_id>/needs/", lv.needs, name="needs"),
+    path("needs/", lv.region_needs, name="region_needs"),
+    path("statistics/", lv.statistics, name="statistics"),
 ]

@@ -23,11 +23,12 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from dualcarbon.engine import eligibility as el
+from dualcarbon.rating import rule_wording as wording
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import ApiToken, Region
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
-from . import queries, sandbox, scoping, services, wording
+from . import queries, sandbox, scoping, services
 from .models import Match, Policy, PolicyVersion
 
 #: an enterprise's system with its token; government staff (who hold no tokens) through their signed-in session, with

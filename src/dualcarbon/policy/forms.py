@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import facts as account_facts
+from dualcarbon.rating import rule_wording as wording
 
-from . import services, wording
+from . import services
 from .models import Policy, PolicyVersion
 
 ROWS = 6

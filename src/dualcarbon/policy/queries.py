@@ -14,10 +14,11 @@ from django.utils import formats, timezone
 from django.utils.translation import get_language
 
 from dualcarbon.engine import eligibility as el
+from dualcarbon.rating import rule_wording as wording
 from dualcarbon.registry.models import Industry, Organisation, Region
 from dualcarbon.ui import names
 
-from . import scoping, services, wording
+from . import scoping, services
 from .models import Match, Policy, PolicyPackage, PolicyVersion
 
 

@@ -27,11 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.engine import eligibility as el
 from dualcarbon.engine import rating as engine
 from dualcarbon.rating import facts as account_facts
+from dualcarbon.rating import rule_wording as wording
 from dualcarbon.rating import services as rating
 from dualcarbon.rating.models import RatingResult, RatingScheme
 from dualcarbon.registry.models import Industry, Region
 
-from . import scoping, services, wording
+from . import scoping, services
 from .models import Policy, PolicyVersion, SandboxDraft, SandboxRun
 
 #: scheme parameters a draft may change, by method (docs/policy.md § Sandbox)

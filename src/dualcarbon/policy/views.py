@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from dualcarbon.rating import rule_wording as wording
 from dualcarbon.registry.models import Region
 
-from . import forms, queries, sandbox, scoping, services, wording
+from . import forms, queries, sandbox, scoping, services
 from .models import Policy, PolicyVersion
 
 

@@ -242,3 +242,10 @@ def _facts(
         verification, vsrc = None, none
     f["verification"] = Fact("verification", verification, vsrc)
     return f
+
+
+def latest_graded_year(enterprise: Organisation | int) -> int | None:
+    """The latest year with a current annual rating result of the enterprise (the year bank products read)."""
+    pk = enterprise.pk if isinstance(enterprise, Organisation) else int(enterprise)
+    years = RatingResult.objects.filter(enterprise_id=pk, month=0, is_current=True).values_list("year", flat=True)
+    return max(years, default=None)

@@ -28,7 +28,7 @@ def _declared(spec: number_rule.NumberSpec, signed: bool = False, optional: bool
         {
             "type": "string",
             "pattern": f"^[{chars}]*$",
-            "description": f"a decimal number as text, e.g. \"7100.5\": at most {digits} digits before the point "
+            "description": f'a decimal number as text, e.g. "7100.5": at most {digits} digits before the point '
             f"(more than {places} after it are rounded); full-width digits, thousands separators, an exponent and "
             "a trailing % (÷100) are read too. Anything else answers 422 with the rule broken.",
         },

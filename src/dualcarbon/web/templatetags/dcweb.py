@@ -78,6 +78,16 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("数据授权"), reverse("finance:bank"))
     except NoReverseMatch:
         pass
+    try:  # loans (finance): the enterprise's products and loans, a bank's products and applications, the
+        # government's financing needs and loan statistics (docs/finance.md)
+        if len(enterprises) == 1:
+            add(_("贷款融资"), reverse("finance:offers", args=[enterprises[0].pk]), "/finance/enterprise/")
+        elif Membership.Role.BANK_STAFF in roles:
+            add(_("贷款业务"), reverse("finance:bank_products"), "/finance/bank/products/")
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("融资对接"), reverse("finance:region_needs"), "/finance/needs/")
+    except NoReverseMatch:
+        pass
     try:  # reduction planning: the enterprise's plans; the region's pathway to peak for its government
         if len(enterprises) == 1:
             add(_("减排规划"), reverse("planning:plans", args=[enterprises[0].pk]), "/planning/")

@@ -1,5 +1,6 @@
-"""Words for rules, outcomes and rule errors (zh-Hans source, English in locale/en): the engine returns structured
-outcomes and located problems, the pages and the API say them in the user's language."""
+"""Words for eligibility rules, outcomes and rule errors (zh-Hans source; English in the policy app's locale/en, which
+Django merges into one catalogue): the engine returns structured outcomes and located problems, the pages and the
+API of the apps that evaluate rules (policy, finance) say them in the user's language."""
 
 from __future__ import annotations
 
