@@ -158,9 +158,9 @@ def _insert_select(table: str, columns: Sequence[str], qs: QuerySet[Any]) -> int
 
 def _entry_cells(m: Models, where: Q, now: Any) -> QuerySet[Any]:
     """A cell per current account entry (its period's current submission gives the status)."""
-    status = m.submission.objects.filter(period_id=OuterRef("submission__period_id"), is_current=True).values(
-        "status"
-    )[:1]
+    status = m.submission.objects.filter(period_id=OuterRef("submission__period_id"), is_current=True).values("status")[
+        :1
+    ]
     return (
         m.entry.objects.filter(is_current=True)
         .filter(where)
@@ -252,9 +252,7 @@ def _enterprise_years(m: Models, where: Q) -> set[tuple[int, int]]:
 def _pairs(m: Models, where: Q) -> set[tuple[int, str]]:
     """(year, county) of the cells: their accounts' counties and their enterprises' registered ones."""
     qs = m.cell.objects.filter(where).order_by()
-    return set(qs.values_list("year", "region_code").distinct()) | set(
-        qs.values_list("year", "home_region").distinct()
-    )
+    return set(qs.values_list("year", "region_code").distinct()) | set(qs.values_list("year", "home_region").distinct())
 
 
 def _refresh_cells(
