@@ -3,8 +3,9 @@ programme's own group memberships (:class:`~.models.GroupMembership`) — docs/p
 
 * **the leading group and the working group** (领导小组, 工作专班) see and coordinate their whole programme;
 * **a special group's members** see the entries and tasks their group owns;
-* **a locality's staff** (government staff whose jurisdiction covers the entry's or task's locality) see those
-  of their locality — a city's government therefore sees its whole city's programme;
+* **a locality's staff** (county-level government staff: their jurisdiction is one county, the locality) see the
+  entries and tasks of their locality; city departments see what their groups own (the city's development and
+  reform commission, which usually leads the working group, through that membership);
 * the platform admin sees everything; **enterprises, banks and verifiers** see nothing unless named a member of a
   group (enterprise staff never: the programme is the government's work) — out of scope looks like missing (404).
 
@@ -83,9 +84,15 @@ def _owned_q(user: Any, prefix: str = "") -> Q:
     groups = member_groups(user)
     if groups:
         q |= Q(**{f"{prefix}group_id__in": sorted(groups)})
-    if actor.region_prefixes:
-        q |= access.region_q(actor.region_prefixes, f"{prefix}locality_id")
+    counties = _counties(actor)
+    if counties:
+        q |= access.region_q(counties, f"{prefix}locality_id")
     return q
+
+
+def _counties(actor: Any) -> tuple[str, ...]:
+    """The jurisdictions that are one county (a locality of a city's programme)."""
+    return tuple(p for p in actor.region_prefixes if len(p) == 6)
 
 
 def sees_programme(user: Any) -> bool:
@@ -128,8 +135,8 @@ def statistic_values(user: Any) -> QuerySet[StatisticValue]:
         return qs
     coordinated = coordinated_programmes(user)
     q = Q(indicator__measure__programme_id__in=sorted(coordinated))
-    if actor.region_prefixes:
-        q |= access.region_q(actor.region_prefixes, "region_id")
+    if _counties(actor):
+        q |= access.region_q(_counties(actor), "region_id")
     return qs.filter(q)
 
 
@@ -162,8 +169,8 @@ def snapshot_versions(user: Any, kind: str) -> QuerySet[EntryVersion]:
     groups = member_groups(user)
     if groups:
         q |= Q(group_id_at__in=sorted(groups))
-    if actor.region_prefixes:
-        q |= access.region_q(actor.region_prefixes, "locality_at")
+    if _counties(actor):
+        q |= access.region_q(_counties(actor), "locality_at")
     return qs.filter(q)
 
 
@@ -193,4 +200,4 @@ def can_report(user: Any, task: Task) -> bool:
     if can_coordinate(user, task.programme_id) or task.group_id in member_groups(user):
         return True
     actor = access.actor_for(user)
-    return any(str(task.locality_id).startswith(p) for p in actor.region_prefixes)
+    return any(str(task.locality_id).startswith(p) for p in _counties(actor))

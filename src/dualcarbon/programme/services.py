@@ -92,8 +92,15 @@ def snapshot(entry: ListEntry) -> dict[str, Any]:
             out[name] = sorted(entry.measures.values_list("code", flat=True))  # type: ignore[attr-defined]
             continue
         f = entry._meta.get_field(name)
-        out[name] = _json(getattr(entry, f.attname if f.is_relation else name))
+        out[name] = _field_json(f, getattr(entry, f.attname if f.is_relation else name))
     return out
+
+
+def _field_json(f: Any, value: Any) -> Any:
+    """A field's value as a version records it (decimals at the field's places: 86000000 → "86000000.00")."""
+    if isinstance(f, models.DecimalField) and value is not None:
+        return str(Decimal(value).quantize(Decimal(1).scaleb(-f.decimal_places)))
+    return _json(value)
 
 
 def parse_fields(kind: str, programme: Programme, raw: dict[str, Any]) -> dict[str, Any]:
@@ -226,8 +233,11 @@ def _full_clean(entry: ListEntry) -> None:
 
 
 @transaction.atomic
-def create_entry(user: Any, kind: str, programme: Programme, raw: dict[str, Any], reason: Any) -> ListEntry:
-    """A new entry of list ``kind`` (its first version records who, when and why)."""
+def create_entry(
+    user: Any, kind: str, programme: Programme, raw: dict[str, Any], reason: Any, at: datetime.datetime | None = None
+) -> ListEntry:
+    """A new entry of list ``kind`` (its first version records who, when and why). ``at``: when the change was
+    made, for records carried over from before the platform (the demo's history); pages and the API record now."""
     if kind not in LIST_MODELS:
         raise _refuse("kind", _("未知清单“%(kind)s”"), kind=kind)
     why = _reason(reason)
@@ -236,7 +246,7 @@ def create_entry(user: Any, kind: str, programme: Programme, raw: dict[str, Any]
     if group is None or not scoping.can_create_in(user, programme.pk, group.pk):
         raise PermissionDenied(_("只有责任小组成员或领导小组、工作专班可以新增清单条目"))
     measures = fields.pop("measures", None)
-    entry = LIST_MODELS[kind](programme=programme, updated_at=timezone.now(), version=1, **fields)
+    entry = LIST_MODELS[kind](programme=programme, updated_at=at or timezone.now(), version=1, **fields)
     _full_clean(entry)
     entry.save()
     if measures is not None:
@@ -246,7 +256,9 @@ def create_entry(user: Any, kind: str, programme: Programme, raw: dict[str, Any]
 
 
 @transaction.atomic
-def update_entry(user: Any, entry: ListEntry, raw: dict[str, Any], reason: Any) -> ListEntry:
+def update_entry(
+    user: Any, entry: ListEntry, raw: dict[str, Any], reason: Any, at: datetime.datetime | None = None
+) -> ListEntry:
     """Change an entry: a new version with who, when, why and the fields changed (before → after). Refused when
     nothing changes."""
     if not scoping.can_edit_entry(user, entry):
@@ -263,16 +275,18 @@ def update_entry(user: Any, entry: ListEntry, raw: dict[str, Any], reason: Any) 
         setattr(locked, k, v)
     _full_clean(locked)
     after_codes = sorted(m.code for m in measures) if measures is not None else before.get("measures")
-    probe = {**before, **{k: _json(v) for k, v in fields.items()}}
+    probe = dict(before)
     for k in list(fields):
         f = locked._meta.get_field(k)
-        probe[k] = _json(getattr(locked, f.attname if f.is_relation else k))
+        probe[k] = _field_json(f, getattr(locked, f.attname if f.is_relation else k))
     if "measures" in before:
         probe["measures"] = after_codes
     if probe == before:
         raise _refuse("__all__", _("没有任何变更，未生成新版本"))
     locked.version = (locked.version or 1) + 1
-    locked.updated_at = timezone.now()
+    locked.updated_at = at or timezone.now()
+    if locked.updated_at < entry.updated_at:
+        raise _refuse("__all__", _("变更时间不能早于上一版本"))
     locked.save()
     if measures is not None:
         locked.measures.set(measures)  # type: ignore[attr-defined]
@@ -877,7 +891,7 @@ def check_project(project: Project) -> ProjectCheck:
         out.note = f"{y0}: {months[y0]}/12, {y1}: {months[y1]}/12"
         return out
     out.before_tco2, out.after_tco2 = sums[y0].quantize(CENT), sums[y1].quantize(CENT)
-    out.achieved_tco2 = (sums[y0] - sums[y1]).quantize(CENT)
+    out.achieved_tco2 = out.before_tco2 - out.after_tco2
     return out
 
 

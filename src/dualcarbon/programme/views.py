@@ -175,7 +175,12 @@ def tasks(request: HttpRequest, programme_id: int) -> HttpResponse:
             "rows": rows,
             "f": f,
             "groups": scoping.groups(request.user).filter(programme=programme),
-            "statuses": [("overdue", _("逾期")), ("at_risk", _("滞后")), ("on_track", _("正常")), ("done", _("已完成"))],
+            "statuses": [
+                ("overdue", _("逾期")),
+                ("at_risk", _("滞后")),
+                ("on_track", _("正常")),
+                ("done", _("已完成")),
+            ],
             "lang": queries.lang(),
         },
     )
