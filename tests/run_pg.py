@@ -62,6 +62,8 @@ SQLITE_ONLY: dict[str, str] = {
     "planning/test_pathways.py::test_the_pdf_carries_peak_and_sectors": "PDF rendering (WeasyPrint, poppler)",
     "policy/test_views.py": "the policy pages and forms in two languages; matching, versions and their constraints "
     "run on PostgreSQL in test_services.py and test_api.py",
+    "programme/test_views.py": "the programme pages in two languages, the report's PDF text and Excel; versions, "
+    "scoping and the dispatch alerts run on PostgreSQL in test_services.py and test_api.py",
 }
 
 
