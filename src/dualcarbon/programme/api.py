@@ -541,11 +541,14 @@ def dispatch_check(request: HttpRequest, programme_id: int = Path(..., ge=1, le=
     summary="举措指标：年度目标与实绩（附来源）/ the measures' indicators: targets, actuals and their lineage",
 )
 def indicators(
-    request: HttpRequest, programme_id: int = Path(..., ge=1, le=MAX_ID), year: int = Query(..., ge=2000, le=2100)
+    request: HttpRequest,
+    programme_id: int = Path(..., ge=1, le=MAX_ID),
+    year: int | None = Query(None, ge=2000, le=2100, description="default: this year"),
 ) -> Any:
     user = _user(request)
     programme = services.visible_programme(user, programme_id)
     lang = queries.lang()
+    year = year or datetime.date.today().year
     return Status(
         200,
         [
