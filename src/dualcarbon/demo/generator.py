@@ -983,6 +983,8 @@ def _policy_package(gov_user: Any, city: Any, years: Sequence[int]) -> int:
         policy.match(CITY_CODE[:4], years[-2], note="示范数据 demo")
     run = policy.match(CITY_CODE[:4], years[-1], note="示范数据 demo")
     return run.n_matched + run.n_near
+
+
 #: the demo's discharge right fee standard (yuan per tonne per year) with its derivation: made-up figures of the
 #: fictional city, labelled as such (docs/assets.md § Fee standards: a real region enters its published standard)
 DEMO_FEE_STANDARD: tuple[tuple[str, str, str], ...] = (
@@ -1559,6 +1561,10 @@ def _build(
         lap("reduction plans")
         policy_matches = _policy_package(user_by_name["gov"], city, years)
         lap("policy package and matches")
+        from . import programme as demo_programme
+
+        counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))
+        lap("dual-carbon programme")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
@@ -1576,6 +1582,7 @@ def _build(
         ("bank", BANKS[0][1], f"授权给本行的 {per_bank + min(2, len(shows))} 家企业（仅授权期内的月份）"),
         ("verifier", VERIFIERS[0][1], f"指派核查的 {len(v1_firms)} 家企业（{years[0]} 年已核查并锁定）"),
         ("admin", PLATFORM_NAME, "全部数据；Django 管理后台 /admin/"),
+        ("industry", "示范市经济和信息化局", "双碳示范城工业组组长：本组的项目、任务与进展报告（/programme/）"),
     ]
     notes = (
         "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）；绿电（范围二市场法）",
