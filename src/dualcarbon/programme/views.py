@@ -110,9 +110,11 @@ def _editable(entry: ListEntry) -> list[tuple[str, Any, Any]]:
             continue
         f = entry._meta.get_field(name)
         value = getattr(entry, f.attname)
-        if name == "group":
-            value = entry.group.code
-        out.append((name, f.verbose_name, "" if value is None else value))
+        if name in ("group", "fund_pool", "policy_entry") and value is not None:
+            value = getattr(entry, name).code  # referred to by code, as the form takes it
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        out.append((name, f.verbose_name, "" if value is None else str(value)))
     return out
 
 
