@@ -39,8 +39,9 @@ class ProgrammeWorld:
     tasks: dict[str, Task] = field(default_factory=dict)
 
 
-def build() -> ProgrammeWorld:
-    world = build_world()
+def build(world: Any = None) -> ProgrammeWorld:
+    """The programme on ``world`` (default: a new build_world())."""
+    world = world or build_world()
     users = dict(world.users)
     city = world.city
     p = Programme.objects.create(
