@@ -167,7 +167,7 @@ def build(users: dict[str, Any], city: Any, years: Sequence[int], owners: Sequen
     )
     districts = list(Region.objects.filter(parent=city).order_by("code"))
     groups: dict[str, Group] = {}
-    for i, (code, kind, zh, en, dept, locs) in enumerate(GROUPS):
+    for i, (code, kind, zh, en, dept, loc_codes) in enumerate(GROUPS):
         g = Group.objects.create(
             programme=p,
             code=code,
@@ -178,7 +178,7 @@ def build(users: dict[str, Any], city: Any, years: Sequence[int], owners: Sequen
             member_departments=MEMBERS,
             order=i,
         )
-        g.localities.set([r for r in districts if r.code in locs] if locs else districts)
+        g.localities.set([r for r in districts if r.code in loc_codes] if loc_codes else districts)
         groups[code] = g
     gov = users["gov"]
     GroupMembership.objects.create(group=groups["leading"], user=gov, role="lead", department="市发展和改革委员会")
@@ -332,7 +332,7 @@ def build(users: dict[str, Any], city: Any, years: Sequence[int], owners: Sequen
             at=at(first, 9, 2),
         )
         counts["talent"] += 1
-    projects = []
+    projects: list[Any] = []
     for i, (measure, name) in enumerate(PROJECTS[: PROPORTIONS["project"]]):
         group = next(g for c, _p, _z, _e, g in MEASURES if c == measure)
         if groups[group].kind != "special":
@@ -359,7 +359,7 @@ def build(users: dict[str, Any], city: Any, years: Sequence[int], owners: Sequen
             "policy_entry": policies[i % len(policies)].code,
             "note": NOTE,
         }
-        e = services.create_entry(gov, "project", p, fields, "项目入库", at=at(first, 1 + i % 6, 5))
+        e: Any = services.create_entry(gov, "project", p, fields, "项目入库", at=at(first, 1 + i % 6, 5))
         # its life: preparing, then under construction; some completed (the first in the middle year, with accounts
         # on both sides when the demo has three years)
         e = services.update_entry(gov, e, {"stage": "preparing"}, "完成立项和环评", at=at(first, 7 + i % 5, 12))

@@ -146,7 +146,7 @@ def uploads(user: Any) -> QuerySet[StatisticUpload]:
 
 def entries(user: Any, kind: str) -> QuerySet[Any]:
     model = LIST_MODELS[kind]
-    return model.objects.filter(_owned_q(user))
+    return model._default_manager.filter(_owned_q(user))
 
 
 def versions(user: Any, kind: str) -> QuerySet[EntryVersion]:

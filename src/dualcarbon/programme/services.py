@@ -91,7 +91,7 @@ def snapshot(entry: ListEntry) -> dict[str, Any]:
         if name == "measures":
             out[name] = sorted(entry.measures.values_list("code", flat=True))  # type: ignore[attr-defined]
             continue
-        f = entry._meta.get_field(name)
+        f: Any = entry._meta.get_field(name)
         out[name] = _field_json(f, getattr(entry, f.attname if f.is_relation else name))
     return out
 
@@ -268,7 +268,7 @@ def update_entry(
     fields = parse_fields(entry.KIND, programme, raw)
     if "group" in fields and not scoping.can_create_in(user, programme.pk, fields["group"].pk):
         raise PermissionDenied(_("只能把条目移交给本人所在的小组（领导小组、工作专班除外）"))
-    locked = type(entry).objects.select_for_update().get(pk=entry.pk)
+    locked: Any = type(entry)._default_manager.select_for_update().get(pk=entry.pk)
     before = snapshot(locked)
     measures = fields.pop("measures", None)
     for k, v in fields.items():
@@ -289,7 +289,7 @@ def update_entry(
         raise _refuse("__all__", _("变更时间不能早于上一版本"))
     locked.save()
     if measures is not None:
-        locked.measures.set(measures)  # type: ignore[attr-defined]
+        locked.measures.set(measures)
     _record(locked, EntryVersion.Action.UPDATED, user, why, before)
     return locked
 
@@ -300,7 +300,7 @@ def retire_entry(user: Any, entry: ListEntry, reason: Any) -> ListEntry:
     if not scoping.can_edit_entry(user, entry):
         raise PermissionDenied(_("只有责任小组成员或领导小组、工作专班可以修改清单条目"))
     why = _reason(reason)
-    locked = type(entry).objects.select_for_update().get(pk=entry.pk)
+    locked: Any = type(entry)._default_manager.select_for_update().get(pk=entry.pk)
     if locked.status == ListEntry.Status.RETIRED:
         raise _refuse("status", _("该条目已移出清单"))
     before = snapshot(locked)
@@ -603,11 +603,7 @@ def dispatch_summary(user: Any, programme: Programme, on: datetime.date | None =
     )
     for p in projects:
         loc = localities.setdefault(p.locality_id, Tally(p.locality_id, p.locality.name, p.locality.name))
-        roots = {
-            r.pk
-            for r in (_root(m, measures) for m in p.measures.all())
-            if r is not None  # type: ignore[attr-defined]
-        } or {"-"}
+        roots: set[Any] = {r.pk for r in (_root(m, measures) for m in p.measures.all()) if r is not None} or {"-"}
         targets = [groups[str(p.group_id)], loc, total] + [by_measure[str(r)] for r in roots]
         for tally in targets:
             tally.projects += 1
@@ -768,7 +764,7 @@ def upload_statistics(user: Any, programme: Programme, name: str, content: bytes
     }
     regions = set(Region.objects.filter(code__startswith=programme.region.prefix).values_list("code", flat=True))
     errors: list[ValidationError] = []
-    parsed = []
+    parsed: list[tuple[Any, ...]] = []
     seen: dict[tuple[str, str, int], int] = {}
 
     def err(row: int, column: str, message: Any, **params: Any) -> None:

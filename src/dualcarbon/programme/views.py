@@ -98,17 +98,17 @@ def entries(request: HttpRequest, programme_id: int, kind: str) -> HttpResponse:
     )
 
 
-def _editable(entry: ListEntry) -> list[tuple[str, Any, Any]]:
+def _editable(entry: Any) -> list[tuple[str, Any, Any]]:
     """(field, label, current value as the form shows it) of the fields a change may touch."""
     out = []
     for name in (*ListEntry.COMMON, *entry.FIELDS):
         if name == "status":
             continue
         if name == "measures":
-            value = ",".join(sorted(entry.measures.values_list("code", flat=True)))  # type: ignore[attr-defined]
+            value = ",".join(sorted(entry.measures.values_list("code", flat=True)))
             out.append((name, entry._meta.get_field(name).verbose_name, value))
             continue
-        f = entry._meta.get_field(name)
+        f: Any = entry._meta.get_field(name)
         value = getattr(entry, f.attname)
         if name in ("group", "fund_pool", "policy_entry") and value is not None:
             value = getattr(entry, name).code  # referred to by code, as the form takes it
@@ -144,7 +144,7 @@ def entry(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存为新版本"))
             return HttpResponseRedirect(reverse("programme:entry", args=[kind, e.pk]))
-    check = services.check_project(e) if isinstance(e, Project) else None  # type: ignore[arg-type]
+    check = services.check_project(e) if isinstance(e, Project) else None
     return render(
         request,
         "programme/entry.html",
