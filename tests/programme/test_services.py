@@ -107,6 +107,13 @@ def test_scoping_locality_group_leading_group_enterprise(pw):
         assert not scoping.entries(pw.users[outsider], "project").exists()
     assert set(scoping.entries(pw.users["district"], "project").values_list("code", flat=True)) == {"P-01"}
     assert set(scoping.entries(pw.users["transport"], "project").values_list("code", flat=True)) == {"P-02"}
+    # an entry handed to another group leaves the first group's list from that day, not before
+    services.update_entry(pw.users["gov"], pw.entries["p2"], {"group": "industry"}, "调整责任小组", at=at("2025-01-02"))
+    on = {
+        d: {v.data["code"] for v in services.list_on(pw.users["transport"], "project", pw.programme, d)}
+        for d in (datetime.date(2024, 12, 31), datetime.date(2025, 1, 2))
+    }
+    assert on == {datetime.date(2024, 12, 31): {"P-02"}, datetime.date(2025, 1, 2): set()}
     # the snapshot follows the same rule, by the group and locality each version had
     assert {v.data["code"] for v in services.list_on(pw.users["district"], "project", pw.programme, TODAY)} == {"P-01"}
 

@@ -318,7 +318,12 @@ def list_on(user: Any, kind: str, programme: Programme, day: datetime.date) -> l
     entries are now)."""
     end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
     qs = scoping.snapshot_versions(user, kind).filter(programme=programme, changed_at__lt=end)
-    last = {r["entry_id"]: r["v"] for r in qs.values("entry_id").annotate(v=Max("version")).values("entry_id", "v")}
+    # each entry's last version by then, whoever owned it; shown when that version is in the user's scope (an
+    # entry handed to another group leaves the first group's list from the day it was handed over)
+    recorded = EntryVersion.objects.filter(kind=kind, programme=programme, changed_at__lt=end)
+    last = {
+        r["entry_id"]: r["v"] for r in recorded.values("entry_id").annotate(v=Max("version")).values("entry_id", "v")
+    }
     rows = [
         v
         for v in EntryVersion.objects.filter(kind=kind, entry_id__in=list(last)).select_related("changed_by")
