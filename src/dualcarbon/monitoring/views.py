@@ -241,7 +241,6 @@ def report_xlsx(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 # --------------------------------------------------------------------------- public (no login)
 
-
 @require_GET
 def public_stats(request: HttpRequest) -> HttpResponse:
     try:
