@@ -66,6 +66,8 @@ SQLITE_ONLY: dict[str, str] = {
     "run on PostgreSQL in test_services.py and test_api.py",
     "policy/test_sandbox_pages.py": "the sandbox pages and API in two languages; the sandbox's no-side-effect "
     "snapshot, movers and adoption run on PostgreSQL in test_sandbox.py",
+    "programme/test_views.py": "the programme pages in two languages, the report's PDF text and Excel; versions, "
+    "scoping and the dispatch alerts run on PostgreSQL in test_services.py and test_api.py",
 }
 
 

@@ -229,6 +229,16 @@ NARROWER: dict[str, set[str]] = {
         )
     },
 }
+#: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
+#: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
+#: tasks are read like their locality (REGION_READERS: ``gov`` leads the city's leading group, ``district`` is the
+#: locality's staff); the Hangzhou programme's: the admin only
+PROGRAMME_KINDS = ("prog", "prog_entry", "prog_task")
+PROGRAMME_READERS = {
+    "339900": {"gov", "district", "admin"},
+    "339901": {"gov", "district", "admin"},
+    "330102": {"admin"},
+}
 
 #: who may write through an object endpoint (of the roles in the subject's scope); "owner" is the
 #: subject's own staff. Endpoints not listed: every role in scope may write.
@@ -308,6 +318,22 @@ WRITERS: dict[str, set[str]] = {
     "policy:matches": {"gov", "district", "admin"},
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
+    # the programme: entries are changed, statistics uploaded and the dispatch check run by the coordinating groups
+    # (gov leads the leading group) and the admin, not by the locality's staff; progress by the locality too
+    **{
+        name: {"gov", "admin"}
+        for name in (
+            "programme:board",
+            "programme:entry",
+            "programme:statistics",
+            "api:programme_list",
+            "api:programme_entry_create",
+            "api:programme_entry",
+            "api:programme_entry_update",
+            "api:programme_entry_retire",
+            "api:programme_dispatch_check",
+        )
+    },
     # the register: the enterprise's government and the admin (its staff read their page only)
     **{
         name: {"gov", "district", "admin"}
@@ -475,6 +501,28 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "bank": "{bank}",
         "loan_reference": "矩阵测试-质押",
     },
+    "programme:entry": {"expected_tco2": "1", "reason": "矩阵测试：越权修改"},
+    "programme:task": {"progress": "50", "text": "矩阵测试：越权报告"},
+    **{
+        name: {
+            "fields": {
+                "code": "MX-1",
+                "name_zh": "矩阵测试：越权新增",
+                "group": "leading",
+                "locality": "{region}",
+                "owner_name": "矩阵业主",
+                "sector": "energy",
+            },
+            "reason": "矩阵测试：越权新增",
+        }
+        for name in ("api:programme_list", "api:programme_entry_create")
+    },
+    **{
+        name: {"fields": {"expected_tco2": "1"}, "reason": "矩阵测试：越权修改"}
+        for name in ("api:programme_entry", "api:programme_entry_update")
+    },
+    "api:programme_entry_retire": {"reason": "矩阵测试：越权移出"},
+    "api:programme_progress": {"progress": 50, "text": "矩阵测试：越权报告"},
     "api:assets_pledge": {
         "asset": "DR-COD",
         "vintage": 2024,
@@ -559,6 +607,11 @@ PARAM_KINDS: dict[str, str] = {
     "product_id": "product",  # the bank's loan product cement applied for (finance)
     "application_id": "loan_application",  # cement's application to that product (finance)
     "loan_id": "loan",  # the loan booked from it (finance)
+    # the programme (docs/programme.md): a programme, one of its five lists (by its code), an entry, a task
+    "programme_id": "prog",
+    "kind": "prog_list",
+    "record_id": "prog_entry",
+    "task_id": "prog_task",
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -594,6 +647,7 @@ OBJECT_KINDS = {
     "product",  # the bank's product the subject applied for (finance)
     "loan_application",  # the subject's loan application to the bank (finance)
     "loan",  # the subject's loan from the bank (finance)
+    *PROGRAMME_KINDS,  # a programme, an entry of its lists, a task: subjects are the regions of PROGRAMME_READERS
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -1049,6 +1103,49 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             for s in subjects.values():  # one pledge, cement's to the bank that reads cement
                 if s.enterprise == "cement":
                     s.values["pledge"] = cement_pledge.pk
+        if apps.is_installed("dualcarbon.programme"):
+            import datetime
+
+            from dualcarbon.programme import services as programme
+            from dualcarbon.programme.models import Group, GroupMembership, Programme, Task
+
+            # the city's programme (tasks and projects in 示范市 itself and in 东城区; gov leads its leading group) and
+            # Hangzhou's (one in 上城区); the tasks are overdue, so a dispatch check would raise alerts
+            of: dict[str, dict[str, int]] = {k: {} for k in PROGRAMME_KINDS}
+            for city, codes in (("339900", ("339900", "339901")), ("330100", ("330102",))):
+                prog = Programme.objects.create(
+                    region_id=city, name_zh=f"矩阵双碳示范城 {city}", start_year=2024, end_year=2026
+                )
+                lead = Group.objects.create(
+                    programme=prog,
+                    code="leading",
+                    kind=Group.Kind.LEADING,
+                    name_zh="领导小组",
+                    lead_department="市政府",
+                )
+                if city == "339900":
+                    GroupMembership.objects.create(group=lead, user=world.users["gov"], role=GroupMembership.Role.LEAD)
+                for code in codes:
+                    of["prog"][code] = prog.pk
+                    of["prog_task"][code] = Task.objects.create(
+                        programme=prog,
+                        code=f"T-{code}",
+                        title_zh=f"矩阵任务 {code}",
+                        group=lead,
+                        locality_id=code,
+                        year=2024,
+                        start_date=datetime.date(2024, 1, 1),
+                        due_date=datetime.date(2024, 6, 30),
+                        progress=10,
+                    ).pk
+                    fields = {"code": f"P-{code}", "name_zh": f"矩阵项目 {code}", "group": "leading", "locality": code}
+                    fields.update(owner_name="矩阵业主单位", sector="energy", investment="1000000")
+                    entry = programme.create_entry(world.users["admin"], "project", prog, fields, "矩阵测试")
+                    of["prog_entry"][code] = entry.pk
+            for s in subjects.values():
+                s.values.update({f"{k}_of": v for k, v in of.items()})
+                s.values.update(prog=of["prog"]["339901"], prog_entry=of["prog_entry"]["339901"])
+                s.values.update(prog_task=of["prog_task"]["339901"], prog_list="project")
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():
@@ -1111,6 +1208,8 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
     kinds = route.object_kinds() | set(route.kinds().values()) - {None}
     if subject.key.startswith("region-"):
         allowed = set(REGION_READERS[subject.values["region"]])
+        if "prog" in kinds and not kinds & {"prog_entry", "prog_task"}:
+            allowed = set(PROGRAMME_READERS[subject.values["region"]])
     else:
         allowed = {r for r, seen in READS.items() if subject.enterprise in seen}
         if kinds & RAW_KINDS:
@@ -1494,7 +1593,7 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
     if kinds:
         # object patterns: strict expectations per subject
         subjects = list(matrix.subjects.values())
-        if kinds & {"region", "scenario", "sandbox", "sandbox_run"}:
+        if kinds & {"region", "scenario", "sandbox", "sandbox_run", *PROGRAMME_KINDS}:
             base = matrix.subjects["cement"]
             subjects = [
                 Subject(
@@ -1507,6 +1606,7 @@ def test_matrix(matrix: Matrix, route: Route, role: str) -> None:
                         "scenario": base.values.get("scenario_of", {}).get(code, 0),
                         "sandbox": base.values.get("sandbox_of", {}).get(code, 0),
                         "sandbox_run": base.values.get("sandbox_run_of", {}).get(code, 0),
+                        **{k: base.values.get(f"{k}_of", {}).get(code, 0) for k in PROGRAMME_KINDS},
                     },
                 )
                 for code in REGION_READERS

@@ -29,6 +29,7 @@ from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
 from dualcarbon.planning.api import router as planning_router
 from dualcarbon.policy.api import router as policy_router
+from dualcarbon.programme.api import router as programme_router
 from dualcarbon.rating.api import router as rating_router
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.api import router as reporting_router
@@ -67,6 +68,11 @@ api = DualCarbonAPI(
                 "description": "碳资产与排污权：持有、账簿明细、确权、缴款单、质押 / holdings, ledger lines, "
                 "confirmed rights, bills, pledges",
             },
+            {
+                "name": "programme",
+                "description": "双碳示范城建设：五张清单、专班小组、举措指标、调度 / the city's programme: five lists, "
+                "groups, measures and indicators, dispatch",
+            },
         ]
     },
 )
@@ -78,6 +84,7 @@ api.add_router("/finance", finance_router)
 api.add_router("/planning", planning_router)
 api.add_router("/policy", policy_router)
 api.add_router("/assets", assets_router)
+api.add_router("/programme", programme_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

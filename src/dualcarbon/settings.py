@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "dualcarbon.planning",
     "dualcarbon.policy",
     "dualcarbon.assets",
+    "dualcarbon.programme",
     "dualcarbon.demo",
 ]
 

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("planning/", include("dualcarbon.planning.urls")),
     path("policy/", include("dualcarbon.policy.urls")),
     path("assets/", include("dualcarbon.assets.urls")),
+    path("programme/", include("dualcarbon.programme.urls")),
     # public (no login): aggregate statistics with small groups suppressed
     path("stats/", monitoring_views.public_stats, name="public-stats"),
     # public (no login): the accounting methods every figure is computed by (docs/methods.md)

@@ -1604,6 +1604,10 @@ def _build(
 
         counts.update(demo_loans.build(user_by_name, years))
         lap("bank products, applications, loans and financing needs")
+        from . import programme as demo_programme
+
+        counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))
+        lap("dual-carbon programme")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
@@ -1621,6 +1625,7 @@ def _build(
         ("bank", BANKS[0][1], f"授权给本行的 {per_bank + min(2, len(shows))} 家企业（仅授权期内的月份）"),
         ("verifier", VERIFIERS[0][1], f"指派核查的 {len(v1_firms)} 家企业（{years[0]} 年已核查并锁定）"),
         ("admin", PLATFORM_NAME, "全部数据；Django 管理后台 /admin/"),
+        ("industry", "示范市经济和信息化局", "双碳示范城工业组组长：本组的项目、任务与进展报告（/programme/）"),
     ]
     notes = (
         "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）；绿电（范围二市场法）",

@@ -245,7 +245,10 @@ def evaluate_alerts(region_prefix: str, year: int, month: int) -> Evaluation:
         prefix = _scope(rule, region_prefix)
         if prefix is None:
             continue
-        alerts = [a for a in EVALUATORS[rule.kind](rule, prefix, year, month, period) if a.region_id in valid]
+        evaluator = EVALUATORS.get(rule.kind)
+        if evaluator is None:  # a kind the apps above raise themselves (raise_alert), not evaluated here
+            continue
+        alerts = [a for a in evaluator(rule, prefix, year, month, period) if a.region_id in valid]
         result.candidates += len(alerts)
         if not alerts:
             continue
@@ -273,3 +276,55 @@ def _announce(keys: list[str], result: Evaluation) -> None:
     audience = scoping.alert_audience({a.region_id for a in high})
     rows = [alert_notification(u, Notification.Kind.HIGH_ALERT, a) for a in high for u in audience.get(a.region_id, [])]
     result.notified += len(notify(rows))
+
+
+def raise_alert(
+    kind: str,
+    *,
+    subject: str,
+    region_code: str,
+    period: str,
+    message_zh: str,
+    message_en: str,
+    evidence: dict[str, Any],
+    recipients: Any = (),
+    severity: str = "",
+) -> tuple[Alert, bool]:
+    """Raise one alert of ``kind`` about ``subject`` (a key the caller makes unique, e.g. ``task:42``) for an app
+    above monitoring that decides itself when something is wrong (the programme's dispatch). Idempotent: the
+    alert's key is ``kind:subject``, so a rerun finds the alert already raised (whatever its status) and returns
+    it with ``created`` False. A new alert gets its history's first line, a notification to each of
+    ``recipients`` (the people who must act) and, when its severity is high, to the region's government, as the
+    rules' alerts do. The kind's rule (all regions) is made on first use, with the kind's default severity."""
+    if kind in EVALUATORS or kind not in AlertRule.Kind.values:
+        raise ValueError(f"raise_alert takes the kinds without an evaluator, not {kind!r}")
+    key = f"{kind}:{subject}"[:80]
+    existing = Alert.objects.filter(key=key).first()
+    if existing is not None:
+        return existing, False
+    rule = AlertRule.objects.filter(kind=kind, region__isnull=True).order_by("pk").first()
+    if rule is None:
+        rule = AlertRule.objects.create(kind=kind, note="raised by the app above (monitoring.services.raise_alert)")
+    alert = Alert(
+        rule=rule,
+        kind=kind,
+        severity=severity or rule.effective_severity,
+        region_id=region_code,
+        period=period[:7],
+        key=key,
+        message_zh=message_zh[:400],
+        message_en=message_en[:400],
+        evidence=evidence,
+    )
+    alert.save()
+    AlertEvent.objects.create(
+        alert=alert, action=AlertEvent.Action.CREATED, at=alert.created_at, to_status=alert.status
+    )
+    told = {u.pk: u for u in recipients if u is not None}
+    rows = [alert_notification(u, Notification.Kind.RAISED, alert) for u in told.values()]
+    if alert.severity == Severity.HIGH:
+        for u in scoping.alert_audience({alert.region_id}).get(alert.region_id, []):
+            if u.pk not in told:
+                rows.append(alert_notification(u, Notification.Kind.HIGH_ALERT, alert))
+    notify(rows)
+    return alert, True

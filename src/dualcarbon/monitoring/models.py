@@ -53,6 +53,9 @@ class AlertRule(models.Model):
         MISSING = "missing_submission", _("未按期报送")
         BUDGET = "budget_overrun_projected", _("预计超出年度预算")
         DOWNGRADE = "downgrade", _("评级下降")
+        #: raised by the apps above through services.raise_alert (no evaluator here): the programme's dispatch
+        PROGRAMME_OVERDUE = "programme_overdue", _("调度任务逾期")
+        PROGRAMME_AT_RISK = "programme_at_risk", _("调度任务进度滞后")
 
     #: the severity of a rule's alerts when the rule does not set one
     DEFAULT_SEVERITY: dict[str, str] = {
@@ -61,6 +64,8 @@ class AlertRule(models.Model):
         Kind.MISSING: Severity.LOW,
         Kind.BUDGET: Severity.HIGH,
         Kind.DOWNGRADE: Severity.MEDIUM,
+        Kind.PROGRAMME_OVERDUE: Severity.HIGH,
+        Kind.PROGRAMME_AT_RISK: Severity.MEDIUM,
     }
 
     #: null: applies in every region
@@ -195,6 +200,7 @@ class Notification(models.Model):
         ASSIGNED = "assigned", _("预警指派给您")
         HIGH_ALERT = "high_alert", _("新的高严重程度预警")
         STATUS = "status", _("您负责的预警状态变化")
+        RAISED = "raised", _("交由您处理的新预警")
 
     class EmailStatus(models.TextChoices):
         NONE = "none", _("无需发送（无邮箱）")

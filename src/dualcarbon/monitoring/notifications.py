@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     Notification.Kind.ASSIGNED: gettext_noop("%(actor)s 将一条预警指派给您：%(alert)s"),
     Notification.Kind.STATUS: gettext_noop("%(actor)s 将您负责的预警改为“%(status)s”：%(alert)s"),
     Notification.Kind.HIGH_ALERT: gettext_noop("新的高严重程度预警：%(alert)s"),
+    Notification.Kind.RAISED: gettext_noop("新的预警交由您处理：%(alert)s"),
 }
 COMMENT = gettext_noop("说明：%(comment)s")
 

@@ -7,7 +7,8 @@ The logic lives in one module per concern; this module re-exports their public n
   notifications it makes; refusals raise :class:`TransitionError` / :class:`AssignmentError`;
 * :mod:`.notifications` — in-app notifications and their e-mail outbox (queued with the change, sent by
   :func:`send_queued_emails`, ``dualcarbon send_notifications``);
-* :mod:`.evaluators` — the alert rules and :func:`evaluate_alerts`;
+* :mod:`.evaluators` — the alert rules and :func:`evaluate_alerts`; :func:`raise_alert`, the entry point for the
+  apps above that decide themselves when to raise an alert of a kind of theirs (the programme's dispatch);
 
 and keeps the entry points of the persisted regional summary (maintained in :mod:`.aggregates`).
 """
@@ -27,7 +28,7 @@ from .alerts import (
     refusal,
     resolve,
 )
-from .evaluators import EVALUATORS, Evaluation, division_benchmarks, evaluate_alerts
+from .evaluators import EVALUATORS, Evaluation, division_benchmarks, evaluate_alerts, raise_alert
 from .notifications import (
     COMMENT,
     EMAIL_BACKOFF_CAP,
@@ -82,6 +83,7 @@ __all__ = [
     "mark_read",
     "notify",
     "project",
+    "raise_alert",
     "rebuild_aggregates",
     "refresh_aggregates",
     "refusal",

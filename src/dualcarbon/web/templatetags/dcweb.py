@@ -120,6 +120,11 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("政策配套"), reverse("policy:packages"), "/policy/")
     except NoReverseMatch:
         pass
+    if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+        try:  # the city's dual-carbon programme (docs/programme.md): the dispatch board
+            add(_("双碳示范城"), reverse("programme:home"), "/programme/")
+        except NoReverseMatch:
+            pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
         try:
             add(_("数据报送"), reverse("reporting:index"))

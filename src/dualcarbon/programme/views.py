@@ -1,0 +1,289 @@
+"""Programme pages (thin, docs/programme.md): the dispatch board for the leading group, the five lists (now or
+on a date), an entry with its versions and its edit form, the tasks and a task's progress form, the statistics
+upload and the dispatch report (PDF, Excel)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import queries, reports, scoping, services
+from .models import LIST_MODELS, ListEntry, Project
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [f"{'' if k == NON_FIELD_ERRORS else k + '：'}{m}" for k, v in exc.message_dict.items() for m in v]
+    return [str(m) for m in exc.messages]
+
+
+def _programme(request: HttpRequest, programme_id: int) -> Any:
+    return services.visible_programme(request.user, programme_id)
+
+
+def _nav(programme: Any) -> dict[str, Any]:
+    return {"programme": programme, "kinds": [(k, m._meta.verbose_name_plural) for k, m in LIST_MODELS.items()]}
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    p = services.default_programme(request.user)
+    if p is None:
+        raise Http404
+    return HttpResponseRedirect(reverse("programme:board", args=[p.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def board(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """The dispatch board. POST (the leading and working groups): run the dispatch check now."""
+    programme = _programme(request, programme_id)
+    if request.method == "POST":
+        if not scoping.can_coordinate(request.user, programme):
+            raise PermissionDenied
+        r = services.check_dispatch(programme, user=request.user)
+        messages.success(
+            request,
+            _("调度检查完成：逾期 %(o)d 项，滞后 %(r)d 项，新生成预警 %(c)d 条")
+            % {"o": r.overdue, "r": r.at_risk, "c": r.created},
+        )
+        return HttpResponseRedirect(reverse("programme:board", args=[programme.pk]))
+    summary = services.dispatch_summary(request.user, programme)
+    return render(
+        request,
+        "programme/board.html",
+        {
+            **_nav(programme),
+            "summary": summary,
+            "sections": [
+                ("by-group", _("按专班小组"), summary.by_group),
+                ("by-measure", _("按举措"), summary.by_measure),
+                ("by-locality", _("按属地"), summary.by_locality),
+            ],
+            "indicators": services.indicator_values(request.user, programme, summary.on.year),
+            "can_coordinate": scoping.can_coordinate(request.user, programme),
+            "lang": queries.lang(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def entries(request: HttpRequest, programme_id: int, kind: str) -> HttpResponse:
+    programme = _programme(request, programme_id)
+    if kind not in LIST_MODELS:
+        raise Http404
+    on, error = None, ""
+    if request.GET.get("on"):
+        try:
+            on = datetime.date.fromisoformat(request.GET["on"])
+        except ValueError:
+            error = _("日期“%(v)s”不是 YYYY-MM-DD") % {"v": request.GET["on"]}
+    page = queries.list_page(request.user, programme, kind, on)
+    return render(
+        request,
+        "programme/list.html",
+        {**_nav(programme), "page": page, "kind": kind, "model": LIST_MODELS[kind], "error": error},
+        status=422 if error else 200,
+    )
+
+
+def _editable(entry: Any) -> list[tuple[str, Any, Any]]:
+    """(field, label, current value as the form shows it) of the fields a change may touch."""
+    out = []
+    for name in (*ListEntry.COMMON, *entry.FIELDS):
+        if name == "status":
+            continue
+        if name == "measures":
+            value = ",".join(sorted(entry.measures.values_list("code", flat=True)))
+            out.append((name, entry._meta.get_field(name).verbose_name, value))
+            continue
+        f: Any = entry._meta.get_field(name)
+        value = getattr(entry, f.attname)
+        if name in ("group", "fund_pool", "policy_entry") and value is not None:
+            value = getattr(entry, name).code  # referred to by code, as the form takes it
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        out.append((name, f.verbose_name, "" if value is None else str(value)))
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
+    """An entry, its versions (who, when, why, what changed) and, for its group, the edit form (a reason is
+    required)."""
+    e = queries.entry(request.user, kind, record_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_edit_entry(request.user, e):
+            raise PermissionDenied
+        current = {name: str(v) for name, _l, v in _editable(e)}
+        raw = {
+            name: request.POST.get(name, "")
+            for name in current
+            if name in request.POST and request.POST.get(name, "") != current[name]
+        }
+        try:
+            if request.POST.get("action") == "retire":
+                services.retire_entry(request.user, e, request.POST.get("reason"))
+            else:
+                services.update_entry(request.user, e, raw, request.POST.get("reason"))
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            messages.success(request, _("已保存为新版本"))
+            return HttpResponseRedirect(reverse("programme:entry", args=[kind, e.pk]))
+    check = services.check_project(e) if isinstance(e, Project) else None
+    return render(
+        request,
+        "programme/entry.html",
+        {
+            **_nav(e.programme),
+            "entry": e,
+            "kind": kind,
+            "fields": _editable(e),
+            "history": queries.history(e),
+            "can_edit": scoping.can_edit_entry(request.user, e),
+            "errors": errors,
+            "posted": request.POST if errors else None,
+            "check": check,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def tasks(request: HttpRequest, programme_id: int) -> HttpResponse:
+    programme = _programme(request, programme_id)
+    f = {k: request.GET.get(k, "")[:20] for k in ("group", "locality", "status")}
+    rows = queries.tasks(request.user, programme, **f)
+    return render(
+        request,
+        "programme/tasks.html",
+        {
+            **_nav(programme),
+            "rows": rows,
+            "f": f,
+            "groups": scoping.groups(request.user).filter(programme=programme),
+            "statuses": [
+                ("overdue", _("逾期")),
+                ("at_risk", _("滞后")),
+                ("on_track", _("正常")),
+                ("done", _("已完成")),
+            ],
+            "lang": queries.lang(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A task and its progress reports; POST (its group, its locality, the coordinating groups): a report."""
+    t = queries.task(request.user, task_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_report(request.user, t):
+            raise PermissionDenied
+        try:
+            services.report_progress(
+                request.user, t, request.POST.get("progress"), request.POST.get("text"), request.FILES.get("evidence")
+            )
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            messages.success(request, _("进展已报告"))
+            return HttpResponseRedirect(reverse("programme:task", args=[t.pk]))
+    on = datetime.date.today()
+    return render(
+        request,
+        "programme/task.html",
+        {
+            **_nav(t.programme),
+            "task": t,
+            "status": services.task_status(t, on),
+            "expected": services.expected_progress(t, on),
+            "reports": t.reports.select_related("reported_by"),
+            "can_report": scoping.can_report(request.user, t),
+            "errors": errors,
+            "posted": request.POST if errors else None,
+            "lang": queries.lang(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def statistics(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """The indicators of the measure tree with their sources; POST (coordinating groups): upload statistics."""
+    programme = _programme(request, programme_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_coordinate(request.user, programme):
+            raise PermissionDenied
+        f = request.FILES.get("file")
+        if f is None:
+            errors = [_("请选择要上传的文件（.csv 或 .xlsx）")]
+        else:
+            try:
+                up = services.upload_statistics(
+                    request.user, programme, f.name or "", f.read(), request.POST.get("note", "")
+                )
+            except ValidationError as exc:
+                errors = _messages(exc)
+            else:
+                messages.success(request, _("已导入 %(n)d 行统计数据") % {"n": up.rows})
+                return HttpResponseRedirect(reverse("programme:statistics", args=[programme.pk]))
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = datetime.date.today().year
+    return render(
+        request,
+        "programme/statistics.html",
+        {
+            **_nav(programme),
+            "year": year,
+            "years": list(range(programme.start_year, programme.end_year + 1)),
+            "values": services.indicator_values(request.user, programme, year),
+            "uploads": scoping.uploads(request.user).filter(programme=programme)[:10],
+            "can_coordinate": scoping.can_coordinate(request.user, programme),
+            "errors": errors,
+            "lang": queries.lang(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def report_pdf(request: HttpRequest, programme_id: int) -> HttpResponse:
+    programme = _programme(request, programme_id)
+    resp = HttpResponse(reports.pdf(request.user, programme), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="programme-{programme.pk}-dispatch.pdf"'
+    return resp
+
+
+@login_required
+@require_GET
+def report_xlsx(request: HttpRequest, programme_id: int) -> HttpResponse:
+    programme = _programme(request, programme_id)
+    resp = HttpResponse(
+        reports.xlsx(request.user, programme),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = f'attachment; filename="programme-{programme.pk}-dispatch.xlsx"'
+    return resp
