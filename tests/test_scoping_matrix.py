@@ -1104,8 +1104,6 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 if s.enterprise == "cement":
                     s.values["pledge"] = cement_pledge.pk
         if apps.is_installed("dualcarbon.programme"):
-            import datetime
-
             from dualcarbon.programme import services as programme
             from dualcarbon.programme.models import Group, GroupMembership, Programme, Task
 
