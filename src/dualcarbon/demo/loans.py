@@ -8,6 +8,7 @@ The products' terms are illustrative (a bank's own base rate and spreads, not an
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -99,7 +100,7 @@ def _staff(org: Organisation) -> Any:
     return first.user if first else None
 
 
-def build(user_by_name: dict[str, Any], years: list[int]) -> dict[str, int]:
+def build(user_by_name: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
     start = datetime.date(years[-1], 1, 1)
     products = {}
     for bank, code, name, tag, rule, lo, hi, (tmin, tmax), base, spreads in PRODUCTS:
