@@ -29,6 +29,7 @@ ID_KINDS = {"org", "uscc", "submission", "entry", "run", "line", "evidence", "co
 ID_KINDS |= {"site", "membership"}  # the register's sites and memberships (registry)
 ID_KINDS |= {"consent_request"}  # a bank's consent request to the enterprise (finance)
 ID_KINDS |= {"credit_report"}  # a credit report a bank generated of the enterprise (finance)
+ID_KINDS |= {"product", "loan_application", "loan"}  # a bank's loan product, the firm's application, its loan
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {
@@ -93,6 +94,7 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "consent_request": _consent_request(world, org),
                 "credit_report": _credit_report(world, org),
             }
+            values[key].update(_loan(world, org))
         package, policy = _policy_package(world)
         for v in values.values():  # a published package of the city and one of its policies (no enterprise's data)
             v.update(package=package, policy=policy)
@@ -118,6 +120,55 @@ def _consent(world: Any, org: Any) -> int:
         created_by=world.users["steel"],
     )
     return consent.pk
+
+
+def _loan(world: Any, org: Any) -> dict[str, int]:
+    """A product of the firm's bank (cement's: the first bank; steel's: the second), the firm's application to it and
+    the loan booked from it (finance; zeros when the app is not installed)."""
+    import datetime
+    from decimal import Decimal
+
+    from django.apps import apps
+
+    if not apps.is_installed("dualcarbon.finance"):
+        return {"product": 0, "loan_application": 0, "loan": 0}
+    from dualcarbon.finance import lending
+    from dualcarbon.finance.models import LoanApplication
+    from dualcarbon.registry.models import Consent
+
+    mine = org == world.cement
+    bank, banker = (world.bank, world.users["bank"]) if mine else (world.other_bank, world.users["bank2"])
+    product = lending.create_product(
+        banker,
+        None,
+        code=f"TXD-{org.pk}",
+        name_zh="碳效贷（对照）",
+        purpose_tag="carbon",
+        valid_from=datetime.date(2025, 1, 1),
+        rule={"fact": "industry", "op": "in", "value": ["30", "31"]},
+        min_amount="100000",
+        max_amount="5000000",
+        min_term=6,
+        max_term=36,
+        base_rate_bp=385,
+        grade_spreads={"1": -40, "2": -20, "3": 0, "4": 30},
+    )
+    application = LoanApplication.objects.create(
+        product=product,
+        version=product.versions.get(),
+        bank=bank,
+        enterprise=org,
+        consent=Consent.objects.filter(enterprise=org, bank=bank).first(),
+        amount=Decimal("1000000"),
+        term_months=12,
+        purpose="对照：流动资金",
+        evaluation={},
+        grade=3,
+        quoted_rate_bp=385,
+        applied_by=world.users["cement" if mine else "steel"],
+    )
+    lending.decide(banker, application, approve=True, amount="1000000", rate_bp=385, term_months=12)
+    return {"product": product.pk, "loan_application": application.pk, "loan": application.loan.pk}
 
 
 def _credit_report(world: Any, org: Any) -> str:
