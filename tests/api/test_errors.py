@@ -187,3 +187,24 @@ def test_no_deprecated_tuple_answers(world, key):
         assert post(c, "/periods/2026/4/corrections", {"reason": "更正"}).status_code == 201
         assert c.get(BASE + "/periods?year=2026").status_code == 200
         assert c.get(f"/api/rating/enterprises/{world.cement.pk}/ratings").status_code == 200
+
+
+def test_no_two_schemas_of_the_api_share_a_name() -> None:
+    """OpenAPI names a component after its schema class: two apps' classes of one name collapse into one component,
+    and a generated client then builds one app's request body from the other's model (the sandbox's ``DraftIn`` once
+    replaced reporting's)."""
+    from ninja import Schema
+
+    from dualcarbon.api import api
+
+    api.get_openapi_schema()  # every router imported
+    modules: dict[str, set[str]] = {}
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("dualcarbon."):
+                modules.setdefault(sub.__name__, set()).add(sub.__module__)
+            walk(sub)
+
+    walk(Schema)
+    assert {name: where for name, where in modules.items() if len(where) > 1} == {}

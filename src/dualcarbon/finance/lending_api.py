@@ -40,7 +40,7 @@ def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
 # ------------------------------------------------------------------------------------------------ schemas
 
 
-class TermsIn(Schema):
+class ProductTermsIn(Schema):
     rule: dict[str, Any] = Field(
         ...,
         description="eligibility over account facts, e.g. {'all': [{'fact': 'grade', "
@@ -55,11 +55,11 @@ class TermsIn(Schema):
     note: str = Field("", max_length=300)
 
 
-class VersionIn(TermsIn):
+class ProductVersionIn(ProductTermsIn):
     valid_from: datetime.date
 
 
-class ProductIn(VersionIn):
+class ProductIn(ProductVersionIn):
     code: str = Field(..., max_length=32)
     name_zh: str = Field(..., max_length=100)
     name_en: str = Field("", max_length=160)
@@ -68,7 +68,7 @@ class ProductIn(VersionIn):
     bank_id: int | None = Field(None, ge=1, le=MAX_ID, description="needed only by staff of several banks")
 
 
-class VersionOut(Schema):
+class ProductVersionOut(Schema):
     version: int
     valid_from: datetime.date
     valid_to: datetime.date | None
@@ -91,7 +91,7 @@ class ProductOut(Schema):
     name_en: str
     purpose_tag: str
     description: str
-    versions: list[VersionOut]
+    versions: list[ProductVersionOut]
 
 
 class OfferOut(Schema):
@@ -319,7 +319,7 @@ def product_new(request: HttpRequest, payload: ProductIn) -> Any:
     response={201: ProductOut, **ERRORS},
     summary="发布产品新版本（生效日起原版本终止） / publish a new version of a product's terms",
 )
-def product_version(request: HttpRequest, payload: VersionIn, product_id: int = ID) -> Any:
+def product_version(request: HttpRequest, payload: ProductVersionIn, product_id: int = ID) -> Any:
     product = q.bank_product(_user(request), product_id)
     data = payload.dict()
     try:

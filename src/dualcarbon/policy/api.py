@@ -37,7 +37,7 @@ router = Router(tags=["policy"], auth=[ApiTokenAuth(), SessionAuth()])
 MAX_ID = 2**63 - 1
 
 
-class VersionOut(Schema):
+class PolicyVersionOut(Schema):
     id: int
     version: int
     valid_from: datetime.date
@@ -64,7 +64,7 @@ class PolicyOut(Schema):
     kind: str
     kind_label: str
     clause: str
-    versions: list[VersionOut]
+    versions: list[PolicyVersionOut]
 
 
 class PackageOut(Schema):
@@ -78,7 +78,7 @@ class PackageOut(Schema):
     policies: list[PolicyOut] = Field(default_factory=list)
 
 
-class VersionIn(Schema):
+class PolicyVersionIn(Schema):
     valid_from: datetime.date
     rule: dict[str, Any] = Field(..., description='e.g. {"all": [{"fact": "grade", "op": "<=", "value": 2}]}')
     benefit_kind: str = Field(..., max_length=10)
@@ -90,7 +90,7 @@ class VersionIn(Schema):
     note: str = Field("", max_length=300)
 
 
-class PolicyIn(VersionIn):
+class PolicyIn(PolicyVersionIn):
     code: str = Field(..., max_length=40)
     name_zh: str = Field(..., max_length=200)
     name_en: str = Field("", max_length=300)
@@ -334,12 +334,12 @@ def policy(request: HttpRequest, policy_id: int = Path(..., ge=1, le=MAX_ID)) ->
     "/policies/{policy_id}/versions",
     operation_id="policy_version",
     url_name="policy_version",
-    response={201: VersionOut, **ERRORS},
+    response={201: PolicyVersionOut, **ERRORS},
     summary="发布新版本（适用条件、支持方式、预算）/ publish a new version",
     description="The open version ends the day before valid_from; the region is matched again. 422: a bad "
     "rule (located by its path) or an overlapping period, nothing written.",
 )
-def version(request: HttpRequest, payload: VersionIn, policy_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def version(request: HttpRequest, payload: PolicyVersionIn, policy_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user = _user(request)
     p = queries.visible_policy(user, policy_id)
     if not scoping.can_publish(user, p.package.region):
@@ -422,7 +422,7 @@ def matches(
 # ------------------------------------------------------------------------------------------- sandbox
 
 
-class DraftIn(Schema):
+class SandboxDraftIn(Schema):
     kind: str = Field(..., max_length=8, description="scheme | policy")
     title: str = Field(..., max_length=200)
     region: str = Field("", max_length=6, description="scheme drafts: the region's code (default: the policy's)")
@@ -435,13 +435,13 @@ class DraftIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class DraftPatch(Schema):
+class SandboxDraftPatch(Schema):
     changes: dict[str, Any]
     title: str | None = Field(None, max_length=200)
     note: str | None = Field(None, max_length=500)
 
 
-class DraftOut(Schema):
+class SandboxDraftOut(Schema):
     id: int
     region: str
     kind: str
@@ -545,7 +545,7 @@ def _writable_draft(user: Any, draft_id: int) -> Any:
     "/sandbox/drafts",
     operation_id="policy_sandbox_drafts",
     url_name="policy_sandbox_drafts",
-    response={200: list[DraftOut], **ERRORS},
+    response={200: list[SandboxDraftOut], **ERRORS},
     summary="政策沙盘草案 / what-if sandbox drafts",
     description="Governments (the drafts of their jurisdiction) and the admin; 404 for other users.",
 )
@@ -562,12 +562,12 @@ def sandbox_drafts(request: HttpRequest) -> Any:
     "/sandbox/drafts",
     operation_id="policy_sandbox_draft_create",
     url_name="policy_sandbox_draft_create",
-    response={201: DraftOut, **ERRORS},
+    response={201: SandboxDraftOut, **ERRORS},
     summary="新建沙盘草案 / create a sandbox draft",
     description="The region's government. 422: bad changes, each located (e.g. changes.grade_bounds[1], "
     "changes.rule.all[0].value) in both languages; nothing written.",
 )
-def sandbox_draft_create(request: HttpRequest, payload: DraftIn) -> Any:
+def sandbox_draft_create(request: HttpRequest, payload: SandboxDraftIn) -> Any:
     user = _user(request)
     _government(user)
     policy = None
@@ -602,7 +602,7 @@ def sandbox_draft_create(request: HttpRequest, payload: DraftIn) -> Any:
     "/sandbox/drafts/{sandbox_id}",
     operation_id="policy_sandbox_draft",
     url_name="policy_sandbox_draft",
-    response={200: DraftOut, **ERRORS},
+    response={200: SandboxDraftOut, **ERRORS},
     summary="沙盘草案 / a sandbox draft",
 )
 def sandbox_draft(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
@@ -615,12 +615,12 @@ def sandbox_draft(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX
     "/sandbox/drafts/{sandbox_id}",
     operation_id="policy_sandbox_draft_update",
     url_name="policy_sandbox_draft_update",
-    response={200: DraftOut, **ERRORS},
+    response={200: SandboxDraftOut, **ERRORS},
     summary="修改沙盘草案 / change a sandbox draft",
     description="422: bad changes (located), or the draft is adopted or withdrawn; nothing written.",
 )
 def sandbox_draft_update(
-    request: HttpRequest, payload: DraftPatch, sandbox_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, payload: SandboxDraftPatch, sandbox_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
     user = _user(request)
     d = _writable_draft(user, sandbox_id)
@@ -635,7 +635,7 @@ def sandbox_draft_update(
     "/sandbox/drafts/{sandbox_id}",
     operation_id="policy_sandbox_draft_withdraw",
     url_name="policy_sandbox_draft_withdraw",
-    response={200: DraftOut, **ERRORS},
+    response={200: SandboxDraftOut, **ERRORS},
     summary="撤回沙盘草案 / withdraw a sandbox draft",
     description="The draft is kept with status withdrawn (its runs too).",
 )
@@ -685,7 +685,7 @@ def sandbox_run_detail(request: HttpRequest, sandbox_run_id: int = Path(..., ge=
     "/sandbox/drafts/{sandbox_id}/adopt",
     operation_id="policy_sandbox_adopt",
     url_name="policy_sandbox_adopt",
-    response={200: DraftOut, **ERRORS},
+    response={200: SandboxDraftOut, **ERRORS},
     summary="采纳沙盘草案 / adopt a sandbox draft",
     description="A new scheme version chosen for the region (graded years from valid_from re-rated and re-matched) "
     "or a new policy version (re-matched), with the run as its impact note. 422: no run, or the draft changed "

@@ -55,7 +55,7 @@ class ProgrammeOut(Schema):
     groups: list[GroupOut]
 
 
-class VersionOut(Schema):
+class EntryVersionOut(Schema):
     version: int
     action: str = Field(..., description="created | updated | retired")
     reason: str
@@ -73,7 +73,7 @@ class EntryOut(Schema):
 
 
 class EntryDetailOut(EntryOut):
-    versions: list[VersionOut]
+    versions: list[EntryVersionOut]
 
 
 class EntryIn(Schema):
