@@ -141,7 +141,7 @@ def build(user_by_name: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
             gov,
             access.actor_for(gov).region_prefixes[0].ljust(6, "0"),
             title=f"{years[-1]} 年第一批碳账户融资需求",
-            needs=list(needs),
+            needs=[need.pk for need in needs.values()],  # the needs' ids (the dict is keyed by enterprise)
             banks=sorted(
                 access.actor_for(user_by_name["bank"]).bank_ids | access.actor_for(user_by_name["bank2"]).bank_ids
             ),
