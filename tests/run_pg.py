@@ -27,7 +27,7 @@ from tests.pg import throwaway_cluster  # noqa: E402
 #: test paths that never touch the database (they run once, on the SQLite suite)
 NO_DATABASE = {
     "engine", "reference", "bench", "e2e", "fixtures", "test_cli.py", "test_cli_meters.py", "test_cli_savings.py",
-    "test_architecture.py",
+    "test_cli_index.py", "test_architecture.py",
 }
 
 #: database-backed tests that run once, on SQLite, with the reason: what they prove does not depend on the database.
