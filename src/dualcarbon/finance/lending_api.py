@@ -13,9 +13,8 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.registry.audit import Resource, record_read
-from dualcarbon.registry.models import ApiToken
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import lending, scoping
@@ -26,11 +25,6 @@ from . import loan_queries as q
 router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=0, le=MAX_ID)  # 0: no such object (404, like any missing id)
-
-
-def _user(request: HttpRequest) -> Any:
-    auth = request.auth  # type: ignore[attr-defined]
-    return auth.user if isinstance(auth, ApiToken) else auth
 
 
 def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
@@ -292,7 +286,7 @@ class StatisticsOut(Schema):
     summary="本行的贷款产品及其各版本 / the bank's products and every version",
 )
 def bank_products(request: HttpRequest) -> Any:
-    return Status(200, [q.product_dict(p) for p in scoping.bank_products(_user(request)).select_related("bank")])
+    return Status(200, [q.product_dict(p) for p in scoping.bank_products(request_user(request)).select_related("bank")])
 
 
 @router.post(
@@ -306,7 +300,7 @@ def bank_products(request: HttpRequest) -> Any:
 def product_new(request: HttpRequest, payload: ProductIn) -> Any:
     data = payload.dict()
     try:
-        p = lending.create_product(_user(request), data.pop("bank_id"), **data)
+        p = lending.create_product(request_user(request), data.pop("bank_id"), **data)
     except ValidationError as exc:
         return _refused(request, exc)
     return Status(201, q.product_dict(p))
@@ -320,10 +314,10 @@ def product_new(request: HttpRequest, payload: ProductIn) -> Any:
     summary="发布产品新版本（生效日起原版本终止） / publish a new version of a product's terms",
 )
 def product_version(request: HttpRequest, payload: ProductVersionIn, product_id: int = ID) -> Any:
-    product = q.bank_product(_user(request), product_id)
+    product = q.bank_product(request_user(request), product_id)
     data = payload.dict()
     try:
-        lending.publish_version(_user(request), product, data.pop("valid_from"), **data)
+        lending.publish_version(request_user(request), product, data.pop("valid_from"), **data)
     except ValidationError as exc:
         return _refused(request, exc)
     return Status(201, q.product_dict(product))
@@ -340,7 +334,7 @@ def product_version(request: HttpRequest, payload: ProductVersionIn, product_id:
     summary="本行收到的贷款申请 / applications to the bank's products",
 )
 def bank_applications(request: HttpRequest, status: str = Query("", max_length=12)) -> Any:
-    qs = scoping.bank_applications(_user(request)).select_related("product", "version", "bank", "enterprise")
+    qs = scoping.bank_applications(request_user(request)).select_related("product", "version", "bank", "enterprise")
     if status:
         qs = qs.filter(status=status)
     return Status(200, [q.application_dict(a) for a in qs[:500]])
@@ -356,7 +350,7 @@ def bank_applications(request: HttpRequest, status: str = Query("", max_length=1
     "active.",
 )
 def bank_application(request: HttpRequest, application_id: int = ID) -> Any:
-    app = q.bank_application(_user(request), application_id)
+    app = q.bank_application(request_user(request), application_id)
     record_read(request, app.enterprise, Resource.RATING, f"贷款申请 #{app.pk}")
     return Status(200, q.application_dict(app))
 
@@ -369,10 +363,10 @@ def bank_application(request: HttpRequest, application_id: int = ID) -> Any:
     summary="审批：批准（金额、利率、期限，放款入账）或拒绝（理由） / approve (books the loan) or decline",
 )
 def decision(request: HttpRequest, payload: DecisionIn, application_id: int = ID) -> Any:
-    app = q.bank_application(_user(request), application_id)
+    app = q.bank_application(request_user(request), application_id)
     try:
         app = lending.decide(
-            _user(request),
+            request_user(request),
             app,
             approve=payload.approve,
             amount=payload.amount,
@@ -382,7 +376,7 @@ def decision(request: HttpRequest, payload: DecisionIn, application_id: int = ID
         )
     except ValidationError as exc:
         return _refused(request, exc)
-    return Status(200, q.application_dict(q.bank_application(_user(request), app.pk)))
+    return Status(200, q.application_dict(q.bank_application(request_user(request), app.pk)))
 
 
 # ------------------------------------------------------------------------------------------------ bank: loans
@@ -396,7 +390,7 @@ def decision(request: HttpRequest, payload: DecisionIn, application_id: int = ID
     summary="本行的贷款 / the bank's loans",
 )
 def bank_loans(request: HttpRequest) -> Any:
-    qs = scoping.bank_loans(_user(request)).select_related("enterprise", "product", "bank")
+    qs = scoping.bank_loans(request_user(request)).select_related("enterprise", "product", "bank")
     return Status(200, [q.loan_dict(x) for x in qs[:500]])
 
 
@@ -408,16 +402,16 @@ def bank_loans(request: HttpRequest) -> Any:
     summary="一笔贷款及其提款、还款 / a loan with its drawdowns and repayments",
 )
 def bank_loan(request: HttpRequest, loan_id: int = ID) -> Any:
-    return Status(200, q.loan_dict(q.bank_loan(_user(request), loan_id), movements=True))
+    return Status(200, q.loan_dict(q.bank_loan(request_user(request), loan_id), movements=True))
 
 
 def _movement(request: HttpRequest, loan_id: int, kind: str, payload: MovementIn) -> Any:
-    loan = q.bank_loan(_user(request), loan_id)
+    loan = q.bank_loan(request_user(request), loan_id)
     try:
-        lending.record_movement(_user(request), loan, kind, payload.amount, payload.on, payload.note)
+        lending.record_movement(request_user(request), loan, kind, payload.amount, payload.on, payload.note)
     except ValidationError as exc:
         return _refused(request, exc)
-    return Status(201, q.loan_dict(q.bank_loan(_user(request), loan_id), movements=True))
+    return Status(201, q.loan_dict(q.bank_loan(request_user(request), loan_id), movements=True))
 
 
 @router.post(
@@ -454,7 +448,7 @@ def repayment(request: HttpRequest, payload: MovementIn, loan_id: int = ID) -> A
     "with one, its grade, industry and district too (each such read is logged).",
 )
 def bank_needs(request: HttpRequest) -> Any:
-    return Status(200, q.bank_need_rows(request, _user(request)))
+    return Status(200, q.bank_need_rows(request, request_user(request)))
 
 
 # ------------------------------------------------------------------------------------------------ the enterprise
@@ -468,7 +462,7 @@ def bank_needs(request: HttpRequest) -> Any:
     summary="可申请的贷款产品及理由 / products in force with the reasons the enterprise qualifies or not",
 )
 def offers(request: HttpRequest, org_id: int = ID) -> Any:
-    ent = q.own_enterprise(_user(request), org_id)
+    ent = q.own_enterprise(request_user(request), org_id)
     _facts, rows = lending.offers(ent)
     return Status(200, [q.offer_dict(o) for o in rows])
 
@@ -481,8 +475,8 @@ def offers(request: HttpRequest, org_id: int = ID) -> Any:
     summary="本企业的贷款申请 / the enterprise's applications",
 )
 def applications(request: HttpRequest, org_id: int = ID) -> Any:
-    ent = q.own_enterprise(_user(request), org_id)
-    qs = scoping.enterprise_applications(_user(request)).filter(enterprise=ent)
+    ent = q.own_enterprise(request_user(request), org_id)
+    qs = scoping.enterprise_applications(request_user(request)).filter(enterprise=ent)
     return Status(200, [q.application_dict(a) for a in qs.select_related("product", "version", "bank", "enterprise")])
 
 
@@ -497,11 +491,11 @@ def applications(request: HttpRequest, org_id: int = ID) -> Any:
     "(grant_consent=true grants it in the same step).",
 )
 def apply(request: HttpRequest, payload: ApplyIn, org_id: int = ID) -> Any:
-    ent = q.own_enterprise(_user(request), org_id)
+    ent = q.own_enterprise(request_user(request), org_id)
     product = q.market_product(payload.product_id)
     try:
         app = lending.apply(
-            _user(request),
+            request_user(request),
             ent,
             product,
             amount=payload.amount,
@@ -523,12 +517,12 @@ def apply(request: HttpRequest, payload: ApplyIn, org_id: int = ID) -> Any:
     summary="撤回待审批的申请 / withdraw a submitted application",
 )
 def application_withdraw(request: HttpRequest, org_id: int = ID, application_id: int = ID) -> Any:
-    app = q.enterprise_application(_user(request), org_id, application_id)
+    app = q.enterprise_application(request_user(request), org_id, application_id)
     try:
-        app = lending.withdraw_application(_user(request), app)
+        app = lending.withdraw_application(request_user(request), app)
     except ValidationError as exc:
         return _refused(request, exc)
-    return Status(200, q.application_dict(q.enterprise_application(_user(request), org_id, app.pk)))
+    return Status(200, q.application_dict(q.enterprise_application(request_user(request), org_id, app.pk)))
 
 
 @router.get(
@@ -539,7 +533,7 @@ def application_withdraw(request: HttpRequest, org_id: int = ID, application_id:
     summary="本企业的贷款及提款、还款 / the enterprise's loans",
 )
 def loans(request: HttpRequest, org_id: int = ID) -> Any:
-    return Status(200, [q.loan_dict(x, movements=True) for x in q.enterprise_loans(_user(request), org_id)])
+    return Status(200, [q.loan_dict(x, movements=True) for x in q.enterprise_loans(request_user(request), org_id)])
 
 
 @router.get(
@@ -550,8 +544,8 @@ def loans(request: HttpRequest, org_id: int = ID) -> Any:
     summary="企业的融资需求及已获贷款 / the enterprise's financing needs and what was granted",
 )
 def needs(request: HttpRequest, org_id: int = ID) -> Any:
-    ent = q.need_enterprise(_user(request), org_id)
-    rows = list(scoping.needs(_user(request)).filter(enterprise=ent).select_related("enterprise"))
+    ent = q.need_enterprise(request_user(request), org_id)
+    rows = list(scoping.needs(request_user(request)).filter(enterprise=ent).select_related("enterprise"))
     granted = lending.granted_by_need([n.pk for n in rows])
     return Status(200, [q.need_dict(n, granted) for n in rows])
 
@@ -564,9 +558,9 @@ def needs(request: HttpRequest, org_id: int = ID) -> Any:
     summary="发布融资需求（企业或政府代为） / post a financing need",
 )
 def need_new(request: HttpRequest, payload: NeedIn, org_id: int = ID) -> Any:
-    ent = q.need_enterprise(_user(request), org_id)
+    ent = q.need_enterprise(request_user(request), org_id)
     try:
-        n = lending.post_need(_user(request), ent, **payload.dict())
+        n = lending.post_need(request_user(request), ent, **payload.dict())
     except ValidationError as exc:
         return _refused(request, exc)
     return Status(201, q.need_dict(n, {}))
@@ -583,7 +577,7 @@ def need_new(request: HttpRequest, payload: NeedIn, org_id: int = ID) -> Any:
     summary="辖区融资需求及对接跟踪 / the jurisdiction's financing needs and their follow-up",
 )
 def region_needs(request: HttpRequest) -> Any:
-    rows = q.region_needs(_user(request))
+    rows = q.region_needs(request_user(request))
     granted = lending.granted_by_need([n.pk for n in rows])
     return Status(
         200,
@@ -602,7 +596,7 @@ def region_needs(request: HttpRequest) -> Any:
     summary="融资需求推送记录 / pushes of needs to banks",
 )
 def pushes(request: HttpRequest) -> Any:
-    return Status(200, [q.push_dict(p) for p in q.pushes(_user(request))])
+    return Status(200, [q.push_dict(p) for p in q.pushes(request_user(request))])
 
 
 @router.post(
@@ -616,7 +610,7 @@ def pushes(request: HttpRequest) -> Any:
 def push_new(request: HttpRequest, payload: PushIn) -> Any:
     try:
         p = lending.push_needs(
-            _user(request), payload.region, title=payload.title, needs=payload.need_ids, banks=payload.bank_ids
+            request_user(request), payload.region, title=payload.title, needs=payload.need_ids, banks=payload.bank_ids
         )
     except ValidationError as exc:
         return _refused(request, exc)
@@ -633,7 +627,7 @@ def push_new(request: HttpRequest, payload: PushIn) -> Any:
     "are suppressed, and a further cell when the total would give them away.",
 )
 def statistics(request: HttpRequest, dimension: str = Query("purpose", max_length=12)) -> Any:
-    loans_qs = q.statistics_loans(_user(request))
+    loans_qs = q.statistics_loans(request_user(request))
     try:
         cells, total = lending.loan_statistics(loans_qs, dimension)
     except ValidationError as exc:

@@ -24,8 +24,8 @@ from ninja.security import SessionAuth
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import rule_wording as wording
-from dualcarbon.registry.api_tokens import ApiTokenAuth
-from dualcarbon.registry.models import ApiToken, Region
+from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.models import Region
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import queries, sandbox, scoping, services
@@ -141,11 +141,6 @@ class OverviewOut(Schema):
     total: int
 
 
-def _user(request: HttpRequest) -> Any:
-    auth = request.auth  # type: ignore[attr-defined]
-    return auth.user if isinstance(auth, ApiToken) else auth
-
-
 def _version(v: PolicyVersion) -> dict[str, Any]:
     today = datetime.date.today()
     vv = queries.version_view(v, today)
@@ -251,7 +246,7 @@ def _check_rule(rule: Any) -> el.RuleError | None:
     summary="政策包 / policy packages",
 )
 def packages(request: HttpRequest) -> Any:
-    rows = scoping.packages(_user(request)).select_related("region")
+    rows = scoping.packages(request_user(request)).select_related("region")
     return Status(
         200,
         [
@@ -278,7 +273,7 @@ def packages(request: HttpRequest) -> Any:
     summary="政策包及其政策与版本 / a package, its policies and versions",
 )
 def package(request: HttpRequest, package_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    p = queries.visible_package(_user(request), package_id)
+    p = queries.visible_package(request_user(request), package_id)
     policies = p.policies.all().prefetch_related("versions")
     return Status(
         200,
@@ -304,7 +299,7 @@ def package(request: HttpRequest, package_id: int = Path(..., ge=1, le=MAX_ID)) 
     description="The government of the package's region. 422: a bad rule or field (located), nothing written.",
 )
 def create(request: HttpRequest, payload: PolicyIn, package_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     pkg = queries.visible_package(user, package_id)
     if not scoping.can_publish(user, pkg.region):
         raise PermissionDenied
@@ -327,7 +322,7 @@ def create(request: HttpRequest, payload: PolicyIn, package_id: int = Path(..., 
     summary="政策及其版本 / a policy and its versions",
 )
 def policy(request: HttpRequest, policy_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return Status(200, _policy(queries.visible_policy(_user(request), policy_id)))
+    return Status(200, _policy(queries.visible_policy(request_user(request), policy_id)))
 
 
 @router.post(
@@ -340,7 +335,7 @@ def policy(request: HttpRequest, policy_id: int = Path(..., ge=1, le=MAX_ID)) ->
     "rule (located by its path) or an overlapping period, nothing written.",
 )
 def version(request: HttpRequest, payload: PolicyVersionIn, policy_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     p = queries.visible_policy(user, policy_id)
     if not scoping.can_publish(user, p.package.region):
         raise PermissionDenied
@@ -367,7 +362,7 @@ def version(request: HttpRequest, payload: PolicyVersionIn, policy_id: int = Pat
 def enterprise_matches(
     request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID), year: int | None = Query(None, ge=1990, le=2100)
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     org = queries.visible_enterprise(user, org_id)
     qs = scoping.matches(user).filter(enterprise=org, is_current=True)
     if year:
@@ -393,7 +388,7 @@ def matches(
     industry: str = Query("", max_length=5),
     status: str = Query("", max_length=8),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     view = queries.overview(
         user, queries.Filter(year, policy, district, industry, status if status in Match.Status.values else "")
     )
@@ -550,7 +545,7 @@ def _writable_draft(user: Any, draft_id: int) -> Any:
     description="Governments (the drafts of their jurisdiction) and the admin; 404 for other users.",
 )
 def sandbox_drafts(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = request_user(request)
     _government(user)
     rows = scoping.drafts(user).select_related(
         "region", "base_scheme", "policy", "base_version", "adopted_scheme", "created_by"
@@ -568,7 +563,7 @@ def sandbox_drafts(request: HttpRequest) -> Any:
     "changes.rule.all[0].value) in both languages; nothing written.",
 )
 def sandbox_draft_create(request: HttpRequest, payload: SandboxDraftIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     _government(user)
     policy = None
     region = None
@@ -606,7 +601,7 @@ def sandbox_draft_create(request: HttpRequest, payload: SandboxDraftIn) -> Any:
     summary="沙盘草案 / a sandbox draft",
 )
 def sandbox_draft(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     _government(user)
     return Status(200, _draft(queries.visible_draft(user, sandbox_id)))
 
@@ -622,7 +617,7 @@ def sandbox_draft(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX
 def sandbox_draft_update(
     request: HttpRequest, payload: SandboxDraftPatch, sandbox_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     d = _writable_draft(user, sandbox_id)
     try:
         d = sandbox.update_draft(user, d, changes=payload.changes, title=payload.title, note=payload.note)
@@ -640,7 +635,7 @@ def sandbox_draft_update(
     description="The draft is kept with status withdrawn (its runs too).",
 )
 def sandbox_draft_withdraw(request: HttpRequest, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     d = _writable_draft(user, sandbox_id)
     try:
         d = sandbox.withdraw(user, d)
@@ -659,7 +654,7 @@ def sandbox_draft_withdraw(request: HttpRequest, sandbox_id: int = Path(..., ge=
     "stores the comparison.",
 )
 def sandbox_run_create(request: HttpRequest, payload: RunIn, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     d = _writable_draft(user, sandbox_id)
     try:
         r = sandbox.run(user, d, payload.year)
@@ -676,7 +671,7 @@ def sandbox_run_create(request: HttpRequest, payload: RunIn, sandbox_id: int = P
     summary="沙盘推演结果 / a sandbox run's figures",
 )
 def sandbox_run_detail(request: HttpRequest, sandbox_run_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     _government(user)
     return Status(200, _sandbox_run(queries.visible_sandbox_run(user, sandbox_run_id)))
 
@@ -692,7 +687,7 @@ def sandbox_run_detail(request: HttpRequest, sandbox_run_id: int = Path(..., ge=
     "since its last run; nothing written.",
 )
 def sandbox_adopt(request: HttpRequest, payload: AdoptIn, sandbox_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     d = _writable_draft(user, sandbox_id)
     run = None
     if payload.run_id is not None:

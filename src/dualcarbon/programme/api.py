@@ -19,8 +19,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth
-from dualcarbon.registry.models import ApiToken
+from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.reporting.schemas import ERRORS, validation_refusal
 
 from . import queries, scoping, services
@@ -29,11 +28,6 @@ from .models import LIST_MODELS, EntryVersion, ListEntry
 router = Router(tags=["programme"], auth=[ApiTokenAuth(), SessionAuth()])
 MAX_ID = 2**63 - 1
 KINDS = " | ".join(LIST_MODELS)
-
-
-def _user(request: HttpRequest) -> Any:
-    auth = request.auth  # type: ignore[attr-defined]
-    return auth.user if isinstance(auth, ApiToken) else auth
 
 
 class GroupOut(Schema):
@@ -246,7 +240,7 @@ def _kind(kind: str) -> str:
     summary="双碳示范城建设方案及其专班小组 / programmes and their groups",
 )
 def programmes(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = request_user(request)
     if not scoping.sees_programme(user):
         return Status(200, [])
     lang = queries.lang()
@@ -290,7 +284,7 @@ def entries(
     kind: str = Path(..., max_length=10),
     on: datetime.date | None = Query(None, description="YYYY-MM-DD"),  # noqa: B008
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     page = queries.list_page(user, programme, kind, on)
     if on is not None:
@@ -316,7 +310,7 @@ def create(
     programme_id: int = Path(..., ge=1, le=MAX_ID),
     kind: str = Path(..., max_length=10),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     try:
         e = services.create_entry(user, _kind(kind), programme, payload.fields, payload.reason)
@@ -345,7 +339,7 @@ def _detail(e: ListEntry) -> dict[str, Any]:
 def entry(
     request: HttpRequest, kind: str = Path(..., max_length=10), record_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> Any:
-    return Status(200, _detail(queries.entry(_user(request), kind, record_id)))
+    return Status(200, _detail(queries.entry(request_user(request), kind, record_id)))
 
 
 @router.patch(
@@ -362,7 +356,7 @@ def update(
     kind: str = Path(..., max_length=10),
     record_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     e = queries.entry(user, kind, record_id)
     try:
         e = services.update_entry(user, e, payload.fields, payload.reason)
@@ -384,7 +378,7 @@ def retire(
     kind: str = Path(..., max_length=10),
     record_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     e = queries.entry(user, kind, record_id)
     try:
         e = services.retire_entry(user, e, payload.reason)
@@ -401,7 +395,7 @@ def retire(
     summary="项目减排实绩与预期 / a completed project's achieved vs expected reduction",
 )
 def project_check(request: HttpRequest, record_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    p = queries.entry(_user(request), "project", record_id)
+    p = queries.entry(request_user(request), "project", record_id)
     c = services.check_project(p)  # type: ignore[arg-type]
     return Status(
         200,
@@ -436,7 +430,7 @@ def tasks(
     locality: str = Query("", max_length=6),
     status: str = Query("", max_length=10),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     on = datetime.date.today()
     rows = queries.tasks(user, programme, group=group, locality=locality, status=status)
@@ -451,7 +445,7 @@ def tasks(
     summary="调度任务及其进展报告 / a task and its progress reports",
 )
 def task(request: HttpRequest, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return Status(200, _task_detail(queries.task(_user(request), task_id)))
+    return Status(200, _task_detail(queries.task(request_user(request), task_id)))
 
 
 def _task_detail(t: Any) -> dict[str, Any]:
@@ -480,7 +474,7 @@ def _task_detail(t: Any) -> dict[str, Any]:
     description="The task's group, its locality's staff, the leading and working groups. Evidence files: the page.",
 )
 def progress(request: HttpRequest, payload: ProgressIn, task_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     t = queries.task(user, task_id)
     try:
         services.report_progress(user, t, payload.progress, payload.text)
@@ -497,7 +491,7 @@ def progress(request: HttpRequest, payload: ProgressIn, task_id: int = Path(...,
     summary="调度看板：按小组、举措、属地 / the dispatch board by group, measure and locality",
 )
 def board(request: HttpRequest, programme_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     s = services.dispatch_summary(user, programme)
     return Status(
@@ -523,7 +517,7 @@ def board(request: HttpRequest, programme_id: int = Path(..., ge=1, le=MAX_ID)) 
     description="The leading and working groups. Idempotent: one alert per task and due date.",
 )
 def dispatch_check(request: HttpRequest, programme_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     if not scoping.can_coordinate(user, programme):
         raise PermissionDenied
@@ -545,7 +539,7 @@ def indicators(
     programme_id: int = Path(..., ge=1, le=MAX_ID),
     year: int | None = Query(None, ge=2000, le=2100, description="default: this year"),
 ) -> Any:
-    user = _user(request)
+    user = request_user(request)
     programme = services.visible_programme(user, programme_id)
     lang = queries.lang()
     year = year or datetime.date.today().year

@@ -114,5 +114,12 @@ class ApiTokenAuth(HttpBearer):
         return found
 
 
+def request_user(request: HttpRequest) -> Any:
+    """The user a request acts as on a router that takes a token or a signed-in session (``auth=[ApiTokenAuth(),
+    SessionAuth()]``): the token's user, or the session's."""
+    auth = request.auth  # type: ignore[attr-defined]
+    return auth.user if isinstance(auth, ApiToken) else auth
+
+
 def user_by_name(username: str) -> Any:
     return get_user_model().objects.get(username=username)
