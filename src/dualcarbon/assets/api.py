@@ -22,7 +22,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import queries, services
 from .models import Asset, Pledge
@@ -110,11 +110,6 @@ class PledgeOut(Schema):
 
 def _user(request: HttpRequest) -> Any:
     return request.auth.user  # type: ignore[attr-defined]
-
-
-def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    """A service's refusal as the API's located 422, in both languages (the shared helper of reporting.schemas)."""
-    return Status(*validation_refusal(request, exc))
 
 
 def _pledge(p: Pledge) -> dict[str, Any]:
@@ -282,7 +277,7 @@ def pledge(request: HttpRequest, payload: PledgeIn, org_id: int = Path(..., ge=1
             loan_reference=payload.loan_reference,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _pledge(row))
 
 
@@ -312,5 +307,5 @@ def release(request: HttpRequest, pledge_id: int = Path(..., ge=1, le=MAX_ID)) -
     except Pledge.DoesNotExist:
         raise Http404 from None
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _pledge(row))

@@ -19,7 +19,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.audit import Resource, record_read
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import credit_reports, queries, services
 from .models import ConsentRequest, CreditReport
@@ -154,11 +154,6 @@ def _request(r: ConsentRequest) -> dict[str, Any]:
     }
 
 
-def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    """A service's refusal as the API's located 422, in both languages (the shared helper of reporting.schemas)."""
-    return Status(*validation_refusal(request, exc))
-
-
 def _user(request: HttpRequest) -> Any:
     return request.auth.user  # type: ignore[attr-defined]
 
@@ -202,7 +197,7 @@ def grant(request: HttpRequest, payload: GrantIn, org_id: int = Path(..., ge=1, 
             note=payload.note,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _consent(c, queries.history(c)))
 
 
@@ -233,7 +228,7 @@ def change(
             note=payload.note,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _consent(c, queries.history(c)))
 
 
@@ -251,7 +246,7 @@ def revoke(
     try:
         c = services.revoke_consent(_user(request), consent)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _consent(c, queries.history(c)))
 
 
@@ -281,7 +276,7 @@ def accept(
     try:
         c = services.accept_request(_user(request), req)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _consent(c, queries.history(c)))
 
 
@@ -302,7 +297,7 @@ def decline(
     try:
         r = services.decline_request(_user(request), req, payload.reason)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _request(r))
 
 
@@ -361,7 +356,7 @@ def request_consent(request: HttpRequest, payload: RequestIn) -> Any:
             bank=payload.bank_id,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _request(r))
 
 
@@ -378,7 +373,7 @@ def withdraw(request: HttpRequest, request_id: int = Path(..., ge=1, le=MAX_ID))
     try:
         r = services.withdraw_request(_user(request), req)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _request(r))
 
 

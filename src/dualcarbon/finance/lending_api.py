@@ -15,7 +15,7 @@ from ninja.security import SessionAuth
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.registry.audit import Resource, record_read
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import lending, scoping
 from . import loan_queries as q
@@ -25,10 +25,6 @@ from . import loan_queries as q
 router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=0, le=MAX_ID)  # 0: no such object (404, like any missing id)
-
-
-def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    return Status(*validation_refusal(request, exc))
 
 
 # ------------------------------------------------------------------------------------------------ schemas
@@ -302,7 +298,7 @@ def product_new(request: HttpRequest, payload: ProductIn) -> Any:
     try:
         p = lending.create_product(request_user(request), data.pop("bank_id"), **data)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.product_dict(p))
 
 
@@ -319,7 +315,7 @@ def product_version(request: HttpRequest, payload: ProductVersionIn, product_id:
     try:
         lending.publish_version(request_user(request), product, data.pop("valid_from"), **data)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.product_dict(product))
 
 
@@ -375,7 +371,7 @@ def decision(request: HttpRequest, payload: DecisionIn, application_id: int = ID
             reason=payload.reason,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, q.application_dict(q.bank_application(request_user(request), app.pk)))
 
 
@@ -410,7 +406,7 @@ def _movement(request: HttpRequest, loan_id: int, kind: str, payload: MovementIn
     try:
         lending.record_movement(request_user(request), loan, kind, payload.amount, payload.on, payload.note)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.loan_dict(q.bank_loan(request_user(request), loan_id), movements=True))
 
 
@@ -505,7 +501,7 @@ def apply(request: HttpRequest, payload: ApplyIn, org_id: int = ID) -> Any:
             grant_consent=payload.grant_consent,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.application_dict(app))
 
 
@@ -521,7 +517,7 @@ def application_withdraw(request: HttpRequest, org_id: int = ID, application_id:
     try:
         app = lending.withdraw_application(request_user(request), app)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, q.application_dict(q.enterprise_application(request_user(request), org_id, app.pk)))
 
 
@@ -562,7 +558,7 @@ def need_new(request: HttpRequest, payload: NeedIn, org_id: int = ID) -> Any:
     try:
         n = lending.post_need(request_user(request), ent, **payload.dict())
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.need_dict(n, {}))
 
 
@@ -613,7 +609,7 @@ def push_new(request: HttpRequest, payload: PushIn) -> Any:
             request_user(request), payload.region, title=payload.title, needs=payload.need_ids, banks=payload.bank_ids
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, q.push_dict(p))
 
 
@@ -631,7 +627,7 @@ def statistics(request: HttpRequest, dimension: str = Query("purpose", max_lengt
     try:
         cells, total = lending.loan_statistics(loans_qs, dimension)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(
         200,
         {

@@ -18,7 +18,7 @@ from ninja import Field, Path, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import services
 from .models import PlanMeasure, ReductionPlan
@@ -219,7 +219,7 @@ def create(request: HttpRequest, payload: PlanIn, org_id: int = Path(..., ge=1, 
     try:
         plan = services.create_plan(_user(request), enterprise, payload.dict())
     except ValidationError as exc:
-        return Status(*validation_refusal(request, exc))
+        return refused(request, exc)
     return Status(201, _plan_out(services.evaluate(plan)))
 
 
@@ -249,7 +249,7 @@ def item_add(request: HttpRequest, payload: ItemIn, plan_id: int = Path(..., ge=
     try:
         services.add_item(_user(request), current, data)
     except ValidationError as exc:
-        return Status(*validation_refusal(request, exc))
+        return refused(request, exc)
     return Status(201, _plan_out(services.evaluate(current)))
 
 

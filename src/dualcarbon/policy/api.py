@@ -26,7 +26,7 @@ from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import rule_wording as wording
 from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.registry.models import Region
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import queries, sandbox, scoping, services
 from .models import Match, Policy, PolicyVersion
@@ -220,11 +220,6 @@ def _rule_refused(request: HttpRequest, exc: el.RuleError) -> Status[Any]:
     return _422(request, findings)
 
 
-def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    """A service's refusal as the API's located 422, in both languages (the shared helper of reporting.schemas)."""
-    return Status(*validation_refusal(request, exc))
-
-
 def _422(request: HttpRequest, findings: list[dict[str, Any]]) -> Status[Any]:
     detail = _("请求中有 %(n)d 处数据有误；未做任何修改") % {"n": len(findings)}
     return Status(422, {"detail": detail, "errors": findings, "request_id": getattr(request, "request_id", None)})
@@ -310,7 +305,7 @@ def create(request: HttpRequest, payload: PolicyIn, package_id: int = Path(..., 
     try:
         p = services.create_policy(user, pkg, **data)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _policy(p))
 
 
@@ -347,7 +342,7 @@ def version(request: HttpRequest, payload: PolicyVersionIn, policy_id: int = Pat
     try:
         v = services.publish_version(user, p, valid_from, **data)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _version(v))
 
 
@@ -575,7 +570,7 @@ def sandbox_draft_create(request: HttpRequest, payload: SandboxDraftIn) -> Any:
         if region is None:
             raise Http404
     if region is None:
-        return _refused(request, ValidationError({"region": [ValidationError(_("请选择地区或政策"))]}))
+        return refused(request, ValidationError({"region": [ValidationError(_("请选择地区或政策"))]}))
     if not scoping.can_publish(user, region):
         raise PermissionDenied
     try:
@@ -589,7 +584,7 @@ def sandbox_draft_create(request: HttpRequest, payload: SandboxDraftIn) -> Any:
             note=payload.note,
         )
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _draft(d))
 
 
@@ -622,7 +617,7 @@ def sandbox_draft_update(
     try:
         d = sandbox.update_draft(user, d, changes=payload.changes, title=payload.title, note=payload.note)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _draft(d))
 
 
@@ -640,7 +635,7 @@ def sandbox_draft_withdraw(request: HttpRequest, sandbox_id: int = Path(..., ge=
     try:
         d = sandbox.withdraw(user, d)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _draft(d))
 
 
@@ -659,7 +654,7 @@ def sandbox_run_create(request: HttpRequest, payload: RunIn, sandbox_id: int = P
     try:
         r = sandbox.run(user, d, payload.year)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _sandbox_run(r))
 
 
@@ -697,6 +692,6 @@ def sandbox_adopt(request: HttpRequest, payload: AdoptIn, sandbox_id: int = Path
     try:
         d = sandbox.adopt(user, d, payload.valid_from, run)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     d = queries.visible_draft(user, d.pk)
     return Status(200, _draft(d))

@@ -20,7 +20,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
-from dualcarbon.reporting.schemas import ERRORS, validation_refusal
+from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import queries, scoping, services
 from .models import LIST_MODELS, EntryVersion, ListEntry
@@ -222,10 +222,6 @@ def _tally(t: services.Tally) -> dict[str, Any]:
     }
 
 
-def _refused(request: HttpRequest, exc: ValidationError) -> Status[Any]:
-    return Status(*validation_refusal(request, exc))
-
-
 def _kind(kind: str) -> str:
     if kind not in LIST_MODELS:
         raise ValidationError({"kind": [ValidationError("未知清单“%(kind)s”", params={"kind": kind})]})
@@ -315,7 +311,7 @@ def create(
     try:
         e = services.create_entry(user, _kind(kind), programme, payload.fields, payload.reason)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _detail(e))
 
 
@@ -361,7 +357,7 @@ def update(
     try:
         e = services.update_entry(user, e, payload.fields, payload.reason)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _detail(e))
 
 
@@ -383,7 +379,7 @@ def retire(
     try:
         e = services.retire_entry(user, e, payload.reason)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(200, _detail(e))
 
 
@@ -479,7 +475,7 @@ def progress(request: HttpRequest, payload: ProgressIn, task_id: int = Path(...,
     try:
         services.report_progress(user, t, payload.progress, payload.text)
     except ValidationError as exc:
-        return _refused(request, exc)
+        return refused(request, exc)
     return Status(201, _task_detail(queries.task(user, task_id)))
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import Field, Schema
+from ninja import Field, Schema, Status
 from pydantic import BeforeValidator, StringConstraints, WithJsonSchema, model_validator
 
 from dualcarbon.engine import numbers as number_rule
@@ -372,3 +372,9 @@ def validation_refusal(request: Any, exc: Any) -> tuple[int, dict[str, Any]]:
             )
     detail = _("请求中有 %(n)d 处数据有误；未做任何修改") % {"n": len(findings)}
     return 422, {"detail": detail, "errors": findings, "request_id": getattr(request, "request_id", None)}
+
+
+def refused(request: Any, exc: Any) -> Status[Any]:
+    """:func:`validation_refusal` as the answer a router returns (``except ValidationError as exc: return
+    refused(request, exc)``)."""
+    return Status(*validation_refusal(request, exc))
