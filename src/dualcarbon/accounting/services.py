@@ -476,3 +476,35 @@ def region_month_totals(region_prefix: str, year: int, through: int) -> list[dic
         .order_by()
     )
     return [dict(r) for r in rows]
+
+
+# ------------------------------------------------------------------ reads for a group's inventory (programme)
+
+
+def scope_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]) -> list[dict[str, Any]]:
+    """The current monthly account entries of some enterprises and years: dicts of enterprise_id, year, month,
+    scope1_tco2e, scope2_tco2e (location-based) and total_tco2e, as stored (what a group's inventory consolidates,
+    engine/consolidation.py). One query."""
+    rows = (
+        AccountEntry.objects.filter(
+            is_current=True, enterprise_id__in=list(enterprise_ids), year__in=list(years), month__gte=1
+        )
+        .order_by("enterprise_id", "year", "month")
+        .values("enterprise_id", "year", "month", "scope1_tco2e", "scope2_tco2e", "total_tco2e")
+    )
+    return [dict(r) for r in rows]
+
+
+def factor_sources(enterprise_ids: Sequence[int], year: int) -> list[dict[str, Any]]:
+    """The factors behind the current account entries of some enterprises in a year, one row per distinct source
+    type, scope, item, factor set (and its version), factor reference and GWP table (the methodology section of an
+    inventory report). One query."""
+    rows = (
+        EmissionLine.objects.filter(
+            run__entry__is_current=True, run__entry__enterprise_id__in=list(enterprise_ids), run__entry__year=year
+        )
+        .values("source_type", "scope", "item_name", "factor_set", "factor_set_version", "factor_ref", "gwp_table")
+        .order_by("scope", "source_type", "item_name", "factor_set")
+        .distinct()
+    )
+    return [dict(r) for r in rows]

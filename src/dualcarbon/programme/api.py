@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
-from ninja import Field, Path, Query, Router, Schema, Status
+from django.http import Http404, HttpRequest
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 from ninja.security import SessionAuth
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import queries, scoping, services
+from . import carbon_index, inventory, queries, scoping, services
 from .models import LIST_MODELS, EntryVersion, ListEntry
 
 router = Router(tags=["programme"], auth=[ApiTokenAuth(), SessionAuth()])
@@ -558,3 +558,308 @@ def indicators(
             for v in services.indicator_values(user, programme, year)
         ],
     )
+
+
+# --------------------------------------------------------------------------------------------- dual-carbon index
+
+
+class IndexRunSummaryOut(Schema):
+    id: int
+    year: int
+    method: str
+    method_version: str
+    file_name: str
+    sha256: str
+    created_by: str | None
+    created_at: datetime.datetime
+
+
+class IndexIndicatorOut(Schema):
+    code: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    value: Decimal = Field(..., description="the raw value computed")
+    source: str = Field(..., description="upload (the file's row) | accounts (the platform's accounts)")
+    row: int | None = Field(..., description="the uploaded file's row (header = row 1); null: from the accounts")
+    lineage: str
+    normalisation: str
+    basis: dict[str, Decimal] = Field(..., description="min/max, mean/sd or floor/target of the normalisation")
+    normalised: Decimal = Field(..., description="0–100, higher is better")
+    weight: Decimal = Field(..., description="the indicator's share of its dimension")
+    contribution: Decimal = Field(..., description="index points: dimension weight × weight × normalised")
+
+
+class IndexDimensionOut(Schema):
+    code: str
+    name: str
+    score: Decimal
+    weight: Decimal = Field(..., description="the dimension's share of the index")
+    indicators: list[IndexIndicatorOut]
+
+
+class IndexAreaOut(Schema):
+    area: str = Field(..., description="the county's administrative code")
+    name: str
+    score: Decimal = Field(..., description="exact; shown rounded to 2 decimals")
+    rank: int = Field(..., description="1 = best; equal scores share a rank")
+    index_class: str
+    class_name: str
+    dimensions: list[IndexDimensionOut]
+
+
+class IndexMoveOut(Schema):
+    level: str = Field(..., description="dimension | indicator")
+    weight: str
+    change: str = Field(..., description="+10% | -10%")
+    max_rank_change: int
+    moves: dict[str, int] = Field(..., description="county code → new rank − old rank (counties that moved)")
+
+
+class IndexRunOut(IndexRunSummaryOut):
+    method_spec: dict[str, Any]
+    areas: list[IndexAreaOut]
+    sensitivity: list[IndexMoveOut]
+    max_rank_change_by_area: dict[str, int]
+
+
+def _run_summary(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "year": r.year,
+        "method": r.method,
+        "method_version": r.method_version,
+        "file_name": r.file_name,
+        "sha256": r.sha256,
+        "created_by": r.created_by.username if r.created_by else None,
+        "created_at": r.created_at,
+    }
+
+
+def _run(r: Any) -> dict[str, Any]:
+    v = carbon_index.view(r, queries.lang())
+    areas = []
+    for a in v.areas:
+        dims = []
+        for d, raw in zip(a["detail"], a["dimensions"], strict=True):
+            dims.append(
+                {
+                    "code": d["code"],
+                    "name": d["name"],
+                    "score": Decimal(raw["score"]),
+                    "weight": Decimal(raw["weight"]),
+                    "indicators": [
+                        {
+                            "code": i["code"],
+                            "name": i["indicator"]["name"],
+                            "unit": i["indicator"]["unit"],
+                            "higher_is_better": i["indicator"]["higher_is_better"],
+                            "value": Decimal(i["value"]),
+                            "source": i["source"],
+                            "row": r.inputs[a["area"]]["values"][i["code"]]["row"],
+                            "lineage": i["lineage"],
+                            "normalisation": i["indicator"]["normalisation"],
+                            "basis": {k: Decimal(x) for k, x in r.results["basis"].get(i["code"], {}).items()},
+                            "normalised": Decimal(i["normalised"]),
+                            "weight": Decimal(i["weight"]),
+                            "contribution": Decimal(i["contribution"]),
+                        }
+                        for i in d["rows"]
+                    ],
+                }
+            )
+        areas.append(
+            {
+                "area": a["area"],
+                "name": a["name"],
+                "score": Decimal(a["score"]),
+                "rank": a["rank"],
+                "index_class": a["class"],
+                "class_name": a["class_name"],
+                "dimensions": dims,
+            }
+        )
+    sens = r.sensitivity
+    return {
+        **_run_summary(r),
+        "method_spec": r.method_spec,
+        "areas": areas,
+        "sensitivity": sens.get("weights", []),
+        "max_rank_change_by_area": sens.get("max_rank_change_by_area", {}),
+    }
+
+
+@router.get(
+    "/programmes/{programme_id}/index-runs",
+    operation_id="programme_index_runs",
+    url_name="programme_index_runs",
+    response={200: list[IndexRunSummaryOut], **ERRORS},
+    summary="双碳指数计算记录 / the dual-carbon index runs",
+)
+def index_runs(request: HttpRequest, programme_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    programme = services.visible_programme(user, programme_id)
+    runs = scoping.index_runs(user).filter(programme=programme).select_related("created_by")[:200]
+    return Status(200, [_run_summary(r) for r in runs])
+
+
+@router.post(
+    "/programmes/{programme_id}/index-runs",
+    operation_id="programme_index_compute",
+    url_name="programme_index_compute",
+    response={201: IndexRunOut, **ERRORS},
+    summary="上传统计表并计算双碳指数 / upload a table and compute the dual-carbon index",
+    description="multipart/form-data: `file` (CSV or XLSX: `area` and one column per indicator code; co2_intensity "
+    "and co2_growth may be left out: then from the accounts), `year`, `method` (default ccni-structure), `note`. "
+    "The leading and working groups. 422: every problem with its row and column; nothing stored.",
+)
+def index_compute(
+    request: HttpRequest,
+    programme_id: int = Path(..., ge=1, le=MAX_ID),
+    file: UploadedFile = File(...),  # noqa: B008
+    year: int = Form(..., ge=1990, le=2100),
+    method: str = Form("ccni-structure", max_length=40),
+    note: str = Form("", max_length=300),
+) -> Any:
+    user = request_user(request)
+    programme = services.visible_programme(user, programme_id)
+    if not scoping.can_coordinate(user, programme):
+        raise PermissionDenied
+    try:
+        run = carbon_index.compute_index(user, programme, year, method, file.name or "", file.read(), note)
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _run(run))
+
+
+@router.get(
+    "/index-runs/{index_run_id}",
+    operation_id="programme_index_run",
+    url_name="programme_index_run",
+    response={200: IndexRunOut, **ERRORS},
+    summary="一次双碳指数计算：排名、各指标明细与敏感性 / a run: ranking, every indicator, sensitivity",
+)
+def index_run(request: HttpRequest, index_run_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    r = scoping.index_runs(user).select_related("created_by").filter(pk=index_run_id).first()
+    if r is None:
+        raise Http404
+    return Status(200, _run(r))
+
+
+# --------------------------------------------------------------------------------------------- group inventory
+
+
+class InventoryIn(Schema):
+    year: int = Field(..., ge=2000, le=2100)
+    approach: str = Field(..., description="operational_control | equity_share")
+    base_year: int | None = Field(None, ge=2000, le=2100)
+
+
+class InventoryMemberOut(Schema):
+    organisation_id: int
+    name: str
+    share_pct: Decimal | None = Field(..., description="% included; null when it changed within the year (months)")
+    months: list[dict[str, Any]] = Field(..., description="per month: share_pct, own scope1/scope2, contributions")
+    own_scope1: Decimal = Field(..., description="tCO2e, the months inside the boundary")
+    own_scope2: Decimal
+    scope1: Decimal = Field(..., description="tCO2e consolidated")
+    scope2: Decimal
+    chains: list[str]
+
+
+class InventoryOut(Schema):
+    id: int
+    group_id: int
+    group: str
+    year: int
+    approach: str
+    base_year: int | None
+    complete: bool
+    problems: list[str] = Field(..., description="why nothing could be consolidated (then no figures)")
+    scope1: Decimal | None = Field(..., description="tCO2e")
+    scope2: Decimal | None = Field(..., description="tCO2e, location-based")
+    total: Decimal | None
+    members: list[InventoryMemberOut]
+    outside: list[str] = Field(..., description="held but outside the boundary all year")
+    factors: list[dict[str, Any]] = Field(..., description="the factors behind the accounts, with their sources")
+
+
+def _inventory(inv: Any) -> dict[str, Any]:
+    f = inventory.figures(inv)
+    en = queries.lang().startswith("en")
+    return {
+        "id": inv.pk,
+        "group_id": inv.group_id,
+        "group": inv.group.name,
+        "year": inv.year,
+        "approach": inv.approach,
+        "base_year": inv.base_year,
+        "complete": f.complete,
+        "problems": [e if en else z for z, e in f.problems],
+        "scope1": f.scope1 if f.complete else None,
+        "scope2": f.scope2 if f.complete else None,
+        "total": f.total if f.complete else None,
+        "members": [
+            {
+                "organisation_id": m.organisation_id,
+                "name": m.name,
+                "share_pct": m.share_pct,
+                "months": m.months,
+                "own_scope1": m.own_scope1,
+                "own_scope2": m.own_scope2,
+                "scope1": m.scope1,
+                "scope2": m.scope2,
+                "chains": m.chains,
+            }
+            for m in f.members
+        ],
+        "outside": f.outside,
+        "factors": f.factors,
+    }
+
+
+@router.get(
+    "/groups/{org_id}/inventories",
+    operation_id="programme_group_inventories",
+    url_name="programme_group_inventories",
+    response={200: list[InventoryOut], **ERRORS},
+    summary="集团碳盘查 / a group's carbon inventories",
+    description="The group's own staff, the government of its region, the admin.",
+)
+def group_inventories(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    group = inventory.visible_group(user, org_id)
+    return Status(200, [_inventory(i) for i in scoping.inventories(user).filter(group=group).select_related("group")])
+
+
+@router.post(
+    "/groups/{org_id}/inventories",
+    operation_id="programme_inventory_create",
+    url_name="programme_inventory_create",
+    response={201: InventoryOut, **ERRORS},
+    summary="编制碳盘查（年度与合并方法）/ keep an inventory: its year and approach",
+    description="The group's own staff and the admin; one per group and year (again: the approach changes).",
+)
+def inventory_create(request: HttpRequest, payload: InventoryIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    group = inventory.visible_group(user, org_id)
+    if not scoping.can_keep_inventory(user, group):
+        raise PermissionDenied
+    try:
+        inv = inventory.create_inventory(user, group, payload.year, payload.approach, payload.base_year)
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _inventory(inv))
+
+
+@router.get(
+    "/inventories/{inventory_id}",
+    operation_id="programme_inventory",
+    url_name="programme_inventory",
+    response={200: InventoryOut, **ERRORS},
+    summary="一次碳盘查：边界、各实体份额、范围一与范围二 / an inventory: boundary, shares, scope 1 and 2",
+)
+def inventory_detail(request: HttpRequest, inventory_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    return Status(200, _inventory(inventory.visible_inventory(user, inventory_id)))

@@ -560,3 +560,75 @@ class ProgressReport(models.Model):
         ordering = ["task_id", "-reported_at", "-pk"]
         verbose_name = _("进展报告")
         verbose_name_plural = pgettext_lazy("plural", "进展报告")
+
+
+# --------------------------------------------------------------------------------------------- the dual-carbon index
+
+
+class IndexRun(models.Model):
+    """One computation of the dual-carbon index (双碳指数, engine/dcindex.py, docs/methods.md § 17) for the
+    programme's counties and a year: the method and its version as they were, the uploaded table (name, SHA-256),
+    every input value with its source (the file's row, or the accounts with their lineage), the results (score,
+    rank, class, dimensions, each indicator's normalised value, weight and contribution) and the sensitivity of
+    the ranks to ±10 % weights. Never changed: a new upload is a new run."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="index_runs")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    method = models.CharField(_("方法"), max_length=40)
+    method_version = models.CharField(_("方法版本"), max_length=20)
+    #: the method as computed: title, source, convention, dimensions, indicators (with weights) and classes
+    method_spec = models.JSONField(default=dict)
+    file_name = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    #: area code → {"name", "row", "values": {indicator: {"value", "source", "row", "lineage", "lineage_en"}}}
+    inputs = models.JSONField(default=dict)
+    #: {"basis": {indicator: {...}}, "areas": [{"area", "name", "score", "rank", "class", "dimensions": [...]}]}
+    results = models.JSONField(default=dict)
+    sensitivity = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("双碳指数计算")
+        verbose_name_plural = pgettext_lazy("plural", "双碳指数计算")
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.year} {self.method}@{self.method_version}"
+
+
+# --------------------------------------------------------------------------------------------- group inventory
+
+
+class GroupInventory(models.Model):
+    """A group's carbon inventory (碳盘查) for a year: the consolidation approach chosen for it (operational control
+    or equity share, GHG Protocol ch. 3, ISO 14064-1 clause 5.1) and its base year. The figures are computed from
+    the current accounts and the ownership links each time it is read (engine/consolidation.py), so they always
+    equal the accounts as they stand; docs/programme.md § Group inventory."""
+
+    class Approach(models.TextChoices):
+        CONTROL = "operational_control", _("运营控制权法")
+        EQUITY = "equity_share", _("股权比例法")
+
+    group = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="group_inventories", verbose_name=_("集团")
+    )
+    year = models.PositiveSmallIntegerField(_("盘查年度"))
+    approach = models.CharField(_("合并方法"), max_length=20, choices=Approach.choices)
+    base_year = models.PositiveSmallIntegerField(_("基准年"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["group_id", "-year"]
+        verbose_name = _("集团碳盘查")
+        verbose_name_plural = pgettext_lazy("plural", "集团碳盘查")
+        constraints = [models.UniqueConstraint(fields=["group", "year"], name="uniq_group_inventory_year")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.year} {self.approach}"

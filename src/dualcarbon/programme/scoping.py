@@ -9,6 +9,11 @@ programme's own group memberships (:class:`~.models.GroupMembership`) — docs/p
 * the platform admin sees everything; **enterprises, banks and verifiers** see nothing unless named a member of a
   group (enterprise staff never: the programme is the government's work) — out of scope looks like missing (404).
 
+The dual-carbon index runs are read like their programme and computed by the coordinating groups and the admin.
+A group's carbon inventories (碳盘查) are read by the group's own staff, the government of the group's region and
+the admin, and kept (created, their approach chosen) by the group's staff and the admin — not by the
+subsidiaries' staff (the inventory shows every member's figures), banks or verifiers.
+
 Writes: list entries are changed by their group's members, the coordinating groups and the admin; a task's
 progress is reported by its group's members, its locality's staff, the coordinating groups and the admin;
 structure (groups, measures, new entries and tasks, statistics, the dispatch check) by the coordinating groups
@@ -22,12 +27,15 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 
 from dualcarbon.registry import access
+from dualcarbon.registry.models import Organisation
 
 from .models import (
     LIST_MODELS,
     EntryVersion,
     Group,
+    GroupInventory,
     GroupMembership,
+    IndexRun,
     Indicator,
     ListEntry,
     Measure,
@@ -201,3 +209,45 @@ def can_report(user: Any, task: Task) -> bool:
         return True
     actor = access.actor_for(user)
     return any(str(task.locality_id).startswith(p) for p in _counties(actor))
+
+
+def index_runs(user: Any) -> QuerySet[IndexRun]:
+    """Dual-carbon index runs: read like their programme (enterprises, banks, verifiers: nothing)."""
+    if not sees_programme(user):
+        return IndexRun.objects.none()
+    return IndexRun.objects.filter(programme__in=programmes(user).values("pk"))
+
+
+def _group_q(user: Any, path: str) -> Q:
+    """Organisations (``path`` to them) whose group inventory the user may read: its own staff, the government of
+    its region, the admin."""
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return Q(pk__in=[])
+    if actor.is_admin:
+        return Q()
+    q = Q(**{f"{path}pk__in": sorted(actor.enterprise_ids)}) if actor.enterprise_ids else Q(pk__in=[])
+    if actor.region_prefixes:
+        q |= access.region_q(actor.region_prefixes, f"{path}region_id")
+    return q
+
+
+def inventories(user: Any) -> QuerySet[GroupInventory]:
+    return GroupInventory.objects.filter(_group_q(user, "group__"))
+
+
+def inventory_groups(user: Any) -> QuerySet[Organisation]:
+    """The groups (organisations holding others, or with an inventory) whose inventory the user may read."""
+    holding = Q(holdings__isnull=False) | Q(group_inventories__isnull=False)
+    return group_organisations(user).filter(holding).distinct()
+
+
+def group_organisations(user: Any) -> QuerySet[Organisation]:
+    """Enterprises whose (possible) group inventory the user may read, holding others or not."""
+    return Organisation.objects.filter(_group_q(user, ""), kind=Organisation.Kind.ENTERPRISE)
+
+
+def can_keep_inventory(user: Any, group: Organisation) -> bool:
+    """Create an inventory or choose its approach: the group's own staff and the admin."""
+    actor = access.actor_for(user)
+    return actor.is_admin or group.pk in actor.enterprise_ids

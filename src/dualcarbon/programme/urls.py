@@ -14,4 +14,10 @@ urlpatterns = [
     path("<int:programme_id>/report.xlsx", views.report_xlsx, name="report_xlsx"),
     path("entry/<str:kind>/<int:record_id>/", views.entry, name="entry"),
     path("task/<int:task_id>/", views.task, name="task"),
+    path("<int:programme_id>/index/", views.index_runs, name="index_runs"),
+    path("index/<int:index_run_id>/", views.index_run, name="index_run"),
+    path("inventories/", views.inventory_groups, name="inventory_groups"),
+    path("group/<int:org_id>/inventory/", views.group_inventory, name="group_inventory"),
+    path("inventory/<int:inventory_id>/", views.inventory_page, name="inventory"),
+    path("inventory/<int:inventory_id>/inventory.xlsx", views.inventory_xlsx, name="inventory_xlsx"),
 ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import queries, reports, scoping, services
+from . import carbon_index, inventory, queries, reports, scoping, services
 from .models import LIST_MODELS, ListEntry, Project
 
 
@@ -286,4 +286,146 @@ def report_xlsx(request: HttpRequest, programme_id: int) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     resp["Content-Disposition"] = f'attachment; filename="programme-{programme.pk}-dispatch.xlsx"'
+    return resp
+
+
+# --------------------------------------------------------------------------------------------- dual-carbon index
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def index_runs(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """The dual-carbon index runs of the programme; POST (coordinating groups): upload a table and compute."""
+    programme = _programme(request, programme_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_coordinate(request.user, programme):
+            raise PermissionDenied
+        f = request.FILES.get("file")
+        if f is None:
+            errors = [_("请选择要上传的文件（.csv 或 .xlsx）")]
+        else:
+            try:
+                run = carbon_index.compute_index(
+                    request.user,
+                    programme,
+                    request.POST.get("year"),
+                    request.POST.get("method"),
+                    f.name or "",
+                    f.read(),
+                    request.POST.get("note", ""),
+                )
+            except ValidationError as exc:
+                errors = _messages(exc)
+            else:
+                messages.success(request, _("双碳指数已计算并保存"))
+                return HttpResponseRedirect(reverse("programme:index_run", args=[run.pk]))
+    lang = queries.lang()
+    return render(
+        request,
+        "programme/index_runs.html",
+        {
+            **_nav(programme),
+            "runs": scoping.index_runs(request.user).filter(programme=programme).select_related("created_by")[:50],
+            "methods": [(m.name, m.version, m.title(lang)) for m in carbon_index.methods().values()],
+            "years": list(range(programme.start_year - 2, programme.end_year + 1)),
+            "this_year": datetime.date.today().year - 1,
+            "can_coordinate": scoping.can_coordinate(request.user, programme),
+            "account_indicators": carbon_index.ACCOUNT_INDICATORS,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def index_run(request: HttpRequest, index_run_id: int) -> HttpResponse:
+    """A stored run: the ranking (score, rank, class, four dimensions), the sensitivity of the ranks to ±10 %
+    weights, and with ``?area=CODE`` the drill-down of one county to each indicator."""
+    run = scoping.index_runs(request.user).select_related("programme__region", "created_by").filter(pk=index_run_id)
+    r = run.first()
+    if r is None:
+        raise Http404
+    v = carbon_index.view(r, queries.lang())
+    area = v.area(request.GET.get("area", "")[:6]) if request.GET.get("area") else None
+    return render(request, "programme/index_run.html", {**_nav(r.programme), "v": v, "run": r, "area": area})
+
+
+# --------------------------------------------------------------------------------------------- group inventory
+
+
+@login_required
+@require_GET
+def inventory_groups(request: HttpRequest) -> HttpResponse:
+    """The groups whose inventory the user may read (its own for an enterprise; its region's for a government)."""
+    groups = list(scoping.inventory_groups(request.user).order_by("name")[:200])
+    invs = scoping.inventories(request.user).filter(group__in=groups).order_by("group_id", "-year")
+    by_group: dict[int, list[Any]] = {}
+    for i in invs:
+        by_group.setdefault(i.group_id, []).append(i)
+    return render(
+        request, "programme/inventory_groups.html", {"rows": [(g, by_group.get(g.pk, [])) for g in groups]}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_inventory(request: HttpRequest, org_id: int) -> HttpResponse:
+    """A group's tree today and its inventories; POST (the group's staff, the admin): an inventory for a year with
+    its approach."""
+    group = inventory.visible_group(request.user, org_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_keep_inventory(request.user, group):
+            raise PermissionDenied
+        try:
+            inv = inventory.create_inventory(
+                request.user, group, request.POST.get("year"), request.POST.get("approach"),
+                request.POST.get("base_year"),
+            )
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            messages.success(request, _("已保存碳盘查设置"))
+            return HttpResponseRedirect(reverse("programme:inventory", args=[inv.pk]))
+    tree = inventory.tree_today(group)
+    return render(
+        request,
+        "programme/group_inventory.html",
+        {
+            "group": group,
+            "tree": tree,
+            "inventories": scoping.inventories(request.user).filter(group=group),
+            "approaches": inventory.GroupInventory.Approach.choices,
+            "can_keep": scoping.can_keep_inventory(request.user, group),
+            "year": datetime.date.today().year - 1,
+            "errors": errors,
+            "posted": request.POST if errors else None,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def inventory_page(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    f = inventory.figures(inv)
+    base = inventory.figures(inv, inv.base_year) if inv.base_year and inv.base_year != inv.year else None
+    return render(
+        request,
+        "programme/inventory.html",
+        {"inv": inv, "f": f, "base": base, "lang": queries.lang(), "months": range(1, 13)},
+    )
+
+
+@login_required
+@require_GET
+def inventory_xlsx(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    resp = HttpResponse(
+        inventory.xlsx(inv), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp["Content-Disposition"] = f'attachment; filename="inventory-{inv.group_id}-{inv.year}.xlsx"'
     return resp
