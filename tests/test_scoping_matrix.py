@@ -228,12 +228,26 @@ NARROWER: dict[str, set[str]] = {
             "api:finance_statistics",
         )
     },
+    # a group's carbon inventory (docs/programme.md § Group inventory): the group's own staff, the government of its
+    # region and the admin; not banks or verifiers
+    **{
+        name: {"cement", "steel", "far", "gov", "district", "admin"}
+        for name in (
+            "programme:group_inventory",
+            "programme:inventory",
+            "programme:inventory_xlsx",
+            "api:programme_group_inventories",
+            "api:programme_inventory_create",
+            "api:programme_inventory",
+        )
+    },
 }
 #: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
 #: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
 #: tasks are read like their locality (REGION_READERS: ``gov`` leads the city's leading group, ``district`` is the
-#: locality's staff); the Hangzhou programme's: the admin only
-PROGRAMME_KINDS = ("prog", "prog_entry", "prog_task")
+#: locality's staff); the Hangzhou programme's: the admin only. A dual-carbon index run (prog_index) is read like its
+#: programme
+PROGRAMME_KINDS = ("prog", "prog_entry", "prog_task", "prog_index")
 PROGRAMME_READERS = {
     "339900": {"gov", "district", "admin"},
     "339901": {"gov", "district", "admin"},
@@ -332,6 +346,18 @@ WRITERS: dict[str, set[str]] = {
             "api:programme_entry_update",
             "api:programme_entry_retire",
             "api:programme_dispatch_check",
+            "programme:index_runs",
+            "api:programme_index_runs",
+            "api:programme_index_compute",
+        )
+    },
+    # a group's inventory is kept (year, approach) by the group's own staff and the admin, not its government
+    **{
+        name: {"owner", "admin"}
+        for name in (
+            "programme:group_inventory",
+            "api:programme_group_inventories",
+            "api:programme_inventory_create",
         )
     },
     # the register: the enterprise's government and the admin (its staff read their page only)
@@ -503,6 +529,12 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "programme:entry": {"expected_tco2": "1", "reason": "矩阵测试：越权修改"},
     "programme:task": {"progress": "50", "text": "矩阵测试：越权报告"},
+    "programme:group_inventory": {"year": "2023", "approach": "operational_control"},
+    **{
+        name: {"year": 2023, "approach": "operational_control"}
+        for name in ("api:programme_group_inventories", "api:programme_inventory_create")
+    },
+    "programme:index_runs": {"year": "2024", "method": "ccni-structure", "file": "@xlsx"},
     **{
         name: {
             "fields": {
@@ -612,6 +644,8 @@ PARAM_KINDS: dict[str, str] = {
     "kind": "prog_list",
     "record_id": "prog_entry",
     "task_id": "prog_task",
+    "index_run_id": "prog_index",  # a dual-carbon index run of the programme
+    "inventory_id": "inventory",  # the subject enterprise's group carbon inventory (programme)
 }
 #: for ``pk``/``id``: the word before the parameter in the route (or in the URL name) → kind
 PK_WORDS = (
@@ -648,6 +682,7 @@ OBJECT_KINDS = {
     "loan_application",  # the subject's loan application to the bank (finance)
     "loan",  # the subject's loan from the bank (finance)
     *PROGRAMME_KINDS,  # a programme, an entry of its lists, a task: subjects are the regions of PROGRAMME_READERS
+    "inventory",  # the subject enterprise's carbon inventory as a group (programme)
 }
 RAW_KINDS = {"submission", "evidence", "run", "line", "import_job"}  # raw reported data: not for banks
 PERIOD_KINDS = {"month", "period", "entry", *RAW_KINDS}
@@ -1104,8 +1139,9 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 if s.enterprise == "cement":
                     s.values["pledge"] = cement_pledge.pk
         if apps.is_installed("dualcarbon.programme"):
+            from dualcarbon.programme import carbon_index
             from dualcarbon.programme import services as programme
-            from dualcarbon.programme.models import Group, GroupMembership, Programme, Task
+            from dualcarbon.programme.models import Group, GroupInventory, GroupMembership, IndexRun, Programme, Task
 
             # the city's programme (tasks and projects in 示范市 itself and in 东城区; gov leads its leading group) and
             # Hangzhou's (one in 上城区); the tasks are overdue, so a dispatch check would raise alerts
@@ -1140,10 +1176,26 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     fields.update(owner_name="矩阵业主单位", sector="energy", investment="1000000")
                     entry = programme.create_entry(world.users["admin"], "project", prog, fields, "矩阵测试")
                     of["prog_entry"][code] = entry.pk
+                    method = carbon_index.methods()["ccni-structure"]
+                    of["prog_index"][code] = IndexRun.objects.create(
+                        programme=prog,
+                        year=2024,
+                        method=method.name,
+                        method_version=method.version,
+                        method_spec=carbon_index.method_spec(method),
+                        file_name="矩阵.csv",
+                        sha256="0" * 64,
+                    ).pk
+            # every subject enterprise keeps an inventory as a group (its accounts are partial: the page says so)
+            inventories = {
+                k: GroupInventory.objects.create(group=o, year=2024, approach="equity_share").pk
+                for k, o in orgs.items()
+            }
             for s in subjects.values():
                 s.values.update({f"{k}_of": v for k, v in of.items()})
                 s.values.update(prog=of["prog"]["339901"], prog_entry=of["prog_entry"]["339901"])
                 s.values.update(prog_task=of["prog_task"]["339901"], prog_list="project")
+                s.values.update(prog_index=of["prog_index"]["339901"], inventory=inventories[s.enterprise])
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():
@@ -1206,7 +1258,7 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
     kinds = route.object_kinds() | set(route.kinds().values()) - {None}
     if subject.key.startswith("region-"):
         allowed = set(REGION_READERS[subject.values["region"]])
-        if "prog" in kinds and not kinds & {"prog_entry", "prog_task"}:
+        if kinds & {"prog", "prog_index"} and not kinds & {"prog_entry", "prog_task"}:
             allowed = set(PROGRAMME_READERS[subject.values["region"]])
     else:
         allowed = {r for r, seen in READS.items() if subject.enterprise in seen}
