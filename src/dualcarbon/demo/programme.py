@@ -4,8 +4,10 @@ The five lists keep the source city's proportions (100 projects, 19 platforms, 9
 11 talent entries) scaled by one fifth and rounded: 20 projects, 4 platforms, 2 fund pools, 11 policy packages,
 2 talent entries. The leading group, the working group and the six special groups (综合协调, 能源, 工业, 城市建设,
 交通, 农业农村); the twelve measures (一创、一优、一协、五降、四提) with indicators; a year of tasks (this year's
-work points) with some overdue and some lagging, and the dispatch check run once. Names, amounts and statistics
-are invented for the demo (示意数据), labelled so on the entries.
+work points) with some overdue and some lagging, and the dispatch check run once; the dual-carbon index of the
+six counties computed from an uploaded statistical table (co2_intensity and co2_growth from the accounts); and two
+enterprise groups (the showcase enterprises ent1 and ent2 as parents) with their holdings and an inventory each.
+Names, amounts and statistics are invented for the demo (示意数据), labelled so on the entries.
 """
 
 from __future__ import annotations
@@ -428,10 +430,108 @@ def build(users: dict[str, Any], city: Any, years: Sequence[int], owners: Sequen
             )
             n_tasks += 1
     check = services.check_dispatch(p, on=today)
+    index_runs = build_index(p, gov, years)
+    inventories = build_groups(owners, years)
     return {
+        "programme_index_runs": index_runs,
+        "programme_group_inventories": inventories,
         "programme_groups": len(groups),
         "programme_measures": len(measures),
         **{f"programme_{k}": v for k, v in counts.items()},
         "programme_tasks": n_tasks,
         "programme_alerts": check.created,
     }
+
+
+#: the counties' statistics for the dual-carbon index (示意数据): electricity use per 万元 of GDP, non-fossil share of
+#: energy use, secondary industry share, buses per 10 000 residents, CO2 per resident, decoupling index, peaking test
+INDEX_TABLE = {
+    "城东区": ("520", "24.5", "31.2", "14.2", "6.1", "0.35", "0.5"),
+    "城西区": ("610", "21.0", "38.5", "12.6", "7.4", "0.62", "0.5"),
+    "临港区": ("980", "12.8", "58.3", "7.1", "15.8", "1.18", "0"),
+    "青山县": ("720", "31.5", "44.0", "6.3", "5.2", "-0.20", "1"),
+    "云溪县": ("650", "27.9", "40.6", "5.8", "4.7", "0.10", "1"),
+    "白沙县": ("860", "15.3", "52.1", "4.9", "11.3", "0.95", "0"),
+}
+INDEX_COLUMNS = ("elec_intensity", "nonfossil_share", "secondary_share", "buses_per_10k", "co2_per_capita")
+INDEX_COLUMNS_END = ("decoupling", "peak_test")
+#: used when the accounts cannot give a county's figure (a county without enterprises on the platform)
+INDEX_FALLBACK = {"co2_intensity": "1.2", "co2_growth": "2.0"}
+
+
+def build_index(p: Any, gov: Any, years: Sequence[int]) -> int:
+    """The counties' index of the last demo year from an uploaded table (the user ``gov`` uploads it); the two
+    emission columns the accounts give are left out of the table when every county has them (then they come from
+    the accounts), included with invented figures otherwise."""
+    from dualcarbon.programme import carbon_index
+
+    year = years[-1]
+    counties = carbon_index.counties(p)
+    accounts = carbon_index.county_accounts(p, year)
+    from_accounts = all(
+        c.code in accounts and accounts[c.code].intensity() is not None and accounts[c.code].growth() is not None
+        for c in counties
+    )
+    extra = () if from_accounts else tuple(INDEX_FALLBACK)
+    lines = [",".join(("area", *INDEX_COLUMNS, *extra, *INDEX_COLUMNS_END))]
+    for c in counties:
+        row = INDEX_TABLE.get(c.name)
+        if row is None:
+            continue
+        lines.append(",".join((c.name, *row[:5], *(INDEX_FALLBACK[k] for k in extra), *row[5:])))
+    content = ("\n".join(lines) + "\n").encode("utf-8")
+    carbon_index.compute_index(
+        gov, p, year, "ccni-structure", f"示范市{year}年县区双碳指数统计表.csv", content, "示意数据（演示用）"
+    )
+    return 1
+
+
+def _complete(org_ids: Sequence[int], years: Sequence[int]) -> list[int]:
+    """The organisations with all twelve months of every one of ``years`` in their current accounts."""
+    from dualcarbon.accounting import services as accounting
+
+    months: dict[int, set[tuple[int, int]]] = {}
+    for r in accounting.scope_month_totals(org_ids, years):
+        months.setdefault(r["enterprise_id"], set()).add((r["year"], r["month"]))
+    return [o for o in org_ids if len(months.get(o, ())) == 12 * len(years)]
+
+
+def build_groups(owners: Sequence[Any], years: Sequence[int]) -> int:
+    """Two enterprise groups: 1) the first showcase enterprise holding 100 % and 60 % (both with control) and 30 %
+    (without) of three others, the 60 % one holding 55 % of a fourth (three levels), its inventory by operational
+    control; 2) the second showcase enterprise holding 70 % (control) of one and 40 % (no control) of another, raised
+    to 60 % with control from 1 July of the year, its inventory by equity share. Subsidiaries are enterprises with
+    all twelve months of accounts in the year."""
+    from dualcarbon.programme.models import GroupInventory
+    from dualcarbon.registry import services as registry
+    from dualcarbon.registry.models import Organisation
+
+    if len(owners) < 2:
+        return 0
+    year = years[-1]
+    start = datetime.date(years[0], 1, 1)
+    parents = [o for o in owners[:2] if o.pk in _complete([o.pk for o in owners[:2]], years)]
+    if len(parents) < 2:
+        return 0
+    others = list(
+        Organisation.objects.filter(kind="enterprise").exclude(pk__in=[o.pk for o in owners]).order_by("pk")[:40]
+    )
+    ids = _complete([o.pk for o in others], years)
+    pool = [o for o in others if o.pk in ids][:6]
+    if len(pool) < 6:
+        return 0
+    a, b = parents
+    registry.set_ownership(a, pool[0], "100", start, has_control=True, note="示意数据：全资子公司")
+    registry.set_ownership(a, pool[1], "60", start, has_control=True, note="示意数据：控股子公司")
+    registry.set_ownership(a, pool[2], "30", start, note="示意数据：参股公司")
+    registry.set_ownership(pool[1], pool[3], "55", start, has_control=True, note="示意数据：孙公司")
+    registry.set_ownership(b, pool[4], "70", start, has_control=True, note="示意数据：控股子公司")
+    registry.set_ownership(b, pool[5], "40", start, note="示意数据：参股公司")
+    registry.set_ownership(
+        b, pool[5], "60", datetime.date(year, 7, 1), has_control=True, note="示意数据：增持取得控制权"
+    )
+    GroupInventory.objects.create(
+        group=a, year=year, approach=GroupInventory.Approach.CONTROL, base_year=years[0] if years[0] != year else None
+    )
+    GroupInventory.objects.create(group=b, year=year, approach=GroupInventory.Approach.EQUITY)
+    return 2

@@ -159,11 +159,11 @@ def figures(inv: GroupInventory, year: int | None = None) -> Figures:
                 org.name,
                 org.uscc or "",
                 org.region_id or "",
-                None if share is None else (share * 100).normalize(),
+                None if share is None else _pct(share),
                 [
                     {
                         "month": m.month,
-                        "share_pct": (m.share * 100).normalize(),
+                        "share_pct": _pct(m.share),
                         "scope1": m.scope1,
                         "scope2": m.scope2,
                         "contribution1": m.contribution1,
@@ -189,6 +189,11 @@ def _named(text: str, problem: consolidation.Problem) -> str:
         for o in Organisation.objects.filter(pk__in=[int(i) for i in ids]):
             text = text.replace(str(o.pk), o.name)
     return text
+
+
+def _pct(fraction: Decimal) -> Decimal:
+    """A fraction as a percentage without exponent (1 → 100, not 1E+2)."""
+    return Decimal(f"{(fraction * 100).normalize():f}")
 
 
 def shown(value: Decimal) -> Decimal:
