@@ -153,7 +153,8 @@ def _header(name: str, content: bytes) -> list[str]:
 
 
 def _d(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    """A decimal as typed, without trailing zeros or exponent (31.50000000 → 31.5, 7.2E+2 → 720)."""
+    return f"{value.normalize():f}"
 
 
 @transaction.atomic
@@ -353,6 +354,15 @@ class RunView:
     sensitivity: list[dict[str, Any]]
     moved_by_area: dict[str, int]
 
+    @property
+    def moved(self) -> list[dict[str, Any]]:
+        """The weight moves that change some rank."""
+        return [p for p in self.sensitivity if p["moves"]]
+
+    @property
+    def unmoved(self) -> int:
+        return len(self.sensitivity) - len(self.moved)
+
     def area(self, code: str) -> dict[str, Any] | None:
         return next((a for a in self.areas if a["area"] == code), None)
 
@@ -379,6 +389,7 @@ def view(run: IndexRun, lang: str) -> RunView:
                 rows.append(
                     {
                         **i,
+                        "value": _d(Decimal(i["value"])),
                         "indicator": inds[i["code"]],
                         "normalised_shown": shown(i["normalised"]),
                         "weight_shown": shown(i["weight"], 4),

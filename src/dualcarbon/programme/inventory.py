@@ -116,7 +116,7 @@ def _words(chain: consolidation.Chain, names: dict[str, str]) -> str:
         return "集团本身 / the group itself"
     parts = " × ".join(
         f"{names.get(x.parent, x.parent)}→{names.get(x.child, x.child)} {x.share.normalize():f}%"
-        f"{'（控制）' if x.control else ''}"
+        f"{' (控制/control)' if x.control else ''}"
         for x in chain.links
     )
     return f"{parts} = {(chain.share * 100).normalize():f}%"

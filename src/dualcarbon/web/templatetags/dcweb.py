@@ -125,6 +125,11 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("双碳示范城"), reverse("programme:home"), "/programme/")
         except NoReverseMatch:
             pass
+    if len(enterprises) == 1:
+        try:  # the enterprise's carbon inventory as a group (docs/programme.md § Group inventory)
+            add(_("集团碳盘查"), reverse("programme:group_inventory", args=[enterprises[0].pk]), "/programme/")
+        except NoReverseMatch:
+            pass
     if roles - {Membership.Role.BANK_STAFF}:  # banks read accounts, not raw submissions
         try:
             add(_("数据报送"), reverse("reporting:index"))
