@@ -218,6 +218,7 @@ def xlsx(inv: GroupInventory) -> bytes:
     """The inventory report in the ISO 14064-1 / GHG Protocol structure, bilingual headings (Chinese first)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     f = figures(inv)
     base = figures(inv, inv.base_year) if inv.base_year and inv.base_year != inv.year else None
@@ -232,12 +233,12 @@ def xlsx(inv: GroupInventory) -> bytes:
         for c in ws[1]:
             c.font = bold
         for r in rows:
-            ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = 22
+            ws.append(r)  # Decimal cells are written as numbers
+        for i in range(1, ws.max_column + 1):
+            ws.column_dimensions[get_column_letter(i)].width = 22
 
     zh_a, en_a = APPROACH_WORDS[inv.approach]
-    cover = [
+    cover: list[list[Any]] = [
         ["集团 / Group", inv.group.name],
         ["统一社会信用代码 / USCC", inv.group.uscc or ""],
         ["盘查年度 / Reporting year", inv.year],
