@@ -11,8 +11,9 @@ refusals and a database busy with another writer into it (docs/security.md § AP
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import OperationalError
@@ -46,6 +47,19 @@ class DualCarbonAPI(NinjaAPI):
                 loc = model.__ninja_flatten_map_reverse__.get(item["loc"], item["loc"])
                 errors.append({**item, "loc": (model.__ninja_param_source__, *loc)})
         return ValidationError(errors)
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """The OpenAPI document, built once per process, path prefix and language (the routers do not change after
+        start-up; building it walks every route and schema, about a second, and the scoping matrix asks for it once
+        per role). A deep copy is handed out, so a caller changing it changes nobody else's."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        key = (path_prefix, get_language())
+        if key not in self._openapi_documents:
+            self._openapi_documents[key] = super().get_openapi_schema(path_prefix=path_prefix)
+        return copy.deepcopy(self._openapi_documents[key])
+
+    _openapi_documents: ClassVar[dict[tuple[str, str | None], Any]] = {}
 
 
 api = DualCarbonAPI(
