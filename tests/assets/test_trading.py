@@ -337,7 +337,7 @@ def test_the_api_lists_bids_and_settles(world: World) -> None:
         data=json.dumps({"quantity": 1000, "price": "1999"}),
         content_type="application/json",
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "price"
+    assert r.status_code == 422 and r.json()["errors"][0]["column"] == "price"
     r = buyer.post(
         f"/api/assets/listings/{listing_id}/bids",
         data=json.dumps({"quantity": 1000, "price": "2150.5"}),
