@@ -121,7 +121,10 @@ def test_the_highest_bids_win_ties_by_time_the_last_partly_in_one_transaction(wo
     assert sorted(q for _h, _s, q in postings if q > 0) == [3_000, 3_000, 4_000, 5_000]
     assert [Bid.objects.get(pk=b.pk).filled for b in (b1, b2, b3, b4, b5)] == [4_000, 5_000, 3_000, 3_000, 0]
     trades = {t.bid_id: t for t in Trade.objects.filter(listing=done)}
-    assert (trades[b1.pk].amount, trades[b1.pk].derivation) == (Decimal("14000.00"), "4.000 吨 × 3500.00 元/吨 = 14000.00 元")
+    assert (trades[b1.pk].amount, trades[b1.pk].derivation) == (
+        Decimal("14000.00"),
+        "4.000 吨 × 3500.00 元/吨 = 14000.00 元",
+    )
     assert trades[b2.pk].amount == Decimal("16002.50")
     assert trades[b4.pk].amount == Decimal("9300.00") and b5.pk not in trades
     assert {t.txn_id for t in trades.values()} == {done.close_txn_id}
@@ -201,7 +204,10 @@ def test_a_cancelled_listing_releases_its_reservation_but_not_once_bid_on(world:
 
 def test_the_region_may_require_the_governments_approval(world: World) -> None:
     trading.publish_rule(
-        world.city, approval_required=True, valid_from=datetime.date(2020, 1, 1), document="示范市排污权交易管理办法 第十条"
+        world.city,
+        approval_required=True,
+        valid_from=datetime.date(2020, 1, 1),
+        document="示范市排污权交易管理办法 第十条",
     )
     listing = _auction(world, 3_000)
     assert (listing.status, listing.approval_required) == ("pending", True)
