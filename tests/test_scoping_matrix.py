@@ -600,6 +600,8 @@ BANK_TOKEN_ROLES = {"bank", "bank2"}
 #: roles that read a region's pages, by region code
 REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
 CONSENTED_MONTH, UNCONSENTED_MONTH = 3, 9
+#: the listing id of a subject without one (far): a valid id no row has (the API refuses 0 as malformed, 422)
+NO_LISTING = 999_999_999
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --------------------------------------------------------------------------------------------------
@@ -1144,7 +1146,7 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             from dualcarbon.assets import trading
 
             # an open bidding round of cement's and of steel's (示范市: each may bid on the other's), steel's bid on
-            # cement's; far (杭州) holds nothing: no listing (id 0, missing for everybody)
+            # cement's; far (杭州) holds nothing: no listing (NO_LISTING, missing for everybody)
             opens, closes = _tz.localtime() - datetime.timedelta(hours=1), _tz.localtime() + datetime.timedelta(days=30)
             listing_of = {
                 key: trading.create_listing(
@@ -1156,7 +1158,7 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             trading.bid(world.users["steel"], listing_of["cement"], world.steel, 1_000, "1200")
             for s in subjects.values():
                 s.values.update(
-                    listing=listing_of.get(s.enterprise, 0),
+                    listing=listing_of.get(s.enterprise, NO_LISTING),
                     listing_opens=opens.strftime("%Y-%m-%dT%H:%M"),
                     listing_closes=closes.strftime("%Y-%m-%dT%H:%M"),
                 )
@@ -1283,7 +1285,7 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
             allowed |= {"bank"} if subject.values["pledge"] else set()
         if "listing" in kinds:  # the seller's side (not its verifier or bank) and, while the round is open, the
             # other enterprises of its city (cement and steel: 示范市), who see it without the seller's name
-            if not subject.values["listing"]:
+            if subject.values["listing"] == NO_LISTING:
                 return set()
             allowed -= {"bank", "verifier"}
             allowed |= {"cement", "steel"} if subject.enterprise in ("cement", "steel") else set()

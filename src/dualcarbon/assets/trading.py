@@ -17,6 +17,10 @@ and trades.
 Every write locks the listing row first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write lock), then moves
 units only through :func:`dualcarbon.assets.ledger.execute` (holdings locked in a fixed order): two settlements,
 a settlement and a bid, or a cancel and a settlement at once are serialised, and the second sees the first's result.
+
+``now`` (each function's last parameter) is the clock the checks and stored times use: the demo's season of
+trading passes its dates; pages and the API pass none (the current time). The journal's own times are always the
+time of booking.
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ def create_listing(
     closes_at: datetime.datetime | None = None,
     buyer: Organisation | None = None,
     price: Any = None,
+    now: datetime.datetime | None = None,
 ) -> Listing:
     """The seller's staff list ``quantity`` units of an available holding (see the module's docstring)."""
     if not scoping.can_hold(user, seller):
@@ -150,7 +155,7 @@ def create_listing(
     if not market:
         raise _refuse("seller", _("企业未登记所在地区，不能挂牌"))
     vintage = services._vintage(vintage)
-    now = timezone.now()
+    now = now or timezone.now()
     terms: dict[str, Any] = {}
     if mode == Mode.AUCTION:
         terms["reserve_price"] = parse_price(reserve_price if reserve_price is not None else "", "reserve_price")
@@ -174,7 +179,7 @@ def create_listing(
         if market_of(buyer) != market:
             raise _refuse("buyer", _("受让企业须在同一交易市场（%(m)s）"), m=market)
         terms.update(buyer=buyer, price=parse_price(price if price is not None else "", "price"))
-    rule = rule_for(seller, timezone.localdate())
+    rule = rule_for(seller, timezone.localdate(now))
     needs_approval = bool(rule and rule.approval_required)
     with transaction.atomic():
         move = Move(asset, vintage, quantity, (seller.pk, State.AVAILABLE), (seller.pk, State.RESERVED))
@@ -190,11 +195,14 @@ def create_listing(
             approval_required=needs_approval,
             reserve_txn=txn,
             created_by=user,
+            created_at=now,
             **terms,
         )
 
 
-def decide(user: Any, listing_id: int, *, approve: bool, note: str = "") -> Listing:
+def decide(
+    user: Any, listing_id: int, *, approve: bool, note: str = "", now: datetime.datetime | None = None
+) -> Listing:
     """The government of the seller's region approves a pending listing (it opens) or refuses it (the reservation
     is released)."""
     with transaction.atomic():
@@ -205,7 +213,7 @@ def decide(user: Any, listing_id: int, *, approve: bool, note: str = "") -> List
             raise _refuse("listing", _("该挂牌不在待审核状态（%(s)s）"), s=row.get_status_display())
         if not approve and not (note or "").strip():
             raise _refuse("note", _("不予批准须说明理由"))
-        row.decided_by, row.decided_at, row.decision_note = user, timezone.now(), (note or "").strip()[:300]
+        row.decided_by, row.decided_at, row.decision_note = user, now or timezone.now(), (note or "").strip()[:300]
         if approve:
             row.status = Status.OPEN
         else:
@@ -216,7 +224,7 @@ def decide(user: Any, listing_id: int, *, approve: bool, note: str = "") -> List
         return row
 
 
-def cancel(user: Any, listing_id: int) -> Listing:
+def cancel(user: Any, listing_id: int, now: datetime.datetime | None = None) -> Listing:
     """The seller withdraws a pending or open listing that has no bid: the reservation is released."""
     with transaction.atomic():
         row = _locked(listing_id, scoping.listings(user))
@@ -227,7 +235,7 @@ def cancel(user: Any, listing_id: int) -> Listing:
         if row.bids.exists():
             raise _refuse("listing", _("已有竞买报价，不能撤牌；请待截止后结算"))
         row.status = Status.CANCELLED
-        row.closed_at = timezone.now()
+        row.closed_at = now or timezone.now()
         row.close_txn = _release(row, user, "撤牌，解除冻结")
         row.save()
         return row
@@ -236,7 +244,9 @@ def cancel(user: Any, listing_id: int) -> Listing:
 # --------------------------------------------------------------------------- bidding and settlement
 
 
-def bid(user: Any, listing_id: int, bidder: Organisation, quantity: int, price: Any) -> Bid:
+def bid(
+    user: Any, listing_id: int, bidder: Organisation, quantity: int, price: Any, now: datetime.datetime | None = None
+) -> Bid:
     """An enterprise of the seller's city bids in an open round: not below the reserve price, not after the close,
     not more than listed; refused with a located message otherwise."""
     if not scoping.can_hold(user, bidder):
@@ -244,7 +254,7 @@ def bid(user: Any, listing_id: int, bidder: Organisation, quantity: int, price: 
     value = parse_price(price, "price")
     with transaction.atomic():
         row = _locked(listing_id, scoping.listings(user))
-        now = timezone.now()
+        now = now or timezone.now()
         if row.mode != Mode.AUCTION:
             raise _refuse("listing", _("协议转让不接受竞买报价"))
         if row.status != Status.OPEN:
@@ -292,7 +302,9 @@ def allocate(quantity: int, bids: Sequence[Bid]) -> list[tuple[Bid, int]]:
     return out
 
 
-def _book(row: Listing, fills: Sequence[tuple[Bid | None, Organisation, int, Decimal]], user: Any) -> Listing:
+def _book(
+    row: Listing, fills: Sequence[tuple[Bid | None, Organisation, int, Decimal]], user: Any, now: datetime.datetime
+) -> Listing:
     """One ledger transaction for the whole settlement (each buyer's rights; the unsold rest back to the seller's
     available account) and a trade per buyer, in the caller's database transaction."""
     sold = sum(n for _b, _o, n, _p in fills)
@@ -310,7 +322,6 @@ def _book(row: Listing, fills: Sequence[tuple[Bid | None, Organisation, int, Dec
                 (row.seller_id, State.AVAILABLE),
             )
         )
-    now = timezone.now()
     if sold:
         txn = ledger.execute(
             Kind.SETTLE, moves, memo=f"挂牌 {row.pk} 成交结算（{row.get_mode_display()}）", reference=f"挂牌/{row.pk}",
@@ -344,7 +355,7 @@ def _book(row: Listing, fills: Sequence[tuple[Bid | None, Organisation, int, Dec
     return row
 
 
-def settle(user: Any, listing_id: int) -> Listing:
+def settle(user: Any, listing_id: int, now: datetime.datetime | None = None) -> Listing:
     """Settle a bidding round after its close (the seller's staff or the government of its region): see
     :func:`allocate` and :func:`_book`. A second settlement is refused (the listing is no longer open)."""
     with transaction.atomic():
@@ -356,7 +367,8 @@ def settle(user: Any, listing_id: int) -> Listing:
         if row.status != Status.OPEN:
             raise _refuse("listing", _("该挂牌不在竞价中（%(s)s），不能结算"), s=row.get_status_display())
         assert row.closes_at is not None
-        if timezone.now() < row.closes_at:
+        now = now or timezone.now()
+        if now < row.closes_at:
             raise _refuse(
                 "listing",
                 _("竞价 %(at)s 截止，截止后才能结算"),
@@ -364,10 +376,10 @@ def settle(user: Any, listing_id: int) -> Listing:
             )
         bids = list(row.bids.select_related("bidder").order_by("pk"))
         fills = [(b, b.bidder, n, b.price) for b, n in allocate(row.quantity, bids)]
-        return _book(row, fills, user)
+        return _book(row, fills, user, now)
 
 
-def accept(user: Any, listing_id: int) -> Listing:
+def accept(user: Any, listing_id: int, now: datetime.datetime | None = None) -> Listing:
     """The named buyer's staff accept an open bilateral transfer: it settles at once at the agreed price."""
     with transaction.atomic():
         row = _locked(listing_id, scoping.listings(user))
@@ -378,4 +390,4 @@ def accept(user: Any, listing_id: int) -> Listing:
         if row.status != Status.OPEN:
             raise _refuse("listing", _("该挂牌不能受让（%(s)s）"), s=row.get_status_display())
         assert row.price is not None
-        return _book(row, [(None, row.buyer, row.quantity, row.price)], user)
+        return _book(row, [(None, row.buyer, row.quantity, row.price)], user, now or timezone.now())
