@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 
 from .models import (
+    Allocation,
     Bill,
     Confirmation,
     Factor,
@@ -17,9 +18,11 @@ from .models import (
     Holding,
     LedgerTransaction,
     Listing,
+    Obligation,
     Payment,
     Pledge,
     Posting,
+    Surrender,
     Trade,
     TradingRule,
 )
@@ -128,3 +131,18 @@ class ListingAdmin(ReadOnly):
 @admin.register(Trade)
 class TradeAdmin(ReadOnly):
     list_display = ["pk", "listing", "seller", "buyer", "asset", "quantity", "price", "amount", "settled_at"]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnly):
+    list_display = ["enterprise", "year", "kind", "quantity", "reference", "allocated_on"]
+
+
+@admin.register(Obligation)
+class ObligationAdmin(ReadOnly):
+    list_display = ["enterprise", "year", "verified_tco2", "source", "deadline"]
+
+
+@admin.register(Surrender)
+class SurrenderAdmin(ReadOnly):
+    list_display = ["obligation", "allowances", "ccer", "at"]

@@ -25,7 +25,7 @@ from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import queries, services, trading
+from . import ets, queries, services, trading
 from .models import Asset, Listing, Pledge
 
 router = Router(tags=["assets"], auth=ApiTokenAuth(banks=True))
@@ -587,3 +587,112 @@ def cancel(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -
 )
 def accept(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     return _act(request, listing_id, trading.accept)
+
+
+# --------------------------------------------------------------------------- ETS (docs/assets.md § ETS)
+
+
+class AssetsAllocationOut(Schema):
+    year: int
+    kind: str = Field(..., description="pre | true_up")
+    quantity: int = Field(..., description="tCO2e")
+    reference: str
+    allocated_on: datetime.date
+
+
+class AssetsObligationOut(Schema):
+    year: int
+    verified_tco2: int = Field(..., description="the amount due (entered by the government)")
+    source: str = Field(..., description="the verification report the figure comes from")
+    deadline: datetime.date
+    surrendered_allowances: int
+    surrendered_ccer: int
+    ccer_cap: int = Field(..., description="5 % of the amount due, rounded down")
+    shortfall: int
+    late: bool
+    account_total_tco2e: Decimal | None = Field(..., description="the platform's carbon account total, for comparison")
+
+
+class AssetsEtsOut(Schema):
+    allocations: list[AssetsAllocationOut]
+    obligations: list[AssetsObligationOut]
+
+
+class AssetsSurrenderIn(Schema):
+    allowances: int = Field(0, ge=0, le=MAX_ID, description="allowances (CEA, tCO2e) to surrender")
+    allowance_vintage: int | None = Field(None, ge=2000, le=2100)
+    ccer: int = Field(0, ge=0, le=MAX_ID, description="CCER (tCO2e), at most 5 % of the amount due")
+    ccer_vintage: int | None = Field(None, ge=2000, le=2100)
+
+
+def _ets(view: queries.EnterpriseView) -> dict[str, Any]:
+    return {
+        "allocations": [
+            {
+                "year": a.year,
+                "kind": a.kind,
+                "quantity": a.quantity,
+                "reference": a.reference,
+                "allocated_on": a.allocated_on,
+            }
+            for a in view.allocations
+        ],
+        "obligations": [
+            {
+                "year": st.obligation.year,
+                "verified_tco2": st.obligation.verified_tco2,
+                "source": st.obligation.source,
+                "deadline": st.obligation.deadline,
+                "surrendered_allowances": st.allowances,
+                "surrendered_ccer": st.ccer,
+                "ccer_cap": st.cap,
+                "shortfall": st.shortfall,
+                "late": st.late,
+                "account_total_tco2e": view.account_totals.get(st.obligation.year),
+            }
+            for st in view.obligations
+        ],
+    }
+
+
+@router.get(
+    "/enterprises/{org_id}/ets",
+    operation_id="assets_ets",
+    url_name="assets_ets",
+    response={200: AssetsEtsOut, **ERRORS},
+    summary="配额分配与清缴 / an enterprise's ETS allocations and obligations with their shortfall",
+)
+def ets_status(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return Status(200, _ets(queries.enterprise_view(_user(request), org_id)))
+
+
+@router.post(
+    "/enterprises/{org_id}/ets/{year}/surrender",
+    operation_id="assets_surrender",
+    url_name="assets_surrender",
+    response={200: AssetsEtsOut, **ERRORS},
+    summary="清缴 / surrender allowances and CCER (at most 5 % of the amount due) for a year",
+    description="Only the enterprise's own staff. 404: no obligation for the year; 422: CCER above the cap (the "
+    "message names the cap and the quantity asked), more than still due, not enough available; nothing written.",
+)
+def surrender(
+    request: HttpRequest,
+    payload: AssetsSurrenderIn,
+    org_id: int = Path(..., ge=1, le=MAX_ID),
+    year: int = Path(..., ge=2000, le=2100),
+) -> Any:
+    user = _user(request)
+    org = queries.enterprise(user, org_id)
+    ob = queries.obligation(user, org, year)
+    try:
+        ets.surrender(
+            user,
+            ob.pk,
+            allowances=payload.allowances,
+            allowance_vintage=payload.allowance_vintage,
+            ccer=payload.ccer,
+            ccer_vintage=payload.ccer_vintage,
+        )
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, _ets(queries.enterprise_view(user, org_id)))

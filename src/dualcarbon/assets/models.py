@@ -483,3 +483,81 @@ class Trade(models.Model):
                 condition=Q(quantity__gt=0, price__gt=0, amount__gte=0), name="assets_trade_positive"
             )
         ]
+
+
+# --------------------------------------------------------------------------- ETS allowances and surrender (清缴)
+
+
+class Allocation(models.Model):
+    """National ETS allowances allocated to a covered enterprise for a year (配额分配): the pre-allocation
+    (预分配) and the true-up (核定/补发) after the year's verified emissions; each issued into its account (``txn``)."""
+
+    class Kind(models.TextChoices):
+        PRE = "pre", _("预分配")
+        TRUE_UP = "true_up", _("核定补发")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ets_allocations")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("分配类型"), max_length=8, choices=Kind.choices)
+    quantity = models.BigIntegerField(_("配额（吨二氧化碳当量）"))
+    reference = models.CharField(_("分配文号"), max_length=100)
+    allocated_on = models.DateField(_("分配日期"))
+    allocated_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["enterprise_id", "year", "kind"]
+        verbose_name = _("配额分配")
+        verbose_name_plural = _("配额分配")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="assets_allocation_positive"),
+            models.UniqueConstraint(fields=["enterprise", "year", "kind"], name="assets_allocation_once"),
+        ]
+
+
+class Obligation(models.Model):
+    """A covered enterprise's surrender obligation for a year (清缴义务): the verified emissions, entered by the
+    government with their source (the verification report), are the amount due in allowances by ``deadline``."""
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ets_obligations")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    verified_tco2 = models.BigIntegerField(_("经核查排放量（吨二氧化碳当量）"))
+    source = models.CharField(_("核查依据"), max_length=200)
+    deadline = models.DateField(_("清缴截止日"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["enterprise_id", "-year"]
+        verbose_name = _("清缴义务")
+        verbose_name_plural = _("清缴义务")
+        constraints = [
+            models.CheckConstraint(condition=Q(verified_tco2__gt=0), name="assets_obligation_positive"),
+            models.UniqueConstraint(fields=["enterprise", "year"], name="assets_obligation_once"),
+        ]
+
+
+class Surrender(models.Model):
+    """One surrender against an obligation (清缴): allowances and CCER retired from the enterprise's available
+    accounts in one ledger transaction (``txn``, kind ``retire``)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="surrenders")
+    allowances = models.BigIntegerField(_("配额（吨）"), default=0)
+    allowance_vintage = models.PositiveSmallIntegerField(_("配额年度"), null=True, blank=True)
+    ccer = models.BigIntegerField(_("CCER（吨）"), default=0)
+    ccer_vintage = models.PositiveSmallIntegerField(_("CCER 年度"), null=True, blank=True)
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["obligation_id", "at", "pk"]
+        verbose_name = _("配额清缴")
+        verbose_name_plural = _("配额清缴")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allowances__gte=0, ccer__gte=0) & (Q(allowances__gt=0) | Q(ccer__gt=0)),
+                name="assets_surrender_positive",
+            )
+        ]

@@ -16,8 +16,21 @@ from django.utils import timezone
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Organisation, Region
 
-from . import scoping, services, trading
-from .models import Asset, Bid, Bill, Confirmation, Factor, FeeStandard, Listing, Pledge, Posting, Trade
+from . import ets, scoping, services, trading
+from .models import (
+    Allocation,
+    Asset,
+    Bid,
+    Bill,
+    Confirmation,
+    Factor,
+    FeeStandard,
+    Listing,
+    Obligation,
+    Pledge,
+    Posting,
+    Trade,
+)
 
 
 @dataclass
@@ -59,6 +72,10 @@ class EnterpriseView:
     factors: list[Factor] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     banks: list[Organisation] = field(default_factory=list)
+    #: ETS (docs/assets.md § ETS): allocations, each obligation's status, the platform's account total per year
+    allocations: list[Allocation] = field(default_factory=list)
+    obligations: list[ets.Status] = field(default_factory=list)
+    account_totals: dict[int, Decimal | None] = field(default_factory=dict)
 
 
 def enterprise(user: Any, org_id: int) -> Organisation:
@@ -142,7 +159,8 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         for p in scoping.pledges(user).filter(holder=org).select_related("asset", "bank")
     ]
     govern, hold = scoping.can_govern(user, org), scoping.can_hold(user, org)
-    return EnterpriseView(
+    obligations = list(scoping.obligations(user).filter(enterprise=org).order_by("-year"))
+    view = EnterpriseView(
         org,
         holdings(user, org),
         history(user, org),
@@ -154,7 +172,11 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         services.factors_for(org.region.code if org.region else "") if govern else [],
         list(Asset.objects.order_by("kind", "code")) if hold else [],
         list(Organisation.objects.filter(kind="bank", is_active=True).order_by("name")) if hold else [],
+        list(scoping.allocations(user).filter(enterprise=org).order_by("-year", "kind")),
+        [ets.status(o) for o in obligations],
+        {o.year: ets.account_total(org, o.year) for o in obligations},
     )
+    return view
 
 
 @dataclass
@@ -435,3 +457,11 @@ def listing_view(user: Any, listing_id: int) -> ListingView:
         is_open=is_open,
         closed=closed,
     )
+
+
+def obligation(user: Any, org: Organisation, year: int) -> Obligation:
+    """The enterprise's obligation for a year; 404 when there is none the user may see."""
+    row = scoping.obligations(user).filter(enterprise=org, year=year).first()
+    if row is None:
+        raise Http404
+    return row

@@ -11,6 +11,8 @@
   the named buyer of a bilateral transfer; an enterprise that bid on it. Bids — the bidder's own; the seller's
   staff (shown without the bidders' names), the seller's government, the admin. Trades — both parties, their
   governments, the admin.
+* ETS allocations, obligations and surrenders of an enterprise: its own staff, its region's government, the admin;
+  allocating and entering the verified emissions are the government's, surrendering the enterprise's own staff's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,20 @@ from django.db.models import Q, QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from .models import Bid, Bill, Confirmation, Holding, Listing, Payment, Pledge, Posting, Trade
+from .models import (
+    Allocation,
+    Bid,
+    Bill,
+    Confirmation,
+    Holding,
+    Listing,
+    Obligation,
+    Payment,
+    Pledge,
+    Posting,
+    Surrender,
+    Trade,
+)
 
 
 def holders(user: Any) -> QuerySet[Organisation]:
@@ -132,3 +147,15 @@ def trades(user: Any) -> QuerySet[Trade]:
     actor = access.actor_for(user)
     q = access.owner_or_government_q(actor, "seller") | access.owner_or_government_q(actor, "buyer")
     return Trade.objects.filter(q)
+
+
+def allocations(user: Any) -> QuerySet[Allocation]:
+    return Allocation.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def obligations(user: Any) -> QuerySet[Obligation]:
+    return Obligation.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def surrenders(user: Any) -> QuerySet[Surrender]:
+    return Surrender.objects.filter(access.owner_or_government_q(access.actor_for(user), "obligation__enterprise"))

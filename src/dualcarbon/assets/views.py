@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from . import queries, services, trading
-from .models import Asset, Bill, Confirmation, Factor, Listing, Pledge
+from . import ets, queries, services, trading
+from .models import Allocation, Asset, Bill, Confirmation, Factor, Listing, Obligation, Pledge
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -56,6 +56,7 @@ def _page(request: HttpRequest, org_id: int, errors: dict[str, list[str]] | None
             "posted": request.POST if request.method == "POST" else None,
             "bases": Confirmation.Basis.choices,
             "modes": Listing.Mode.choices,
+            "allocation_kinds": Allocation.Kind.choices,
             "today": datetime.date.today(),
         },
         status=422 if errors else 200,
@@ -396,3 +397,75 @@ def decide(request: HttpRequest, listing_id: int) -> HttpResponse:
 def accept(request: HttpRequest, listing_id: int) -> HttpResponse:
     done = _("已受让，交易已结算")
     return _listing_action(request, listing_id, lambda: trading.accept(request.user, listing_id), done)
+
+
+# --------------------------------------------------------------------------- ETS allowances and surrender
+
+
+@login_required
+@require_POST
+def allocate(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government allocates a year's allowances (pre-allocation or true-up)."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ets.allocate(
+            request.user,
+            org,
+            post.get("year", ""),
+            post.get("kind", ""),
+            post.get("quantity", ""),
+            reference=post.get("reference", ""),
+            allocated_on=_date(post, "allocated_on"),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "allocate")
+    messages.success(request, _("配额已发放"))
+    return _back(org_id, "ets")
+
+
+@login_required
+@require_POST
+def obligation(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government enters a year's verified emissions (the amount due) with their source."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ets.set_obligation(
+            request.user,
+            org,
+            post.get("year", ""),
+            post.get("verified_tco2", ""),
+            source=post.get("source", ""),
+            deadline=_date(post, "deadline"),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "obligation")
+    messages.success(request, _("清缴义务已登记"))
+    return _back(org_id, "ets")
+
+
+@login_required
+@require_POST
+def surrender(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise surrenders allowances and CCER against a year's obligation."""
+    queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ob = _int(post, "obligation")
+        if not Obligation.objects.filter(pk=ob, enterprise_id=org_id).exists():
+            raise Http404
+        ets.surrender(
+            request.user,
+            ob,
+            allowances=post.get("allowances", "0"),
+            allowance_vintage=post.get("allowance_vintage", ""),
+            ccer=post.get("ccer", "0"),
+            ccer_vintage=post.get("ccer_vintage", ""),
+        )
+    except Obligation.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "surrender")
+    messages.success(request, _("清缴已记入账簿"))
+    return _back(org_id, "ets")
