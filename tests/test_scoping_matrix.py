@@ -171,6 +171,8 @@ NARROWER: dict[str, set[str]] = {
     # verifiers); the API's market and an enterprise's listings for the enterprise's own system
     "assets:market": {"cement", "steel", "far", "gov", "district", "admin"},
     **{name: {"cement", "steel", "far"} for name in ("api:assets_market", "api:assets_listings", "api:assets_list")},
+    # ETS allowances and surrender: the API for the enterprise's own system
+    **{name: {"cement", "steel", "far"} for name in ("api:assets_ets", "api:assets_surrender")},
     "api:assets_bank_pledges": {"bank", "bank2"},
     # bank products, applications and loans (docs/finance.md): a bank's pages and API for its own staff; an
     # application and a loan of cement are the bank's (not cement's government, verifier or the admin: government
@@ -301,6 +303,9 @@ WRITERS: dict[str, set[str]] = {
     **{name: {"owner", "gov", "district"} for name in ("assets:settle", "api:assets_settle")},
     "assets:decide": {"gov", "district"},
     **{name: set() for name in ("assets:accept", "api:assets_accept")},
+    # ETS: the government allocates and enters the verified emissions; the enterprise surrenders
+    **{name: {"gov", "district"} for name in ("assets:allocate", "assets:obligation")},
+    **{name: {"owner"} for name in ("assets:surrender", "api:assets_surrender")},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     # loans (docs/finance.md): the bank decides, records drawdowns and repayments and versions its products; the
     # enterprise applies and withdraws; a need is posted by the enterprise or its government; government pushes
@@ -535,6 +540,16 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "assets:bid": {"quantity": "1", "price": "99999"},
     "api:assets_bid": {"quantity": 1000, "price": "99999"},
     "assets:decide": {"decision": "reject", "note": "矩阵测试：越权审核"},
+    "assets:allocate": {
+        "year": "2025",
+        "kind": "pre",
+        "quantity": "100",
+        "reference": "矩阵测试-配额",
+        "allocated_on": "2025-03-01",
+    },
+    "assets:obligation": {"year": "2025", "verified_tco2": "100", "source": "矩阵测试-核查", "deadline": "2026-12-31"},
+    "assets:surrender": {"obligation": "{asset_obligation}", "allowances": "1", "allowance_vintage": "2024"},
+    "api:assets_surrender": {"allowances": 1, "allowance_vintage": 2024},
     "programme:entry": {"expected_tco2": "1", "reason": "矩阵测试：越权修改"},
     "programme:task": {"progress": "50", "text": "矩阵测试：越权报告"},
     **{
@@ -1156,8 +1171,20 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 for key in ("cement", "steel")
             }  # fmt: skip
             trading.bid(world.users["steel"], listing_of["cement"], world.steel, 1_000, "1200")
+            from dualcarbon.assets import ets
+
+            # ETS: cement's and steel's 2024 allowances and obligations (far: none)
+            obligation_of = {}
+            for key in ("cement", "steel"):
+                ets.allocate(world.users["gov"], orgs[key], 2024, "pre", 1_000, reference=f"矩阵-配额-{key}",
+                             allocated_on=datetime.date(2024, 9, 1))  # fmt: skip
+                obligation_of[key] = ets.set_obligation(
+                    world.users["gov"], orgs[key], 2024, 1_000, source=f"矩阵-核查-{key}",
+                    deadline=datetime.date(2025, 12, 31),
+                ).pk  # fmt: skip
             for s in subjects.values():
                 s.values.update(
+                    asset_obligation=obligation_of.get(s.enterprise, 0),
                     listing=listing_of.get(s.enterprise, NO_LISTING),
                     listing_opens=opens.strftime("%Y-%m-%dT%H:%M"),
                     listing_closes=closes.strftime("%Y-%m-%dT%H:%M"),

@@ -1112,7 +1112,43 @@ def _assets(
     assets.transfer(users["ent2"], ccer, last, ent2, ent1, 800, reference=f"示范-CCER-{last}-协议-07")
     out["asset_pledges"] = 2
     out.update(_trading(holders, org_by_index, users, city, first, last, rng))
+    out.update(_ets_cohort([org_by_index[p.index] for p in holders[:4]], [users[p.username] for p in holders[:4]],
+                           gov, first, rng))  # fmt: skip
     return out
+
+
+def _ets_cohort(orgs: Sequence[Any], staff: Sequence[Any], gov: Any, year: int, rng: random.Random) -> dict[str, int]:
+    """An ETS cohort (docs/assets.md § ETS): four covered enterprises (ent1 among them) with the first year's
+    pre-allocation (70 % of the verified figure) and true-up (to the figure less the CCER cap), the verified
+    emissions entered with a made-up verification report (示范数据; the figure is the platform's account total for
+    the year, rounded, for want of a verifier's), and a surrender cycle: the first surrenders in full with CCER up to
+    the 5 % cap, the second in part (a shortfall), the third and ent1 not yet (ent1 holds CCER to try the cap)."""
+    from dualcarbon.assets import ets
+    from dualcarbon.assets import services as assets
+    from dualcarbon.assets.models import Asset
+
+    ccer = Asset.objects.get(code="CCER")
+    n = 0
+    for i, (org, user) in enumerate(zip(orgs, staff, strict=True)):
+        total = ets.account_total(org, year)
+        due = int(total) if total and total > 1000 else rng.randint(20_000, 80_000)
+        cap = ets.ccer_cap(due)
+        pre = due * 70 // 100
+        ets.allocate(gov, org, year, "pre", pre, reference=f"示生态〔{year}〕配额预分配第 {i + 1:02d} 号",
+                     allocated_on=datetime.date(year, 9, 1))  # fmt: skip
+        ets.allocate(gov, org, year, "true_up", due - cap - pre, allocated_on=datetime.date(year + 1, 6, 30),
+                     reference=f"示生态〔{year + 1}〕配额核定第 {i + 1:02d} 号")  # fmt: skip
+        ob = ets.set_obligation(
+            gov, org, year, due, source=f"核查报告 HC-{year + 1}-{i + 11:03d}（示范碳核查技术服务有限公司，示范数据）",
+            deadline=datetime.date(year + 1, 12, 31),
+        )  # fmt: skip
+        n += 1
+        if i == 1:  # in full: the allocation, and CCER up to the 5 % cap for the rest
+            assets.issue(gov, ccer, org, year, cap, reference=f"CCER-{year}-示范-风电-{i:02d}", memo="风电项目登记")
+            ets.surrender(user, ob.pk, allowances=due - cap, allowance_vintage=year, ccer=cap, ccer_vintage=year)
+        elif i == 2:  # a part only: a shortfall
+            ets.surrender(user, ob.pk, allowances=due // 2, allowance_vintage=year)
+    return {"ets_obligations": n}
 
 
 #: the demo's reserve prices of discharge rights (yuan per tonne; made-up figures of the fictional city)
