@@ -164,3 +164,11 @@ def test_the_api_reads_and_surrenders(world: World) -> None:
     r = c.post(url, data=json.dumps({"ccer": 5000, "ccer_vintage": 2023}), content_type="application/json")
     assert r.status_code == 200 and r.json()["obligations"][0]["shortfall"] == 95_000
     assert c.post(url.replace("2024", "2023"), data="{}", content_type="application/json").status_code == 404
+
+
+def test_the_region_page_lists_the_jurisdictions_obligations_with_their_shortfall(world: World) -> None:
+    c = Client()
+    c.force_login(world.users["district"])
+    page = c.get("/assets/region/").content.decode()
+    assert f'<a href="/assets/enterprise/{world.cement.pk}/#ets">{world.cement.name}</a>' in page
+    assert "<strong>100000</strong>" in page

@@ -159,7 +159,7 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         for p in scoping.pledges(user).filter(holder=org).select_related("asset", "bank")
     ]
     govern, hold = scoping.can_govern(user, org), scoping.can_hold(user, org)
-    obligations = list(scoping.obligations(user).filter(enterprise=org).order_by("-year"))
+    obligations = ets.statuses(scoping.obligations(user).filter(enterprise=org).order_by("-year"))
     view = EnterpriseView(
         org,
         holdings(user, org),
@@ -173,8 +173,8 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         list(Asset.objects.order_by("kind", "code")) if hold else [],
         list(Organisation.objects.filter(kind="bank", is_active=True).order_by("name")) if hold else [],
         list(scoping.allocations(user).filter(enterprise=org).order_by("-year", "kind")),
-        [ets.status(o) for o in obligations],
-        {o.year: ets.account_total(org, o.year) for o in obligations},
+        obligations,
+        {st.obligation.year: ets.account_total(org, st.obligation.year) for st in obligations},
     )
     return view
 
@@ -193,6 +193,8 @@ class RegionView:
     billed_total: Decimal
     paid_total: Decimal
     year: int
+    #: ETS obligations of the jurisdiction with their shortfall (docs/assets.md § ETS)
+    obligations: list[ets.Status] = field(default_factory=list)
 
 
 def region_view(user: Any, year: int | None = None) -> RegionView:
@@ -251,6 +253,7 @@ def region_view(user: Any, year: int | None = None) -> RegionView:
         sum((b.amount for b in bills if b.issued_on.year == year), Decimal("0.00")),
         sum(by_factor.values(), Decimal("0.00")),
         year,
+        ets.statuses(scoping.obligations(user).select_related("enterprise").order_by("-year", "enterprise__name")),
     )
 
 
