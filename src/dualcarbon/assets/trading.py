@@ -156,6 +156,9 @@ def create_listing(
         raise _refuse("seller", _("企业未登记所在地区，不能挂牌"))
     vintage = services._vintage(vintage)
     now = now or timezone.now()
+    # a time without a zone (the API's JSON may send one) is the platform's local time
+    opens_at = timezone.make_aware(opens_at) if opens_at is not None and timezone.is_naive(opens_at) else opens_at
+    closes_at = timezone.make_aware(closes_at) if closes_at is not None and timezone.is_naive(closes_at) else closes_at
     terms: dict[str, Any] = {}
     if mode == Mode.AUCTION:
         terms["reserve_price"] = parse_price(reserve_price if reserve_price is not None else "", "reserve_price")
