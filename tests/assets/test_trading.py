@@ -359,3 +359,14 @@ def test_the_api_lists_bids_and_settles(world: World) -> None:
     assert [x["id"] for x in seller.get(f"/api/assets/enterprises/{world.cement.pk}/listings").json()] == [listing_id]
     bank = Client(HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(world.users['bank'], 'core')[1]}")
     assert bank.get(f"/api/assets/listings/{listing_id}").status_code == 404
+
+
+def test_a_listings_reservation_cannot_be_released_but_by_the_listing(world: World) -> None:
+    listing = _auction(world, 4_000)
+    services.reserve(world.users["cement"], _cod(), 2024, world.cement, 1_000, memo="储备")
+    with pytest.raises(ValidationError) as exc:
+        services.unreserve(world.users["cement"], _cod(), 2024, world.cement, 1_001, memo="解冻")
+    assert _message(exc, "quantity") == "冻结的 5000 kg/a 中有 4000 kg/a 为挂牌数量，只能解冻 1000 kg/a"
+    services.unreserve(world.users["cement"], _cod(), 2024, world.cement, 1_000, memo="解冻")
+    trading.cancel(world.users["cement"], listing.pk)
+    assert (_balance(world.cement), _balance(world.cement, "reserved")) == (20_000, 0)
