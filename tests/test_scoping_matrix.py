@@ -167,6 +167,12 @@ NARROWER: dict[str, set[str]] = {
     # the government's discharge rights page; a bank's pledges page and API
     "assets:region": {"gov", "district", "admin"},
     "assets:bank": {"bank", "bank2"},
+    # trading (docs/assets.md § Trading): the market page for enterprise staff and governments (not banks or
+    # verifiers); the API's market and an enterprise's listings for the enterprise's own system
+    "assets:market": {"cement", "steel", "far", "gov", "district", "admin"},
+    **{name: {"cement", "steel", "far"} for name in ("api:assets_market", "api:assets_listings", "api:assets_list")},
+    # ETS allowances and surrender: the API for the enterprise's own system
+    **{name: {"cement", "steel", "far"} for name in ("api:assets_ets", "api:assets_surrender")},
     "api:assets_bank_pledges": {"bank", "bank2"},
     # bank products, applications and loans (docs/finance.md): a bank's pages and API for its own staff; an
     # application and a loan of cement are the bank's (not cement's government, verifier or the admin: government
@@ -302,6 +308,18 @@ WRITERS: dict[str, set[str]] = {
     **{name: {"gov", "district"} for name in ("assets:confirm", "assets:bill", "assets:payment")},
     **{name: {"owner"} for name in ("assets:pledge", "api:assets_pledge")},
     **{name: {"bank", "gov", "district"} for name in ("assets:release", "api:assets_release")},
+    # trading: the enterprise lists its own assets; an enterprise of the seller's city bids (the seller's own bid is
+    # refused: "owner" is not a bidder here but cannot be told apart from one); the seller cancels; the seller or
+    # its government settles; the government decides; the named buyer accepts (the matrix's listings are bidding
+    # rounds: nobody may accept them)
+    **{name: {"owner"} for name in ("assets:list", "api:assets_list", "assets:cancel", "api:assets_cancel")},
+    **{name: {"cement", "steel"} for name in ("assets:bid", "api:assets_bid")},
+    **{name: {"owner", "gov", "district"} for name in ("assets:settle", "api:assets_settle")},
+    "assets:decide": {"gov", "district"},
+    **{name: set() for name in ("assets:accept", "api:assets_accept")},
+    # ETS: the government allocates and enters the verified emissions; the enterprise surrenders
+    **{name: {"gov", "district"} for name in ("assets:allocate", "assets:obligation")},
+    **{name: {"owner"} for name in ("assets:surrender", "api:assets_surrender")},
     "monitoring:alerts": {"gov", "district", "admin"},  # acknowledge/resolve, within the jurisdiction
     # loans (docs/finance.md): the bank decides, records drawdowns and repayments and versions its products; the
     # enterprise applies and withdraws; a need is posted by the enterprise or its government; government pushes
@@ -527,6 +545,37 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "bank": "{bank}",
         "loan_reference": "矩阵测试-质押",
     },
+    "assets:list": {
+        "asset": "{asset}",
+        "vintage": "2024",
+        "quantity": "1",
+        "mode": "auction",
+        "reserve_price": "1000",
+        "opens_at": "{listing_opens}",
+        "closes_at": "{listing_closes}",
+    },
+    "api:assets_list": {
+        "asset": "DR-COD",
+        "vintage": 2024,
+        "quantity": 1000,
+        "mode": "auction",
+        "reserve_price": "1000",
+        "opens_at": "{listing_opens}",
+        "closes_at": "{listing_closes}",
+    },
+    "assets:bid": {"quantity": "1", "price": "99999"},
+    "api:assets_bid": {"quantity": 1000, "price": "99999"},
+    "assets:decide": {"decision": "reject", "note": "矩阵测试：越权审核"},
+    "assets:allocate": {
+        "year": "2025",
+        "kind": "pre",
+        "quantity": "100",
+        "reference": "矩阵测试-配额",
+        "allocated_on": "2025-03-01",
+    },
+    "assets:obligation": {"year": "2025", "verified_tco2": "100", "source": "矩阵测试-核查", "deadline": "2026-12-31"},
+    "assets:surrender": {"obligation": "{asset_obligation}", "allowances": "1", "allowance_vintage": "2024"},
+    "api:assets_surrender": {"allowances": 1, "allowance_vintage": 2024},
     "programme:entry": {"expected_tco2": "1", "reason": "矩阵测试：越权修改"},
     "programme:task": {"progress": "50", "text": "矩阵测试：越权报告"},
     "programme:group_inventory": {"year": "2023", "approach": "operational_control"},
@@ -598,6 +647,8 @@ BANK_TOKEN_ROLES = {"bank", "bank2"}
 #: roles that read a region's pages, by region code
 REGION_READERS = {"339900": {"gov", "admin"}, "339901": {"gov", "district", "admin"}, "330102": {"admin"}}
 CONSENTED_MONTH, UNCONSENTED_MONTH = 3, 9
+#: the listing id of a subject without one (far): a valid id no row has (the API refuses 0 as malformed, 422)
+NO_LISTING = 999_999_999
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --------------------------------------------------------------------------------------------------
@@ -633,6 +684,7 @@ PARAM_KINDS: dict[str, str] = {
     "package_id": "package",
     "policy_id": "policy",
     "pledge_id": "pledge",  # a pledge of the subject enterprise's assets to the bank (assets)
+    "listing_id": "listing",  # the subject enterprise's listing, a bidding round open to its city (assets)
     # a what-if sandbox draft of a region and one of its runs (policy): read like the region, by its government
     "sandbox_id": "sandbox",
     "sandbox_run_id": "sandbox_run",
@@ -676,6 +728,7 @@ OBJECT_KINDS = {
     "scenario",  # a region's pathway scenario (planning): subjects are the regions of REGION_READERS
     "credit_report",  # a credit report of the subject enterprise, generated by the bank (finance)
     "pledge",  # a pledge of the subject enterprise's assets, recorded to the bank (assets)
+    "listing",  # the subject enterprise's listing: an open bidding round of its city (assets)
     "sandbox",  # a region's sandbox draft (policy): subjects are the regions of REGION_READERS
     "sandbox_run",  # a run of that draft (policy)
     "product",  # the bank's product the subject applied for (finance)
@@ -1138,6 +1191,39 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             for s in subjects.values():  # one pledge, cement's to the bank that reads cement
                 if s.enterprise == "cement":
                     s.values["pledge"] = cement_pledge.pk
+            from django.utils import timezone as _tz
+
+            from dualcarbon.assets import trading
+
+            # an open bidding round of cement's and of steel's (示范市: each may bid on the other's), steel's bid on
+            # cement's; far (杭州) holds nothing: no listing (NO_LISTING, missing for everybody)
+            opens, closes = _tz.localtime() - datetime.timedelta(hours=1), _tz.localtime() + datetime.timedelta(days=30)
+            listing_of = {
+                key: trading.create_listing(
+                    world.users[key], orgs[key], Asset.objects.get(code="DR-COD"), 2024, 3_000, mode="auction",
+                    reserve_price="1000", opens_at=opens, closes_at=closes,
+                ).pk
+                for key in ("cement", "steel")
+            }  # fmt: skip
+            trading.bid(world.users["steel"], listing_of["cement"], world.steel, 1_000, "1200")
+            from dualcarbon.assets import ets
+
+            # ETS: cement's and steel's 2024 allowances and obligations (far: none)
+            obligation_of = {}
+            for key in ("cement", "steel"):
+                ets.allocate(world.users["gov"], orgs[key], 2024, "pre", 1_000, reference=f"矩阵-配额-{key}",
+                             allocated_on=datetime.date(2024, 9, 1))  # fmt: skip
+                obligation_of[key] = ets.set_obligation(
+                    world.users["gov"], orgs[key], 2024, 1_000, source=f"矩阵-核查-{key}",
+                    deadline=datetime.date(2025, 12, 31),
+                ).pk  # fmt: skip
+            for s in subjects.values():
+                s.values.update(
+                    asset_obligation=obligation_of.get(s.enterprise, 0),
+                    listing=listing_of.get(s.enterprise, NO_LISTING),
+                    listing_opens=opens.strftime("%Y-%m-%dT%H:%M"),
+                    listing_closes=closes.strftime("%Y-%m-%dT%H:%M"),
+                )
         if apps.is_installed("dualcarbon.programme"):
             from dualcarbon.programme import carbon_index
             from dualcarbon.programme import services as programme
@@ -1276,6 +1362,12 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
         if "pledge" in kinds:  # the holder's side (not its verifier or its consenting bank) and the pledgee bank
             allowed -= {"bank", "verifier"}
             allowed |= {"bank"} if subject.values["pledge"] else set()
+        if "listing" in kinds:  # the seller's side (not its verifier or bank) and, while the round is open, the
+            # other enterprises of its city (cement and steel: 示范市), who see it without the seller's name
+            if subject.values["listing"] == NO_LISTING:
+                return set()
+            allowed -= {"bank", "verifier"}
+            allowed |= {"cement", "steel"} if subject.enterprise in ("cement", "steel") else set()
     if route.is_api and not route.session_auth:
         allowed &= {r for r in ROLES if _takes_token(route, r)}  # API tokens: enterprise staff, banks on some routers
     return allowed

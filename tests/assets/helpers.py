@@ -12,6 +12,13 @@ from django.db import connection
 GUARDS_MIGRATION: Any = importlib.import_module("dualcarbon.assets.migrations.0002_ledger_guards")
 #: every table the assets app writes, children first
 TABLES = (
+    "assets_surrender",
+    "assets_obligation",
+    "assets_allocation",
+    "assets_trade",
+    "assets_bid",
+    "assets_listing",
+    "assets_tradingrule",
     "assets_payment",
     "assets_bill",
     "assets_feestandard",

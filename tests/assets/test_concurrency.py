@@ -4,6 +4,7 @@ every unit conserved, no overdraft, no deadlock, no lock or transaction left beh
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 from typing import Any
@@ -78,6 +79,93 @@ def test_concurrent_transfers_conserve_and_never_overdraw(settings: Any) -> None
     check = ledger.verify_ledger(chunk_size=17)
     assert (check.ok, check.checked, check.issued) == (True, 4 + len(done), {"DR-VOCS": 400, "GEC": 250})
     with connection.cursor() as cursor:  # nothing left holding a lock or a transaction open
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND state LIKE 'idle in transaction%%'"
+        )
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.usefixtures("wipe_ledger")
+def test_concurrent_listings_bids_and_settlements_never_oversell(settings: Any) -> None:
+    """Trading (docs/assets.md § Trading) from many sessions at once: 10 listings of 40 units race for 300 available
+    (7 win, nothing listed twice); 20 bids race into one round; after its close 6 settlements, 2 withdrawals and
+    4 late bids race on it while the seller withdraws its other listings (the same reserved account): exactly one
+    settlement, the 40 units sold once to the highest bids, the rest of every account where it belongs."""
+    from django.utils import timezone
+
+    from dualcarbon.assets import trading
+    from dualcarbon.assets.models import Bid, Listing, Trade
+
+    world = fast_world(settings)
+    dr = Asset.objects.get(code="DR-VOCS")
+    services.issue(world.users["gov"], dr, world.cement, 2024, 300, reference="确权/PW-c/VOCS/2024", memo="确权")
+    seller, buyer = world.users["cement"], world.users["steel"]
+    now = timezone.now()
+
+    def race(n: int, job: Any) -> tuple[list[Any], list[int], list[BaseException]]:
+        barrier, ok, refused, errors = threading.Barrier(n), [], [], []
+
+        def run(i: int) -> None:
+            try:
+                barrier.wait()
+                try:
+                    ok.append(job(i))
+                except ValidationError:
+                    refused.append(i)
+            except BaseException as exc:  # a deadlock or any other error fails the test
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert [t.is_alive() for t in threads] == [False] * n
+        return ok, refused, errors
+
+    listed, refused, errors = race(
+        10,
+        lambda i: trading.create_listing(
+            seller, world.cement, dr, 2024, 40, mode="auction", reserve_price="100",
+            opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(hours=1),
+        ).pk,
+    )  # fmt: skip
+    assert (len(listed), len(refused), errors) == (7, 3, [])
+    balances = dict(Holding.objects.filter(holder=world.cement, asset=dr).values_list("state", "balance"))
+    assert (balances["available"], balances["reserved"]) == (20, 280)
+    target, others = listed[0], listed[1:]
+    bids, refused, errors = race(20, lambda i: trading.bid(buyer, target, world.steel, 10, f"{100 + i}").pk)
+    assert (len(bids), refused, errors) == (20, [], [])
+    Listing.objects.filter(pk=target).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    def close(i: int) -> Any:
+        if i < 6:
+            return ("settle", trading.settle(seller if i % 2 else world.users["gov"], target).pk)
+        if i < 8:
+            return ("cancel", trading.cancel(seller, target).pk)
+        if i < 12:
+            return ("bid", trading.bid(buyer, target, world.steel, 10, "999").pk)
+        return ("cancel-other", trading.cancel(seller, others[i - 12]).pk)
+
+    done, refused, errors = race(12 + len(others), close)
+    assert errors == []
+    assert sorted(kind for kind, _pk in done) == ["cancel-other"] * len(others) + ["settle"]
+    assert len(refused) == 5 + 2 + 4
+    row = Listing.objects.get(pk=target)
+    assert (row.status, row.sold_quantity) == ("settled", 40)
+    assert sorted(Bid.objects.filter(listing=row, filled__gt=0).values_list("price", flat=True)) == [116, 117, 118, 119]
+    assert Trade.objects.filter(listing=row).count() == 4 and Bid.objects.filter(listing=row).count() == 20
+    balances = dict(Holding.objects.filter(holder=world.cement, asset=dr).values_list("state", "balance"))
+    assert (balances["available"], balances["reserved"]) == (20 + 40 * len(others), 0)
+    assert Holding.objects.get(holder=world.steel, asset=dr, state="available").balance == 40
+    check = ledger.verify_ledger()
+    assert check.ok and check.issued == {"DR-VOCS": 300}
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
             "AND state LIKE 'idle in transaction%%'"

@@ -16,10 +16,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dualcarbon.assets import ledger, services
+from dualcarbon.assets import ledger, services, trading
 from dualcarbon.assets.models import Asset, Holding, LedgerTransaction, Pledge, Posting, SerialBlock
 from dualcarbon.registry.models import GENESIS_HASH
 from tests.factories import World
@@ -345,7 +346,67 @@ OPS = st.one_of(
     st.tuples(st.just("reserve"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
     st.tuples(st.just("unreserve"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
     st.tuples(st.just("retire"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
+    # trading (docs/assets.md § Trading): list for a round, bid on the other's latest open round, settle or
+    # withdraw the oldest open round
+    st.tuples(st.just("list"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
+    st.tuples(st.just("bid"), st.just(""), st.integers(0, 1), st.integers(1, 60)),
+    st.tuples(st.just("settle"), st.just(""), st.integers(0, 1), st.just(0)),
+    st.tuples(st.just("cancel"), st.just(""), st.integers(0, 1), st.just(0)),
 )
+
+
+def _listed(rounds: list[dict[str, Any]], who: int, code: str) -> int:
+    """What the open rounds of a holder hold reserved of an asset (the generic unreserve may not release it)."""
+    return sum(r["q"] for r in rounds if r["seller"] == who and r["code"] == code)
+
+
+def _trade(
+    op: str,
+    who: int,
+    q: int,
+    rounds: list[dict[str, Any]],
+    model: dict[tuple[int, str, str], int],
+    holders: list[Any],
+    staff: list[Any],
+    t0: datetime.datetime,
+) -> None:
+    """One trading step of the property test, applied to the ledger and to the model: a bid moves nothing; a
+    settlement fills by price then time (the model's own allocation) and returns the rest; a withdrawal without bids
+    releases the reservation. The generic ``unreserve`` of the same test never takes a round's reserved units."""
+    if op == "bid":
+        theirs = [r for r in rounds if r["seller"] != who]
+        if not theirs:
+            return
+        r = theirs[-1]
+        n, price = min(q, r["q"]), 10 + q % 7
+        at = t0 + datetime.timedelta(minutes=len(r["bids"]))
+        trading.bid(staff[who], r["pk"], holders[who], n, str(price), now=at)
+        r["bids"].append((who, n, price))
+        return
+    if not rounds:
+        return
+    r = rounds[0]
+    seller, code = r["seller"], r["code"]
+    before = _balances()
+    try:
+        if op == "cancel":
+            trading.cancel(staff[seller], r["pk"])
+        else:
+            trading.settle(staff[seller], r["pk"], now=t0 + datetime.timedelta(hours=2))
+    except ValidationError as exc:
+        assert _balances() == before
+        assert op == "cancel" and r["bids"] and list(exc.message_dict) == ["listing"]
+        return
+    assert model[(seller, code, "reserved")] >= r["q"]
+    rounds.pop(0)
+    model[(seller, code, "reserved")] -= r["q"]
+    left = r["q"]
+    if op == "settle":
+        for bidder, n, _price in sorted(r["bids"], key=lambda b: -b[2]):  # stable: ties keep their order
+            take = min(n, left)
+            model[(bidder, code, "available")] += take
+            left -= take
+    model[(seller, code, "available")] += left
 
 
 def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) -> None:
@@ -353,18 +414,25 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
     staff = [world.users["cement"], world.users["steel"]]
     assets = {code: _asset(code) for code in ("DR-COD", "CCER")}
     counter = iter(range(10**6))
+    t0 = timezone.now()
+    hour = datetime.timedelta(hours=1)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(ops=st.lists(OPS, min_size=1, max_size=14))
     def run(ops: list[tuple[str, str, int, int]]) -> None:
         model: dict[tuple[int, str, str], int] = defaultdict(int)  # (holder index, asset, state) → units
         pledges: list[tuple[int, int, str, int]] = []  # (pledge id, holder index, asset, quantity)
+        rounds: list[dict[str, Any]] = []  # open rounds: pk, seller index, asset, quantity, bids [(bidder, q, price)]
         with transaction.atomic():
             for op, code, who, q in ops:
+                if op in ("bid", "settle", "cancel"):
+                    _trade(op, who, q, rounds, model, holders, staff, t0)
+                    continue
                 src_state, dst_state, dst = {
                     "transfer": ("available", "available", 1 - who),
                     "pledge": ("available", "pledged", who),
                     "reserve": ("available", "reserved", who),
+                    "list": ("available", "reserved", who),
                     "unreserve": ("reserved", "available", who),
                     "retire": ("available", "retired", who),
                 }.get(op, ("", "", who))
@@ -400,18 +468,22 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                         services.reserve(*args, q, memo="挂牌")
                     elif op == "unreserve":
                         services.unreserve(*args, q, memo="撤牌")
+                    elif op == "list":
+                        row = trading.create_listing(
+                            staff[who], holders[who], assets[code], 2024, q, mode="auction", reserve_price="10",
+                            opens_at=t0, closes_at=t0 + hour, now=t0,
+                        )  # fmt: skip
+                        rounds.append({"pk": row.pk, "seller": who, "code": code, "q": q, "bids": []})
                     else:
                         services.retire(*args, q, memo="注销")
-                    assert model[(who, code, src_state)] >= q, (
-                        f"{op} of {q} allowed over {model[(who, code, src_state)]}"
-                    )
+                    free = model[(who, code, src_state)] - (_listed(rounds, who, code) if op == "unreserve" else 0)
+                    assert free >= q, f"{op} of {q} allowed over {free}"
                     model[(who, code, src_state)] -= q
                     model[(dst, code, dst_state)] += q
                 except ValidationError as exc:
                     assert list(exc.message_dict) == ["quantity"]
-                    assert model[(who, code, src_state)] < q, (
-                        f"{op} of {q} refused with {model[(who, code, src_state)]}"
-                    )
+                    free = model[(who, code, src_state)] - (_listed(rounds, who, code) if op == "unreserve" else 0)
+                    assert free < q, f"{op} of {q} refused with {free}"
                     assert _balances() == before
             got = {
                 (holders.index(next(h for h in holders if h.pk == k[0])), k[1], k[3]): v

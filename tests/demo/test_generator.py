@@ -273,8 +273,19 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
         [(ent1.name, g.BANKS[0][1], "active"), (ent2.name, g.BANKS[0][1], "released")]
     )
     assert result.counts["asset_bills_paid"] == Bill.objects.filter(status="paid").count()
+    # a season of trading: settled rounds, a bilateral transfer, an unsold round, a round open now and a listing
+    # awaiting approval; an ETS cohort with its surrender cycle (one in full, one short, two not yet)
+    from dualcarbon.assets import ets
+    from dualcarbon.assets.models import Listing, Obligation, Surrender, Trade
+
+    statuses = sorted(Listing.objects.values_list("status", flat=True))
+    assert statuses == sorted(["settled"] * 5 + ["unsold", "open", "pending"])
+    assert Trade.objects.count() == result.counts["asset_trades"] > 5
+    shortfalls = sorted(ets.status(o).shortfall > 0 for o in Obligation.objects.all())
+    assert shortfalls == [False, True, True, True] and result.counts["ets_obligations"] == 4
     check = ledger.verify_ledger()
-    assert (check.ok, check.issued["GEC"], check.issued["CCER"]) == (True, 1200, 5000)
+    surrendered_ccer = sum(Surrender.objects.values_list("ccer", flat=True))  # issued to the cohort's first, all used
+    assert (check.ok, check.issued["GEC"], check.issued["CCER"]) == (True, 1200, 5000 + surrendered_ccer)
 
 
 def test_years_option():

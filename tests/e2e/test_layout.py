@@ -70,6 +70,9 @@ def _pages(world: World, entry_pk: int) -> list[tuple[str, str, str]]:
         ("gov", "rating-region", reverse("rating:region")),
         ("gov", "assets-enterprise", reverse("assets:enterprise", args=[cement])),
         ("gov", "assets-region", reverse("assets:region")),
+        ("gov", "market", reverse("assets:market")),
+        ("cement", "market", reverse("assets:market")),
+        ("cement", "listing", reverse("assets:listing", args=[_listing_pk()])),
         ("bank", "home", reverse("web:home")),
         ("bank", "account", account),
         ("bank", "pledges", reverse("assets:bank")),
@@ -170,6 +173,22 @@ def _assets(world: World) -> None:
         bank=world.bank,
         loan_reference="示范农商银行〔2024〕质借字第 018 号",
     )
+    from django.utils import timezone
+
+    from dualcarbon.assets import trading
+
+    now = timezone.now()  # a bidding round of cement's with steel's bid, on the market and listing pages
+    listing = trading.create_listing(
+        world.users["cement"], world.cement, Asset.objects.get(code="DR-COD"), 2024, 3000, mode="auction",
+        reserve_price="5000", opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=7),
+    )  # fmt: skip
+    trading.bid(world.users["steel"], listing.pk, world.steel, 2000, "5200.50")
+
+
+def _listing_pk() -> int:
+    from dualcarbon.assets.models import Listing
+
+    return Listing.objects.values_list("pk", flat=True).first() or 0
 
 
 #: how many lines the text of the first element matching a selector takes (1: not broken)

@@ -9,7 +9,23 @@ from typing import Any
 
 from django.contrib import admin
 
-from .models import Bill, Confirmation, Factor, FeeStandard, Holding, LedgerTransaction, Payment, Pledge, Posting
+from .models import (
+    Allocation,
+    Bill,
+    Confirmation,
+    Factor,
+    FeeStandard,
+    Holding,
+    LedgerTransaction,
+    Listing,
+    Obligation,
+    Payment,
+    Pledge,
+    Posting,
+    Surrender,
+    Trade,
+    TradingRule,
+)
 
 
 @admin.register(Factor)
@@ -93,3 +109,40 @@ class PaymentAdmin(ReadOnly):
 class PledgeAdmin(ReadOnly):
     list_display = ["holder", "bank", "asset", "vintage", "quantity", "loan_reference", "status"]
     list_filter = ["status"]
+
+
+@admin.register(TradingRule)
+class TradingRuleAdmin(admin.ModelAdmin):
+    """A region's trading rule (effective-dated: add a version, the open one is ended by
+    :func:`dualcarbon.assets.trading.publish_rule`; the admin's validation refuses overlaps)."""
+
+    list_display = ["region", "approval_required", "valid_from", "valid_to", "document"]
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Listing)
+class ListingAdmin(ReadOnly):
+    list_display = ["pk", "seller", "mode", "asset", "vintage", "quantity", "sold_quantity", "status"]
+    list_filter = ["mode", "status"]
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnly):
+    list_display = ["pk", "listing", "seller", "buyer", "asset", "quantity", "price", "amount", "settled_at"]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnly):
+    list_display = ["enterprise", "year", "kind", "quantity", "reference", "allocated_on"]
+
+
+@admin.register(Obligation)
+class ObligationAdmin(ReadOnly):
+    list_display = ["enterprise", "year", "verified_tco2", "source", "deadline"]
+
+
+@admin.register(Surrender)
+class SurrenderAdmin(ReadOnly):
+    list_display = ["obligation", "allowances", "ccer", "at"]

@@ -20,12 +20,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
+from dualcarbon.registry import access
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import queries, services
-from .models import Asset, Pledge
+from . import ets, queries, services, trading
+from .models import Asset, Listing, Pledge
 
 router = Router(tags=["assets"], auth=ApiTokenAuth(banks=True))
 
@@ -309,3 +310,389 @@ def release(request: HttpRequest, pledge_id: int = Path(..., ge=1, le=MAX_ID)) -
     except ValidationError as exc:
         return refused(request, exc)
     return Status(200, _pledge(row))
+
+
+# --------------------------------------------------------------------------- trading (docs/assets.md § Trading)
+
+
+class AssetsListingIn(Schema):
+    asset: str = Field(..., max_length=32, description="asset code")
+    vintage: int = Field(..., ge=2000, le=2100)
+    quantity: int = Field(..., ge=1, le=MAX_ID, description="units of the asset's unit (kg/a for a discharge right)")
+    mode: str = Field(..., description="auction | bilateral")
+    reserve_price: Decimal | None = Field(None, description="auction: yuan per tonne (per tCO2e, per certificate)")
+    opens_at: datetime.datetime | None = Field(None, description="auction: the round opens")
+    closes_at: datetime.datetime | None = Field(None, description="auction: the round closes (bids refused after)")
+    buyer_uscc: str | None = Field(None, max_length=18, description="bilateral: the buyer's USCC")
+    price: Decimal | None = Field(None, description="bilateral: the agreed price, yuan per tonne")
+
+
+class AssetsListingOut(Schema):
+    id: int
+    seller: str | None = Field(..., description="the seller's name; null where the reader is another bidder")
+    mode: str = Field(..., description="auction | bilateral")
+    status: str = Field(..., description="pending | open | settled | unsold | cancelled | rejected")
+    asset: str
+    vintage: int
+    quantity: int
+    sold_quantity: int
+    reserve_price: Decimal | None
+    opens_at: datetime.datetime | None
+    closes_at: datetime.datetime | None
+    price: Decimal | None
+    approval_required: bool
+
+
+class AssetsBidIn(Schema):
+    bidder_id: int | None = Field(None, ge=1, le=MAX_ID, description="the bidding enterprise (default: the token's)")
+    quantity: int = Field(..., ge=1, le=MAX_ID, description="units of the asset's unit")
+    price: Decimal = Field(..., description="yuan per tonne, at most two decimals, not below the reserve price")
+
+
+class AssetsBidOut(Schema):
+    id: int
+    listing_id: int
+    quantity: int
+    price: Decimal
+    at: datetime.datetime
+    filled: int
+
+
+class AssetsTradeOut(Schema):
+    id: int
+    listing_id: int
+    seller: str
+    buyer: str
+    asset: str
+    vintage: int
+    quantity: int
+    price: Decimal
+    amount: Decimal
+    derivation: str = Field(..., description="quantity × price = amount, in the request's language")
+    ledger_txn: int
+    settled_at: datetime.datetime
+
+
+class AssetsListingDetailOut(AssetsListingOut):
+    bids: list[AssetsBidOut] = Field(..., description="the token's enterprise's own bids (the seller: every bid)")
+    trades: list[AssetsTradeOut]
+
+
+def _listing(row: queries.ListingRow) -> dict[str, Any]:
+    li = row.listing
+    return {
+        "id": li.pk,
+        "seller": row.seller_name or None,
+        "mode": li.mode,
+        "status": li.status,
+        "asset": li.asset.code,
+        "vintage": li.vintage,
+        "quantity": li.quantity,
+        "sold_quantity": li.sold_quantity,
+        "reserve_price": li.reserve_price,
+        "opens_at": li.opens_at,
+        "closes_at": li.closes_at,
+        "price": li.price,
+        "approval_required": li.approval_required,
+    }
+
+
+def _trade(row: queries.TradeRow) -> dict[str, Any]:
+    t = row.trade
+    return {
+        "id": t.pk,
+        "listing_id": t.listing_id,
+        "seller": t.seller.name,
+        "buyer": t.buyer.name,
+        "asset": t.asset.code,
+        "vintage": t.vintage,
+        "quantity": t.quantity,
+        "price": t.price,
+        "amount": t.amount,
+        "derivation": row.derivation,
+        "ledger_txn": t.txn_id,
+        "settled_at": t.settled_at,
+    }
+
+
+def _detail(request: HttpRequest, listing_id: int) -> dict[str, Any]:
+    view = queries.listing_view(_user(request), listing_id)
+    return {
+        **_listing(view.row),
+        "bids": [
+            {
+                "id": b.bid.pk,
+                "listing_id": b.bid.listing_id,
+                "quantity": b.bid.quantity,
+                "price": b.bid.price,
+                "at": b.bid.at,
+                "filled": b.bid.filled,
+            }
+            for b in view.bids
+        ],
+        "trades": [_trade(t) for t in view.trades],
+    }
+
+
+@router.get(
+    "/market/listings",
+    operation_id="assets_market",
+    url_name="assets_market",
+    response={200: list[AssetsListingOut], **ERRORS},
+    summary="本市场竞价中的挂牌 / open bidding rounds of the token's market (other sellers, shown without their name)",
+)
+def market_listings(request: HttpRequest) -> Any:
+    view = queries.market_view(_user(request))
+    return Status(200, [_listing(r) for r in view.open_listings])
+
+
+@router.get(
+    "/enterprises/{org_id}/listings",
+    operation_id="assets_listings",
+    url_name="assets_listings",
+    response={200: list[AssetsListingOut], **ERRORS},
+    summary="企业的挂牌 / an enterprise's own listings",
+)
+def listings(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    org = queries.enterprise(_user(request), org_id)
+    rows = [r for r in queries.market_view(_user(request)).listings if r.listing.seller_id == org.pk]
+    return Status(200, [_listing(r) for r in rows])
+
+
+@router.post(
+    "/enterprises/{org_id}/listings",
+    operation_id="assets_list",
+    url_name="assets_list",
+    response={201: AssetsListingOut, **ERRORS},
+    summary="挂牌出售 / list a quantity for a bidding round or a bilateral transfer",
+    description="Only the enterprise's own staff. The quantity is reserved at once. 422: bad terms, not enough "
+    "available, nothing written.",
+)
+def list_new(request: HttpRequest, payload: AssetsListingIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    org = queries.enterprise(user, org_id)
+    try:
+        asset = Asset.objects.filter(code=payload.asset).first()
+        if asset is None:
+            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
+        buyer = None
+        if payload.mode == Listing.Mode.BILATERAL:
+            uscc = (payload.buyer_uscc or "").strip().upper()
+            buyer = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
+            if buyer is None:
+                raise ValidationError({"buyer_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+        row = trading.create_listing(
+            user,
+            org,
+            asset,
+            payload.vintage,
+            payload.quantity,
+            mode=payload.mode,
+            reserve_price=payload.reserve_price,
+            opens_at=payload.opens_at,
+            closes_at=payload.closes_at,
+            buyer=buyer,
+            price=payload.price,
+        )
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _detail(request, row.pk))
+
+
+@router.get(
+    "/listings/{listing_id}",
+    operation_id="assets_listing",
+    url_name="assets_listing",
+    response={200: AssetsListingDetailOut, **ERRORS},
+    summary="一个挂牌及本企业的报价与成交 / a listing with the token's bids and trades on it",
+)
+def listing(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return Status(200, _detail(request, listing_id))
+
+
+@router.post(
+    "/listings/{listing_id}/bids",
+    operation_id="assets_bid",
+    url_name="assets_bid",
+    response={201: AssetsBidOut, **ERRORS},
+    summary="报价竞买 / bid in an open round",
+    description="An enterprise of the seller's city. 422: below the reserve price, after the close, more than listed.",
+)
+def bid(request: HttpRequest, payload: AssetsBidIn, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    queries.listing_view(user, listing_id)
+    own = Organisation.objects.filter(pk__in=list(access.actor_for(user).enterprise_ids), kind="enterprise")
+    bidder = own.filter(pk=payload.bidder_id).first() if payload.bidder_id else own.order_by("pk").first()
+    try:
+        if bidder is None:
+            raise ValidationError({"bidder_id": _("请选择竞买企业")})
+        row = trading.bid(user, listing_id, bidder, payload.quantity, payload.price)
+    except Listing.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(
+        201,
+        {
+            "id": row.pk,
+            "listing_id": row.listing_id,
+            "quantity": row.quantity,
+            "price": row.price,
+            "at": row.at,
+            "filled": row.filled,
+        },
+    )
+
+
+def _act(request: HttpRequest, listing_id: int, action: Any) -> Any:
+    queries.listing_view(_user(request), listing_id)
+    try:
+        action(_user(request), listing_id)
+    except Listing.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, _detail(request, listing_id))
+
+
+@router.post(
+    "/listings/{listing_id}/settle",
+    operation_id="assets_settle",
+    url_name="assets_settle",
+    response={200: AssetsListingDetailOut, **ERRORS},
+    summary="结算竞价 / settle a round after its close (the seller)",
+    description="Rights and money in one database transaction. 422: not closed yet, already settled.",
+)
+def settle(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return _act(request, listing_id, trading.settle)
+
+
+@router.post(
+    "/listings/{listing_id}/cancel",
+    operation_id="assets_cancel",
+    url_name="assets_cancel",
+    response={200: AssetsListingDetailOut, **ERRORS},
+    summary="撤牌 / withdraw a listing without bids (the seller): the reservation is released",
+)
+def cancel(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return _act(request, listing_id, trading.cancel)
+
+
+@router.post(
+    "/listings/{listing_id}/accept",
+    operation_id="assets_accept",
+    url_name="assets_accept",
+    response={200: AssetsListingDetailOut, **ERRORS},
+    summary="确认受让 / the named buyer accepts a bilateral transfer: it settles at once",
+)
+def accept(request: HttpRequest, listing_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return _act(request, listing_id, trading.accept)
+
+
+# --------------------------------------------------------------------------- ETS (docs/assets.md § ETS)
+
+
+class AssetsAllocationOut(Schema):
+    year: int
+    kind: str = Field(..., description="pre | true_up")
+    quantity: int = Field(..., description="tCO2e")
+    reference: str
+    allocated_on: datetime.date
+
+
+class AssetsObligationOut(Schema):
+    year: int
+    verified_tco2: int = Field(..., description="the amount due (entered by the government)")
+    source: str = Field(..., description="the verification report the figure comes from")
+    deadline: datetime.date
+    surrendered_allowances: int
+    surrendered_ccer: int
+    ccer_cap: int = Field(..., description="5 % of the amount due, rounded down")
+    shortfall: int
+    late: bool
+    account_total_tco2e: Decimal | None = Field(..., description="the platform's carbon account total, for comparison")
+
+
+class AssetsEtsOut(Schema):
+    allocations: list[AssetsAllocationOut]
+    obligations: list[AssetsObligationOut]
+
+
+class AssetsSurrenderIn(Schema):
+    allowances: int = Field(0, ge=0, le=MAX_ID, description="allowances (CEA, tCO2e) to surrender")
+    allowance_vintage: int | None = Field(None, ge=2000, le=2100)
+    ccer: int = Field(0, ge=0, le=MAX_ID, description="CCER (tCO2e), at most 5 % of the amount due")
+    ccer_vintage: int | None = Field(None, ge=2000, le=2100)
+
+
+def _ets(view: queries.EnterpriseView) -> dict[str, Any]:
+    return {
+        "allocations": [
+            {
+                "year": a.year,
+                "kind": a.kind,
+                "quantity": a.quantity,
+                "reference": a.reference,
+                "allocated_on": a.allocated_on,
+            }
+            for a in view.allocations
+        ],
+        "obligations": [
+            {
+                "year": st.obligation.year,
+                "verified_tco2": st.obligation.verified_tco2,
+                "source": st.obligation.source,
+                "deadline": st.obligation.deadline,
+                "surrendered_allowances": st.allowances,
+                "surrendered_ccer": st.ccer,
+                "ccer_cap": st.cap,
+                "shortfall": st.shortfall,
+                "late": st.late,
+                "account_total_tco2e": view.account_totals.get(st.obligation.year),
+            }
+            for st in view.obligations
+        ],
+    }
+
+
+@router.get(
+    "/enterprises/{org_id}/ets",
+    operation_id="assets_ets",
+    url_name="assets_ets",
+    response={200: AssetsEtsOut, **ERRORS},
+    summary="配额分配与清缴 / an enterprise's ETS allocations and obligations with their shortfall",
+)
+def ets_status(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return Status(200, _ets(queries.enterprise_view(_user(request), org_id)))
+
+
+@router.post(
+    "/enterprises/{org_id}/ets/{year}/surrender",
+    operation_id="assets_surrender",
+    url_name="assets_surrender",
+    response={200: AssetsEtsOut, **ERRORS},
+    summary="清缴 / surrender allowances and CCER (at most 5 % of the amount due) for a year",
+    description="Only the enterprise's own staff. 404: no obligation for the year; 422: CCER above the cap (the "
+    "message names the cap and the quantity asked), more than still due, not enough available; nothing written.",
+)
+def surrender(
+    request: HttpRequest,
+    payload: AssetsSurrenderIn,
+    org_id: int = Path(..., ge=1, le=MAX_ID),
+    year: int = Path(..., ge=2000, le=2100),
+) -> Any:
+    user = _user(request)
+    org = queries.enterprise(user, org_id)
+    ob = queries.obligation(user, org, year)
+    try:
+        ets.surrender(
+            user,
+            ob.pk,
+            allowances=payload.allowances,
+            allowance_vintage=payload.allowance_vintage,
+            ccer=payload.ccer,
+            ccer_vintage=payload.ccer_vintage,
+        )
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, _ets(queries.enterprise_view(user, org_id)))

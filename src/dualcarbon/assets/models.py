@@ -14,6 +14,9 @@
 * :class:`Pledge` — a pledge to a bank with the loan it secures, and its release.
 * Discharge rights: :class:`Confirmation` (确权), :class:`FeeStandard` (有偿使用费标准, effective-dated),
   :class:`Bill` and :class:`Payment`.
+* Trading (交易): :class:`TradingRule` (a region's rule: whether a listing needs the government's approval,
+  effective-dated), :class:`Listing` (a timed bidding round or a bilateral transfer; the listed quantity sits in the
+  seller's ``reserved`` account), :class:`Bid` and :class:`Trade` (what a buyer bought at settlement and owes).
 """
 
 from __future__ import annotations
@@ -129,6 +132,7 @@ class LedgerTransaction(models.Model):
         RESERVE = "reserve", _("冻结")
         UNRESERVE = "unreserve", _("解冻")
         RETIRE = "retire", _("注销")
+        SETTLE = "settle", _("交易结算")
 
     kind = models.CharField(_("业务类型"), max_length=12, choices=Kind.choices)
     #: what the movement is for, in words a person can check (a permit number, a contract, a loan reference)
@@ -334,4 +338,226 @@ class Payment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="assets_payment_positive"),
             models.UniqueConstraint(fields=["reference"], name="assets_payment_reference_unique"),
+        ]
+
+
+# --------------------------------------------------------------------------- trading (交易)
+
+
+class TradingRule(EffectiveDated):
+    """A region's trading rule, effective-dated: whether a listing of an enterprise of the region needs the
+    approval of the region's government before it opens (the most specific region containing the seller wins;
+    none: no approval)."""
+
+    series_fields = ("region",)
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    approval_required = models.BooleanField(_("挂牌须经政府审核"), default=True)
+    document = models.CharField(_("依据文件"), max_length=200)
+
+    class Meta:
+        ordering = ["region_id", "valid_from"]
+        verbose_name = _("交易规则")
+        verbose_name_plural = _("交易规则")
+        constraints = [valid_to_check("assets_tradingrule_valid_to")]
+
+
+class Listing(models.Model):
+    """A seller's listing (挂牌) of a quantity of one holding: a timed bidding round (竞价) with a reserve price, or a
+    bilateral transfer (协议转让) to a named buyer at an agreed price. Prices are yuan per tonne (a discharge right:
+    per tonne per year; an allowance or CCER: per tCO2e; a certificate: per certificate)."""
+
+    class Mode(models.TextChoices):
+        AUCTION = "auction", _("竞价交易")
+        BILATERAL = "bilateral", _("协议转让")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待政府审核")
+        OPEN = "open", _("挂牌中")
+        SETTLED = "settled", _("已成交")
+        UNSOLD = "unsold", _("流拍")
+        CANCELLED = "cancelled", _("已撤牌")
+        REJECTED = "rejected", _("未获批准")
+
+    seller = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_listings")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("挂牌数量"))
+    mode = models.CharField(_("交易方式"), max_length=10, choices=Mode.choices)
+    #: the market the listing is offered in: the seller's city (the first four digits of its region code)
+    market = models.CharField(_("交易市场（地区代码前缀）"), max_length=6, db_index=True)
+    reserve_price = models.DecimalField(_("起拍价（元/吨）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    opens_at = models.DateTimeField(_("竞价开始"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("竞价截止"), null=True, blank=True)
+    buyer = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="asset_listings_offered"
+    )
+    price = models.DecimalField(_("协议价格（元/吨）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    approval_required = models.BooleanField(_("须经政府审核"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+    sold_quantity = models.BigIntegerField(_("成交数量"), default=0)
+    reserve_txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    #: the settlement, or the release of the reservation (cancelled, rejected, unsold)
+    close_txn = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("挂牌")
+        verbose_name_plural = _("挂牌")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="assets_listing_positive"),
+            models.CheckConstraint(
+                condition=Q(sold_quantity__gte=0, sold_quantity__lte=F("quantity")), name="assets_listing_sold"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    mode="auction",
+                    reserve_price__gt=0,
+                    opens_at__isnull=False,
+                    closes_at__gt=F("opens_at"),
+                    buyer=None,
+                )
+                | Q(mode="bilateral", buyer__isnull=False, price__gt=0),
+                name="assets_listing_terms",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.pk}"
+
+
+class Bid(models.Model):
+    """A buyer's bid in a bidding round: a quantity at a price (yuan per tonne); ``filled`` is what it won."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="bids")
+    bidder = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_bids")
+    quantity = models.BigIntegerField(_("竞买数量"))
+    price = models.DecimalField(_("报价（元/吨）"), max_digits=12, decimal_places=2)
+    at = models.DateTimeField(_("报价时间"), default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filled = models.BigIntegerField(_("成交数量"), default=0)
+
+    class Meta:
+        ordering = ["listing_id", "-price", "at", "pk"]
+        verbose_name = _("竞买报价")
+        verbose_name_plural = _("竞买报价")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0, price__gt=0), name="assets_bid_positive"),
+            models.CheckConstraint(condition=Q(filled__gte=0, filled__lte=F("quantity")), name="assets_bid_filled"),
+        ]
+
+
+class Trade(models.Model):
+    """What one buyer bought at a settlement: the rights moved in ``txn`` (one ledger transaction for the whole
+    settlement) and the money it owes the seller, ``amount`` = quantity × price, to the fen, with its derivation."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="trades")
+    bid = models.OneToOneField(Bid, null=True, blank=True, on_delete=models.PROTECT, related_name="trade")
+    seller = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_sales")
+    buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_purchases")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("成交数量"))
+    price = models.DecimalField(_("成交价（元/吨）"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("成交金额（元）"), max_digits=16, decimal_places=2)
+    derivation = models.TextField(_("计算过程"))
+    txn = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="trades")
+    settled_at = models.DateTimeField(_("结算时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-settled_at", "pk"]
+        verbose_name = _("成交记录")
+        verbose_name_plural = _("成交记录")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, price__gt=0, amount__gte=0), name="assets_trade_positive"
+            )
+        ]
+
+
+# --------------------------------------------------------------------------- ETS allowances and surrender (清缴)
+
+
+class Allocation(models.Model):
+    """National ETS allowances allocated to a covered enterprise for a year (配额分配): the pre-allocation
+    (预分配) and the true-up (核定/补发) after the year's verified emissions; each issued into its account (``txn``)."""
+
+    class Kind(models.TextChoices):
+        PRE = "pre", _("预分配")
+        TRUE_UP = "true_up", _("核定补发")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ets_allocations")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("分配类型"), max_length=8, choices=Kind.choices)
+    quantity = models.BigIntegerField(_("配额（吨二氧化碳当量）"))
+    reference = models.CharField(_("分配文号"), max_length=100)
+    allocated_on = models.DateField(_("分配日期"))
+    allocated_by = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["enterprise_id", "year", "kind"]
+        verbose_name = _("配额分配")
+        verbose_name_plural = _("配额分配")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="assets_allocation_positive"),
+            models.UniqueConstraint(fields=["enterprise", "year", "kind"], name="assets_allocation_once"),
+        ]
+
+
+class Obligation(models.Model):
+    """A covered enterprise's surrender obligation for a year (清缴义务): the verified emissions, entered by the
+    government with their source (the verification report), are the amount due in allowances by ``deadline``."""
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="ets_obligations")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    verified_tco2 = models.BigIntegerField(_("经核查排放量（吨二氧化碳当量）"))
+    source = models.CharField(_("核查依据"), max_length=200)
+    deadline = models.DateField(_("清缴截止日"))
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["enterprise_id", "-year"]
+        verbose_name = _("清缴义务")
+        verbose_name_plural = _("清缴义务")
+        constraints = [
+            models.CheckConstraint(condition=Q(verified_tco2__gt=0), name="assets_obligation_positive"),
+            models.UniqueConstraint(fields=["enterprise", "year"], name="assets_obligation_once"),
+        ]
+
+
+class Surrender(models.Model):
+    """One surrender against an obligation (清缴): allowances and CCER retired from the enterprise's available
+    accounts in one ledger transaction (``txn``, kind ``retire``)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="surrenders")
+    allowances = models.BigIntegerField(_("配额（吨）"), default=0)
+    allowance_vintage = models.PositiveSmallIntegerField(_("配额年度"), null=True, blank=True)
+    ccer = models.BigIntegerField(_("CCER（吨）"), default=0)
+    ccer_vintage = models.PositiveSmallIntegerField(_("CCER 年度"), null=True, blank=True)
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["obligation_id", "at", "pk"]
+        verbose_name = _("配额清缴")
+        verbose_name_plural = _("配额清缴")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allowances__gte=0, ccer__gte=0) & (Q(allowances__gt=0) | Q(ccer__gt=0)),
+                name="assets_surrender_positive",
+            )
         ]

@@ -16,8 +16,21 @@ from django.utils import timezone
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Organisation, Region
 
-from . import scoping, services
-from .models import Asset, Bill, Confirmation, Factor, FeeStandard, Pledge, Posting
+from . import ets, scoping, services, trading
+from .models import (
+    Allocation,
+    Asset,
+    Bid,
+    Bill,
+    Confirmation,
+    Factor,
+    FeeStandard,
+    Listing,
+    Obligation,
+    Pledge,
+    Posting,
+    Trade,
+)
 
 
 @dataclass
@@ -59,6 +72,10 @@ class EnterpriseView:
     factors: list[Factor] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     banks: list[Organisation] = field(default_factory=list)
+    #: ETS (docs/assets.md § ETS): allocations, each obligation's status, the platform's account total per year
+    allocations: list[Allocation] = field(default_factory=list)
+    obligations: list[ets.Status] = field(default_factory=list)
+    account_totals: dict[int, Decimal | None] = field(default_factory=dict)
 
 
 def enterprise(user: Any, org_id: int) -> Organisation:
@@ -142,7 +159,8 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         for p in scoping.pledges(user).filter(holder=org).select_related("asset", "bank")
     ]
     govern, hold = scoping.can_govern(user, org), scoping.can_hold(user, org)
-    return EnterpriseView(
+    obligations = ets.statuses(scoping.obligations(user).filter(enterprise=org).order_by("-year"))
+    view = EnterpriseView(
         org,
         holdings(user, org),
         history(user, org),
@@ -154,7 +172,11 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         services.factors_for(org.region.code if org.region else "") if govern else [],
         list(Asset.objects.order_by("kind", "code")) if hold else [],
         list(Organisation.objects.filter(kind="bank", is_active=True).order_by("name")) if hold else [],
+        list(scoping.allocations(user).filter(enterprise=org).order_by("-year", "kind")),
+        obligations,
+        {st.obligation.year: ets.account_total(org, st.obligation.year) for st in obligations},
     )
+    return view
 
 
 @dataclass
@@ -171,6 +193,8 @@ class RegionView:
     billed_total: Decimal
     paid_total: Decimal
     year: int
+    #: ETS obligations of the jurisdiction with their shortfall (docs/assets.md § ETS)
+    obligations: list[ets.Status] = field(default_factory=list)
 
 
 def region_view(user: Any, year: int | None = None) -> RegionView:
@@ -229,6 +253,7 @@ def region_view(user: Any, year: int | None = None) -> RegionView:
         sum((b.amount for b in bills if b.issued_on.year == year), Decimal("0.00")),
         sum(by_factor.values(), Decimal("0.00")),
         year,
+        ets.statuses(scoping.obligations(user).select_related("enterprise").order_by("-year", "enterprise__name")),
     )
 
 
@@ -257,3 +282,189 @@ def bank_pledges(user: Any) -> list[tuple[Pledge, str]]:
         raise Http404
     rows = scoping.bank_pledges(user).select_related("holder", "asset", "bank").order_by("status", "-pk")
     return [(p, services.display_quantity(p.asset, p.quantity)) for p in rows]
+
+
+# --------------------------------------------------------------------------- trading
+
+
+@dataclass
+class ListingRow:
+    listing: Listing
+    shown: str  # the quantity in the asset's display unit
+    sold: str
+    #: the seller's name, or "" where the viewer may not know it (another enterprise of the market)
+    seller_name: str
+
+
+@dataclass
+class BidRow:
+    bid: Bid
+    shown: str
+    filled: str
+    #: the bidder's name where the viewer may know it (its own staff, the government, the admin), else a label
+    bidder_name: str
+    own: bool
+
+
+@dataclass
+class TradeRow:
+    trade: Trade
+    shown: str
+    derivation: str
+
+
+@dataclass
+class MarketView:
+    open_listings: list[ListingRow]  # bidding rounds of the user's markets offered by others
+    listings: list[ListingRow]  # every listing the user may see (own, its region's, bid on, offered to it)
+    bids: list[BidRow]  # the user's own bids
+    trades: list[TradeRow]
+    is_government: bool
+
+
+def _known(user: Any, orgs: set[int]) -> set[int]:
+    """Of ``orgs``, the enterprises whose name the user may see (own staff, government, admin)."""
+    return set(scoping.holders(user).filter(pk__in=list(orgs)).values_list("pk", flat=True)) if orgs else set()
+
+
+def _listing_rows(user: Any, rows: list[Listing]) -> list[ListingRow]:
+    known = _known(user, {r.seller_id for r in rows})
+    return [
+        ListingRow(
+            r,
+            services.display_quantity(r.asset, r.quantity),
+            services.display_quantity(r.asset, r.sold_quantity),
+            r.seller.name if r.seller_id in known else "",
+        )
+        for r in rows
+    ]
+
+
+def _trade_rows(rows: Any) -> list[TradeRow]:
+    return [
+        TradeRow(
+            t,
+            services.display_quantity(t.asset, t.quantity),
+            trading.trade_derivation(t.asset, t.quantity, t.price, t.amount),
+        )
+        for t in rows
+    ]
+
+
+def market_view(user: Any) -> MarketView:
+    """The trading page: 404 for whoever neither holds for an enterprise nor governs a region (banks, verifiers)."""
+    actor = access.actor_for(user)
+    if not (actor.enterprise_ids or scoping.can_see_region(user)):
+        raise Http404
+    related = ("seller", "asset")
+    open_rows = list(scoping.market_listings(user).select_related(*related).order_by("closes_at", "pk")[:200])
+    mine = list(scoping.listings(user).select_related(*related).order_by("-pk")[:300])
+    bids = [
+        BidRow(
+            b,
+            services.display_quantity(b.listing.asset, b.quantity),
+            services.display_quantity(b.listing.asset, b.filled),
+            b.bidder.name,
+            True,
+        )
+        for b in scoping.bids(user)
+        .filter(bidder_id__in=list(actor.enterprise_ids))
+        .select_related("listing__asset", "bidder")
+        .order_by("-pk")[:200]
+    ]
+    trades = scoping.trades(user).select_related("asset", "seller", "buyer").order_by("-settled_at", "-pk")[:200]
+    return MarketView(
+        _listing_rows(user, open_rows), _listing_rows(user, mine), bids, _trade_rows(trades), is_government(user)
+    )
+
+
+@dataclass
+class ListingView:
+    row: ListingRow
+    bids: list[BidRow]
+    trades: list[TradeRow]
+    bidders: list[Organisation]  # the user's enterprises that may bid here
+    can_cancel: bool
+    can_settle: bool
+    can_decide: bool
+    can_accept: bool
+    is_open: bool  # the round takes bids now
+    closed: bool  # the round's close has passed
+
+
+def listing_view(user: Any, listing_id: int) -> ListingView:
+    listing = (
+        scoping.listings(user)
+        .select_related("seller__region", "asset", "buyer__region", "decided_by")
+        .filter(pk=listing_id)
+        .first()
+    )
+    if listing is None:
+        raise Http404
+    actor = access.actor_for(user)
+    now = timezone.now()
+    row = _listing_rows(user, [listing])[0]
+    bid_rows = list(scoping.bids(user).filter(listing=listing).select_related("bidder").order_by("-price", "at", "pk"))
+    known = _known(user, {b.bidder_id for b in bid_rows})
+    labels: dict[int, str] = {}
+    for b in sorted(bid_rows, key=lambda b: b.pk):
+        labels.setdefault(b.bidder_id, f"#{len(labels) + 1}")
+    bids = [
+        BidRow(
+            b,
+            services.display_quantity(listing.asset, b.quantity),
+            services.display_quantity(listing.asset, b.filled),
+            b.bidder.name if b.bidder_id in known else labels[b.bidder_id],
+            b.bidder_id in actor.enterprise_ids,
+        )
+        for b in bid_rows
+    ]
+    trades = scoping.trades(user).filter(listing=listing).select_related("asset", "seller", "buyer")
+    is_open = bool(
+        listing.mode == Listing.Mode.AUCTION
+        and listing.status == Listing.Status.OPEN
+        and listing.opens_at is not None
+        and listing.closes_at is not None
+        and listing.opens_at <= now < listing.closes_at
+    )
+    closed = bool(listing.closes_at is not None and now >= listing.closes_at)
+    bidders = (
+        list(
+            Organisation.objects.filter(pk__in=list(actor.enterprise_ids), kind="enterprise", is_active=True)
+            .exclude(pk=listing.seller_id)
+            .filter(region__code__startswith=listing.market)
+            .order_by("name")
+        )
+        if is_open
+        else []
+    )
+    own = scoping.can_hold(user, listing.seller)
+    govern = scoping.can_govern(user, listing.seller)
+    live = listing.status in (Listing.Status.PENDING, Listing.Status.OPEN)
+    return ListingView(
+        row,
+        bids,
+        _trade_rows(trades),
+        bidders,
+        can_cancel=own and live and not bid_rows,
+        can_settle=(own or govern)
+        and listing.mode == Listing.Mode.AUCTION
+        and listing.status == Listing.Status.OPEN
+        and closed,
+        can_decide=govern and listing.status == Listing.Status.PENDING,
+        can_accept=bool(
+            listing.mode == Listing.Mode.BILATERAL
+            and listing.status == Listing.Status.OPEN
+            and listing.buyer_id in actor.enterprise_ids
+        ),
+        is_open=is_open,
+        closed=closed,
+    )
+
+
+def obligation(user: Any, org: Organisation, year: int) -> Obligation:
+    """The enterprise's obligation for a year; 404 when there is none the user may see."""
+    row = scoping.obligations(user).filter(enterprise=org, year=year).first()
+    if row is None:
+        raise Http404
+    return row

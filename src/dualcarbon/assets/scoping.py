@@ -6,6 +6,13 @@
 * Writing: confirming rights, issuing and billing are the government's of the enterprise's region
   (:func:`can_govern`); moving an enterprise's own assets (transfer, reserve, retire, pledge) is its own staff's
   (:func:`can_hold`); releasing a pledge is the pledgee bank's or the holder's government's.
+* Trading: a listing — its seller's staff, the government of the seller's region, the admin; while a bidding round
+  is open, the staff of every enterprise of the seller's city (the market), who see it without the seller's name;
+  the named buyer of a bilateral transfer; an enterprise that bid on it. Bids — the bidder's own; the seller's
+  staff (shown without the bidders' names), the seller's government, the admin. Trades — both parties, their
+  governments, the admin.
+* ETS allocations, obligations and surrenders of an enterprise: its own staff, its region's government, the admin;
+  allocating and entering the verified emissions are the government's, surrendering the enterprise's own staff's.
 """
 
 from __future__ import annotations
@@ -17,7 +24,20 @@ from django.db.models import Q, QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from .models import Bill, Confirmation, Holding, Payment, Pledge, Posting
+from .models import (
+    Allocation,
+    Bid,
+    Bill,
+    Confirmation,
+    Holding,
+    Listing,
+    Obligation,
+    Payment,
+    Pledge,
+    Posting,
+    Surrender,
+    Trade,
+)
 
 
 def holders(user: Any) -> QuerySet[Organisation]:
@@ -83,3 +103,59 @@ def can_see_region(user: Any) -> bool:
 
 def region_q(user: Any, field_name: str) -> Q:
     return access.jurisdiction_q(user, field_name)
+
+
+def markets(user: Any) -> list[str]:
+    """The markets (city prefixes of region codes) of the user's own enterprises."""
+    ids = access.actor_for(user).enterprise_ids
+    if not ids:
+        return []
+    codes = Organisation.objects.filter(pk__in=list(ids)).values_list("region__code", flat=True)
+    return sorted({c[:4] for c in codes if c})
+
+
+def listings(user: Any) -> QuerySet[Listing]:
+    actor = access.actor_for(user)
+    q = access.owner_or_government_q(actor, "seller")
+    if actor.enterprise_ids:
+        ids = list(actor.enterprise_ids)
+        q |= Q(mode=Listing.Mode.AUCTION, status=Listing.Status.OPEN, market__in=markets(user))
+        q |= Q(buyer_id__in=ids)
+        q |= Q(pk__in=Bid.objects.filter(bidder_id__in=ids).values("listing_id"))
+    return Listing.objects.filter(q)
+
+
+def market_listings(user: Any) -> QuerySet[Listing]:
+    """Open bidding rounds of the user's markets offered by other enterprises (the market page)."""
+    actor = access.actor_for(user)
+    if not actor.enterprise_ids:
+        return Listing.objects.none()
+    return Listing.objects.filter(
+        mode=Listing.Mode.AUCTION, status=Listing.Status.OPEN, market__in=markets(user)
+    ).exclude(seller_id__in=list(actor.enterprise_ids))
+
+
+def bids(user: Any) -> QuerySet[Bid]:
+    actor = access.actor_for(user)
+    q = access.owner_or_government_q(actor, "listing__seller")
+    if actor.enterprise_ids:
+        q |= Q(bidder_id__in=list(actor.enterprise_ids))
+    return Bid.objects.filter(q)
+
+
+def trades(user: Any) -> QuerySet[Trade]:
+    actor = access.actor_for(user)
+    q = access.owner_or_government_q(actor, "seller") | access.owner_or_government_q(actor, "buyer")
+    return Trade.objects.filter(q)
+
+
+def allocations(user: Any) -> QuerySet[Allocation]:
+    return Allocation.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def obligations(user: Any) -> QuerySet[Obligation]:
+    return Obligation.objects.filter(access.owner_or_government_q(access.actor_for(user)))
+
+
+def surrenders(user: Any) -> QuerySet[Surrender]:
+    return Surrender.objects.filter(access.owner_or_government_q(access.actor_for(user), "obligation__enterprise"))

@@ -22,7 +22,18 @@ from dualcarbon.registry.models import Membership, Organisation, Region
 
 from . import ledger, scoping
 from .ledger import Move
-from .models import Asset, Bill, Confirmation, Factor, FeeStandard, Holding, LedgerTransaction, Payment, Pledge
+from .models import (
+    Asset,
+    Bill,
+    Confirmation,
+    Factor,
+    FeeStandard,
+    Holding,
+    LedgerTransaction,
+    Listing,
+    Payment,
+    Pledge,
+)
 
 State = Holding.State
 Kind = LedgerTransaction.Kind
@@ -180,9 +191,34 @@ def reserve(
 def unreserve(
     user: Any, asset: Asset, vintage: int | str, holder: Organisation, quantity: int, *, memo: str
 ) -> LedgerTransaction:
+    """Release reserved units — not those a pending or open listing holds (they are released by its withdrawal,
+    refusal or settlement: docs/assets.md § Trading)."""
     _owner(user, holder)
-    move = Move(asset, _vintage(vintage), quantity, (holder.pk, State.RESERVED), (holder.pk, State.AVAILABLE))
-    return ledger.execute(Kind.UNRESERVE, [move], memo=memo, user=user)
+    v = _vintage(vintage)
+    with transaction.atomic():
+        ledger.write_lock()
+        account = (  # the reserved account locked first: a listing made meanwhile reserves under the same lock
+            ledger.for_update(Holding.objects.filter(holder=holder, asset=asset, vintage=v, state=State.RESERVED))
+            .values_list("balance", flat=True)
+            .first()
+        )
+        listed = (
+            Listing.objects.filter(
+                seller=holder, asset=asset, vintage=v, status__in=[Listing.Status.PENDING, Listing.Status.OPEN]
+            ).aggregate(n=Sum("quantity"))["n"]
+            or 0
+        )
+        if isinstance(quantity, int) and listed and (account or 0) - quantity < listed:
+            raise _refuse(
+                "quantity",
+                _("冻结的 %(reserved)s %(unit)s 中有 %(listed)s %(unit)s 为挂牌数量，只能解冻 %(free)s %(unit)s"),
+                reserved=account or 0,
+                listed=listed,
+                free=max(0, (account or 0) - listed),
+                unit=asset.unit,
+            )
+        move = Move(asset, v, quantity, (holder.pk, State.RESERVED), (holder.pk, State.AVAILABLE))
+        return ledger.execute(Kind.UNRESERVE, [move], memo=memo, user=user)
 
 
 def retire(

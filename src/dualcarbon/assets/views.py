@@ -9,17 +9,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from . import queries, services
-from .models import Asset, Bill, Confirmation, Factor, Pledge
+from . import ets, queries, services, trading
+from .models import Allocation, Asset, Bill, Confirmation, Factor, Listing, Obligation, Pledge
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -53,6 +55,8 @@ def _page(request: HttpRequest, org_id: int, errors: dict[str, list[str]] | None
             "form": form,
             "posted": request.POST if request.method == "POST" else None,
             "bases": Confirmation.Basis.choices,
+            "modes": Listing.Mode.choices,
+            "allocation_kinds": Allocation.Kind.choices,
             "today": datetime.date.today(),
         },
         status=422 if errors else 200,
@@ -245,3 +249,223 @@ def release(request: HttpRequest, pledge_id: int) -> HttpResponse:
     if queries.is_bank(request.user):
         return HttpResponseRedirect(reverse("assets:bank"))
     return _back(row.holder_id, "pledges")
+
+
+# --------------------------------------------------------------------------- trading
+
+
+def _datetime(post: Any, name: str) -> datetime.datetime:
+    """A local date and time typed in a form (``YYYY-MM-DDTHH:MM``), in the platform's time zone."""
+    text = (post.get(name) or "").strip()
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({name: _("时间格式应为 YYYY-MM-DD HH:MM：“%(v)s”") % {"v": text}}) from None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@login_required
+@require_POST
+def list_new(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise lists a quantity of an available holding for a bidding round or a bilateral transfer."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        asset = Asset.objects.filter(pk=_int(post, "asset")).first()
+        if asset is None:
+            raise ValidationError({"asset": _("请选择或填写有效的编号")})
+        mode = post.get("mode", "")
+        terms: dict[str, Any] = {}
+        if mode == Listing.Mode.AUCTION:
+            terms.update(
+                reserve_price=post.get("reserve_price", ""),
+                opens_at=_datetime(post, "opens_at"),
+                closes_at=_datetime(post, "closes_at"),
+            )
+        elif mode == Listing.Mode.BILATERAL:
+            uscc = (post.get("buyer_uscc") or "").strip().upper()
+            buyer = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
+            if buyer is None:
+                raise ValidationError({"buyer_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+            terms.update(buyer=buyer, price=post.get("price", ""))
+        listing = trading.create_listing(
+            request.user,
+            org,
+            asset,
+            post.get("vintage", ""),
+            services.parse_quantity(asset, post.get("quantity", "")),
+            mode=mode,
+            **terms,
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "listing")
+    messages.success(request, _("已挂牌，挂牌数量已冻结"))
+    return HttpResponseRedirect(reverse("assets:listing", args=[listing.pk]))
+
+
+@login_required
+@require_GET
+def market(request: HttpRequest) -> HttpResponse:
+    """The trading page: open bidding rounds of the user's market, its listings, bids and trades; the government's
+    listings of its region."""
+    return render(request, "assets/market.html", {"view": queries.market_view(request.user)})
+
+
+def _listing_page(request: HttpRequest, listing_id: int, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    view = queries.listing_view(request.user, listing_id)
+    context = {
+        "view": view,
+        "listing": view.row.listing,
+        "errors": errors or {},
+        "posted": request.POST if request.method == "POST" else None,
+        "unit": trading.price_unit(view.row.listing.asset),
+    }
+    return render(request, "assets/listing.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_GET
+def listing(request: HttpRequest, listing_id: int) -> HttpResponse:
+    return _listing_page(request, listing_id)
+
+
+def _listing_action(request: HttpRequest, listing_id: int, action: Any, done: str) -> HttpResponse:
+    queries.listing_view(request.user, listing_id)  # 404 first for whoever may not see the listing
+    try:
+        action()
+    except Listing.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _listing_page(request, listing_id, _errors(exc))
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("assets:listing", args=[listing_id]))
+
+
+@login_required
+@require_POST
+def bid(request: HttpRequest, listing_id: int) -> HttpResponse:
+    """An enterprise of the market bids in an open round."""
+    post = request.POST
+
+    def act() -> None:
+        view = queries.listing_view(request.user, listing_id)
+        own = Organisation.objects.filter(
+            pk__in=list(access.actor_for(request.user).enterprise_ids), kind="enterprise"
+        ).order_by("pk")
+        if not own:
+            raise PermissionDenied(_("只有企业人员可以竞买"))
+        text = (post.get("bidder") or "").strip()
+        bidder = own.filter(pk=int(text)).first() if text.isdigit() else (own[0] if len(own) == 1 else None)
+        if bidder is None:
+            raise ValidationError({"bidder": _("请选择竞买企业")})
+        asset = view.row.listing.asset
+        quantity = services.parse_quantity(asset, post.get("quantity", ""))
+        trading.bid(request.user, listing_id, bidder, quantity, post.get("price", ""))
+
+    return _listing_action(request, listing_id, act, _("报价已提交"))
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, listing_id: int) -> HttpResponse:
+    return _listing_action(
+        request, listing_id, lambda: trading.cancel(request.user, listing_id), _("已撤牌，冻结的数量已解冻")
+    )
+
+
+@login_required
+@require_POST
+def settle(request: HttpRequest, listing_id: int) -> HttpResponse:
+    return _listing_action(request, listing_id, lambda: trading.settle(request.user, listing_id), _("竞价已结算"))
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, listing_id: int) -> HttpResponse:
+    post = request.POST
+    approve = post.get("decision") == "approve"
+    return _listing_action(
+        request,
+        listing_id,
+        lambda: trading.decide(request.user, listing_id, approve=approve, note=post.get("note", "")),
+        _("已批准挂牌") if approve else _("已不予批准，冻结的数量已解冻"),
+    )
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, listing_id: int) -> HttpResponse:
+    done = _("已受让，交易已结算")
+    return _listing_action(request, listing_id, lambda: trading.accept(request.user, listing_id), done)
+
+
+# --------------------------------------------------------------------------- ETS allowances and surrender
+
+
+@login_required
+@require_POST
+def allocate(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government allocates a year's allowances (pre-allocation or true-up)."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ets.allocate(
+            request.user,
+            org,
+            post.get("year", ""),
+            post.get("kind", ""),
+            post.get("quantity", ""),
+            reference=post.get("reference", ""),
+            allocated_on=_date(post, "allocated_on"),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "allocate")
+    messages.success(request, _("配额已发放"))
+    return _back(org_id, "ets")
+
+
+@login_required
+@require_POST
+def obligation(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The government enters a year's verified emissions (the amount due) with their source."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ets.set_obligation(
+            request.user,
+            org,
+            post.get("year", ""),
+            post.get("verified_tco2", ""),
+            source=post.get("source", ""),
+            deadline=_date(post, "deadline"),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "obligation")
+    messages.success(request, _("清缴义务已登记"))
+    return _back(org_id, "ets")
+
+
+@login_required
+@require_POST
+def surrender(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise surrenders allowances and CCER against a year's obligation."""
+    queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        ob = _int(post, "obligation")
+        if not Obligation.objects.filter(pk=ob, enterprise_id=org_id).exists():
+            raise Http404
+        ets.surrender(
+            request.user,
+            ob,
+            allowances=post.get("allowances", "0"),
+            allowance_vintage=post.get("allowance_vintage", ""),
+            ccer=post.get("ccer", "0"),
+            ccer_vintage=post.get("ccer_vintage", ""),
+        )
+    except Obligation.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "surrender")
+    messages.success(request, _("清缴已记入账簿"))
+    return _back(org_id, "ets")

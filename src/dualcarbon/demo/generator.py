@@ -1111,6 +1111,138 @@ def _assets(
     assets.issue(gov, ccer, ent2, last, 5000, reference=f"CCER-{last}-示范-林业碳汇-01", memo="林业碳汇项目减排量登记")
     assets.transfer(users["ent2"], ccer, last, ent2, ent1, 800, reference=f"示范-CCER-{last}-协议-07")
     out["asset_pledges"] = 2
+    out.update(_trading(holders, org_by_index, users, city, first, last, rng))
+    out.update(_ets_cohort([org_by_index[p.index] for p in holders[:4]], [users[p.username] for p in holders[:4]],
+                           gov, first, rng))  # fmt: skip
+    return out
+
+
+def _ets_cohort(orgs: Sequence[Any], staff: Sequence[Any], gov: Any, year: int, rng: random.Random) -> dict[str, int]:
+    """An ETS cohort (docs/assets.md § ETS): four covered enterprises (ent1 among them) with the first year's
+    pre-allocation (70 % of the verified figure) and true-up (to the figure less the CCER cap), the verified
+    emissions entered with a made-up verification report (示范数据; the figure is the platform's account total for
+    the year, rounded, for want of a verifier's), and a surrender cycle: the first surrenders in full with CCER up to
+    the 5 % cap, the second in part (a shortfall), the third and ent1 not yet (ent1 holds CCER to try the cap)."""
+    from dualcarbon.assets import ets
+    from dualcarbon.assets import services as assets
+    from dualcarbon.assets.models import Asset
+
+    ccer = Asset.objects.get(code="CCER")
+    n = 0
+    for i, (org, user) in enumerate(zip(orgs, staff, strict=True)):
+        total = ets.account_total(org, year)
+        due = int(total) if total and total > 1000 else rng.randint(20_000, 80_000)
+        cap = ets.ccer_cap(due)
+        pre = due * 70 // 100
+        ets.allocate(gov, org, year, "pre", pre, reference=f"示生态〔{year}〕配额预分配第 {i + 1:02d} 号",
+                     allocated_on=datetime.date(year, 9, 1))  # fmt: skip
+        ets.allocate(gov, org, year, "true_up", due - cap - pre, allocated_on=datetime.date(year + 1, 6, 30),
+                     reference=f"示生态〔{year + 1}〕配额核定第 {i + 1:02d} 号")  # fmt: skip
+        ob = ets.set_obligation(
+            gov, org, year, due, source=f"核查报告 HC-{year + 1}-{i + 11:03d}（示范碳核查技术服务有限公司，示范数据）",
+            deadline=datetime.date(year + 1, 12, 31),
+        )  # fmt: skip
+        n += 1
+        if i == 1:  # in full: the allocation, and CCER up to the 5 % cap for the rest
+            assets.issue(gov, ccer, org, year, cap, reference=f"CCER-{year}-示范-风电-{i:02d}", memo="风电项目登记")
+            ets.surrender(user, ob.pk, allowances=due - cap, allowance_vintage=year, ccer=cap, ccer_vintage=year)
+        elif i == 2:  # a part only: a shortfall
+            ets.surrender(user, ob.pk, allowances=due // 2, allowance_vintage=year)
+    return {"ets_obligations": n}
+
+
+#: the demo's reserve prices of discharge rights (yuan per tonne; made-up figures of the fictional city)
+DEMO_RESERVE_PRICE: dict[str, int] = {"COD": 6000, "SO2": 1500, "NOX": 1800, "VOCS": 3600}
+
+
+def _trading(
+    holders: Sequence[EnterprisePlan],
+    org_by_index: dict[int, Any],
+    users: dict[str, Any],
+    city: Any,
+    first: int,
+    last: int,
+    rng: random.Random,
+) -> dict[str, int]:
+    """A season of trading of discharge rights (docs/assets.md § Trading), through the trading services with the
+    season's dates: the city's rule asks for approval; in the last year four bidding rounds, each approved, bid on by
+    three or four enterprises and settled (the first round partly unsold), a bilateral transfer accepted, a round
+    without bids (unsold); and, at the time of the build, one round open for bids (ent1 may bid), one listing
+    waiting for the government's approval."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from dualcarbon.assets import trading
+    from dualcarbon.assets.models import Asset, Holding
+
+    out = {"asset_listings": 0, "asset_bids": 0, "asset_trades": 0}
+    if len(holders) < 14:
+        return out
+    gov = users["gov"]
+    tz = ZoneInfo("Asia/Shanghai")
+    trading.publish_rule(
+        city, approval_required=True, valid_from=datetime.date(first, 1, 1),
+        document="《示范市排污权交易管理办法（示范）》第十二条：挂牌须经生态环境部门审核（示范数据）",
+    )  # fmt: skip
+    orgs = [org_by_index[p.index] for p in holders]
+    staff = [users[p.username] for p in holders]
+
+    def available(i: int, code: str) -> int:
+        h = Holding.objects.filter(holder=orgs[i], asset__code=f"DR-{code}", vintage=first, state="available").first()
+        return h.balance if h else 0
+
+    def listed(i: int, code: str, share: int, opens: datetime.datetime, days: int = 14, at: Any = None) -> Any:
+        row = trading.create_listing(
+            staff[i], orgs[i], Asset.objects.get(code=f"DR-{code}"), first, available(i, code) // share,
+            mode="auction", reserve_price=DEMO_RESERVE_PRICE[code], opens_at=opens,
+            closes_at=opens + datetime.timedelta(days=days, hours=8), now=at or opens - datetime.timedelta(days=3),
+        )  # fmt: skip
+        out["asset_listings"] += 1
+        return row
+
+    def approve(row: Any, at: datetime.datetime) -> None:
+        trading.decide(gov, row.pk, approve=True, note="符合区域总量控制要求", now=at)
+
+    for k, code in enumerate(DEMO_RESERVE_PRICE):
+        seller = 3 + k
+        opens = datetime.datetime(last, 3 + 2 * k, 1, 9, tzinfo=tz)
+        row = listed(seller, code, 3, opens)
+        approve(row, opens - datetime.timedelta(days=1))
+        buyers = [0, *range(7, 14)] if k == 0 else list(range(7, 14))
+        rng.shuffle(buyers)
+        reserve = DEMO_RESERVE_PRICE[code]
+        # the first round asks less than it offers (partly unsold); the others are oversubscribed
+        share = 8 if k == 0 else 2
+        for j, b in enumerate(buyers[: 3 + k % 2]):
+            trading.bid(
+                staff[b], row.pk, orgs[b], max(1, row.quantity // share),
+                reserve + rng.randint(0, 30) * 20, now=opens + datetime.timedelta(days=1 + j, hours=rng.randint(0, 6)),
+            )  # fmt: skip
+            out["asset_bids"] += 1
+        done = trading.settle(staff[seller], row.pk, now=row.closes_at + datetime.timedelta(hours=1))
+        out["asset_trades"] += done.trades.count()
+    # a bilateral transfer between two enterprises of the city, approved and accepted
+    day = datetime.datetime(last, 10, 12, 10, tzinfo=tz)
+    pair = trading.create_listing(
+        staff[8], orgs[8], Asset.objects.get(code="DR-NOX"), first, available(8, "NOX") // 5 // 1000 * 1000 or 1000,
+        mode="bilateral", buyer=orgs[9], price="1750", now=day,
+    )  # fmt: skip
+    approve(pair, day + datetime.timedelta(days=2))
+    trading.accept(staff[9], pair.pk, now=day + datetime.timedelta(days=3))
+    out["asset_listings"] += 1
+    out["asset_trades"] += 1
+    # a round nobody bid on: unsold, the reservation released
+    quiet = listed(10, "VOCS", 4, datetime.datetime(last, 11, 3, 9, tzinfo=tz))
+    approve(quiet, quiet.opens_at - datetime.timedelta(days=1))
+    trading.settle(gov, quiet.pk, now=quiet.closes_at + datetime.timedelta(days=1))
+    # now: a round open for bids (ent1 may bid from the market page) and a listing awaiting approval
+    now = timezone.now()
+    live = listed(11, "SO2", 4, now - datetime.timedelta(days=1), days=20, at=now - datetime.timedelta(days=2))
+    approve(live, now - datetime.timedelta(days=1))
+    trading.bid(staff[12], live.pk, orgs[12], 1000, DEMO_RESERVE_PRICE["SO2"] + 100)
+    out["asset_bids"] += 1
+    listed(13, "COD", 5, now + datetime.timedelta(days=2), days=14, at=now)
     return out
 
 
