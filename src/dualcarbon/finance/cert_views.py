@@ -108,7 +108,9 @@ def _detail(app: CertApplication, *, full: bool) -> dict[str, Any]:
     return {
         "app": app,
         "principles": q.principle_rows(app),
-        "events": list(app.events.select_related("by")) if full else [],
+        "events": [(e, certification.MOVE_LABELS.get(e.action, e.action)) for e in app.events.select_related("by")]
+        if full
+        else [],
         "followup": certification.followup(app) if full else [],
         "in_library": certification.in_library(app),
         "full": full,

@@ -548,6 +548,14 @@ class CertEvent(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 
+    @property
+    def status_from_label(self) -> str:
+        return str(CertApplication.Status(self.status_from).label) if self.status_from else "—"
+
+    @property
+    def status_to_label(self) -> str:
+        return str(CertApplication.Status(self.status_to).label)
+
     class Meta:
         verbose_name = _("认定处理记录")
         verbose_name_plural = pgettext_lazy("plural", "认定处理记录")
