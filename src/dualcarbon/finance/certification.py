@@ -328,9 +328,8 @@ def rulers_in_force(region_code: str, day: datetime.date | None = None) -> list[
 
 def sectors_for(enterprise: Organisation, day: datetime.date | None = None) -> list[CertRuler]:
     """The rulers in force the enterprise may apply under (its region; sectors within its registered industry)."""
-    return [
-        r for r in rulers_in_force(enterprise.region_id or "", day) if _related(enterprise.industry_id, r.industry_code)
-    ]
+    industry = enterprise.industry_id or ""
+    return [r for r in rulers_in_force(enterprise.region_id or "", day) if _related(industry, r.industry_code)]
 
 
 def ruler_for(
@@ -407,18 +406,19 @@ def _check(enterprise: Organisation, fields: dict[str, Any], day: datetime.date)
     if not name or len(name) > 200:
         errors["name"] = _("请填写项目或企业名称（最多 200 个字符）")
     verifier = fields.get("verifier")
-    vid = verifier.pk if isinstance(verifier, Organisation) else verifier
-    vorg = verifiers().filter(pk=int(vid)).first() if str(vid or "").strip().isdigit() else None
+    vid = str(verifier.pk if isinstance(verifier, Organisation) else verifier or "").strip()
+    vorg = verifiers().filter(pk=int(vid)).first() if vid.isdigit() else None
     if vorg is None:
         errors["verifier"] = _("请选择一家第三方核查机构")
-    year = fields.get("baseline_year")
+    text = str(fields.get("baseline_year") or "").strip()
+    year = int(text) if text.isdigit() else 0
     baseline = None
-    if not str(year or "").strip().isdigit() or not 2000 <= int(year) <= day.year:
+    if not 2000 <= year <= day.year:
         errors["baseline_year"] = _err(_("基准年须为 2000–%(y)s 之间的年份"), y=day.year)
     else:
-        baseline = account_year(enterprise, int(year))
+        baseline = account_year(enterprise, year)
         if baseline is None:
-            errors["baseline_year"] = _err(_("本企业 %(y)s 年没有碳账户数据，不能作为基准年"), y=int(year))
+            errors["baseline_year"] = _err(_("本企业 %(y)s 年没有碳账户数据，不能作为基准年"), y=year)
     declared = _decimal(fields.get("declared_value"), "declared_value", errors, places=4)
     savings = _decimal(fields.get("expected_savings_tce"), "expected_savings_tce", errors, places=2, positive=False)
     reduction = _decimal(fields.get("expected_reduction_tco2"), "expected_reduction_tco2", errors, places=2)
@@ -458,7 +458,7 @@ def _check(enterprise: Organisation, fields: dict[str, Any], day: datetime.date)
         ruler=ruler,
         name=name,
         verifier=vorg,
-        baseline_year=int(year),
+        baseline_year=year,
         baseline=baseline,
         declared_value=declared,
         expected_savings_tce=savings,

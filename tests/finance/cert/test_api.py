@@ -3,6 +3,8 @@ refusals located with nothing written, and a bank reading only the entries pushe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -25,7 +27,7 @@ def api(cw, who: str, lang: str = "zh-hans") -> Client:
 
 
 def body(cw, **kw):
-    data = {k: str(v) for k, v in cw.fields(**kw).items()}
+    data: dict[str, Any] = {k: str(v) for k, v in cw.fields(**kw).items()}
     data["verifier_id"] = int(data.pop("verifier"))
     data["baseline_year"] = int(data["baseline_year"])
     return data

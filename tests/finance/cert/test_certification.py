@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,7 +41,7 @@ def test_the_seed_rulers_name_the_sectors_with_their_sources(cw):
 
 def test_a_new_ruler_version_ends_the_open_one_and_bad_values_are_refused(cw):
     gov = cw.users["gov"]
-    spec = {
+    spec: dict[str, Any] = {
         "industry_code": "3011",
         "kind": "project",
         "sector_name": "水泥制造",
@@ -202,7 +203,9 @@ def test_followup_compares_expected_and_achieved_from_the_account(cw):
     rows = certification.followup(app, until=2025)
     assert [r.year for r in rows] == [2025]
     y = rows[0]
-    jan_2025 = Decimal(certification.account_year(cw.world.cement, 2025)["total_tco2e"])
+    year = certification.account_year(cw.world.cement, 2025)
+    assert year is not None
+    jan_2025 = Decimal(year["total_tco2e"])
     assert y.months == 1 and y.total_tco2e == jan_2025
     assert y.achieved_tco2 == (cw.baseline_annual / 12 - jan_2025).quantize(Decimal("0.01"))
     assert y.expected_tco2 == (app.expected_reduction_tco2 / 12).quantize(Decimal("0.01"))
