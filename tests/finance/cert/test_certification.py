@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 
 from dualcarbon.finance import certification, scoping
 from dualcarbon.finance.models import CertApplication, CertEvent, CertPush, CertRuler
@@ -226,3 +227,50 @@ def test_who_sees_which_application(cw):
         assert not scoping.certs(users[who]).exists(), who
     assert CertPush.objects.count() == 0
     assert START.year == 2025
+
+
+def test_the_database_refuses_overlapping_rulers_and_a_certification_without_validity(cw):
+    r = cw.project_ruler
+    overlap = CertRuler(
+        region=r.region,
+        industry_code=r.industry_code,
+        kind=r.kind,
+        version=9,
+        valid_from=datetime.date(2026, 1, 1),
+        sector_name=r.sector_name,
+        metric=r.metric,
+        unit=r.unit,
+        entry_value=r.entry_value,
+        advanced_value=r.advanced_value,
+        min_reduction_pct=r.min_reduction_pct,
+        principles=r.principles,
+        source=r.source,
+        created_by=r.created_by,
+    )
+    with pytest.raises(ValidationError) as exc:  # model validation, on every database
+        overlap.full_clean()
+    assert "重叠" in messages(exc)["valid_from"]
+    if connection.vendor == "postgresql":  # the exclusion constraint, whatever the code does
+        with pytest.raises(IntegrityError), transaction.atomic():
+            overlap.save()
+    app = cw.apply()
+    with pytest.raises(IntegrityError), transaction.atomic():  # certified needs its validity period
+        CertApplication.objects.filter(pk=app.pk).update(status="certified")
+
+
+def test_the_credit_report_states_the_certification(cw):
+    from dualcarbon.finance import credit_reports
+
+    before = credit_reports.generate(cw.users["bank"], cw.world.cement).content["certification"]
+    assert before["available"] is False and "暂无" in before["zh"]
+    app = certification.flag_major_event(cw.users["gov"], certified(cw), "示范：一般安全事故")
+    c = credit_reports.generate(cw.users["bank"], cw.world.cement).content["certification"]
+    assert c["zh"] == "降碳转型升级认定 1 项，其中有效 1 项。"
+    (entry,) = c["entries"]
+    assert (entry["name"], entry["status_zh"], entry["status_en"], entry["major_event"]) == (
+        app.name,
+        "已认定入库",
+        "Certified (in the library)",
+        True,
+    )
+    assert (entry["valid_from"], entry["valid_until"]) == ("2026-01-01", "2028-12-31")
