@@ -183,7 +183,7 @@ def _move(app: CertApplication, move: str) -> str:
     return to
 
 
-def _event(app: CertApplication, user: Any, action: str, before: str, comment: str = "") -> None:
+def _event(app: CertApplication, user: Any | None, action: str, before: str, comment: str = "") -> None:
     CertEvent.objects.create(
         application=app, action=action, status_from=before, status_to=app.status, comment=comment, by=user
     )
@@ -651,9 +651,9 @@ def revoke(user: Any, application: CertApplication, reason: str) -> CertApplicat
 
 
 @transaction.atomic
-def expire_lapsed(user: Any, day: datetime.date | None = None) -> int:
+def expire_lapsed(user: Any = None, day: datetime.date | None = None) -> int:
     """Certified entries whose validity ended before ``day`` leave the library (status expired); returns how many.
-    ``user`` is recorded as who ran it (the government's page, or the platform's scheduled run)."""
+    ``user`` is recorded as who ran it (None: the platform's scheduled run, ``dualcarbon expire_certifications``)."""
     day = day or timezone.localdate()
     n = 0
     for app in CertApplication.objects.select_for_update().filter(status=S.CERTIFIED, valid_until__lt=day):

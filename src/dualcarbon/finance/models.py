@@ -545,7 +545,8 @@ class CertEvent(models.Model):
     status_from = models.CharField(max_length=10, blank=True)
     status_to = models.CharField(max_length=10)
     comment = models.TextField(_("说明"), max_length=2000, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: empty: the platform's scheduled run (``dualcarbon expire_certifications``)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 
     @property

@@ -4,11 +4,13 @@ state machine with its refusals, the libraries and their pushes, follow-up from 
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from dualcarbon.finance import certification, scoping
@@ -194,9 +196,14 @@ def test_major_event_revocation_and_expiry(cw):
     app = certification.revoke(users["gov"], app, "重大事项核实，撤销认定")
     assert app.status == "revoked" and not certification.in_library(app)
     other = certified(cw, name="另一条熟料线改造")
-    assert certification.expire_lapsed(users["gov"], datetime.date(2029, 1, 1)) == 1
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("expire_certifications", "--date", "2029-13-01", stdout=out)
+    call_command("expire_certifications", "--date", "2029-01-01", stdout=out)  # the daily run
+    assert "已到期出库 1 项" in out.getvalue()
     other.refresh_from_db()
-    assert other.status == "expired" and other.events.last().action == "expire"
+    last = other.events.last()
+    assert other.status == "expired" and (last.action, last.by) == ("expire", None)
 
 
 def test_followup_compares_expected_and_achieved_from_the_account(cw):

@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('comment', models.TextField(blank=True, max_length=2000, verbose_name='说明')),
                 ('at', models.DateTimeField(auto_now_add=True)),
                 ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='finance.certapplication')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'verbose_name': '认定处理记录',
