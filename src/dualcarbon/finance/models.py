@@ -1,6 +1,7 @@
 """Finance (碳金融): consent requests a bank sends an enterprise and the carbon account credit reports it generates
 (docs/finance.md); bank products and their versions, loan applications, loans and their drawdowns and repayments,
-financing needs and their pushes to banks (§ Products … § Statistics); transition certification, KPI-linked loans,
+financing needs and their pushes to banks (§ Products … § Statistics); transition certification rulers, applications,
+their steps and the pushes of the project and enterprise libraries (§ Transition certification); KPI-linked loans,
 CERF and PCAF — to come.
 
 The consent itself (``registry.Consent``) and the log of every read a bank makes (``registry.AccessLog``) live in

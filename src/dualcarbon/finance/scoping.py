@@ -3,6 +3,8 @@
 * An enterprise's consents and the requests it received: its own staff, its region's government (read only) and
   the platform admin (read only) — the readers of its bank read log.
 * A bank's consents received and requests sent: that bank's staff.
+* Transition certification: an application is seen by its enterprise's staff, the verification body it names, the
+  government of its region and the admin; a bank sees only the library entries pushed to it.
 """
 
 from __future__ import annotations
