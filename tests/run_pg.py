@@ -52,6 +52,8 @@ SQLITE_ONLY: dict[str, str] = {
     "(WeasyPrint, poppler); the report's content is built and hashed on PostgreSQL in the module's other tests",
     "finance/test_credit_report.py::test_the_bank_page_and_the_report_page_in_both_languages": "pages in two "
     "languages",
+    "finance/cert/test_views.py": "the certification pages in two languages; the services, constraints and API behind "
+    "them run on PostgreSQL in cert/test_certification.py and cert/test_api.py",
     "finance/loans/test_views.py": "the loan pages in two languages; the services, constraints, row lock and API "
     "behind them run on PostgreSQL in loans/test_lending.py, loans/test_api.py and test_loans_concurrency.py",
     "demo/test_generator.py::test_command_builds_and_prints_the_logins_without_serving": "the command's printed "

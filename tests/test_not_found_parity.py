@@ -30,6 +30,7 @@ ID_KINDS |= {"site", "membership"}  # the register's sites and memberships (regi
 ID_KINDS |= {"consent_request"}  # a bank's consent request to the enterprise (finance)
 ID_KINDS |= {"credit_report"}  # a credit report a bank generated of the enterprise (finance)
 ID_KINDS |= {"product", "loan_application", "loan"}  # a bank's loan product, the firm's application, its loan
+ID_KINDS |= {"cert_application"}  # the firm's transition certification application (finance)
 MISSING = 987_654_321
 #: who asks, and whose objects they may not read
 READERS = {
@@ -95,6 +96,7 @@ def objs(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Any
                 "credit_report": _credit_report(world, org),
             }
             values[key].update(_loan(world, org))
+            values[key]["cert_application"] = _cert(world, org)
         package, policy = _policy_package(world)
         for v in values.values():  # a published package of the city and one of its policies (no enterprise's data)
             v.update(package=package, policy=policy)
@@ -169,6 +171,54 @@ def _loan(world: Any, org: Any) -> dict[str, int]:
     )
     lending.decide(banker, application, approve=True, amount="1000000", rate_bp=385, term_months=12)
     return {"product": product.pk, "loan_application": application.pk, "loan": application.loan.pk}
+
+
+def _cert(world: Any, org: Any) -> int:
+    """The firm's certification application (cement's reviewed by the world's verifier, steel's by another body)."""
+    import datetime
+    from decimal import Decimal
+
+    from django.apps import apps
+
+    if not apps.is_installed("dualcarbon.finance"):
+        return 0
+    from dualcarbon.finance.models import CertApplication, CertRuler
+    from dualcarbon.registry.models import Organisation
+
+    mine = org == world.cement
+    ruler = CertRuler.objects.create(
+        region=world.city,
+        industry_code=org.industry_id,
+        kind="project",
+        version=1,
+        valid_from=datetime.date(2020, 1, 1),
+        sector_name="对照行业",
+        metric="energy_per_product",
+        unit="kgce/t",
+        entry_value=Decimal("100"),
+        advanced_value=Decimal("90"),
+        min_reduction_pct=Decimal("0"),
+        principles=["no_lock_in"],
+        source="对照",
+        created_by=world.users["admin"],
+    )
+    verifier = world.verifier if mine else Organisation.objects.create(kind="verifier", name="对照核查机构")
+    return CertApplication.objects.create(
+        enterprise=org,
+        kind="project",
+        industry_code=org.industry_id,
+        ruler=ruler,
+        name="对照项目",
+        verifier=verifier,
+        baseline_year=2024,
+        baseline={},
+        declared_value=Decimal("95"),
+        expected_savings_tce=Decimal("10"),
+        expected_reduction_tco2=Decimal("20"),
+        investment=Decimal("1000000"),
+        evidence="对照",
+        applied_by=world.users["cement" if mine else "steel"],
+    ).pk
 
 
 def _credit_report(world: Any, org: Any) -> str:

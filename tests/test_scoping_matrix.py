@@ -247,6 +247,34 @@ NARROWER: dict[str, set[str]] = {
             "api:programme_inventory",
         )
     },
+    # transition certification (docs/finance.md § Transition certification): the enterprise's pages and API for its
+    # own staff; the verifier's queue and review for the verification body the application names; the rulers, the
+    # decisions, the libraries and pushes for government staff and the admin (read); the pushed libraries for banks
+    **{
+        name: {"cement", "steel", "far"}
+        for name in (
+            "finance:cert_enterprise",
+            "finance:cert_application",
+            "api:finance_cert_applications",
+            "api:finance_cert_apply",
+        )
+    },
+    **{name: {"verifier"} for name in ("finance:cert_reviews", "finance:cert_review", "api:finance_cert_reviews")},
+    **{
+        name: {"gov", "district", "admin"}
+        for name in (
+            "finance:cert_rulers",
+            "finance:cert_region",
+            "finance:cert_decide",
+            "api:finance_cert_rulers",
+            "api:finance_cert_ruler_new",
+            "api:finance_cert_region",
+            "api:finance_cert_library",
+            "api:finance_cert_pushes",
+            "api:finance_cert_push_new",
+        )
+    },
+    **{name: {"bank", "bank2"} for name in ("finance:cert_bank", "api:finance_cert_bank_library")},
 }
 #: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
 #: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
@@ -346,6 +374,27 @@ WRITERS: dict[str, set[str]] = {
     },
     **{name: {"owner", "gov", "district"} for name in ("finance:needs", "api:finance_need_new")},
     **{name: {"gov", "district"} for name in ("finance:region_needs", "api:finance_push_new")},
+    # transition certification: the enterprise applies and amends; the named verifier reviews; the government of
+    # the enterprise's region certifies, rejects, flags, revokes and pushes (not the admin: it is no authority)
+    **{
+        name: {"owner"}
+        for name in (
+            "finance:cert_enterprise",
+            "finance:cert_application",
+            "api:finance_cert_apply",
+            "api:finance_cert_resubmit",
+        )
+    },
+    **{name: {"verifier"} for name in ("finance:cert_review", "api:finance_cert_review")},
+    **{
+        name: {"gov", "district"}
+        for name in (
+            "finance:cert_decide",
+            "finance:cert_region",
+            "api:finance_cert_decision",
+            "api:finance_cert_push_new",
+        )
+    },
     # "match again" (policy): the jurisdiction's government and the admin rerun the matching of its enterprises
     "policy:matches": {"gov", "district", "admin"},
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
@@ -524,6 +573,87 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "finance:region_needs": {"title": "矩阵测试：越权推送", "region": "{region}", "need": "{need}", "bank": "{bank}"},
     "api:finance_push_new": {"title": "矩阵测试：越权推送", "region": "{region}", "need_ids": [], "bank_ids": []},
+    # transition certification: bodies that would write if the permission check were missing
+    "finance:cert_enterprise": {
+        "kind": "project",
+        "industry_code": "{cert_sector}",
+        "name": "矩阵测试：越权申请",
+        "verifier": "{cert_verifier}",
+        "baseline_year": "2024",
+        "declared_value": "1",
+        "expected_savings_tce": "0",
+        "expected_reduction_tco2": "1",
+        "investment": "1000",
+        "evidence": "矩阵测试",
+    },
+    "api:finance_cert_apply": {
+        "kind": "project",
+        "industry_code": "{cert_sector}",
+        "name": "矩阵测试：越权申请",
+        "verifier_id": "{cert_verifier}",
+        "baseline_year": 2024,
+        "declared_value": "1",
+        "expected_savings_tce": "0",
+        "expected_reduction_tco2": "1",
+        "investment": "1000",
+        "evidence": "矩阵测试",
+    },
+    "finance:cert_application": {"evidence": "矩阵测试：越权修改"},
+    "api:finance_cert_resubmit": {"evidence": "矩阵测试：越权修改"},
+    "finance:cert_review": {
+        "decision": "return",
+        "comment": "矩阵测试：越权退回",
+        **{f"ok_{p}": "1" for p in ("no_lock_in", "dnsh", "just_transition")},
+    },
+    "api:finance_cert_review": {
+        "approve": False,
+        "comment": "矩阵测试：越权退回",
+        "checks": {p: {"ok": True} for p in ("no_lock_in", "dnsh", "just_transition")},
+    },
+    "finance:cert_decide": {"action": "flag", "reason": "矩阵测试：越权标记"},
+    "api:finance_cert_decision": {"action": "flag", "reason": "矩阵测试：越权标记"},
+    "finance:cert_rulers": {
+        "region": "{region}",
+        "industry_code": "30",
+        "sector_name": "矩阵测试",
+        "kind": "enterprise",
+        "metric": "energy_per_product",
+        "unit": "kgce/t",
+        "entry_value": "100",
+        "advanced_value": "90",
+        "min_reduction_pct": "0",
+        "principles": "no_lock_in",
+        "valid_from": "2030-01-01",
+        "source": "矩阵测试",
+    },
+    **{
+        name: {
+            "region": "{region}",
+            "industry_code": "30",
+            "sector_name": "矩阵测试",
+            "kind": "enterprise",
+            "metric": "energy_per_product",
+            "unit": "kgce/t",
+            "entry_value": "100",
+            "advanced_value": "90",
+            "min_reduction_pct": "0",
+            "principles": ["no_lock_in"],
+            "valid_from": "2030-01-01",
+            "source": "矩阵测试",
+        }
+        for name in ("api:finance_cert_rulers", "api:finance_cert_ruler_new")
+    },
+    "finance:cert_region": {
+        "title": "矩阵测试：越权推送",
+        "kind": "project",
+        "region": "{region}",
+        "entry": "{cert_application}",
+        "bank": "{bank}",
+    },
+    **{
+        name: {"title": "矩阵测试：越权推送", "kind": "project", "region": "{region}", "entry_ids": [], "bank_ids": []}
+        for name in ("api:finance_cert_pushes", "api:finance_cert_push_new")
+    },
     "assets:confirm": {
         "factor": "{factor}",
         "tonnes": "5.5",
@@ -691,6 +821,7 @@ PARAM_KINDS: dict[str, str] = {
     "product_id": "product",  # the bank's loan product cement applied for (finance)
     "application_id": "loan_application",  # cement's application to that product (finance)
     "loan_id": "loan",  # the loan booked from it (finance)
+    "cert_id": "cert_application",  # the subject's transition certification application / library entry (finance)
     # the programme (docs/programme.md): a programme, one of its five lists (by its code), an entry, a task
     "programme_id": "prog",
     "kind": "prog_list",
@@ -734,6 +865,7 @@ OBJECT_KINDS = {
     "product",  # the bank's product the subject applied for (finance)
     "loan_application",  # the subject's loan application to the bank (finance)
     "loan",  # the subject's loan from the bank (finance)
+    "cert_application",  # the subject's certification application (cement's: certified, pushed to the bank)
     *PROGRAMME_KINDS,  # a programme, an entry of its lists, a task: subjects are the regions of PROGRAMME_READERS
     "inventory",  # the subject enterprise's carbon inventory as a group (programme)
 }
@@ -1139,6 +1271,69 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             s.values.update(need=needs[s.enterprise].pk, product=0, loan_application=0, loan=0)
             if s.enterprise == "cement":
                 s.values.update(product=product.pk, loan_application=application.pk, loan=application.loan.pk)
+        # transition certification (docs/finance.md): a ruler per subject's sector; cement's application reviewed
+        # by the world's verifier, certified and pushed to the bank; steel's and far's submitted to another
+        # verification body (not the world's verifier, which reads cement only)
+        from dualcarbon.finance import certification
+        from dualcarbon.finance.models import CertApplication, CertRuler
+        from dualcarbon.registry.models import Organisation as _Org
+
+        other_verifier = _Org.objects.create(kind="verifier", name="另一家核查机构")
+        for key, org in orgs.items():
+            city = "339900" if key != "far" else "330100"
+            ruler = CertRuler.objects.create(
+                region_id=city,
+                industry_code=org.industry_id,
+                kind="project",
+                version=1,
+                valid_from=datetime.date(2020, 1, 1),
+                sector_name=f"矩阵行业 {org.industry_id}",
+                metric="energy_per_product",
+                unit="kgce/t",
+                entry_value=_D("1000000"),
+                advanced_value=_D("1"),
+                min_reduction_pct=_D("0"),
+                principles=["no_lock_in", "dnsh", "just_transition"],
+                source="矩阵测试",
+                created_by=world.users["admin"],
+            )
+            cert = CertApplication.objects.create(
+                enterprise=org,
+                kind="project",
+                industry_code=org.industry_id,
+                ruler=ruler,
+                name=f"矩阵认定项目 {key}",
+                verifier=world.verifier if key == "cement" else other_verifier,
+                baseline_year=2024,
+                baseline=certification.account_year(org, 2024) or {},
+                declared_value=_D("10"),
+                expected_savings_tce=_D("100"),
+                expected_reduction_tco2=_D("200"),
+                investment=_D("1000000"),
+                evidence="矩阵测试",
+                status="reviewed" if key == "cement" else "submitted",
+                applied_by=world.users[key],
+            )
+            if key == "cement":
+                cert = certification.certify(
+                    world.users["gov"],
+                    cert,
+                    valid_from=datetime.date(2025, 1, 1),
+                    valid_until=datetime.date(2029, 12, 31),
+                )
+                certification.push_library(
+                    world.users["gov"],
+                    "339900",
+                    title="矩阵项目库",
+                    kind="project",
+                    entries=[cert.pk],
+                    banks=[world.bank.pk],
+                )
+            for s in subjects.values():
+                if s.enterprise == key:
+                    s.values.update(
+                        cert_application=cert.pk, cert_sector=org.industry_id, cert_verifier=world.verifier.pk
+                    )
         if apps.is_installed("dualcarbon.assets"):
             from dualcarbon.assets import services as assets
             from dualcarbon.assets.models import Asset, Factor

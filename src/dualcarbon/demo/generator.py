@@ -1736,6 +1736,10 @@ def _build(
 
         counts.update(demo_loans.build(user_by_name, years))
         lap("bank products, applications, loans and financing needs")
+        from . import certification as demo_certification
+
+        counts.update(demo_certification.build(user_by_name, years))
+        lap("transition certification and libraries")
         from . import programme as demo_programme
 
         counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))

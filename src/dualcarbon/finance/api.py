@@ -449,3 +449,8 @@ def credit_report(request: HttpRequest, number: str = Path(..., max_length=32)) 
 from .lending_api import router as _lending_router  # noqa: E402
 
 router.add_router("", _lending_router)
+
+# transition certification: rulers, applications, reviews, decisions, libraries and pushes (docs/finance.md)
+from .cert_api import router as _cert_router  # noqa: E402
+
+router.add_router("", _cert_router)

@@ -75,12 +75,57 @@ METHOD_NOTES: list[dict[str, str]] = [
     },
 ]
 
-#: the certification status while the platform has no transition certification (issue 13, to come)
+#: the certification status of an enterprise never certified (docs/finance.md § Transition certification)
 CERTIFICATION_NONE = {
     "available": False,
-    "zh": "暂无：本平台尚未开展降碳转型项目/企业认定，无认定状态可供报告。",
-    "en": "Not yet available: the platform does not certify transition projects or enterprises yet.",
+    "zh": "暂无：本企业尚无降碳转型升级项目/企业认定。",
+    "en": "None: the enterprise has no transition project or enterprise certification.",
+    "entries": [],
 }
+
+
+def _certification_section(enterprise: Organisation) -> dict[str, Any]:
+    """The enterprise's certifications decided by its government (certified, flagged, revoked, expired) with their
+    validity, as of the report's generation (docs/finance.md § Transition certification)."""
+    from .models import CertApplication
+
+    S = CertApplication.Status
+    rows = (
+        CertApplication.objects.filter(enterprise=enterprise, status__in=[S.CERTIFIED, S.REVOKED, S.EXPIRED])
+        .select_related("ruler")
+        .order_by("kind", "pk")
+    )
+    entries = []
+    for a in rows:
+        with override("en"):
+            kind_en, status_en = str(a.get_kind_display()), str(a.get_status_display())
+        with override("zh-hans"):
+            kind_zh, status_zh = str(a.get_kind_display()), str(a.get_status_display())
+        entries.append(
+            {
+                "name": a.name,
+                "kind": a.kind,
+                "kind_zh": kind_zh,
+                "kind_en": kind_en,
+                "sector": f"{a.ruler.sector_name}（{a.ruler.industry_code}）",
+                "status": a.status,
+                "status_zh": status_zh,
+                "status_en": status_en,
+                "valid_from": a.valid_from.isoformat() if a.valid_from else "",
+                "valid_until": a.valid_until.isoformat() if a.valid_until else "",
+                "major_event": a.major_event,
+                "expected_reduction_tco2": str(a.expected_reduction_tco2),
+            }
+        )
+    if not entries:
+        return dict(CERTIFICATION_NONE)
+    live = sum(1 for e in entries if e["status"] == S.CERTIFIED)
+    return {
+        "available": True,
+        "zh": f"降碳转型升级认定 {len(entries)} 项，其中有效 {live} 项。",
+        "en": f"{len(entries)} transition certification(s), {live} in force.",
+        "entries": entries,
+    }
 
 SECTION_LABELS = {
     "summary": _("碳账户（授权期间）"),
@@ -199,7 +244,7 @@ def build_content(
         "sections": sections,
         "account": _account_section(user, enterprise, first, last) if "summary" in sections else None,
         "grades": _grade_section(user, enterprise, first, last) if "grade" in sections else None,
-        "certification": dict(CERTIFICATION_NONE) if "certification" in sections else None,
+        "certification": _certification_section(enterprise) if "certification" in sections else None,
         "methods": METHOD_NOTES,
     }
     return content

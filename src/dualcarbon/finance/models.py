@@ -1,6 +1,7 @@
 """Finance (碳金融): consent requests a bank sends an enterprise and the carbon account credit reports it generates
 (docs/finance.md); bank products and their versions, loan applications, loans and their drawdowns and repayments,
-financing needs and their pushes to banks (§ Products … § Statistics); transition certification, KPI-linked loans,
+financing needs and their pushes to banks (§ Products … § Statistics); transition certification rulers, applications,
+their steps and the pushes of the project and enterprise libraries (§ Transition certification); KPI-linked loans,
 CERF and PCAF — to come.
 
 The consent itself (``registry.Consent``) and the log of every read a bank makes (``registry.AccessLog``) live in
@@ -11,6 +12,7 @@ the requests a bank makes for one.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -361,6 +363,221 @@ class NeedPush(models.Model):
     class Meta:
         verbose_name = _("融资需求推送")
         verbose_name_plural = pgettext_lazy("plural", "融资需求推送")
+        ordering = ["-pushed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# ------------------------------------------------------------------------------------------- transition certification
+
+
+class CertKind(models.TextChoices):
+    """The two libraries (and the two rulers of each sector): transition projects and transition enterprises."""
+
+    PROJECT = "project", _("降碳转型升级项目")
+    ENTERPRISE = "enterprise", _("降碳转型升级企业")
+
+
+class CertMetric(models.TextChoices):
+    """What a ruler's entry value measures."""
+
+    ENERGY_PER_PRODUCT = "energy_per_product", _("单位产品能耗")
+    EMISSIONS_PER_PRODUCT = "emissions_per_product", _("单位产品碳排放")
+    ENERGY_PER_VALUE_ADDED = "energy_per_value_added", _("单位增加值能耗")
+    EMISSIONS_PER_VALUE_ADDED = "emissions_per_value_added", _("单位增加值碳排放")
+
+
+class CertPrinciple(models.TextChoices):
+    """The principles the independent verifier checks on every application."""
+
+    NO_LOCK_IN = "no_lock_in", _("不造成碳锁定")
+    DNSH = "dnsh", _("无重大损害")
+    JUST_TRANSITION = "just_transition", _("公正转型")
+
+
+class CertRuler(EffectiveDated):
+    """A region's certification ruler (认定标准) for one key sector and one kind (project or enterprise): the entry
+    condition (a value per unit of product or of value added at or below ``entry_value`` and an expected reduction of
+    at least ``min_reduction_pct`` %), the advanced value and the principles the verifier checks. Versioned and
+    effective-dated per (region, sector, kind); every version is kept with its source."""
+
+    series_fields: ClassVar[tuple[str, ...]] = ("region", "industry_code", "kind")
+
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+")
+    #: GB/T 4754-2017 code (division, group or class) as the registry's industries
+    industry_code = models.CharField(_("行业代码"), max_length=5)
+    kind = models.CharField(_("认定类别"), max_length=10, choices=CertKind.choices)
+    version = models.PositiveIntegerField(_("版本"))
+    sector_name = models.CharField(_("行业名称"), max_length=100)
+    metric = models.CharField(_("准入指标"), max_length=32, choices=CertMetric.choices)
+    unit = models.CharField(_("单位"), max_length=40)
+    entry_value = models.DecimalField(_("准入值"), max_digits=18, decimal_places=4)
+    advanced_value = models.DecimalField(_("先进值"), max_digits=18, decimal_places=4)
+    min_reduction_pct = models.DecimalField(_("预期降碳幅度下限（%）"), max_digits=6, decimal_places=2)
+    principles = models.JSONField(_("核查原则"))
+    source = models.CharField(_("依据来源"), max_length=500)
+    note = models.CharField(_("修订说明"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("转型认定标准")
+        verbose_name_plural = pgettext_lazy("plural", "转型认定标准")
+        ordering = ["region_id", "industry_code", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "industry_code", "kind", "version"], name="certruler_version"),
+            valid_to_check("certruler_valid_to"),
+            models.CheckConstraint(condition=Q(entry_value__gt=0), name="certruler_entry_positive"),
+            models.CheckConstraint(
+                condition=Q(advanced_value__gt=0, advanced_value__lte=F("entry_value")), name="certruler_advanced"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_reduction_pct__gte=0, min_reduction_pct__lte=100), name="certruler_reduction_pct"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sector_name}（{self.industry_code}）{self.get_kind_display()} v{self.version}"
+
+    @property
+    def entry_text(self) -> str:
+        return format(self.entry_value.normalize(), "f")
+
+    @property
+    def advanced_text(self) -> str:
+        return format(self.advanced_value.normalize(), "f")
+
+
+class CertApplication(models.Model):
+    """An application for transition certification (降碳转型升级项目/企业认定) and, once certified, its entry in the
+    project or enterprise library (docs/finance.md § Transition certification; docs/state-machines.md)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待核查")
+        RETURNED = "returned", _("退回修改")
+        REVIEWED = "reviewed", _("核查通过，待认定")
+        CERTIFIED = "certified", _("已认定入库")
+        REJECTED = "rejected", _("未予认定")
+        REVOKED = "revoked", _("已撤销")
+        EXPIRED = "expired", _("已到期")
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cert_applications")
+    kind = models.CharField(_("认定类别"), max_length=10, choices=CertKind.choices)
+    industry_code = models.CharField(_("行业代码"), max_length=5)
+    #: the ruler version in force when (re)submitted: its entry conditions decided the application
+    ruler = models.ForeignKey(CertRuler, on_delete=models.PROTECT, related_name="applications")
+    name = models.CharField(_("项目或企业名称"), max_length=200)
+    #: the independent verification body that reviews the application
+    verifier = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cert_reviews")
+    baseline_year = models.PositiveSmallIntegerField(_("基准年"))
+    #: the baseline read from the enterprise's account (strings as shown: months, total, energy, value added …)
+    baseline = models.JSONField(_("基准（碳账户）"))
+    declared_value = models.DecimalField(_("申报指标值"), max_digits=18, decimal_places=4)
+    expected_savings_tce = models.DecimalField(_("预期节能量（tce/年）"), max_digits=16, decimal_places=2)
+    expected_reduction_tco2 = models.DecimalField(_("预期减排量（tCO2/年）"), max_digits=16, decimal_places=2)
+    investment = _money(_("总投资（元）"))
+    evidence = models.TextField(_("佐证材料说明"), max_length=4000)
+    evidence_ref = models.CharField(_("佐证文件编号或链接"), max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    returns = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    #: {principle: {"ok": bool, "note": str}} from the verifier's last review
+    principle_checks = models.JSONField(_("原则核查"), default=dict, blank=True)
+    review_comment = models.TextField(_("核查意见"), max_length=2000, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("不予认定或撤销理由"), max_length=500, blank=True)
+    valid_from = models.DateField(_("认定有效期起"), null=True, blank=True)
+    valid_until = models.DateField(_("认定有效期至"), null=True, blank=True)
+    major_event = models.BooleanField(_("重大事项"), default=False)
+    major_event_note = models.CharField(_("重大事项说明"), max_length=500, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    applied_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("转型认定申请")
+        verbose_name_plural = pgettext_lazy("plural", "转型认定申请")
+        ordering = ["-applied_at", "-pk"]
+        indexes = [models.Index(fields=["status", "kind"], name="certapp_status_kind")]
+        constraints = [
+            models.CheckConstraint(condition=Q(investment__gt=0), name="certapp_investment_positive"),
+            models.CheckConstraint(
+                condition=Q(expected_savings_tce__gte=0, expected_reduction_tco2__gt=0), name="certapp_expected"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="certified") | Q(valid_from__isnull=False, valid_until__gt=F("valid_from")),
+                name="certapp_certified_validity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name} ({self.status})"
+
+    @property
+    def expected_reduction_pct(self) -> Decimal | None:
+        """Expected reduction a year ÷ the baseline year's emissions in the account (scaled to twelve months) × 100."""
+        total = Decimal(str((self.baseline or {}).get("annual_tco2e") or "0"))
+        if total <= 0:
+            return None
+        return (self.expected_reduction_tco2 / total * 100).quantize(Decimal("0.01"))
+
+    @property
+    def declared_text(self) -> str:
+        return format(self.declared_value.normalize(), "f")
+
+    @property
+    def is_advanced(self) -> bool:
+        return self.declared_value <= self.ruler.advanced_value
+
+
+class CertEvent(models.Model):
+    """One step of an application (applied, returned, resubmitted, reviewed, certified …): who, when, from → to,
+    the comment. Rows are never changed."""
+
+    application = models.ForeignKey(CertApplication, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=20)
+    status_from = models.CharField(max_length=10, blank=True)
+    status_to = models.CharField(max_length=10)
+    comment = models.TextField(_("说明"), max_length=2000, blank=True)
+    #: empty: the platform's scheduled run (``dualcarbon expire_certifications``)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def status_from_label(self) -> str:
+        return str(CertApplication.Status(self.status_from).label) if self.status_from else "—"
+
+    @property
+    def status_to_label(self) -> str:
+        return str(CertApplication.Status(self.status_to).label)
+
+    class Meta:
+        verbose_name = _("认定处理记录")
+        verbose_name_plural = pgettext_lazy("plural", "认定处理记录")
+        ordering = ["application_id", "pk"]
+
+
+class CertPush(models.Model):
+    """Government pushes entries of a library to the banks it chooses; a bank sees only what was pushed to it."""
+
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("推送名称"), max_length=200)
+    kind = models.CharField(_("库"), max_length=10, choices=CertKind.choices)
+    entries = models.ManyToManyField(CertApplication, related_name="pushes")
+    banks = models.ManyToManyField(Organisation, related_name="cert_pushes")
+    pushed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    pushed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("认定库推送")
+        verbose_name_plural = pgettext_lazy("plural", "认定库推送")
         ordering = ["-pushed_at", "-pk"]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@
 * An enterprise's consents and the requests it received: its own staff, its region's government (read only) and
   the platform admin (read only) — the readers of its bank read log.
 * A bank's consents received and requests sent: that bank's staff.
+* Transition certification: an application is seen by its enterprise's staff, the verification body it names, the
+  government of its region and the admin; a bank sees only the library entries pushed to it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ from django.db.models import Q, QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Consent, Organisation
 
-from .models import ConsentRequest, CreditReport, FinancingNeed, Loan, LoanApplication, NeedPush, Product
+from .models import (
+    CertApplication,
+    CertPush,
+    CertRuler,
+    ConsentRequest,
+    CreditReport,
+    FinancingNeed,
+    Loan,
+    LoanApplication,
+    NeedPush,
+    Product,
+)
 
 
 def consent_enterprises(user: Any) -> QuerySet[Organisation]:
@@ -178,3 +191,73 @@ def statistics_loans(user: Any) -> QuerySet[Loan] | None:
     if not actor.region_prefixes:
         return None
     return Loan.objects.filter(access.region_q(actor.region_prefixes, "region_code"))
+
+
+# --------------------------------------------------------------------------------------------- transition certification
+
+
+def cert_rulers(user: Any) -> QuerySet[CertRuler]:
+    """Certification rulers (published standards of a region): government staff and the admin read them all; the
+    enterprise reads those in force through its application form."""
+    actor = access.actor_for(user)
+    return CertRuler.objects.all() if (actor.is_admin or actor.region_prefixes) else CertRuler.objects.none()
+
+
+def can_configure_rulers(user: Any) -> bool:
+    return bool(access.actor_for(user).region_prefixes)
+
+
+def enterprise_certs(user: Any) -> QuerySet[CertApplication]:
+    """The certification applications of the user's own enterprises."""
+    ids = access.actor_for(user).enterprise_ids
+    return CertApplication.objects.filter(enterprise_id__in=ids) if ids else CertApplication.objects.none()
+
+
+def verifier_certs(user: Any) -> QuerySet[CertApplication]:
+    """Applications naming one of the user's verification bodies as their reviewer."""
+    ids = access.actor_for(user).verifier_ids
+    return CertApplication.objects.filter(verifier_id__in=ids) if ids else CertApplication.objects.none()
+
+
+def region_certs(user: Any) -> QuerySet[CertApplication]:
+    """Applications of enterprises in the user's jurisdiction (government staff); every one for the admin."""
+    actor = access.actor_for(user)
+    if actor.is_admin:
+        return CertApplication.objects.all()
+    if not actor.region_prefixes:
+        return CertApplication.objects.none()
+    return CertApplication.objects.filter(access.region_q(actor.region_prefixes, "enterprise__region__code"))
+
+
+def bank_certs(user: Any) -> QuerySet[CertApplication]:
+    """Library entries pushed to the user's banks (bank A never sees what was pushed to bank B)."""
+    ids = access.actor_for(user).bank_ids
+    if not ids:
+        return CertApplication.objects.none()
+    return CertApplication.objects.filter(
+        pk__in=CertPush.entries.through.objects.filter(certpush__banks__in=ids).values("certapplication_id")
+    )
+
+
+def certs(user: Any) -> QuerySet[CertApplication]:
+    """Every application the user may open: its enterprise's, its verifier's, its government's, pushed to its bank."""
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return CertApplication.objects.none()
+    if actor.is_admin:
+        return CertApplication.objects.all()
+    q = Q(enterprise_id__in=list(actor.enterprise_ids)) | Q(verifier_id__in=list(actor.verifier_ids))
+    if actor.region_prefixes:
+        q |= access.region_q(actor.region_prefixes, "enterprise__region__code")
+    if actor.bank_ids:
+        q |= Q(pk__in=bank_certs(user).values("pk"))
+    return CertApplication.objects.filter(q)
+
+
+def cert_pushes(user: Any) -> QuerySet[CertPush]:
+    actor = access.actor_for(user)
+    if actor.is_admin:
+        return CertPush.objects.all()
+    if not actor.region_prefixes:
+        return CertPush.objects.none()
+    return CertPush.objects.filter(access.region_q(actor.region_prefixes, "region_id"))

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import cert_views as cv
 from . import lending_views as lv
 from . import views
 
@@ -36,4 +37,13 @@ urlpatterns = [
     path("enterprise/<int:org_id>/needs/", lv.needs, name="needs"),
     path("needs/", lv.region_needs, name="region_needs"),
     path("statistics/", lv.statistics, name="statistics"),
+    # transition certification and libraries (docs/finance.md § Transition certification)
+    path("enterprise/<int:org_id>/certifications/", cv.enterprise, name="cert_enterprise"),
+    path("enterprise/<int:org_id>/certifications/<int:cert_id>/", cv.application, name="cert_application"),
+    path("certifications/reviews/", cv.reviews, name="cert_reviews"),
+    path("certifications/reviews/<int:cert_id>/", cv.review, name="cert_review"),
+    path("certifications/rulers/", cv.rulers, name="cert_rulers"),
+    path("certifications/", cv.region, name="cert_region"),
+    path("certifications/<int:cert_id>/", cv.decide, name="cert_decide"),
+    path("bank/certifications/", cv.bank, name="cert_bank"),
 ]

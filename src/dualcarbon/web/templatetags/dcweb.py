@@ -88,6 +88,18 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("融资对接"), reverse("finance:region_needs"), "/finance/needs/")
     except NoReverseMatch:
         pass
+    try:  # transition certification (finance): the enterprise applies, the verifier reviews, the government certifies
+        # and pushes its libraries, a bank reads the libraries pushed to it (docs/finance.md § Transition certification)
+        if len(enterprises) == 1:
+            add(_("转型认定"), reverse("finance:cert_enterprise", args=[enterprises[0].pk]))
+        elif Membership.Role.VERIFIER in roles:
+            add(_("认定核查"), reverse("finance:cert_reviews"))
+        elif Membership.Role.BANK_STAFF in roles:
+            add(_("认定库"), reverse("finance:cert_bank"))
+        elif roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
+            add(_("转型认定"), reverse("finance:cert_region"), "/finance/certifications/")
+    except NoReverseMatch:
+        pass
     try:  # reduction planning: the enterprise's plans; the region's pathway to peak for its government
         if len(enterprises) == 1:
             add(_("减排规划"), reverse("planning:plans", args=[enterprises[0].pk]), "/planning/")

@@ -1,0 +1,307 @@
+"""Pages of transition certification (thin, docs/finance.md § Transition certification): the enterprise applies and
+amends; the verifier's queue and review form; the government's rulers, decisions, libraries and pushes; the
+libraries pushed to a bank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dualcarbon.registry import access
+from dualcarbon.registry.models import Region
+
+from . import cert_queries as q
+from . import certification, scoping, services
+from .lending_views import _date, _errors
+from .models import CertApplication, CertKind, CertMetric, CertPrinciple
+
+FIELDS = (
+    "kind",
+    "industry_code",
+    "name",
+    "verifier",
+    "baseline_year",
+    "declared_value",
+    "expected_savings_tce",
+    "expected_reduction_tco2",
+    "investment",
+    "evidence",
+    "evidence_ref",
+)
+
+
+def _fields(post: Any) -> dict[str, Any]:
+    return {f: post.get(f, "") for f in FIELDS}
+
+
+def _regions(user: Any) -> list[Region]:
+    actor = access.actor_for(user)
+    return list(Region.objects.filter(access.region_q(actor.region_prefixes, "code")).order_by("code")[:50])
+
+
+# ------------------------------------------------------------------------------------------------ the enterprise
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise(request: HttpRequest, org_id: int) -> HttpResponse:
+    """GET: the enterprise's applications and the rulers it may apply under. POST: apply."""
+    ent = q.own_enterprise(request.user, org_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            app = certification.apply(request.user, ent, **_fields(request.POST))
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("认定申请已提交，编号 #%(n)s") % {"n": app.pk})
+            return HttpResponseRedirect(reverse("finance:cert_application", args=[ent.pk, app.pk]))
+    apps = list(scoping.enterprise_certs(request.user).filter(enterprise=ent).select_related("ruler", "verifier"))
+    return render(
+        request,
+        "finance/cert/enterprise.html",
+        {
+            "enterprise": ent,
+            "applications": apps,
+            "rulers": certification.sectors_for(ent),
+            "verifiers": certification.verifiers(),
+            "kinds": CertKind.choices,
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else None,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application(request: HttpRequest, org_id: int, cert_id: int) -> HttpResponse:
+    """GET: the application with its steps, the verifier's checks and the follow-up. POST: amend and resubmit."""
+    app = q.enterprise_cert(request.user, org_id, cert_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            fields = {k: v for k, v in _fields(request.POST).items() if v != ""}
+            certification.resubmit(request.user, app, comment=request.POST.get("comment", ""), **fields)
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("已修改并重新提交核查"))
+            return HttpResponseRedirect(reverse("finance:cert_application", args=[org_id, app.pk]))
+    return render(
+        request,
+        "finance/cert/application.html",
+        _detail(app, full=True) | {"errors": errors, "amend": True, "verifiers": certification.verifiers()},
+        status=422 if errors else 200,
+    )
+
+
+def _detail(app: CertApplication, *, full: bool) -> dict[str, Any]:
+    return {
+        "app": app,
+        "principles": q.principle_rows(app),
+        "events": [(e, certification.MOVE_LABELS.get(e.action, e.action)) for e in app.events.select_related("by")]
+        if full
+        else [],
+        "followup": certification.followup(app) if full else [],
+        "in_library": certification.in_library(app),
+        "full": full,
+    }
+
+
+# ------------------------------------------------------------------------------------------------ the verifier
+
+
+@login_required
+@require_GET
+def reviews(request: HttpRequest) -> HttpResponse:
+    q.require_verifier(request.user)
+    rows = list(scoping.verifier_certs(request.user).select_related("enterprise", "ruler"))
+    return render(request, "finance/cert/reviews.html", {"applications": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, cert_id: int) -> HttpResponse:
+    """GET: the application with a check per principle. POST: pass it on or return it with comments."""
+    app = q.review_cert(request.user, cert_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        checks = {
+            p: {"ok": request.POST.get(f"ok_{p}") == "1", "note": request.POST.get(f"note_{p}", "")}
+            for p in app.ruler.principles
+            if request.POST.get(f"ok_{p}") in ("0", "1")
+        }
+        approve = request.POST.get("decision") == "pass"
+        try:
+            certification.review(
+                request.user, app, approve=approve, checks=checks, comment=request.POST.get("comment", "")
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("核查通过，已提交政府认定") if approve else _("已退回企业修改"))
+            return HttpResponseRedirect(reverse("finance:cert_review", args=[app.pk]))
+    return render(
+        request,
+        "finance/cert/review.html",
+        _detail(app, full=True) | {"errors": errors, "posted": request.POST if request.method == "POST" else None},
+        status=422 if errors else 200,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ government
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rulers(request: HttpRequest) -> HttpResponse:
+    """GET: every ruler version. POST: publish a new version (government staff of the region)."""
+    q.require_government(request.user)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            certification.publish_ruler(
+                request.user,
+                request.POST.get("region", ""),
+                industry_code=request.POST.get("industry_code", ""),
+                kind=request.POST.get("kind", ""),
+                valid_from=_date(request.POST.get("valid_from", "")),
+                sector_name=request.POST.get("sector_name", ""),
+                metric=request.POST.get("metric", ""),
+                unit=request.POST.get("unit", ""),
+                entry_value=request.POST.get("entry_value", ""),
+                advanced_value=request.POST.get("advanced_value", ""),
+                min_reduction_pct=request.POST.get("min_reduction_pct", ""),
+                principles=request.POST.getlist("principles"),
+                source=request.POST.get("source", ""),
+                note=request.POST.get("note", ""),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        except Region.DoesNotExist:
+            errors = {"region": [_("请选择地区")]}
+        else:
+            messages.success(request, _("已发布认定标准"))
+            return HttpResponseRedirect(reverse("finance:cert_rulers"))
+    rows = list(scoping.cert_rulers(request.user).select_related("region"))
+    return render(
+        request,
+        "finance/cert/rulers.html",
+        {
+            "rulers": rows,
+            "regions": _regions(request.user),
+            "kinds": CertKind.choices,
+            "metrics": CertMetric.choices,
+            "principles": CertPrinciple.choices,
+            "can_configure": scoping.can_configure_rulers(request.user),
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else None,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def region(request: HttpRequest) -> HttpResponse:
+    """GET: the jurisdiction's applications, its two libraries and the pushes made. POST: push library entries to
+    banks."""
+    q.require_government(request.user)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            certification.push_library(
+                request.user,
+                request.POST.get("region", ""),
+                title=request.POST.get("title", ""),
+                kind=request.POST.get("kind", ""),
+                entries=request.POST.getlist("entry"),
+                banks=request.POST.getlist("bank"),
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        except Region.DoesNotExist:
+            errors = {"region": [_("请选择地区")]}
+        else:
+            messages.success(request, _("已推送"))
+            return HttpResponseRedirect(reverse("finance:cert_region"))
+    apps = list(scoping.region_certs(request.user).select_related("enterprise", "ruler", "verifier")[:1000])
+    library = q.region_library(request.user)
+    return render(
+        request,
+        "finance/cert/region.html",
+        {
+            "applications": apps,
+            "libraries": [(kind, label, [a for a in library if a.kind == kind]) for kind, label in CertKind.choices],
+            "pushes": list(scoping.cert_pushes(request.user).prefetch_related("entries", "banks")),
+            "banks": services.banks(),
+            "regions": _regions(request.user),
+            "can_push": scoping.can_configure_rulers(request.user),
+            "kinds": CertKind.choices,
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else None,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, cert_id: int) -> HttpResponse:
+    """GET: the application for the government. POST: certify, reject, flag a major event or revoke."""
+    app = q.region_cert(request.user, cert_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        reason = request.POST.get("reason", "")
+        try:
+            if action == "certify":
+                certification.certify(
+                    request.user,
+                    app,
+                    valid_from=request.POST.get("valid_from", ""),
+                    valid_until=request.POST.get("valid_until", ""),
+                )
+            elif action == "reject":
+                certification.reject(request.user, app, reason)
+            elif action == "flag":
+                certification.flag_major_event(request.user, app, reason)
+            elif action == "revoke":
+                certification.revoke(request.user, app, reason)
+            else:
+                raise ValidationError({"action": _("请选择操作：认定、不予认定、标记重大事项或撤销")})
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, _("已办理"))
+            return HttpResponseRedirect(reverse("finance:cert_decide", args=[app.pk]))
+    return render(
+        request,
+        "finance/cert/decide.html",
+        _detail(app, full=True) | {"errors": errors, "posted": request.POST if request.method == "POST" else None},
+        status=422 if errors else 200,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ banks
+
+
+@login_required
+@require_GET
+def bank(request: HttpRequest) -> HttpResponse:
+    q.require_bank(request.user)
+    rows = list(q.bank_library(request.user))
+    return render(
+        request,
+        "finance/cert/bank.html",
+        {"libraries": [(kind, label, [a for a in rows if a.kind == kind]) for kind, label in CertKind.choices]},
+    )
