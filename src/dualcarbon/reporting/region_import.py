@@ -186,15 +186,19 @@ def _kind_of(headers: Sequence[str]) -> str | None:
     return None
 
 
+def _stripped(text: str) -> str:
+    return text.strip()
+
+
 def _mapping(kind: str, headers: Sequence[str], file: str, errors: list[ImportError_]) -> dict[str, str]:
     """Header → column code, and the errors of unknown, duplicate and missing headers."""
     if kind == ENTERPRISES:
-        table = {k: v for k, v in registry_imports.HEADER_KEYS.items()}
-        key = registry_imports._header_key
+        table = dict(registry_imports.HEADER_KEYS)
+        key: Callable[[str], str] = registry_imports._header_key
         required = [c.code for c in registry_imports.COLUMNS if c.required]
     else:
         table = ACTIVITY_HEADERS if kind == ACTIVITIES else MONTH_HEADERS
-        key = str.strip
+        key = _stripped
         required = [
             "uscc",
             "period",
@@ -316,8 +320,7 @@ def _load_xlsx(path: Path, tables: Tables, errors: list[ImportError_]) -> None:
             number = 1
             for number, values in enumerate(rows, start=2):
                 texts = {h: registry_imports._text(values[i]) if i < len(values) else "" for h, i in index.items()}
-                if not any(texts.values()):
-                    texts = {h: None for h in index}  # a blank row: kept (row numbers stay), skipped later
+                # a blank row is kept (the row numbers stay) and dropped with the blank rows of every table
                 batch.append({h: (t if t != "" else None) for h, t in texts.items()})
                 if len(batch) >= XLSX_BATCH:
                     flush(batch, first)
@@ -424,13 +427,15 @@ def check_enterprises(user: Any, tables: Tables, errors: list[ImportError_]) -> 
             continue
         by_file[r[0]].append(registry_imports.RawRow(int(r[1]), values, {c: c for c in registry_imports.CODES}))
     _registered_elsewhere(user, tables, plan, errors, set(usccs))
-    seen: dict[str, tuple[str, int]] = {}
+    seen: dict[str, tuple[str, int | None]] = {}
     for file, raws in by_file.items():
         for i in range(0, len(raws), 5000):
             chunk = raws[i : i + 5000]
             prepared, problems = registry_imports.check_rows(user, chunk)
-            for p in problems:
-                errors.append(ImportError_(file, p.row, p.column, p.rule, f"{file}，{p.zh}", f"{file}, {p.en}"))
+            for bad in problems:
+                errors.append(
+                    ImportError_(file, bad.row, bad.column, bad.rule, f"{file}，{bad.zh}", f"{file}, {bad.en}")
+                )
             for p in prepared:
                 if p.uscc in seen or p.uscc in plan.enterprises:
                     errors.append(_dup(file, p.row, p.uscc))
@@ -472,7 +477,7 @@ def _not_managed(file: str, row: int, uscc: str) -> ImportError_:
     )
 
 
-def _dup(file: str, row: int, uscc: str) -> ImportError_:
+def _dup(file: str, row: int | None, uscc: str) -> ImportError_:
     return _err(file, row, "uscc", "duplicate_in_file", f"统一社会信用代码“{uscc}”重复", f"USCC “{uscc}” appears twice")
 
 
@@ -675,12 +680,19 @@ def check_chunk(plan: Plan, months: list[Month], summary: Summary) -> list[Month
         try:
             account_table(con, ibis.memtable(frame), options)
         except InputError as exc:
-            for p in exc.problems:
-                if p.row is None or not (0 <= p.row < len(where)):
+            for found in exc.problems:
+                if found.row is None or not (0 <= found.row < len(where)):
                     continue
-                mo, rec = where[p.row]
+                mo, rec = where[found.row]
                 engine_problems[id(mo)].append(
-                    type(p)(p.rule, rec["source_row"], p.column, p.value, p.hint, rec["source_sheet"] or None)
+                    type(found)(
+                        found.rule,
+                        rec["source_row"],
+                        found.column,
+                        found.value,
+                        found.hint,
+                        rec["source_sheet"] or None,
+                    )
                 )
     options_of: dict[str, Any] = {}
     for code in {regions[mo.uscc] for mo in todo}:
@@ -835,7 +847,9 @@ def _write_chunk(user: Any, plan: Plan, months: Sequence[Month], summary: Summar
     for s in subs:
         s.period_id = s.period.pk
     Submission.objects.bulk_create(subs, batch_size=2000)
-    acts, econs, issues = [], [], []
+    acts: list[ActivityRecord] = []
+    econs: list[EconomicRecord] = []
+    issues: list[ValidationIssue] = []
     for s, mo in zip(subs, months, strict=True):
         for i, rec in enumerate(mo.parsed, start=1):
             acts.append(
