@@ -642,9 +642,10 @@ def _engine_frame(
     return frame, where
 
 
-def check_chunk(plan: Plan, months: list[Month], summary: Summary) -> list[Month]:
+def check_chunk(plan: Plan, months: list[Month], summary: Summary, check: bool = True) -> list[Month]:
     """Every check a submitted month meets, on the chunk's months (the skipped ones left out): the findings are put
-    on each month; the months to write are returned."""
+    on each month; the months to write are returned. ``check=False``: the months already passed (the write pass),
+    only their lines parsed as they are stored."""
     todo: list[Month] = []
     for mo in months:
         ent = plan.enterprises[mo.uscc]
@@ -653,7 +654,7 @@ def check_chunk(plan: Plan, months: list[Month], summary: Summary) -> list[Month
             summary.skipped.append(f"{mo.uscc} {mo.period}")
             continue
         data = services.DraftData(activities=mo.lines, economic=mo.economic)
-        mo.findings = services.unparseable(data)
+        mo.findings = services.unparseable(data) if check else []
         mo.parsed = (
             []
             if mo.findings
@@ -663,6 +664,8 @@ def check_chunk(plan: Plan, months: list[Month], summary: Summary) -> list[Month
             ]
         )
         todo.append(mo)
+    if not check:
+        return todo
     regions = {u: e.region_code for u, e in plan.enterprises.items()}
     engine_problems: dict[int, list[Any]] = defaultdict(list)
     policies = registry_services.method_policies()
@@ -786,19 +789,29 @@ def run(
         plan = check_enterprises(user, tables, errors)
         usccs = _keys(tables, errors, plan)
         total = len(errors)
+        tables.con.execute(
+            "CREATE TABLE warnings (uscc VARCHAR, period VARCHAR, rule VARCHAR, severity VARCHAR, sheet VARCHAR, "
+            '"row" BIGINT, "column" VARCHAR, zh VARCHAR, en VARCHAR)'
+        )
         for n, chunk in enumerate(_chunks(usccs, chunk_enterprises)):
             _existing_months(plan, chunk)
+            warnings = []
             for mo in check_chunk(plan, _months(tables, chunk), summary):
                 for f in mo.findings:
                     if f.severity == validators.ERROR:
                         total += 1
                         if len(errors) < MAX_ERRORS:
                             errors.append(_finding_error(f, mo))
+                    elif not errors:
+                        where = (f.sheet, f.row, f.column)
+                        warnings.append((mo.uscc, mo.period, f.rule, f.severity, *where, f.message_zh, f.message_en))
+            if warnings and not errors:  # kept on disk for the write pass (bounded memory)
+                tables.con.executemany("INSERT INTO warnings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", warnings)
             say(f"validate {min((n + 1) * chunk_enterprises, len(usccs))}/{len(usccs)}")
         lap("validate")
         if errors:
             raise RegionImportInvalid(errors, total)
-        summary.months_skipped, summary.skipped, summary.engine_runs = 0, [], 0
+        summary.months_skipped, summary.skipped = 0, []
         with transaction.atomic():
             created = registry_services.register_enterprises_bulk(user, plan.new)
             for p, org in zip(plan.new, created, strict=True):
@@ -807,10 +820,8 @@ def run(
             lap("write")
             for n, chunk in enumerate(_chunks(usccs, chunk_enterprises)):
                 _existing_months(plan, chunk)
-                months = check_chunk(plan, _months(tables, chunk), summary)
-                lap("validate")
-                if any(f.severity == validators.ERROR for mo in months for f in mo.findings):  # pragma: no cover
-                    raise RegionImportInvalid([_finding_error(f, mo) for mo in months for f in mo.findings])
+                months = check_chunk(plan, _months(tables, chunk), summary, check=False)
+                _warnings_of(tables, chunk, months)
                 submitted = _write_chunk(user, plan, months, summary)
                 lap("write")
                 if submitted:
@@ -819,6 +830,19 @@ def run(
                 lap("account")
                 say(f"write {min((n + 1) * chunk_enterprises, len(usccs))}/{len(usccs)}")
     return summary
+
+
+def _warnings_of(tables: Tables, usccs: Sequence[str], months: Sequence[Month]) -> None:
+    """The warnings the validate pass found on the chunk's months, put back on them (stored as the month's issues)."""
+    found: dict[tuple[str, str], list[validators.Finding]] = defaultdict(list)
+    rows = tables.con.execute(
+        'SELECT uscc, period, rule, severity, sheet, "row", "column", zh, en FROM warnings WHERE uscc BETWEEN ? AND ?',
+        [usccs[0], usccs[-1]],
+    ).fetchall()
+    for uscc, period, rule, severity, sheet, row, column, zh, en in rows:
+        found[(uscc, period)].append(validators.Finding(rule, severity, zh, en, sheet, row, column))
+    for mo in months:
+        mo.findings = found.get((mo.uscc, mo.period), [])
 
 
 def _write_chunk(user: Any, plan: Plan, months: Sequence[Month], summary: Summary) -> list[Submission]:
