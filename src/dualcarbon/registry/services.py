@@ -466,3 +466,36 @@ def import_enterprises(user: Any, rows: Sequence[imports.RawRow]) -> list[Organi
             add_site(user, org, p.site_name, p.region, p.site_address)
         created.append(org)
     return created
+
+
+def can_manage_enterprise(user: Any, enterprise: Organisation) -> bool:
+    """Whether ``user`` maintains ``enterprise`` (its government, the admin): for the apps above, which may not
+    read the registry's scoping."""
+    return scoping.can_manage(user, enterprise)
+
+
+def register_enterprises_bulk(
+    user: Any, prepared: Sequence[imports.Prepared], reason: str = "批量导入", batch_size: int = 2000
+) -> list[Organisation]:
+    """Register many enterprises already checked by :func:`imports.check_rows` (the region's bulk onboarding,
+    ``dualcarbon import-region``): ``bulk_create`` with each enterprise's first history version (who, why), in the
+    caller's transaction. The rows are not checked again here; the caller checked them in its transaction."""
+    if not _can_register(user):
+        raise PermissionDenied(_("只有政府工作人员和平台管理员可以登记企业"))
+    from simple_history.utils import bulk_create_with_history
+
+    orgs = [
+        Organisation(kind=Organisation.Kind.ENTERPRISE, **{**p.enterprise_fields(), "uscc": p.uscc or None})
+        for p in prepared
+    ]
+    created = bulk_create_with_history(
+        orgs, Organisation, batch_size=batch_size, default_user=user, default_change_reason=reason[:100]
+    )
+    sites = [
+        Site(organisation=o, name=p.site_name, region=p.region, address=p.site_address)
+        for o, p in zip(created, prepared, strict=True)
+        if p.site_name
+    ]
+    if sites:
+        bulk_create_with_history(sites, Site, batch_size=batch_size, default_user=user, default_change_reason=reason)
+    return list(created)

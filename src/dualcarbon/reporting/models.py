@@ -58,6 +58,8 @@ class Submission(models.Model):
         WEB = "web", _("网页填报")
         EXCEL = "excel", _("Excel 模板")
         API = "api", _("系统接口")
+        #: the region's bulk onboarding (``dualcarbon import-region``, reporting/region_import.py)
+        IMPORT = "import", _("批量导入")
 
     period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="submissions")
     #: denormalised for scoping and region queries

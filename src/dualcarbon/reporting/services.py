@@ -231,19 +231,16 @@ def save_draft(
     submission.generation.all().delete()
     submission.offsets.all().delete()
     EconomicRecord.objects.filter(submission=submission).delete()
-    acts = []
-    for i, rec in enumerate(data.activities, start=1):
-        values: dict[str, Any] = {f: str(rec.get(f) or "").strip() for f in TEXT_FIELDS}
-        values.update({f: _dec(rec.get(f)) for f in DECIMAL_FIELDS})
-        acts.append(
-            ActivityRecord(
-                submission=submission,
-                line_no=i,
-                source_sheet=rec.get("source_sheet") or "",
-                source_row=rec.get("source_row"),
-                **values,
-            )
+    acts = [
+        ActivityRecord(
+            submission=submission,
+            line_no=i,
+            source_sheet=rec.get("source_sheet") or "",
+            source_row=rec.get("source_row"),
+            **activity_values(rec),
         )
+        for i, rec in enumerate(data.activities, start=1)
+    ]
     ActivityRecord.objects.bulk_create(acts)
     ProductionRecord.objects.bulk_create(
         [
@@ -260,21 +257,36 @@ def save_draft(
         ]
     )
     _save_claims(submission, data)
-    money = number_rule.MONEY
-    value_added = _dec(data.economic.get("value_added"), money) if data.economic else None
-    if data.economic and value_added is not None:
-        EconomicRecord.objects.create(
-            submission=submission,
-            value_added=value_added,
-            output_value=_dec(data.economic.get("output_value"), money),
-            revenue=_dec(data.economic.get("revenue"), money),
-        )
+    economic = economic_values(data.economic)
+    if economic is not None:
+        EconomicRecord.objects.create(submission=submission, **economic)
     if channel:
         submission.channel = channel
     if source_file is not None:
         submission.source_file = source_file
     submission.save()
     return submission
+
+
+def activity_values(rec: dict[str, Any]) -> dict[str, Any]:
+    """An activity line's stored fields (text trimmed, numbers by the engine's rule), as :func:`save_draft` and the
+    region's bulk import (:mod:`.region_import`) store them."""
+    values: dict[str, Any] = {f: str(rec.get(f) or "").strip() for f in TEXT_FIELDS}
+    values.update({f: _dec(rec.get(f)) for f in DECIMAL_FIELDS})
+    return values
+
+
+def economic_values(economic: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A month's economic record fields (None without a value added), as :func:`save_draft` stores them."""
+    money = number_rule.MONEY
+    value_added = _dec(economic.get("value_added"), money) if economic else None
+    if not economic or value_added is None:
+        return None
+    return {
+        "value_added": value_added,
+        "output_value": _dec(economic.get("output_value"), money),
+        "revenue": _dec(economic.get("revenue"), money),
+    }
 
 
 def _text(value: Any, limit: int) -> str:
@@ -403,7 +415,13 @@ def _unparseable(data: DraftData) -> Iterator[validators.Finding]:
     if data.economic:
         sheet = str(data.economic.get("source_sheet") or "经济数据")
         for f in ECONOMIC_FIELDS:
-            yield from _number_findings(data.economic.get(f), sheet, None, f, money)
+            yield from _number_findings(data.economic.get(f), sheet, data.economic.get("source_row"), f, money)
+
+
+def unparseable(data: DraftData) -> list[validators.Finding]:
+    """What blocks saving ``data`` whatever the channel (:func:`write_draft`'s first check), for a writer that
+    checks many months before it writes any (the region's bulk import)."""
+    return list(_unparseable(data))
 
 
 def activity_frame(submission_ids: Sequence[int]) -> pd.DataFrame:
