@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.accounting import services as accounting
+from dualcarbon.rating import signals as rating_signals
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Industry, Organisation, Region
 
@@ -599,6 +600,7 @@ def certify(user: Any, application: CertApplication, *, valid_from: Any, valid_u
     app.decided_by, app.decided_at = user, timezone.now()
     app.save()
     _event(app, user, "certify", before, f"{start} – {end}")
+    _facts_changed([app.enterprise_id])
     return app
 
 
@@ -647,6 +649,7 @@ def revoke(user: Any, application: CertApplication, reason: str) -> CertApplicat
     app.status, app.decided_by, app.decided_at = to, user, timezone.now()
     app.save()
     _event(app, user, "revoke", before, app.reason)
+    _facts_changed([app.enterprise_id])
     return app
 
 
@@ -656,12 +659,43 @@ def expire_lapsed(user: Any = None, day: datetime.date | None = None) -> int:
     ``user`` is recorded as who ran it (None: the platform's scheduled run, ``dualcarbon expire_certifications``)."""
     day = day or timezone.localdate()
     n = 0
+    lapsed: set[int] = set()
     for app in CertApplication.objects.select_for_update().filter(status=S.CERTIFIED, valid_until__lt=day):
         app.status = S.EXPIRED
         app.save(update_fields=["status", "updated_at"])
         _event(app, user, "expire", S.CERTIFIED, str(app.valid_until))
+        lapsed.add(app.enterprise_id)
         n += 1
+    if lapsed:
+        _facts_changed(sorted(lapsed))
     return n
+
+
+def _facts_changed(enterprise_ids: list[int]) -> None:
+    """The certification fact (rating.facts) of these enterprises may have changed: policy matches them again (in
+    this transaction; docs/architecture.md § The flow)."""
+    rating_signals.facts_changed.send(sender=CertApplication, enterprise_ids=enterprise_ids, fact="certification")
+
+
+def certification_facts(enterprise_ids: list[int], day: datetime.date) -> dict[int, tuple[str, dict[str, Any]]]:
+    """The ``certification`` account fact (registered with rating.facts by FinanceConfig.ready): ``enterprise`` when
+    the enterprise is in the enterprise library on ``day``, else ``project`` when one of its projects is in the
+    project library, else ``none``; the source names the entries and the day. One query."""
+    entries: dict[int, list[tuple[int, str]]] = {}
+    for pk, ent, kind in (
+        CertApplication.objects.filter(
+            enterprise_id__in=enterprise_ids, status=S.CERTIFIED, valid_from__lte=day, valid_until__gte=day
+        )
+        .order_by("pk")
+        .values_list("pk", "enterprise_id", "kind")
+    ):
+        entries.setdefault(ent, []).append((pk, kind))
+    out: dict[int, tuple[str, dict[str, Any]]] = {}
+    for ent, rows in entries.items():
+        kinds = {k for _pk, k in rows}
+        value = CertKind.ENTERPRISE.value if CertKind.ENTERPRISE in kinds else CertKind.PROJECT.value
+        out[ent] = (value, {"kind": "certification", "applications": [pk for pk, _k in rows], "as_of": day.isoformat()})
+    return out
 
 
 def in_library(app: CertApplication, day: datetime.date | None = None) -> bool:

@@ -15,3 +15,4 @@ class PolicyConfig(AppConfig):
 
         accounting_signals.accounts_computed.connect(services.on_accounts_computed, dispatch_uid="policy-on-accounts")
         rating_signals.ratings_stored.connect(services.on_ratings_stored, dispatch_uid="policy-on-ratings")
+        rating_signals.facts_changed.connect(services.on_facts_changed, dispatch_uid="policy-on-facts")

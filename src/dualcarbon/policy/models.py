@@ -163,6 +163,7 @@ class MatchRun(models.Model):
         POLICY = "policy", _("政策调整")
         RATING = "rating", _("评级更新")
         ACCOUNTS = "accounts", _("核算更新")
+        FACTS = "facts", _("认定等事实变更")
         MANUAL = "manual", _("手动重算")
 
     region_prefix = models.CharField(_("范围"), max_length=6, blank=True)

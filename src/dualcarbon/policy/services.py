@@ -298,6 +298,27 @@ def on_accounts_computed(sender: Any, submissions: Iterable[Any] = (), **kwargs:
             match("", year, enterprise_ids=sorted(known), reason=MatchRun.Reason.ACCOUNTS)
 
 
+def on_facts_changed(sender: Any, enterprise_ids: Iterable[int] = (), fact: str = "", **kwargs: Any) -> None:
+    """Receiver of :data:`dualcarbon.rating.signals.facts_changed`: a fact an app above answers changed (finance's
+    transition certification: an entry certified, revoked or expired) → match those enterprises again for the years
+    they have current matches and for their latest graded year."""
+    ids = sorted(set(enterprise_ids))
+    if not ids or not _policies_exist():
+        return
+    by_year: dict[int, set[int]] = defaultdict(set)
+    for ent, year in Match.objects.filter(enterprise_id__in=ids, is_current=True).values_list("enterprise_id", "year"):
+        by_year[year].add(ent)
+    latest: dict[int, int] = {}
+    for ent, year in RatingResult.objects.filter(enterprise_id__in=ids, month=0, is_current=True).values_list(
+        "enterprise_id", "year"
+    ):
+        latest[ent] = max(year, latest.get(ent, year))
+    for ent, year in latest.items():
+        by_year[year].add(ent)
+    for year, group in sorted(by_year.items()):
+        match("", year, enterprise_ids=sorted(group), reason=MatchRun.Reason.FACTS, note=fact[:300])
+
+
 # ------------------------------------------------------------------------------------------- budgets
 
 

@@ -14,11 +14,13 @@ register row it was read from, so a user can see how it was made.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.accounting import services as accounting
@@ -71,8 +73,26 @@ VALUE_LABELS: dict[str, dict[str, Any]] = {
     "level": {"low": _("低碳"), "medium": _("中碳"), "high": _("高碳")},
     "size": {"large": _("大型"), "medium": _("中型"), "small": _("小型"), "micro": _("微型")},
     "verification": {"verified": _("全部月份已核查"), "partial": _("部分月份已核查"), "unverified": _("未核查")},
-    "certification": {"unknown": _("未知（平台尚无认证数据）")},
+    "certification": {
+        "enterprise": _("已入选降碳转型升级企业库"),
+        "project": _("有项目入选降碳转型升级项目库"),
+        "none": _("未获转型认定"),
+        "unknown": _("未知（平台尚无认证数据）"),
+    },
 }
+
+#: (enterprise ids, the day) → {enterprise id: (value, source)}: who answers the ``certification`` fact. The app that
+#: certifies (finance, transition certification: docs/finance.md) registers it in its ``AppConfig.ready``, as
+#: accounting registers ``reporting.hooks.account_of``; rating imports nothing of it. Without one the fact is
+#: ``unknown``. Called once per ``facts_for_region`` (one query for any number of enterprises).
+CertificationProvider = Callable[[list[int], date], Mapping[int, tuple[str, dict[str, Any]]]]
+_certification: list[CertificationProvider] = []
+
+
+def register_certification(provider: CertificationProvider) -> None:
+    """Name the function that answers the certification fact (the last registered wins)."""
+    _certification[:] = [provider]
+
 
 VERIFIED_STATUSES = ("verified", "locked")
 
@@ -162,21 +182,22 @@ def facts_for_region(
         .values_list("enterprise_id", "pk", "status")
     ):
         subs[s[0]].append((s[1], s[2]))
+    certified = _certification[0](ids, timezone.localdate()) if _certification and ids else {}
     out: dict[int, AccountFacts] = {}
     for org in enterprises:
-        out[org.pk] = AccountFacts(
-            org.pk,
+        facts = _facts(
+            org,
             year,
-            _facts(
-                org,
-                year,
-                results.get((org.pk, year)),
-                results.get((org.pk, year - 1)),
-                tiers.get(org.pk),
-                entry_ids.get(org.pk, []),
-                subs.get(org.pk, []),
-            ),
+            results.get((org.pk, year)),
+            results.get((org.pk, year - 1)),
+            tiers.get(org.pk),
+            entry_ids.get(org.pk, []),
+            subs.get(org.pk, []),
         )
+        if _certification:
+            value, source = certified.get(org.pk, ("none", {"kind": "certification", "applications": []}))
+            facts["certification"] = Fact("certification", value, source)
+        out[org.pk] = AccountFacts(org.pk, year, facts)
     return out
 
 

@@ -281,3 +281,42 @@ def test_the_credit_report_states_the_certification(cw):
         True,
     )
     assert (entry["valid_from"], entry["valid_until"]) == ("2026-01-01", "2028-12-31")
+
+
+def test_the_certification_fact_follows_the_libraries(cw):
+    """Product and policy rules over ``certification`` (rating.facts) read the libraries: a certified project makes
+    the fact ``project`` with the entry as its source, a revocation makes it ``none`` again, and the change is
+    announced (rating.signals.facts_changed) so policy matches the enterprise again."""
+    from dualcarbon.engine import eligibility as el
+    from dualcarbon.rating import facts as account_facts
+    from dualcarbon.rating import signals as rating_signals
+
+    announced: list[tuple[list[int], str]] = []
+
+    def heard(sender, enterprise_ids=(), fact="", **kw):
+        announced.append((list(enterprise_ids), fact))
+
+    rating_signals.facts_changed.connect(heard, dispatch_uid="test-cert-facts")
+    try:
+        cement = cw.world.cement
+        rule = el.parse_rule(
+            {"fact": "certification", "op": "in", "value": ["project", "enterprise"]}, account_facts.CATALOGUE
+        )
+
+        def fact():
+            facts = account_facts.facts_for(cement, 2024)
+            assert facts is not None
+            return facts.facts["certification"], el.evaluate(rule, facts.values(), account_facts.CATALOGUE).met
+
+        before, met = fact()
+        assert (before.value, before.source, met) == ("none", {"kind": "certification", "applications": []}, False)
+        app = certified(cw)
+        after, met = fact()
+        assert (after.value, after.source["applications"], met) == ("project", [app.pk], True)
+        assert announced == [([cement.pk], "certification")]
+        certification.revoke(cw.users["gov"], app, "重大事项核实，撤销认定")
+        revoked, met = fact()
+        assert (revoked.value, met) == ("none", False)
+        assert announced == [([cement.pk], "certification")] * 2
+    finally:
+        rating_signals.facts_changed.disconnect(dispatch_uid="test-cert-facts")
