@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -55,6 +56,9 @@ def spark_con() -> Iterator[Any]:
     con = backends.connect("spark")
     yield con
     con._session.stop()
+    # py4j logs "Closing down clientserver connection" from __del__ at interpreter exit, after pytest has closed the
+    # captured stream ("--- Logging error --- ValueError: I/O operation on closed file" in the run's output)
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

@@ -205,6 +205,18 @@ def test_the_finance_router_is_in_the_openapi_document_with_errorout(world):
         "/api/finance/needs": {"get"},
         "/api/finance/pushes": {"get", "post"},
         "/api/finance/statistics": {"get"},
+        # transition certification (docs/finance.md § Transition certification)
+        "/api/finance/cert/rulers": {"get", "post"},
+        "/api/finance/enterprises/{org_id}/certifications": {"get", "post"},
+        "/api/finance/enterprises/{org_id}/certifications/{cert_id}/resubmit": {"post"},
+        "/api/finance/cert/reviews": {"get"},
+        "/api/finance/cert/applications": {"get"},
+        "/api/finance/cert/applications/{cert_id}": {"get"},
+        "/api/finance/cert/applications/{cert_id}/review": {"post"},
+        "/api/finance/cert/applications/{cert_id}/decision": {"post"},
+        "/api/finance/cert/library": {"get"},
+        "/api/finance/cert/pushes": {"get", "post"},
+        "/api/finance/bank/cert-library": {"get"},
     }
     grant = doc["paths"]["/api/finance/enterprises/{org_id}/consents"]["post"]["responses"]
     assert {k for k in grant} == {"201", "400", "401", "403", "404", "409", "413", "422"}
