@@ -1214,9 +1214,10 @@ def _trading(
         reserve = DEMO_RESERVE_PRICE[code]
         # the first round asks less than it offers (partly unsold); the others are oversubscribed
         share = 8 if k == 0 else 2
+        # bids in whole tonnes, as buyers bid (the last one filled may get the listing's odd remainder)
         for j, b in enumerate(buyers[: 3 + k % 2]):
             trading.bid(
-                staff[b], row.pk, orgs[b], max(1, row.quantity // share),
+                staff[b], row.pk, orgs[b], min(row.quantity, max(1000, row.quantity // share // 1000 * 1000)),
                 reserve + rng.randint(0, 30) * 20, now=opens + datetime.timedelta(days=1 + j, hours=rng.randint(0, 6)),
             )  # fmt: skip
             out["asset_bids"] += 1

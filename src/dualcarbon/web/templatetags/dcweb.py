@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -208,6 +209,15 @@ def num(value: Any, places: int = 6) -> str:
         return str(value)
     text = f"{v:,.{int(places)}f}".rstrip("0").rstrip(".") if abs(v) >= 1 else f"{v:.{int(places) + 2}g}"
     return text
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """An amount of money (元) as a bank or a bill shows it, in every language: two decimals, thousands grouped
+    (150,000,000.00); — when there is none. (Django's zh-Hans format groups nothing.)"""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(value):,.2f}"
 
 
 @register.filter
