@@ -46,7 +46,7 @@ def test_apply_decide_and_draw_through_the_pages(lw):
     assert not LoanMovement.objects.filter(loan=loan).exists()
     assert bank.post(f"/finance/bank/loans/{loan.pk}/", {"kind": "drawdown", "amount": "500000"}).status_code == 302
     page = en.get(f"/finance/bank/loans/{loan.pk}/").content.decode()
-    assert "Drawdowns and repayments" in page and "1500000.00" in page
+    assert "Drawdowns and repayments" in page and "1,500,000.00" in page
     mine = ent.get(f"/finance/enterprise/{steel.pk}/loans/").content.decode()
     assert loan.number in mine
     assert client(lw, "cement").get(f"/finance/enterprise/{steel.pk}/loans/").status_code == 404
