@@ -291,11 +291,13 @@ def raise_alert(
     severity: str = "",
 ) -> tuple[Alert, bool]:
     """Raise one alert of ``kind`` about ``subject`` (a key the caller makes unique, e.g. ``task:42``) for an app
-    above monitoring that decides itself when something is wrong (the programme's dispatch). Idempotent: the
-    alert's key is ``kind:subject``, so a rerun finds the alert already raised (whatever its status) and returns
-    it with ``created`` False. A new alert gets its history's first line, a notification to each of
-    ``recipients`` (the people who must act) and, when its severity is high, to the region's government, as the
-    rules' alerts do. The kind's rule (all regions) is made on first use, with the kind's default severity."""
+    that decides itself when something is wrong: the programme's dispatch (above monitoring, calling this through
+    monitoring.services) or a sibling app (assets, the meter validator) through
+    ``registry.signals.alert_requested``. Idempotent: the alert's key is ``kind:subject``, so a rerun finds the
+    alert already raised (whatever its status) and returns it with ``created`` False. A new alert gets its
+    history's first line, a notification to each of ``recipients`` (the people who must act) and, when its
+    severity is high, to the region's government, as the rules' alerts do. The kind's rule (all regions) is made
+    on first use, with the kind's default severity."""
     if kind in EVALUATORS or kind not in AlertRule.Kind.values:
         raise ValueError(f"raise_alert takes the kinds without an evaluator, not {kind!r}")
     key = f"{kind}:{subject}"[:80]

@@ -56,6 +56,11 @@ class AlertRule(models.Model):
         #: raised by the apps above through services.raise_alert (no evaluator here): the programme's dispatch
         PROGRAMME_OVERDUE = "programme_overdue", _("调度任务逾期")
         PROGRAMME_AT_RISK = "programme_at_risk", _("调度任务进度滞后")
+        #: raised by the sibling apps through registry.signals.alert_requested (monitoring's receiver below)
+        POLLUTANT_EXCESS = "pollutant_excess", _("排放量超出持有排污权")
+        ETS_SHORTFALL = "ets_shortfall", _("配额清缴缺口")
+        ETS_LATE = "ets_late", _("逾期未完成配额清缴")
+        METER_MISMATCH = "meter_mismatch", _("报送电量与计量电量不符")
 
     #: the severity of a rule's alerts when the rule does not set one
     DEFAULT_SEVERITY: dict[str, str] = {
@@ -66,6 +71,10 @@ class AlertRule(models.Model):
         Kind.DOWNGRADE: Severity.MEDIUM,
         Kind.PROGRAMME_OVERDUE: Severity.HIGH,
         Kind.PROGRAMME_AT_RISK: Severity.MEDIUM,
+        Kind.POLLUTANT_EXCESS: Severity.HIGH,
+        Kind.ETS_SHORTFALL: Severity.HIGH,
+        Kind.ETS_LATE: Severity.HIGH,
+        Kind.METER_MISMATCH: Severity.MEDIUM,
     }
 
     #: null: applies in every region
