@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dualcarbon.accounting.models import AccountEntry, EmissionLine
+from dualcarbon.registry import services as registry_services
 from dualcarbon.reporting import services
 from dualcarbon.reporting.models import Submission
 from tests.factories import build_world, cement_month
@@ -148,3 +149,39 @@ def test_measured_parameters_without_lab_report_warn_until_attached(world):
     exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")
     with pytest.raises(services.WorkflowError):
         services.attach_evidence(user, draft, exe, "lab")
+
+
+
+def test_the_account_takes_the_validations_check_and_stores_what_a_fresh_check_gives(world):
+    """Submit validates the month with the engine and then accounts the same records: the account takes the checked
+    result (reporting.services.checked_account) instead of checking twice, and stores exactly what checking again
+    would have stored. A checked result serves only the same records with the same options, and only once."""
+    sub = _submit(world, month=1)
+    services.REUSE_CHECK = False
+    try:
+        again = _submit(world, month=2)  # the same records, checked a second time by accounting
+    finally:
+        services.REUSE_CHECK = True
+    fields = ("item", "quantity", "emission_factor", "tco2e", "factor_ref", "quality_tier", "scope")
+
+    def lines(s):
+        return sorted(EmissionLine.objects.filter(run__submission=s).values_list(*fields))
+
+    assert lines(sub) == lines(again) and len(lines(sub)) > 3
+    a = AccountEntry.objects.get(submission=sub, is_current=True)
+    b = AccountEntry.objects.get(submission=again, is_current=True)
+    assert (a.total_tco2e, a.scope1_tco2e, a.scope2_tco2e) == (b.total_tco2e, b.scope1_tco2e, b.scope2_tco2e)
+
+    user = world.users["cement"]
+    draft = services.draft_for(user, world.cement, 2024, 3)
+    services.save_draft(user, draft, services.DraftData(**cement_month()))
+    options = registry_services.method_options(world.cement.region_id or "")
+    assert services.check_submission(draft, options) is None
+    frame = services.activity_frame([draft.pk])
+    changed = frame.copy()
+    changed.loc[changed.index[0], "quantity"] = 1.0
+    assert services.checked_account([draft.pk], changed, options) is None  # other figures: not these records
+    assert services.check_submission(draft, options) is None
+    result = services.checked_account([draft.pk], frame, options)
+    assert result is not None and not result.lines_frame().empty
+    assert services.checked_account([draft.pk], frame, options) is None  # taken once

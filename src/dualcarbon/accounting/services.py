@@ -117,7 +117,7 @@ def compute(
         p = registry.policy_for(s.enterprise.region_id or "", on, policies)
         groups[p.pk if p else None].append(s)
         policy_by_id[p.pk if p else None] = p
-    con = _connection()
+    con = None  # opened when a group's records were not checked already (reporting.checked_account)
     runs: list[AccountRun] = []
     failures: dict[int, InputError] = {}
     for pid, group in groups.items():
@@ -128,13 +128,16 @@ def compute(
         lines_df = pd.DataFrame(columns=["row", "entity", *LINE_FIELDS])
         totals_df = pd.DataFrame(columns=["entity", "period", *TOTAL_FIELDS])
         if not frame.empty:
-            try:
-                result = account_table(con, ibis.memtable(frame), options)
-            except InputError as exc:
-                failures.update({sid: exc for sid in ids})
-                continue
+            result = reporting.checked_account(ids, frame, options)
+            if result is None:
+                con = con or _connection()
+                try:
+                    result = account_table(con, ibis.memtable(frame), options)
+                except InputError as exc:
+                    failures.update({sid: exc for sid in ids})
+                    continue
             lines_df = result.lines_frame()
-            totals_df = con.execute(result.totals)
+            totals_df = result.totals_frame()
         claims_df = claim_lines(reporting.claims_frame(ids), options.grid)
         runs.extend(_store(group, lines_df, totals_df, claims_df, options, policy, reason, note))
     if failures:
