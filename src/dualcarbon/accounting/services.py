@@ -12,13 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import ibis
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
 from dualcarbon import __version__
-from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, by_source
+from dualcarbon.engine import LINE_COLUMNS, InputError, Options, account_table, backends, by_source, records_table
 from dualcarbon.engine.claims import claim_lines
 from dualcarbon.engine.factors import RESIDUAL_SET
 from dualcarbon.engine.reference import factor_set_info
@@ -102,10 +101,13 @@ def compute(
     reason: str = AccountRun.Reason.SUBMISSION,
     note: str = "",
     on: datetime.date | None = None,
+    con: Any = None,
 ) -> list[AccountRun]:
     """Compute (or recompute) the accounts of submissions; previous runs stay, marked not current.
 
-    Sends :data:`dualcarbon.accounting.signals.accounts_computed` when the batch is stored.
+    ``con``: the engine's connection (an Ibis backend: a Spark one for a region's restatement on a cluster,
+    :func:`restate`); by default a small in-process DuckDB. Sends
+    :data:`dualcarbon.accounting.signals.accounts_computed` when the batch is stored.
     """
     subs = list(submissions)
     if not subs:
@@ -117,7 +119,7 @@ def compute(
         p = registry.policy_for(s.enterprise.region_id or "", on, policies)
         groups[p.pk if p else None].append(s)
         policy_by_id[p.pk if p else None] = p
-    con = None  # opened when a group's records were not checked already (reporting.checked_account)
+    given = con is not None  # else a DuckDB connection, opened when a group's records were not checked already
     runs: list[AccountRun] = []
     failures: dict[int, InputError] = {}
     for pid, group in groups.items():
@@ -128,11 +130,11 @@ def compute(
         lines_df = pd.DataFrame(columns=["row", "entity", *LINE_FIELDS])
         totals_df = pd.DataFrame(columns=["entity", "period", *TOTAL_FIELDS])
         if not frame.empty:
-            result = reporting.checked_account(ids, frame, options)
+            result = None if given else reporting.checked_account(ids, frame, options)
             if result is None:
                 con = con or _connection()
                 try:
-                    result = account_table(con, ibis.memtable(frame), options)
+                    result = account_table(con, records_table(frame), options)
                 except InputError as exc:
                     failures.update({sid: exc for sid in ids})
                     continue
@@ -362,11 +364,17 @@ def current_submissions(region_prefix: str = "") -> Any:
     return qs
 
 
-def restate(region_prefix: str = "", note: str = "", batch: int = 2000) -> int:
-    """Recompute every current submission (e.g. after a factor set or policy change); history is kept."""
+def restate(region_prefix: str = "", note: str = "", batch: int = 2000, engine: str = "duckdb", con: Any = None) -> int:
+    """Recompute every current submission (e.g. after a factor set or policy change); history is kept.
+
+    ``engine``: ``duckdb`` (in-process) or ``spark`` (``local[*]``, or the Spark Connect URL of ``SPARK_REMOTE``):
+    each batch's records go to the engine as one table and its lines and totals come back to be stored here, the
+    same expressions on either backend. ``con``: an engine connection already open (the tests' Spark session)."""
     subs = list(current_submissions(region_prefix))
+    if con is None and engine != "duckdb":
+        con = backends.connect(engine)
     for i in range(0, len(subs), batch):
-        compute(subs[i : i + batch], reason=AccountRun.Reason.RESTATEMENT, note=note)
+        compute(subs[i : i + batch], reason=AccountRun.Reason.RESTATEMENT, note=note, con=con)
     return len(subs)
 
 

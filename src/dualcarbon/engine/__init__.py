@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -20,6 +21,7 @@ from .accounting import (
     LINE_COLUMNS,
     VALUE_COLUMNS,
     Prepared,
+    _memtable,
     by_source,
     check,
     line_values,
@@ -42,6 +44,7 @@ __all__ = [
     "account_file",
     "account_table",
     "by_source",
+    "records_table",
 ]
 
 
@@ -107,6 +110,29 @@ def account_table(con: Any, table: ir.Table, options: Options | None = None) -> 
     """
     prepared = check(con, table, options or Options())
     return AccountResult(con, prepared, line_values(prepared), meta={"options": prepared.options.describe()})
+
+
+def records_table(frame: pd.DataFrame) -> ir.Table:
+    """Activity records held in pandas (the platform's submitted months) as the engine's input table, with the
+    same nulls on every backend: a missing text cell is null on DuckDB and on Spark alike (pandas' missing text
+    would reach Spark as the string 'NaN'), and so is a missing number (pandas' NaN would reach Spark as NaN,
+    which Spark does not take for null: a missing NCV would not fall back to its default). ``region`` keeps ''
+    (no region) as a value, as a file's cell does."""
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+    if not floats:
+        return _memtable(frame, keys=("region",))
+    data = frame.astype({c: object for c in floats})
+    for c in floats:
+        data[c] = data[c].where(frame[c].notna(), None)
+    schema = {c: "float64" for c in floats}
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    data = data.astype({c: object for c in text})
+    for c in text:
+        data[c] = data[c].where(data[c].notna(), "").astype(str)
+        schema[c] = "string"
+    schema.update({c: str(ibis.dtype(frame[c].dtype)) for c in frame.columns if c not in schema})
+    t = ibis.memtable(data, schema=ibis.schema({c: schema[c] for c in frame.columns}))
+    return t.mutate(**{c: t[c].nullif("") for c in text if c != "region"})
 
 
 def account_file(

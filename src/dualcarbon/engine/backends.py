@@ -54,7 +54,7 @@ COMPILE_STATS = {"compiled": 0, "reused": 0}
 COMPILE_ONCE = True
 
 
-class CompileOnceDuckDB(_DuckDBBackend):  # type: ignore[misc]
+class CompileOnceDuckDB(_DuckDBBackend):
     """Ibis' DuckDB backend that compiles each expression shape once and binds it to new data many times.
 
     The engine's expressions are built over in-memory tables (the submitted month's records, its lineage

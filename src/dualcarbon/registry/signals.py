@@ -16,7 +16,7 @@ Monitoring's receiver raises the alert (idempotently: the same kind and subject 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.dispatch import Signal
 
@@ -27,5 +27,5 @@ def request_alert(sender: str, **kwargs: Any) -> tuple[Any, bool] | None:
     """Ask for an alert (see the module's text); return ``(alert, created)`` from the receiver, or ``None``."""
     for _receiver, response in alert_requested.send(sender=sender, **kwargs):
         if response is not None:
-            return response  # type: ignore[no-any-return]
+            return cast(tuple[Any, bool], response)
     return None

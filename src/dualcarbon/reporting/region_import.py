@@ -41,14 +41,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcarbon.engine import InputError, account_table
+from dualcarbon.engine import InputError, account_table, records_table
 from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.engine.messages import COLUMN_LABELS_ZH
 from dualcarbon.registry import imports as registry_imports
@@ -681,7 +680,7 @@ def check_chunk(plan: Plan, months: list[Month], summary: Summary, check: bool =
         frame, where = _engine_frame(group, regions)
         summary.engine_runs += 1
         try:
-            account_table(con, ibis.memtable(frame), options)
+            account_table(con, records_table(frame), options)
         except InputError as exc:
             for found in exc.problems:
                 if found.row is None or not (0 <= found.row < len(where)):

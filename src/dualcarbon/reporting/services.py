@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import ibis
 import pandas as pd
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
@@ -28,7 +27,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcarbon.engine import InputError, Options, account_table, backends
+from dualcarbon.engine import InputError, Options, account_table, backends, records_table
 from dualcarbon.engine import numbers as number_rule
 from dualcarbon.engine.inputs import ACTIVITY_COLUMNS, NUMERIC_COLUMNS
 from dualcarbon.engine.messages import Problem
@@ -539,7 +538,7 @@ def check_submission(submission: Submission, options: Options | None = None) -> 
         options = registry_services.method_options(submission.enterprise.region_id or "")
     con = engine_connection()
     try:
-        result = account_table(con, ibis.memtable(frame), options)
+        result = account_table(con, records_table(frame), options)
     except InputError as exc:
         return exc
     if REUSE_CHECK:

@@ -16,9 +16,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", default="", help="GB/T 2260 code prefix, e.g. 3399 (default: all)")
         parser.add_argument("--note", required=True, help="why (e.g. '2023 provincial grid factors published')")
+        parser.add_argument(
+            "--engine",
+            choices=("duckdb", "spark"),
+            default="duckdb",
+            help="duckdb (in-process, default) or spark (local[*], or SPARK_REMOTE's Spark Connect URL)",
+        )
+        parser.add_argument("--batch", type=int, default=2000, help="submissions per engine call (default 2000)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         started = time.perf_counter()
-        n = services.restate(opts["region"], note=opts["note"])
+        n = services.restate(opts["region"], note=opts["note"], batch=opts["batch"], engine=opts["engine"])
         took = time.perf_counter() - started
-        self.stdout.write(f"restated {n} submission(s) in {took:.1f}s; previous runs kept (is_current=False)")
+        self.stdout.write(
+            f"restated {n} submission(s) on {opts['engine']} in {took:.1f}s; previous runs kept (is_current=False)"
+        )
