@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from openpyxl import load_workbook
 
-from dualcarbon.accounting.models import AccountEntry
+from dualcarbon.accounting.models import AccountEntry, EmissionLine
 from dualcarbon.assets import services as assets
 from dualcarbon.assets.models import Asset
 from dualcarbon.finance import certification
@@ -104,6 +104,9 @@ def test_scope2_market_based_stands_beside_location_based_and_equals_the_account
     # purchased electricity through the same shares: cement's twelve months and steel's December, none green
     mwh = sum(Decimal(str(2500.0 + 7 * i)) for i in range(12, 24)) + Decimal(str(2500.0 + 7 * 24))
     assert f.extras.elec_mwh == mwh and f.extras.green_mwh == 0
+    # and it is the activity behind scope 2: MWh × the grid factor the accounts used (electricity is all of scope 2)
+    grid = {ln.factor for ln in EmissionLine.objects.filter(run__entry__in=rows, market_factor__isnull=False)}
+    assert len(grid) == 1 and abs(f.scope2 - mwh * Decimal(str(grid.pop()))) < Decimal("0.001")
 
 
 def test_the_potential_lists_the_library_measures_of_each_entitys_industry(gw):

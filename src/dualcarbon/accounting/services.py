@@ -508,7 +508,8 @@ def scope_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]) -> l
 
 def electricity_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]) -> list[dict[str, Any]]:
     """Purchased electricity behind the current monthly accounts of some enterprises: dicts of enterprise_id, year,
-    month, ``mwh`` (Σ quantity in the activity unit over the electricity lines, those with a market-based factor)
+    month, ``mwh`` (Σ quantity over the electricity lines, those with a market-based factor: a line's quantity is
+    stored in its activity unit, the input unit's factor already applied)
     and ``green_mwh`` (the part whose market factor is 0: 绿电 bought as such). Lines in another unit than MWh are
     left out and counted in ``other_unit_lines``. One query."""
     rows = (
@@ -524,14 +525,13 @@ def electricity_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]
             "run__entry__year",
             "run__entry__month",
             "quantity",
-            "unit_factor",
             "activity_unit",
             "market_factor",
         )
         .order_by("run__entry__enterprise_id", "run__entry__year", "run__entry__month")
     )
     out: dict[tuple[int, int, int], dict[str, Any]] = {}
-    for ent, year, month, qty, mult, unit, market in rows:
+    for ent, year, month, qty, unit, market in rows:
         r = out.setdefault(
             (ent, year, month),
             {"enterprise_id": ent, "year": year, "month": month, "mwh": 0.0, "green_mwh": 0.0, "other_unit_lines": 0},
@@ -539,7 +539,7 @@ def electricity_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]
         if (unit or "").strip() != "MWh":
             r["other_unit_lines"] += 1
             continue
-        mwh = float(qty) * float(mult or 1)
+        mwh = float(qty)
         r["mwh"] += mwh
         if market == 0:
             r["green_mwh"] += mwh
