@@ -846,7 +846,7 @@ def compare(snapshot: InventorySnapshot, f: Figures) -> dict[str, Any]:
         n = shown(now.total) if now else None
         members.append(
             {
-                "name": (now.name if now else then["name"]) if (now or then) else "",
+                "name": now.name if now is not None else (then or {}).get("name", ""),
                 "then": t,
                 "now": n,
                 "diff": (n or Decimal(0)) - (t or Decimal(0)),

@@ -201,7 +201,7 @@ def save_task(user: Any, programme: Programme, raw: dict[str, Any], task: Task |
         t.start_date = start
     if due is not None:
         t.due_date = due
-    exclude = [n for n in ("group", "locality", "year", "start_date", "due_date") if n in errors]
+    exclude: list[str] = [n for n in ("group", "locality", "year", "start_date", "due_date") if n in errors]
     _finish(t, errors, exclude=exclude)
     t.save()
     return t

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -638,7 +639,7 @@ def task_form(request: HttpRequest, programme_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence(request: HttpRequest, task_id: int) -> HttpResponse:
+def evidence(request: HttpRequest, task_id: int) -> HttpResponseBase:
     """A progress report's evidence file (``?report=ID``), for whoever may read the task (404 otherwise)."""
     from django.http import FileResponse
 
