@@ -142,7 +142,15 @@ def test_the_report_in_the_iso_order_as_pdf_and_excel(gw):
     if shutil.which("pdftotext") is None:
         pytest.fail("pdftotext (poppler-utils) is needed to read the report")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True).stdout.decode()
-    for heading in ("组织边界与合并方法", "报告期", "范围二（基于市场）", "基准年", "数据质量与排除", "减排潜力", "碳资产"):
+    for heading in (
+        "组织边界与合并方法",
+        "报告期",
+        "范围二（基于市场）",
+        "基准年",
+        "数据质量与排除",
+        "减排潜力",
+        "碳资产",
+    ):
         assert heading in text, heading
     assert "余热发电改造" in text and "运营控制权法" in text
 
@@ -178,7 +186,7 @@ def test_a_snapshot_is_frozen_with_its_hash_and_a_restatement_shows_beside_it(gw
 
 
 def test_esg_environmental_indicators_carry_their_lineage(gw):
-    pw, inv = gw
+    _pw, inv = gw
     f = inventory.figures(inv)
     rows = {r["code"]: r for r in esg.rows(inv)}
     assert rows["e_scope1"]["value"] == f.scope1.quantize(Decimal("0.01"))
@@ -186,8 +194,9 @@ def test_esg_environmental_indicators_carry_their_lineage(gw):
     assert rows["e_renewable_pct"]["value"] == 0  # no green power, no own generation
     base = inventory.figures(inv, 2023)
     change = ((f.total - base.total) / base.total * 100).quantize(Decimal("0.1"))
-    assert rows["e_change_pct"]["value"] == change and str(base.total.quantize(Decimal("0.01"))) in (
-        rows["e_change_pct"]["lineage_zh"]
+    assert (
+        rows["e_change_pct"]["value"] == change
+        and str(base.total.quantize(Decimal("0.01"))) in (rows["e_change_pct"]["lineage_zh"])
     )
     va = f.extras.value_added
     assert va == 12 * 4200 + Decimal(1) * 4200  # cement's twelve months, steel's December in full (control)

@@ -27,7 +27,11 @@ def test_groups_are_created_and_changed_from_the_page_with_located_errors(pw):
     bad = {"code": "energy", "kind": "special", "name_zh": "能源", "lead_department": "", "localities": "339901 110101"}
     r = gov.post(url, bad)
     page = r.content.decode()
-    assert r.status_code == 422 and "lead_department：" in page and "localities：属地“110101”不在本方案的城市范围内" in page
+    assert (
+        r.status_code == 422
+        and "lead_department：" in page
+        and "localities：属地“110101”不在本方案的城市范围内" in page
+    )
     assert not Group.objects.filter(programme=pw.programme, code="energy").exists()
     r = gov.post(url, {**bad, "code": "industry"})  # a code already used
     assert r.status_code == 422 and "code：编号“industry”在本方案中已被使用" in r.content.decode()
@@ -37,7 +41,9 @@ def test_groups_are_created_and_changed_from_the_page_with_located_errors(pw):
     assert list(g.localities.values_list("code", flat=True)) == ["339901"]
     form = gov.get(url + "?edit=energy").content.decode()
     assert 'value="市发展和改革委员会"' in form
-    r = gov.post(url, {**bad, "original": "energy", "name_zh": "能源组", "lead_department": "市能源局", "localities": ""})
+    r = gov.post(
+        url, {**bad, "original": "energy", "name_zh": "能源组", "lead_department": "市能源局", "localities": ""}
+    )
     assert r.status_code == 302 and Group.objects.get(pk=g.pk).name_zh == "能源组"
     en = _c(pw, "gov", "en").post(url, {**bad, "kind": "nonsense", "lead_department": "x", "localities": ""})
     assert en.status_code == 422 and "kind：" in en.content.decode() and "is not a valid choice" in en.content.decode()
@@ -51,7 +57,10 @@ def test_the_measure_tree_is_kept_from_the_page_and_a_node_is_never_its_own_ance
     gov = _c(pw, "gov")
     r = gov.post(url, {"code": "五降-3", "name_zh": "建筑降碳", "parent": "五降", "group": "nope"})
     assert r.status_code == 422 and "group：本方案没有编号为“nope”的记录" in r.content.decode()
-    assert gov.post(url, {"code": "五降-3", "name_zh": "建筑降碳", "parent": "五降", "group": "industry"}).status_code == 302
+    assert (
+        gov.post(url, {"code": "五降-3", "name_zh": "建筑降碳", "parent": "五降", "group": "industry"}).status_code
+        == 302
+    )
     m = Measure.objects.get(programme=pw.programme, code="五降-3")
     assert m.parent.code == "五降" and m.group.code == "industry"
     r = gov.post(url, {"original": "五降", "code": "五降", "name_zh": "五个领域降碳", "parent": "五降-3"})
@@ -82,7 +91,12 @@ def test_tasks_are_assigned_and_changed_from_the_page(pw):
     assert not Task.objects.filter(code="T-09").exists()
     assert gov.post(url, {**fields, "due_date": "2026-06-30"}).status_code == 302
     t = Task.objects.get(programme=pw.programme, code="T-09")
-    assert (t.group.code, t.locality_id, t.measure.code, str(t.due_date)) == ("industry", "339901", "五降-1", "2026-06-30")
+    assert (t.group.code, t.locality_id, t.measure.code, str(t.due_date)) == (
+        "industry",
+        "339901",
+        "五降-1",
+        "2026-06-30",
+    )
     r = gov.post(url, {**fields, "original": "T-09", "due_date": "2026-09-30", "group": "transport"})
     assert r.status_code == 302 and Task.objects.get(pk=t.pk).group.code == "transport"
     assert _c(pw, "industry").post(url, {**fields, "code": "T-10", "due_date": "2026-06-30"}).status_code == 403
