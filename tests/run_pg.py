@@ -70,6 +70,8 @@ SQLITE_ONLY: dict[str, str] = {
     "snapshot, movers and adoption run on PostgreSQL in test_sandbox.py",
     "programme/test_views.py": "the programme pages in two languages, the report's PDF text and Excel; versions, "
     "scoping and the dispatch alerts run on PostgreSQL in test_services.py and test_api.py",
+    "programme/test_structure.py": "the structure forms and the evidence download over HTTP (located errors, 403/404); "
+    "the inventory, snapshots and ESG run on PostgreSQL in test_inventory_esg.py",
 }
 
 

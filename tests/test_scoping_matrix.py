@@ -275,6 +275,24 @@ NARROWER: dict[str, set[str]] = {
         )
     },
     **{name: {"bank", "bank2"} for name in ("finance:cert_bank", "api:finance_cert_bank_library")},
+    # a group's inventory report (PDF), snapshots and ESG disclosure: read like the inventory (docs/programme.md)
+    **{
+        name: {"cement", "steel", "far", "gov", "district", "admin"}
+        for name in (
+            "programme:inventory_pdf",
+            "programme:inventory_snapshots",
+            "programme:inventory_esg",
+            "programme:inventory_esg_xlsx",
+            "programme:inventory_esg_json",
+            "api:programme_inventory_snapshots",
+            "api:programme_inventory_snapshot_take",
+            "api:programme_inventory_esg",
+            "api:programme_inventory_esg_enter",
+        )
+    },
+    # a task's evidence file: the matrix's tasks have none, so every role answers 404 (out of scope exactly like
+    # missing); who downloads an existing one is proven by tests/programme/test_structure.py
+    "programme:evidence": set(),
 }
 #: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
 #: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
@@ -439,6 +457,20 @@ WRITERS: dict[str, set[str]] = {
             "registry:invite",
             "registry:membership_active",
             "registry:membership_link",
+        )
+    },
+    # the programme's structure (groups, measures, tasks) from its pages: the coordinating groups and the admin; an
+    # inventory's snapshots and ESG entries: the group's own staff and the admin (docs/programme.md)
+    **{name: {"gov", "admin"} for name in ("programme:groups", "programme:measures", "programme:task_form")},
+    **{
+        name: {"owner", "admin"}
+        for name in (
+            "programme:inventory_snapshots",
+            "programme:inventory_esg",
+            "api:programme_inventory_snapshots",
+            "api:programme_inventory_snapshot_take",
+            "api:programme_inventory_esg",
+            "api:programme_inventory_esg_enter",
         )
     },
 }
@@ -740,6 +772,28 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "quantity": 1000,
         "bank_id": "{bank}",
         "loan_reference": "矩阵测试-质押",
+    },
+    # the programme's structure from its pages, an inventory's snapshot and ESG entries (esg15)
+    "programme:groups": {"code": "mx-g", "kind": "special", "name_zh": "矩阵小组", "lead_department": "矩阵部门"},
+    "programme:measures": {"code": "MX-M", "name_zh": "矩阵举措"},
+    "programme:task_form": {
+        "code": "MX-T",
+        "title_zh": "矩阵任务",
+        "group": "leading",
+        "locality": "{region}",
+        "year": "2024",
+        "start_date": "2024-01-01",
+        "due_date": "2024-06-30",
+    },
+    "programme:inventory_snapshots": {"note": "矩阵测试：越权冻结"},
+    "programme:inventory_esg": {"g_board_size": "7"},
+    **{
+        name: {"note": "矩阵测试：越权冻结"}
+        for name in ("api:programme_inventory_snapshots", "api:programme_inventory_snapshot_take")
+    },
+    **{
+        name: {"values": {"g_board_size": "7"}}
+        for name in ("api:programme_inventory_esg", "api:programme_inventory_esg_enter")
     },
 }
 

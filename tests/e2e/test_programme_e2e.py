@@ -1,7 +1,7 @@
 """The city's dual-carbon programme in the browser (docs/programme.md): the industry group's lead changes a project
-(a new version with the reason kept), then the leading group (the city's DRC) reads the dispatch board and
-downloads the dispatch report as PDF and Excel. The overdue task's alert is asserted in
-tests/programme/test_services.py (test_an_overdue_task_raises_exactly_one_alert_and_tells_its_group)."""
+(a new version with the reason kept), then the leading group (the city's DRC) runs the dispatch check on the board:
+the overdue task raises an alert, read on monitoring's alerts page; the leading group reads the board and downloads
+the dispatch report as PDF and Excel. (One alert per task and due date: tests/programme/test_services.py.)"""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ def test_a_group_lead_updates_a_project_and_the_leading_group_reads_the_board(
     assert industry[8].strip().replace(",", "") == "9000.00"
     assert "T-01" in page.locator("#overdue").inner_text()
     shot(page, "board")
+    # the overdue task raises its alert through the dispatch check; the alert is on monitoring's page
+    with page.expect_navigation():
+        page.locator("#run-check").click()
+    assert "逾期 1 项" in page.content()
+    page.goto(f"{live_server.url}/monitoring/alerts/")
+    assert "T-01" in page.locator("main").inner_text()
+    shot(page, "alert")
+    page.goto(f"{live_server.url}/programme/")
     for link, magic in (("#report-pdf", b"%PDF-"), ("#report-xlsx", b"PK")):
         with page.expect_download() as d:
             page.locator(link).click()

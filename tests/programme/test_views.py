@@ -27,7 +27,9 @@ def _client(pw, who: str, lang: str = "zh-hans") -> Client:
 def test_the_board_in_both_languages_and_nothing_for_enterprises(pw):
     url = reverse("programme:board", args=[pw.programme.pk])
     zh = _client(pw, "gov").get(url).content.decode()
-    assert "调度看板" in zh and "水泥窑余热发电" in zh and "86000000.00" in zh
+    assert "调度看板" in zh and "水泥窑余热发电" in zh and "86,000,000.00" in zh
+    funds = _client(pw, "gov").get(reverse("programme:list", args=[pw.programme.pk, "fund"])).content.decode()
+    assert "500,000,000.00" in funds  # a fund pool's size, grouped by thousands
     en = _client(pw, "gov", "en").get(url).content.decode()
     assert "Dispatch board" in en and "By group" in en and "Overdue tasks" in en
     assert _client(pw, "district").get(url).status_code == 200
@@ -64,7 +66,7 @@ def test_the_report_pdf_and_excel_carry_the_grouped_figures(pw):
         pytest.fail("pdftotext (poppler-utils) is needed to read the report")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True).stdout.decode()
     assert "调度报告" in text and "按专班小组" in text and "按属地" in text
-    assert "T-01" in text and "86000000.00" in text and "8100.00" in text
+    assert "T-01" in text and "86,000,000.00" in text and "8100.00" in text
 
 
 def test_the_entry_form_needs_a_reason_and_keeps_the_version(pw):

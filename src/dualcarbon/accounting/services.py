@@ -501,9 +501,60 @@ def scope_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]) -> l
             is_current=True, enterprise_id__in=list(enterprise_ids), year__in=list(years), month__gte=1
         )
         .order_by("enterprise_id", "year", "month")
-        .values("enterprise_id", "year", "month", "scope1_tco2e", "scope2_tco2e", "total_tco2e")
+        .values(
+            "enterprise_id",
+            "year",
+            "month",
+            "scope1_tco2e",
+            "scope2_tco2e",
+            "total_tco2e",
+            "scope2_market_tco2e",
+            "energy_tce",
+            "value_added",
+            "by_tier",
+        )
     )
     return [dict(r) for r in rows]
+
+
+def electricity_month_totals(enterprise_ids: Sequence[int], years: Sequence[int]) -> list[dict[str, Any]]:
+    """Purchased electricity behind the current monthly accounts of some enterprises: dicts of enterprise_id, year,
+    month, ``mwh`` (Σ quantity over the electricity lines, those with a market-based factor: a line's quantity is
+    stored in its activity unit, the input unit's factor already applied)
+    and ``green_mwh`` (the part whose market factor is 0: 绿电 bought as such). Lines in another unit than MWh are
+    left out and counted in ``other_unit_lines``. One query."""
+    rows = (
+        EmissionLine.objects.filter(
+            run__entry__is_current=True,
+            run__entry__enterprise_id__in=list(enterprise_ids),
+            run__entry__year__in=list(years),
+            run__entry__month__gte=1,
+            market_factor__isnull=False,
+        )
+        .values_list(
+            "run__entry__enterprise_id",
+            "run__entry__year",
+            "run__entry__month",
+            "quantity",
+            "activity_unit",
+            "market_factor",
+        )
+        .order_by("run__entry__enterprise_id", "run__entry__year", "run__entry__month")
+    )
+    out: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for ent, year, month, qty, unit, market in rows:
+        r = out.setdefault(
+            (ent, year, month),
+            {"enterprise_id": ent, "year": year, "month": month, "mwh": 0.0, "green_mwh": 0.0, "other_unit_lines": 0},
+        )
+        if (unit or "").strip() != "MWh":
+            r["other_unit_lines"] += 1
+            continue
+        mwh = float(qty)
+        r["mwh"] += mwh
+        if market == 0:
+            r["green_mwh"] += mwh
+    return list(out.values())
 
 
 def factor_sources(enterprise_ids: Sequence[int], year: int) -> list[dict[str, Any]]:

@@ -518,3 +518,37 @@ def record_payment(user: Any, bill_id: int, amount: Any, *, paid_on: datetime.da
             bill.status = Bill.Status.PAID
             bill.save(update_fields=["status"])
         return payment
+
+
+#: the carbon assets (not discharge rights) a group inventory lists
+CARBON_KINDS = (Asset.Kind.ALLOWANCE, Asset.Kind.CCER, Asset.Kind.GREEN_CERTIFICATE)
+
+
+def carbon_holdings(holder_ids: Any) -> list[dict[str, Any]]:
+    """The non-zero carbon asset balances (allowances, CCER, green certificates; by asset, vintage and state) of some
+    holders, for readers above (the programme's group inventory); no user scope: the caller decides who reads. The
+    quantity as the ledger counts it (``units``) and as a page shows it (``shown``). One query."""
+    rows = (
+        Holding.objects.filter(holder_id__in=list(holder_ids), asset__kind__in=CARBON_KINDS)
+        .exclude(balance=0)
+        .exclude(state=Holding.State.ISSUED)
+        .select_related("asset")
+        .order_by("holder_id", "asset__kind", "asset__code", "vintage", "state")
+    )
+    return [
+        {
+            "holder_id": h.holder_id,
+            "asset": h.asset.code,
+            "kind": h.asset.kind,
+            "kind_label": str(h.asset.get_kind_display()),
+            "name_zh": h.asset.name_zh,
+            "name_en": h.asset.name_en,
+            "unit": h.asset.unit,
+            "vintage": h.vintage,
+            "state": h.state,
+            "state_label": str(h.get_state_display()),
+            "units": h.balance,
+            "shown": display_quantity(h.asset, h.balance),
+        }
+        for h in rows
+    ]

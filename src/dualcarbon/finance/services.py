@@ -390,3 +390,36 @@ def withdraw_request(user: Any, request: ConsentRequest) -> ConsentRequest:
     req.decided_by, req.decided_at = user, timezone.now()
     req.save(update_fields=["status", "decided_by", "decided_at"])
     return req
+
+
+def certified_entries(enterprise_ids: Iterable[int], day: datetime.date) -> list[dict[str, Any]]:
+    """The transition-certification library entries (projects and enterprises certified and in force on ``day``) of
+    some enterprises, for readers above (the programme's group inventory lists them among the group's carbon
+    assets); no user scope: the caller decides who reads. One query."""
+    from .models import CertApplication
+
+    rows = (
+        CertApplication.objects.filter(
+            enterprise_id__in=list(enterprise_ids),
+            status=CertApplication.Status.CERTIFIED,
+            valid_from__lte=day,
+            valid_until__gte=day,
+        )
+        .select_related("ruler")
+        .order_by("enterprise_id", "pk")
+    )
+    return [
+        {
+            "id": a.pk,
+            "enterprise_id": a.enterprise_id,
+            "kind": a.kind,
+            "kind_label": str(a.get_kind_display()),
+            "name": a.name,
+            "industry_code": a.industry_code,
+            "expected_reduction_tco2": a.expected_reduction_tco2,
+            "expected_savings_tce": a.expected_savings_tce,
+            "valid_from": a.valid_from,
+            "valid_until": a.valid_until,
+        }
+        for a in rows
+    ]

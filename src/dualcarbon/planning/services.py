@@ -261,3 +261,65 @@ def enterprise_plans(user: Any, enterprise: Organisation) -> list[ReductionPlan]
 
 def library(user: Any) -> list[Measure]:
     return list(scoping.measures(user))
+
+
+def _industry_chain(industry_code: str) -> set[str]:
+    """The codes of an industry and of every level above it (GB/T 4754: class → group → division → section)."""
+    from dualcarbon.registry.models import Industry
+
+    chain: set[str] = set()
+    code: str | None = industry_code or None
+    parents = dict(Industry.objects.values_list("code", "parent_id"))
+    while code and code not in chain:
+        chain.add(code)
+        code = parents.get(code)
+    return chain
+
+
+def _applies(sector: str, chain: set[str]) -> bool:
+    """Whether a library measure's sector (“全部行业”, “*”, “C 制造业”, “C30 非金属矿物制品业”) covers an industry."""
+    token = (sector or "").split(" ")[0].strip()
+    if not token or token.startswith("全部") or token == "*":
+        return True
+    letter, digits = token[:1], token[1:] if token[:1].isalpha() else ""
+    if token[:1].isalpha():
+        return letter in chain and (not digits or digits in chain)
+    return token in chain
+
+
+def applicable_measures(industry_code: str, region: str, year: int) -> list[dict[str, Any]]:
+    """The active library measures whose sector covers ``industry_code`` (the measures applicable to an enterprise
+    of that industry), each with its tce and tCO2 saved a year per unit — tCO2 converted by engine/savings.py with
+    the measure's method, ``region`` and ``year`` as a plan item would — and the sources of both. For readers above
+    (the programme's group inventory lists the reduction potential of each subsidiary); no user scope: the library
+    is read by every signed-in user."""
+    chain = _industry_chain(industry_code)
+    out: list[dict[str, Any]] = []
+    for m in Measure.objects.filter(is_active=True).order_by("code"):
+        if not _applies(m.sector, chain):
+            continue
+        row: dict[str, Any] = {
+            "code": m.code,
+            "name_zh": m.name_zh,
+            "name_en": m.name_en,
+            "sector": m.sector,
+            "unit_zh": m.unit_zh,
+            "unit_en": m.unit_en,
+            "tce_per_unit": m.tce_per_unit,
+            "capex_per_unit": m.capex_per_unit,
+            "source": m.source,
+            "illustrative": m.illustrative,
+            "conversion": m.conversion,
+            "tco2_per_unit": None,
+            "factor": None,
+            "factor_source": "",
+            "error": "",
+        }
+        try:
+            saved = engine_savings.convert(m.tce_per_unit, "tce", "equivalent", m.conversion, region=region, year=year)
+        except engine_savings.SavingsError as exc:
+            row["error"] = exc.render(_lang())
+        else:
+            row.update(tco2_per_unit=saved.tco2, factor=saved.factor, factor_source=saved.source)
+        out.append(row)
+    return out

@@ -22,7 +22,7 @@ from ninja.security import SessionAuth
 from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import carbon_index, inventory, queries, scoping, services
+from . import carbon_index, esg, inventory, queries, scoping, services
 from .models import LIST_MODELS, EntryVersion, ListEntry
 
 router = Router(tags=["programme"], auth=[ApiTokenAuth(), SessionAuth()])
@@ -783,10 +783,26 @@ class InventoryOut(Schema):
     members: list[InventoryMemberOut]
     outside: list[str] = Field(..., description="held but outside the boundary all year")
     factors: list[dict[str, Any]] = Field(..., description="the factors behind the accounts, with their sources")
+    scope2_market: Decimal | None = Field(None, description="tCO2e, market-based (location-based where missing)")
+    potential: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per entity: the library measures applicable to its industry (tce and tCO2 a year per unit, "
+        "sources)",
+    )
+    assets: dict[str, Any] = Field(
+        default_factory=dict, description="certified (finance), holdings (assets ledger), claimed (accounts)"
+    )
 
 
-def _inventory(inv: Any) -> dict[str, Any]:
+def _inventory(inv: Any, full: bool = False) -> dict[str, Any]:
     f = inventory.figures(inv)
+    extra: dict[str, Any] = {}
+    if full and f.complete:
+        extra = {
+            "scope2_market": f.scope2_market,
+            "potential": inventory._plain(inventory.potential(f)),
+            "assets": inventory._plain(inventory.carbon_assets(f)),
+        }
     en = queries.lang().startswith("en")
     return {
         "id": inv.pk,
@@ -816,6 +832,7 @@ def _inventory(inv: Any) -> dict[str, Any]:
         ],
         "outside": f.outside,
         "factors": f.factors,
+        **extra,
     }
 
 
@@ -862,4 +879,124 @@ def inventory_create(request: HttpRequest, payload: InventoryIn, org_id: int = P
 )
 def inventory_detail(request: HttpRequest, inventory_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user = request_user(request)
-    return Status(200, _inventory(inventory.visible_inventory(user, inventory_id)))
+    return Status(200, _inventory(inventory.visible_inventory(user, inventory_id), full=True))
+
+
+class InventorySnapshotIn(Schema):
+    note: str = Field("", max_length=1000)
+
+
+class InventorySnapshotOut(Schema):
+    id: int
+    as_of: datetime.date
+    note: str
+    taken_by: str | None
+    taken_at: datetime.datetime
+    sha256: str
+    verified: bool = Field(..., description="the data still hashes to sha256")
+    data: dict[str, Any] = Field(..., description="the figures as frozen (decimals as exact strings)")
+
+
+def _snapshot(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "as_of": s.as_of,
+        "note": s.note,
+        "taken_by": s.taken_by.username if s.taken_by else None,
+        "taken_at": s.taken_at,
+        "sha256": s.sha256,
+        "verified": inventory.verify(s),
+        "data": s.data,
+    }
+
+
+@router.get(
+    "/inventories/{inventory_id}/snapshots",
+    operation_id="programme_inventory_snapshots",
+    url_name="programme_inventory_snapshots",
+    response={200: list[InventorySnapshotOut], **ERRORS},
+    summary="碳盘查快照 / an inventory's frozen snapshots",
+)
+def inventory_snapshots(request: HttpRequest, inventory_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    inv = inventory.visible_inventory(request_user(request), inventory_id)
+    return Status(200, [_snapshot(s) for s in inv.snapshots.select_related("taken_by")])
+
+
+@router.post(
+    "/inventories/{inventory_id}/snapshots",
+    operation_id="programme_inventory_snapshot_take",
+    url_name="programme_inventory_snapshot_take",
+    response={201: InventorySnapshotOut, **ERRORS},
+    summary="冻结碳盘查快照 / freeze the inventory as it stands today",
+    description="The group's own staff and the admin; never changed afterwards.",
+)
+def inventory_snapshot_take(
+    request: HttpRequest, payload: InventorySnapshotIn, inventory_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = request_user(request)
+    inv = inventory.visible_inventory(user, inventory_id)
+    if not scoping.can_keep_inventory(user, inv.group):
+        raise PermissionDenied
+    try:
+        snap = inventory.take_snapshot(user, inv, payload.note)
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _snapshot(snap))
+
+
+class EsgIndicatorOut(Schema):
+    code: str
+    pillar: str = Field(..., description="E | S | G")
+    name_zh: str
+    name_en: str
+    unit: str
+    value: str | None
+    source: str = Field(..., description="accounts | entered | accounts+entered")
+    lineage_zh: str
+    lineage_en: str
+
+
+class EsgOut(Schema):
+    template: str
+    version: str
+    columns: list[str]
+    group: dict[str, Any]
+    year: int
+    approach: str
+    base_year: int | None
+    indicators: list[EsgIndicatorOut]
+
+
+class EsgIn(Schema):
+    values: dict[str, str | None] = Field(..., description="indicator code → value (empty or null clears it)")
+
+
+@router.get(
+    "/inventories/{inventory_id}/esg",
+    operation_id="programme_inventory_esg",
+    url_name="programme_inventory_esg",
+    response={200: EsgOut, **ERRORS},
+    summary="ESG 指标（模板）/ the group's ESG disclosure in the documented template",
+)
+def inventory_esg(request: HttpRequest, inventory_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return Status(200, esg.as_json(inventory.visible_inventory(request_user(request), inventory_id)))
+
+
+@router.post(
+    "/inventories/{inventory_id}/esg",
+    operation_id="programme_inventory_esg_enter",
+    url_name="programme_inventory_esg_enter",
+    response={200: EsgOut, **ERRORS},
+    summary="填报治理、社会指标与减排目标 / enter governance, social indicators and the target",
+    description="The group's own staff and the admin; every bad value located on its code, nothing stored then.",
+)
+def inventory_esg_enter(request: HttpRequest, payload: EsgIn, inventory_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = request_user(request)
+    inv = inventory.visible_inventory(user, inventory_id)
+    if not scoping.can_keep_inventory(user, inv.group):
+        raise PermissionDenied
+    try:
+        esg.save_entries(user, inv, payload.values)
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, esg.as_json(inv))

@@ -632,3 +632,52 @@ class GroupInventory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.year} {self.approach}"
+
+
+class InventorySnapshot(models.Model):
+    """An inventory frozen as it stood on a day (碳盘查快照): every figure of the report as computed then
+    (``data``) and the SHA-256 of its canonical JSON. Never changed or deleted: when the accounts are restated
+    later, the inventory page shows the current figures beside each snapshot (docs/programme.md § Snapshots)."""
+
+    inventory = models.ForeignKey(GroupInventory, on_delete=models.PROTECT, related_name="snapshots")
+    as_of = models.DateField(_("快照日期"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    data = models.JSONField()
+    sha256 = models.CharField(max_length=64)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["inventory_id", "-taken_at", "-pk"]
+        verbose_name = _("碳盘查快照")
+        verbose_name_plural = pgettext_lazy("plural", "碳盘查快照")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError(_("碳盘查快照一经保存不得修改"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValidationError(_("碳盘查快照一经保存不得删除"))
+
+
+class EsgEntry(models.Model):
+    """A governance or social indicator a group discloses for the year of one of its inventories, entered by the
+    group itself (programme/esg.py holds the catalogue of codes, units and checks). The environmental indicators
+    are computed from the accounts and never stored here."""
+
+    inventory = models.ForeignKey(GroupInventory, on_delete=models.CASCADE, related_name="esg_entries")
+    code = models.CharField(_("指标代码"), max_length=40)
+    value = models.CharField(_("填报值"), max_length=500)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["inventory_id", "code"]
+        verbose_name = _("ESG 填报指标")
+        verbose_name_plural = pgettext_lazy("plural", "ESG 填报指标")
+        constraints = [models.UniqueConstraint(fields=["inventory", "code"], name="uniq_esg_entry_code")]

@@ -20,4 +20,13 @@ urlpatterns = [
     path("group/<int:org_id>/inventory/", views.group_inventory, name="group_inventory"),
     path("inventory/<int:inventory_id>/", views.inventory_page, name="inventory"),
     path("inventory/<int:inventory_id>/inventory.xlsx", views.inventory_xlsx, name="inventory_xlsx"),
+    path("inventory/<int:inventory_id>/inventory.pdf", views.inventory_pdf, name="inventory_pdf"),
+    path("inventory/<int:inventory_id>/snapshots/", views.inventory_snapshots, name="inventory_snapshots"),
+    path("inventory/<int:inventory_id>/esg/", views.inventory_esg, name="inventory_esg"),
+    path("inventory/<int:inventory_id>/esg.xlsx", views.inventory_esg_xlsx, name="inventory_esg_xlsx"),
+    path("inventory/<int:inventory_id>/esg.json", views.inventory_esg_json, name="inventory_esg_json"),
+    path("<int:programme_id>/groups/", views.groups, name="groups"),
+    path("<int:programme_id>/measures/", views.measures, name="measures"),
+    path("<int:programme_id>/tasks/new/", views.task_form, name="task_form"),
+    path("task/<int:task_id>/evidence/", views.evidence, name="evidence"),
 ]

@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import carbon_index, inventory, queries, reports, scoping, services
-from .models import LIST_MODELS, ListEntry, Project
+from . import carbon_index, esg, inventory, queries, reports, scoping, services, structure
+from .models import LIST_MODELS, Group, ListEntry, Measure, Project, Task
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -410,13 +411,21 @@ def group_inventory(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def inventory_page(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    """An inventory in the ISO 14064-1 / GHG Protocol order: boundary and approach, period, scope 1 and 2 (location
+    and market), each entity's share, base year, data quality and exclusions, factors, reduction potential, carbon
+    assets, and each frozen snapshot beside the figures now."""
     inv = inventory.visible_inventory(request.user, inventory_id)
-    f = inventory.figures(inv)
-    base = inventory.figures(inv, inv.base_year) if inv.base_year and inv.base_year != inv.year else None
+    ctx = inventory.report_context(inv)
     return render(
         request,
         "programme/inventory.html",
-        {"inv": inv, "f": f, "base": base, "lang": queries.lang(), "months": range(1, 13)},
+        {
+            **ctx,
+            "compares": [inventory.compare(s, ctx["f"]) for s in ctx["snapshots"]] if ctx["f"].complete else [],
+            "can_keep": scoping.can_keep_inventory(request.user, inv.group),
+            "lang": queries.lang(),
+            "months": range(1, 13),
+        },
     )
 
 
@@ -429,3 +438,217 @@ def inventory_xlsx(request: HttpRequest, inventory_id: int) -> HttpResponse:
     )
     resp["Content-Disposition"] = f'attachment; filename="inventory-{inv.group_id}-{inv.year}.xlsx"'
     return resp
+
+
+@login_required
+@require_GET
+def inventory_pdf(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    resp = HttpResponse(inventory.pdf(inv), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="inventory-{inv.group_id}-{inv.year}.pdf"'
+    return resp
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inventory_snapshots(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    """The inventory's frozen snapshots (data, SHA-256, whether it still verifies); POST (the group's staff, the
+    admin): freeze the inventory as it stands today."""
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    errors: list[str] = []
+    if request.method == "POST":
+        if not scoping.can_keep_inventory(request.user, inv.group):
+            raise PermissionDenied
+        try:
+            inventory.take_snapshot(request.user, inv, request.POST.get("note", ""))
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            messages.success(request, _("已冻结碳盘查快照"))
+            return HttpResponseRedirect(reverse("programme:inventory", args=[inv.pk]) + "#snapshots")
+    snaps = list(inv.snapshots.select_related("taken_by"))
+    return render(
+        request,
+        "programme/inventory_snapshots.html",
+        {
+            "inv": inv,
+            "snapshots": [(s, inventory.verify(s)) for s in snaps],
+            "can_keep": scoping.can_keep_inventory(request.user, inv.group),
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inventory_esg(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    """The group's ESG disclosure for the inventory's year: the environmental indicators computed from the accounts
+    with their lineage, the governance and social ones it enters (POST: the group's staff, the admin)."""
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not scoping.can_keep_inventory(request.user, inv.group):
+            raise PermissionDenied
+        data = {f.code: request.POST.get(f.code, "") for f in esg.ENTERED if f.code in request.POST}
+        try:
+            esg.save_entries(request.user, inv, data)
+        except ValidationError as exc:
+            errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        else:
+            messages.success(request, _("ESG 指标已保存"))
+            return HttpResponseRedirect(reverse("programme:inventory_esg", args=[inv.pk]))
+    rows = esg.rows(inv)
+    entered = {r["code"]: r for r in rows if r["source"] == "entered"}
+    return render(
+        request,
+        "programme/inventory_esg.html",
+        {
+            "inv": inv,
+            "computed": [r for r in rows if r["source"] != "entered"],
+            "fields": [(f, entered[f.code], errors.get(f.code, [])) for f in esg.ENTERED],
+            "errors": errors,
+            "posted": request.POST if errors else None,
+            "can_keep": scoping.can_keep_inventory(request.user, inv.group),
+            "lang": queries.lang(),
+            "columns": esg.COLUMNS,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def inventory_esg_xlsx(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    resp = HttpResponse(esg.xlsx(inv), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = f'attachment; filename="esg-{inv.group_id}-{inv.year}.xlsx"'
+    return resp
+
+
+@login_required
+@require_GET
+def inventory_esg_json(request: HttpRequest, inventory_id: int) -> HttpResponse:
+    from django.http import JsonResponse
+
+    inv = inventory.visible_inventory(request.user, inventory_id)
+    resp = JsonResponse(esg.as_json(inv), json_dumps_params={"ensure_ascii": False, "indent": 1})
+    resp["Content-Disposition"] = f'attachment; filename="esg-{inv.group_id}-{inv.year}.json"'
+    return resp
+
+
+# --------------------------------------------------------------------------------------------- structure forms
+
+
+def _structure(
+    request: HttpRequest,
+    programme_id: int,
+    model: Any,
+    fields: tuple[str, ...],
+    save: Any,
+    template: str,
+    rows: Any,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    """A list of the programme's groups, measures or tasks with, for the coordinating groups, the form that creates
+    one (or, with ``?edit=CODE`` / the posted ``original``, changes it)."""
+    programme = _programme(request, programme_id)
+    can = scoping.can_coordinate(request.user, programme)
+    errors: list[str] = []
+    original = (request.POST.get("original") if request.method == "POST" else request.GET.get("edit")) or ""
+    current = model.objects.filter(programme=programme, code=original[:40]).first() if original else None
+    if request.method == "POST":
+        if not can:
+            raise PermissionDenied
+        if original and current is None:
+            raise Http404
+        try:
+            save(request.user, programme, request.POST, current)
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            messages.success(request, _("已保存"))
+            return HttpResponseRedirect(request.path)
+    values = (
+        {k: request.POST.get(k, "") for k in fields}
+        if errors
+        else structure.form_values(current or model(programme=programme), fields)
+    )
+    return render(
+        request,
+        template,
+        {
+            **_nav(programme),
+            "rows": rows(programme),
+            "can_coordinate": can,
+            "editing": current,
+            "original": original if current else "",
+            "values": values,
+            "errors": errors,
+            "lang": queries.lang(),
+            **extra,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def groups(request: HttpRequest, programme_id: int) -> HttpResponse:
+    return _structure(
+        request,
+        programme_id,
+        Group,
+        structure.GROUP_FIELDS,
+        structure.save_group,
+        "programme/groups.html",
+        lambda p: scoping.groups(request.user).filter(programme=p).prefetch_related("localities"),
+        {"kinds": Group.Kind.choices},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measures(request: HttpRequest, programme_id: int) -> HttpResponse:
+    return _structure(
+        request,
+        programme_id,
+        Measure,
+        structure.MEASURE_FIELDS,
+        structure.save_measure,
+        "programme/measures.html",
+        lambda p: scoping.measures(request.user).filter(programme=p).select_related("parent", "group"),
+        {},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_form(request: HttpRequest, programme_id: int) -> HttpResponse:
+    return _structure(
+        request,
+        programme_id,
+        Task,
+        structure.TASK_FIELDS,
+        structure.save_task,
+        "programme/task_form.html",
+        lambda p: scoping.tasks(request.user).filter(programme=p).select_related("group", "locality", "measure")[:300],
+        {"task_kinds": Task.Kind.choices},
+    )
+
+
+@login_required
+@require_GET
+def evidence(request: HttpRequest, task_id: int) -> HttpResponseBase:
+    """A progress report's evidence file (``?report=ID``), for whoever may read the task (404 otherwise)."""
+    from django.http import FileResponse
+
+    t = queries.task(request.user, task_id)
+    try:
+        report_id = int(request.GET.get("report", ""))
+    except ValueError:
+        raise Http404 from None
+    r = t.reports.filter(pk=report_id).exclude(evidence="").first()
+    if r is None:
+        raise Http404
+    return FileResponse(r.evidence.open("rb"), as_attachment=True, filename=r.evidence_name or "evidence")
