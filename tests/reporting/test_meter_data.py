@@ -14,11 +14,11 @@ import ibis
 import pandas as pd
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from dualcarbon.engine import factors
-from dualcarbon.engine import account_table, backends
+from dualcarbon.engine import account_table, backends, factors
 from dualcarbon.monitoring.models import Alert
 from dualcarbon.registry import services as registry_services
 from dualcarbon.reporting import meter_data, services
@@ -34,7 +34,9 @@ PER_INTERVAL = 500.0
 METERED = Decimal("1488000")
 
 
-def readings(uscc: str, per_interval: float = PER_INTERVAL, year: int = YEAR, month: int = MONTH, meter: str = "") -> pd.DataFrame:
+def readings(
+    uscc: str, per_interval: float = PER_INTERVAL, year: int = YEAR, month: int = MONTH, meter: str = ""
+) -> pd.DataFrame:
     days = calendar.monthrange(year, month)[1]
     ts = pd.date_range(datetime.datetime(year, month, 1), periods=days * 96, freq="15min")
     return pd.DataFrame({"meter_id": meter or f"M-{uscc[-6:]}", "entity": uscc, "ts": ts, "kwh": per_interval})
@@ -99,7 +101,9 @@ def test_a_load_stores_the_monthly_totals_with_provenance_and_lists_unknown_enti
     assert all(u["row"] for u in load.findings["unknown"])
 
 
-def test_a_bad_file_is_refused_with_located_errors_in_both_languages_and_nothing_written(world: Any, tmp_path: Path) -> None:
+def test_a_bad_file_is_refused_with_located_errors_in_both_languages_and_nothing_written(
+    world: Any, tmp_path: Path
+) -> None:
     bad = readings(world.cement.uscc).head(5).astype({"kwh": "object"})
     bad.loc[2, "kwh"] = "abc"
     path = write(tmp_path / "bad.csv", bad)
@@ -166,7 +170,9 @@ def test_the_regions_setting_decides_and_a_load_after_the_report_flags_it(world:
     submitted = services.submit(user, draft)
     assert not submitted.issues.filter(rule="meter_mismatch").exists()
     MeterSetting.objects.create(region=world.district_b, mismatch_share=Decimal("0.04"))
-    assert meter_data.mismatch_share("339902") == Decimal("0.04") and meter_data.mismatch_share("339901") == Decimal("0.10")
+    assert meter_data.mismatch_share("339902") == Decimal("0.04") and meter_data.mismatch_share("339901") == Decimal(
+        "0.10"
+    )
     meter_data.load(world.users["gov"], world.file, region_code="339900")  # the reload compares reported months
     issue = ValidationIssue.objects.get(submission=submitted, rule="meter_mismatch")
     assert "4.2%" in issue.message_en and "4%" in issue.message_en
@@ -185,8 +191,13 @@ def test_the_upload_page_and_the_api(world: Any) -> None:
     assert load.channel == "web"
     detail = gov.get(reverse("reporting:meter_month", args=["339900", YEAR, MONTH]))
     assert detail.status_code == 200 and "91330100XXXXXXXXXX" in detail.content.decode()
-    bad = gov.post(page, {"region": "339900", "file": ("x.csv", b"meter_id,entity,ts,kwh\nA,B,notatime,1\n")})
-    assert bad.status_code == 200 and "第 2 行" in bad.content.decode()
+    csv = SimpleUploadedFile("x.csv", f"meter_id,entity,ts,kwh\nA,{world.cement.uscc},notatime,1\n".encode())
+    bad = gov.post(page, {"region": "339900", "file": csv})
+    assert bad.status_code == 400 and "第 2 行" in bad.content.decode(), bad.content.decode()[-3000:]
+    api = gov.post(
+        "/api/reporting/meters/loads", {"region": "339900", "file": SimpleUploadedFile("x.csv", csv.open().read())}
+    )
+    assert api.status_code == 422 and api.json()["errors"][0]["row"] == 2
     assert login(Client(), world.users["cement"]).get(page).status_code == 404
     r = gov.get("/api/reporting/meters/loads")
     assert r.status_code == 200 and r.json()[0]["file_sha256"] == load.file_sha256

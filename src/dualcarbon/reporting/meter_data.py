@@ -418,31 +418,29 @@ def context_for(enterprise: Organisation, year: int, month: int) -> dict[str, An
     }
 
 
-def reported_kwh(enterprise_ids: Iterable[int], year: int, month: int) -> dict[int, Decimal]:
-    """Purchased electricity (kWh) in the current reported version of the month, per enterprise that reported it."""
-    rows = ActivityRecord.objects.filter(
-        submission__enterprise_id__in=list(enterprise_ids),
-        submission__is_current=True,
-        submission__status__in=REPORTED,
-        submission__period__year=year,
-        submission__period__month=month,
-    ).values("submission__enterprise_id", "source_type", "quantity", "unit")
+def reported_kwh(
+    enterprise_ids: Iterable[int] | None, year: int, month: int, region_prefix: str | None = None
+) -> dict[int, Decimal]:
+    """Purchased electricity (kWh) in the current reported version of the month, per enterprise that reported it
+    (of ``enterprise_ids``, or of the enterprises registered in ``region_prefix``); zero for a reported month
+    without a purchased electricity line."""
+    who = (
+        access.prefix_q("enterprise__region__code", region_prefix or "")
+        if enterprise_ids is None
+        else Q(enterprise_id__in=list(enterprise_ids))
+    )
+    versions = Submission.objects.filter(
+        who, is_current=True, status__in=REPORTED, period__year=year, period__month=month
+    )
+    out: dict[int, Decimal] = dict.fromkeys(versions.values_list("enterprise_id", flat=True), Decimal(0))
     grouped: dict[int, list[dict[str, Any]]] = {}
+    rows = ActivityRecord.objects.filter(
+        submission__in=versions.values("pk"), source_type__in=validators.PURCHASED
+    ).values("submission__enterprise_id", "source_type", "quantity", "unit")
     for r in rows:
         grouped.setdefault(r["submission__enterprise_id"], []).append(r)
-    out: dict[int, Decimal] = {}
     for eid, acts in grouped.items():
         out[eid] = validators.reported_purchased_kwh(acts)
-    # a reported month without any purchased electricity line reports zero
-    reported = Submission.objects.filter(
-        enterprise_id__in=list(enterprise_ids),
-        is_current=True,
-        status__in=REPORTED,
-        period__year=year,
-        period__month=month,
-    ).values_list("enterprise_id", flat=True)
-    for eid in reported:
-        out.setdefault(eid, Decimal(0))
     return out
 
 
