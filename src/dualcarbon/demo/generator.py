@@ -1745,6 +1745,11 @@ def _build(
 
         counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))
         lap("dual-carbon programme")
+        from . import meters as demo_meters
+
+        featured = org_by_index[shows[0].index] if shows else None
+        counts.update(demo_meters.build(user_by_name["gov"], CITY_CODE, years, featured))
+        lap("meter data")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
