@@ -167,23 +167,23 @@ def loads(request: HttpRequest, period: str = Query("", max_length=7)) -> Any:
     response={200: list[MeteredTotalOut], **ERRORS},
     summary="企业月度计量电量及排放量 / metered monthly totals (current loads) the caller may read",
 )
-def totals(request: HttpRequest, period: str = Query(..., max_length=7, description="YYYY-MM")) -> Any:
+def totals(
+    request: HttpRequest,
+    period: str = Query("", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM (default: every month loaded)"),
+) -> Any:
     user = request_user(request)
     actor = access.actor_for(user)
     if not (actor.is_admin or actor.region_prefixes or actor.enterprise_ids or actor.verifier_ids):
         raise Http404  # banks read accounts, never meter data
-    try:
-        parsed = meter_data.parse_period(period)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise Http404
-    rows = (
-        scoping.metered_months(user)
-        .filter(is_current=True, year=parsed[0], month=parsed[1])
-        .select_related("enterprise", "load")
-        .order_by("region_code", "entity")
-    )
+    rows = scoping.metered_months(user).filter(is_current=True)
+    if period:
+        try:
+            parsed = meter_data.parse_period(period)
+        except ValueError:
+            raise Http404 from None
+        if parsed:
+            rows = rows.filter(year=parsed[0], month=parsed[1])
+    rows = rows.select_related("load").order_by("-year", "-month", "region_code", "entity")
     return [_total_out(m) for m in rows[:5000]]
 
 
