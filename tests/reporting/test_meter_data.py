@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -204,3 +205,23 @@ def test_the_upload_page_and_the_api(world: Any) -> None:
     totals = login(Client(), world.users["cement"]).get("/api/reporting/meters/totals?period=2024-01").json()
     assert [t["uscc"] for t in totals] == [world.cement.uscc]
     assert login(Client(), world.users["bank"]).get("/api/reporting/meters/totals?period=2024-01").status_code == 404
+
+
+def test_the_command_loads_and_refuses_with_located_errors(
+    world: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dualcarbon import cli
+
+    assert cli.main(["load-meters", str(world.file), "--region", "339900", "--user", "gov", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["period"] == "2024-01" and out["enterprises"] == 2 and len(out["unknown_entities"]) == 2
+    assert MeterLoad.objects.get(pk=out["load"]).channel == "cli"
+    bad = write(tmp_path / "bad.csv", readings(world.cement.uscc).head(3).assign(kwh=["1", "x", "2"]))
+    before = MeterLoad.objects.count()
+    assert (
+        cli.main(["load-meters", str(bad), "--region", "339900", "--user", "gov", "--lang", "en"]) == cli.EXIT_BAD_INPUT
+    )
+    text = capsys.readouterr().out
+    assert "nothing loaded" in text and "row 3" in text and MeterLoad.objects.count() == before
+    assert cli.main(["load-meters", str(world.file), "--region", "339902", "--user", "district"]) == cli.EXIT_BAD_INPUT
+    assert "只有该地区的政府部门" in capsys.readouterr().out
