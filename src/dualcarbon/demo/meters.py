@@ -86,7 +86,7 @@ def build(gov_user: Any, city_code: str, years: Sequence[int], featured: Any) ->
     for pk, uscc in orgs:
         base = float(reported.get(pk) or Decimal(0)) or typical * float(rng.uniform(0.3, 1.5))
         factor = MISMATCH if featured is not None and pk == featured.pk else 1.0 + float(rng.uniform(-NOISE, NOISE))
-        plan.append((uscc, base * factor))
+        plan.append((str(uscc), base * factor))
     frame = readings(plan, year, month)
     with tempfile.TemporaryDirectory(prefix="demo-meters-") as tmp:
         path = Path(tmp) / f"示范市电表读数-{year}-{month:02d}.parquet"

@@ -149,8 +149,8 @@ def compute(path: Path, file_name: str, region: Region, period: tuple[int, int] 
         raw = con.read_parquet(str(src.path))
         entity_text = raw.entity.cast("string").strip() if not raw.entity.type().is_string() else raw.entity.strip()
         entities = [str(e) for e in con.execute(raw.select(e=entity_text).distinct())["e"].dropna()]
-        registered = {
-            o.uscc: o
+        registered: dict[str, Organisation] = {
+            str(o.uscc): o
             for o in Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE, uscc__in=entities)
             .filter(access.prefix_q("region__code", region.prefix))
             .select_related("region", "industry")
@@ -438,7 +438,7 @@ def reported_kwh(
         submission__in=versions.values("pk"), source_type__in=validators.PURCHASED
     ).values("submission__enterprise_id", "source_type", "quantity", "unit")
     for r in rows:
-        grouped.setdefault(r["submission__enterprise_id"], []).append(r)
+        grouped.setdefault(r["submission__enterprise_id"], []).append(dict(r))
     for eid, acts in grouped.items():
         out[eid] = validators.reported_purchased_kwh(acts)
     return out

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -109,6 +110,11 @@ def meter_month(request: HttpRequest, region: str, year: int, month: int) -> Htt
         "current": current,
         "history": [x for x in loads if not x.is_current],
         "totals": totals,
+        "factors": list(
+            totals.values("grid_factor", "grid_ref", "grid_set", "grid_version", "grid_choice")
+            .annotate(n=Count("pk"))
+            .order_by("grid_factor")
+        ),
         "findings": (current.findings or {}) if current else {},
     }
     return render(request, "reporting/meter_month.html", context)
