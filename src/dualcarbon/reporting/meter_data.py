@@ -99,12 +99,14 @@ def parse_period(text: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def mismatch_share(region_code: str) -> Decimal:
+def mismatch_share(region_code: str, settings: Sequence[MeterSetting] | None = None) -> Decimal:
     """The region's tolerance between reported and metered electricity (the most specific setting containing the
-    code; :data:`.validators.METER_MISMATCH_SHARE`, 10 %, without one)."""
+    code; :data:`.validators.METER_MISMATCH_SHARE`, 10 %, without one). ``settings``: all of them, read once by a
+    caller that asks for many enterprises."""
     code = str(region_code or "")
+    rows = settings if settings is not None else list(MeterSetting.objects.select_related("region"))
     best: tuple[int, Decimal] | None = None
-    for setting in MeterSetting.objects.select_related("region"):
+    for setting in rows:
         prefix = setting.region.prefix
         if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
             best = (len(prefix), setting.mismatch_share)
@@ -337,8 +339,7 @@ def load(
         # the previous totals of the month (this region's former load, and these enterprises' from any load) are
         # history now
         MeteredMonth.objects.filter(is_current=True, year=found.year, month=found.month).filter(
-            access.prefix_q("region_code", region.prefix)
-            & (Q(load__in=[p.pk for p in previous]) | Q(enterprise__in=[o.pk for o in orgs]))
+            Q(load__in=[p.pk for p in previous]) | Q(enterprise__in=[o.pk for o in orgs])
         ).update(is_current=False)
         rows = [
             MeteredMonth(
@@ -404,18 +405,22 @@ def metered_of(enterprise_id: int, year: int, month: int) -> MeteredMonth | None
     )
 
 
-def context_for(enterprise: Organisation, year: int, month: int) -> dict[str, Any] | None:
-    """What the ``meter_mismatch`` validator needs about the month's metered total (None: none loaded)."""
-    row = metered_of(enterprise.pk, year, month)
-    if row is None:
-        return None
+def _context(row: MeteredMonth, threshold: Decimal) -> dict[str, Any]:
     return {
         "import_kwh": row.import_kwh,
         "load_id": row.load_id,
         "file_name": row.load.file_name,
         "file_sha256": row.load.file_sha256,
-        "threshold": mismatch_share(enterprise.region_id or ""),
+        "threshold": threshold,
     }
+
+
+def context_for(enterprise: Organisation, year: int, month: int) -> dict[str, Any] | None:
+    """What the ``meter_mismatch`` validator needs about the month's metered total (None: none loaded)."""
+    row = metered_of(enterprise.pk, year, month)
+    if row is None:
+        return None
+    return _context(row, mismatch_share(enterprise.region_id or ""))
 
 
 def reported_kwh(
@@ -475,42 +480,54 @@ def loaded_months(region_prefix: str) -> list[str]:
 def check_reported(enterprise_ids: Sequence[int], year: int, month: int) -> int:
     """Compare the reported purchased electricity of these enterprises' current versions of the month with the
     current metered totals: replace each version's ``meter_mismatch`` finding, and raise the alert of each
-    mismatch. Returns the number of mismatches."""
+    mismatch (a fixed number of queries, and one alert request per mismatch). Returns the number of mismatches."""
     reported = reported_kwh(enterprise_ids, year, month)
     if not reported:
         return 0
-    subs = {
-        s.enterprise_id: s
-        for s in Submission.objects.filter(
+    subs = list(
+        Submission.objects.filter(
             enterprise_id__in=list(reported),
             is_current=True,
             status__in=REPORTED,
             period__year=year,
             period__month=month,
         ).select_related("enterprise", "period")
+    )
+    metered = {
+        m.enterprise_id: m
+        for m in MeteredMonth.objects.filter(
+            enterprise_id__in=list(reported), year=year, month=month, is_current=True
+        ).select_related("load")
     }
-    found = 0
-    for eid, sub in subs.items():
-        ctx = context_for(sub.enterprise, year, month)
-        sub.issues.filter(rule=validators.METER_RULE).delete()
-        if ctx is None:
+    settings = list(MeterSetting.objects.select_related("region"))
+    ValidationIssue.objects.filter(submission__in=subs, rule=validators.METER_RULE).delete()
+    issues, alerts = [], []
+    label = f"{year}-{month:02d}"
+    for sub in subs:
+        row = metered.get(sub.enterprise_id)
+        if row is None:
             continue
-        finding = validators.meter_finding(reported[eid], ctx, f"{year}-{month:02d}")
+        ctx = _context(row, mismatch_share(sub.enterprise.region_id or "", settings))
+        finding = validators.meter_finding(reported[sub.enterprise_id], ctx, label)
         if finding is None:
             continue
-        ValidationIssue.objects.create(
-            submission=sub,
-            severity=finding.severity,
-            rule=finding.rule,
-            sheet=finding.sheet,
-            row=finding.row,
-            column=finding.column,
-            message_zh=finding.message_zh,
-            message_en=finding.message_en,
+        issues.append(
+            ValidationIssue(
+                submission=sub,
+                severity=finding.severity,
+                rule=finding.rule,
+                sheet=finding.sheet,
+                row=finding.row,
+                column=finding.column,
+                message_zh=finding.message_zh,
+                message_en=finding.message_en,
+            )
         )
-        raise_alert(sub, reported[eid], ctx)
-        found += 1
-    return found
+        alerts.append((sub, reported[sub.enterprise_id], ctx))
+    ValidationIssue.objects.bulk_create(issues)
+    for sub, kwh, ctx in alerts:
+        raise_alert(sub, kwh, ctx)
+    return len(alerts)
 
 
 def raise_alert(submission: Submission, reported: Decimal, ctx: dict[str, Any]) -> Any:
