@@ -569,7 +569,7 @@ def meter_finding(reported_kwh: Decimal, metered: dict[str, Any], label: str) ->
         WARNING,
         f"{label} 报送的购入电力 {cmp.reported_kwh:,.0f} kWh 与电表计量的 {cmp.metered_kwh:,.0f} kWh"
         f"（{metered.get('file_name', '')}）{share_zh}，超过允许偏差 {cmp.threshold:.0%}，请核实",
-        f"purchased electricity reported for {label}, {cmp.reported_kwh:,.0f} kWh, differs from the metered "
+        f"Purchased electricity reported for {label}, {cmp.reported_kwh:,.0f} kWh, differs from the metered "
         f"{cmp.metered_kwh:,.0f} kWh ({metered.get('file_name', '')}): {share_en}, more than the tolerance of "
         f"{cmp.threshold:.0%}; please check",
         column="quantity",
