@@ -417,6 +417,9 @@ WRITERS: dict[str, set[str]] = {
     "policy:matches": {"gov", "district", "admin"},
     "monitoring:alert": {"gov", "district", "admin"},  # assign/acknowledge/resolve, within the jurisdiction
     "monitoring:notifications": {"gov", "district", "admin"},  # marks one's own notifications read
+    # loading a region's meter data (reporting/meter_data.py): its government and the admin
+    "reporting:meters": {"gov", "district", "admin"},
+    "api:reporting_meter_load": {"gov", "district", "admin"},
     # the programme: entries are changed, statistics uploaded and the dispatch check run by the coordinating groups
     # (gov leads the leading group) and the admin, not by the locality's staff; progress by the locality too
     **{
@@ -1531,6 +1534,22 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                 s.values.update(prog=of["prog"]["339901"], prog_entry=of["prog_entry"]["339901"])
                 s.values.update(prog_task=of["prog_task"]["339901"], prog_list="project")
                 s.values.update(prog_index=of["prog_index"]["339901"], inventory=inventories[s.enterprise])
+        # meter data (reporting/meter_data.py): a day of March 2024 for each subject enterprise, loaded by the city's
+        # government (cement, steel) and the admin (far's county), so the meter pages, the metered totals and the
+        # nowcast have each subject's figures to show (or to keep from the roles out of scope)
+        from dualcarbon.reporting import meter_data
+
+        def meter_file(keys: tuple[str, ...]) -> str:
+            rows = ["meter_id,entity,ts,kwh"]
+            for k in keys:
+                rows += [f"M-{k},{orgs[k].uscc},2024-03-01 {h // 4:02d}:{h % 4 * 15:02d}:00,12.5" for h in range(96)]
+            path = f"{media}/meters-{'-'.join(keys)}.csv"
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(rows) + "\n")
+            return path
+
+        meter_data.load(world.users["gov"], meter_file(("cement", "steel")), region_code="339900")
+        meter_data.load(world.users["admin"], meter_file(("far",)), region_code="330102")
         sentinels = {k: [o.name, str(o.uscc)] for k, o in orgs.items()}
         links: dict[str, set[str]] = {}
         for s in subjects.values():

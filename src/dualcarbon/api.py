@@ -28,12 +28,14 @@ from dualcarbon.assets.api import router as assets_router
 from dualcarbon.engine.messages import RULES, Problem
 from dualcarbon.engine.numbers import NumberError
 from dualcarbon.finance.api import router as finance_router
+from dualcarbon.monitoring.api import router as monitoring_router
 from dualcarbon.planning.api import router as planning_router
 from dualcarbon.policy.api import router as policy_router
 from dualcarbon.programme.api import router as programme_router
 from dualcarbon.rating.api import router as rating_router
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.api import router as reporting_router
+from dualcarbon.reporting.meters_api import router as meters_router
 
 
 class DualCarbonAPI(NinjaAPI):
@@ -87,11 +89,13 @@ api = DualCarbonAPI(
                 "description": "双碳示范城建设：五张清单、专班小组、举措指标、调度 / the city's programme: five lists, "
                 "groups, measures and indicators, dispatch",
             },
+            {"name": "monitoring", "description": "区域监测：电碳快报 / the electricity-carbon nowcast"},
         ]
     },
 )
 
 api.add_router("/reporting", reporting_router)
+api.add_router("/reporting/meters", meters_router)
 api.add_router("/rating", rating_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/finance", finance_router)
@@ -99,6 +103,7 @@ api.add_router("/planning", planning_router)
 api.add_router("/policy", policy_router)
 api.add_router("/assets", assets_router)
 api.add_router("/programme", programme_router)
+api.add_router("/monitoring", monitoring_router)
 
 
 # --------------------------------------------------------------------------------------------- errors

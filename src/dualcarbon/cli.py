@@ -663,6 +663,103 @@ def import_region_command(argv: list[str]) -> int:
     return 0
 
 
+def _load_meters_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dualcarbon load-meters",
+        description=(
+            "Load a month of a region's interval meter readings (CSV or Parquet: meter_id, entity, ts, kwh "
+            "[, direction]) into the enterprises' metered monthly totals (docs/operations.md § Meter data) / "
+            "导入辖区一个月的电表读数"
+        ),
+    )
+    p.add_argument("file", help="the readings / 读数文件")
+    p.add_argument("--region", required=True, help="the region's GB/T 2260 code / 地区代码")
+    p.add_argument("--period", help="YYYY-MM (default: the file's only month) / 月份")
+    p.add_argument("--user", required=True, help="the loading government officer or admin (username) / 导入人用户名")
+    p.add_argument("--lang", choices=("zh", "en"), help="messages: zh (default) or en")
+    p.add_argument("--format", choices=("text", "json"), default="text", dest="fmt")
+    return p
+
+
+def load_meters_command(argv: list[str]) -> int:
+    args = _load_meters_parser().parse_args(argv)
+    lang = _lang(args.lang)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dualcarbon.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+    from django.utils import translation
+
+    from .reporting import meter_data
+
+    def refuse(errors: list[dict[str, Any]], total: int) -> int:
+        if args.fmt == "json":
+            print(json.dumps({"ok": False, "errors": errors, "error_count": total}, ensure_ascii=False, indent=2))
+        else:
+            print(f"有 {total} 处错误，未导入任何数据：" if lang == "zh" else f"{total} error(s); nothing loaded:")
+            for e in errors:
+                print(f"  - {e['message']}")
+            if total > len(errors):
+                print(f"  ……另有 {total - len(errors)} 处" if lang == "zh" else f"  … and {total - len(errors)} more")
+        return EXIT_BAD_INPUT
+
+    with translation.override("en" if lang == "en" else "zh-hans"):
+        user = get_user_model().objects.filter(username=args.user).first()
+        if user is None:
+            zh, en = f"用户“{args.user}”不存在", f"no user “{args.user}”"
+            return refuse(
+                [{"file": "", "row": None, "column": "", "rule": "user", "message": zh if lang == "zh" else en}], 1
+            )
+        try:
+            load = meter_data.load(user, args.file, region_code=args.region, period=args.period, channel="cli")
+        except meter_data.MeterLoadInvalid as exc:
+            return refuse([e.as_dict(lang) for e in exc.errors], exc.total)
+        except PermissionDenied as exc:
+            return refuse([{"file": "", "row": None, "column": "region", "rule": "permission", "message": str(exc)}], 1)
+    out = {
+        "ok": True,
+        "load": load.pk,
+        "region": load.region_id,
+        "period": load.label,
+        "file": load.file_name,
+        "sha256": load.file_sha256,
+        "readings": load.readings,
+        "enterprises": load.enterprises,
+        "unknown_entities": (load.findings or {}).get("unknown", []),
+        "findings": (load.findings or {}).get("counts", {}),
+        "replaced": list(load.__class__.objects.filter(replaced_by=load).values_list("pk", flat=True)),
+    }
+    if args.fmt == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    counts = ", ".join(f"{k} {v}" for k, v in out["findings"].items()) or "—"
+    if lang == "zh":
+        print(
+            f"已导入 {load.region_id} {load.label} 的电表数据（{load.file_name}，SHA-256 {load.file_sha256[:12]}…）："
+            f"{load.readings} 条读数，{load.enterprises} 家企业的月度计量电量；数据质量：{counts}"
+        )
+    else:
+        print(
+            f"loaded {load.region_id} {load.label} ({load.file_name}, SHA-256 {load.file_sha256[:12]}…): "
+            f"{load.readings} readings, the metered totals of {load.enterprises} enterprises; findings: {counts}"
+        )
+    for u in out["unknown_entities"][:20]:
+        row = u.get("row") or "—"
+        print(
+            f"  未匹配的主体（读数未计入）：{u['entity']}（第 {row} 行起，{u['readings']} 条读数）"
+            if lang == "zh"
+            else f"  unknown entity (readings not counted): {u['entity']} (from row {row}, {u['readings']} readings)"
+        )
+    if out["replaced"]:
+        print(
+            ("  替换了此前的导入：" if lang == "zh" else "  replaced the earlier load(s): ")
+            + ", ".join(map(str, out["replaced"]))
+        )
+    return 0
+
+
 def _width(text: str) -> int:
     """Columns a text takes in a terminal (a CJK character takes two)."""
     import unicodedata
@@ -682,6 +779,8 @@ def main(argv: list[str] | None = None) -> int:
         return index_command(argv[1:])
     if argv and argv[0] == "import-region":
         return import_region_command(argv[1:])
+    if argv and argv[0] == "load-meters":
+        return load_meters_command(argv[1:])
     if not argv or argv[0] in ("-h", "--help"):
         print(
             "usage: dualcarbon account INPUT [options]   (engine; see dualcarbon account -h)\n"
@@ -689,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
             "       dualcarbon savings QUANTITY [options] (energy saved → CO2 avoided; -h)\n"
             "       dualcarbon index indicators|compute …  (the dual-carbon index; -h)\n"
             "       dualcarbon import-region FILE… --user U  (bulk onboarding of a region; -h)\n"
+            "       dualcarbon load-meters FILE --region CODE --user U  (a month of meter readings; -h)\n"
             "       dualcarbon <django command>          (migrate, runserver, demo …)"
         )
         return 0

@@ -173,6 +173,7 @@ def test_every_route_declares_every_error_status_as_error_out():
         "policy",
         "assets",
         "programme",
+        "monitoring",
     }
     error_out = doc["components"]["schemas"]["ErrorOut"]["properties"]
     assert {"detail", "errors", "request_id"} <= set(error_out)

@@ -1745,6 +1745,11 @@ def _build(
 
         counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))
         lap("dual-carbon programme")
+        from . import meters as demo_meters
+
+        featured = org_by_index[shows[0].index] if shows else None
+        counts.update(demo_meters.build(user_by_name["gov"], CITY_CODE, years, featured))
+        lap("meter data")
     counts.update(
         users=User.objects.count(),
         consents=len(consents),
@@ -1765,7 +1770,8 @@ def _build(
         ("industry", "示范市经济和信息化局", "双碳示范城工业组组长：本组的项目、任务与进展报告（/programme/）"),
     ]
     notes = (
-        "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）；绿电（范围二市场法）",
+        "有更正记录（第 2 版及原因）、已授权银行；屋顶光伏、绿证与 CCER（碳中和率）；绿电（范围二市场法）；"
+        "末月报送电量与电表计量不符（预警）",
         "×3 电量突增预警",
         "缺报月份 + 未提交草稿（错误）；屋顶光伏；绿电（范围二市场法）",
     )

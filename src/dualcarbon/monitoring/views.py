@@ -268,3 +268,16 @@ def _outline(doc: methods.Document) -> list[tuple[str, str]]:
     """(anchor, heading in the reader's language) of each numbered section."""
     chinese = not names.is_en()
     return [(h.anchor, h.label(chinese)) for h in doc.outline()]
+
+
+@require_GET
+@login_required
+def nowcast(request: HttpRequest) -> HttpResponse:
+    """The electricity-carbon nowcast of a month from the metered totals (docs/monitoring.md § Nowcast)."""
+    _gate(request)
+    from . import nowcast as nowcasts
+
+    view = nowcasts.nowcast(request.user, request.GET.get("region") or "", request.GET.get("period") or "")
+    if view is None:
+        raise Http404
+    return render(request, "monitoring/nowcast.html", {"n": view})

@@ -331,3 +331,127 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --------------------------------------------------------------------------- meter data (电碳监测, docs/operations.md)
+
+
+class MeterLoad(models.Model):
+    """One month of a region's interval meter readings, loaded by its government (``dualcarbon load-meters``, the
+    upload page or the API; :mod:`dualcarbon.reporting.meter_data`). The readings are not kept: the engine's
+    monthly totals per enterprise are (:class:`MeteredMonth`), with where they came from.
+
+    A reload of the same region and month makes the new load current; the previous one stays, not current, with
+    ``replaced_by`` pointing at its successor (its totals are history)."""
+
+    region = models.ForeignKey("registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("地区"))
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件 SHA-256"), max_length=64)
+    file_size = models.PositiveBigIntegerField(_("文件大小"), default=0)
+    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    loaded_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    #: "cli" | "web" | "api"
+    channel = models.CharField(_("来源"), max_length=8, default="web")
+    readings = models.PositiveBigIntegerField(_("读数条数"), default=0)
+    enterprises = models.PositiveIntegerField(_("匹配企业数"), default=0)
+    unknown_entities = models.PositiveIntegerField(_("未匹配主体数"), default=0)
+    #: the engine's options (interval, max_kw) and each grid choice used, per method policy
+    options = models.JSONField(default=dict, blank=True)
+    #: {"counts": {finding: n}, "items": [engine findings, first 500], "unknown": [unmatched entities, first 500]}
+    findings = models.JSONField(default=dict, blank=True)
+    is_current = models.BooleanField(_("当前"), default=True, db_index=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("被替换为")
+    )
+
+    class Meta:
+        ordering = ["-year", "-month", "-loaded_at", "-pk"]
+        verbose_name = _("电表数据导入")
+        verbose_name_plural = _("电表数据导入")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "year", "month"], condition=models.Q(is_current=True), name="one_current_meter_load"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.label} {self.file_name}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+class MeteredMonth(models.Model):
+    """An enterprise's metered electricity of one month, as the engine's ``meters`` module totals it (kWh counted
+    once per interval, tCO2e with the grid factor the account engine gives the enterprise's purchased
+    electricity), from one :class:`MeterLoad`. Only the current load's row of an enterprise-month is current."""
+
+    load = models.ForeignKey(MeterLoad, on_delete=models.CASCADE, related_name="totals")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年"))
+    month = models.PositiveSmallIntegerField(_("月"))
+    #: the enterprise's county and industry when loaded (the nowcast groups by them)
+    region_code = models.CharField(max_length=12, db_index=True)
+    industry_code = models.CharField(max_length=5, blank=True)
+    #: the identifier in the file (the unified social credit code)
+    entity = models.CharField(max_length=64)
+    kwh = models.DecimalField(_("净用电量 kWh"), max_digits=20, decimal_places=3)
+    import_kwh = models.DecimalField(_("正向电量 kWh"), max_digits=20, decimal_places=3)
+    export_kwh = models.DecimalField(_("反向电量 kWh"), max_digits=20, decimal_places=3)
+    tco2e = models.DecimalField(_("排放量 tCO2e"), max_digits=20, decimal_places=6)
+    grid_factor = models.DecimalField(_("电网排放因子 tCO2/MWh"), max_digits=12, decimal_places=6)
+    grid_ref = models.CharField(max_length=200, blank=True)
+    grid_set = models.CharField(max_length=64, blank=True)
+    grid_version = models.CharField(max_length=64, blank=True)
+    grid_choice = models.CharField(max_length=40, blank=True)
+    meters = models.PositiveIntegerField(default=0)
+    readings = models.PositiveBigIntegerField(default=0)
+    expected_intervals = models.PositiveIntegerField(default=0)
+    received_intervals = models.PositiveIntegerField(default=0)
+    missing_intervals = models.PositiveIntegerField(default=0)
+    duplicate_readings = models.PositiveIntegerField(default=0)
+    conflicting_intervals = models.PositiveIntegerField(default=0)
+    negative_readings = models.PositiveIntegerField(default=0)
+    implausible_readings = models.PositiveIntegerField(default=0)
+    off_grid_readings = models.PositiveIntegerField(default=0)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["load_id", "enterprise_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["load", "enterprise"], name="uniq_metered_load_enterprise"),
+            models.UniqueConstraint(
+                fields=["enterprise", "year", "month"],
+                condition=models.Q(is_current=True),
+                name="one_current_metered_month",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "month", "is_current", "region_code"], name="metered_month_region")]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+class MeterSetting(models.Model):
+    """A region's tolerance between reported purchased electricity and the metered total (default 10 %): a month
+    differing by more is flagged (validator ``meter_mismatch``). The most specific region containing the
+    enterprise's county decides."""
+
+    region = models.OneToOneField(
+        "registry.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("地区")
+    )
+    mismatch_share = models.DecimalField(
+        _("报送与计量电量允许偏差"), max_digits=6, decimal_places=4, validators=[MinValueValidator(0)]
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("电表数据核对设置")
+        verbose_name_plural = _("电表数据核对设置")
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.mismatch_share}"

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from .models import ImportJob, Submission
+from .models import ImportJob, MeteredMonth, MeterLoad, Submission
 
 
 def submissions(user: Any) -> QuerySet[Submission]:
@@ -61,3 +61,25 @@ def can_lock(user: Any, submission: Submission) -> bool:
 
 def can_see_region(user: Any) -> bool:
     return access.can_see_region(user)
+
+
+def meter_loads(user: Any) -> QuerySet[MeterLoad]:
+    """Meter data loads: the government whose jurisdiction covers the load's region, and the admin (a load holds
+    several enterprises' data: not for enterprises, banks or verifiers)."""
+    return MeterLoad.objects.filter(access.jurisdiction_q(user, "region__code"))
+
+
+def metered_months(user: Any) -> QuerySet[MeteredMonth]:
+    """Metered monthly totals: like raw records (own staff, the region's government, assigned verifiers, the admin;
+    never banks)."""
+    actor = access.actor_for(user)
+    if actor.user_id is None:
+        return MeteredMonth.objects.none()
+    if actor.is_admin:
+        return MeteredMonth.objects.all()
+    return MeteredMonth.objects.filter(access.records_q(actor, "enterprise"))
+
+
+def can_load_meters(user: Any, region_code: str) -> bool:
+    """Loading a region's meter data: its government (a jurisdiction covering the region) or the admin."""
+    return access.can_see_region(user) and access.governs(user, region_code)

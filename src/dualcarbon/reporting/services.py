@@ -633,7 +633,15 @@ def _context(submission: Submission) -> validators.Context:
         generation=generation,
         offsets=offsets,
         claimed_elsewhere=_claimed_elsewhere(submission, offsets),
+        metered=_metered(submission),
     )
+
+
+def _metered(submission: Submission) -> dict[str, Any] | None:
+    """The month's current metered total for the ``meter_mismatch`` validator (meter_data.context_for)."""
+    from . import meter_data
+
+    return meter_data.context_for(submission.enterprise, submission.period.year, submission.period.month)
 
 
 def _claimed_elsewhere(submission: Submission, offsets: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
@@ -757,6 +765,9 @@ def _submit_locked(user: Any, submission: Submission, seen_draft: bool) -> Submi
     submission.submitted_at = timezone.now()
     submission.save()
     hooks.submission_submitted.send(sender=Submission, submissions=[submission], user=user)
+    from . import meter_data  # (it reads region_import, which reads this module)
+
+    meter_data.alert_on_submit(submission, issues)
     return submission
 
 

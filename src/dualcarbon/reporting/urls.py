@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, meter_views, views
 
 app_name = "reporting"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("submission/<int:pk>/lock/", views.lock, name="lock"),
     path("lock/", views.bulk_lock, name="bulk_lock"),
     path("evidence/<int:pk>/", views.evidence_file, name="evidence_file"),
+    path("meters/", meter_views.meters, name="meters"),
+    path("meters/<str:region>/<int:year>/<int:month>/", meter_views.meter_month, name="meter_month"),
 ]

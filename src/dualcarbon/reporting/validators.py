@@ -52,6 +52,9 @@ class Context:
     #: (kind, normalised reference) → where it is already declared ("2024-03" of this enterprise, or
     #: "another enterprise"), from the current versions of every other period
     claimed_elsewhere: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the month's current metered total (:func:`dualcarbon.reporting.meter_data.context_for`): import_kwh,
+    #: load_id, file_name, file_sha256 and the region's tolerance ``threshold``; None when none was loaded
+    metered: dict[str, Any] | None = None
 
     @property
     def label(self) -> str:
@@ -504,3 +507,79 @@ def offset_held(ctx: Context) -> Iterator[Finding]:
                 row=row,
                 column="status",
             )
+
+
+# ------------------------------------------------------------------------------------------------
+# meter data (电碳监测): reported purchased electricity against the metered total
+
+METER_RULE = "meter_mismatch"
+#: the default tolerance (a region sets its own: reporting.MeterSetting): a difference of more than this share of the
+#: metered kWh is flagged
+METER_MISMATCH_SHARE = Decimal("0.10")
+PURCHASED = ("purchased_electricity", "购入电力")
+
+
+def reported_purchased_kwh(activities: list[dict[str, Any]]) -> Decimal:
+    """The purchased electricity of a month's activity lines in kWh (lines in another unit of energy converted;
+    a line whose unit is not one of electricity is left out: the engine's checks report it)."""
+    from dualcarbon.engine import units
+
+    total = Decimal(0)
+    for rec in activities:
+        if rec.get("source_type") not in PURCHASED or rec.get("quantity") is None:
+            continue
+        try:
+            factor = units.factor(str(rec.get("unit") or ""), "kWh")
+        except Exception:
+            continue
+        total += Decimal(str(rec["quantity"])) * Decimal(repr(factor))
+    return total
+
+
+@dataclass(frozen=True)
+class MeterComparison:
+    reported_kwh: Decimal
+    metered_kwh: Decimal
+    #: |reported − metered| / metered (None when nothing was metered)
+    share: Decimal | None
+    threshold: Decimal
+
+    @property
+    def exceeds(self) -> bool:
+        """More than the tolerance (a difference of exactly the tolerance is not flagged)."""
+        if self.share is None:
+            return self.reported_kwh != 0
+        return self.share > self.threshold
+
+
+def compare_meter(reported_kwh: Decimal, metered_kwh: Decimal, threshold: Decimal) -> MeterComparison:
+    share = None if metered_kwh == 0 else abs(reported_kwh - metered_kwh) / abs(metered_kwh)
+    return MeterComparison(reported_kwh, metered_kwh, share, threshold)
+
+
+def meter_finding(reported_kwh: Decimal, metered: dict[str, Any], label: str) -> Finding | None:
+    """The ``meter_mismatch`` finding of a month, or None when the reported kWh is within the tolerance."""
+    cmp = compare_meter(reported_kwh, Decimal(metered["import_kwh"]), Decimal(metered["threshold"]))
+    if not cmp.exceeds:
+        return None
+    share_zh = "计量电量为零" if cmp.share is None else f"相差 {cmp.share:.1%}"
+    share_en = "nothing was metered" if cmp.share is None else f"a difference of {cmp.share:.1%}"
+    return Finding(
+        METER_RULE,
+        WARNING,
+        f"{label} 报送的购入电力 {cmp.reported_kwh:,.0f} kWh 与电表计量的 {cmp.metered_kwh:,.0f} kWh"
+        f"（{metered.get('file_name', '')}）{share_zh}，超过允许偏差 {cmp.threshold:.0%}，请核实",
+        f"Purchased electricity reported for {label}, {cmp.reported_kwh:,.0f} kWh, differs from the metered "
+        f"{cmp.metered_kwh:,.0f} kWh ({metered.get('file_name', '')}): {share_en}, more than the tolerance of "
+        f"{cmp.threshold:.0%}; please check",
+        column="quantity",
+    )
+
+
+@validator(METER_RULE, WARNING)
+def meter_mismatch(ctx: Context) -> Iterator[Finding]:
+    if ctx.metered is None:
+        return
+    finding = meter_finding(reported_purchased_kwh(ctx.activities), ctx.metered, ctx.label)
+    if finding is not None:
+        yield finding
