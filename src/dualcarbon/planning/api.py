@@ -14,13 +14,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Path, Router, Schema, Status
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import services
+from . import projection, services
 from .models import PlanMeasure, ReductionPlan
 
 router = Router(tags=["planning"], auth=ApiTokenAuth())
@@ -53,6 +54,7 @@ class PlanIn(Schema):
     discount_rate: Decimal = Field(Decimal("0.08"), ge=0, le=0.5)
     energy_price: Decimal = Field(Decimal("1000"), description="yuan per tce", ge=0, le=10**7)
     target_tco2: Decimal | None = Field(None, ge=0, le=10**13, description="target emissions of the last year")
+    target_grade: int | None = Field(None, description="the 碳效码 grade aimed for in the last year (1–4)")
 
 
 class ItemIn(Schema):
@@ -104,6 +106,7 @@ class PlanOut(Schema):
     discount_rate: Decimal
     energy_price: Decimal
     target_tco2: Decimal | None
+    target_grade: int | None
     base_tco2: Decimal = Field(..., description="sum of the base year's current monthly account entries")
     base_months: int
     items: list[ItemOut]
@@ -158,6 +161,7 @@ def _plan_out(view: services.PlanView) -> dict[str, Any]:
         "discount_rate": p.discount_rate,
         "energy_price": p.energy_price,
         "target_tco2": p.target_tco2,
+        "target_grade": p.target_grade,
         "base_tco2": view.base.tco2,
         "base_months": view.base.months,
         "items": items,
@@ -269,3 +273,89 @@ def item_remove(
     except PlanMeasure.DoesNotExist:
         raise Http404 from None
     return Status(200, _plan_out(services.evaluate(current)))
+
+
+class PlanChangeOut(Schema):
+    fact: str
+    label: str
+    before: Any
+    after: Any
+    before_text: str
+    after_text: str
+    derivation: str
+
+
+class PlanConditionOut(Schema):
+    text: str
+    before: str
+    after: str
+    met_before: bool
+    met_after: bool
+
+
+class PlanUnlockOut(Schema):
+    kind: str = Field(..., description="policy | product")
+    id: int = Field(..., description="the policy version's or the bank product version's id")
+    name: str
+    owner: str = Field(..., description="the policy package or the bank")
+    benefit: str
+    committed: str | None = Field(None, description="policies: the money the match would commit (元)")
+    conditions: list[PlanConditionOut]
+
+
+class PlanGradeTargetOut(Schema):
+    grade: int
+    year: int
+    intensity_needed: str | None = Field(None, description="tCO2/万元: the grade's K bound × the benchmark")
+    grade_bound_k: str | None
+    benchmark: str | None
+    intensity_projected: str | None
+    grade_projected: int | None
+    reached: bool | None
+    short_pct: str | None = Field(None, description="how much lower the projected intensity must be, %")
+    short_tco2: str | None = Field(None, description="tCO2e still to cut in the last year to reach the grade")
+    allowed_tco2: str | None
+    planned_tco2: str | None
+
+
+class PlanProjectionOut(Schema):
+    plan_id: int
+    facts_year: int | None = Field(None, description="the graded year today's facts are read from")
+    at: int = Field(..., description="the projected year")
+    ruler: dict[str, Any] | None = Field(None, description="the scheme's bounds and the enterprise's benchmark")
+    changes: list[PlanChangeOut]
+    unlocked: list[PlanUnlockOut] = Field(..., description="policies and bank products met after and not before")
+    ceased: list[PlanUnlockOut] = Field(..., description="met today and no longer after the plan")
+    grade_target: PlanGradeTargetOut | None
+    notes: list[str]
+
+
+@router.get(
+    "/plans/{plan_id}/projection",
+    operation_id="planning_plan_projection",
+    url_name="planning_plan_projection",
+    response={200: PlanProjectionOut, **ERRORS},
+    summary="规划实施后的等级与可享受的政策、金融产品 / what a plan would unlock",
+    description="The enterprise's account facts today and as the plan would leave them in year `at` (default the "
+    "plan's last year), graded with the scheme that graded it; the policies in force and the bank products whose "
+    "conditions the plan newly meets (or no longer meets), each condition before → after; the target grade's "
+    "intensity. Nothing is stored. 422: `at` outside (base year, last year].",
+)
+def plan_projection(
+    request: HttpRequest,
+    plan_id: int = Path(..., ge=1, le=MAX_ID),
+    at: int | None = Query(None, ge=2000, le=2100),
+) -> Any:
+    current = _plan(request, plan_id)
+    if at is not None and not current.base_year < at <= current.until_year:
+        exc = ValidationError(
+            {
+                "at": ValidationError(
+                    _("推算年份须在基准年之后、规划末年之前（%(a)d–%(b)d）。"),
+                    params={"a": current.base_year + 1, "b": current.until_year},
+                )
+            }
+        )
+        return refused(request, exc)
+    out = projection.project(services.evaluate(current), at)
+    return Status(200, {"plan_id": current.pk, **out.as_dict()})

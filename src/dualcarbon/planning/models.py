@@ -118,6 +118,14 @@ class ReductionPlan(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
     )
+    #: the 碳效码 grade the enterprise aims for in the plan's last year (1 best … 4; 5 needs nothing)
+    target_grade = models.PositiveSmallIntegerField(
+        _("目标碳效等级"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("规划末年希望达到的碳效等级（1–4 级），可不填"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")
     )
