@@ -483,6 +483,13 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "until_year": "2035",
     },
     "planning:scenario_assumption": {"sector": "30", "growth": "0.5", "efficiency": "0", "grid_decline": "0"},
+    "api:planning_scenario_create": {
+        "region": "{region}",
+        "name": "矩阵测试：越权情景",
+        "kind": "policy",
+        "base_year": 2024,
+    },
+    "api:planning_scenario_update": {"name": "矩阵测试：越权修改", "assumptions": [{"sector": "30", "growth": "0.5"}]},
     # the what-if sandbox (policy): a new draft, a change of its thresholds, a run, an adoption
     "policy:sandbox": {"kind": "scheme", "region": "{region}", "title": "矩阵测试：越权草案"},
     "policy:sandbox_draft": {

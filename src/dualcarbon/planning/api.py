@@ -12,17 +12,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 from dualcarbon.registry.models import Organisation
+from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import projection, services
-from .models import PlanMeasure, ReductionPlan
+from . import pathways, projection, scoping, services
+from .models import PlanMeasure, ReductionPlan, Scenario
 
 router = Router(tags=["planning"], auth=ApiTokenAuth())
 MAX_ID = 2**63 - 1
@@ -359,3 +362,233 @@ def plan_projection(
         return refused(request, exc)
     out = projection.project(services.evaluate(current), at)
     return Status(200, {"plan_id": current.pk, **out.as_dict()})
+
+
+# ------------------------------------------------------------------------------------------ the region's pathway
+#: government staff hold no API tokens: scenarios are read and written through their signed-in session (Django's
+#: CSRF check on every write), as the policy API does (docs/policy.md § Pages and API); a token's user (an
+#: enterprise's or a bank's system) sees no region's scenarios
+GOVERNMENT_AUTH = [ApiTokenAuth(), SessionAuth()]
+
+
+class ScenarioAssumptionIO(Schema):
+    sector: str = Field(..., min_length=1, max_length=4, description="*, a section letter or a two-digit division")
+    growth: Decimal = Field(..., description="activity growth in the first year, e.g. 0.03", ge=-0.5, le=0.5)
+    growth_step: Decimal = Field(Decimal(0), description="yearly change of the growth, e.g. -0.004", ge=-0.05, le=0.05)
+    efficiency: Decimal = Field(Decimal(0), description="yearly efficiency gain", ge=-0.5, le=0.5)
+    grid_decline: Decimal = Field(Decimal(0), description="yearly decline of the grid factor", ge=-0.5, le=0.5)
+    source: str = Field("", max_length=300, description="the basis of the rates")
+
+
+class ScenarioIn(Schema):
+    region: str = Field(..., min_length=2, max_length=12, description="GB/T 2260 code of a region you govern")
+    name: str = Field(..., min_length=1, max_length=80)
+    kind: str = Field(..., max_length=10, description="baseline | policy | enhanced")
+    base_year: int = Field(..., ge=2000, le=2100)
+    until_year: int = Field(2035, ge=2000, le=2100)
+    target_year: int | None = Field(None, ge=2000, le=2100)
+    target_tco2: Decimal | None = Field(None, ge=0, le=10**13)
+    description: str = Field("", max_length=4000)
+    assumptions: list[ScenarioAssumptionIO] = Field(
+        default_factory=list, description="sector rates; the default sector * is created at 0 % unless given"
+    )
+
+
+class ScenarioPatchIn(Schema):
+    version: int | None = Field(
+        None, ge=1, description="the version the change was made on: one saved since answers 409, nothing written"
+    )
+    name: str | None = Field(None, min_length=1, max_length=80)
+    kind: str | None = Field(None, max_length=10)
+    base_year: int | None = Field(None, ge=2000, le=2100)
+    until_year: int | None = Field(None, ge=2000, le=2100)
+    target_year: int | None = Field(None, ge=2000, le=2100)
+    target_tco2: Decimal | None = Field(None, ge=0, le=10**13)
+    description: str | None = Field(None, max_length=4000)
+    assumptions: list[ScenarioAssumptionIO] = Field(default_factory=list, description="sectors to add or change")
+    remove_sectors: list[str] = Field(default_factory=list, description="sectors whose row to remove (not *)")
+
+
+class ScenarioYearOut(Schema):
+    year: int
+    tco2: Decimal
+
+
+class ScenarioOut(Schema):
+    id: int
+    region: str
+    region_name: str
+    name: str
+    kind: str
+    base_year: int
+    until_year: int
+    target_year: int | None
+    target_tco2: Decimal | None
+    description: str
+    version: int = Field(..., description="counts the saves (each change of the scenario or of one sector's rates)")
+    updated_at: Any
+    updated_by: str
+    assumptions: list[ScenarioAssumptionIO]
+    base_enterprises: int
+    base_months: int = Field(..., description="monthly account entries the base year sums")
+    peak_year: int
+    peak_value: Decimal
+    peaked: bool = Field(..., description="false: the highest year is the last (no peak within the horizon)")
+    target_value: Decimal | None
+    target_gap: Decimal | None = Field(None, description="tCO2e above the target in the target year")
+    totals: list[ScenarioYearOut]
+
+
+def _scenario_out(scenario: Any) -> dict[str, Any]:
+    p = pathways.project(scenario)
+    w = p.pathway
+    user = scenario.updated_by
+    return {
+        "id": scenario.pk,
+        "region": scenario.region_id,
+        "region_name": scenario.region.name,
+        "name": scenario.name,
+        "kind": scenario.kind,
+        "base_year": scenario.base_year,
+        "until_year": scenario.until_year,
+        "target_year": scenario.target_year,
+        "target_tco2": scenario.target_tco2,
+        "description": scenario.description,
+        "version": scenario.version,
+        "updated_at": scenario.updated_at,
+        "updated_by": (user.get_full_name() or user.username) if user else "",
+        "assumptions": [
+            {
+                "sector": a.sector,
+                "growth": a.growth,
+                "growth_step": a.growth_step,
+                "efficiency": a.efficiency,
+                "grid_decline": a.grid_decline,
+                "source": a.source,
+            }
+            for a in scenario.assumptions.all()
+        ],
+        "base_enterprises": p.base_enterprises,
+        "base_months": p.base_months,
+        "peak_year": w.peak_year,
+        "peak_value": w.peak_value,
+        "peaked": w.peaked,
+        "target_value": p.target_value,
+        "target_gap": p.target_gap,
+        "totals": [{"year": y, "tco2": w.totals[y]} for y in w.years],
+    }
+
+
+def _scenario(request: HttpRequest, scenario_id: int) -> Any:
+    try:
+        return pathways.visible_scenario(request_user(request), scenario_id)
+    except Scenario.DoesNotExist:
+        raise Http404 from None
+
+
+def _assumption_errors(exc: ValidationError, i: int) -> ValidationError:
+    """A sector row's refusal located on the payload (``assumptions[1].growth``)."""
+    return ValidationError({f"assumptions[{i}].{k}": v for k, v in exc.error_dict.items()})
+
+
+def _set_assumptions(user: Any, scenario: Any, rows: list[ScenarioAssumptionIO]) -> None:
+    for i, row in enumerate(rows):
+        data = row.dict()
+        try:
+            pathways.set_assumption(user, scenario, data.pop("sector"), data)
+        except ValidationError as exc:
+            raise _assumption_errors(exc, i) from None
+
+
+@router.get(
+    "/scenarios",
+    operation_id="planning_scenarios",
+    url_name="planning_scenarios",
+    auth=GOVERNMENT_AUTH,
+    response={200: list[ScenarioOut], **ERRORS},
+    summary="达峰路径情景 / the pathway scenarios of the regions you govern",
+    description="Government staff (signed-in session) and the admin; `region` narrows to one region. Each scenario "
+    "with its current version, its sector rates and its projection (peak, target gap, totals by year).",
+)
+def scenarios(request: HttpRequest, region: str = Query("", max_length=12)) -> Any:
+    qs = scoping.scenarios(request_user(request)).select_related("region", "updated_by").prefetch_related("assumptions")
+    if region:
+        qs = qs.filter(region_id=region)
+    rows = sorted(qs, key=lambda s: (s.region_id, pathways.KIND_ORDER.get(s.kind, 9), s.name))
+    return Status(200, [_scenario_out(s) for s in rows])
+
+
+@router.post(
+    "/scenarios",
+    operation_id="planning_scenario_create",
+    url_name="planning_scenario_create",
+    auth=GOVERNMENT_AUTH,
+    response={201: ScenarioOut, **ERRORS},
+    summary="新建达峰路径情景 / create a scenario",
+    description="The government staff governing the region and the admin (a region out of your jurisdiction: 404; "
+    "one you read but do not govern: 403). 422: a wrong value, located (`assumptions[1].growth`); nothing written.",
+)
+def scenario_create(request: HttpRequest, payload: ScenarioIn) -> Any:
+    user = request_user(request)
+    region = scoping.pathway_regions(user).filter(code=payload.region).first()
+    if region is None:
+        raise Http404
+    data = payload.dict(exclude={"region", "assumptions"})
+    try:
+        with transaction.atomic():
+            scenario = pathways.create_scenario(user, region, data)
+            _set_assumptions(user, scenario, payload.assumptions)
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _scenario_out(_scenario(request, scenario.pk)))
+
+
+@router.get(
+    "/scenarios/{scenario_id}",
+    operation_id="planning_scenario",
+    url_name="planning_scenario",
+    auth=GOVERNMENT_AUTH,
+    response={200: ScenarioOut, **ERRORS},
+    summary="一个达峰路径情景 / one scenario with its projection",
+)
+def scenario(request: HttpRequest, scenario_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return Status(200, _scenario_out(_scenario(request, scenario_id)))
+
+
+@router.patch(
+    "/scenarios/{scenario_id}",
+    operation_id="planning_scenario_update",
+    url_name="planning_scenario_update",
+    auth=GOVERNMENT_AUTH,
+    response={200: ScenarioOut, **ERRORS},
+    summary="修改达峰路径情景 / change a scenario (each save a new version)",
+    description="Fields given change; `assumptions` add or change sectors' rates, `remove_sectors` remove rows; as "
+    "on the page every save counts one version (the scenario's fields, then each sector). All or nothing: 422 "
+    "located, 409 when `version` is not the current one, 403 for a reader who does not govern the region.",
+)
+def scenario_update(
+    request: HttpRequest, payload: ScenarioPatchIn, scenario_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = request_user(request)
+    current = _scenario(request, scenario_id)
+    fields = payload.dict(exclude_unset=True, exclude={"version", "assumptions", "remove_sectors"})
+    try:
+        with transaction.atomic():
+            locked = Scenario.objects.select_for_update().get(pk=current.pk)
+            if not scoping.can_edit_scenarios(user, locked.region_id):
+                raise PermissionDenied
+            if payload.version is not None and payload.version != locked.version:
+                raise reporting_services.Conflict(
+                    _("情景已被修改（当前为第 %(v)d 版），请重新读取后再改。") % {"v": locked.version}
+                )
+            if fields:
+                pathways.update_scenario(user, locked, fields)
+            _set_assumptions(user, locked, payload.assumptions)
+            for i, sector in enumerate(payload.remove_sectors):
+                try:
+                    pathways.remove_assumption(user, locked, sector)
+                except ValidationError as exc:
+                    raise ValidationError({f"remove_sectors[{i}]": exc.error_dict["sector"]}) from None
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, _scenario_out(_scenario(request, current.pk)))
