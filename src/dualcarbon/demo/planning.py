@@ -137,6 +137,7 @@ def build(users: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
     """Create the library and the plans (through the services, as the enterprises' staff). Returns counts."""
     from dualcarbon.planning import services
     from dualcarbon.planning.models import Measure
+    from dualcarbon.rating.models import RatingResult
     from dualcarbon.registry.models import Membership
 
     Measure.objects.bulk_create(
@@ -171,7 +172,15 @@ def build(users: dict[str, Any], years: Sequence[int]) -> dict[str, int]:
         enterprise = membership.organisation
         plan = services.create_plan(user, enterprise, {"name": name, "base_year": base, "until_year": 2030})
         target = (services.base_year(enterprise, base).tco2 * share).quantize(Decimal("1"))
-        services.update_plan(user, plan, {"target_tco2": target})
+        # the 碳效码 grade it aims for: one better than its grade of the base year (docs/planning.md § The grade a
+        # plan aims for); none when it is graded 1 already or not graded
+        graded = (
+            RatingResult.objects.filter(enterprise=enterprise, year=base, month=0, is_current=True)
+            .values_list("grade", flat=True)
+            .first()
+        )
+        aim = graded - 1 if graded and graded > 1 else None
+        services.update_plan(user, plan, {"target_tco2": target, "target_grade": aim})
         for code, quantity, offset in chosen:
             services.add_item(
                 user, plan, {"measure": by_code[code].pk, "quantity": quantity, "start_year": base + offset}

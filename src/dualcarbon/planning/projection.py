@@ -284,7 +284,7 @@ def project(view: PlanView, at: int | None = None) -> Projection:
                     )
                 )
         else:
-            out.notes.append(_("评级方案不按碳效值分级或缺少基准值：等级不随强度推算。"))
+            out.notes.append(_("现状等级不是按碳效值评定的（评级方案不同、未定级或缺少基准值）：等级不随强度推算。"))
             after["grade"] = after["k"] = after["level"] = None
     if r_at is not None and r_prev is not None and r_prev > 0:
         trend = _q((r_at / r_prev - 1) * 100)

@@ -360,11 +360,11 @@ def _dec(v: Any) -> Decimal | None:
 
 def ruler_for(result: RatingResult) -> GradeRuler | None:
     """The grade ruler of one (stored or unsaved) annual result of a 碳效码 scheme; None when the scheme grades
-    otherwise (三维四色) or the result has no benchmark. The benchmark is the result's benchmark row, or — for an
-    unsaved what-if result (the policy sandbox) — L ÷ K."""
+    otherwise (三维四色) or the result is not graded or has no benchmark. The benchmark is the result's benchmark
+    row, or — for an unsaved what-if result (the policy sandbox) — L ÷ K."""
     params = result.scheme.params or {}
-    if result.scheme.method != engine.METHOD_EFFICIENCY_CODE or not params.get("grade_bounds"):
-        return None
+    if result.scheme.method != engine.METHOD_EFFICIENCY_CODE or not params.get("grade_bounds") or not result.grade:
+        return None  # another method, or not graded (too few months, excluded, no benchmark): nothing to project
     bench_row = result.benchmark if result.benchmark_id else None
     bench = _dec(bench_row.value) if bench_row is not None else None
     if bench is None:
