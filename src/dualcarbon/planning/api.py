@@ -46,6 +46,10 @@ class MeasureOut(Schema):
     opex_change_per_unit: Decimal
     lifetime_years: int
     source: str
+    publisher: str = Field(..., description="who published the figures (sourced measures)")
+    document: str
+    document_year: int | None
+    entry: str = Field(..., description="the entry or clause of the document")
     illustrative: bool = Field(..., description="true: the figures are illustrative, not from an official catalogue")
 
 
