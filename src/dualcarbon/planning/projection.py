@@ -420,10 +420,10 @@ def _unlocks(
     facts_after.facts = {k: account_facts.Fact(k, v) for k, v in after.items()}
     offers_before = {o.version.pk: o for o in lending.offers_for_facts(facts_before)}
     for o in lending.offers_for_facts(facts_after):
-        b = offers_before.get(o.version.pk)
-        if b is None or o.eligible == b.eligible:
+        ob = offers_before.get(o.version.pk)
+        if ob is None or o.eligible == ob.eligible:
             continue
-        rate = o.rate_bp if o.eligible else b.rate_bp
+        rate = o.rate_bp if o.eligible else ob.rate_bp
         benefit = _("年利率 %(r)s %%") % {"r": wording.number(Decimal(rate) / 100, 2)} if rate is not None else ""
         u = Unlock(
             "product",
@@ -431,6 +431,6 @@ def _unlocks(
             o.product.name_for(_lang()),
             o.product.bank.name,
             benefit,
-            _rows(b.evaluation.outcomes, o.evaluation.outcomes),
+            _rows(ob.evaluation.outcomes, o.evaluation.outcomes),
         )
         (out.unlocked if o.eligible else out.ceased).append(u)
