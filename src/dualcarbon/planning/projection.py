@@ -255,7 +255,7 @@ def project(view: PlanView, at: int | None = None) -> Projection:
                 L,
                 l_at,
                 _("%(l)s × 规划排放 %(p)s ÷ 无措施排放 %(b)s（%(y)d 年）")
-                % {"l": wording.number(L), "p": _planned(view, at), "b": _baseline(view, at), "y": at},
+                % {"l": wording.number(L), "p": _t(_planned(view, at)), "b": _t(_baseline(view, at)), "y": at},
             )
         )
         if ruler is not None:
@@ -307,7 +307,8 @@ def project(view: PlanView, at: int | None = None) -> Projection:
                     "emissions",
                     E,
                     e_at,
-                    _("%(e)s × 规划排放 %(p)s ÷ 基准年排放 %(b)s") % {"e": wording.number(E), "p": p_at, "b": base},
+                    _("%(e)s × 规划排放 %(p)s ÷ 基准年排放 %(b)s")
+                    % {"e": wording.number(E), "p": _t(p_at), "b": _t(base)},
                 )
             )
             if p_prev is not None:
@@ -327,6 +328,11 @@ def project(view: PlanView, at: int | None = None) -> Projection:
     if plan.target_grade:
         out.target = grade_target(view, ruler, L)
     return out
+
+
+def _t(v: Decimal | None) -> str:
+    """tCO2e in a derivation: two decimals."""
+    return wording.number(v, 2)
 
 
 def _bounds(bounds: tuple[Decimal, ...]) -> str:
