@@ -151,3 +151,31 @@ def test_a_corrected_month_moves_the_base_year_at_once(world):
     submit_month(user, world.cement, 2024, 4)
     after = services.evaluate(plan).base
     assert after.months == 4 and after.tco2 > before
+
+
+def test_a_measure_not_marked_illustrative_must_cite_its_source(world):
+    m = Measure(
+        code="motor-ie3",
+        name_zh="高效电机",
+        name_en="Efficient motors",
+        sector="C",
+        energy_type="电力",
+        unit_zh="台",
+        unit_en="motor",
+        tce_per_unit=D("1.2"),
+        conversion="grid",
+        capex_per_unit=D("20000"),
+        lifetime_years=15,
+        source="测试",
+        illustrative=False,
+    )
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        m.full_clean()
+    assert {"publisher", "document", "document_year", "entry"} <= set(caught.value.message_dict)
+    assert "发布机关" in caught.value.message_dict["entry"][0]
+    m.publisher, m.document, m.document_year, m.entry = "国家发展改革委", "测试目录", 2018, "第 1 项"
+    m.full_clean()
+    assert m.citation == "国家发展改革委《测试目录》（2018）第 1 项"
+    m.illustrative, m.publisher, m.document, m.document_year, m.entry = True, "", "", None, ""
+    m.full_clean()  # an illustrative measure needs no citation
+    assert m.citation == ""

@@ -342,6 +342,13 @@ def offer(product: Product, version: ProductVersion, facts: account_facts.Accoun
     return Offer(product, version, evaluation, grade, price(version, grade))
 
 
+def offers_for_facts(facts: account_facts.AccountFacts | None, day: datetime.date | None = None) -> list[Offer]:
+    """Every product in force evaluated against the given facts, in the products' order — read only, nothing stored
+    and no consent involved (the facts are the caller's): the planning app asks it with an enterprise's facts today
+    and as its reduction plan would leave them (docs/planning.md § What a plan unlocks)."""
+    return [offer(p, v, facts) for p, v in products_in_force(day)]
+
+
 def offers(enterprise: Organisation | int, day: datetime.date | None = None) -> tuple[Any, list[Offer]]:
     """Every product in force for the enterprise, eligible ones first: (the facts read, the offers)."""
     facts = enterprise_facts(enterprise)

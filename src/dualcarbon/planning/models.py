@@ -8,6 +8,7 @@ each time they are shown, so a changed measure or factor shows at once.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -43,6 +44,15 @@ class Measure(models.Model):
         _("寿命（年）"), validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     source = models.CharField(_("来源"), max_length=400)
+    #: where a sourced measure's figures come from: who published it, the document, its year and the entry or clause
+    #: (e.g. 国家发展改革委 / 国家重点节能低碳技术推广目录（2017年本，节能部分）/ 2018 / 第 12 项); required unless the
+    #: figures are marked illustrative
+    publisher = models.CharField(_("发布机关"), max_length=120, blank=True)
+    document = models.CharField(_("文件"), max_length=200, blank=True)
+    document_year = models.PositiveSmallIntegerField(
+        _("发布年份"), null=True, blank=True, validators=[MinValueValidator(1949), MaxValueValidator(2100)]
+    )
+    entry = models.CharField(_("条目或条款"), max_length=60, blank=True)
     illustrative = models.BooleanField(
         _("示意数值"), default=False, help_text=_("数值为示意（非出自官方目录），页面上如实标注")
     )
@@ -68,11 +78,26 @@ class Measure(models.Model):
 
         from dualcarbon.engine.savings import SavingsError, convert
 
+        errors: dict[str, Any] = {}
         try:
             convert(1, "tce", method=self.conversion, region="330000", year=2023)
         except SavingsError as exc:
             lang = "en" if (get_language() or "zh").startswith("en") else "zh"
-            raise ValidationError({"conversion": exc.render(lang)}) from None
+            errors["conversion"] = exc.render(lang)
+        if not self.illustrative:  # a sourced measure names where its figures come from
+            for name in ("publisher", "document", "document_year", "entry"):
+                if getattr(self, name) in ("", None):
+                    errors[name] = _("未标注为示意数值的措施须注明发布机关、文件、年份和条目。")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def citation(self) -> str:
+        """发布机关《文件》（年份）条目 — empty for an illustrative measure without them."""
+        if not self.document:
+            return ""
+        year = f"（{self.document_year}）" if self.document_year else ""
+        return f"{self.publisher}《{self.document}》{year}{self.entry}"
 
 
 class ReductionPlan(models.Model):
@@ -117,6 +142,14 @@ class ReductionPlan(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal(0))],
+    )
+    #: the 碳效码 grade the enterprise aims for in the plan's last year (1 best … 4; 5 needs nothing)
+    target_grade = models.PositiveSmallIntegerField(
+        _("目标碳效等级"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("规划末年希望达到的碳效等级（1–4 级），可不填"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")

@@ -152,11 +152,10 @@ def update_scenario(user: Any, scenario: Scenario, data: Mapping[str, Any]) -> S
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     _apply(scenario, data, SCENARIO_FIELDS)
     _check(scenario)
-    scenario.version = F("version") + 1
+    scenario.version = scenario.version + 1  # the row is locked (select_for_update): no lost update
     scenario.updated_by = user
     scenario._change_reason = "edit"  # type: ignore[attr-defined]
     scenario.save()
-    scenario.refresh_from_db()
     return scenario
 
 

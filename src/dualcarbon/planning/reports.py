@@ -12,12 +12,15 @@ from . import charts
 from .services import PlanView
 
 
-def pdf_html(view: PlanView, url: str = "", generated: datetime.datetime | None = None) -> str:
+def pdf_html(
+    view: PlanView, url: str = "", generated: datetime.datetime | None = None, projection: Any = None
+) -> str:
     target = float(view.plan.target_tco2) if view.plan.target_tco2 is not None else None
     return render_to_string(
         "planning/plan_pdf.html",
         {
             "view": view,
+            "projection": projection,
             "plan": view.plan,
             "enterprise": view.plan.enterprise,
             "macc_svg": charts.macc(view.curve, width=520),
@@ -28,10 +31,10 @@ def pdf_html(view: PlanView, url: str = "", generated: datetime.datetime | None 
     )
 
 
-def pdf(view: PlanView, url: str = "", generated: datetime.datetime | None = None) -> bytes:
+def pdf(view: PlanView, url: str = "", generated: datetime.datetime | None = None, projection: Any = None) -> bytes:
     from weasyprint import HTML
 
-    data = HTML(string=pdf_html(view, url, generated)).write_pdf()  # no base URL: nothing is fetched
+    data = HTML(string=pdf_html(view, url, generated, projection)).write_pdf()  # no base URL: nothing is fetched
     assert data is not None
     return bytes(data)
 

@@ -27,7 +27,16 @@ from dualcarbon.registry.models import Organisation
 from . import scoping
 from .models import Measure, PlanMeasure, ReductionPlan
 
-PLAN_FIELDS = ("name", "base_year", "until_year", "growth", "discount_rate", "energy_price", "target_tco2")
+PLAN_FIELDS = (
+    "name",
+    "base_year",
+    "until_year",
+    "growth",
+    "discount_rate",
+    "energy_price",
+    "target_tco2",
+    "target_grade",
+)
 
 
 def _lang() -> str:

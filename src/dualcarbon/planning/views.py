@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dualcarbon.registry.models import Organisation, Region
 from dualcarbon.ui import names
 
-from . import charts, pathways, reports, scoping, services
+from . import charts, pathways, projection, reports, scoping, services
 from .models import PlanMeasure, ReductionPlan, Scenario
 
 
@@ -84,11 +84,14 @@ def _plan_page(
 ) -> HttpResponse:
     view = services.evaluate(plan)
     target = float(plan.target_tco2) if plan.target_tco2 is not None else None
+    at = _at(request, plan)
     return render(
         request,
         "planning/plan.html",
         {
             "view": view,
+            "projection": projection.project(view, at),
+            "years_after": list(range(plan.base_year + 1, plan.until_year + 1)),
             "plan": plan,
             "enterprise": plan.enterprise,
             "can_edit": scoping.can_edit_plans(request.user, plan.enterprise_id),
@@ -101,6 +104,15 @@ def _plan_page(
         },
         status=status,
     )
+
+
+def _at(request: HttpRequest, plan: ReductionPlan) -> int:
+    """The projected year (``?at=``): a year after the base year within the plan, else the plan's last year."""
+    try:
+        at = int(request.GET.get("at", ""))
+    except ValueError:
+        return plan.until_year
+    return at if plan.base_year < at <= plan.until_year else plan.until_year
 
 
 @login_required
@@ -149,7 +161,8 @@ def item_remove(request: HttpRequest, plan_id: int, item_id: int) -> HttpRespons
 @require_GET
 def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
     current = _plan(request, plan_id)
-    data = reports.pdf(services.evaluate(current), request.build_absolute_uri("/"), timezone.now())
+    view = services.evaluate(current)
+    data = reports.pdf(view, request.build_absolute_uri("/"), timezone.now(), projection.project(view))
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="reduction-plan-{current.pk}.pdf"'
     return response

@@ -189,7 +189,7 @@ def _match(m: Match) -> dict[str, Any]:
         "status": m.status,
         "committed": m.committed,
         "outcomes": [{**o, "text": wording.outcome_text(o)} for o in m.outcomes],
-        "to_fix": [wording.gap_text(o) for o in m.to_fix],
+        "to_fix": [wording.gap_text(o, sole=len(m.to_fix) == 1) for o in m.to_fix],
         "facts": m.facts,
         "computed_at": m.computed_at,
     }

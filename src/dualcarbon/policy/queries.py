@@ -167,7 +167,7 @@ def _match_view(m: Match) -> MatchView:
         m.policy.get_kind_display(),
         benefit_text(m.version),
         [wording.outcome_text(o) for o in m.outcomes],
-        [wording.gap_text(o) for o in m.to_fix],
+        [wording.gap_text(o, sole=len(m.to_fix) == 1) for o in m.to_fix],
         [
             (wording.fact_label(k), wording.value_text(k, v.get("value")), wording.source_text(v.get("source") or {}))
             for k, v in (m.facts or {}).items()

@@ -365,20 +365,18 @@ def series_code(draft: SandboxDraft) -> str:
 
 
 def _evaluate(
-    facts: dict[int, account_facts.AccountFacts], candidates: list[services.Candidate]
+    facts: dict[int, account_facts.AccountFacts],
+    candidates: list[services.Candidate],
+    rulers: dict[int, rating.GradeRuler] | None = None,
 ) -> dict[tuple[int, int], dict[str, Any]]:
     """Every matched or near (enterprise, policy) pair, in memory (the live matching's own rules)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
+    rulers = rulers or {}
     for ent_id, af in facts.items():
         values = af.values()
         for cand in services._applicable(candidates, values.get("district") or ""):
             ev = el.evaluate(cand.rule, values, account_facts.CATALOGUE)
-            if ev.met:
-                status = "matched"
-            elif ev.is_near_miss(cand.version.near_miss_pct, services.NEAR_STEPS):
-                status = "near"
-            else:
-                status = "none"
+            status = str(services.classify(ev, cand.version, rulers.get(ent_id))[0])
             money = services.committed(cand.version, values) if ev.met else None
             out[(ent_id, cand.version.policy_id)] = {
                 "status": status,
@@ -418,8 +416,10 @@ def run(user: Any, draft: SandboxDraft, year: int | None = None, on: datetime.da
         r.enterprise_id: r
         for r in RatingResult.objects.filter(
             region_code__startswith=prefix, year=year, month=0, is_current=True
-        ).select_related("scheme")
+        ).select_related("scheme", "benchmark")
     }
+    rulers_live = {k: r for k, r in ((k, rating.ruler_for(v)) for k, v in live.items()) if r is not None}
+    rulers_draft = rulers_live
     facts_live = account_facts.facts_for_region(prefix, year)
     params: dict[str, Any] = {}
     preview: dict[int, dict[str, Any]] = {}
@@ -430,6 +430,7 @@ def run(user: Any, draft: SandboxDraft, year: int | None = None, on: datetime.da
         preview = {r["enterprise"]: r for r in rating.preview_region(region, year, params, scheme_code=code)}
         label_scheme = RatingScheme(code=code, version=0, method=draft.base_scheme.method, params=params)
         grades = {k: _sandbox_result(r, label_scheme, year) for k, r in preview.items()}
+        rulers_draft = {k: r for k, r in ((k, rating.ruler_for(v)) for k, v in grades.items()) if r is not None}
         facts_draft = account_facts.facts_for_region(prefix, year, grades=grades)
     else:
         facts_draft = facts_live
@@ -444,8 +445,8 @@ def run(user: Any, draft: SandboxDraft, year: int | None = None, on: datetime.da
         fields = merged_version_fields(draft.base_version, draft.changes)
         dv = _draft_version(draft, fields, on)
         cands_draft.append(services.Candidate(dv, services.parse_rule(dv.rule)))
-    m_live = _evaluate(facts_live, cands_live)
-    m_draft = _evaluate(facts_draft, cands_draft)
+    m_live = _evaluate(facts_live, cands_live, rulers_live)
+    m_draft = _evaluate(facts_draft, cands_draft, rulers_draft)
     figures = _figures(
         draft, year, on, live, preview, facts_live, facts_draft, cands_live, cands_draft, m_live, m_draft
     )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import facts as account_facts
+from dualcarbon.rating import services as rating_services
 from dualcarbon.rating.models import RatingResult
 from dualcarbon.registry import effective
 from dualcarbon.registry.models import Region
@@ -178,6 +179,127 @@ def _applicable(candidates: Sequence[Candidate], region_code: str) -> list[Candi
     return [c for c in candidates if str(region_code).startswith(c.version.policy.package.region.prefix)]
 
 
+LEVEL_ORDER = ("low", "medium", "high")
+
+
+def _accepted_levels(cond: el.Condition) -> list[str]:
+    v = cond.value
+    if cond.op == "=":
+        return [str(v)]
+    if cond.op == "in":
+        return [str(x) for x in v]
+    if cond.op == "!=":
+        return [lvl for lvl in LEVEL_ORDER if lvl != str(v)]
+    if cond.op == "not_in":
+        return [lvl for lvl in LEVEL_ORDER if lvl not in [str(x) for x in v]]
+    return []
+
+
+def intensity_route(o: el.Outcome, ruler: rating_services.GradeRuler | None) -> dict[str, Any] | None:
+    """For a missed condition on the grade (a better one needed) or the level (a lower one): the intensity that
+    reaches it under the scheme and benchmark that graded the enterprise (docs/policy.md § Near misses on grades).
+
+    ``intensity`` is the highest L that earns the grade (its upper K bound × the benchmark) or the level (its upper L
+    bound); ``delta`` = that − today's L, ``relative_pct`` = delta ÷ L × 100 (negative: lower). None when the
+    condition asks for a worse grade or level, the scheme has no such bound, or the grade is not from a 碳效码
+    scheme."""
+    if o.status != el.MISSED or ruler is None or ruler.intensity is None or ruler.intensity <= 0:
+        return None
+    fact = o.condition.fact
+    target: Any
+    bound: Decimal | None
+    if fact == "grade":
+        if o.delta is None or o.delta >= 0 or o.actual is None:
+            return None
+        target = int(Decimal(o.actual) + o.delta)
+        needed = ruler.max_intensity(target)
+        bound = ruler.grade_bounds[target - 1] if needed is not None else None
+    elif fact == "level":
+        current = str(o.actual or "")
+        if current not in LEVEL_ORDER:
+            return None
+        better = [lvl for lvl in _accepted_levels(o.condition) if LEVEL_ORDER.index(lvl) < LEVEL_ORDER.index(current)]
+        if not better:
+            return None
+        target = max(better, key=LEVEL_ORDER.index)  # the nearest level below today's
+        needed = ruler.max_intensity_for_level(target)
+        bound = needed
+    else:
+        return None
+    if needed is None:
+        return None
+    delta = needed - ruler.intensity
+    if delta >= 0:
+        return None
+    return {
+        "fact": fact,
+        "target": target,
+        "intensity": el.plain(needed),
+        "actual": el.plain(ruler.intensity),
+        "delta": el.plain(delta),
+        "relative_pct": el.plain(delta / ruler.intensity * 100),
+        "bound": el.plain(bound) if bound is not None else None,
+        "benchmark": el.plain(ruler.benchmark),
+        "scheme": ruler.scheme,
+        "result": ruler.result_id,
+    }
+
+
+def classify(
+    ev: el.Evaluation, version: PolicyVersion, ruler: rating_services.GradeRuler | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """``matched``, ``near`` or ``none``, and what would qualify (each missed condition's outcome; a grade or level
+    condition with the intensity that reaches it, ``via_intensity``). A near miss: every condition of ``to_fix``
+    reachable — a number within the version's ``near_miss_pct``, a grade within one step, or a level whose intensity
+    is within ``near_miss_pct`` of today's."""
+    if ev.met:
+        return Match.Status.MATCHED, []
+    tol = el.to_decimal(version.near_miss_pct) or Decimal(0)
+    to_fix: list[dict[str, Any]] = []
+    near = bool(ev.to_fix)
+    for o in ev.to_fix:
+        d = o.to_dict()
+        route = intensity_route(o, ruler)
+        if route is not None:
+            d["via_intensity"] = route
+        reachable = o.reachable(tol, NEAR_STEPS) or (
+            o.condition.fact == "level" and route is not None and abs(Decimal(route["relative_pct"])) <= tol
+        )
+        near = near and reachable
+        to_fix.append(d)
+    return (Match.Status.NEAR if near else "none"), to_fix
+
+
+@dataclass
+class PolicyEvaluation:
+    """One policy version against one set of facts (a what-if: nothing stored)."""
+
+    version: PolicyVersion
+    evaluation: el.Evaluation
+    status: str  # matched / near / none
+    to_fix: list[dict[str, Any]]
+    committed: Decimal | None
+
+
+def evaluate_facts(
+    values: dict[str, Any], *, on: datetime.date | None = None, ruler: rating_services.GradeRuler | None = None
+) -> list[PolicyEvaluation]:
+    """Every policy version in force ``on`` (default today) whose package region contains the facts' district,
+    evaluated against ``values`` (fact → value, e.g. an enterprise's facts as a reduction plan would leave them) with
+    the live matching's rules — read only: nothing is stored, no run. For the planning app (docs/planning.md
+    § What a plan unlocks)."""
+    on = on or timezone.localdate()
+    candidates = [Candidate(v, v.parsed_rule()) for v in in_force(on)]
+    out: list[PolicyEvaluation] = []
+    for cand in _applicable(candidates, values.get("district") or ""):
+        ev = el.evaluate(cand.rule, values, account_facts.CATALOGUE)
+        status, to_fix = classify(ev, cand.version, ruler)
+        money = committed(cand.version, values) if ev.met else None
+        out.append(PolicyEvaluation(cand.version, ev, str(status), to_fix, money))
+    out.sort(key=lambda p: (p.version.policy.package_id, p.version.policy.code))
+    return out
+
+
 @transaction.atomic
 def match(
     region_prefix: str,
@@ -207,16 +329,14 @@ def match(
     Match.objects.filter(enterprise_id__in=list(facts), year=year, is_current=True).update(is_current=False)
     now = timezone.now()
     rows: list[Match] = []
+    rulers = rating_services.grade_rulers(list(facts), year) if facts else {}
     for ent_id, af in facts.items():
         values = af.values()
         district = values.get("district") or ""
         for cand in _applicable(candidates, district):
             ev = el.evaluate(cand.rule, values, account_facts.CATALOGUE)
-            if ev.met:
-                status = Match.Status.MATCHED
-            elif ev.is_near_miss(cand.version.near_miss_pct, NEAR_STEPS):
-                status = Match.Status.NEAR
-            else:
+            status, to_fix = classify(ev, cand.version, rulers.get(ent_id))
+            if status == "none":
                 continue
             rows.append(
                 Match(
@@ -229,7 +349,7 @@ def match(
                     region_code=district,
                     industry_code=values.get("industry") or "",
                     outcomes=[o.to_dict() for o in ev.outcomes],
-                    to_fix=[o.to_dict() for o in ev.to_fix],
+                    to_fix=to_fix,
                     facts=af.to_dict(),
                     committed=committed(cand.version, values) if ev.met else None,
                     computed_at=now,

@@ -112,8 +112,28 @@ def pct(v: Any) -> str:
     return "—" if d is None else format(abs(d).quantize(Decimal("0.1")), "f")
 
 
-def gap_text(o: dict[str, Any]) -> str:
-    """What would meet a missed condition: "碳排放强度再降低 4.1 %（0.03 tCO2/万元）即可满足 ≤ 0.8 tCO2/万元"."""
+def intensity_text(route: dict[str, Any], sole: bool = False) -> str:
+    """A missed grade or level condition as the intensity that reaches it (``via_intensity`` of a near miss, from
+    the scheme's bounds and the enterprise's benchmark): "碳排放强度再降低 4.1 %（0.0300 tCO2/万元，至 0.7000
+    tCO2/万元）可达 2 级" — and, when it is the only thing missing (``sole``), "，即可享受该政策"."""
+    unit = unit_text(account_facts.CATALOGUE["intensity"].unit)
+    params = {
+        "f": fact_label("intensity"),
+        "p": pct(route.get("relative_pct")),
+        "a": f"{number(abs(el.to_decimal(route.get('delta')) or Decimal(0)))} {unit}",
+        "l": f"{number(route.get('intensity'))} {unit}",
+        "t": value_text(str(route.get("fact")), route.get("target")),
+    }
+    if sole:
+        return _("%(f)s再降低 %(p)s %%（%(a)s，至 %(l)s）可达 %(t)s，即可享受该政策") % params
+    return _("%(f)s再降低 %(p)s %%（%(a)s，至 %(l)s）可达 %(t)s") % params
+
+
+def gap_text(o: dict[str, Any], sole: bool = False) -> str:
+    """What would meet a missed condition: "碳排放强度再降低 4.1 %（0.03 tCO2/万元）即可满足 ≤ 0.8 tCO2/万元"; a grade
+    or level condition with the intensity that reaches it (:func:`intensity_text`)."""
+    if o.get("via_intensity"):
+        return intensity_text(o["via_intensity"], sole)
     cond = o["condition"]
     fact = cond["fact"]
     label = fact_label(fact)

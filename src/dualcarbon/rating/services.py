@@ -20,6 +20,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -289,6 +290,124 @@ def preview_region(region: Any, year: int, params: dict[str, Any], *, scheme_cod
                 }
             )
     return out
+
+
+@dataclass(frozen=True)
+class GradeRuler:
+    """How an enterprise's 碳效码 grade and level follow from its intensity L under the scheme version that rated it
+    and the benchmark it was compared with: K = L ÷ benchmark, grade = 1 + the number of ``grade_bounds`` K exceeds
+    (each upper end included), level from L against ``level_bounds`` — the engine's own functions
+    (:func:`engine.rating.grade_for`, :func:`engine.rating.level_for`, the scheme's ``compare_decimals``). What-if
+    readers (a reduction plan's projected intensity, the intensity a policy's grade condition needs) grade a figure
+    with it; nothing is stored."""
+
+    result_id: int | None
+    enterprise_id: int
+    year: int
+    scheme: str
+    intensity: Decimal | None  #: today's L (tCO2/万元)
+    benchmark: Decimal  #: the benchmark's L (tCO2/万元)
+    benchmark_level: str
+    benchmark_code: str
+    grade_bounds: tuple[Decimal, ...]
+    level_bounds: tuple[Decimal, ...]
+    decimals: int = 9
+
+    def k_for(self, intensity: Decimal) -> Decimal:
+        return intensity / self.benchmark
+
+    def grade_for(self, intensity: Decimal) -> int:
+        k = float(intensity) / float(self.benchmark)  # as the engine computes K
+        return int(engine.grade_for([k], [float(b) for b in self.grade_bounds], self.decimals)[0])
+
+    def level_for(self, intensity: Decimal) -> str:
+        return str(engine.level_for([float(intensity)], [float(b) for b in self.level_bounds], self.decimals)[0])
+
+    def max_intensity(self, grade: int) -> Decimal | None:
+        """The highest L that still earns ``grade`` (K ≤ its upper bound × the benchmark); None for the last grade
+        (no upper bound) or a grade outside the scheme."""
+        if not 1 <= grade <= len(self.grade_bounds):
+            return None
+        return self.grade_bounds[grade - 1] * self.benchmark
+
+    def max_intensity_for_level(self, level: str) -> Decimal | None:
+        """The highest L of a level (low: ≤ the first bound, medium: ≤ the second); None for high."""
+        i = engine.LEVEL_KEYS.index(level) if level in engine.LEVEL_KEYS else len(self.level_bounds)
+        return self.level_bounds[i] if i < len(self.level_bounds) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "result": self.result_id,
+            "scheme": self.scheme,
+            "intensity": None if self.intensity is None else str(self.intensity),
+            "benchmark": str(self.benchmark),
+            "benchmark_level": self.benchmark_level,
+            "benchmark_code": self.benchmark_code,
+            "grade_bounds": [str(b) for b in self.grade_bounds],
+            "level_bounds": [str(b) for b in self.level_bounds],
+        }
+
+
+def _dec(v: Any) -> Decimal | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else Decimal(str(v))  # NaN → None; the shortest repr of a float
+
+
+def ruler_for(result: RatingResult) -> GradeRuler | None:
+    """The grade ruler of one (stored or unsaved) annual result of a 碳效码 scheme; None when the scheme grades
+    otherwise (三维四色) or the result is not graded or has no benchmark. The benchmark is the result's benchmark
+    row, or — for an unsaved what-if result (the policy sandbox) — L ÷ K."""
+    params = result.scheme.params or {}
+    if result.scheme.method != engine.METHOD_EFFICIENCY_CODE or not params.get("grade_bounds") or not result.grade:
+        return None  # another method, or not graded (too few months, excluded, no benchmark): nothing to project
+    bench_row = result.benchmark if result.benchmark_id else None
+    bench = _dec(bench_row.value) if bench_row is not None else None
+    if bench is None:
+        l_now, k_now = _dec(result.intensity_l), _dec(result.k_value)
+        bench = l_now / k_now if l_now is not None and k_now else None
+    if bench is None or bench <= 0:
+        return None
+    return GradeRuler(
+        result_id=result.pk,
+        enterprise_id=result.enterprise_id,
+        year=result.year,
+        scheme=result.scheme.label,
+        intensity=_dec(result.intensity_l),
+        benchmark=bench,
+        benchmark_level=bench_row.level if bench_row is not None else "",
+        benchmark_code=bench_row.code if bench_row is not None else "",
+        grade_bounds=tuple(Decimal(str(b)) for b in params.get("grade_bounds", ())),
+        level_bounds=tuple(Decimal(str(b)) for b in params.get("level_bounds", ())),
+        decimals=int(params.get("compare_decimals", 9)),
+    )
+
+
+def grade_rulers(enterprise_ids: Sequence[int], year: int) -> dict[int, GradeRuler]:
+    """The rulers of the enterprises' current annual results of ``year`` (one query)."""
+    out: dict[int, GradeRuler] = {}
+    for r in RatingResult.objects.filter(
+        enterprise_id__in=list(enterprise_ids), year=year, month=0, is_current=True
+    ).select_related("scheme", "benchmark"):
+        ruler = ruler_for(r)
+        if ruler is not None:
+            out[r.enterprise_id] = ruler
+    return out
+
+
+def preview_intensity(ruler: GradeRuler, intensity: Decimal) -> dict[str, Any]:
+    """What the enterprise's grade would be at another intensity, everything else (scheme, benchmark) held: K, grade
+    and level — nothing stored (the planning app's projection of a reduction plan)."""
+    return {
+        "intensity": intensity,
+        "k": ruler.k_for(intensity),
+        "grade": ruler.grade_for(intensity),
+        "level": ruler.level_for(intensity) if ruler.level_bounds else "",
+    }
 
 
 def _worded(rating: engine.Rating) -> engine.Rating:
