@@ -5,6 +5,7 @@ to confirm rights, bill and record payments; for its staff, the pledge form), th
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -329,74 +330,69 @@ def listing(request: HttpRequest, listing_id: int) -> HttpResponse:
     return _listing_page(request, listing_id)
 
 
-def _listing_action(request: HttpRequest, listing_id: int, action: Any, done: str) -> HttpResponse:
+def _bid(request: HttpRequest, listing_id: int) -> str:
+    """An enterprise of the market bids in an open round (its one enterprise, or the one it chose)."""
+    post = request.POST
+    view = queries.listing_view(request.user, listing_id)
+    own = Organisation.objects.filter(
+        pk__in=list(access.actor_for(request.user).enterprise_ids), kind="enterprise"
+    ).order_by("pk")
+    if not own:
+        raise PermissionDenied(_("只有企业人员可以竞买"))
+    text = (post.get("bidder") or "").strip()
+    bidder = own.filter(pk=int(text)).first() if text.isdigit() else (own[0] if len(own) == 1 else None)
+    if bidder is None:
+        raise ValidationError({"bidder": _("请选择竞买企业")})
+    quantity = services.parse_quantity(view.row.listing.asset, post.get("quantity", ""))
+    trading.bid(request.user, listing_id, bidder, quantity, post.get("price", ""))
+    return _("报价已提交")
+
+
+def _cancel(request: HttpRequest, listing_id: int) -> str:
+    trading.cancel(request.user, listing_id)
+    return _("已撤牌，冻结的数量已解冻")
+
+
+def _settle(request: HttpRequest, listing_id: int) -> str:
+    trading.settle(request.user, listing_id)
+    return _("竞价已结算")
+
+
+def _decide(request: HttpRequest, listing_id: int) -> str:
+    approve = request.POST.get("decision") == "approve"
+    trading.decide(request.user, listing_id, approve=approve, note=request.POST.get("note", ""))
+    return _("已批准挂牌") if approve else _("已不予批准，冻结的数量已解冻")
+
+
+def _accept(request: HttpRequest, listing_id: int) -> str:
+    trading.accept(request.user, listing_id)
+    return _("已受让，交易已结算")
+
+
+#: the listing's actions (urls.py names each one's route): each calls its service and returns the message shown
+LISTING_ACTIONS: dict[str, Callable[[HttpRequest, int], str]] = {
+    "bid": _bid,
+    "cancel": _cancel,
+    "settle": _settle,
+    "decide": _decide,
+    "accept": _accept,
+}
+
+
+@login_required
+@require_POST
+def listing_action(request: HttpRequest, listing_id: int, action: str) -> HttpResponse:
+    """One of the listing's actions (:data:`LISTING_ACTIONS`): a refusal shows the listing again with the located
+    message, a listing out of sight is missing (404), success goes back to the listing with the service's message."""
     queries.listing_view(request.user, listing_id)  # 404 first for whoever may not see the listing
     try:
-        action()
+        done = LISTING_ACTIONS[action](request, listing_id)
     except Listing.DoesNotExist:
         raise Http404 from None
     except ValidationError as exc:
         return _listing_page(request, listing_id, _errors(exc))
     messages.success(request, done)
     return HttpResponseRedirect(reverse("assets:listing", args=[listing_id]))
-
-
-@login_required
-@require_POST
-def bid(request: HttpRequest, listing_id: int) -> HttpResponse:
-    """An enterprise of the market bids in an open round."""
-    post = request.POST
-
-    def act() -> None:
-        view = queries.listing_view(request.user, listing_id)
-        own = Organisation.objects.filter(
-            pk__in=list(access.actor_for(request.user).enterprise_ids), kind="enterprise"
-        ).order_by("pk")
-        if not own:
-            raise PermissionDenied(_("只有企业人员可以竞买"))
-        text = (post.get("bidder") or "").strip()
-        bidder = own.filter(pk=int(text)).first() if text.isdigit() else (own[0] if len(own) == 1 else None)
-        if bidder is None:
-            raise ValidationError({"bidder": _("请选择竞买企业")})
-        asset = view.row.listing.asset
-        quantity = services.parse_quantity(asset, post.get("quantity", ""))
-        trading.bid(request.user, listing_id, bidder, quantity, post.get("price", ""))
-
-    return _listing_action(request, listing_id, act, _("报价已提交"))
-
-
-@login_required
-@require_POST
-def cancel(request: HttpRequest, listing_id: int) -> HttpResponse:
-    return _listing_action(
-        request, listing_id, lambda: trading.cancel(request.user, listing_id), _("已撤牌，冻结的数量已解冻")
-    )
-
-
-@login_required
-@require_POST
-def settle(request: HttpRequest, listing_id: int) -> HttpResponse:
-    return _listing_action(request, listing_id, lambda: trading.settle(request.user, listing_id), _("竞价已结算"))
-
-
-@login_required
-@require_POST
-def decide(request: HttpRequest, listing_id: int) -> HttpResponse:
-    post = request.POST
-    approve = post.get("decision") == "approve"
-    return _listing_action(
-        request,
-        listing_id,
-        lambda: trading.decide(request.user, listing_id, approve=approve, note=post.get("note", "")),
-        _("已批准挂牌") if approve else _("已不予批准，冻结的数量已解冻"),
-    )
-
-
-@login_required
-@require_POST
-def accept(request: HttpRequest, listing_id: int) -> HttpResponse:
-    done = _("已受让，交易已结算")
-    return _listing_action(request, listing_id, lambda: trading.accept(request.user, listing_id), done)
 
 
 # --------------------------------------------------------------------------- ETS allowances and surrender
