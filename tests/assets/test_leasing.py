@@ -24,7 +24,7 @@ from dualcarbon.assets import leasing, ledger, reserve, revenue, services, tradi
 from dualcarbon.assets.models import Asset, BuyBack, Factor, Holding, Lease, RevenueAccount, RevenueEntry, RevenueUse
 from dualcarbon.registry import api_tokens
 from dualcarbon.registry.models import Region
-from tests.factories import PASSWORD, World
+from tests.factories import World
 from tests.web.helpers import data_for_the_module, fast_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("assets_leasing")]
@@ -205,8 +205,9 @@ def test_buy_back_reserve_sale_allocation_and_revenue(world: World) -> None:
                            evidence="E", used_on=TODAY)  # fmt: skip
     # a sale from the reserve through a bidding round of the city: revenue on settlement
     opens = timezone.now() - datetime.timedelta(hours=2)
+    closes = timezone.now() + datetime.timedelta(hours=1)
     listing = trading.create_listing(gov, world.government, cod, 2024, 1_000, mode="auction", reserve_price="3200",
-                                     opens_at=opens, closes_at=timezone.now() + datetime.timedelta(hours=1))  # fmt: skip
+                                     opens_at=opens, closes_at=closes)  # fmt: skip
     assert listing.status == "open"  # the government's own sale needs no approval
     trading.bid(world.users["cement"], listing.pk, world.cement, 1_000, "3500")
     trading.settle(gov, listing.pk, now=timezone.now() + datetime.timedelta(hours=2))
@@ -219,3 +220,103 @@ def test_buy_back_reserve_sale_allocation_and_revenue(world: World) -> None:
     assert account.balance == Decimal("8000.00") + Decimal("3500.00") + Decimal("1400.00")
     assert _bal(world.government) == 500
     assert ledger.verify_ledger().ok
+
+
+def _client(world: World, who: str, lang: str = "zh-hans") -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    c.force_login(world.users[who])
+    c.cookies["django_language"] = lang
+    return c
+
+
+def test_pages_in_both_languages_with_located_refusals(world: World) -> None:
+    end = (TODAY + datetime.timedelta(days=90)).isoformat()
+    form = {"asset": str(_cod().pk), "vintage": "2024", "quantity": "1.5", "lessee_uscc": world.steel.uscc,
+            "starts_on": TODAY.isoformat(), "ends_on": end, "rent": "abc"}  # fmt: skip
+    bad = _client(world, "cement", "en").post(f"/assets/enterprise/{world.cement.pk}/lease/", form)
+    assert bad.status_code == 422 and "abc" in bad.content.decode()
+    assert not Lease.objects.filter(quantity=1_500).exists()
+    ok = _client(world, "cement").post(f"/assets/enterprise/{world.cement.pk}/lease/", {**form, "rent": "2100.00"})
+    assert ok.status_code == 302
+    lease = Lease.objects.get(quantity=1_500)
+    page = _client(world, "steel", "en").get(f"/assets/enterprise/{world.steel.pk}/")
+    assert f'data-lease="{lease.pk}"' in page.content.decode() and "2,100.00" in page.content.decode()
+    r = _client(world, "steel").post(
+        f"/assets/enterprise/{world.steel.pk}/lease/act/", {"lease": str(lease.pk), "action": "accept"}
+    )
+    assert r.status_code == 302
+    lease.refresh_from_db()
+    assert lease.status in (Lease.Status.ACTIVE, Lease.Status.PENDING)
+    # a lease of other parties through this enterprise's page: missing
+    r = _client(world, "gov").post(
+        f"/assets/enterprise/{world.other_city_firm.pk}/lease/act/", {"lease": str(lease.pk), "action": "approve"}
+    )
+    assert r.status_code == 404
+    for lang, words in (("zh-hans", ("排污权储备", "政府回购")), ("en", ("Discharge rights reserve", "buy-back"))):
+        body = _client(world, "gov", lang).get("/assets/reserve/").content.decode()
+        assert all(w in body for w in words), lang
+    for lang, words in (("zh-hans", ("收入账户与使用", "收入明细")), ("en", ("Revenue accounts", "Revenue entries"))):
+        body = _client(world, "gov", lang).get("/assets/revenue/").content.decode()
+        assert all(w in body for w in words), lang
+    assert _client(world, "bank").get("/assets/reserve/").status_code == 404
+    assert _client(world, "cement").get("/assets/revenue/").status_code == 404
+    refused = _client(world, "gov").post(
+        "/assets/reserve/buy-back/",
+        {"enterprise_uscc": world.steel.uscc, "asset": str(_cod().pk), "vintage": "2024", "quantity": "1",
+         "price": "0", "agreement": "页面回购"},
+    )
+    assert refused.status_code == 422 and "价格须为大于零" in refused.content.decode()
+    assert not BuyBack.objects.filter(agreement="页面回购").exists()
+
+
+def test_revenue_report_page_excel_and_api_derive_every_figure(world: World) -> None:
+    from openpyxl import load_workbook
+
+    gov = world.users["gov"]
+    conf = services.confirm(gov, world.steel, Factor.objects.get(code="COD"), "2", basis="permit",
+                            basis_reference="P-rpt", confirmed_on=TODAY)  # fmt: skip
+    bill = services.issue_bill(gov, conf.pk, years=1, issued_on=TODAY, due_date=TODAY)
+    pay = services.record_payment(gov, bill.pk, "2800.00", paid_on=TODAY, reference="R-rpt")
+    entry = RevenueEntry.objects.get(payment=pay)
+    revenue.record_use(gov, world.city, "pollution_control", "800.00", purpose="污水处理厂提标",
+                       approval_reference="示环〔2025〕7号", evidence="合同 HT-7 付款凭证", used_on=TODAY)  # fmt: skip
+    page = _client(world, "gov", "en").get(f"/assets/revenue/?year={TODAY.year}").content.decode()
+    assert f'id="entry-{entry.pk}"' in page and "R-rpt" in page and "Pollution-control projects" in page
+    xlsx = _client(world, "gov").get(f"/assets/revenue.xlsx?year={TODAY.year}")
+    assert xlsx.status_code == 200
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    details = [list(r) for r in wb.worksheets[1].iter_rows(values_only=True)]
+    assert any(row[0] == entry.pk and "R-rpt" in row[8] for row in details[1:])
+    data = json.loads(_client(world, "gov").get(f"/api/assets/revenue?year={TODAY.year}").content)
+    cell = next(c for c in data["cells"] if entry.pk in c["entries"])
+    assert cell["district"] == "339902" and cell["factor"] == "COD"
+    summed = sum(Decimal(e["amount"]) for e in data["entries"] if e["id"] in cell["entries"])
+    assert Decimal(cell["amount"]) == summed
+    assert any(u["category"] == "pollution_control" for u in data["uses"])
+    # the enterprise's token: its leases, not the government's revenue
+    steel = Client(HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(world.users['steel'], 'erp')[1]}")
+    assert steel.get("/api/assets/revenue").status_code == 404
+    assert steel.get(f"/api/assets/enterprises/{world.steel.pk}/leases").status_code == 200
+    bank = Client(HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(world.users['bank'], 'core')[1]}")
+    assert bank.get("/api/assets/reserve").status_code == 404
+    assert bank.get(f"/api/assets/enterprises/{world.cement.pk}/leases").status_code == 404
+
+
+def test_the_api_offers_accepts_and_terminates_a_lease(world: World) -> None:
+    cement = Client(HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(world.users['cement'], 'erp')[1]}")
+    steel = Client(HTTP_AUTHORIZATION=f"Bearer {api_tokens.issue(world.users['steel'], 'erp')[1]}")
+    body = {"asset": "DR-COD", "vintage": 2024, "quantity": 700, "lessee_uscc": world.steel.uscc,
+            "starts_on": TODAY.isoformat(), "ends_on": (TODAY + datetime.timedelta(days=30)).isoformat(),
+            "rent": "350.00"}  # fmt: skip
+    bad = cement.post(f"/api/assets/enterprises/{world.cement.pk}/leases", {**body, "rent": "-1"},
+                      content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert bad.status_code == 422 and "rent" in bad.content.decode()
+    r = cement.post(f"/api/assets/enterprises/{world.cement.pk}/leases", body, content_type="application/json")
+    assert r.status_code == 201, r.content
+    lease_id = json.loads(r.content)["id"]
+    act = f"/api/assets/enterprises/{world.steel.pk}/leases/actions"
+    r = steel.post(act, {"lease_id": lease_id, "action": "accept"}, content_type="application/json")
+    assert r.status_code == 200 and json.loads(r.content)["status"] in ("active", "pending")
+    # the lessor's token cannot act through the lessee's enterprise (not its own: missing)
+    r = cement.post(act, {"lease_id": lease_id, "action": "cancel"}, content_type="application/json")
+    assert r.status_code == 404
