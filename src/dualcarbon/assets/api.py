@@ -721,9 +721,9 @@ class AssetsLeaseActionIn(Schema):
 class AssetsLeaseOut(Schema):
     id: int
     lessor_id: int
-    lessor: str
+    lessor: str = Field(..., description="the lessor's name (— where the reader may not know it)")
     lessee_id: int
-    lessee: str
+    lessee: str = Field(..., description="the lessee's name (— where the reader may not know it)")
     asset: str
     vintage: int
     quantity: int
@@ -735,13 +735,14 @@ class AssetsLeaseOut(Schema):
     termination_requested_by_id: int | None
 
 
-def _lease(row: Any) -> dict[str, Any]:
+def _lease(r: queries.LeaseRow) -> dict[str, Any]:
+    row = r.lease
     return {
         "id": row.pk,
         "lessor_id": row.lessor_id,
-        "lessor": row.lessor.name,
+        "lessor": r.lessor_name,
         "lessee_id": row.lessee_id,
-        "lessee": row.lessee.name,
+        "lessee": r.lessee_name,
         "asset": row.asset.code,
         "vintage": row.vintage,
         "quantity": row.quantity,
@@ -764,7 +765,7 @@ def _lease(row: Any) -> dict[str, Any]:
 )
 def leases(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     org = queries.enterprise(_user(request), org_id)
-    return Status(200, [_lease(r.lease) for r in queries.lease_rows(_user(request), org)])
+    return Status(200, [_lease(r) for r in queries.lease_rows(_user(request), org)])
 
 
 @router.post(
@@ -793,7 +794,7 @@ def lease_offer(request: HttpRequest, payload: AssetsLeaseIn, org_id: int = Path
         )  # fmt: skip
     except ValidationError as exc:
         return refused(request, exc)
-    return Status(201, _lease(row))
+    return Status(201, _lease(next(r for r in queries.lease_rows(user, org) if r.lease.pk == row.pk)))
 
 
 LEASE_API_ACTIONS = {"accept": leasing.accept, "cancel": leasing.cancel, "terminate": leasing.terminate}
@@ -821,7 +822,7 @@ def lease_act(request: HttpRequest, payload: AssetsLeaseActionIn, org_id: int = 
         raise Http404 from None
     except ValidationError as exc:
         return refused(request, exc)
-    return Status(200, _lease(row))
+    return Status(200, _lease(next(r for r in queries.lease_rows(user, org) if r.lease.pk == row.pk)))
 
 
 class AssetsReserveHoldingOut(Schema):
@@ -902,7 +903,7 @@ def reserve_status(request: HttpRequest) -> Any:
                  "allocated_on": a.allocated_on}
                 for a, _shown in view.allocations
             ],
-            "leases": [_lease(r.lease) for r in view.leases],
+            "leases": [_lease(r) for r in view.leases],
         },
     )
 

@@ -495,6 +495,10 @@ class LeaseRow:
     can_decide: bool = False
     #: the early termination waits for the other party's confirmation
     awaiting_other: bool = False
+    #: the parties' names where the viewer may know them (a party knows its counterparty; a government the
+    #: enterprises of its jurisdiction), else "—"
+    lessor_name: str = ""
+    lessee_name: str = ""
 
 
 def lease_rows(user: Any, org: Organisation | None = None) -> list[LeaseRow]:
@@ -504,9 +508,12 @@ def lease_rows(user: Any, org: Organisation | None = None) -> list[LeaseRow]:
     if org is not None:
         qs = qs.filter(Q(lessor=org) | Q(lessee=org))
     leasing.expire_due(qs)
-    rows = qs.select_related("lessor__region", "lessee__region", "asset", "termination_requested_by").order_by("-pk")
+    rows = list(
+        qs.select_related("lessor__region", "lessee__region", "asset", "termination_requested_by").order_by("-pk")[:300]
+    )
+    known = _known(user, {r.lessor_id for r in rows} | {r.lessee_id for r in rows})
     out = []
-    for lease in rows[:300]:
+    for lease in rows:
         own_lessor, own_lessee = scoping.can_hold(user, lease.lessor), scoping.can_hold(user, lease.lessee)
         mine = own_lessor or own_lessee
         side = "" if org is None else ("lessor" if lease.lessor_id == org.pk else "lessee")
@@ -525,6 +532,8 @@ def lease_rows(user: Any, org: Organisation | None = None) -> list[LeaseRow]:
                 and not (asked is not None and asked == (lease.lessor_id if own_lessor else lease.lessee_id)),
                 can_decide=lease.status == Lease.Status.PENDING and scoping.can_govern(user, lease.lessor),
                 awaiting_other=active and asked is not None,
+                lessor_name=lease.lessor.name if mine or lease.lessor_id in known else "—",
+                lessee_name=lease.lessee.name if mine or lease.lessee_id in known else "—",
             )
         )
     return out
