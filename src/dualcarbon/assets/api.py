@@ -46,7 +46,10 @@ class HoldingOut(Schema):
 class PostingOut(Schema):
     txn_id: int
     at: datetime.datetime
-    kind: str = Field(..., description="issue | transfer | pledge | release | reserve | unreserve | retire")
+    kind: str = Field(
+        ..., description="issue | transfer | pledge | release | reserve | unreserve | retire | settle | lease | "
+        "lease_return | buy_back | allocate"
+    )
     memo: str
     reference: str
     asset: str
