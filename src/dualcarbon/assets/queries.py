@@ -678,8 +678,11 @@ def revenue_view(user: Any, year: int | None = None) -> RevenueView:
         code = e.district.code if e.district else ""
         districts.setdefault(code, e.district)
         factors.setdefault(e.factor_id, e.factor)
-        for table, key in ((cells, (code, e.factor_id)), (by_factor, e.factor_id), (by_district, code)):
-            cell = table.setdefault(key, RevenueCell(Decimal("0.00"), []))  # type: ignore[attr-defined]
+        for cell in (
+            cells.setdefault((code, e.factor_id), RevenueCell(Decimal("0.00"), [])),
+            by_factor.setdefault(e.factor_id, RevenueCell(Decimal("0.00"), [])),
+            by_district.setdefault(code, RevenueCell(Decimal("0.00"), [])),
+        ):
             cell.total += e.amount
             cell.entries.append(e.pk)
         by_source[e.source] += e.amount

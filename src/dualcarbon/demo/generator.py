@@ -1322,6 +1322,7 @@ def _leasing_and_reserve(
     reserve.allocate(gov, orgs[9], cod, v, 500, years=1, reference=f"示范储备出让〔{last}〕1号",
                      allocated_on=datetime.date(last, 12, 20))  # fmt: skip
     # a second use: a pollution-control project
+    assert body.region is not None
     account = revenue.account_for(body.region)
     amount = min(Decimal("20000.00"), (account.balance / 4).quantize(Decimal("0.01")))
     if amount > 0:
