@@ -512,24 +512,38 @@ def lease(request: HttpRequest, org_id: int) -> HttpResponse:
     return _back(org_id, "leases")
 
 
-#: a lease's actions on the enterprise page: each calls its service and returns the message shown
+def _lease_accept(user: Any, pk: int, post: Any) -> str:
+    pending = leasing.accept(user, pk).status == Lease.Status.PENDING
+    return _("已确认承租，待政府审核") if pending else _("已确认承租，租赁生效")
+
+
+def _lease_cancel(user: Any, pk: int, post: Any) -> str:
+    leasing.cancel(user, pk)
+    return _("租赁已撤回，冻结的数量已解冻")
+
+
+def _lease_terminate(user: Any, pk: int, post: Any) -> str:
+    ended = leasing.terminate(user, pk).status == Lease.Status.TERMINATED
+    return _("租赁已提前终止，数量已归还出租方") if ended else _("已提出提前终止，待对方确认")
+
+
+def _lease_approve(user: Any, pk: int, post: Any) -> str:
+    leasing.decide(user, pk, approve=True, note=post.get("note", ""))
+    return _("已批准租赁，租赁生效")
+
+
+def _lease_reject(user: Any, pk: int, post: Any) -> str:
+    leasing.decide(user, pk, approve=False, note=post.get("note", ""))
+    return _("已不予批准，冻结的数量已解冻")
+
+
+#: a lease's actions on the enterprise page (the form's ``action``): each calls its service and returns the message
 LEASE_ACTIONS: dict[str, Callable[[Any, int, Any], str]] = {
-    "accept": lambda user, pk, post: str(
-        _("已确认承租，待政府审核")
-        if leasing.accept(user, pk).status == Lease.Status.PENDING
-        else _("已确认承租，租赁生效")
-    ),
-    "cancel": lambda user, pk, post: (leasing.cancel(user, pk), _("租赁已撤回，冻结的数量已解冻"))[1],
-    "terminate": lambda user, pk, post: str(
-        _("租赁已提前终止，数量已归还出租方")
-        if leasing.terminate(user, pk).status == Lease.Status.TERMINATED
-        else _("已提出提前终止，待对方确认")
-    ),
-    "approve": lambda user, pk, post: (leasing.decide(user, pk, approve=True), _("已批准租赁，租赁生效"))[1],
-    "reject": lambda user, pk, post: (
-        leasing.decide(user, pk, approve=False, note=post.get("note", "")),
-        _("已不予批准，冻结的数量已解冻"),
-    )[1],
+    "accept": _lease_accept,
+    "cancel": _lease_cancel,
+    "terminate": _lease_terminate,
+    "approve": _lease_approve,
+    "reject": _lease_reject,
 }
 
 

@@ -1263,7 +1263,7 @@ def _leasing_and_reserve(
     from dualcarbon.assets import leasing, reserve, revenue, services, trading
     from dualcarbon.assets.models import Asset, Holding
 
-    out = {"asset_leases": 0, "asset_buy_backs": 0, "asset_revenue_uses": 0}
+    out = {"asset_leases": 0, "asset_buy_backs": 0, "asset_reserve_trades": 0, "asset_revenue_uses": 0}
     if len(holders) < 14:
         return out
     gov = users["gov"]
@@ -1318,7 +1318,7 @@ def _leasing_and_reserve(
     )  # fmt: skip
     trading.bid(staff[7], sale.pk, orgs[7], 1000, "6280", now=opens + datetime.timedelta(days=1))
     trading.bid(staff[8], sale.pk, orgs[8], 1000, "6150", now=opens + datetime.timedelta(days=2))
-    trading.settle(gov, sale.pk, now=opens + datetime.timedelta(days=10))
+    out["asset_reserve_trades"] = trading.settle(gov, sale.pk, now=opens + datetime.timedelta(days=10)).trades.count()
     reserve.allocate(gov, orgs[9], cod, v, 500, years=1, reference=f"示范储备出让〔{last}〕1号",
                      allocated_on=datetime.date(last, 12, 20))  # fmt: skip
     # a second use: a pollution-control project
