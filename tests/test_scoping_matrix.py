@@ -294,6 +294,22 @@ NARROWER: dict[str, set[str]] = {
     # a task's evidence file: the matrix's tasks have none, so every role answers 404 (out of scope exactly like
     # missing); who downloads an existing one is proven by tests/programme/test_structure.py
     "programme:evidence": set(),
+    # leasing, reserve and revenue (docs/assets.md): an enterprise's leases through the API for its own system; the
+    # reserve and the revenue pages, Excel and API for governments and the admin (not enterprises or banks)
+    **{
+        name: {"cement", "steel", "far"}
+        for name in ("api:assets_leases", "api:assets_lease_offer", "api:assets_lease_act")
+    },
+    **{
+        name: {"gov", "district", "admin"}
+        for name in (
+            "assets:reserve",
+            "assets:revenue",
+            "assets:revenue_xlsx",
+            "api:assets_reserve",
+            "api:assets_revenue",
+        )
+    },
 }
 #: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
 #: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
@@ -477,6 +493,15 @@ WRITERS: dict[str, set[str]] = {
             "api:programme_inventory_esg_enter",
         )
     },
+    # leasing, reserve and revenue (docs/assets.md): the enterprise offers its own leases; a party acts on one (the
+    # matrix's action: withdraw or decline, either party); the enterprise answers a buy-back offer; the government of
+    # the enterprise's region offers buy-backs and allocates from its reserve
+    **{
+        name: {"owner"}
+        for name in ("assets:lease", "api:assets_lease_offer", "assets:lease_act", "api:assets_lease_act")
+    },
+    "assets:buy_back_decide": {"owner"},
+    **{name: {"gov", "district"} for name in ("assets:buy_back", "assets:reserve_allocate")},
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -806,6 +831,9 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         name: {"values": {"g_board_size": "7"}}
         for name in ("api:programme_inventory_esg", "api:programme_inventory_esg_enter")
     },
+    # leasing (docs/assets.md § Leasing): cement's lease offered to steel, withdrawn or declined by a party
+    "assets:lease_act": {"lease": "{asset_lease}", "action": "cancel"},
+    "api:assets_lease_act": {"lease_id": "{asset_lease}", "action": "cancel"},
 }
 
 #: routes through which a role asks something of any enterprise, also one it may not read yet (a bank's consent
@@ -1477,6 +1505,20 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     world.users["gov"], orgs[key], 2024, 1_000, source=f"矩阵-核查-{key}",
                     deadline=datetime.date(2025, 12, 31),
                 ).pk  # fmt: skip
+            from dualcarbon.assets import leasing
+            from dualcarbon.registry.models import Organisation
+
+            # leasing: cement offers a lease to an enterprise of its district that is no subject (a party knows its
+            # counterparty by design, which the matrix's sentinels cannot tell from a leak); steel and far: none
+            lessee = Organisation.objects.create(
+                kind="enterprise", name="矩阵承租印染有限公司", uscc="91339901MA2LEASE1X", region_id="339901"
+            )
+            lease = leasing.offer(
+                world.users["cement"], world.cement, lessee, Asset.objects.get(code="DR-COD"), 2024, 1_000,
+                starts_on=_tz.localdate(), ends_on=_tz.localdate() + datetime.timedelta(days=90), rent="500.00",
+            )  # fmt: skip
+            for s in subjects.values():
+                s.values["asset_lease"] = lease.pk if s.enterprise == "cement" else 0
             for s in subjects.values():
                 s.values.update(
                     asset_obligation=obligation_of.get(s.enterprise, 0),

@@ -12,6 +12,12 @@ from django.db import connection
 GUARDS_MIGRATION: Any = importlib.import_module("dualcarbon.assets.migrations.0002_ledger_guards")
 #: every table the assets app writes, children first
 TABLES = (
+    "assets_revenueentry",
+    "assets_revenueuse",
+    "assets_reserveallocation",
+    "assets_buyback",
+    "assets_revenueaccount",
+    "assets_lease",
     "assets_surrender",
     "assets_obligation",
     "assets_allocation",

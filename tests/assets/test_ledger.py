@@ -20,8 +20,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dualcarbon.assets import ledger, services, trading
-from dualcarbon.assets.models import Asset, Holding, LedgerTransaction, Pledge, Posting, SerialBlock
+from dualcarbon.assets import leasing, ledger, services, trading
+from dualcarbon.assets.models import Asset, Holding, Lease, LedgerTransaction, Pledge, Posting, SerialBlock
 from dualcarbon.registry.models import GENESIS_HASH
 from tests.factories import World
 from tests.web.helpers import data_for_the_module, fast_world
@@ -352,12 +352,78 @@ OPS = st.one_of(
     st.tuples(st.just("bid"), st.just(""), st.integers(0, 1), st.integers(1, 60)),
     st.tuples(st.just("settle"), st.just(""), st.integers(0, 1), st.just(0)),
     st.tuples(st.just("cancel"), st.just(""), st.integers(0, 1), st.just(0)),
+    # leasing (docs/assets.md § Leasing): a lease offered and accepted (leased out to the other holder), one only
+    # offered (reserved), an offer declined, a lease returned at its term's end or terminated early by both parties
+    st.tuples(st.just("lease"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
+    st.tuples(st.just("lease_offer"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
+    st.tuples(st.just("decline"), st.just(""), st.integers(0, 2), st.just(0)),
+    st.tuples(st.just("lease_end"), st.just(""), st.integers(0, 2), st.just(0)),
+    st.tuples(st.just("terminate"), st.just(""), st.integers(0, 2), st.just(0)),
 )
 
 
-def _listed(rounds: list[dict[str, Any]], who: int, code: str) -> int:
-    """What the open rounds of a holder hold reserved of an asset (the generic unreserve may not release it)."""
-    return sum(r["q"] for r in rounds if r["seller"] == who and r["code"] == code)
+def _listed(rounds: list[dict[str, Any]], who: int, code: str, offers: list[dict[str, Any]] | None = None) -> int:
+    """What the open rounds (and the lease offers) of a holder hold reserved of an asset (the generic unreserve may
+    not release it)."""
+    held = [*rounds, *(offers or [])]
+    return sum(r["q"] for r in held if r["seller"] == who and r["code"] == code)
+
+
+def _lease_step(
+    op: str,
+    code: str,
+    who: int,
+    q: int,
+    leases: dict[str, list[dict[str, Any]]],
+    model: dict[tuple[int, str, str], int],
+    holders: list[Any],
+    staff: list[Any],
+    assets: dict[str, Asset],
+) -> None:
+    """One leasing step, applied to the ledger and to the model: the lessor's units go available → reserved (offer)
+    → leased_out (accepted) → available (term end, early termination); a declined offer returns them at once. The
+    lessee's own accounts never move; its right of use is the lease (``leasing.leased_in``)."""
+    today = timezone.localdate()
+    if op in ("lease", "lease_offer"):
+        before = _balances()
+        try:
+            row = leasing.offer(
+                staff[who], holders[who], holders[1 - who], assets[code], 2024, q, starts_on=today,
+                ends_on=today + datetime.timedelta(days=30), rent="1.00",
+            )  # fmt: skip
+        except ValidationError as exc:
+            assert list(exc.message_dict) == ["quantity"] and model[(who, code, "available")] < q
+            assert _balances() == before
+            return
+        assert model[(who, code, "available")] >= q
+        model[(who, code, "available")] -= q
+        entry = {"pk": row.pk, "seller": who, "code": code, "q": q}
+        if op == "lease_offer":
+            model[(who, code, "reserved")] += q
+            leases["offered"].append(entry)
+            return
+        assert leasing.accept(staff[1 - who], row.pk).status == Lease.Status.ACTIVE
+        model[(who, code, "leased_out")] += q
+        leases["active"].append(entry)
+        return
+    pool = leases["offered" if op == "decline" else "active"]
+    if who >= len(pool):
+        return
+    entry = pool.pop(who)
+    lessor, c, n = entry["seller"], entry["code"], entry["q"]
+    if op == "decline":
+        assert leasing.cancel(staff[1 - lessor], entry["pk"]).status == Lease.Status.CANCELLED
+        model[(lessor, c, "reserved")] -= n
+    else:
+        if op == "lease_end":  # the term has ended: the command's run (twice: idempotent)
+            later = timezone.now() + datetime.timedelta(days=40)
+            assert leasing.expire_due(Lease.objects.filter(pk=entry["pk"]), now=later) == 1
+            assert leasing.expire_due(Lease.objects.filter(pk=entry["pk"]), now=later) == 0
+        else:  # both parties ask
+            assert leasing.terminate(staff[1 - lessor], entry["pk"]).status == Lease.Status.ACTIVE
+            assert leasing.terminate(staff[lessor], entry["pk"]).status == Lease.Status.TERMINATED
+        model[(lessor, c, "leased_out")] -= n
+    model[(lessor, c, "available")] += n
 
 
 def _trade(
@@ -423,10 +489,14 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
         model: dict[tuple[int, str, str], int] = defaultdict(int)  # (holder index, asset, state) → units
         pledges: list[tuple[int, int, str, int]] = []  # (pledge id, holder index, asset, quantity)
         rounds: list[dict[str, Any]] = []  # open rounds: pk, seller index, asset, quantity, bids [(bidder, q, price)]
+        leases: dict[str, list[dict[str, Any]]] = {"offered": [], "active": []}  # pk, lessor index, asset, quantity
         with transaction.atomic():
             for op, code, who, q in ops:
                 if op in ("bid", "settle", "cancel"):
                     _trade(op, who, q, rounds, model, holders, staff, t0)
+                    continue
+                if op in ("lease", "lease_offer", "decline", "lease_end", "terminate"):
+                    _lease_step(op, code, who, q, leases, model, holders, staff, assets)
                     continue
                 src_state, dst_state, dst = {
                     "transfer": ("available", "available", 1 - who),
@@ -476,13 +546,17 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                         rounds.append({"pk": row.pk, "seller": who, "code": code, "q": q, "bids": []})
                     else:
                         services.retire(*args, q, memo="注销")
-                    free = model[(who, code, src_state)] - (_listed(rounds, who, code) if op == "unreserve" else 0)
+                    free = model[(who, code, src_state)] - (
+                        _listed(rounds, who, code, leases["offered"]) if op == "unreserve" else 0
+                    )
                     assert free >= q, f"{op} of {q} allowed over {free}"
                     model[(who, code, src_state)] -= q
                     model[(dst, code, dst_state)] += q
                 except ValidationError as exc:
                     assert list(exc.message_dict) == ["quantity"]
-                    free = model[(who, code, src_state)] - (_listed(rounds, who, code) if op == "unreserve" else 0)
+                    free = model[(who, code, src_state)] - (
+                        _listed(rounds, who, code, leases["offered"]) if op == "unreserve" else 0
+                    )
                     assert free < q, f"{op} of {q} refused with {free}"
                     assert _balances() == before
             got = {
@@ -491,6 +565,12 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                 if k[3] != "issued"
             }
             assert got == {k: v for k, v in model.items() if v}
+            for i, holder in enumerate(holders):  # the lessee's right of use: the active leases of the other holder
+                expected = defaultdict(int)
+                for entry in leases["active"]:
+                    if entry["seller"] != i:
+                        expected[(assets[entry["code"]].pk, 2024)] += entry["q"]
+                assert leasing.leased_in(holder, timezone.localdate()) == dict(expected)
             issued = {k[1]: -v for k, v in _balances().items() if k[3] == "issued"}
             for code in assets:  # conservation: everything issued is somewhere, in some state
                 assert sum(v for k, v in model.items() if k[1] == code) == issued.get(code, 0)

@@ -279,10 +279,23 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     from dualcarbon.assets.models import Listing, Obligation, Surrender, Trade
 
     statuses = sorted(Listing.objects.values_list("status", flat=True))
-    assert statuses == sorted(["settled"] * 5 + ["unsold", "open", "pending"])
-    assert Trade.objects.count() == result.counts["asset_trades"] > 5
+    assert statuses == sorted(["settled"] * 6 + ["unsold", "open", "pending"])  # the 6th: a sale from the reserve
+    assert Trade.objects.count() == result.counts["asset_trades"] + result.counts["asset_reserve_trades"]
+    assert result.counts["asset_trades"] > 5
     shortfalls = sorted(ets.status(o).shortfall > 0 for o in Obligation.objects.all())
     assert shortfalls == [False, True, True, True] and result.counts["ets_obligations"] == 4
+    # leasing, the reserve and revenue (docs/assets.md § Leasing, § Reserve, § Revenue): a lease running now and one
+    # returned, a buy-back paid from revenue, a reserve sale and an allocation booked to it, two uses
+    from dualcarbon.assets.models import BuyBack, Lease, RevenueAccount, RevenueEntry, RevenueUse
+
+    assert sorted(Lease.objects.values_list("status", flat=True)) == ["active", "returned"]
+    assert list(BuyBack.objects.values_list("status", flat=True)) == ["paid"]
+    sources = set(RevenueEntry.objects.values_list("source", flat=True))
+    assert sources == {"bill_payment", "reserve_sale", "reserve_alloc"}
+    assert sorted(RevenueUse.objects.values_list("category", flat=True)) == ["buy_back", "pollution_control"]
+    account = RevenueAccount.objects.get()
+    income = sum(RevenueEntry.objects.values_list("amount", flat=True))
+    assert account.balance == income - sum(RevenueUse.objects.values_list("amount", flat=True)) > 0
     check = ledger.verify_ledger()
     surrendered_ccer = sum(Surrender.objects.values_list("ccer", flat=True))  # issued to the cohort's first, all used
     assert (check.ok, check.issued["GEC"], check.issued["CCER"]) == (True, 1200, 5000 + surrendered_ccer)

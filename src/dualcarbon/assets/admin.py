@@ -12,16 +12,22 @@ from django.contrib import admin
 from .models import (
     Allocation,
     Bill,
+    BuyBack,
     Confirmation,
     Factor,
     FeeStandard,
     Holding,
+    Lease,
     LedgerTransaction,
     Listing,
     Obligation,
     Payment,
     Pledge,
     Posting,
+    ReserveAllocation,
+    RevenueAccount,
+    RevenueEntry,
+    RevenueUse,
     Surrender,
     Trade,
     TradingRule,
@@ -146,3 +152,36 @@ class ObligationAdmin(ReadOnly):
 @admin.register(Surrender)
 class SurrenderAdmin(ReadOnly):
     list_display = ["obligation", "allowances", "ccer", "at"]
+
+
+@admin.register(Lease)
+class LeaseAdmin(ReadOnly):
+    list_display = ["pk", "lessor", "lessee", "asset", "vintage", "quantity", "starts_on", "ends_on", "rent", "status"]
+    list_filter = ["status"]
+
+
+@admin.register(BuyBack)
+class BuyBackAdmin(ReadOnly):
+    list_display = ["agreement", "government", "enterprise", "asset", "quantity", "price", "amount", "status"]
+
+
+@admin.register(ReserveAllocation)
+class ReserveAllocationAdmin(ReadOnly):
+    list_display = ["reference", "government", "enterprise", "asset", "quantity", "amount", "allocated_on"]
+
+
+@admin.register(RevenueAccount)
+class RevenueAccountAdmin(ReadOnly):
+    list_display = ["region", "balance"]
+
+
+@admin.register(RevenueEntry)
+class RevenueEntryAdmin(ReadOnly):
+    list_display = ["pk", "account", "source", "payer", "factor", "district", "amount", "booked_on"]
+    list_filter = ["source"]
+
+
+@admin.register(RevenueUse)
+class RevenueUseAdmin(ReadOnly):
+    list_display = ["account", "category", "amount", "purpose", "approval_reference", "used_on"]
+    list_filter = ["category"]

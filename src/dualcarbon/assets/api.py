@@ -19,14 +19,15 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
+from ninja.security import SessionAuth
 
-from dualcarbon.registry import access
+from dualcarbon.registry import access, api_tokens
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused
 
-from . import ets, queries, services, trading
-from .models import Asset, Listing, Pledge
+from . import ets, leasing, queries, reserve, revenue, services, trading
+from .models import Asset, Lease, Listing, Pledge
 
 router = Router(tags=["assets"], auth=ApiTokenAuth(banks=True))
 
@@ -45,7 +46,10 @@ class HoldingOut(Schema):
 class PostingOut(Schema):
     txn_id: int
     at: datetime.datetime
-    kind: str = Field(..., description="issue | transfer | pledge | release | reserve | unreserve | retire")
+    kind: str = Field(
+        ..., description="issue | transfer | pledge | release | reserve | unreserve | retire | settle | lease | "
+        "lease_return | buy_back | allocate"
+    )
     memo: str
     reference: str
     asset: str
@@ -110,7 +114,7 @@ class PledgeOut(Schema):
 
 
 def _user(request: HttpRequest) -> Any:
-    return request.auth.user  # type: ignore[attr-defined]
+    return api_tokens.request_user(request)  # the token's user, or the session's (the reserve and revenue routes)
 
 
 def _pledge(p: Pledge) -> dict[str, Any]:
@@ -696,3 +700,297 @@ def surrender(
     except ValidationError as exc:
         return refused(request, exc)
     return Status(200, _ets(queries.enterprise_view(user, org_id)))
+
+
+# --------------------------------------------------------------------------- leasing, reserve, revenue
+
+
+class AssetsLeaseIn(Schema):
+    asset: str = Field(..., max_length=32, description="asset code")
+    vintage: int = Field(..., ge=2000, le=2100)
+    quantity: int = Field(..., ge=1, le=MAX_ID, description="units of the asset's unit (kg/a for a discharge right)")
+    lessee_uscc: str = Field(..., max_length=18, description="the lessee's USCC (an enterprise of the same city)")
+    starts_on: datetime.date
+    ends_on: datetime.date = Field(..., description="the term's last day (inclusive); at most five years")
+    rent: Decimal = Field(..., description="the rent for the term, yuan, at most two decimals")
+
+
+class AssetsLeaseActionIn(Schema):
+    lease_id: int = Field(..., ge=1, le=MAX_ID)
+    action: str = Field(..., description="accept (the lessee) | cancel (either party, before it is active) | "
+                        "terminate (either party: the second request ends the lease)")  # fmt: skip
+
+
+class AssetsLeaseOut(Schema):
+    id: int
+    lessor_id: int
+    lessor: str = Field(..., description="the lessor's name (— where the reader may not know it)")
+    lessee_id: int
+    lessee: str = Field(..., description="the lessee's name (— where the reader may not know it)")
+    asset: str
+    vintage: int
+    quantity: int
+    starts_on: datetime.date
+    ends_on: datetime.date
+    rent: Decimal
+    status: str = Field(..., description="offered | pending | active | returned | terminated | cancelled | rejected")
+    approval_required: bool
+    termination_requested_by_id: int | None
+
+
+def _lease(r: queries.LeaseRow) -> dict[str, Any]:
+    row = r.lease
+    return {
+        "id": row.pk,
+        "lessor_id": row.lessor_id,
+        "lessor": r.lessor_name,
+        "lessee_id": row.lessee_id,
+        "lessee": r.lessee_name,
+        "asset": row.asset.code,
+        "vintage": row.vintage,
+        "quantity": row.quantity,
+        "starts_on": row.starts_on,
+        "ends_on": row.ends_on,
+        "rent": row.rent,
+        "status": row.status,
+        "approval_required": row.approval_required,
+        "termination_requested_by_id": row.termination_requested_by_id,
+    }
+
+
+@router.get(
+    "/enterprises/{org_id}/leases",
+    operation_id="assets_leases",
+    url_name="assets_leases",
+    response={200: list[AssetsLeaseOut], **ERRORS},
+    summary="企业的租赁 / the enterprise's leases, as lessor and as lessee",
+    description="A lease past its term is returned to the lessor before it is shown.",
+)
+def leases(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    org = queries.enterprise(_user(request), org_id)
+    return Status(200, [_lease(r) for r in queries.lease_rows(_user(request), org)])
+
+
+@router.post(
+    "/enterprises/{org_id}/leases",
+    operation_id="assets_lease_offer",
+    url_name="assets_lease_offer",
+    response={201: AssetsLeaseOut, **ERRORS},
+    summary="出租 / offer a lease of available units to an enterprise of the same city for a term",
+    description="Only the enterprise's own staff. The quantity is reserved at once. 422: bad terms, not enough "
+    "available, nothing written.",
+)
+def lease_offer(request: HttpRequest, payload: AssetsLeaseIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    org = queries.enterprise(user, org_id)
+    try:
+        asset = Asset.objects.filter(code=payload.asset).first()
+        if asset is None:
+            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
+        uscc = payload.lessee_uscc.strip().upper()
+        lessee = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
+        if lessee is None:
+            raise ValidationError({"lessee_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+        row = leasing.offer(
+            user, org, lessee, asset, payload.vintage, payload.quantity,
+            starts_on=payload.starts_on, ends_on=payload.ends_on, rent=payload.rent,
+        )  # fmt: skip
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(201, _lease(next(r for r in queries.lease_rows(user, org) if r.lease.pk == row.pk)))
+
+
+LEASE_API_ACTIONS = {"accept": leasing.accept, "cancel": leasing.cancel, "terminate": leasing.terminate}
+
+
+@router.post(
+    "/enterprises/{org_id}/leases/actions",
+    operation_id="assets_lease_act",
+    url_name="assets_lease_act",
+    response={200: AssetsLeaseOut, **ERRORS},
+    summary="确认承租、撤回或谢绝、提前终止 / accept, withdraw or decline, or terminate a lease of the enterprise",
+    description="A party's own staff. 404: no such lease of the enterprise; 422: not in a state for the action.",
+)
+def lease_act(request: HttpRequest, payload: AssetsLeaseActionIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = _user(request)
+    org = queries.enterprise(user, org_id)
+    if payload.lease_id not in {r.lease.pk for r in queries.lease_rows(user, org)}:
+        raise Http404
+    try:
+        act = LEASE_API_ACTIONS.get(payload.action)
+        if act is None:
+            raise ValidationError({"action": _("未知的操作")})
+        row = act(user, payload.lease_id)
+    except Lease.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return refused(request, exc)
+    return Status(200, _lease(next(r for r in queries.lease_rows(user, org) if r.lease.pk == row.pk)))
+
+
+class AssetsReserveHoldingOut(Schema):
+    government: str
+    asset: str
+    vintage: int
+    state: str
+    quantity: int
+
+
+class AssetsBuyBackOut(Schema):
+    id: int
+    government: str
+    enterprise: str
+    asset: str
+    vintage: int
+    quantity: int
+    price: Decimal
+    amount: Decimal
+    derivation: str
+    agreement: str
+    status: str = Field(..., description="offered | owed | paid | declined")
+
+
+class AssetsReserveAllocationOut(Schema):
+    id: int
+    government: str
+    enterprise: str
+    asset: str
+    vintage: int
+    quantity: int
+    amount: Decimal
+    derivation: str
+    reference: str
+    allocated_on: datetime.date
+
+
+class AssetsReserveOut(Schema):
+    holdings: list[AssetsReserveHoldingOut]
+    buy_backs: list[AssetsBuyBackOut]
+    allocations: list[AssetsReserveAllocationOut]
+    leases: list[AssetsLeaseOut]
+
+
+GOVERNMENT_AUTH = [ApiTokenAuth(banks=True), SessionAuth()]
+
+
+@router.get(
+    "/reserve",
+    operation_id="assets_reserve",
+    url_name="assets_reserve",
+    auth=GOVERNMENT_AUTH,
+    response={200: AssetsReserveOut, **ERRORS},
+    summary="政府储备 / the reserves of the jurisdiction: holdings, buy-backs, direct allocations; its leases",
+    description="Government staff (a signed-in session) and the admin; 404 for everybody else.",
+)
+def reserve_status(request: HttpRequest) -> Any:
+    view = queries.reserve_view(_user(request))
+    return Status(
+        200,
+        {
+            "holdings": [
+                {"government": h.body.name, "asset": h.asset.code, "vintage": h.vintage, "state": h.state,
+                 "quantity": h.balance}
+                for h in view.holdings
+            ],
+            "buy_backs": [
+                {"id": b.pk, "government": b.government.name, "enterprise": b.enterprise.name, "asset": b.asset.code,
+                 "vintage": b.vintage, "quantity": b.quantity, "price": b.price, "amount": b.amount,
+                 "derivation": reserve.buy_back_derivation(b), "agreement": b.agreement,
+                 "status": b.status}
+                for b, _shown in view.buy_backs
+            ],
+            "allocations": [
+                {"id": a.pk, "government": a.government.name, "enterprise": a.enterprise.name, "asset": a.asset.code,
+                 "vintage": a.vintage, "quantity": a.quantity, "amount": a.amount,
+                 "derivation": revenue.allocation_text(a), "reference": a.reference,
+                 "allocated_on": a.allocated_on}
+                for a, _shown in view.allocations
+            ],
+            "leases": [_lease(r) for r in view.leases],
+        },
+    )
+
+
+class AssetsRevenueCellOut(Schema):
+    district: str | None = Field(..., description="region code of the payers' district (null: none recorded)")
+    factor: str | None = Field(..., description="factor code (null: an asset other than a discharge right)")
+    amount: Decimal
+    entries: list[int] = Field(..., description="the revenue entries summed (ids of entries)")
+
+
+class AssetsRevenueEntryOut(Schema):
+    id: int
+    account: str = Field(..., description="the account's region code")
+    source: str = Field(..., description="bill_payment | reserve_sale | reserve_alloc")
+    booked_on: datetime.date
+    payer: str
+    district: str | None
+    factor: str | None
+    amount: Decimal
+    payment_id: int | None
+    trade_id: int | None
+    allocation_id: int | None
+    derivation: str = Field(..., description="where the money came from and how the amount was made")
+
+
+class AssetsRevenueUseOut(Schema):
+    id: int
+    account: str
+    category: str = Field(..., description="pollution_control | buy_back | monitoring | platform")
+    amount: Decimal
+    purpose: str
+    approval_reference: str
+    evidence: str
+    used_on: datetime.date
+    buy_back_id: int | None
+
+
+class AssetsRevenueOut(Schema):
+    year: int
+    total: Decimal
+    cells: list[AssetsRevenueCellOut]
+    entries: list[AssetsRevenueEntryOut]
+    uses: list[AssetsRevenueUseOut]
+    balances: dict[str, Decimal] = Field(..., description="account region code → balance (yuan)")
+
+
+@router.get(
+    "/revenue",
+    operation_id="assets_revenue",
+    url_name="assets_revenue",
+    auth=GOVERNMENT_AUTH,
+    response={200: AssetsRevenueOut, **ERRORS},
+    summary="收入报表 / revenue of the jurisdiction's accounts by factor and district, with the entries summed",
+    description="Government staff (a signed-in session) and the admin; 404 for everybody else. ``year``: default "
+    "the latest year with revenue.",
+)
+def revenue_report(request: HttpRequest, year: int | None = None) -> Any:
+    if year is not None and not 2000 <= year <= 2100:
+        raise Http404
+    view = queries.revenue_view(_user(request), year)
+    return Status(
+        200,
+        {
+            "year": view.year,
+            "total": view.total,
+            "cells": [
+                {"district": code or None, "factor": next((f.code for f in view.factors if f and f.pk == fid), None),
+                 "amount": cell.total, "entries": cell.entries}
+                for (code, fid), cell in sorted(view.cells.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+            ],
+            "entries": [
+                {"id": e.pk, "account": e.account.region.code, "source": e.source, "booked_on": e.booked_on,
+                 "payer": e.payer.name, "district": e.district.code if e.district else None,
+                 "factor": e.factor.code if e.factor else None, "amount": e.amount, "payment_id": e.payment_id,
+                 "trade_id": e.trade_id, "allocation_id": e.allocation_id, "derivation": text}
+                for e, text in view.entries
+            ],
+            "uses": [
+                {"id": u.pk, "account": u.account.region.code, "category": u.category, "amount": u.amount,
+                 "purpose": u.purpose, "approval_reference": u.approval_reference, "evidence": u.evidence,
+                 "used_on": u.used_on, "buy_back_id": u.buy_back_id}
+                for u in view.uses
+            ],
+            "balances": {a.region.code: a.balance for a in view.accounts},
+        },
+    )

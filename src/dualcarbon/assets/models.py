@@ -17,6 +17,13 @@
 * Trading (交易): :class:`TradingRule` (a region's rule: whether a listing needs the government's approval,
   effective-dated), :class:`Listing` (a timed bidding round or a bilateral transfer; the listed quantity sits in the
   seller's ``reserved`` account), :class:`Bid` and :class:`Trade` (what a buyer bought at settlement and owes).
+* Leasing (租赁): :class:`Lease` — rights of one holding let to another enterprise for a term; the units sit in the
+  lessor's ``leased_out`` account while the lessee uses them, and return when the term ends.
+* The government's reserve (储备): the reserve is the ledger accounts of a government body; :class:`BuyBack` (回购
+  from an enterprise at a price, owed to it until paid) and :class:`ReserveAllocation` (a direct allocation from the
+  reserve at the fee standard). A reserve's sale through a listing is an ordinary :class:`Listing` of the body.
+* Revenue (收入): :class:`RevenueAccount` of a region, :class:`RevenueEntry` (income: a bill's payment, a reserve
+  sale or allocation) and :class:`RevenueUse` (what it was spent on, approved, with evidence).
 """
 
 from __future__ import annotations
@@ -133,6 +140,10 @@ class LedgerTransaction(models.Model):
         UNRESERVE = "unreserve", _("解冻")
         RETIRE = "retire", _("注销")
         SETTLE = "settle", _("交易结算")
+        LEASE = "lease", _("出租")
+        LEASE_RETURN = "lease_return", _("租赁归还")
+        BUY_BACK = "buy_back", _("政府回购")
+        ALLOCATE = "allocate", _("储备出让")
 
     kind = models.CharField(_("业务类型"), max_length=12, choices=Kind.choices)
     #: what the movement is for, in words a person can check (a permit number, a contract, a loan reference)
@@ -561,3 +572,218 @@ class Surrender(models.Model):
                 name="assets_surrender_positive",
             )
         ]
+
+
+# --------------------------------------------------------------------------- leasing (租赁)
+
+
+class Lease(models.Model):
+    """A lease (租赁) of ``quantity`` units of one holding of the lessor to the lessee from ``starts_on`` to
+    ``ends_on`` (inclusive) for ``rent`` yuan. Offered by the lessor (units reserved), accepted by the lessee, approved
+    by the government where the region's :class:`TradingRule` requires it; active: the units sit in the lessor's
+    ``leased_out`` account and the lessee may use them; they return when the term ends or both parties end it
+    early (docs/state-machines.md § Lease)."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("待承租方确认")
+        PENDING = "pending", _("待政府审核")
+        ACTIVE = "active", _("租赁中")
+        RETURNED = "returned", _("已到期归还")
+        TERMINATED = "terminated", _("已提前终止")
+        CANCELLED = "cancelled", _("已撤回或谢绝")
+        REJECTED = "rejected", _("未获批准")
+
+    lessor = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_leases_out")
+    lessee = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_leases_in")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("租赁数量"))
+    starts_on = models.DateField(_("租期开始"))
+    ends_on = models.DateField(_("租期结束（含当日）"))
+    rent = models.DecimalField(_("租金（元）"), max_digits=14, decimal_places=2)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OFFERED)
+    approval_required = models.BooleanField(_("须经政府审核"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+    #: early termination: the party that asked first (the other one's confirmation ends the lease)
+    termination_requested_by = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reserve_txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    lease_txn = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: the return (term ended, terminated) or the release of the reservation (withdrawn, declined, rejected)
+    close_txn = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("排污权租赁")
+        verbose_name_plural = _("排污权租赁")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0, rent__gt=0), name="assets_lease_positive"),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="assets_lease_term"),
+            models.CheckConstraint(condition=~Q(lessor=F("lessee")), name="assets_lease_two_parties"),
+        ]
+
+    def __str__(self) -> str:
+        return f"R{self.pk}"
+
+
+# --------------------------------------------------------------------------- reserve (储备) and revenue (收入)
+
+
+class RevenueAccount(models.Model):
+    """A region's account of the revenue from the paid use and sale of discharge rights (收入账户). Its balance is
+    the sum of its entries less its uses, never negative (CHECK; services lock the row)."""
+
+    region = models.OneToOneField(Region, on_delete=models.PROTECT, related_name="+")
+    balance = models.DecimalField(_("余额（元）"), max_digits=16, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["region_id"]
+        verbose_name = _("收入账户")
+        verbose_name_plural = _("收入账户")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="assets_revenue_not_negative")]
+
+
+class BuyBack(models.Model):
+    """政府回购: a government body buys rights back from an enterprise into its reserve at a price (yuan per tonne).
+    Offered by the government, accepted by the enterprise (the units move into the reserve and the amount is owed
+    to the enterprise), paid by the government from the region's revenue account (a :class:`RevenueUse`)."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("待企业确认")
+        OWED = "owed", _("已回购，待付款")
+        PAID = "paid", _("已付款")
+        DECLINED = "declined", _("企业已谢绝")
+
+    government = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_buy_backs")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("回购数量"))
+    price = models.DecimalField(_("回购价（元/吨）"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("回购金额（元）"), max_digits=16, decimal_places=2)
+    derivation = models.TextField(_("计算过程"))
+    agreement = models.CharField(_("回购协议编号"), max_length=100)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OFFERED)
+    txn = models.OneToOneField(LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    offered_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(_("企业确认时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("政府回购")
+        verbose_name_plural = _("政府回购")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, price__gt=0, amount__gt=0), name="assets_buyback_positive"
+            ),
+            models.UniqueConstraint(fields=["agreement"], name="assets_buyback_agreement_once"),
+        ]
+
+
+class ReserveAllocation(models.Model):
+    """A direct allocation (储备出让) of rights from a government's reserve to an enterprise, charged at the fee
+    standard in force: tonnes × standard × years, to the fen; the amount is booked to the revenue account."""
+
+    government = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="asset_reserve_allocations")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    vintage = models.PositiveSmallIntegerField(_("年度"))
+    quantity = models.BigIntegerField(_("出让数量"))
+    standard = models.ForeignKey(FeeStandard, on_delete=models.PROTECT, related_name="+")
+    years = models.PositiveSmallIntegerField(_("计费年限"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
+    derivation = models.TextField(_("计算过程"))
+    reference = models.CharField(_("出让文号"), max_length=100)
+    allocated_on = models.DateField(_("出让日期"))
+    txn = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-allocated_on", "-pk"]
+        verbose_name = _("储备出让")
+        verbose_name_plural = _("储备出让")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0, amount__gt=0), name="assets_reservealloc_positive"),
+            models.UniqueConstraint(fields=["reference"], name="assets_reservealloc_reference_once"),
+        ]
+
+
+class RevenueEntry(models.Model):
+    """Income of a revenue account: a payment of a paid-use bill, a reserve sale (a trade settled from a
+    government's listing) or a direct allocation from the reserve; each with the one record it comes from."""
+
+    class Source(models.TextChoices):
+        BILL_PAYMENT = "bill_payment", _("有偿使用费缴款")
+        RESERVE_SALE = "reserve_sale", _("储备竞价出让")
+        RESERVE_ALLOCATION = "reserve_alloc", _("储备直接出让")
+
+    account = models.ForeignKey(RevenueAccount, on_delete=models.PROTECT, related_name="entries")
+    source = models.CharField(_("收入来源"), max_length=16, choices=Source.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
+    #: the factor of the discharge right paid for (empty: another asset sold from the reserve)
+    factor = models.ForeignKey(Factor, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    #: the payer's region (its district)
+    district = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="revenue")
+    trade = models.OneToOneField(Trade, null=True, blank=True, on_delete=models.PROTECT, related_name="revenue")
+    allocation = models.OneToOneField(
+        ReserveAllocation, null=True, blank=True, on_delete=models.PROTECT, related_name="revenue"
+    )
+    booked_on = models.DateField(_("入账日期"))
+    derivation = models.TextField(_("来源与计算"))
+
+    class Meta:
+        ordering = ["booked_on", "pk"]
+        verbose_name = _("收入")
+        verbose_name_plural = _("收入")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="assets_revenueentry_positive"),
+            models.CheckConstraint(
+                condition=Q(source="bill_payment", payment__isnull=False, trade=None, allocation=None)
+                | Q(source="reserve_sale", trade__isnull=False, payment=None, allocation=None)
+                | Q(source="reserve_alloc", allocation__isnull=False, payment=None, trade=None),
+                name="assets_revenueentry_one_source",
+            ),
+        ]
+
+
+class RevenueUse(models.Model):
+    """A use of a revenue account (收入使用) in a category the revenue rules name, approved (by whom, under which
+    document) and evidenced; never more than the balance."""
+
+    class Category(models.TextChoices):
+        POLLUTION_CONTROL = "pollution_control", _("污染防治项目")
+        BUY_BACK = "buy_back", _("排污权回购储备")
+        MONITORING = "monitoring", _("监测监管能力建设")
+        PLATFORM = "platform", _("交易平台建设与运行")
+
+    account = models.ForeignKey(RevenueAccount, on_delete=models.PROTECT, related_name="uses")
+    category = models.CharField(_("使用类别"), max_length=20, choices=Category.choices)
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
+    purpose = models.CharField(_("用途"), max_length=300)
+    approval_reference = models.CharField(_("批准文号"), max_length=100)
+    evidence = models.CharField(_("凭证"), max_length=300)
+    used_on = models.DateField(_("支出日期"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    buy_back = models.OneToOneField(BuyBack, null=True, blank=True, on_delete=models.PROTECT, related_name="payment")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["used_on", "pk"]
+        verbose_name = _("收入使用")
+        verbose_name_plural = _("收入使用")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="assets_revenueuse_positive")]

@@ -16,19 +16,26 @@ from django.utils import timezone
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Organisation, Region
 
-from . import ets, scoping, services, trading
+from . import ets, leasing, revenue, scoping, services, trading
 from .models import (
     Allocation,
     Asset,
     Bid,
     Bill,
+    BuyBack,
     Confirmation,
     Factor,
     FeeStandard,
+    Holding,
+    Lease,
     Listing,
     Obligation,
     Pledge,
     Posting,
+    ReserveAllocation,
+    RevenueAccount,
+    RevenueEntry,
+    RevenueUse,
     Trade,
 )
 
@@ -76,6 +83,8 @@ class EnterpriseView:
     allocations: list[Allocation] = field(default_factory=list)
     obligations: list[ets.Status] = field(default_factory=list)
     account_totals: dict[int, Decimal | None] = field(default_factory=dict)
+    #: leases, buy-backs offered to it, allocations from a reserve (docs/assets.md § Leasing, § Reserve)
+    dealings: EnterpriseDealings | None = None
 
 
 def enterprise(user: Any, org_id: int) -> Organisation:
@@ -175,6 +184,7 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         list(scoping.allocations(user).filter(enterprise=org).order_by("-year", "kind")),
         obligations,
         {st.obligation.year: ets.account_total(org, st.obligation.year) for st in obligations},
+        enterprise_dealings(user, org),
     )
     return view
 
@@ -334,7 +344,7 @@ def _listing_rows(user: Any, rows: list[Listing]) -> list[ListingRow]:
             r,
             services.display_quantity(r.asset, r.quantity),
             services.display_quantity(r.asset, r.sold_quantity),
-            r.seller.name if r.seller_id in known else "",
+            r.seller.name if r.seller_id in known or r.seller.kind == Organisation.Kind.GOVERNMENT else "",
         )
         for r in rows
     ]
@@ -438,7 +448,7 @@ def listing_view(user: Any, listing_id: int) -> ListingView:
         if is_open
         else []
     )
-    own = scoping.can_hold(user, listing.seller)
+    own = scoping.can_hold(user, listing.seller) or trading.keeps_reserve(user, listing.seller)
     govern = scoping.can_govern(user, listing.seller)
     live = listing.status in (Listing.Status.PENDING, Listing.Status.OPEN)
     return ListingView(
@@ -468,3 +478,243 @@ def obligation(user: Any, org: Organisation, year: int) -> Obligation:
     if row is None:
         raise Http404
     return row
+
+
+# --------------------------------------------------------------------------- leasing, reserve and revenue
+
+
+@dataclass
+class LeaseRow:
+    lease: Lease
+    shown: str
+    #: "lessor" or "lessee": the side of the enterprise the page is about ("" on a government's list)
+    side: str
+    can_accept: bool = False
+    can_cancel: bool = False
+    can_terminate: bool = False
+    can_decide: bool = False
+    #: the early termination waits for the other party's confirmation
+    awaiting_other: bool = False
+    #: the parties' names where the viewer may know them (a party knows its counterparty; a government the
+    #: enterprises of its jurisdiction), else "—"
+    lessor_name: str = ""
+    lessee_name: str = ""
+
+
+def lease_rows(user: Any, org: Organisation | None = None) -> list[LeaseRow]:
+    """The leases the user may see (of ``org`` as lessor or lessee), each returned first if its term has ended
+    (:func:`leasing.expire_due`, lazily on read), with what the user may do on it."""
+    qs = scoping.leases(user)
+    if org is not None:
+        qs = qs.filter(Q(lessor=org) | Q(lessee=org))
+    leasing.expire_due(qs)
+    rows = list(
+        qs.select_related("lessor__region", "lessee__region", "asset", "termination_requested_by").order_by("-pk")[:300]
+    )
+    known = _known(user, {r.lessor_id for r in rows} | {r.lessee_id for r in rows})
+    out = []
+    for lease in rows:
+        own_lessor, own_lessee = scoping.can_hold(user, lease.lessor), scoping.can_hold(user, lease.lessee)
+        mine = own_lessor or own_lessee
+        side = "" if org is None else ("lessor" if lease.lessor_id == org.pk else "lessee")
+        asked = lease.termination_requested_by_id
+        live = lease.status in leasing.LIVE
+        active = lease.status == Lease.Status.ACTIVE
+        out.append(
+            LeaseRow(
+                lease,
+                services.display_quantity(lease.asset, lease.quantity),
+                side,
+                can_accept=own_lessee and lease.status == Lease.Status.OFFERED,
+                can_cancel=mine and live,
+                can_terminate=active
+                and mine
+                and not (asked is not None and asked == (lease.lessor_id if own_lessor else lease.lessee_id)),
+                can_decide=lease.status == Lease.Status.PENDING and scoping.can_govern(user, lease.lessor),
+                awaiting_other=active and asked is not None,
+                lessor_name=lease.lessor.name if mine or lease.lessor_id in known else "—",
+                lessee_name=lease.lessee.name if mine or lease.lessee_id in known else "—",
+            )
+        )
+    return out
+
+
+@dataclass
+class EnterpriseDealings:
+    """An enterprise's leases, the buy-backs offered to it and the allocations it received from a reserve."""
+
+    leases: list[LeaseRow]
+    buy_backs: list[tuple[BuyBack, str]]
+    allocations: list[tuple[ReserveAllocation, str]]
+
+
+def enterprise_dealings(user: Any, org: Organisation) -> EnterpriseDealings:
+    return EnterpriseDealings(
+        lease_rows(user, org),
+        [
+            (b, services.display_quantity(b.asset, b.quantity))
+            for b in scoping.buy_backs(user).filter(enterprise=org).select_related("asset", "government")
+        ],
+        [
+            (a, services.display_quantity(a.asset, a.quantity))
+            for a in scoping.reserve_allocations(user).filter(enterprise=org).select_related("asset", "government")
+        ],
+    )
+
+
+@dataclass
+class ReserveRow:
+    body: Organisation
+    asset: Asset
+    vintage: int
+    state: str
+    state_label: str
+    balance: int
+    shown: str
+
+
+@dataclass
+class ReserveView:
+    holdings: list[ReserveRow]
+    buy_backs: list[tuple[BuyBack, str]]
+    allocations: list[tuple[ReserveAllocation, str]]
+    listings: list[ListingRow]
+    leases: list[LeaseRow]
+    is_government: bool
+    assets: list[Asset]
+
+
+def reserve_view(user: Any) -> ReserveView:
+    """The government's reserve page (and the admin's, read only); 404 for everybody else."""
+    if not scoping.can_see_region(user):
+        raise Http404
+    holdings = [
+        ReserveRow(
+            h.holder, h.asset, h.vintage, h.state, str(h.get_state_display()), h.balance,
+            services.display_quantity(h.asset, h.balance),
+        )
+        for h in scoping.reserve_holdings(user)
+        .exclude(balance=0)
+        .exclude(state=Holding.State.ISSUED)
+        .select_related("holder", "asset")
+        .order_by("holder__name", "asset__kind", "asset__code", "vintage", "state")
+    ]
+    listings = list(
+        scoping.listings(user)
+        .filter(seller__kind="government")
+        .filter(scoping.region_q(user, "seller__region__code"))
+        .select_related("seller", "asset")
+        .order_by("-pk")[:200]
+    )
+    return ReserveView(
+        holdings,
+        [
+            (b, services.display_quantity(b.asset, b.quantity))
+            for b in scoping.buy_backs(user)
+            .filter(scoping.region_q(user, "government__region__code"))
+            .select_related("asset", "government", "enterprise")[:300]
+        ],
+        [
+            (a, services.display_quantity(a.asset, a.quantity))
+            for a in scoping.reserve_allocations(user)
+            .filter(scoping.region_q(user, "government__region__code"))
+            .select_related("asset", "government", "enterprise", "standard")[:300]
+        ],
+        _listing_rows(user, listings),
+        lease_rows(user),
+        is_government(user),
+        list(Asset.objects.filter(kind=Asset.Kind.DISCHARGE_RIGHT).order_by("code")) if is_government(user) else [],
+    )
+
+
+@dataclass
+class RevenueCell:
+    total: Decimal
+    entries: list[int]  # the entries summed (their ids)
+
+
+@dataclass
+class RevenueView:
+    year: int
+    accounts: list[RevenueAccount]
+    factors: list[Factor | None]  # None: assets other than discharge rights sold from a reserve
+    districts: list[Region | None]
+    cells: dict[tuple[str, int | None], RevenueCell]  # (district code, factor id) → cell
+    by_factor: dict[int | None, RevenueCell]
+    by_district: dict[str, RevenueCell]
+    total: Decimal
+    entries: list[tuple[RevenueEntry, str]]  # each with its derivation in the reader's language
+    uses: list[RevenueUse]
+    used_total: Decimal
+    by_source: dict[str, Decimal]
+    is_government: bool
+    categories: list[tuple[str, str]] = field(default_factory=list)
+
+
+def revenue_view(user: Any, year: int | None = None) -> RevenueView:
+    """The revenue of the accounts in the user's jurisdiction in ``year`` (by booking date; default: the latest
+    year with an entry): by factor × district, every cell with the entries it sums; the uses; the balances."""
+    if not scoping.can_see_region(user):
+        raise Http404
+    entries_qs = scoping.revenue_entries(user)
+    if year is None:
+        latest = entries_qs.order_by("-booked_on").values_list("booked_on", flat=True).first()
+        year = latest.year if latest is not None else timezone.localdate().year
+    rows = list(
+        entries_qs.filter(booked_on__year=year)
+        .select_related(
+            "account__region", "factor", "district", "payer", "payment__bill__standard", "trade__asset",
+            "trade__buyer", "allocation__standard", "allocation__enterprise",
+        )
+        .order_by("booked_on", "pk")
+    )
+    cells: dict[tuple[str, int | None], RevenueCell] = {}
+    by_factor: dict[int | None, RevenueCell] = {}
+    by_district: dict[str, RevenueCell] = {}
+    by_source: dict[str, Decimal] = defaultdict(Decimal)
+    factors: dict[int | None, Factor | None] = {}
+    districts: dict[str, Region | None] = {}
+    for e in rows:
+        code = e.district.code if e.district else ""
+        districts.setdefault(code, e.district)
+        factors.setdefault(e.factor_id, e.factor)
+        for cell in (
+            cells.setdefault((code, e.factor_id), RevenueCell(Decimal("0.00"), [])),
+            by_factor.setdefault(e.factor_id, RevenueCell(Decimal("0.00"), [])),
+            by_district.setdefault(code, RevenueCell(Decimal("0.00"), [])),
+        ):
+            cell.total += e.amount
+            cell.entries.append(e.pk)
+        by_source[e.source] += e.amount
+    uses = list(
+        scoping.revenue_uses(user)
+        .filter(used_on__year=year)
+        .select_related("account__region", "approved_by", "buy_back")
+        .order_by("used_on", "pk")
+    )
+    return RevenueView(
+        year,
+        list(scoping.revenue_accounts(user).select_related("region").order_by("region__code")),
+        sorted(factors.values(), key=lambda f: (f is None, f.position if f else 0)),
+        [districts[c] for c in sorted(districts)],
+        cells,
+        by_factor,
+        by_district,
+        sum((e.amount for e in rows), Decimal("0.00")),
+        [(e, revenue.derivation(e)) for e in rows],
+        uses,
+        sum((u.amount for u in uses), Decimal("0.00")),
+        dict(by_source),
+        is_government(user),
+        [(c.value, str(c.label)) for c in RevenueUse.Category],
+    )
+
+
+def revenue_accounts_kept(user: Any) -> Any:
+    """The revenue accounts the user's government keeps (the admin keeps none)."""
+    prefixes = access.actor_for(user).region_prefixes
+    if not prefixes:
+        return RevenueAccount.objects.none()
+    return scoping.revenue_accounts(user).filter(access.region_q(tuple(prefixes), "region__code")).select_related(
+        "region"
+    )

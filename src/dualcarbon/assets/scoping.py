@@ -11,6 +11,11 @@
   the named buyer of a bilateral transfer; an enterprise that bid on it. Bids — the bidder's own; the seller's
   staff (shown without the bidders' names), the seller's government, the admin. Trades — both parties, their
   governments, the admin.
+* Leases: both parties' staff, their governments, the admin (never banks or verifiers).
+* The reserve (the ledger accounts of government bodies), buy-backs and direct allocations from it: the governments
+  whose jurisdiction covers the body's region and the admin; a buy-back or an allocation also the enterprise's own
+  staff. Revenue accounts, their entries and uses: the governments whose jurisdiction covers the account's region and
+  the admin. Banks see none of these.
 * ETS allocations, obligations and surrenders of an enterprise: its own staff, its region's government, the admin;
   allocating and entering the verified emissions are the government's, surrendering the enterprise's own staff's.
 """
@@ -28,13 +33,19 @@ from .models import (
     Allocation,
     Bid,
     Bill,
+    BuyBack,
     Confirmation,
     Holding,
+    Lease,
     Listing,
     Obligation,
     Payment,
     Pledge,
     Posting,
+    ReserveAllocation,
+    RevenueAccount,
+    RevenueEntry,
+    RevenueUse,
     Surrender,
     Trade,
 )
@@ -159,3 +170,46 @@ def obligations(user: Any) -> QuerySet[Obligation]:
 
 def surrenders(user: Any) -> QuerySet[Surrender]:
     return Surrender.objects.filter(access.owner_or_government_q(access.actor_for(user), "obligation__enterprise"))
+
+
+def leases(user: Any) -> QuerySet[Lease]:
+    actor = access.actor_for(user)
+    return Lease.objects.filter(
+        access.owner_or_government_q(actor, "lessor") | access.owner_or_government_q(actor, "lessee")
+    )
+
+
+def reserve_holdings(user: Any) -> QuerySet[Holding]:
+    """The reserves (the accounts of government bodies) of the user's jurisdiction."""
+    return Holding.objects.filter(holder__kind="government").filter(region_q(user, "holder__region__code"))
+
+
+def reserve_bodies(user: Any) -> QuerySet[Organisation]:
+    """Government bodies whose reserve the user may see (and, for government staff, keep)."""
+    return Organisation.objects.filter(kind="government", is_active=True).filter(region_q(user, "region__code"))
+
+
+def buy_backs(user: Any) -> QuerySet[BuyBack]:
+    actor = access.actor_for(user)
+    return BuyBack.objects.filter(
+        region_q(user, "government__region__code") | Q(enterprise_id__in=list(actor.enterprise_ids))
+    )
+
+
+def reserve_allocations(user: Any) -> QuerySet[ReserveAllocation]:
+    actor = access.actor_for(user)
+    return ReserveAllocation.objects.filter(
+        region_q(user, "government__region__code") | Q(enterprise_id__in=list(actor.enterprise_ids))
+    )
+
+
+def revenue_accounts(user: Any) -> QuerySet[RevenueAccount]:
+    return RevenueAccount.objects.filter(region_q(user, "region__code"))
+
+
+def revenue_entries(user: Any) -> QuerySet[RevenueEntry]:
+    return RevenueEntry.objects.filter(region_q(user, "account__region__code"))
+
+
+def revenue_uses(user: Any) -> QuerySet[RevenueUse]:
+    return RevenueUse.objects.filter(region_q(user, "account__region__code"))

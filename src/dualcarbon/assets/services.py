@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Membership, Organisation, Region
 
-from . import ledger, scoping
+from . import ledger, revenue, scoping
 from .ledger import Move
 from .models import (
     Asset,
@@ -29,6 +29,7 @@ from .models import (
     Factor,
     FeeStandard,
     Holding,
+    Lease,
     LedgerTransaction,
     Listing,
     Payment,
@@ -100,6 +101,20 @@ def government_of(user: Any, enterprise: Organisation) -> Organisation:
         ).select_related("organisation__region")
         if m.organisation.region is not None and code.startswith(m.organisation.region.prefix)
     ]
+    return max(bodies, key=lambda o: len(o.region.prefix) if o.region else 0)
+
+
+def government_body(user: Any, refusal: Any = None) -> Organisation:
+    """The user's own government body (the most local one with a region); refused for anyone else."""
+    bodies = [
+        m.organisation
+        for m in Membership.objects.filter(
+            user=user, role=Membership.Role.GOVERNMENT_STAFF, is_active=True, organisation__is_active=True
+        ).select_related("organisation__region")
+        if m.organisation.region is not None
+    ]
+    if not bodies:
+        raise PermissionDenied(refusal or _("只有政府工作人员可以办理"))
     return max(bodies, key=lambda o: len(o.region.prefix) if o.region else 0)
 
 
@@ -208,6 +223,21 @@ def unreserve(
             ).aggregate(n=Sum("quantity"))["n"]
             or 0
         )
+        let = (
+            Lease.objects.filter(
+                lessor=holder, asset=asset, vintage=v, status__in=[Lease.Status.OFFERED, Lease.Status.PENDING]
+            ).aggregate(n=Sum("quantity"))["n"]
+            or 0
+        )
+        if isinstance(quantity, int) and let and (account or 0) - quantity < listed + let:
+            raise _refuse(
+                "quantity",
+                _("冻结的 %(reserved)s %(unit)s 中有 %(held)s %(unit)s 为挂牌或出租数量，只能解冻 %(free)s %(unit)s"),
+                reserved=account or 0,
+                held=listed + let,
+                free=max(0, (account or 0) - listed - let),
+                unit=asset.unit,
+            )
         if isinstance(quantity, int) and listed and (account or 0) - quantity < listed:
             raise _refuse(
                 "quantity",
@@ -405,16 +435,7 @@ def publish_fee_standard(
 def publish_for_jurisdiction(user: Any, factor: Factor, yuan_per_tonne_year: Any, **terms: Any) -> FeeStandard:
     """A government publishes a new version of its own region's fee standard (the region of its most local body;
     the platform admin is no authority)."""
-    bodies = [
-        m.organisation
-        for m in Membership.objects.filter(
-            user=user, role=Membership.Role.GOVERNMENT_STAFF, is_active=True, organisation__is_active=True
-        ).select_related("organisation__region")
-        if m.organisation.region is not None
-    ]
-    if not bodies:
-        raise PermissionDenied(_("只有政府工作人员可以发布收费标准"))
-    body = max(bodies, key=lambda o: len(o.region.prefix) if o.region else 0)
+    body = government_body(user, _("只有政府工作人员可以发布收费标准"))
     try:
         price = Decimal(str(yuan_per_tonne_year).strip())
     except InvalidOperation:
@@ -514,6 +535,7 @@ def record_payment(user: Any, bill_id: int, amount: Any, *, paid_on: datetime.da
         payment = Payment.objects.create(
             bill=bill, amount=value, paid_on=paid_on, reference=reference.strip(), recorded_by=user
         )
+        revenue.book_payment(payment)  # the revenue account of the region whose standard billed it
         if value == due:
             bill.status = Bill.Status.PAID
             bill.save(update_fields=["status"])

@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from dualcarbon.registry import effective
 from dualcarbon.registry.models import Organisation
 
-from . import ledger, scoping, services
+from . import ledger, revenue, scoping, services
 from .ledger import Move
 from .models import Asset, Bid, Holding, LedgerTransaction, Listing, Trade, TradingRule
 
@@ -53,6 +53,12 @@ MAX_ROUND_DAYS = 90
 
 def _refuse(field_name: str, message: Any, **params: Any) -> ValidationError:
     return ValidationError({field_name: ValidationError(message, params=params)})
+
+
+def keeps_reserve(user: Any, seller: Organisation) -> bool:
+    """The seller is a government body whose reserve the user keeps (government staff whose jurisdiction covers the
+    body's region: docs/assets.md § Reserve)."""
+    return seller.kind == Organisation.Kind.GOVERNMENT and scoping.can_govern(user, seller)
 
 
 def market_of(org: Organisation) -> str:
@@ -147,7 +153,7 @@ def create_listing(
     now: datetime.datetime | None = None,
 ) -> Listing:
     """The seller's staff list ``quantity`` units of an available holding (see the module's docstring)."""
-    if not scoping.can_hold(user, seller):
+    if not (scoping.can_hold(user, seller) or keeps_reserve(user, seller)):
         raise PermissionDenied(_("只有持有企业本身的人员可以挂牌出售其资产"))
     if mode not in Mode.values:
         raise _refuse("mode", _("交易方式须为竞价交易或协议转让"))
@@ -183,7 +189,8 @@ def create_listing(
             raise _refuse("buyer", _("受让企业须在同一交易市场（%(m)s）"), m=market)
         terms.update(buyer=buyer, price=parse_price(price if price is not None else "", "price"))
     rule = rule_for(seller, timezone.localdate(now))
-    needs_approval = bool(rule and rule.approval_required)
+    # a government's sale from its own reserve is its own decision: no approval
+    needs_approval = bool(rule and rule.approval_required) and seller.kind != Organisation.Kind.GOVERNMENT
     with transaction.atomic():
         move = Move(asset, vintage, quantity, (seller.pk, State.AVAILABLE), (seller.pk, State.RESERVED))
         txn = ledger.execute(Kind.RESERVE, [move], memo=f"挂牌冻结（{Mode(mode).label}）", user=user)
@@ -231,7 +238,7 @@ def cancel(user: Any, listing_id: int, now: datetime.datetime | None = None) -> 
     """The seller withdraws a pending or open listing that has no bid: the reservation is released."""
     with transaction.atomic():
         row = _locked(listing_id, scoping.listings(user))
-        if not scoping.can_hold(user, row.seller):
+        if not (scoping.can_hold(user, row.seller) or keeps_reserve(user, row.seller)):
             raise PermissionDenied(_("只有出让企业本身的人员可以撤牌"))
         if row.status not in (Status.PENDING, Status.OPEN):
             raise _refuse("listing", _("该挂牌已结束（%(s)s），不能撤牌"), s=row.get_status_display())
@@ -332,7 +339,7 @@ def _book(
         )  # fmt: skip
         for b, buyer, n, price in fills:
             amount = amount_of(row.asset, n, price)
-            Trade.objects.create(
+            trade = Trade.objects.create(
                 listing=row,
                 bid=b,
                 seller_id=row.seller_id,
@@ -346,6 +353,7 @@ def _book(
                 txn=txn,
                 settled_at=now,
             )
+            revenue.book_sale(trade, timezone.localdate(now))  # a sale from a government's reserve only
             if b is not None:
                 b.filled = n
                 b.save(update_fields=["filled"])

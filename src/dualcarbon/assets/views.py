@@ -5,11 +5,13 @@ to confirm rights, bill and record payments; for its staff, the pledge form), th
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,8 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from dualcarbon.registry import access
 from dualcarbon.registry.models import Organisation
 
-from . import ets, queries, services, trading
-from .models import Allocation, Asset, Bill, Confirmation, Factor, Listing, Obligation, Pledge
+from . import ets, leasing, queries, reserve, revenue, services, trading
+from .models import Allocation, Asset, Bill, BuyBack, Confirmation, Factor, Lease, Listing, Obligation, Pledge
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -57,6 +59,7 @@ def _page(request: HttpRequest, org_id: int, errors: dict[str, list[str]] | None
             "bases": Confirmation.Basis.choices,
             "modes": Listing.Mode.choices,
             "allocation_kinds": Allocation.Kind.choices,
+            "lease_actions": [("accept", _("确认承租")), ("cancel", _("撤回或谢绝")), ("terminate", _("提前终止"))],
             "today": datetime.date.today(),
         },
         status=422 if errors else 200,
@@ -329,74 +332,69 @@ def listing(request: HttpRequest, listing_id: int) -> HttpResponse:
     return _listing_page(request, listing_id)
 
 
-def _listing_action(request: HttpRequest, listing_id: int, action: Any, done: str) -> HttpResponse:
+def _bid(request: HttpRequest, listing_id: int) -> str:
+    """An enterprise of the market bids in an open round (its one enterprise, or the one it chose)."""
+    post = request.POST
+    view = queries.listing_view(request.user, listing_id)
+    own = Organisation.objects.filter(
+        pk__in=list(access.actor_for(request.user).enterprise_ids), kind="enterprise"
+    ).order_by("pk")
+    if not own:
+        raise PermissionDenied(_("只有企业人员可以竞买"))
+    text = (post.get("bidder") or "").strip()
+    bidder = own.filter(pk=int(text)).first() if text.isdigit() else (own[0] if len(own) == 1 else None)
+    if bidder is None:
+        raise ValidationError({"bidder": _("请选择竞买企业")})
+    quantity = services.parse_quantity(view.row.listing.asset, post.get("quantity", ""))
+    trading.bid(request.user, listing_id, bidder, quantity, post.get("price", ""))
+    return _("报价已提交")
+
+
+def _cancel(request: HttpRequest, listing_id: int) -> str:
+    trading.cancel(request.user, listing_id)
+    return _("已撤牌，冻结的数量已解冻")
+
+
+def _settle(request: HttpRequest, listing_id: int) -> str:
+    trading.settle(request.user, listing_id)
+    return _("竞价已结算")
+
+
+def _decide(request: HttpRequest, listing_id: int) -> str:
+    approve = request.POST.get("decision") == "approve"
+    trading.decide(request.user, listing_id, approve=approve, note=request.POST.get("note", ""))
+    return _("已批准挂牌") if approve else _("已不予批准，冻结的数量已解冻")
+
+
+def _accept(request: HttpRequest, listing_id: int) -> str:
+    trading.accept(request.user, listing_id)
+    return _("已受让，交易已结算")
+
+
+#: the listing's actions (urls.py names each one's route): each calls its service and returns the message shown
+LISTING_ACTIONS: dict[str, Callable[[HttpRequest, int], str]] = {
+    "bid": _bid,
+    "cancel": _cancel,
+    "settle": _settle,
+    "decide": _decide,
+    "accept": _accept,
+}
+
+
+@login_required
+@require_POST
+def listing_action(request: HttpRequest, listing_id: int, action: str) -> HttpResponse:
+    """One of the listing's actions (:data:`LISTING_ACTIONS`): a refusal shows the listing again with the located
+    message, a listing out of sight is missing (404), success goes back to the listing with the service's message."""
     queries.listing_view(request.user, listing_id)  # 404 first for whoever may not see the listing
     try:
-        action()
+        done = LISTING_ACTIONS[action](request, listing_id)
     except Listing.DoesNotExist:
         raise Http404 from None
     except ValidationError as exc:
         return _listing_page(request, listing_id, _errors(exc))
     messages.success(request, done)
     return HttpResponseRedirect(reverse("assets:listing", args=[listing_id]))
-
-
-@login_required
-@require_POST
-def bid(request: HttpRequest, listing_id: int) -> HttpResponse:
-    """An enterprise of the market bids in an open round."""
-    post = request.POST
-
-    def act() -> None:
-        view = queries.listing_view(request.user, listing_id)
-        own = Organisation.objects.filter(
-            pk__in=list(access.actor_for(request.user).enterprise_ids), kind="enterprise"
-        ).order_by("pk")
-        if not own:
-            raise PermissionDenied(_("只有企业人员可以竞买"))
-        text = (post.get("bidder") or "").strip()
-        bidder = own.filter(pk=int(text)).first() if text.isdigit() else (own[0] if len(own) == 1 else None)
-        if bidder is None:
-            raise ValidationError({"bidder": _("请选择竞买企业")})
-        asset = view.row.listing.asset
-        quantity = services.parse_quantity(asset, post.get("quantity", ""))
-        trading.bid(request.user, listing_id, bidder, quantity, post.get("price", ""))
-
-    return _listing_action(request, listing_id, act, _("报价已提交"))
-
-
-@login_required
-@require_POST
-def cancel(request: HttpRequest, listing_id: int) -> HttpResponse:
-    return _listing_action(
-        request, listing_id, lambda: trading.cancel(request.user, listing_id), _("已撤牌，冻结的数量已解冻")
-    )
-
-
-@login_required
-@require_POST
-def settle(request: HttpRequest, listing_id: int) -> HttpResponse:
-    return _listing_action(request, listing_id, lambda: trading.settle(request.user, listing_id), _("竞价已结算"))
-
-
-@login_required
-@require_POST
-def decide(request: HttpRequest, listing_id: int) -> HttpResponse:
-    post = request.POST
-    approve = post.get("decision") == "approve"
-    return _listing_action(
-        request,
-        listing_id,
-        lambda: trading.decide(request.user, listing_id, approve=approve, note=post.get("note", "")),
-        _("已批准挂牌") if approve else _("已不予批准，冻结的数量已解冻"),
-    )
-
-
-@login_required
-@require_POST
-def accept(request: HttpRequest, listing_id: int) -> HttpResponse:
-    done = _("已受让，交易已结算")
-    return _listing_action(request, listing_id, lambda: trading.accept(request.user, listing_id), done)
 
 
 # --------------------------------------------------------------------------- ETS allowances and surrender
@@ -469,3 +467,308 @@ def surrender(request: HttpRequest, org_id: int) -> HttpResponse:
         return _page(request, org_id, _errors(exc), "surrender")
     messages.success(request, _("清缴已记入账簿"))
     return _back(org_id, "ets")
+
+
+# --------------------------------------------------------------------------- leasing (docs/assets.md § Leasing)
+
+
+def _enterprise_by_uscc(post: Any, name: str) -> Organisation:
+    uscc = (post.get(name) or "").strip().upper()
+    org = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
+    if org is None:
+        raise ValidationError({name: _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+    return org
+
+
+def _asset(post: Any) -> Asset:
+    asset = Asset.objects.filter(pk=_int(post, "asset")).first()
+    if asset is None:
+        raise ValidationError({"asset": _("请选择或填写有效的编号")})
+    return asset
+
+
+@login_required
+@require_POST
+def lease(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise offers a lease of an available holding to another enterprise of its city."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        asset = _asset(post)
+        leasing.offer(
+            request.user,
+            org,
+            _enterprise_by_uscc(post, "lessee_uscc"),
+            asset,
+            post.get("vintage", ""),
+            services.parse_quantity(asset, post.get("quantity", "")),
+            starts_on=_date(post, "starts_on"),
+            ends_on=_date(post, "ends_on"),
+            rent=post.get("rent", ""),
+        )
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "lease")
+    messages.success(request, _("已提出出租，租赁数量已冻结，待承租方确认"))
+    return _back(org_id, "leases")
+
+
+def _lease_accept(user: Any, pk: int, post: Any) -> str:
+    pending = leasing.accept(user, pk).status == Lease.Status.PENDING
+    return _("已确认承租，待政府审核") if pending else _("已确认承租，租赁生效")
+
+
+def _lease_cancel(user: Any, pk: int, post: Any) -> str:
+    leasing.cancel(user, pk)
+    return _("租赁已撤回，冻结的数量已解冻")
+
+
+def _lease_terminate(user: Any, pk: int, post: Any) -> str:
+    ended = leasing.terminate(user, pk).status == Lease.Status.TERMINATED
+    return _("租赁已提前终止，数量已归还出租方") if ended else _("已提出提前终止，待对方确认")
+
+
+def _lease_approve(user: Any, pk: int, post: Any) -> str:
+    leasing.decide(user, pk, approve=True, note=post.get("note", ""))
+    return _("已批准租赁，租赁生效")
+
+
+def _lease_reject(user: Any, pk: int, post: Any) -> str:
+    leasing.decide(user, pk, approve=False, note=post.get("note", ""))
+    return _("已不予批准，冻结的数量已解冻")
+
+
+#: a lease's actions on the enterprise page (the form's ``action``): each calls its service and returns the message
+LEASE_ACTIONS: dict[str, Callable[[Any, int, Any], str]] = {
+    "accept": _lease_accept,
+    "cancel": _lease_cancel,
+    "terminate": _lease_terminate,
+    "approve": _lease_approve,
+    "reject": _lease_reject,
+}
+
+
+@login_required
+@require_POST
+def lease_act(request: HttpRequest, org_id: int) -> HttpResponse:
+    """A party (accept, withdraw or decline, terminate early) or the government (approve, reject) acts on a lease
+    of the enterprise."""
+    org = queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        pk = _int(post, "lease")
+        action = LEASE_ACTIONS.get(post.get("action", ""))
+        if action is None:
+            raise ValidationError({"lease": _("未知的操作")})
+        if not Lease.objects.filter(pk=pk).filter(Q(lessor=org) | Q(lessee=org)).exists():
+            raise Http404
+        done = action(request.user, pk, post)
+    except Lease.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "lease_act")
+    messages.success(request, done)
+    return _back(org_id, "leases")
+
+
+@login_required
+@require_POST
+def buy_back_decide(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The enterprise accepts or declines the government's offer to buy rights back into its reserve."""
+    queries.enterprise(request.user, org_id)
+    post = request.POST
+    try:
+        pk = _int(post, "buy_back")
+        if not BuyBack.objects.filter(pk=pk, enterprise_id=org_id).exists():
+            raise Http404
+        accept = post.get("decision") == "accept"
+        reserve.decide_buy_back(request.user, pk, accept=accept)
+    except BuyBack.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _page(request, org_id, _errors(exc), "buy_back")
+    messages.success(request, _("已同意回购，数量已转入政府储备") if accept else _("已谢绝回购"))
+    return _back(org_id, "leases")
+
+
+# --------------------------------------------------------------------------- reserve and revenue
+
+
+def _reserve_page(request: HttpRequest, errors: dict[str, list[str]] | None = None, form: str = "") -> HttpResponse:
+    context = {
+        "view": queries.reserve_view(request.user),
+        "errors": errors or {},
+        "form": form,
+        "posted": request.POST if request.method == "POST" else None,
+        "today": datetime.date.today(),
+    }
+    return render(request, "assets/reserve.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_GET
+def reserve_page(request: HttpRequest) -> HttpResponse:
+    """The government's reserve: its holdings, buy-backs, direct allocations, sales and the region's leases."""
+    return _reserve_page(request)
+
+
+def _reserve_action(request: HttpRequest, form: str, act: Callable[[Any], Any], done: str) -> HttpResponse:
+    queries.reserve_view(request.user)  # 404 first for whoever may not see the page
+    try:
+        out = act(request.POST)
+    except (BuyBack.DoesNotExist, Listing.DoesNotExist):
+        raise Http404 from None
+    except ValidationError as exc:
+        return _reserve_page(request, _errors(exc), form)
+    messages.success(request, done)
+    if isinstance(out, Listing):
+        return HttpResponseRedirect(reverse("assets:listing", args=[out.pk]))
+    return HttpResponseRedirect(reverse("assets:reserve") + f"#{form}")
+
+
+@login_required
+@require_POST
+def buy_back(request: HttpRequest) -> HttpResponse:
+    """The government offers an enterprise of its jurisdiction to buy rights back into its reserve."""
+
+    def act(post: Any) -> Any:
+        asset = _asset(post)
+        return reserve.offer_buy_back(
+            request.user,
+            _enterprise_by_uscc(post, "enterprise_uscc"),
+            asset,
+            post.get("vintage", ""),
+            services.parse_quantity(asset, post.get("quantity", "")),
+            post.get("price", ""),
+            agreement=post.get("agreement", ""),
+        )
+
+    return _reserve_action(request, "buy_back", act, _("回购要约已发出，待企业确认"))
+
+
+@login_required
+@require_POST
+def buy_back_pay(request: HttpRequest) -> HttpResponse:
+    """The government pays an accepted buy-back from its region's revenue account."""
+
+    def act(post: Any) -> Any:
+        return reserve.pay_buy_back(
+            request.user,
+            _int(post, "buy_back"),
+            paid_on=_date(post, "paid_on"),
+            approval_reference=post.get("approval_reference", ""),
+            evidence=post.get("evidence", ""),
+        )
+
+    return _reserve_action(request, "buy_back_pay", act, _("回购款已从收入账户支付"))
+
+
+@login_required
+@require_POST
+def reserve_allocate(request: HttpRequest) -> HttpResponse:
+    """The government allocates rights from its reserve to an enterprise at the fee standard."""
+
+    def act(post: Any) -> Any:
+        asset = _asset(post)
+        return reserve.allocate(
+            request.user,
+            _enterprise_by_uscc(post, "enterprise_uscc"),
+            asset,
+            post.get("vintage", ""),
+            services.parse_quantity(asset, post.get("quantity", "")),
+            years=post.get("years", ""),
+            reference=post.get("reference", ""),
+            allocated_on=_date(post, "allocated_on"),
+        )
+
+    return _reserve_action(request, "allocate", act, _("已从储备直接出让，金额已记入收入账户"))
+
+
+@login_required
+@require_POST
+def reserve_list(request: HttpRequest) -> HttpResponse:
+    """The government lists units of its reserve for a timed bidding round of its city."""
+
+    def act(post: Any) -> Any:
+        asset = _asset(post)
+        return trading.create_listing(
+            request.user,
+            services.government_body(request.user),
+            asset,
+            post.get("vintage", ""),
+            services.parse_quantity(asset, post.get("quantity", "")),
+            mode=Listing.Mode.AUCTION,
+            reserve_price=post.get("reserve_price", ""),
+            opens_at=_datetime(post, "opens_at"),
+            closes_at=_datetime(post, "closes_at"),
+        )
+
+    return _reserve_action(request, "sale", act, _("储备已挂牌竞价出让"))
+
+
+def _revenue_year(request: HttpRequest) -> int | None:
+    year = request.GET.get("year", "")
+    return int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None
+
+
+def _revenue_page(request: HttpRequest, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    view = queries.revenue_view(request.user, _revenue_year(request))
+    rows = [
+        (d, [view.cells.get((d.code if d else "", f.pk if f else None)) for f in view.factors],
+         view.by_district.get(d.code if d else ""))
+        for d in view.districts
+    ]  # fmt: skip
+    context = {
+        "view": view,
+        "rows": rows,
+        "totals": [view.by_factor.get(f.pk if f else None) for f in view.factors],
+        "errors": errors or {},
+        "posted": request.POST if request.method == "POST" else None,
+        "today": datetime.date.today(),
+    }
+    return render(request, "assets/revenue.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_GET
+def revenue_page(request: HttpRequest) -> HttpResponse:
+    """The revenue report by factor and district, each figure with the entries it sums; the uses; the balances."""
+    return _revenue_page(request)
+
+
+@login_required
+@require_GET
+def revenue_xlsx(request: HttpRequest) -> HttpResponse:
+    from .reports import revenue_workbook
+
+    view = queries.revenue_view(request.user, _revenue_year(request))
+    response = HttpResponse(
+        revenue_workbook(view), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="revenue-{view.year}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def revenue_use(request: HttpRequest) -> HttpResponse:
+    """The government records a use of its region's revenue account."""
+    queries.revenue_view(request.user)  # 404 first for whoever may not see the page
+    post = request.POST
+    try:
+        account = queries.revenue_accounts_kept(request.user).filter(pk=_int(post, "account")).first()
+        if account is None:
+            raise ValidationError({"account": _("请选择或填写有效的编号")})
+        revenue.record_use(
+            request.user,
+            account.region,
+            post.get("category", ""),
+            post.get("amount", ""),
+            purpose=post.get("purpose", ""),
+            approval_reference=post.get("approval_reference", ""),
+            evidence=post.get("evidence", ""),
+            used_on=_date(post, "used_on"),
+        )
+    except ValidationError as exc:
+        return _revenue_page(request, _errors(exc))
+    messages.success(request, _("收入使用已登记"))
+    return HttpResponseRedirect(reverse("assets:revenue") + "#uses")

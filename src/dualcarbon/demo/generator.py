@@ -1112,6 +1112,7 @@ def _assets(
     assets.transfer(users["ent2"], ccer, last, ent2, ent1, 800, reference=f"示范-CCER-{last}-协议-07")
     out["asset_pledges"] = 2
     out.update(_trading(holders, org_by_index, users, city, first, last, rng))
+    out.update(_leasing_and_reserve(holders, org_by_index, users, last))
     out.update(_ets_cohort([org_by_index[p.index] for p in holders[:4]], [users[p.username] for p in holders[:4]],
                            gov, first, rng))  # fmt: skip
     return out
@@ -1244,6 +1245,91 @@ def _trading(
     trading.bid(staff[12], live.pk, orgs[12], 1000, DEMO_RESERVE_PRICE["SO2"] + 100)
     out["asset_bids"] += 1
     listed(13, "COD", 5, now + datetime.timedelta(days=2), days=14, at=now)
+    return out
+
+
+def _leasing_and_reserve(
+    holders: Sequence[Any], org_by_index: dict[int, Any], users: dict[str, Any], last: int
+) -> dict[str, int]:
+    """Leasing, the reserve and revenue (docs/assets.md § Leasing, § Reserve, § Revenue), after the trading season:
+    ent3 leases NOx rights to ent1 for a term running now (approved under the city's rule) and had leased SO2 rights
+    to it in the first half of the last year (returned at the term's end); the city buys COD rights back from ent2
+    into its reserve and pays from the revenue account, sells part by a bidding round and allocates part at the fee
+    standard; a second use of the revenue for a pollution-control project."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from dualcarbon.assets import leasing, reserve, revenue, services, trading
+    from dualcarbon.assets.models import Asset, Holding
+
+    out = {"asset_leases": 0, "asset_buy_backs": 0, "asset_reserve_trades": 0, "asset_revenue_uses": 0}
+    if len(holders) < 14:
+        return out
+    gov = users["gov"]
+    tz = ZoneInfo("Asia/Shanghai")
+    orgs = [org_by_index[p.index] for p in holders]
+    staff = [users[p.username] for p in holders]
+    today = timezone.localdate()
+
+    def tonnes_of(i: int, code: str, share: int) -> int:
+        h = Holding.objects.filter(holder=orgs[i], asset__code=f"DR-{code}", state="available").order_by("vintage")
+        row = h.first()
+        return (row.balance // share // 1000 * 1000 or 1000) if row else 1000
+
+    def vintage_of(i: int, code: str) -> int:
+        row = Holding.objects.filter(holder=orgs[i], asset__code=f"DR-{code}", state="available").order_by("vintage")
+        return row.first().vintage  # type: ignore[union-attr]
+
+    # a lease over the last year's first half, returned at its term's end
+    start = datetime.datetime(last, 1, 5, 10, tzinfo=tz)
+    past = leasing.offer(
+        staff[2], orgs[2], orgs[0], Asset.objects.get(code="DR-SO2"), vintage_of(2, "SO2"), tonnes_of(2, "SO2", 4),
+        starts_on=datetime.date(last, 1, 10), ends_on=datetime.date(last, 6, 30), rent="4800.00", now=start,
+    )  # fmt: skip
+    leasing.accept(staff[0], past.pk, now=start + datetime.timedelta(days=1))
+    leasing.decide(gov, past.pk, approve=True, note="符合区域总量控制要求", now=start + datetime.timedelta(days=3))
+    leasing.expire_due()
+    # a lease running now
+    live = leasing.offer(
+        staff[2], orgs[2], orgs[0], Asset.objects.get(code="DR-NOX"), vintage_of(2, "NOX"), tonnes_of(2, "NOX", 3),
+        starts_on=today - datetime.timedelta(days=45), ends_on=today + datetime.timedelta(days=320), rent="12600.00",
+        now=timezone.now() - datetime.timedelta(days=50),
+    )  # fmt: skip
+    leasing.accept(staff[0], live.pk, now=timezone.now() - datetime.timedelta(days=49))
+    leasing.decide(gov, live.pk, approve=True, note="租期内承租方排放量计入其许可排放量核算",
+                   now=timezone.now() - datetime.timedelta(days=47))  # fmt: skip
+    out["asset_leases"] = 2
+    # the city buys COD rights back from ent2 into its reserve, paid from the revenue account
+    cod = Asset.objects.get(code="DR-COD")
+    v = vintage_of(1, "COD")
+    offer_at = datetime.datetime(last, 11, 5, 10, tzinfo=tz)
+    bb = reserve.offer_buy_back(gov, orgs[1], cod, v, 2000, "5800", agreement=f"示范回购〔{last}〕1号", now=offer_at)
+    reserve.decide_buy_back(staff[1], bb.pk, accept=True, now=offer_at + datetime.timedelta(days=2))
+    reserve.pay_buy_back(gov, bb.pk, paid_on=datetime.date(last, 11, 20), approval_reference=f"示发改〔{last}〕88号",
+                         evidence=f"国库集中支付凭证 GK{last}1120-001")  # fmt: skip
+    out["asset_buy_backs"] = 1
+    # a sale of part of the reserve by a bidding round of the city, and a direct allocation at the fee standard
+    body = services.government_body(gov)
+    opens = datetime.datetime(last, 12, 1, 9, tzinfo=tz)
+    sale = trading.create_listing(
+        gov, body, cod, v, 1000, mode="auction", reserve_price="6000", opens_at=opens,
+        closes_at=opens + datetime.timedelta(days=9), now=opens - datetime.timedelta(days=2),
+    )  # fmt: skip
+    trading.bid(staff[7], sale.pk, orgs[7], 1000, "6280", now=opens + datetime.timedelta(days=1))
+    trading.bid(staff[8], sale.pk, orgs[8], 1000, "6150", now=opens + datetime.timedelta(days=2))
+    out["asset_reserve_trades"] = trading.settle(gov, sale.pk, now=opens + datetime.timedelta(days=10)).trades.count()
+    reserve.allocate(gov, orgs[9], cod, v, 500, years=1, reference=f"示范储备出让〔{last}〕1号",
+                     allocated_on=datetime.date(last, 12, 20))  # fmt: skip
+    # a second use: a pollution-control project
+    assert body.region is not None
+    account = revenue.account_for(body.region)
+    amount = min(Decimal("20000.00"), (account.balance / 4).quantize(Decimal("0.01")))
+    if amount > 0:
+        revenue.record_use(gov, body.region, "pollution_control", amount, purpose="示范市城东污水处理厂提标改造补助",
+                           approval_reference=f"示环〔{last}〕45号", evidence="项目合同 HT-2025-017 与拨付凭证",
+                           used_on=datetime.date(last, 12, 28))  # fmt: skip
+    out["asset_revenue_uses"] = 2 if amount > 0 else 1
     return out
 
 
