@@ -7,24 +7,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0005_submission_channel_import'),
+        ("reporting", "0005_submission_channel_import"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DischargeRecord',
+            name="DischargeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('factor', models.CharField(max_length=16, verbose_name='污染因子')),
-                ('quantity', models.DecimalField(decimal_places=8, max_digits=24, validators=[django.core.validators.MinValueValidator(0)], verbose_name='排放量（吨）')),
-                ('source_sheet', models.CharField(blank=True, max_length=64)),
-                ('source_row', models.PositiveIntegerField(blank=True, null=True)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='discharge', to='reporting.submission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("factor", models.CharField(max_length=16, verbose_name="污染因子")),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=8,
+                        max_digits=24,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="排放量（吨）",
+                    ),
+                ),
+                ("source_sheet", models.CharField(blank=True, max_length=64)),
+                ("source_row", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="discharge", to="reporting.submission"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submission_id', 'pk'],
+                "ordering": ["submission_id", "pk"],
             },
         ),
     ]
