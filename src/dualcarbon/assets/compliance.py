@@ -276,7 +276,7 @@ def check_region(region_prefix: str = "", year: int | None = None, today: dateti
     obligation of the region past its deadline."""
     from dualcarbon.reporting.models import DischargeRecord
 
-    region_q = Q(region_id__startswith=region_prefix) if region_prefix else Q()
+    region_q = Q(region__code__startswith=region_prefix) if region_prefix else Q()
     if year is None:
         latest = DischargeRecord.objects.aggregate(y=Max("submission__period__year"))["y"]
         year = int(latest or timezone.localdate().year)
@@ -294,7 +294,7 @@ def check_region(region_prefix: str = "", year: int | None = None, today: dateti
     day = today or timezone.localdate()
     obs = Obligation.objects.filter(deadline__lt=day).select_related("enterprise")
     if region_prefix:
-        obs = obs.filter(enterprise__region_id__startswith=region_prefix)
+        obs = obs.filter(enterprise__region__code__startswith=region_prefix)
     obs_list = list(obs.order_by("pk"))
     ets_raised = check_obligations(obs_list, day)
     return RunSummary(
@@ -305,3 +305,19 @@ def check_region(region_prefix: str = "", year: int | None = None, today: dateti
         len(ets_raised),
         sum(1 for _a, created in ets_raised if created),
     )
+
+
+def default_year(enterprise_ids: Sequence[int]) -> int:
+    """The year a comparison shows by default: the last with reported discharge of these enterprises, else the last
+    vintage of their discharge rights, else this year."""
+    from dualcarbon.reporting.models import DischargeRecord
+
+    ids = list(enterprise_ids)
+    latest = DischargeRecord.objects.filter(submission__enterprise_id__in=ids, submission__is_current=True).aggregate(
+        y=Max("submission__period__year")
+    )["y"]
+    if latest is None:
+        latest = Holding.objects.filter(
+            holder_id__in=ids, asset__kind=Asset.Kind.DISCHARGE_RIGHT, balance__gt=0
+        ).aggregate(y=Max("vintage"))["y"]
+    return int(latest or timezone.localdate().year)
