@@ -808,12 +808,13 @@ def enterprise_claims(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX
     url_name="assets_claim_lookup",
     response={200: list[AssetsClaimOut], **ERRORS},
     summary="查询减排量是否已被主张 / who claimed a serial or a reduction, for what (the register)",
-    description="``unit`` and either ``serial`` or ``key`` (a reference, normalised). Only claims of enterprises the "
-    "token's user may see (its own; the government's region; the admin: all); others are left out.",
+    description="With ``unit`` and ``serial`` or ``key`` (a reference, normalised): the claims of that reduction; "
+    "without them: the latest 200 claims (of ``unit`` when given). Only claims of enterprises the token's user may "
+    "see (its own; the government's region; the admin: all); others are left out.",
 )
 def claim_lookup(
     request: HttpRequest,
-    unit: str = Query(..., max_length=16),
+    unit: str = Query("", max_length=16),
     serial: int | None = Query(None, ge=1, le=MAX_ID),
     key: str = Query("", max_length=160),
 ) -> Any:
@@ -823,11 +824,15 @@ def claim_lookup(
 
     from . import scoping
 
-    if unit not in claims_register.Unit.values or (serial is None and not key.strip()):
+    if (unit and unit not in claims_register.Unit.values) or ((serial is not None or key.strip()) and not unit):
         exc = ValidationError(
             {"unit": gettext_lazy("请给出减排量类型（ccer、gec、green_trade、forestry、project）及序列号或标识")}
         )
         return refused(request, exc)
-    visible = set(scoping.holders(_user(request)).values_list("pk", flat=True))
+    visible = scoping.holders(_user(request)).values_list("pk", flat=True)
+    if serial is None and not key.strip():
+        rows = [c for c in claims_register.claims_of(visible, limit=200) if not unit or c.unit == unit]
+        return Status(200, [_claim(c) for c in rows])
+    ids = set(visible)
     rows = claims_register.lookup(unit, serial=serial, key=key)
-    return Status(200, [_claim(c) for c in rows if c.claimant_id in visible])
+    return Status(200, [_claim(c) for c in rows if c.claimant_id in ids])
