@@ -268,7 +268,7 @@ def claim_retired(txn: LedgerTransaction, claimant: Organisation, purpose: str, 
     ).select_related("holding__asset")
     for p in rows.order_by("pk"):
         unit = CLAIM_UNITS.get(p.holding.asset.code)
-        if unit is None:
+        if unit is None or p.serial_first is None or p.serial_last is None:
             continue
         claims.append(
             claims_register.claim(
