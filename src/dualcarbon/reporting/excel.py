@@ -1,11 +1,12 @@
 """The monthly Excel template: generate it for an enterprise's industry, and import a filled one.
 
-Generation (:func:`build_template`) writes six sheets: 填报说明 (instructions), 活动数据 (activity
+Generation (:func:`build_template`) writes seven sheets: 填报说明 (instructions), 活动数据 (activity
 lines: Chinese labels in row 1, the engine's column codes in row 2, data from row 3, pre-filled
 with the items the industry usually reports), 产品产量 (production), 经济数据 (economic data),
-自有零碳发电 (own zero-carbon generation) and 碳抵消与绿证 (offsets and green-electricity attributes).
-Input cells are unlocked, styled and carry data validation (drop-down lists, decimals ≥ 0). The last
-two sheets are optional on import (a workbook from an older template without them still imports).
+自有零碳发电 (own zero-carbon generation), 碳抵消与绿证 (offsets and green-electricity attributes) and
+污染物排放 (the month's pollutant discharge per factor, tonnes). Input cells are unlocked, styled and carry data
+validation (drop-down lists, decimals ≥ 0). The last three sheets are optional on import (a workbook from an older
+template without them still imports).
 
 Import (:func:`parse_workbook`) turns an uploaded workbook into :class:`~.services.DraftData`
 with ``source_sheet``/``source_row`` on every record, or raises :class:`WorkbookInvalid` with
@@ -592,6 +593,11 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
             "每行须填写项目/序列号/合同编号；同一凭证只能申报一次。随绿电交易划转的绿证、本企业自有发电项目核发的绿证"
             "不重复计入（电量已在绿电交易或自有发电中计算）。请在报告期页面上传注销证明或交易凭证。"
             "绿电交易的电量本身另在“活动数据”的“绿电”行填报（用于范围二市场法），此处的申报用于碳中和率。",
+        ),
+        (
+            "10a. 污染物排放",
+            "工作表“污染物排放”按污染因子填写本月实际排放量（吨，不小于 0；不涉及的留空）：化学需氧量、氨氮、二氧化硫、"
+            "氮氧化物、颗粒物、挥发性有机物。年内累计排放量将与本企业持有的排污权比对，超出时向所在地政府预警。",
         ),
         (
             "11. 错误提示",
