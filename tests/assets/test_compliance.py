@@ -94,7 +94,7 @@ def test_an_excess_raises_one_alert_per_factor_and_year_with_its_figures(world: 
     assert f'data-compliance="{world.cement.pk}" class="over"' in region
     with translation.override("en"):
         en = client.get("/assets/region/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "held / discharged / headroom" in en
+    assert "Each cell: held / discharged / headroom." in en
 
 
 def test_the_compliance_api_is_scoped(world: World) -> None:
