@@ -175,6 +175,12 @@ NARROWER: dict[str, set[str]] = {
     # ETS allowances and surrender: the API for the enterprise's own system
     **{name: {"cement", "steel", "far"} for name in ("api:assets_ets", "api:assets_surrender")},
     "api:assets_bank_pledges": {"bank", "bank2"},
+    # the compliance link and the one-claim register (docs/assets.md § Compliance): the enterprise's own system (a
+    # bank's token is refused: banks see only the pledges recorded to them); the lookup answers in the token's scope
+    **{
+        name: {"cement", "steel", "far"}
+        for name in ("api:assets_compliance", "api:assets_claims", "api:assets_claim_lookup")
+    },
     # bank products, applications and loans (docs/finance.md): a bank's pages and API for its own staff; an
     # application and a loan of cement are the bank's (not cement's government, verifier or the admin: government
     # sees aggregates only); cement's side of them is on its own pages
@@ -1519,6 +1525,13 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
             )  # fmt: skip
             for s in subjects.values():
                 s.values["asset_lease"] = lease.pk if s.enterprise == "cement" else 0
+
+            from dualcarbon.accounting import claims_register
+
+            # the one-claim register: a claim of cement's and of steel's (the lookup shows each only in scope)
+            for key in ("cement", "steel"):
+                claims_register.claim("project", purpose="loan_kpi", claimant=orgs[key], quantity=1,
+                                      reference=f"矩阵-贷款-{key}", key=f"矩阵-项目-{key}")  # fmt: skip
             for s in subjects.values():
                 s.values.update(
                     asset_obligation=obligation_of.get(s.enterprise, 0),

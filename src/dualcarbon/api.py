@@ -118,7 +118,7 @@ def _answer(request: HttpRequest, status: int, detail: str, errors: list[dict[st
 
 
 #: the request's arrays, named as in DraftIn (an error in one is located by array, 1-based row and field)
-_ARRAYS = ("activities", "production", "generation", "offsets", "economic")
+_ARRAYS = ("activities", "production", "generation", "offsets", "economic", "discharge")
 _PERIOD = ("year", "month")
 
 

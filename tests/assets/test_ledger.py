@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dualcarbon.accounting import claims_register
+from dualcarbon.accounting.models import ReductionClaim
 from dualcarbon.assets import leasing, ledger, services, trading
 from dualcarbon.assets.models import Asset, Holding, Lease, LedgerTransaction, Pledge, Posting, SerialBlock
 from dualcarbon.registry.models import GENESIS_HASH
@@ -359,7 +362,30 @@ OPS = st.one_of(
     st.tuples(st.just("decline"), st.just(""), st.integers(0, 2), st.just(0)),
     st.tuples(st.just("lease_end"), st.just(""), st.integers(0, 2), st.just(0)),
     st.tuples(st.just("terminate"), st.just(""), st.integers(0, 2), st.just(0)),
+    # one claim per reduction (docs/assets.md): retire for a purpose (the serials claimed in the register), and a
+    # loan KPI claimed on the lowest available CCER serials (a later retirement of them for something else refused)
+    st.tuples(st.just("retire_claim"), st.sampled_from(["DR-COD", "CCER"]), st.integers(0, 1), st.integers(1, 60)),
+    st.tuples(st.just("kpi"), st.just("CCER"), st.integers(0, 1), st.integers(1, 60)),
 )
+CLAIM_PURPOSES = ("neutrality", "certificate", "loan_kpi")
+
+
+def _kpi(holder: Any, q: int) -> None:
+    """Claim a loan KPI on up to ``q`` of the holder's lowest available CCER serials (a refusal changes nothing)."""
+    block = (
+        SerialBlock.objects.filter(holding__holder=holder, holding__state="available", asset__code="CCER")
+        .order_by("first")
+        .first()
+    )
+    if block is None:
+        return
+    last = min(block.last, block.first + q - 1)
+    try:
+        n = last - block.first + 1
+        claims_register.claim("ccer", purpose="loan_kpi", claimant=holder, reference="KPI", quantity=n,
+                              serials=(block.first, last), source="finance")  # fmt: skip
+    except claims_register.AlreadyClaimed:
+        pass
 
 
 def _listed(rounds: list[dict[str, Any]], who: int, code: str, offers: list[dict[str, Any]] | None = None) -> int:
@@ -490,6 +516,7 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
         pledges: list[tuple[int, int, str, int]] = []  # (pledge id, holder index, asset, quantity)
         rounds: list[dict[str, Any]] = []  # open rounds: pk, seller index, asset, quantity, bids [(bidder, q, price)]
         leases: dict[str, list[dict[str, Any]]] = {"offered": [], "active": []}  # pk, lessor index, asset, quantity
+        claimed_by_retirement = 0  # CCER retired for a purpose: every serial of it claimed once, by its holder
         with transaction.atomic():
             for op, code, who, q in ops:
                 if op in ("bid", "settle", "cancel"):
@@ -498,6 +525,9 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                 if op in ("lease", "lease_offer", "decline", "lease_end", "terminate"):
                     _lease_step(op, code, who, q, leases, model, holders, staff, assets)
                     continue
+                if op == "kpi":
+                    _kpi(holders[who], q)
+                    continue
                 src_state, dst_state, dst = {
                     "transfer": ("available", "available", 1 - who),
                     "pledge": ("available", "pledged", who),
@@ -505,6 +535,7 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                     "list": ("available", "reserved", who),
                     "unreserve": ("reserved", "available", who),
                     "retire": ("available", "retired", who),
+                    "retire_claim": ("available", "retired", who),
                 }.get(op, ("", "", who))
                 before = _balances()
                 try:
@@ -544,6 +575,9 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                             opens_at=t0, closes_at=t0 + hour, now=t0,
                         )  # fmt: skip
                         rounds.append({"pk": row.pk, "seller": who, "code": code, "q": q, "bids": []})
+                    elif op == "retire_claim":
+                        services.retire(*args, q, memo="注销", purpose=CLAIM_PURPOSES[q % 3], reference="声明")
+                        claimed_by_retirement += q if code == "CCER" else 0
                     else:
                         services.retire(*args, q, memo="注销")
                     free = model[(who, code, src_state)] - (
@@ -553,6 +587,9 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                     model[(who, code, src_state)] -= q
                     model[(dst, code, dst_state)] += q
                 except ValidationError as exc:
+                    if list(exc.message_dict) == ["serials"]:  # serials claimed already: refused, nothing moved
+                        assert op == "retire_claim" and code == "CCER" and _balances() == before
+                        continue
                     assert list(exc.message_dict) == ["quantity"]
                     free = model[(who, code, src_state)] - (
                         _listed(rounds, who, code, leases["offered"]) if op == "unreserve" else 0
@@ -576,6 +613,15 @@ def test_random_sequences_conserve_every_asset_and_never_overdraw(world: World) 
                 assert sum(v for k, v in model.items() if k[1] == code) == issued.get(code, 0)
             check = ledger.verify_ledger(chunk_size=3)
             assert check.ok, (check.problem, check.detail)
+            claims = list(ReductionClaim.objects.filter(unit="ccer").order_by("serial_first"))
+            assert all(a.serial_last < b.serial_first for a, b in itertools.pairwise(claims))  # one claim per serial
+            assert sum(c.quantity for c in claims if c.source == "assets") == claimed_by_retirement
+            for c in claims:  # a retirement's claim covers serials retired by its claimant
+                if c.source == "assets":
+                    assert SerialBlock.objects.filter(
+                        holding__holder=c.claimant, holding__state="retired", first__lte=c.serial_first,
+                        last__gte=c.serial_last,
+                    ).exists()  # fmt: skip
             transaction.set_rollback(True)
 
     run()

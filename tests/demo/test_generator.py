@@ -299,6 +299,18 @@ def test_small_region_is_built_deterministically_with_every_role_and_the_planted
     check = ledger.verify_ledger()
     surrendered_ccer = sum(Surrender.objects.values_list("ccer", flat=True))  # issued to the cohort's first, all used
     assert (check.ok, check.issued["GEC"], check.issued["CCER"]) == (True, 1200, 5000 + surrendered_ccer)
+    # the compliance link (docs/assets.md § Compliance): the right holders' discharge, two over their rights in the
+    # last year (one alert each); the register holds the cohort's CCER offset and ent1's retired certificates
+    from dualcarbon.accounting.models import ReductionClaim
+    from dualcarbon.monitoring.models import Alert
+    from dualcarbon.reporting.models import DischargeRecord
+
+    assert DischargeRecord.objects.count() == result.counts["discharge_records"] > 0
+    excess = Alert.objects.filter(kind="pollutant_excess")
+    assert excess.count() == result.counts["pollutant_excess_alerts"] == 2
+    assert {a.evidence["factor"] for a in excess} == set(g.DEMO_OVER_RIGHTS[4]) | set(g.DEMO_OVER_RIGHTS[6])
+    claims = sorted(ReductionClaim.objects.values_list("unit", "purpose", "quantity"))
+    assert [(u, p) for u, p, _q in claims] == [("ccer", "ets_offset"), ("gec", "neutrality")]
 
 
 def test_years_option():

@@ -46,7 +46,15 @@ def template() -> bytes:
 
 def test_cement_template_has_the_sheets_codes_and_industry_rows(template):
     wb = load_workbook(io.BytesIO(template))
-    assert wb.sheetnames == ["填报说明", "活动数据", "产品产量", "经济数据", "自有零碳发电", "碳抵消与绿证"]
+    assert wb.sheetnames == [
+        "填报说明",
+        "活动数据",
+        "产品产量",
+        "经济数据",
+        "自有零碳发电",
+        "碳抵消与绿证",
+        excel.SHEET_DISCHARGE,
+    ]
     ws = wb["活动数据"]
     assert [c.value for c in ws[1]][:4] == ["排放源类别", "品种", "数量", "单位"]
     assert tuple(c.value for c in ws[2] if c.value) == excel.ACTIVITY_CODES

@@ -32,7 +32,15 @@ NAMES = (
 
 def test_the_item_column_has_a_drop_down_of_the_known_names():
     wb = load_workbook(io.BytesIO(excel.build_template(wbk.CEMENT, 2024, 1)))
-    assert wb.sheetnames == ["填报说明", "活动数据", "产品产量", "经济数据", "自有零碳发电", "碳抵消与绿证"]
+    assert wb.sheetnames == [
+        "填报说明",
+        "活动数据",
+        "产品产量",
+        "经济数据",
+        "自有零碳发电",
+        "碳抵消与绿证",
+        excel.SHEET_DISCHARGE,
+    ]
     guide = wb["填报说明"]
     assert guide.column_dimensions["Z"].hidden is True
     assert guide["Z1"].value == "品种列表"

@@ -14,3 +14,11 @@ class AccountingConfig(AppConfig):
 
         hooks.submission_submitted.connect(services.on_submitted, dispatch_uid="accounting-compute-on-submit")
         hooks.register_account_reader(services.account_for)
+
+        # one claim per reduction (claims_register): a month's retired offsets are checked against the register when
+        # it is validated and recorded in it when it is submitted
+        from dualcarbon.reporting import validators
+
+        from . import claims_register
+
+        validators.validator("claim_register", validators.ERROR)(claims_register.declared_elsewhere)

@@ -7,6 +7,7 @@ and moves ``is_current``; the old run, its lines and its entry stay readable.
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -209,3 +210,71 @@ class AccountEntry(models.Model):
     def identity(self) -> _identity.Identity:
         """total = scope 1 + scope 2 − exported, with the terms as printed (:mod:`dualcarbon.accounting.identity`)."""
         return _identity.of_entry(self)
+
+
+class ReductionClaim(models.Model):
+    """One claim in the cross-scheme register of reductions (一个减排量只能主张一次; docs/assets.md § One claim per
+    reduction, written by :mod:`dualcarbon.accounting.claims_register` only).
+
+    A reduction is named either by a **serial range** of a serial-numbered unit (CCER, green certificates: the assets
+    ledger's serials) or by a **key** (a project's reduction or a certificate reference as declared, normalised). It
+    may be claimed once — as an offset for an ETS surrender, for the carbon-neutrality rate, for a certificate or
+    for a loan's KPI — and the register says where it was claimed first. Serial ranges of one unit never overlap
+    (PostgreSQL: the exclusion constraint ``accounting_claim_no_overlap``; every database: the service's check in
+    the write transaction); a key is unique per unit (``accounting_claim_key_once``).
+    """
+
+    class Purpose(models.TextChoices):
+        ETS_OFFSET = "ets_offset", _("全国碳市场清缴抵销")
+        NEUTRALITY = "neutrality", _("碳中和率")
+        CERTIFICATE = "certificate", _("认证或声明")
+        LOAN_KPI = "loan_kpi", _("贷款绩效指标")
+
+    class Unit(models.TextChoices):
+        CCER = "ccer", _("CCER 核证自愿减排量")
+        GEC = "gec", _("绿证")
+        GREEN_TRADE = "green_trade", _("绿电交易")
+        FORESTRY = "forestry", _("林业碳汇")
+        PROJECT = "project", _("项目减排量")
+
+    unit = models.CharField(_("减排量类型"), max_length=16, choices=Unit.choices)
+    serial_first = models.BigIntegerField(_("起始序列号"), null=True, blank=True)
+    serial_last = models.BigIntegerField(_("终止序列号"), null=True, blank=True)
+    #: without serials: the normalised reference of the reduction (a project and its period, a certificate number)
+    key = models.CharField(_("减排量标识"), max_length=160, blank=True)
+    vintage = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+    quantity = models.DecimalField(_("数量"), max_digits=24, decimal_places=6)
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    claimant = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("主张方"))
+    #: where it was claimed: the surrender, the reporting month and version, the certificate, the loan contract
+    reference = models.CharField(_("主张依据"), max_length=200)
+    #: the app that recorded it (assets, accounting, finance …)
+    source = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(_("主张时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("减排量主张登记")
+        verbose_name_plural = pgettext_lazy("plural", "减排量主张登记")
+        ordering = ["unit", "serial_first", "key", "pk"]
+        indexes = [models.Index(fields=["unit", "serial_first"]), models.Index(fields=["claimant", "purpose"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(serial_first__isnull=True, serial_last__isnull=True) & ~models.Q(key=""))
+                | models.Q(
+                    serial_first__isnull=False, serial_last__isnull=False, serial_first__lte=models.F("serial_last")
+                ),
+                name="accounting_claim_serials_or_key",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "key"], condition=models.Q(serial_first__isnull=True), name="accounting_claim_key_once"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "serial_first"],
+                condition=models.Q(serial_first__isnull=False),
+                name="accounting_claim_serial_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = f"{self.serial_first}-{self.serial_last}" if self.serial_first is not None else self.key
+        return f"{self.unit} {what} → {self.purpose} ({self.claimant_id})"

@@ -382,6 +382,10 @@ def on_submitted(sender: Any, submissions: Sequence[Submission] = (), **kwargs: 
     """Receiver of :data:`dualcarbon.reporting.hooks.submission_submitted`: compute the submitted months'
     accounts in the submit's transaction (an engine failure rolls the submission back)."""
     compute(list(submissions))
+    from . import claims_register
+
+    for submission in submissions:  # the month's retired offsets, claimed for the neutrality rate
+        claims_register.register_submission(submission)
 
 
 def account_for(user: Any, submission: Submission, current_only: bool = True) -> AccountEntry | None:

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import SessionAuth
 
 from dualcarbon.registry import access, api_tokens
@@ -994,3 +994,143 @@ def revenue_report(request: HttpRequest, year: int | None = None) -> Any:
             "balances": {a.region.code: a.balance for a in view.accounts},
         },
     )
+
+
+# --------------------------------------------------------------------------- compliance and the claim register
+
+
+class AssetsComplianceLineOut(Schema):
+    factor: str = Field(..., description="COD | NH3N | SO2 | NOX | PM | VOCS (or a region's own factor)")
+    factor_name: str
+    held_t: Decimal = Field(..., description="rights held for the year, tonnes (vintages year−4 … year)")
+    discharged_t: Decimal = Field(..., description="discharge reported in the year's submitted months, tonnes")
+    headroom_t: Decimal = Field(..., description="held − discharged (negative: the excess)")
+    excess_t: Decimal
+
+
+class AssetsComplianceOut(Schema):
+    enterprise_id: int
+    year: int
+    months: list[str] = Field(..., description="the months counted (YYYY-MM)")
+    factors: list[AssetsComplianceLineOut]
+
+
+class AssetsClaimOut(Schema):
+    id: int
+    unit: str = Field(..., description="ccer | gec | green_trade | forestry | project")
+    serial_first: int | None
+    serial_last: int | None
+    key: str = Field(..., description="the reduction's normalised reference when it has no serials")
+    quantity: Decimal
+    purpose: str = Field(..., description="ets_offset | neutrality | certificate | loan_kpi")
+    claimant_id: int
+    claimant: str
+    reference: str
+    claimed_at: datetime.datetime
+    where: str = Field(..., description="where and when it was claimed, in the request's language")
+
+
+def _claim(c: Any) -> dict[str, Any]:
+    from dualcarbon.accounting import claims_register
+
+    return {
+        "id": c.pk,
+        "unit": c.unit,
+        "serial_first": c.serial_first,
+        "serial_last": c.serial_last,
+        "key": c.key,
+        "quantity": c.quantity,
+        "purpose": c.purpose,
+        "claimant_id": c.claimant_id,
+        "claimant": c.claimant.name,
+        "reference": c.reference,
+        "claimed_at": c.claimed_at,
+        "where": claims_register.describe(c),
+    }
+
+
+@router.get(
+    "/enterprises/{org_id}/compliance",
+    operation_id="assets_compliance",
+    url_name="assets_compliance",
+    response={200: AssetsComplianceOut, **ERRORS},
+    summary="排污权与实际排放比对 / rights held vs discharge reported vs headroom per factor for a year",
+    description="The enterprise's own staff, its region's government, the admin. ``year``: default the last year "
+    "with reported discharge. 404: not visible.",
+)
+def compliance_view(
+    request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID), year: int | None = Query(None, ge=2000, le=2100)
+) -> Any:
+    from . import compliance
+
+    org = queries.enterprise(_user(request), org_id)
+    c = compliance.comparison([org], year or compliance.default_year([org.pk]))[0]
+    return Status(
+        200,
+        {
+            "enterprise_id": org.pk,
+            "year": c.year,
+            "months": c.months,
+            "factors": [
+                {
+                    "factor": ln.factor.code,
+                    "factor_name": ln.factor.name_en if _en() else ln.factor.name_zh,
+                    "held_t": ln.held,
+                    "discharged_t": ln.discharged,
+                    "headroom_t": ln.headroom,
+                    "excess_t": ln.excess,
+                }
+                for ln in c.lines
+            ],
+        },
+    )
+
+
+@router.get(
+    "/enterprises/{org_id}/claims",
+    operation_id="assets_claims",
+    url_name="assets_claims",
+    response={200: list[AssetsClaimOut], **ERRORS},
+    summary="企业的减排量主张 / the enterprise's claims in the one-claim register (newest first, up to 200)",
+)
+def enterprise_claims(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    from dualcarbon.accounting import claims_register
+
+    org = queries.enterprise(_user(request), org_id)
+    return Status(200, [_claim(c) for c in claims_register.claims_of([org.pk], limit=200)])
+
+
+@router.get(
+    "/claims",
+    operation_id="assets_claim_lookup",
+    url_name="assets_claim_lookup",
+    response={200: list[AssetsClaimOut], **ERRORS},
+    summary="查询减排量是否已被主张 / who claimed a serial or a reduction, for what (the register)",
+    description="With ``unit`` and ``serial`` or ``key`` (a reference, normalised): the claims of that reduction; "
+    "without them: the latest 200 claims (of ``unit`` when given). Only claims of enterprises the token's user may "
+    "see (its own; the government's region; the admin: all); others are left out.",
+)
+def claim_lookup(
+    request: HttpRequest,
+    unit: str = Query("", max_length=16),
+    serial: int | None = Query(None, ge=1, le=MAX_ID),
+    key: str = Query("", max_length=160),
+) -> Any:
+    from django.utils.translation import gettext_lazy
+
+    from dualcarbon.accounting import claims_register
+
+    from . import scoping
+
+    if (unit and unit not in claims_register.Unit.values) or ((serial is not None or key.strip()) and not unit):
+        exc = ValidationError(
+            {"unit": gettext_lazy("请给出减排量类型（ccer、gec、green_trade、forestry、project）及序列号或标识")}
+        )
+        return refused(request, exc)
+    visible = scoping.holders(_user(request)).values_list("pk", flat=True)
+    if serial is None and not key.strip():
+        rows = [c for c in claims_register.claims_of(visible, limit=200) if not unit or c.unit == unit]
+        return Status(200, [_claim(c) for c in rows])
+    ids = set(visible)
+    rows = claims_register.lookup(unit, serial=serial, key=key)
+    return Status(200, [_claim(c) for c in rows if c.claimant_id in ids])

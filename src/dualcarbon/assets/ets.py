@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dualcarbon.accounting import claims_register
 from dualcarbon.accounting import services as accounting
 from dualcarbon.registry.models import Organisation
 
@@ -232,6 +233,15 @@ def surrender(
             reference=f"清缴/{ob.year}/{ob.enterprise.uscc}",
             user=user,
         )
-        return Surrender.objects.create(
+        if c:  # one claim per reduction: the CCER surrendered are claimed as the ETS offset (docs/assets.md)
+            services.claim_retired(
+                txn, ob.enterprise, claims_register.Purpose.ETS_OFFSET, f"清缴/{ob.year}/{ob.enterprise.uscc}"
+            )
+        done = Surrender.objects.create(
             obligation=ob, allowances=a, allowance_vintage=av, ccer=c, ccer_vintage=cv, txn=txn, user=user
         )
+        from . import compliance  # (a module above this one: it reads ets.status)
+
+        # after the deadline: a shortfall left, or the surrender completed late, raises its alert now
+        compliance.check_obligation(ob)
+        return done

@@ -13,10 +13,11 @@ from django.db.models import Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from dualcarbon.accounting import claims_register
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Organisation, Region
 
-from . import ets, leasing, revenue, scoping, services, trading
+from . import compliance, ets, leasing, revenue, scoping, services, trading
 from .models import (
     Allocation,
     Asset,
@@ -36,6 +37,7 @@ from .models import (
     RevenueAccount,
     RevenueEntry,
     RevenueUse,
+    SerialBlock,
     Trade,
 )
 
@@ -67,6 +69,16 @@ class BillRow:
 
 
 @dataclass
+class RetiredSerials:
+    asset: Asset
+    vintage: int
+    first: int
+    last: int
+    #: (claim, where-and-when in the reader's language)
+    claims: list[tuple[Any, str]]
+
+
+@dataclass
 class EnterpriseView:
     enterprise: Organisation
     holdings: list[HoldingRow]
@@ -85,6 +97,11 @@ class EnterpriseView:
     account_totals: dict[int, Decimal | None] = field(default_factory=dict)
     #: leases, buy-backs offered to it, allocations from a reserve (docs/assets.md § Leasing, § Reserve)
     dealings: EnterpriseDealings | None = None
+    #: the compliance link (docs/assets.md § Compliance): held vs discharged vs headroom per factor for a year
+    compliance: compliance.EnterpriseCompliance | None = None
+    #: retired serial blocks (CCER, GEC) with the register's claims on them, and the enterprise's claims
+    retired_serials: list[RetiredSerials] = field(default_factory=list)
+    claims: list[Any] = field(default_factory=list)
 
 
 def enterprise(user: Any, org_id: int) -> Organisation:
@@ -149,7 +166,7 @@ def bill_rows(bills: Any) -> list[BillRow]:
     return out
 
 
-def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
+def enterprise_view(user: Any, org_id: int, compliance_year: int | None = None) -> EnterpriseView:
     org = enterprise(user, org_id)
     confirmations = list(
         scoping.confirmations(user)
@@ -186,7 +203,30 @@ def enterprise_view(user: Any, org_id: int) -> EnterpriseView:
         {st.obligation.year: ets.account_total(org, st.obligation.year) for st in obligations},
         enterprise_dealings(user, org),
     )
+    view.compliance = compliance.comparison([org], compliance_year or compliance.default_year([org.pk]))[0]
+    view.retired_serials = retired_serials(user, org)
+    view.claims = claims_register.claims_of([org.pk], limit=200)
     return view
+
+
+def retired_serials(user: Any, org: Organisation) -> list[RetiredSerials]:
+    """The enterprise's retired serial blocks (CCER, green certificates) with what each was claimed for."""
+    blocks = list(
+        SerialBlock.objects.filter(
+            holding__in=scoping.holdings(user).filter(holder=org, state="retired"),
+            asset__code__in=list(services.CLAIM_UNITS),
+        )
+        .select_related("asset", "holding")
+        .order_by("asset__code", "first")[:300]
+    )
+    out = []
+    for code, unit in services.CLAIM_UNITS.items():
+        mine = [b for b in blocks if b.asset.code == code]
+        found = claims_register.serials_claimed(unit, [(b.first, b.last) for b in mine])
+        for b in mine:
+            claims = [(c, claims_register.describe(c)) for c in found.get((b.first, b.last), [])]
+            out.append(RetiredSerials(b.asset, b.holding.vintage, b.first, b.last, claims))
+    return out
 
 
 @dataclass
@@ -205,9 +245,28 @@ class RegionView:
     year: int
     #: ETS obligations of the jurisdiction with their shortfall (docs/assets.md § ETS)
     obligations: list[ets.Status] = field(default_factory=list)
+    #: the compliance link: each enterprise of the jurisdiction with rights or discharge, excesses first
+    compliance: list[compliance.EnterpriseCompliance] = field(default_factory=list)
+    compliance_year: int = 0
 
 
-def region_view(user: Any, year: int | None = None) -> RegionView:
+def region_compliance(user: Any, year: int | None = None, limit: int = 300) -> tuple[int, list[Any]]:
+    """Held vs discharged vs headroom per factor for the enterprises of the user's jurisdiction (with rights held
+    for the year or discharge reported), those with an excess first."""
+    from dualcarbon.reporting import services as reporting
+
+    orgs = scoping.holders(user).filter(access.jurisdiction_q(user, "region__code"))
+    ids = list(orgs.values_list("pk", flat=True))
+    year = year or compliance.default_year(ids)
+    with_rights = set(compliance.held_rights(ids, year).keys())
+    reported = reporting.discharge_to_date(ids, year)
+    chosen = {e for e, _f in with_rights} | {e for e, got in reported.items() if got["factors"]}
+    rows = compliance.comparison(orgs.filter(pk__in=chosen).order_by("region_id", "name")[:limit], year)
+    rows.sort(key=lambda c: (not c.excess,))
+    return year, rows
+
+
+def region_view(user: Any, year: int | None = None, compliance_year: int | None = None) -> RegionView:
     """The government's page: rights confirmed in its jurisdiction, bills, the revenue by factor and district for
     ``year`` (payments received that year; default: the latest year with payments), the fee standards in force
     today."""
@@ -264,6 +323,7 @@ def region_view(user: Any, year: int | None = None) -> RegionView:
         sum(by_factor.values(), Decimal("0.00")),
         year,
         ets.statuses(scoping.obligations(user).select_related("enterprise").order_by("-year", "enterprise__name")),
+        *region_compliance(user, compliance_year)[::-1],
     )
 
 

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from dualcarbon.accounting import claims_register
 from dualcarbon.registry import access, effective
 from dualcarbon.registry.models import Membership, Organisation, Region
 
@@ -260,13 +261,59 @@ def retire(
     *,
     memo: str,
     serials: tuple[int, int] | None = None,
+    purpose: str = "",
+    reference: str = "",
 ) -> LedgerTransaction:
-    """Retire (注销) available units for good: they stay visible in the holder's retired account."""
+    """Retire (注销) available units for good: they stay visible in the holder's retired account.
+
+    With a ``purpose`` (``neutrality``, ``certificate``, ``loan_kpi``; docs/assets.md § One claim per reduction) the
+    retired serials of a CCER or green certificate are claimed in the register in the same transaction, under
+    ``reference`` (the declaration, certificate or loan contract): serials claimed before for something else refuse
+    the retirement, naming where they were claimed first."""
     _owner(user, holder)
     if not (memo or "").strip():
         raise _refuse("memo", _("请说明注销用途"))
+    if purpose and purpose not in claims_register.Purpose.values:
+        raise _refuse("purpose", _("注销用途无效：%(v)s"), v=purpose)
+    if purpose == claims_register.Purpose.ETS_OFFSET:
+        raise _refuse("purpose", _("清缴抵销请通过配额清缴办理"))
     move = Move(asset, _vintage(vintage), quantity, (holder.pk, State.AVAILABLE), (holder.pk, State.RETIRED), serials)
-    return ledger.execute(Kind.RETIRE, [move], memo=memo, user=user)
+    with transaction.atomic():
+        txn = ledger.execute(Kind.RETIRE, [move], memo=memo, user=user)
+        if purpose:
+            claim_retired(txn, holder, purpose, (reference or "").strip() or memo.strip())
+        return txn
+
+
+#: serial-numbered assets whose retirements are claims in the register (asset code → the register's unit)
+CLAIM_UNITS = {"CCER": "ccer", "GEC": "gec"}
+
+
+def claim_retired(txn: LedgerTransaction, claimant: Organisation, purpose: str, reference: str) -> list[Any]:
+    """Claim in the register (accounting.claims_register) the serials a retirement transaction moved into
+    ``claimant``'s retired accounts; AlreadyClaimed (a located ValidationError) rolls the caller's transaction back."""
+    claims = []
+    rows = txn.postings.filter(
+        quantity__gt=0, holding__state=State.RETIRED, holding__holder=claimant, serial_first__isnull=False
+    ).select_related("holding__asset")
+    for p in rows.order_by("pk"):
+        unit = CLAIM_UNITS.get(p.holding.asset.code)
+        if unit is None or p.serial_first is None or p.serial_last is None:
+            continue
+        claims.append(
+            claims_register.claim(
+                unit,
+                purpose=purpose,
+                claimant=claimant,
+                reference=reference,
+                quantity=p.quantity,
+                serials=(p.serial_first, p.serial_last),
+                vintage=p.holding.vintage,
+                source="assets",
+                field_name="serials",
+            )
+        )
+    return claims
 
 
 def pledge(

@@ -1107,7 +1107,8 @@ def _assets(
     assets.release(users[BANKS[0][0]], released.pk)
     gec, ccer = Asset.objects.get(code="GEC"), Asset.objects.get(code="CCER")
     assets.issue(gov, gec, ent1, last, 1200, reference=f"GEC-{last}-示范-000{len(years)}", memo="屋顶光伏绿证核发")
-    assets.retire(users["ent1"], gec, last, ent1, 300, memo=f"{last} 年度绿色电力消费声明")
+    assets.retire(users["ent1"], gec, last, ent1, 300, memo=f"{last} 年度绿色电力消费声明", purpose="neutrality",
+                  reference=f"{last} 年度绿色电力消费声明")  # fmt: skip
     assets.issue(gov, ccer, ent2, last, 5000, reference=f"CCER-{last}-示范-林业碳汇-01", memo="林业碳汇项目减排量登记")
     assets.transfer(users["ent2"], ccer, last, ent2, ent1, 800, reference=f"示范-CCER-{last}-协议-07")
     out["asset_pledges"] = 2
@@ -1115,7 +1116,51 @@ def _assets(
     out.update(_leasing_and_reserve(holders, org_by_index, users, last))
     out.update(_ets_cohort([org_by_index[p.index] for p in holders[:4]], [users[p.username] for p in holders[:4]],
                            gov, first, rng))  # fmt: skip
+    out.update(_discharge_and_compliance([org_by_index[p.index] for p in holders], years, rng))
     return out
+
+
+#: the demo's enterprises over their rights in the last year (index among the right holders → {factor: ratio of the
+#: rights held}); every other holder discharges 55–90 % of its rights
+DEMO_OVER_RIGHTS: dict[int, dict[str, Decimal]] = {4: {"SO2": Decimal("1.18")}, 6: {"VOCS": Decimal("1.1")}}
+
+
+def _discharge_and_compliance(orgs: Sequence[Any], years: Sequence[int], rng: random.Random) -> dict[str, int]:
+    """The compliance link (docs/assets.md § Compliance): the right holders' monthly pollutant discharge on their
+    current submitted months (a twelfth of 55–90 % of the rights held per month; two holders over their rights in the
+    last year: :data:`DEMO_OVER_RIGHTS`), then ``check_compliance`` for each year — the excess alerts, and the ETS
+    cohort's shortfall once the surrender deadline has passed."""
+    from dualcarbon.assets import compliance
+    from dualcarbon.reporting.models import DischargeRecord, Submission
+    from dualcarbon.reporting.services import COUNTED_STATUSES
+
+    rows: list[DischargeRecord] = []
+    ids = [o.pk for o in orgs]
+    for year in years:
+        held = compliance.held_rights(ids, year)
+        subs = Submission.objects.filter(
+            enterprise_id__in=ids, is_current=True, status__in=COUNTED_STATUSES, period__year=year
+        ).values_list("pk", "enterprise_id")
+        ratios = {
+            (org.pk, code): (DEMO_OVER_RIGHTS.get(i, {}).get(code) if year == years[-1] else None)
+            or Decimal(rng.randint(55, 90)) / 100
+            for i, org in enumerate(orgs)
+            for (holder, code) in held
+            if holder == org.pk
+        }
+        for sub_id, org_id in subs:
+            for (holder, code), kg in held.items():
+                if holder != org_id or not kg:
+                    continue
+                tonnes = (Decimal(kg) / 1000 * ratios[(holder, code)] / 12).quantize(Decimal("0.001"))
+                rows.append(DischargeRecord(submission_id=sub_id, factor=code, quantity=tonnes,
+                                            source_sheet="示范数据", source_row=None))  # fmt: skip
+    DischargeRecord.objects.bulk_create(rows, batch_size=5_000)
+    excess = ets_alerts = 0
+    for year in years:
+        run = compliance.check_region("", year)
+        excess, ets_alerts = excess + run.excess_new, ets_alerts + run.ets_new
+    return {"discharge_records": len(rows), "pollutant_excess_alerts": excess, "ets_alerts": ets_alerts}
 
 
 def _ets_cohort(orgs: Sequence[Any], staff: Sequence[Any], gov: Any, year: int, rng: random.Random) -> dict[str, int]:

@@ -281,6 +281,7 @@ def submission(request: HttpRequest, submission_id: int = Path(..., ge=1, le=MAX
             "economic": economic,
             "generation": list(sub.generation.all()),
             "offsets": list(sub.offsets.all()),
+            "discharge": list(sub.discharge.all()),
             "issues": [_issue(i) for i in sub.issues.all()],
             "account": _account(user, sub),
         },

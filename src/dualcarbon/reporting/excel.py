@@ -1,11 +1,12 @@
 """The monthly Excel template: generate it for an enterprise's industry, and import a filled one.
 
-Generation (:func:`build_template`) writes six sheets: 填报说明 (instructions), 活动数据 (activity
+Generation (:func:`build_template`) writes seven sheets: 填报说明 (instructions), 活动数据 (activity
 lines: Chinese labels in row 1, the engine's column codes in row 2, data from row 3, pre-filled
 with the items the industry usually reports), 产品产量 (production), 经济数据 (economic data),
-自有零碳发电 (own zero-carbon generation) and 碳抵消与绿证 (offsets and green-electricity attributes).
-Input cells are unlocked, styled and carry data validation (drop-down lists, decimals ≥ 0). The last
-two sheets are optional on import (a workbook from an older template without them still imports).
+自有零碳发电 (own zero-carbon generation), 碳抵消与绿证 (offsets and green-electricity attributes) and
+污染物排放 (the month's pollutant discharge per factor, tonnes). Input cells are unlocked, styled and carry data
+validation (drop-down lists, decimals ≥ 0). The last three sheets are optional on import (a workbook from an older
+template without them still imports).
 
 Import (:func:`parse_workbook`) turns an uploaded workbook into :class:`~.services.DraftData`
 with ``source_sheet``/``source_row`` on every record, or raises :class:`WorkbookInvalid` with
@@ -60,6 +61,7 @@ from dualcarbon.engine.methods import SOURCE_TYPES, source_type_lookup
 from dualcarbon.engine.safe_cells import neutralise_workbook, restore
 
 from .validators import (
+    DISCHARGE_SHEET,
     ERROR,
     GENERATION_SHEET,
     GENERATION_USES,
@@ -67,8 +69,10 @@ from .validators import (
     OFFSET_ORIGINS,
     OFFSET_SHEET,
     OFFSET_STATUSES,
+    POLLUTANTS,
     TECHNOLOGIES,
     Finding,
+    pollutant_code,
 )
 
 TEMPLATE_VERSION = "2025.3"  # 2025.3: a 绿电 row (market-traded non-fossil electricity)
@@ -78,9 +82,10 @@ SHEET_PRODUCTION = "产品产量"
 SHEET_ECONOMIC = "经济数据"
 SHEET_GENERATION = GENERATION_SHEET
 SHEET_OFFSETS = OFFSET_SHEET
+SHEET_DISCHARGE = DISCHARGE_SHEET
 REQUIRED_SHEETS = (SHEET_ACTIVITY, SHEET_PRODUCTION, SHEET_ECONOMIC)
 #: optional on import: older templates do not have them
-OPTIONAL_SHEETS = (SHEET_GENERATION, SHEET_OFFSETS)
+OPTIONAL_SHEETS = (SHEET_GENERATION, SHEET_OFFSETS, SHEET_DISCHARGE)
 KNOWN_SHEETS = (SHEET_GUIDE, *REQUIRED_SHEETS, *OPTIONAL_SHEETS)
 MAX_BYTES = 10 * 1024 * 1024
 #: an xlsx is a zip: refuse archives that inflate beyond this (zip bombs)
@@ -590,6 +595,11 @@ def _guide(ws: Worksheet, enterprise: Any, year: int | None, month: int | None) 
             "绿电交易的电量本身另在“活动数据”的“绿电”行填报（用于范围二市场法），此处的申报用于碳中和率。",
         ),
         (
+            "10a. 污染物排放",
+            "工作表“污染物排放”按污染因子填写本月实际排放量（吨，不小于 0；不涉及的留空）：化学需氧量、氨氮、二氧化硫、"
+            "氮氧化物、颗粒物、挥发性有机物。年内累计排放量将与本企业持有的排污权比对，超出时向所在地政府预警。",
+        ),
+        (
             "11. 错误提示",
             "上传时先检查文件结构：工作表名称、表头、数值格式和单位；有任何此类错误时整个文件不导入，"
             "不保存任何数据，错误列表给出工作表、行号、列和规则。导入后再进行核算校验（如未知品种、缺少参数），"
@@ -719,6 +729,31 @@ def build_template(
                     wc.cell(row=r, column=i, value=_fmt(value))
         _validations(wc, columns, FIRST_DATA_ROW, last_c)
         _protect(wc)
+
+    wd = wb.create_sheet(SHEET_DISCHARGE)
+    heads = ("污染因子", "代码", "排放量", "单位", "说明")
+    for i, (h, w) in enumerate(zip(heads, (20, 10, 16, 8, 40), strict=True), start=1):
+        cell = wd.cell(row=1, column=i, value=h)
+        cell.font, cell.fill, cell.border = _HEADER_FONT, _HEADER_FILL, _BORDER
+        wd.column_dimensions[get_column_letter(i)].width = w
+    reported = {
+        pollutant_code(r.get("factor")): r.get("quantity")
+        for r in ((data.discharge if data is not None else None) or [])
+    }
+    for r, (code, (zh, _en)) in enumerate(POLLUTANTS.items(), start=2):
+        wd.cell(row=r, column=1, value=zh).border = _BORDER
+        code_cell = wd.cell(row=r, column=2, value=code)
+        code_cell.font, code_cell.fill, code_cell.border = _CODE_FONT, _CODE_FILL, _BORDER
+        value = reported.get(code)
+        value_cell = wd.cell(row=r, column=3, value=_fmt(value) if value is not None else None)
+        value_cell.protection, value_cell.fill, value_cell.border = _UNLOCKED, _INPUT_FILL, _BORDER
+        value_cell.number_format = "#,##0.########"
+        wd.cell(row=r, column=4, value="吨").border = _BORDER
+        wd.cell(row=r, column=5, value="本月排放量（≥0）；不涉及的留空").border = _BORDER
+    dv_d = _decimal_validation(SHEET_DISCHARGE, "单位：吨；不小于 0")
+    dv_d.add(f"C2:C{1 + len(POLLUTANTS)}")
+    wd.add_data_validation(dv_d)
+    _protect(wd)
 
     wb.active = 1  # open on 活动数据
     # the enterprise's own text (items, products, references, its name) is written as text, never as a formula;
@@ -1309,6 +1344,31 @@ def _parse_economic(ws: Any, findings: list[Finding], progress: Progress | None 
     return out
 
 
+def _parse_discharge(ws: Any, findings: list[Finding], progress: Progress | None = None) -> list[dict[str, Any]]:
+    """The 污染物排放 sheet: one row per factor (its Chinese name in column A or its code in B, tonnes in C)."""
+    sheet = SHEET_DISCHARGE
+    out: list[dict[str, Any]] = []
+    for r, vals in _rows(ws, sheet, progress):
+        if r == 1:
+            continue
+        label, code_cell, value = _cell(vals, 0), _cell(vals, 1), _cell(vals, 2)
+        if value is None:
+            continue
+        code = pollutant_code(_text(code_cell)) or pollutant_code(_text(label))
+        if code is None:
+            findings.append(_finding("unknown_header", code_cell or label, sheet, r, 2 if code_cell else 1))
+            continue
+        try:
+            number = parse_number(value)
+        except ValueError:
+            findings.append(_finding("not_a_number", value, sheet, r, 3, "quantity"))
+            continue
+        if number is not None and number < 0:
+            findings.append(_finding("negative", value, sheet, r, 3, "quantity"))
+        out.append({"factor": code, "quantity": number, "source_sheet": sheet, "source_row": r})
+    return out
+
+
 def parse_workbook(upload: Any, progress: Progress | None = None) -> Any:
     """An uploaded workbook → DraftData (raises :class:`WorkbookInvalid`; never writes anything).
 
@@ -1340,6 +1400,7 @@ def parse_workbook(upload: Any, progress: Progress | None = None) -> Any:
             if SHEET_OFFSETS in names
             else []
         )
+        discharge = _parse_discharge(wb[SHEET_DISCHARGE], findings, progress) if SHEET_DISCHARGE in names else []
     except _TooManyRows as exc:
         raise _too_many(exc.sheet, findings) from None
     finally:
@@ -1352,6 +1413,7 @@ def parse_workbook(upload: Any, progress: Progress | None = None) -> Any:
         economic=economic or None,
         generation=generation,
         offsets=offsets,
+        discharge=discharge,
     )
 
 

@@ -17,11 +17,13 @@ from dualcarbon.engine.methods import SOURCE_TYPES
 
 from .excel import MAX_BYTES as WORKBOOK_MAX_BYTES
 from .models import Evidence, GenerationRecord, OffsetRecord
+from .validators import POLLUTANTS
 
 FORM_SHEET = "表单"
 #: where the form's generation and offset lines are said to be (row = line of that table)
 FORM_GENERATION = "表单·自有零碳发电"
 FORM_OFFSETS = "表单·碳抵消与绿证"
+FORM_DISCHARGE = "表单·污染物排放"
 
 
 class NumberField(forms.CharField):
@@ -196,6 +198,32 @@ class OffsetForm(forms.Form):
         return data
 
 
+class DischargeForm(forms.Form):
+    """The month's pollutant discharge (污染物排放量), one field per managed factor, in tonnes (≥ 0; empty: not
+    reported). Field names are the factor codes in lower case."""
+
+    cod = NumberField(label=_("化学需氧量（COD，吨）"), min_value=0)
+    nh3n = NumberField(label=_("氨氮（NH3-N，吨）"), min_value=0)
+    so2 = NumberField(label=_("二氧化硫（SO2，吨）"), min_value=0)
+    nox = NumberField(label=_("氮氧化物（NOx，吨）"), min_value=0)
+    pm = NumberField(label=_("颗粒物（吨）"), min_value=0)
+    vocs = NumberField(label=_("挥发性有机物（VOCs，吨）"), min_value=0)
+
+    FIELDS = tuple(code.lower() for code in POLLUTANTS)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The filled fields as discharge lines (row = the factor's place in the form)."""
+        return [
+            {"factor": f.upper(), "quantity": self.cleaned_data.get(f), "source_sheet": FORM_DISCHARGE, "source_row": i}
+            for i, f in enumerate(self.FIELDS, start=1)
+            if self.cleaned_data.get(f) is not None
+        ]
+
+    @classmethod
+    def initial_from(cls, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {str(r["factor"]).lower(): r["quantity"] for r in rows if str(r["factor"]).lower() in cls.FIELDS}
+
+
 ActivityFormSet = forms.formset_factory(ActivityForm, extra=3, max_num=500, validate_max=True)
 ProductionFormSet = forms.formset_factory(ProductionForm, extra=2, max_num=100, validate_max=True)
 GenerationFormSet = forms.formset_factory(GenerationForm, extra=2, max_num=50, validate_max=True)
@@ -211,7 +239,12 @@ def _claim_rows(formset: Any, fields: tuple[str, ...], sheet: str) -> list[dict[
 
 
 def draft_data(
-    activities: Any, production: Any, economic: EconomicForm, generation: Any = None, offsets: Any = None
+    activities: Any,
+    production: Any,
+    economic: EconomicForm,
+    generation: Any = None,
+    offsets: Any = None,
+    discharge: DischargeForm | None = None,
 ) -> dict[str, Any]:
     """Cleaned formsets → the keyword arguments of services.DraftData (blank rows skipped)."""
     acts = []
@@ -237,6 +270,7 @@ def draft_data(
         "economic": econ,
         "generation": _claim_rows(generation, GenerationForm.FIELDS, FORM_GENERATION) if generation is not None else [],
         "offsets": _claim_rows(offsets, OffsetForm.FIELDS, FORM_OFFSETS) if offsets is not None else [],
+        "discharge": discharge.rows() if discharge is not None else [],
     }
 
 

@@ -231,6 +231,26 @@ class OffsetRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["submission", "line_no"], name="uniq_offset_line")]
 
 
+class DischargeRecord(models.Model):
+    """The month's discharge of one managed pollutant factor (污染物排放量), in tonnes: COD, NH3-N, SO2, NOx,
+    particulate matter, VOCs (``validators.POLLUTANTS``). Reporting only stores and validates it; the assets app
+    compares the year to date with the discharge rights the enterprise holds (docs/assets.md § Compliance)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="discharge")
+    #: COD | NH3N | SO2 | NOX | PM | VOCS (the assets app's factor codes)
+    factor = models.CharField(_("污染因子"), max_length=16)
+    quantity = models.DecimalField(
+        _("排放量（吨）"), validators=[MinValueValidator(0)], max_digits=24, decimal_places=8
+    )
+    source_sheet = models.CharField(max_length=64, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        #: a factor reported twice is stored as typed and refused by the ``discharge`` validator (located), so
+        #: there is no unique constraint here
+        ordering = ["submission_id", "pk"]
+
+
 class Evidence(models.Model):
     class Kind(models.TextChoices):
         INVOICE = "invoice", _("发票/结算单")

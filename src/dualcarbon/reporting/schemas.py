@@ -149,19 +149,33 @@ class OffsetIn(In):
     )
 
 
+class PollutantDischargeIn(In):
+    """The month's discharge of one managed pollutant factor (污染物排放量), in tonnes."""
+
+    factor: str = Field(
+        ..., max_length=16, description="COD | NH3N | SO2 | NOX | PM | VOCS (or the Chinese name)", examples=["SO2"]
+    )
+    quantity: Quantity = Field(..., description="tonnes discharged in the month (≥ 0)", examples=["1.25"])
+
+
 class DraftIn(In):
     activities: list[ActivityIn] = Field(default_factory=list, max_length=5000)
     production: list[ProductionIn] = Field(default_factory=list, max_length=500)
     economic: EconomicIn | None = None
     generation: list[GenerationIn] = Field(default_factory=list, max_length=200)
     offsets: list[OffsetIn] = Field(default_factory=list, max_length=500)
+    discharge: list[PollutantDischargeIn] = Field(default_factory=list, max_length=50)
 
 
 def claims_in(payload: DraftIn) -> dict[str, list[dict[str, object]]]:
     """The draft's generation and offset lines, located like the activities (array name, 1-based index)."""
     return {
         name: [{**line.model_dump(), "source_sheet": name, "source_row": i} for i, line in enumerate(lines, start=1)]
-        for name, lines in (("generation", payload.generation), ("offsets", payload.offsets))
+        for name, lines in (
+            ("generation", payload.generation),
+            ("offsets", payload.offsets),
+            ("discharge", payload.discharge),
+        )
     }
 
 
@@ -321,6 +335,11 @@ class OffsetOut(Schema):
     reference: str = ""
 
 
+class PollutantDischargeOut(Schema):
+    factor: str
+    quantity: Decimal
+
+
 class SubmissionOut(Schema):
     id: int
     enterprise_id: int
@@ -338,6 +357,7 @@ class SubmissionOut(Schema):
     economic: EconomicOut | None = None
     generation: list[GenerationOut] = Field(default_factory=list)
     offsets: list[OffsetOut] = Field(default_factory=list)
+    discharge: list[PollutantDischargeOut] = Field(default_factory=list)
     issues: list[IssueOut]
     account: AccountOut | None = None
 

@@ -37,6 +37,7 @@ from dualcarbon.registry.models import Organisation
 from . import hooks, scoping, validators
 from .models import (
     ActivityRecord,
+    DischargeRecord,
     EconomicRecord,
     Evidence,
     GenerationRecord,
@@ -113,10 +114,13 @@ class DraftData:
     generation: list[dict[str, Any]] = field(default_factory=list)
     #: offsets / green attributes: kind, quantity, unit, origin, status, reference
     offsets: list[dict[str, Any]] = field(default_factory=list)
+    #: pollutant discharge of the month: factor (COD, NH3N, SO2, NOX, PM, VOCS), quantity in tonnes
+    discharge: list[dict[str, Any]] = field(default_factory=list)
 
 
 GENERATION_FIELDS = ("technology", "use", "quantity", "unit", "certificates_transferred", "reference")
 OFFSET_FIELDS = ("kind", "quantity", "unit", "origin", "status", "reference")
+DISCHARGE_FIELDS = ("factor", "quantity")
 
 
 #: the finding ``dualcarbon repair_numbers`` leaves on a value it had to blank (kept until the draft is saved again)
@@ -230,6 +234,7 @@ def save_draft(
     submission.production.all().delete()
     submission.generation.all().delete()
     submission.offsets.all().delete()
+    submission.discharge.all().delete()
     EconomicRecord.objects.filter(submission=submission).delete()
     acts = [
         ActivityRecord(
@@ -329,6 +334,19 @@ def _save_claims(submission: Submission, data: DraftData) -> None:
             for i, r in enumerate(data.offsets, start=1)
         ]
     )
+    DischargeRecord.objects.bulk_create(
+        [
+            DischargeRecord(
+                submission=submission,
+                factor=validators.pollutant_code(r.get("factor")) or _text(r.get("factor"), 16),
+                quantity=_dec(r.get("quantity")) or Decimal(0),
+                source_sheet=r.get("source_sheet") or "",
+                source_row=r.get("source_row") or i,
+            )
+            for i, r in enumerate(data.discharge, start=1)
+            if r.get("quantity") not in (None, "")
+        ]
+    )
 
 
 def claims_of(submission: Submission) -> dict[str, list[dict[str, Any]]]:
@@ -337,6 +355,7 @@ def claims_of(submission: Submission) -> dict[str, list[dict[str, Any]]]:
     return {
         "generation": [dict(r) for r in submission.generation.values(*GENERATION_FIELDS, *keep)],
         "offsets": [dict(r) for r in submission.offsets.values(*OFFSET_FIELDS, *keep)],
+        "discharge": [dict(r) for r in submission.discharge.values(*DISCHARGE_FIELDS, *keep)],
     }
 
 
@@ -368,7 +387,7 @@ def _number_findings(
 
 def _has_data(data: DraftData) -> bool:
     economic = any(data.economic.get(f) not in (None, "") for f in ECONOMIC_FIELDS) if data.economic else False
-    return bool(data.activities or data.production or economic or data.generation or data.offsets)
+    return bool(data.activities or data.production or economic or data.generation or data.offsets or data.discharge)
 
 
 def _unparseable(data: DraftData) -> Iterator[validators.Finding]:
@@ -412,6 +431,9 @@ def _unparseable(data: DraftData) -> Iterator[validators.Finding]:
                 )
             for f in fields:
                 yield from _number_findings(rec.get(f), sheet, row, f, activity, negative=True)
+    for i, rec in enumerate(data.discharge, start=1):
+        sheet, row = rec.get("source_sheet") or "discharge", rec.get("source_row") or i
+        yield from _number_findings(rec.get("quantity"), sheet, row, "quantity", activity, negative=True)
     if data.economic:
         sheet = str(data.economic.get("source_sheet") or "经济数据")
         for f in ECONOMIC_FIELDS:
@@ -634,6 +656,8 @@ def _context(submission: Submission) -> validators.Context:
         offsets=offsets,
         claimed_elsewhere=_claimed_elsewhere(submission, offsets),
         metered=_metered(submission),
+        discharge=[dict(d) for d in submission.discharge.values()],
+        enterprise_id=submission.enterprise_id,
     )
 
 
@@ -937,3 +961,36 @@ def enterprises_not_submitted(region_prefix: str, year: int, month: int) -> list
         .values("pk", "name", "region_id")
     )
     return [dict(r) for r in rows]
+
+
+#: the statuses of a version whose records count (submitted and after; not a draft, returned or rejected one)
+COUNTED_STATUSES = (Submission.Status.SUBMITTED, Submission.Status.VERIFIED, Submission.Status.LOCKED)
+
+
+def discharge_to_date(enterprise_ids: Sequence[int], year: int, through_month: int = 12) -> dict[int, dict[str, Any]]:
+    """The pollutant discharge the enterprises reported for ``year`` up to ``through_month``, from the current
+    submitted (or verified, locked) version of each month: ``{enterprise_id: {"factors": {code: Decimal tonnes},
+    "months": ["YYYY-MM", …]}}`` (the months with a counted version, whether or not they declared discharge). For
+    the assets app's compliance check (docs/assets.md § Compliance)."""
+    out: dict[int, dict[str, Any]] = {}
+    subs = Submission.objects.filter(
+        enterprise_id__in=list(enterprise_ids),
+        is_current=True,
+        status__in=COUNTED_STATUSES,
+        period__year=year,
+        period__month__lte=through_month,
+    ).values_list("pk", "enterprise_id", "period__month")
+    by_sub: dict[int, int] = {}
+    for pk, enterprise_id, month in subs:
+        by_sub[pk] = enterprise_id
+        entry = out.setdefault(enterprise_id, {"factors": {}, "months": []})
+        entry["months"].append(f"{year}-{month:02d}")
+    rows = DischargeRecord.objects.filter(submission_id__in=list(by_sub)).values_list(
+        "submission_id", "factor", "quantity"
+    )
+    for sub_id, factor, quantity in rows:
+        factors = out[by_sub[sub_id]]["factors"]
+        factors[factor] = factors.get(factor, Decimal(0)) + quantity
+    for entry in out.values():
+        entry["months"].sort()
+    return out

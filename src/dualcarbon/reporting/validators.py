@@ -55,6 +55,10 @@ class Context:
     #: the month's current metered total (:func:`dualcarbon.reporting.meter_data.context_for`): import_kwh,
     #: load_id, file_name, file_sha256 and the region's tolerance ``threshold``; None when none was loaded
     metered: dict[str, Any] | None = None
+    #: the month's pollutant discharge lines (factor, quantity in tonnes)
+    discharge: list[dict[str, Any]] = field(default_factory=list)
+    #: the reporting enterprise (validators registered by the apps above may need it: the claim register)
+    enterprise_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -583,3 +587,59 @@ def meter_mismatch(ctx: Context) -> Iterator[Finding]:
     finding = meter_finding(reported_purchased_kwh(ctx.activities), ctx.metered, ctx.label)
     if finding is not None:
         yield finding
+
+
+# pollutant discharge (污染物排放量: compared with the discharge rights held, docs/assets.md § Compliance)
+
+DISCHARGE_SHEET = "污染物排放"
+#: the six managed factors: code → (Chinese, English); the codes are the assets app's factor codes
+POLLUTANTS: dict[str, tuple[str, str]] = {
+    "COD": ("化学需氧量", "chemical oxygen demand (COD)"),
+    "NH3N": ("氨氮", "ammonia nitrogen (NH3-N)"),
+    "SO2": ("二氧化硫", "sulphur dioxide (SO2)"),
+    "NOX": ("氮氧化物", "nitrogen oxides (NOx)"),
+    "PM": ("颗粒物", "particulate matter"),
+    "VOCS": ("挥发性有机物", "volatile organic compounds (VOCs)"),
+}
+
+
+def pollutant_code(value: object) -> str | None:
+    """A factor as typed (its code in any case, NH3-N, or its Chinese name) → its code; None when unknown."""
+    text = "".join(str(value or "").split())
+    folded = text.upper().replace("-", "").replace("_", "")
+    if folded in POLLUTANTS:
+        return folded
+    by_name = {zh: code for code, (zh, _en) in POLLUTANTS.items()}
+    return by_name.get(text)
+
+
+@validator("discharge", ERROR)
+def discharge_rules(ctx: Context) -> Iterator[Finding]:
+    """Each discharge line: a known factor, once a month (numbers and signs are checked before saving)."""
+    seen: dict[str, int | None] = {}
+    for rec in ctx.discharge:
+        sheet, row = _row_loc(rec, DISCHARGE_SHEET)
+        zh, en = _where(sheet, row)
+        code = pollutant_code(rec.get("factor"))
+        if code is None:
+            yield Finding(
+                "discharge.factor",
+                ERROR,
+                f"{zh}污染因子“{rec.get('factor') or ''}”无效（COD、NH3N、SO2、NOX、PM、VOCS）",
+                f"{en}unknown pollutant factor “{rec.get('factor') or ''}” (COD, NH3N, SO2, NOX, PM, VOCS)",
+                sheet=sheet,
+                row=row,
+                column="factor",
+            )
+            continue
+        if code in seen:
+            yield Finding(
+                "discharge.duplicate",
+                ERROR,
+                f"{zh}{POLLUTANTS[code][0]}在本月重复填报（另见第 {seen[code]} 行）",
+                f"{en}{POLLUTANTS[code][1]} is reported twice this month (see also row {seen[code]})",
+                sheet=sheet,
+                row=row,
+                column="factor",
+            )
+        seen.setdefault(code, row)

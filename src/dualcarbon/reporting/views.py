@@ -36,6 +36,7 @@ from .forms import (
     ActivityForm,
     ActivityFormSet,
     CorrectionForm,
+    DischargeForm,
     EconomicForm,
     EvidenceForm,
     GenerationForm,
@@ -48,6 +49,7 @@ from .forms import (
     draft_data,
 )
 from .models import EconomicRecord, Evidence, GenerationRecord, OffsetRecord, Submission, ValidationIssue
+from .validators import POLLUTANTS
 
 Status = Submission.Status
 
@@ -131,7 +133,7 @@ def _shown(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _records(sub: Submission | None) -> dict[str, Any]:
     if sub is None:
-        return {"activities": [], "production": [], "economic": None, "generation": [], "offsets": []}
+        return {"activities": [], "production": [], "economic": None, "generation": [], "offsets": [], "discharge": []}
     lang = _lang()
     acts = list(sub.activities.all())
     for a in acts:
@@ -157,7 +159,16 @@ def _records(sub: Submission | None) -> dict[str, Any]:
         "economic": EconomicRecord.objects.filter(submission=sub).first(),
         "generation": generation,
         "offsets": offsets,
+        "discharge": [
+            {"factor": d.factor, "label": _pollutant_label(d.factor), "quantity": d.quantity}
+            for d in sub.discharge.all()
+        ],
     }
+
+
+def _pollutant_label(code: str) -> str:
+    names = POLLUTANTS.get(code)
+    return code if names is None else (names[1] if _lang() == "en" else names[0])
 
 
 def _entry(user: Any, sub: Submission | None, current_only: bool = True) -> Any:
@@ -335,8 +346,9 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         econ = EconomicForm(request.POST, prefix="econ")
         gens = GenerationFormSet(request.POST, prefix="gen")
         offs = OffsetFormSet(request.POST, prefix="off")
-        if all(f.is_valid() for f in (acts, prods, econ, gens, offs)):
-            data = services.DraftData(**draft_data(acts, prods, econ, gens, offs))
+        dis = DischargeForm(request.POST, prefix="dis")
+        if all(f.is_valid() for f in (acts, prods, econ, gens, offs, dis)):
+            data = services.DraftData(**draft_data(acts, prods, econ, gens, offs, dis))
             try:  # a new draft and its records, or nothing (one transaction, the month locked)
                 saved = services.write_draft(user, org, year, month, data, channel=Submission.Channel.WEB)
             except services.DraftInvalid as exc:
@@ -388,7 +400,10 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
         acts = ActivityFormSet(prefix="act", initial=[_shown(r) for r in act_initial])
         prods = ProductionFormSet(prefix="prod", initial=[_shown(r) for r in prod_initial])
         econ = EconomicForm(prefix="econ", initial=_shown(econ_initial or {}))
-        claims = services.claims_of(draft) if draft is not None else {"generation": [], "offsets": []}
+        claims = (
+            services.claims_of(draft) if draft is not None else {"generation": [], "offsets": [], "discharge": []}
+        )
+        dis = DischargeForm(prefix="dis", initial=_shown(DischargeForm.initial_from(claims["discharge"])))
         gens = GenerationFormSet(
             prefix="gen", initial=[_shown({k: r[k] for k in GenerationForm.FIELDS}) for r in claims["generation"]]
         )
@@ -409,6 +424,7 @@ def edit(request: HttpRequest, year: int, month: int) -> HttpResponse:
             "economic": econ,
             "generation": gens,
             "offsets": offs,
+            "discharge": dis,
             "problems": problems,
             "items": _item_suggestions(org),
             "units": excel.UNIT_CHOICES,

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('registry', '0011_ownership'),
-        ('reporting', '0005_submission_channel_import'),
+        ('reporting', '0006_pollutant_discharge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
