@@ -196,3 +196,20 @@ def test_a_month_declaring_serials_claimed_elsewhere_is_refused_located(world: W
     with pytest.raises(claims_register.AlreadyClaimed):
         claims_register.claim("gec", purpose="certificate", claimant=world.cement, reference="证书 C-1", quantity=30,
                               key="gec-2024-abc")  # fmt: skip
+
+
+def test_a_lessee_counts_the_rights_of_its_active_lease_and_the_lessor_no_longer_does(world: World) -> None:
+    """Last in the module: it moves cement's COD. The lessor's leased-out units leave its count, the lessee's active
+    lease reaching into the year adds them to its own (docs/assets.md § Compliance)."""
+    from dualcarbon.assets import leasing
+
+    cod = Asset.objects.get(code="DR-COD")
+    before = compliance.held_rights([world.cement.pk, world.steel.pk], 2024)
+    lease = leasing.offer(world.users["cement"], world.cement, world.steel, cod, 2024, 2_000,
+                          starts_on=D(2024, 3, 1), ends_on=D(2027, 1, 31), rent="1200.00")  # fmt: skip
+    assert compliance.held_rights([world.cement.pk], 2024) == before  # offered: still the lessor's (reserved)
+    leasing.accept(world.users["steel"], lease.pk)
+    after = compliance.held_rights([world.cement.pk, world.steel.pk], 2024)
+    assert after[(world.cement.pk, "COD")] == before[(world.cement.pk, "COD")] - 2_000
+    assert after[(world.steel.pk, "COD")] == before.get((world.steel.pk, "COD"), 0) + 2_000
+    assert compliance.held_rights([world.steel.pk], 2023) == {}  # the lease's vintage 2024 does not reach 2023

@@ -34,7 +34,7 @@ from dualcarbon.registry.models import Membership, Organisation
 from dualcarbon.registry.signals import request_alert
 from dualcarbon.reporting import services as reporting
 
-from .models import Asset, Factor, Holding, Obligation
+from .models import Asset, Factor, Holding, Lease, Obligation
 
 #: the accounts whose rights count as held: pledged and listed (reserved) units are still the enterprise's own
 HELD_STATES = (Holding.State.AVAILABLE, Holding.State.PLEDGED, Holding.State.RESERVED)
@@ -90,7 +90,8 @@ def _factors(region_code: str) -> list[Factor]:
 
 
 def held_rights(enterprise_ids: Sequence[int], year: int) -> dict[tuple[int, str], int]:
-    """Kilograms of each factor's rights held for ``year`` by each enterprise: ``{(enterprise, factor code): kg}``."""
+    """Kilograms of each factor's rights held for ``year`` by each enterprise: ``{(enterprise, factor code): kg}``:
+    its own (available, pledged, listed) and those it uses as the lessee of an active lease (docs/assets.md)."""
     rows = (
         Holding.objects.filter(
             holder_id__in=list(enterprise_ids),
@@ -102,7 +103,26 @@ def held_rights(enterprise_ids: Sequence[int], year: int) -> dict[tuple[int, str
         .values("holder_id", "asset__factor__code")
         .annotate(kg=Sum("balance"))
     )
-    return {(r["holder_id"], r["asset__factor__code"]): int(r["kg"] or 0) for r in rows}
+    held = {(r["holder_id"], r["asset__factor__code"]): int(r["kg"] or 0) for r in rows}
+    # a lessee uses the rights of its active leases whose term reaches into the year, as the lessor does not (its
+    # units are in its leased_out account, which HELD_STATES leave out): the leases' current state, both sides
+    leased = (
+        Lease.objects.filter(
+            lessee_id__in=list(enterprise_ids),
+            status=Lease.Status.ACTIVE,
+            asset__kind=Asset.Kind.DISCHARGE_RIGHT,
+            vintage__lte=year,
+            vintage__gt=year - VALID_YEARS,
+            starts_on__lte=datetime.date(year, 12, 31),
+            ends_on__gte=datetime.date(year, 1, 1),
+        )
+        .values("lessee_id", "asset__factor__code")
+        .annotate(kg=Sum("quantity"))
+    )
+    for r in leased:
+        key = (r["lessee_id"], r["asset__factor__code"])
+        held[key] = held.get(key, 0) + int(r["kg"] or 0)
+    return held
 
 
 def comparison(enterprises: Iterable[Organisation], year: int, through_month: int = 12) -> list[EnterpriseCompliance]:
