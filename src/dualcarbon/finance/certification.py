@@ -161,10 +161,7 @@ def _governs(user: Any, region_code: str) -> bool:
 
 
 def _region(code: str) -> Region:
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise ValidationError({"region": _("请选择地区")})
-    return region
+    return services.region_or_refuse(code)
 
 
 def _move(app: CertApplication, move: str) -> str:
