@@ -470,6 +470,16 @@ WRITERS: dict[str, set[str]] = {
             "registry:membership_link",
         )
     },
+    # the bank's alerts (marked read) and PCAF inputs (a borrower's equity and debt): its own staff, for its borrowers
+    **{
+        name: {"bank"}
+        for name in (
+            "finance:bank_alerts",
+            "api:finance_bank_alert_read",
+            "finance:pcaf",
+            "api:finance_pcaf_financials",
+        )
+    },
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -616,7 +626,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     **{
         name: {"kpi": "1", "kpi_id": "1", "year": "2025", "value": "70", "evidence_note": "矩阵", "evidence": "@pdf"}
-        for name in ("finance:kpi_score", "api:finance_kpi_score")
+        for name in ("finance:kpi_score",)
     },
     **{
         name: {"project": "{cert_application}", "project_id": "{cert_application}", "project_financing": "5000000",

@@ -61,6 +61,14 @@ def _money(value: Any, field_name: str, errors: dict[str, Any], *, positive: boo
     return d
 
 
+def _pk(value: Any) -> int | None:
+    """An organisation's id from the organisation, an id or a form's text (None: none of these)."""
+    if isinstance(value, Organisation):
+        return int(value.pk)
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
 def _bank_staff(user: Any, bank_id: int) -> None:
     if bank_id not in access.actor_for(user).bank_ids:
         raise PermissionDenied(_("只有该银行的工作人员可以办理"))
@@ -253,8 +261,8 @@ def cerf_table(c: Cerf) -> tuple[list[str], list[list[Any]]]:
 @transaction.atomic
 def enter_financials(
     user: Any,
-    bank: Organisation | int,
-    enterprise: Organisation | int,
+    bank: Organisation | int | str,
+    enterprise: Organisation | int | str,
     *,
     as_of: Any,
     equity: Any,
@@ -263,9 +271,11 @@ def enter_financials(
 ) -> BorrowerFinancials:
     """The bank enters a borrower's total equity and debt at a date with their source (a borrower of the bank's
     loans only). Refused, nothing written: a non-positive equity, a negative debt, a date in the future."""
-    bank_id = bank.pk if isinstance(bank, Organisation) else int(bank)
+    bank_id = _pk(bank)
+    if bank_id is None:
+        raise PermissionDenied(_("只有该银行的工作人员可以办理"))
     _bank_staff(user, bank_id)
-    ent_id = enterprise.pk if isinstance(enterprise, Organisation) else int(str(enterprise or 0) or 0)
+    ent_id = _pk(enterprise) or 0
     errors: dict[str, Any] = {}
     if not Loan.objects.filter(bank_id=bank_id, enterprise_id=ent_id).exists():
         errors["enterprise"] = _("请选择本行贷款的借款企业")
@@ -358,10 +368,10 @@ def pcaf(bank: Organisation, year: int, on: datetime.date | None = None) -> Pcaf
     months: dict[int, set[int]] = defaultdict(set)
     s1: dict[int, Decimal] = defaultdict(Decimal)
     s2: dict[int, Decimal] = defaultdict(Decimal)
-    for r in accounting.scope_month_totals(ids, [year]):
-        months[r["enterprise_id"]].add(r["month"])
-        s1[r["enterprise_id"]] += Decimal(str(r["scope1_tco2e"]))
-        s2[r["enterprise_id"]] += Decimal(str(r["scope2_tco2e"]))
+    for m in accounting.scope_month_totals(ids, [year]):
+        months[m["enterprise_id"]].add(m["month"])
+        s1[m["enterprise_id"]] += Decimal(str(m["scope1_tco2e"]))
+        s2[m["enterprise_id"]] += Decimal(str(m["scope2_tco2e"]))
     facts = account_facts.facts_for_region("", year, ids) if ids else {}
     rows = []
     for loan in loans:

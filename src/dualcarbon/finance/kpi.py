@@ -448,7 +448,7 @@ def evaluate(kpi: LoanKpi, year: int, trigger: str) -> KpiEvaluation | None:
 def evaluate_enterprises(enterprise_ids: Iterable[int], years: Iterable[int], trigger: str) -> list[KpiEvaluation]:
     """Evaluate every KPI of the loans to these enterprises for these years (those with a target)."""
     ids, ys = sorted(set(enterprise_ids)), sorted(set(years))
-    out = []
+    out: list[KpiEvaluation] = []
     if not ids or not ys:
         return out
     for kpi in LoanKpi.objects.filter(loan__enterprise_id__in=ids).select_related("loan", "project"):
@@ -463,7 +463,7 @@ def evaluate_enterprises(enterprise_ids: Iterable[int], years: Iterable[int], tr
 def evaluate_all(until: int | None = None) -> list[KpiEvaluation]:
     """The command's run (``dualcarbon evaluate_loan_kpis``): every KPI for every target year up to ``until``."""
     until = until or timezone.localdate().year
-    out = []
+    out: list[KpiEvaluation] = []
     for kpi in LoanKpi.objects.select_related("loan", "project"):
         for y in sorted(int(y) for y in (kpi.targets or {})):
             if y <= until:
@@ -477,7 +477,7 @@ def downgrade_alerts(results: Iterable[Any], year: int) -> list[BankAlert]:
     """A bank's alert for each of its loans whose borrower's annual grade of ``year`` is lower (a larger number)
     than when the loan was booked; once per loan and year."""
     grades = {r.enterprise_id: r.grade for r in results if getattr(r, "grade", None)}
-    out = []
+    out: list[BankAlert] = []
     if not grades:
         return out
     for loan in Loan.objects.filter(enterprise_id__in=list(grades), grade__isnull=False).select_related("enterprise"):

@@ -256,8 +256,10 @@ def pcaf(request: HttpRequest) -> HttpResponse:
 
 def _sector_names(codes: list[str]) -> dict[str, str]:
     from dualcarbon.registry.models import Industry
+    from dualcarbon.ui import names
 
-    return dict(Industry.objects.filter(code__in=codes).values_list("code", "name"))
+    rows = Industry.objects.filter(code__in=codes).values_list("code", "name_zh")
+    return {code: names.industry_name(code, name) for code, name in rows}
 
 
 # ------------------------------------------------------------------------------------------------ the enterprise
