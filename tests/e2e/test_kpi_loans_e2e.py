@@ -7,6 +7,7 @@ unread alert and the alert page names the loan."""
 from __future__ import annotations
 
 import datetime
+import importlib
 from typing import Any
 
 import pytest
@@ -14,14 +15,22 @@ import pytest
 from dualcarbon.finance import lending
 from dualcarbon.finance.models import BankAlert, Loan, LoanApplication
 from dualcarbon.rating import services as rating
+from dualcarbon.rating.models import RatingScheme
 from tests.e2e.helpers import login, shot
 from tests.factories import World
 from tests.rating.helpers import rated_world
+from tests.registry.test_access_log_chain import wipe_log  # noqa: F401 (the bank's reads: emptied before the flush)
+
+pytestmark = pytest.mark.usefixtures("wipe_log")
 
 
 @pytest.fixture
 def world(browser: Any, transactional_db: None, live_server: Any) -> World:
     """The rated world (twelve months of 2024 rated in 示范市) and the bank's 碳效贷 in force."""
+    # transactional_db flushes every table after a test, migration-seeded rows included: seed the schemes again
+    seeded = importlib.import_module("dualcarbon.rating.migrations.0002_seed_schemes")
+    for s in seeded.SCHEMES:
+        RatingScheme.objects.update_or_create(code=s["code"], version=s["version"], defaults=s)
     rw = rated_world(typo=False)
     rating.rate_region("3399", 2024)
     lending.create_product(

@@ -155,7 +155,8 @@ def project_reduction(project: CertApplication, until: int) -> tuple[Decimal, st
 def cerf(bank: Organisation, year: int, quarter: int) -> Cerf:
     """The bank's CERF figures of a quarter: the loans booked in it that finance a certified project (in the
     project library on the booking day), the number of projects, the amount, the amount-weighted rate at booking
-    and the annual reduction they induce — per loan: the project's reduction × min(1, loan ÷ project financing)."""
+    and the annual reduction they induce — per loan: the project's reduction × min(1, loan ÷ project financing); a
+    project whose emissions rose (a negative achieved reduction) induces none (the row keeps its figure)."""
     first, last = quarter_days(year, quarter)
     links = (
         LoanProject.objects.filter(loan__bank=bank, loan__booked_at__date__gte=first, loan__booked_at__date__lte=last)
@@ -179,7 +180,7 @@ def cerf(bank: Organisation, year: int, quarter: int) -> Cerf:
                 reduction,
                 basis,
                 basis_year,
-                (reduction * share).quantize(FEN),
+                (max(reduction, Decimal(0)) * share).quantize(FEN),
             )
         )
     return Cerf(
