@@ -291,6 +291,8 @@ NARROWER: dict[str, set[str]] = {
         )
     },
     **{name: {"cement", "steel", "far"} for name in ("finance:loan_kpis", "api:finance_enterprise_loan_kpis")},
+    # the disclosure of a library entry (template v1): the enterprise's own staff
+    **{name: {"cement", "steel", "far"} for name in ("finance:cert_disclosure", "api:finance_cert_disclosure")},
     **{
         name: {"bank", "bank2"}
         for name in (

@@ -296,3 +296,17 @@ def bank(request: HttpRequest) -> HttpResponse:
         "finance/cert/bank.html",
         {"libraries": [(kind, label, [a for a in rows if a.kind == kind]) for kind, label in CertKind.choices]},
     )
+
+
+@login_required
+@require_GET
+def disclosure(request: HttpRequest, org_id: int, cert_id: int) -> HttpResponse:
+    """The enterprise's disclosure of one of its library entries after template v1 (printable)."""
+    app = q.enterprise_cert(request.user, org_id, cert_id)
+    d = certification.disclosure(app)
+    events = [(e, certification.MOVE_LABELS.get(e["action"], e["action"])) for e in (d or {}).get("events", [])]
+    return render(
+        request,
+        "finance/cert/disclosure.html",
+        {"app": app, "d": d, "events": events, "template": certification.DISCLOSURE_TEMPLATE},
+    )

@@ -47,6 +47,9 @@ urlpatterns = [
     path("certifications/", cv.region, name="cert_region"),
     path("certifications/<int:cert_id>/", cv.decide, name="cert_decide"),
     path("bank/certifications/", cv.bank, name="cert_bank"),
+    path(
+        "enterprise/<int:org_id>/certifications/<int:cert_id>/disclosure/", cv.disclosure, name="cert_disclosure"
+    ),
     # KPI-linked loans, the bank's alerts, CERF and PCAF (docs/finance.md § KPI-linked loans, § CERF, § PCAF)
     path("bank/loans/<int:loan_id>/kpis/", kv.bank_loan_kpis, name="bank_loan_kpis"),
     path("bank/loans/<int:loan_id>/scores/", kv.kpi_score, name="kpi_score"),
