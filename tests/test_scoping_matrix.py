@@ -316,6 +316,37 @@ NARROWER: dict[str, set[str]] = {
             "api:assets_revenue",
         )
     },
+    # KPI-linked loans (docs/finance.md § KPI-linked loans): a loan's KPIs, scores and CERF project are the lending
+    # bank's (not cement's government, verifier or the admin: government sees aggregates only); cement reads its own
+    # loan's KPIs; the bank's alerts, CERF and PCAF pages are each bank's own
+    **{
+        name: {"bank"}
+        for name in (
+            "finance:bank_loan_kpis",
+            "finance:kpi_score",
+            "finance:loan_project",
+            "api:finance_loan_kpis",
+            "api:finance_kpi_new",
+            "api:finance_kpi_score",
+            "api:finance_loan_project",
+        )
+    },
+    **{name: {"cement", "steel", "far"} for name in ("finance:loan_kpis", "api:finance_enterprise_loan_kpis")},
+    # the disclosure of a library entry (template v1): the enterprise's own staff
+    **{name: {"cement", "steel", "far"} for name in ("finance:cert_disclosure", "api:finance_cert_disclosure")},
+    **{
+        name: {"bank", "bank2"}
+        for name in (
+            "finance:bank_alerts",
+            "finance:cerf",
+            "finance:pcaf",
+            "api:finance_bank_alerts",
+            "api:finance_bank_alert_read",
+            "api:finance_cerf",
+            "api:finance_pcaf",
+            "api:finance_pcaf_financials",
+        )
+    },
 }
 #: the city's dual-carbon programme (docs/programme.md): who reads a programme's pages (its city's and counties'
 #: governments, the admin; enterprises, banks and verifiers nothing), by the region subject's code; its entries and
@@ -508,6 +539,16 @@ WRITERS: dict[str, set[str]] = {
     },
     "assets:buy_back_decide": {"owner"},
     **{name: {"gov", "district"} for name in ("assets:buy_back", "assets:reserve_allocate")},
+    # the bank's alerts (marked read) and PCAF inputs (a borrower's equity and debt): its own staff, for its borrowers
+    **{
+        name: {"bank"}
+        for name in (
+            "finance:bank_alerts",
+            "api:finance_bank_alert_read",
+            "finance:pcaf",
+            "api:finance_pcaf_financials",
+        )
+    },
 }
 
 #: bodies for write endpoints, so the request reaches the permission check and would change
@@ -638,6 +679,42 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "finance:bank_application": {"decision": "decline", "reason": "矩阵测试：越权审批"},
     "api:finance_decision": {"approve": False, "reason": "矩阵测试：越权审批"},
     "finance:bank_loan": {"kind": "drawdown", "amount": "1000"},
+    **{
+        name: {
+            "metric": "external",
+            "name": "矩阵测试：越权指标",
+            "unit": "分",
+            "source": "矩阵测试",
+            "targets": "2025: 80 分",
+            "step_met_bp": "0",
+            "step_missed_bp": "10",
+        }
+        for name in ("finance:bank_loan_kpis",)
+    },
+    "api:finance_kpi_new": {
+        "metric": "external",
+        "name": "矩阵测试：越权指标",
+        "unit": "分",
+        "source": "矩阵测试",
+        "targets": [{"year": 2025, "value": "80", "unit": "分"}],
+        "step_met_bp": 0,
+        "step_missed_bp": 10,
+    },
+    **{
+        name: {"kpi": "1", "kpi_id": "1", "year": "2025", "value": "70", "evidence_note": "矩阵", "evidence": "@pdf"}
+        for name in ("finance:kpi_score",)
+    },
+    **{
+        name: {"project": "{cert_application}", "project_id": "{cert_application}", "project_financing": "5000000",
+               "source": "矩阵测试：越权关联"}
+        for name in ("finance:loan_project", "api:finance_loan_project")
+    },
+    **{
+        name: {"enterprise": "{org}", "enterprise_id": "{org}", "as_of": "2024-12-31", "equity": "100",
+               "debt": "100", "source": "矩阵测试：越权录入"}
+        for name in ("finance:pcaf", "api:finance_pcaf_financials")
+    },
+    **{name: {"alert": "1", "alert_id": 1} for name in ("finance:bank_alerts", "api:finance_bank_alert_read")},
     **{name: {"amount": "1000"} for name in ("api:finance_drawdown", "api:finance_repayment")},
     "finance:offers": {"product": "{product}", "amount": "200000", "term_months": "12", "purpose": "矩阵测试"},
     "api:finance_apply": {"product_id": "{product}", "amount": "200000", "term_months": 12, "purpose": "矩阵测试"},
@@ -1433,6 +1510,48 @@ def matrix(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Matrix]:
                     s.values.update(
                         cert_application=cert.pk, cert_sector=org.industry_id, cert_verifier=world.verifier.pk
                     )
+        # KPI-linked loans, CERF and PCAF (docs/finance.md): an external-score KPI on cement's loan, an alert of the
+        # bank about it, the certified project the loan finances and cement's equity and debt entered by the bank
+        from dualcarbon.finance import disclosure
+        from dualcarbon.finance import kpi as finance_kpi
+        from dualcarbon.finance.models import BankAlert
+
+        cement_loan = application.loan
+        finance_kpi.add_kpi(
+            world.users["bank"],
+            cement_loan,
+            metric="external",
+            name="矩阵外部评分",
+            unit="分",
+            source="矩阵测试",
+            targets="2025: 85 分",
+            step_met_bp=-10,
+            step_missed_bp=20,
+        )
+        BankAlert.objects.create(
+            bank=world.bank,
+            loan=cement_loan,
+            kind="kpi_missed",
+            subject="matrix",
+            message_zh="矩阵测试预警",
+            message_en="matrix alert",
+        )
+        disclosure.link_project(
+            world.users["bank"],
+            cement_loan,
+            project=CertApplication.objects.get(enterprise=world.cement),
+            project_financing="4000000",
+            source="矩阵测试",
+        )
+        disclosure.enter_financials(
+            world.users["bank"],
+            world.bank,
+            world.cement,
+            as_of="2024-12-31",
+            equity="3000000",
+            debt="1000000",
+            source="矩阵测试",
+        )
         if apps.is_installed("dualcarbon.assets"):
             from dualcarbon.assets import services as assets
             from dualcarbon.assets.models import Asset, Factor
@@ -1699,6 +1818,8 @@ def _allowed(route: Route, subject: Subject) -> set[str]:
                 return set()
             allowed -= {"bank", "verifier"}
             allowed |= {"cement", "steel"} if subject.enterprise in ("cement", "steel") else set()
+        if "loan" in kinds and not subject.values.get("loan"):
+            return set()  # the subject has no loan (steel's, far's: "0"): 404 for everyone, like missing
     if route.is_api and not route.session_auth:
         allowed &= {r for r in ROLES if _takes_token(route, r)}  # API tokens: enterprise staff, banks on some routers
     return allowed

@@ -217,6 +217,17 @@ def test_the_finance_router_is_in_the_openapi_document_with_errorout(world):
         "/api/finance/cert/library": {"get"},
         "/api/finance/cert/pushes": {"get", "post"},
         "/api/finance/bank/cert-library": {"get"},
+        "/api/finance/enterprises/{org_id}/certifications/{cert_id}/disclosure": {"get"},
+        # KPI-linked loans, the bank's alerts, CERF and PCAF (docs/finance.md § KPI-linked loans, § CERF, § PCAF)
+        "/api/finance/bank/loans/{loan_id}/kpis": {"get", "post"},
+        "/api/finance/bank/loans/{loan_id}/scores": {"post"},
+        "/api/finance/bank/loans/{loan_id}/project": {"post"},
+        "/api/finance/enterprises/{org_id}/loans/{loan_id}/kpis": {"get"},
+        "/api/finance/bank/alerts": {"get"},
+        "/api/finance/bank/alerts/read": {"post"},
+        "/api/finance/bank/cerf": {"get"},
+        "/api/finance/bank/pcaf": {"get"},
+        "/api/finance/bank/pcaf/financials": {"post"},
     }
     grant = doc["paths"]["/api/finance/enterprises/{org_id}/consents"]["post"]["responses"]
     assert {k for k in grant} == {"201", "400", "401", "403", "404", "409", "413", "422"}

@@ -1872,6 +1872,10 @@ def _build(
 
         counts.update(demo_certification.build(user_by_name, years))
         lap("transition certification and libraries")
+        from . import kpi_loans as demo_kpi_loans
+
+        counts.update(demo_kpi_loans.build(user_by_name, years))
+        lap("KPI-linked loans, CERF and PCAF")
         from . import programme as demo_programme
 
         counts.update(demo_programme.build(user_by_name, city, years, [org_by_index[s.index] for s in shows]))

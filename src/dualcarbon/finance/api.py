@@ -454,3 +454,8 @@ router.add_router("", _lending_router)
 from .cert_api import router as _cert_router  # noqa: E402
 
 router.add_router("", _cert_router)
+
+# KPI-linked loans, the bank's alerts, CERF and PCAF (docs/finance.md § KPI-linked loans, § CERF, § PCAF)
+from .kpi_api import router as _kpi_router  # noqa: E402
+
+router.add_router("", _kpi_router)

@@ -441,3 +441,26 @@ def push_new(request: HttpRequest, payload: CertPushIn) -> Any:
 )
 def bank_library(request: HttpRequest) -> Any:
     return Status(200, [q.cert_dict(a, full=False) for a in q.bank_library(request_user(request))])
+
+
+class CertDisclosureOut(Schema):
+    template: str
+    disclosed: bool
+    content: dict[str, Any] | None
+
+
+@router.get(
+    "/enterprises/{org_id}/certifications/{cert_id}/disclosure",
+    operation_id="finance_cert_disclosure",
+    url_name="finance_cert_disclosure",
+    response={200: CertDisclosureOut, **ERRORS},
+    summary="认定条目的信息披露（模板 v1） / the disclosure of a library entry (template v1)",
+    description="The entry, the ruler and the declared value, the expected figures, the progress each year (expected "
+    "against achieved) and the major events; `disclosed` false while the entry was never certified.",
+)
+def cert_disclosure(request: HttpRequest, org_id: int = ID, cert_id: int = ID) -> Any:
+    app = q.enterprise_cert(request_user(request), org_id, cert_id)
+    content = certification.disclosure(app)
+    return Status(
+        200, {"template": certification.DISCLOSURE_TEMPLATE, "disclosed": content is not None, "content": content}
+    )

@@ -161,10 +161,7 @@ def _governs(user: Any, region_code: str) -> bool:
 
 
 def _region(code: str) -> Region:
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise ValidationError({"region": _("请选择地区")})
-    return region
+    return services.region_or_refuse(code)
 
 
 def _move(app: CertApplication, move: str) -> str:
@@ -798,3 +795,61 @@ def followup(app: CertApplication, until: int | None = None) -> list[FollowupYea
         share = (achieved / expected * 100).quantize(Decimal("0.1")) if expected > 0 else None
         out.append(FollowupYear(year, months, total, expected, achieved, share))
     return out
+
+
+# ------------------------------------------------------------------------------------------------ disclosure
+
+#: the disclosure template of a library entry (docs/finance.md § Disclosure of a library entry): its version and
+#: sections, in order; each section's content is built by :func:`disclosure`
+DISCLOSURE_TEMPLATE = "v1"
+DISCLOSURE_SECTIONS = ("entry", "ruler", "targets", "progress", "events")
+
+
+def disclosure(app: CertApplication, until: int | None = None) -> dict[str, Any] | None:
+    """The disclosure of a certified (or once certified: expired, revoked) library entry after template v1: the entry
+    and its validity, the ruler and the declared value against it, the expected savings, reduction and investment,
+    the progress each year (expected against achieved, from the follow-up) and the major events and status changes.
+    None: never certified (nothing to disclose). Figures are strings as printed."""
+    if app.status not in (S.CERTIFIED, S.EXPIRED, S.REVOKED) or app.valid_from is None:
+        return None
+    r = app.ruler
+    events = [
+        {"at": e.at.isoformat(), "action": e.action, "to": e.status_to, "comment": e.comment}
+        for e in app.events.all()
+        if e.action in ("certify", "flag", "revoke", "expire")
+    ]
+    return {
+        "template": DISCLOSURE_TEMPLATE,
+        "entry": {
+            "id": app.pk,
+            "name": app.name,
+            "kind": app.kind,
+            "enterprise": app.enterprise.name,
+            "uscc": app.enterprise.uscc or "",
+            "status": str(app.status),
+            "valid_from": app.valid_from.isoformat(),
+            "valid_until": app.valid_until.isoformat() if app.valid_until else "",
+            "major_event": app.major_event,
+            "major_event_note": app.major_event_note,
+        },
+        "ruler": {
+            "sector": f"{r.sector_name}（{r.industry_code}）",
+            "version": r.version,
+            "metric": r.metric,
+            "unit": r.unit,
+            "entry_value": str(r.entry_value.normalize()),
+            "advanced_value": str(r.advanced_value.normalize()),
+            "declared_value": str(app.declared_value.normalize()),
+            "advanced": app.declared_value <= r.advanced_value,
+            "source": r.source,
+        },
+        "targets": {
+            "baseline_year": app.baseline_year,
+            "baseline_annual_tco2e": str((app.baseline or {}).get("annual_tco2e", "")),
+            "expected_savings_tce": str(app.expected_savings_tce),
+            "expected_reduction_tco2": str(app.expected_reduction_tco2),
+            "investment": str(app.investment),
+        },
+        "progress": [y.as_dict() for y in followup(app, until)],
+        "events": events,
+    }

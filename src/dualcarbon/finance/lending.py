@@ -690,7 +690,7 @@ def push_needs(
     code = region.code if isinstance(region, Region) else str(region)
     if not _government_of(user, code):
         raise PermissionDenied(_("只有该地区的政府工作人员可以推送融资需求"))
-    region_obj = Region.objects.get(code=code)
+    region_obj = services.region_or_refuse(code)
     errors: dict[str, Any] = {}
     title = (title or "").strip()
     if not title or len(title) > 200:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,10 +24,9 @@ from dualcarbon.registry.models import Region
 from . import lending, scoping, services
 from . import loan_queries as q
 from .models import FinancingNeed, LoanMovement, PurposeTag
+from .posting import errors_of, post_to_service, posted
 
-
-def _errors(exc: ValidationError) -> dict[str, list[str]]:
-    return {("general" if k == NON_FIELD_ERRORS else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
+_errors = errors_of
 
 
 def _date(value: str) -> datetime.date | None:
@@ -63,25 +62,25 @@ def bank_products(request: HttpRequest) -> HttpResponse:
         from django.http import Http404
 
         raise Http404
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            p = lending.create_product(
-                request.user,
-                request.POST.get("bank") or None,
-                code=request.POST.get("code", ""),
-                name_zh=request.POST.get("name_zh", ""),
-                name_en=request.POST.get("name_en", ""),
-                purpose_tag=request.POST.get("purpose_tag", ""),
-                description=request.POST.get("description", ""),
-                valid_from=_date(request.POST.get("valid_from", "")),
-                **_terms(request.POST),
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        else:
-            messages.success(request, _("已发布产品 %(p)s") % {"p": p.name_zh})
-            return HttpResponseRedirect(reverse("finance:bank_product", args=[p.pk]))
+    post = request.POST
+    done, errors = post_to_service(
+        request,
+        lambda: lending.create_product(
+            request.user,
+            post.get("bank") or None,
+            code=post.get("code", ""),
+            name_zh=post.get("name_zh", ""),
+            name_en=post.get("name_en", ""),
+            purpose_tag=post.get("purpose_tag", ""),
+            description=post.get("description", ""),
+            valid_from=_date(post.get("valid_from", "")),
+            **_terms(post),
+        ),
+        done=lambda p: _("已发布产品 %(p)s") % {"p": p.name_zh},
+        to=lambda p: reverse("finance:bank_product", args=[p.pk]),
+    )
+    if done:
+        return done
     products = list(scoping.bank_products(request.user).select_related("bank").prefetch_related("versions"))
     return render(
         request,
@@ -89,7 +88,7 @@ def bank_products(request: HttpRequest) -> HttpResponse:
         {
             "products": products,
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
             "purposes": PurposeTag.choices,
             "banks": scoping.user_banks(request.user),
         },
@@ -102,17 +101,16 @@ def bank_products(request: HttpRequest) -> HttpResponse:
 def bank_product(request: HttpRequest, product_id: int) -> HttpResponse:
     """GET: a product's versions. POST: publish a new version from a date."""
     product = q.bank_product(request.user, product_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            v = lending.publish_version(
-                request.user, product, _date(request.POST.get("valid_from", "")), **_terms(request.POST)
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        else:
-            messages.success(request, _("已发布第 %(n)s 版") % {"n": v.version})
-            return HttpResponseRedirect(reverse("finance:bank_product", args=[product.pk]))
+    done, errors = post_to_service(
+        request,
+        lambda: lending.publish_version(
+            request.user, product, _date(request.POST.get("valid_from", "")), **_terms(request.POST)
+        ),
+        done=lambda v: _("已发布第 %(n)s 版") % {"n": v.version},
+        to=reverse("finance:bank_product", args=[product.pk]),
+    )
+    if done:
+        return done
     versions = list(product.versions.order_by("-version"))
     current = versions[0] if versions else None
     return render(
@@ -125,7 +123,7 @@ def bank_product(request: HttpRequest, product_id: int) -> HttpResponse:
             "current_rule": json.dumps(current.rule, ensure_ascii=False) if current else "",
             "current_spreads": ", ".join(f"{k}:{v}" for k, v in (current.grade_spreads if current else {}).items()),
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
         },
         status=422 if errors else 200,
     )
@@ -148,24 +146,23 @@ def bank_applications(request: HttpRequest) -> HttpResponse:
 def bank_application(request: HttpRequest, application_id: int) -> HttpResponse:
     """GET: the application with the applicant's facts when applying (logged). POST: the decision."""
     app = q.bank_application(request.user, application_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        approve = request.POST.get("decision") == "approve"
-        try:
-            lending.decide(
-                request.user,
-                app,
-                approve=approve,
-                amount=request.POST.get("amount"),
-                rate_bp=request.POST.get("rate_bp"),
-                term_months=request.POST.get("term_months"),
-                reason=request.POST.get("reason", ""),
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        else:
-            messages.success(request, _("已批准，贷款已入账") if approve else _("已拒绝该申请"))
-            return HttpResponseRedirect(reverse("finance:bank_application", args=[app.pk]))
+    approve = request.POST.get("decision") == "approve"
+    done, errors = post_to_service(
+        request,
+        lambda: lending.decide(
+            request.user,
+            app,
+            approve=approve,
+            amount=request.POST.get("amount"),
+            rate_bp=request.POST.get("rate_bp"),
+            term_months=request.POST.get("term_months"),
+            reason=request.POST.get("reason", ""),
+        ),
+        done=_("已批准，贷款已入账") if approve else _("已拒绝该申请"),
+        to=reverse("finance:bank_application", args=[app.pk]),
+    )
+    if done:
+        return done
     record_read(request, app.enterprise, Resource.RATING, f"贷款申请 #{app.pk}")
     from dualcarbon.rating import rule_wording
 
@@ -180,7 +177,7 @@ def bank_application(request: HttpRequest, application_id: int) -> HttpResponse:
             "rate_how": q.rate_how(app.version, app.grade),
             "loan": loan,
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
         },
         status=422 if errors else 200,
     )
@@ -191,22 +188,21 @@ def bank_application(request: HttpRequest, application_id: int) -> HttpResponse:
 def bank_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
     """GET: the loan with its drawdowns and repayments. POST: record one."""
     loan = q.bank_loan(request.user, loan_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            lending.record_movement(
-                request.user,
-                loan,
-                request.POST.get("kind", ""),
-                request.POST.get("amount"),
-                request.POST.get("on") or None,
-                request.POST.get("note", ""),
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        else:
-            messages.success(request, _("已记录"))
-            return HttpResponseRedirect(reverse("finance:bank_loan", args=[loan.pk]))
+    done, errors = post_to_service(
+        request,
+        lambda: lending.record_movement(
+            request.user,
+            loan,
+            request.POST.get("kind", ""),
+            request.POST.get("amount"),
+            request.POST.get("on") or None,
+            request.POST.get("note", ""),
+        ),
+        done=_("已记录"),
+        to=reverse("finance:bank_loan", args=[loan.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "finance/loans/bank_loan.html",
@@ -215,7 +211,7 @@ def bank_loan(request: HttpRequest, loan_id: int) -> HttpResponse:
             "movements": list(loan.movements.all()),
             "kinds": LoanMovement.Kind.choices,
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
         },
         status=422 if errors else 200,
     )
@@ -239,30 +235,31 @@ def bank_needs(request: HttpRequest) -> HttpResponse:
 def offers(request: HttpRequest, org_id: int) -> HttpResponse:
     """GET: every product in force with the reasons the enterprise qualifies or what it misses. POST: apply."""
     ent = q.own_enterprise(request.user, org_id)
-    errors: dict[str, list[str]] = {}
-    posted_product = ""
-    if request.method == "POST":
-        posted_product = request.POST.get("product", "")
+    posted_product = request.POST.get("product", "") if request.method == "POST" else ""
+
+    def apply() -> Any:
         product = q.market_product(int(posted_product)) if posted_product.isdigit() else None
         if product is None:
-            errors = {"product": [_("请选择一个产品")]}
-        else:
-            try:
-                app = lending.apply(
-                    request.user,
-                    ent,
-                    product,
-                    amount=request.POST.get("amount"),
-                    term_months=request.POST.get("term_months"),
-                    purpose=request.POST.get("purpose", ""),
-                    need=request.POST.get("need") or None,
-                    grant_consent=request.POST.get("grant_consent") == "1",
-                )
-            except ValidationError as exc:
-                errors = _errors(exc)
-            else:
-                messages.success(request, _("申请已提交，编号 #%(n)s") % {"n": app.pk})
-                return HttpResponseRedirect(reverse("finance:loans", args=[ent.pk]))
+            raise ValidationError({"product": _("请选择一个产品")})
+        return lending.apply(
+            request.user,
+            ent,
+            product,
+            amount=request.POST.get("amount"),
+            term_months=request.POST.get("term_months"),
+            purpose=request.POST.get("purpose", ""),
+            need=request.POST.get("need") or None,
+            grant_consent=request.POST.get("grant_consent") == "1",
+        )
+
+    done, errors = post_to_service(
+        request,
+        apply,
+        done=lambda app: _("申请已提交，编号 #%(n)s") % {"n": app.pk},
+        to=reverse("finance:loans", args=[ent.pk]),
+    )
+    if done:
+        return done
     facts, rows = lending.offers(ent)
     consented = {b for b in {o.product.bank_id for o in rows} if lending.assessment_consent(ent, b) is not None}
     return render(
@@ -274,7 +271,7 @@ def offers(request: HttpRequest, org_id: int) -> HttpResponse:
             "offers": [(o, q.rate_how(o.version, o.grade), o.product.bank_id in consented) for o in rows],
             "needs": list(ent.financing_needs.filter(status=FinancingNeed.Status.OPEN)),
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
             "posted_product": posted_product,
         },
         status=422 if errors else 200,
@@ -310,22 +307,21 @@ def needs(request: HttpRequest, org_id: int) -> HttpResponse:
     """GET: the enterprise's financing needs and what was granted against each. POST: post a need (the enterprise,
     or its government on its behalf)."""
     ent = q.need_enterprise(request.user, org_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            lending.post_need(
-                request.user,
-                ent,
-                amount=request.POST.get("amount"),
-                purpose_tag=request.POST.get("purpose_tag", ""),
-                purpose=request.POST.get("purpose", ""),
-                term_months=request.POST.get("term_months"),
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        else:
-            messages.success(request, _("已发布融资需求"))
-            return HttpResponseRedirect(reverse("finance:needs", args=[ent.pk]))
+    done, errors = post_to_service(
+        request,
+        lambda: lending.post_need(
+            request.user,
+            ent,
+            amount=request.POST.get("amount"),
+            purpose_tag=request.POST.get("purpose_tag", ""),
+            purpose=request.POST.get("purpose", ""),
+            term_months=request.POST.get("term_months"),
+        ),
+        done=_("已发布融资需求"),
+        to=reverse("finance:needs", args=[ent.pk]),
+    )
+    if done:
+        return done
     rows = list(scoping.needs(request.user).filter(enterprise=ent))
     granted = lending.granted_by_need([n.pk for n in rows])
     return render(
@@ -337,7 +333,7 @@ def needs(request: HttpRequest, org_id: int) -> HttpResponse:
             "can_post": lending.can_post_need(request.user, ent),
             "purposes": PurposeTag.choices,
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
         },
         status=422 if errors else 200,
     )
@@ -351,25 +347,22 @@ def needs(request: HttpRequest, org_id: int) -> HttpResponse:
 def region_needs(request: HttpRequest) -> HttpResponse:
     """GET: the jurisdiction's needs, their follow-up and the pushes made. POST: push chosen needs to chosen banks."""
     rows = q.region_needs(request.user)
-    errors: dict[str, list[str]] = {}
     actor = access.actor_for(request.user)
     regions = list(Region.objects.filter(access.region_q(actor.region_prefixes, "code")).order_by("code")[:50])
-    if request.method == "POST":
-        try:
-            lending.push_needs(
-                request.user,
-                request.POST.get("region", ""),
-                title=request.POST.get("title", ""),
-                needs=request.POST.getlist("need"),
-                banks=request.POST.getlist("bank"),
-            )
-        except ValidationError as exc:
-            errors = _errors(exc)
-        except Region.DoesNotExist:
-            errors = {"region": [_("请选择地区")]}
-        else:
-            messages.success(request, _("已推送"))
-            return HttpResponseRedirect(reverse("finance:region_needs"))
+    done, errors = post_to_service(
+        request,
+        lambda: lending.push_needs(
+            request.user,
+            request.POST.get("region", ""),
+            title=request.POST.get("title", ""),
+            needs=request.POST.getlist("need"),
+            banks=request.POST.getlist("bank"),
+        ),
+        done=_("已推送"),
+        to=reverse("finance:region_needs"),
+    )
+    if done:
+        return done
     granted = lending.granted_by_need([n.pk for n in rows])
     pushes = [(p, lending.need_followup(list(p.needs.all()))) for p in q.pushes(request.user)]
     return render(
@@ -383,7 +376,7 @@ def region_needs(request: HttpRequest) -> HttpResponse:
             "regions": regions,
             "can_push": scoping.can_push(request.user),
             "errors": errors,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": posted(request),
         },
         status=422 if errors else 200,
     )

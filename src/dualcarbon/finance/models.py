@@ -582,3 +582,204 @@ class CertPush(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# ------------------------------------------------------------------------------------------------ KPI-linked loans
+
+
+class KpiMetric(models.TextChoices):
+    """What a loan's KPI measures: read from the borrower's account through the lower layers' services, from
+    finance's own certification follow-up, or an external score the bank enters with evidence."""
+
+    INTENSITY = "intensity", _("碳排放强度")
+    EMISSIONS = "emissions", _("年排放总量")
+    GRADE = "grade", _("碳效等级")
+    TIER_SHARE = "tier_share", _("一级数据占比")
+    CERT_REDUCTION = "cert_reduction", _("认定项目实际减排量")
+    EXTERNAL = "external", _("外部评分")
+
+
+class LoanKpi(models.Model):
+    """A KPI a loan carries: a metric, its unit, a target per year and the rate step (bp) when the year's figure
+    meets or misses it (docs/finance.md § KPI-linked loans)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="kpis")
+    metric = models.CharField(_("指标"), max_length=16, choices=KpiMetric.choices)
+    name = models.CharField(_("指标名称"), max_length=120)
+    unit = models.CharField(_("单位"), max_length=20)
+    #: True: a figure at or above the target meets it (tier share, reduction, most scores); False: at or below
+    higher_is_better = models.BooleanField(_("数值越高越好"))
+    #: {"2025": "0.85", …}: the target of each year, in ``unit``
+    targets = models.JSONField(_("各年目标"))
+    step_met_bp = models.SmallIntegerField(_("达标时利率调整（基点）"))
+    step_missed_bp = models.SmallIntegerField(_("未达标时利率调整（基点）"))
+    #: the certified project whose achieved reduction is read (metric ``cert_reduction`` only)
+    project = models.ForeignKey(
+        CertApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="loan_kpis"
+    )
+    #: who issues the score and what it is (metric ``external`` only): 「煤矿智能化验收评分（省能源局）」
+    source = models.CharField(_("评分来源"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("挂钩指标")
+        verbose_name_plural = pgettext_lazy("plural", "挂钩指标")
+        ordering = ["loan_id", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(step_met_bp__gte=-300, step_met_bp__lte=300)
+                & Q(step_missed_bp__gte=-300, step_missed_bp__lte=300),
+                name="loankpi_steps_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.name}"
+
+
+def kpi_evidence_path(instance: Any, filename: str) -> str:
+    return f"finance/kpi-evidence/{instance.kpi.loan_id}/{instance.kpi_id}/{instance.year}-{filename[-80:]}"
+
+
+class KpiScore(models.Model):
+    """An external score the bank enters for a KPI's year, with its evidence (the file and what it is). A later
+    entry for the same year replaces the earlier one in the evaluation; both are kept."""
+
+    kpi = models.ForeignKey(LoanKpi, on_delete=models.PROTECT, related_name="scores")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.DecimalField(_("评分"), max_digits=18, decimal_places=4)
+    evidence = models.FileField(_("佐证文件"), upload_to=kpi_evidence_path, max_length=300)
+    evidence_note = models.CharField(_("佐证说明"), max_length=500)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("外部评分")
+        verbose_name_plural = pgettext_lazy("plural", "外部评分")
+        ordering = ["kpi_id", "year", "-entered_at", "-pk"]
+
+
+class KpiEvaluation(models.Model):
+    """One evaluation of a KPI for a year: the figure read, with its lineage, against the target; the step it
+    implies. A new row only when the figure or the outcome changed (each stored one is kept)."""
+
+    class Outcome(models.TextChoices):
+        MET = "met", _("达标")
+        MISSED = "missed", _("未达标")
+
+    class Trigger(models.TextChoices):
+        ACCOUNTS = "accounts", _("碳账户更新")
+        RATINGS = "ratings", _("评级更新")
+        SCORE = "score", _("录入外部评分")
+        COMMAND = "command", _("定期评估")
+        KPI = "kpi", _("新增指标")
+
+    kpi = models.ForeignKey(LoanKpi, on_delete=models.PROTECT, related_name="evaluations")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    figure = models.DecimalField(_("实际值"), max_digits=18, decimal_places=4)
+    target = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices)
+    step_bp = models.SmallIntegerField(_("利率调整（基点）"))
+    lineage = models.JSONField(_("数据来源"))
+    trigger = models.CharField(_("触发"), max_length=10, choices=Trigger.choices)
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("指标评估")
+        verbose_name_plural = pgettext_lazy("plural", "指标评估")
+        ordering = ["kpi_id", "-year", "-evaluated_at", "-pk"]
+
+
+class LoanRateChange(models.Model):
+    """A step of a loan's rate: from, to, and the evaluation that made it (why)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="rate_changes")
+    rate_from = models.PositiveIntegerField(_("调整前（基点）"))
+    rate_to = models.PositiveIntegerField(_("调整后（基点）"))
+    evaluation = models.ForeignKey(KpiEvaluation, on_delete=models.PROTECT, related_name="rate_changes")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("利率调整")
+        verbose_name_plural = pgettext_lazy("plural", "利率调整")
+        ordering = ["loan_id", "at", "pk"]
+
+
+class BankAlert(models.Model):
+    """An alert for the bank that holds a loan — a KPI missed, the borrower's grade lowered. Bank-facing only:
+    government never sees a single loan (monitoring's regional alerts are not used)."""
+
+    class Kind(models.TextChoices):
+        KPI_MISSED = "kpi_missed", _("挂钩指标未达标")
+        DOWNGRADE = "downgrade", _("借款企业碳效等级下调")
+
+    bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="bank_alerts")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    #: what the alert is about, once per loan and kind: "kpi:<id>:<year>", "grade:<year>"
+    subject = models.CharField(max_length=40)
+    evaluation = models.ForeignKey(KpiEvaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    message_zh = models.CharField(_("内容"), max_length=500)
+    message_en = models.CharField(_("英文内容"), max_length=500)
+    evidence = models.JSONField(_("依据"), default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("银行贷后预警")
+        verbose_name_plural = pgettext_lazy("plural", "银行贷后预警")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "kind", "subject"], name="bankalert_once_per_subject"),
+        ]
+
+    def message_for(self, lang: str) -> str:
+        return self.message_en if lang.startswith("en") and self.message_en else self.message_zh
+
+
+# ------------------------------------------------------------------------------------------------ CERF and PCAF
+
+
+class LoanProject(models.Model):
+    """The certified transition project a loan finances (the CERF attribution, docs/finance.md § CERF): the
+    project's total financing, entered by the bank with its source; the loan's share = amount ÷ that total."""
+
+    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="project_link")
+    project = models.ForeignKey(CertApplication, on_delete=models.PROTECT, related_name="loan_links")
+    project_financing = _money(_("项目融资总额（元）"))
+    source = models.CharField(_("来源"), max_length=300)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("贷款支持的认定项目")
+        verbose_name_plural = pgettext_lazy("plural", "贷款支持的认定项目")
+        constraints = [
+            models.CheckConstraint(condition=Q(project_financing__gt=0), name="loanproject_financing_positive"),
+        ]
+
+
+class BorrowerFinancials(models.Model):
+    """A borrower's total equity and debt at a date, entered by the bank with its source (the PCAF attribution
+    factor's denominator, docs/finance.md § PCAF). Each entry is kept; the latest on or before a day is used."""
+
+    bank = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    as_of = models.DateField(_("报表日期"))
+    equity = _money(_("所有者权益（元）"))
+    debt = _money(_("负债（元）"))
+    source = models.CharField(_("来源"), max_length=300)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("借款企业权益与负债")
+        verbose_name_plural = pgettext_lazy("plural", "借款企业权益与负债")
+        ordering = ["bank_id", "enterprise_id", "-as_of", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(equity__gt=0, debt__gte=0), name="borrowerfin_positive"),
+        ]

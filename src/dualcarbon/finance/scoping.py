@@ -17,6 +17,8 @@ from dualcarbon.registry import access
 from dualcarbon.registry.models import Consent, Organisation
 
 from .models import (
+    BankAlert,
+    BorrowerFinancials,
     CertApplication,
     CertPush,
     CertRuler,
@@ -25,6 +27,8 @@ from .models import (
     FinancingNeed,
     Loan,
     LoanApplication,
+    LoanKpi,
+    LoanProject,
     NeedPush,
     Product,
 )
@@ -261,3 +265,34 @@ def cert_pushes(user: Any) -> QuerySet[CertPush]:
     if not actor.region_prefixes:
         return CertPush.objects.none()
     return CertPush.objects.filter(access.region_q(actor.region_prefixes, "region_id"))
+
+
+# ------------------------------------------------------------------------------------------------ KPI loans, CERF, PCAF
+
+
+def bank_kpis(user: Any) -> QuerySet[LoanKpi]:
+    """The KPIs of the user's banks' loans (bank A never sees bank B's)."""
+    ids = access.actor_for(user).bank_ids
+    return LoanKpi.objects.filter(loan__bank_id__in=ids) if ids else LoanKpi.objects.none()
+
+
+def enterprise_kpis(user: Any) -> QuerySet[LoanKpi]:
+    """The KPIs of the loans of the user's own enterprises (read only; not their government: no single loan)."""
+    return LoanKpi.objects.filter(loan__enterprise__in=own_enterprises(user).values("pk"))
+
+
+def bank_alerts(user: Any) -> QuerySet[BankAlert]:
+    """The alerts of the user's banks (never government's: they are about single loans)."""
+    ids = access.actor_for(user).bank_ids
+    return BankAlert.objects.filter(bank_id__in=ids) if ids else BankAlert.objects.none()
+
+
+def bank_project_links(user: Any) -> QuerySet[LoanProject]:
+    ids = access.actor_for(user).bank_ids
+    return LoanProject.objects.filter(loan__bank_id__in=ids) if ids else LoanProject.objects.none()
+
+
+def bank_financials(user: Any) -> QuerySet[BorrowerFinancials]:
+    """The equity and debt figures the user's banks entered (each bank's own)."""
+    ids = access.actor_for(user).bank_ids
+    return BorrowerFinancials.objects.filter(bank_id__in=ids) if ids else BorrowerFinancials.objects.none()

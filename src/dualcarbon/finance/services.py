@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dualcarbon.registry import access
-from dualcarbon.registry.models import Consent, Organisation
+from dualcarbon.registry.models import Consent, Organisation, Region
 
 from .models import ConsentRequest
 
@@ -136,6 +136,18 @@ def _save(consent: Consent, user: Any, reason: str) -> Consent:
     versioned._change_reason = reason
     consent.save()
     return consent
+
+
+def region_or_refuse(code: str) -> Region:
+    """The region of ``code``, or a refusal located on ``region`` (a code the registry does not know: a form posted
+    with a stale or forged choice) — never a ``Region.DoesNotExist`` for the view to catch."""
+    text = str(code or "").strip()
+    region = Region.objects.filter(code=text).first() if text else None
+    if region is None:
+        if text:
+            raise ValidationError({"region": _err(_("没有代码为“%(code)s”的地区，请重新选择地区"), code=text[:12])})
+        raise ValidationError({"region": _("请选择地区")})
+    return region
 
 
 # --------------------------------------------------------------------------------------------- consents

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import cert_views as cv
+from . import kpi_views as kv
 from . import lending_views as lv
 from . import views
 
@@ -46,4 +47,15 @@ urlpatterns = [
     path("certifications/", cv.region, name="cert_region"),
     path("certifications/<int:cert_id>/", cv.decide, name="cert_decide"),
     path("bank/certifications/", cv.bank, name="cert_bank"),
+    path(
+        "enterprise/<int:org_id>/certifications/<int:cert_id>/disclosure/", cv.disclosure, name="cert_disclosure"
+    ),
+    # KPI-linked loans, the bank's alerts, CERF and PCAF (docs/finance.md § KPI-linked loans, § CERF, § PCAF)
+    path("bank/loans/<int:loan_id>/kpis/", kv.bank_loan_kpis, name="bank_loan_kpis"),
+    path("bank/loans/<int:loan_id>/scores/", kv.kpi_score, name="kpi_score"),
+    path("bank/loans/<int:loan_id>/project/", kv.loan_project, name="loan_project"),
+    path("bank/alerts/", kv.bank_alerts, name="bank_alerts"),
+    path("bank/cerf/", kv.cerf, name="cerf"),
+    path("bank/pcaf/", kv.pcaf, name="pcaf"),
+    path("enterprise/<int:org_id>/loans/<int:loan_id>/kpis/", kv.enterprise_loan_kpis, name="loan_kpis"),
 ]

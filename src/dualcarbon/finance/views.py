@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,13 +18,12 @@ from dualcarbon.registry.audit import record_read
 from dualcarbon.registry.models import AccessLog, Consent
 
 from . import credit_reports, queries, services
+from .posting import errors_of
 
 Resource = AccessLog.Resource
 
 
-def _errors(exc: ValidationError) -> dict[str, list[str]]:
-    """The refusal's messages by field, in the request's language (``general``: not about one field)."""
-    return {("general" if k == NON_FIELD_ERRORS else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
+_errors = errors_of
 
 
 def _terms(post: Any) -> dict[str, Any]:

@@ -320,3 +320,20 @@ def test_the_certification_fact_follows_the_libraries(cw):
         assert announced == [([cement.pk], "certification")] * 2
     finally:
         rating_signals.facts_changed.disconnect(dispatch_uid="test-cert-facts")
+
+
+def test_a_library_entry_is_disclosed_after_the_template_and_a_pending_one_has_nothing_to_disclose(cw):
+    pending = cw.apply(name="待核查项目")
+    assert certification.disclosure(pending) is None
+    app = certified(cw)
+    certification.flag_major_event(cw.users["gov"], app, "主要设备停运三个月")
+    app.refresh_from_db()
+    d = certification.disclosure(app)
+    assert d is not None and d["template"] == certification.DISCLOSURE_TEMPLATE
+    assert set(d) == {"template", *certification.DISCLOSURE_SECTIONS}
+    assert (d["entry"]["name"], d["entry"]["status"], d["entry"]["major_event"]) == (app.name, "certified", True)
+    assert d["ruler"]["declared_value"] == str(app.declared_value.normalize())
+    assert d["targets"]["expected_reduction_tco2"] == str(app.expected_reduction_tco2)
+    assert d["progress"] == [y.as_dict() for y in certification.followup(app)]
+    assert [e["action"] for e in d["events"]] == ["certify", "flag"]
+    assert d["events"][1]["comment"] == "主要设备停运三个月"

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from dualcarbon.finance import lending, scoping
-from dualcarbon.finance.models import FinancingNeed, Loan, LoanApplication, LoanMovement, ProductVersion
+from dualcarbon.finance.models import FinancingNeed, Loan, LoanApplication, LoanMovement, NeedPush, ProductVersion
 from dualcarbon.registry.models import Consent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("finance-loans")]
@@ -239,3 +239,15 @@ def test_statistics_for_government_aggregate_loans_and_need_followup(lw):
     )
     with pytest.raises(ValidationError):
         lending.loan_statistics(qs, "bank")
+
+
+def test_a_push_to_a_region_the_registry_does_not_know_is_refused_on_the_region_field(lw):
+    need = lending.post_need(
+        lw.users["gov"], lw.world.cement, amount="8000000", purpose_tag="carbon", purpose="技改", term_months=24
+    )
+    with pytest.raises(ValidationError) as exc:  # within the governed prefix, but no such region
+        lending.push_needs(lw.users["gov"], "339977", title="x", needs=[need.pk], banks=[lw.world.bank.pk])
+    assert exc.value.message_dict["region"] == ["没有代码为“339977”的地区，请重新选择地区"]
+    with translation.override("en"):
+        assert exc.value.message_dict["region"] == ["There is no region with code “339977”; choose a region again"]
+    assert not NeedPush.objects.exists()

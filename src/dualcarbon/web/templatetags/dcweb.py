@@ -117,6 +117,16 @@ def user_frame(context: Any) -> dict[str, Any]:
             add(_("质押登记"), reverse("assets:bank"))
     except NoReverseMatch:
         pass
+    if Membership.Role.BANK_STAFF in roles:
+        try:  # the bank's own alerts on its loans (a KPI missed, a borrower downgraded) with the unread count
+            from dualcarbon.finance import kpi as finance_kpi
+
+            url = reverse("finance:bank_alerts")
+            unread_bank = finance_kpi.unread_alerts(user)
+            item = {"label": _("贷后预警"), "url": url, "active": path.startswith(url), "count": unread_bank}
+            nav.append({**item, "id": "nav-bank-alerts"})
+        except NoReverseMatch:
+            pass
     if roles & {Membership.Role.GOVERNMENT_STAFF, Membership.Role.PLATFORM_ADMIN}:
         try:  # monitoring: dashboard, targets, alerts, monthly report; notifications with the unread count
             add(_("区域监测"), reverse("monitoring:dashboard"))
