@@ -147,7 +147,13 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "too_long": ("too_many", "过多（最多 {max_length} 项）", "too many (at most {max_length})"),
     "greater_than_equal": ("negative", RULES["negative"]["zh"], RULES["negative"]["en"]),
     "less_than_equal": ("out_of_range", "“{value}” 超出范围（最大 {le}）", "“{value}” is out of range (at most {le})"),
+    "string_pattern_mismatch": ("format", "“{value}” 格式不正确", "“{value}” is not in the expected format"),
 }
+
+
+def _literal(text: str) -> str:
+    """Text put into a message template as it is (a pattern's ``{4}`` is no placeholder)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _finding(err: dict[str, Any]) -> dict[str, Any]:
@@ -171,7 +177,12 @@ def _finding(err: dict[str, Any]) -> dict[str, Any]:
         typ = str(err.get("type", ""))
         values = {"value": value, **{k: _shown(v) for k, v in ctx.items()}}
         rule, zh_t, en_t = _TEXTS.get(
-            typ, ("invalid", "“{value}” 无效（" + typ + "）", "“{value}” is invalid: " + str(err.get("msg", "")))
+            typ,
+            (
+                "invalid",
+                "“{value}” 无效（" + _literal(typ) + "）",
+                "“{value}” is invalid: " + _literal(str(err.get("msg", ""))),
+            ),
         )
         zh = _where(sheet, row, column, "zh") + zh_t.format_map(_Missing(values)) + f"（规则 {rule}）"
         en = _where(sheet, row, column, "en") + en_t.format_map(_Missing(values)) + f" (rule {rule})"

@@ -209,3 +209,11 @@ def test_no_two_schemas_of_the_api_share_a_name() -> None:
 
     walk(Schema)
     assert {name: where for name, where in modules.items() if len(where) > 1} == {}
+
+
+def test_a_query_value_off_its_pattern_is_a_located_422_not_a_server_error(world, key):
+    """A pattern with a quantifier (``\\d{4}``) in pydantic's message is no placeholder of the answer's template."""
+    for lang, text in (("zh", "格式不正确"), ("en", "is not in the expected format")):
+        body = _error(client(key, lang).get("/api/reporting/meters/totals?period=2024-1x"), 422)
+        (issue,) = body["errors"]
+        assert text in issue["message"] and "2024-1x" in issue["message"] and issue["column"] == "period"
