@@ -217,3 +217,13 @@ def test_a_query_value_off_its_pattern_is_a_located_422_not_a_server_error(world
         body = _error(client(key, lang).get("/api/reporting/meters/totals?period=2024-1x"), 422)
         (issue,) = body["errors"]
         assert text in issue["message"] and "2024-1x" in issue["message"] and issue["column"] == "period"
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(world, key):
+    """A route whose parameters are all optional refuses one it does not know (``perod`` would else answer every
+    month), naming it and the known ones."""
+    body = _error(client(key).get("/api/reporting/meters/totals?perod=2024-01"), 422)
+    (issue,) = body["errors"]
+    assert "未知的查询参数：perod" in issue["message"] and "period" in issue["message"]
+    body = _error(client(key, "en").get("/api/assets/claims?unit=ccer&serials=5"), 422)
+    assert "unknown query parameter: serials" in body["errors"][0]["message"]

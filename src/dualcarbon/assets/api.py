@@ -24,7 +24,7 @@ from ninja.security import SessionAuth
 from dualcarbon.registry import access, api_tokens
 from dualcarbon.registry.api_tokens import ApiTokenAuth
 from dualcarbon.registry.models import Organisation
-from dualcarbon.reporting.schemas import ERRORS, refused
+from dualcarbon.reporting.schemas import ERRORS, refused, unknown_query
 
 from . import ets, leasing, queries, reserve, revenue, services, trading
 from .models import Asset, Lease, Listing, Pledge
@@ -1122,6 +1122,9 @@ def claim_lookup(
 
     from . import scoping
 
+    unknown = unknown_query(request, ("unit", "serial", "key"))
+    if unknown is not None:
+        return unknown
     if (unit and unit not in claims_register.Unit.values) or ((serial is not None or key.strip()) and not unit):
         exc = ValidationError(
             {"unit": gettext_lazy("请给出减排量类型（ccer、gec、green_trade、forestry、project）及序列号或标识")}

@@ -26,7 +26,7 @@ from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
 
 from . import meter_data, scoping
 from .models import MeteredMonth, MeterLoad
-from .schemas import ERRORS
+from .schemas import ERRORS, unknown_query
 
 router = Router(tags=["reporting"], auth=[ApiTokenAuth(), SessionAuth()])
 
@@ -171,6 +171,9 @@ def totals(
     request: HttpRequest,
     period: str = Query("", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM (default: every month loaded)"),
 ) -> Any:
+    unknown = unknown_query(request, ("period",))
+    if unknown is not None:
+        return unknown
     user = request_user(request)
     actor = access.actor_for(user)
     if not (actor.is_admin or actor.region_prefixes or actor.enterprise_ids or actor.verifier_ids):

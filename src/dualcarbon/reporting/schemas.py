@@ -398,3 +398,21 @@ def refused(request: Any, exc: Any) -> Status[Any]:
     """:func:`validation_refusal` as the answer a router returns (``except ValidationError as exc: return
     refused(request, exc)``)."""
     return Status(*validation_refusal(request, exc))
+
+
+def unknown_query(request: Any, allowed: Any) -> Status[Any] | None:
+    """A located 422 for query parameters the operation does not declare (a misspelt filter would otherwise be
+    ignored and answer everything), or None. For routes whose parameters are all optional: a caller who writes
+    ``?perod=2024-01`` learns it instead of reading every month."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext_lazy
+
+    unknown = sorted(k for k in request.GET if k not in set(allowed))
+    if not unknown:
+        return None
+    names = "、".join(k or "（空）" for k in unknown)
+    exc = ValidationError(
+        {unknown[0] or "query": gettext_lazy("未知的查询参数：%(names)s（可用：%(allowed)s）")
+         % {"names": names, "allowed": "、".join(sorted(allowed))}}
+    )  # fmt: skip
+    return refused(request, exc)
