@@ -27,7 +27,7 @@ from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused, unknown_query
 
 from . import ets, leasing, queries, reserve, revenue, services, trading
-from .models import Asset, Lease, Listing, Pledge
+from .models import Lease, Listing, Pledge
 
 router = Router(tags=["assets"], auth=ApiTokenAuth(banks=True))
 
@@ -266,9 +266,7 @@ def bills(request: HttpRequest, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any
 def pledge(request: HttpRequest, payload: PledgeIn, org_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     org = queries.enterprise(_user(request), org_id)
     try:
-        asset = Asset.objects.filter(code=payload.asset).first()
-        if asset is None:
-            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
+        asset = services.asset_by_code(payload.asset)
         bank = Organisation.objects.filter(pk=payload.bank_id, kind="bank").first()
         if bank is None:
             raise ValidationError({"bank_id": _("未知的银行：%(v)s") % {"v": payload.bank_id}})
@@ -476,15 +474,10 @@ def list_new(request: HttpRequest, payload: AssetsListingIn, org_id: int = Path(
     user = _user(request)
     org = queries.enterprise(user, org_id)
     try:
-        asset = Asset.objects.filter(code=payload.asset).first()
-        if asset is None:
-            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
+        asset = services.asset_by_code(payload.asset)
         buyer = None
         if payload.mode == Listing.Mode.BILATERAL:
-            uscc = (payload.buyer_uscc or "").strip().upper()
-            buyer = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
-            if buyer is None:
-                raise ValidationError({"buyer_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+            buyer = services.enterprise_by_uscc(payload.buyer_uscc, "buyer_uscc")
         row = trading.create_listing(
             user,
             org,
@@ -784,13 +777,8 @@ def lease_offer(request: HttpRequest, payload: AssetsLeaseIn, org_id: int = Path
     user = _user(request)
     org = queries.enterprise(user, org_id)
     try:
-        asset = Asset.objects.filter(code=payload.asset).first()
-        if asset is None:
-            raise ValidationError({"asset": _("未知的资产代码：%(v)s") % {"v": payload.asset}})
-        uscc = payload.lessee_uscc.strip().upper()
-        lessee = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
-        if lessee is None:
-            raise ValidationError({"lessee_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+        asset = services.asset_by_code(payload.asset)
+        lessee = services.enterprise_by_uscc(payload.lessee_uscc, "lessee_uscc")
         row = leasing.offer(
             user, org, lessee, asset, payload.vintage, payload.quantity,
             starts_on=payload.starts_on, ends_on=payload.ends_on, rent=payload.rent,

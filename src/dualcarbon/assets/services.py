@@ -45,6 +45,24 @@ KG_PER_TONNE = 1000
 CENT = Decimal("0.01")
 
 
+def enterprise_by_uscc(value: Any, field: str) -> Organisation:
+    """The enterprise a form or a request names by its unified social credit code (trimmed, upper case), or a
+    located refusal on ``field`` (a lessee, a bilateral buyer)."""
+    uscc = str(value or "").strip().upper()
+    org = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
+    if org is None:
+        raise ValidationError({field: _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+    return org
+
+
+def asset_by_code(code: Any, field: str = "asset") -> Asset:
+    """The asset an API request names by its code, or a located refusal on ``field``."""
+    asset = Asset.objects.filter(code=str(code or "")).first()
+    if asset is None:
+        raise ValidationError({field: _("未知的资产代码：%(v)s") % {"v": code}})
+    return asset
+
+
 def _refuse(field_name: str, message: Any, **params: Any) -> ValidationError:
     return ValidationError({field_name: ValidationError(message, params=params)})
 

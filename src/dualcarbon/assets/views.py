@@ -286,10 +286,7 @@ def list_new(request: HttpRequest, org_id: int) -> HttpResponse:
                 closes_at=_datetime(post, "closes_at"),
             )
         elif mode == Listing.Mode.BILATERAL:
-            uscc = (post.get("buyer_uscc") or "").strip().upper()
-            buyer = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
-            if buyer is None:
-                raise ValidationError({"buyer_uscc": _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
+            buyer = services.enterprise_by_uscc(post.get("buyer_uscc"), "buyer_uscc")
             terms.update(buyer=buyer, price=post.get("price", ""))
         listing = trading.create_listing(
             request.user,
@@ -472,14 +469,6 @@ def surrender(request: HttpRequest, org_id: int) -> HttpResponse:
 # --------------------------------------------------------------------------- leasing (docs/assets.md § Leasing)
 
 
-def _enterprise_by_uscc(post: Any, name: str) -> Organisation:
-    uscc = (post.get(name) or "").strip().upper()
-    org = Organisation.objects.filter(uscc=uscc, kind="enterprise").first() if uscc else None
-    if org is None:
-        raise ValidationError({name: _("未找到统一社会信用代码为“%(v)s”的企业") % {"v": uscc}})
-    return org
-
-
 def _asset(post: Any) -> Asset:
     asset = Asset.objects.filter(pk=_int(post, "asset")).first()
     if asset is None:
@@ -498,7 +487,7 @@ def lease(request: HttpRequest, org_id: int) -> HttpResponse:
         leasing.offer(
             request.user,
             org,
-            _enterprise_by_uscc(post, "lessee_uscc"),
+            services.enterprise_by_uscc(post.get("lessee_uscc"), "lessee_uscc"),
             asset,
             post.get("vintage", ""),
             services.parse_quantity(asset, post.get("quantity", "")),
@@ -634,7 +623,7 @@ def buy_back(request: HttpRequest) -> HttpResponse:
         asset = _asset(post)
         return reserve.offer_buy_back(
             request.user,
-            _enterprise_by_uscc(post, "enterprise_uscc"),
+            services.enterprise_by_uscc(post.get("enterprise_uscc"), "enterprise_uscc"),
             asset,
             post.get("vintage", ""),
             services.parse_quantity(asset, post.get("quantity", "")),
@@ -671,7 +660,7 @@ def reserve_allocate(request: HttpRequest) -> HttpResponse:
         asset = _asset(post)
         return reserve.allocate(
             request.user,
-            _enterprise_by_uscc(post, "enterprise_uscc"),
+            services.enterprise_by_uscc(post.get("enterprise_uscc"), "enterprise_uscc"),
             asset,
             post.get("vintage", ""),
             services.parse_quantity(asset, post.get("quantity", "")),
