@@ -19,10 +19,9 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
 from dualcarbon.registry import access, api_tokens
-from dualcarbon.registry.api_tokens import ApiTokenAuth
+from dualcarbon.registry.api_tokens import ApiTokenAuth, token_or_session
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting.schemas import ERRORS, refused, unknown_query
 
@@ -858,7 +857,7 @@ class AssetsReserveOut(Schema):
     leases: list[AssetsLeaseOut]
 
 
-GOVERNMENT_AUTH = [ApiTokenAuth(banks=True), SessionAuth()]
+GOVERNMENT_AUTH = token_or_session(banks=True)
 
 
 @router.get(

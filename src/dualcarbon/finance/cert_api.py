@@ -12,15 +12,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import cert_queries as q
 from . import certification, scoping
 
-router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
+router = Router(tags=["finance"], auth=token_or_session(banks=True))
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=0, le=MAX_ID)
 

@@ -13,16 +13,15 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import disclosure, kpi, scoping
 from . import loan_queries as q
 from .models import BankAlert, Loan, LoanKpi
 
-router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
+router = Router(tags=["finance"], auth=token_or_session(banks=True))
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=0, le=MAX_ID)
 

@@ -11,9 +11,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.registry.audit import Resource, record_read
 from dualcarbon.reporting.schemas import ERRORS, refused
 
@@ -22,7 +21,7 @@ from . import loan_queries as q
 
 #: an enterprise's or a bank's token, or a logged-in session (government staff hold no tokens: needs, pushes and
 #: statistics are theirs)
-router = Router(tags=["finance"], auth=[ApiTokenAuth(banks=True), SessionAuth()])
+router = Router(tags=["finance"], auth=token_or_session(banks=True))
 MAX_ID = 2**63 - 1
 ID = Path(..., ge=0, le=MAX_ID)  # 0: no such object (404, like any missing id)
 

@@ -13,15 +13,14 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.reporting.schemas import ERRORS
 
 from . import nowcast as nowcasts
 from . import scoping
 
-router = Router(tags=["monitoring"], auth=[ApiTokenAuth(), SessionAuth()])
+router = Router(tags=["monitoring"], auth=token_or_session())
 
 
 class NowcastGroupOut(Schema):

@@ -17,9 +17,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user, token_or_session
 from dualcarbon.registry.models import Organisation
 from dualcarbon.reporting import services as reporting_services
 from dualcarbon.reporting.schemas import ERRORS, refused
@@ -372,7 +371,7 @@ def plan_projection(
 #: government staff hold no API tokens: scenarios are read and written through their signed-in session (Django's
 #: CSRF check on every write), as the policy API does (docs/policy.md § Pages and API); a token's user (an
 #: enterprise's or a bank's system) sees no region's scenarios
-GOVERNMENT_AUTH = [ApiTokenAuth(), SessionAuth()]
+GOVERNMENT_AUTH = token_or_session()
 
 
 class ScenarioAssumptionIO(Schema):

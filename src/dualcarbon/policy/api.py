@@ -20,11 +20,10 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.security import SessionAuth
 
 from dualcarbon.engine import eligibility as el
 from dualcarbon.rating import rule_wording as wording
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.registry.models import Region
 from dualcarbon.reporting.schemas import ERRORS, refused
 
@@ -33,7 +32,7 @@ from .models import Match, Policy, PolicyVersion
 
 #: an enterprise's system with its token; government staff (who hold no tokens) through their signed-in session, with
 #: Django's CSRF check on every write
-router = Router(tags=["policy"], auth=[ApiTokenAuth(), SessionAuth()])
+router = Router(tags=["policy"], auth=token_or_session())
 MAX_ID = 2**63 - 1
 
 

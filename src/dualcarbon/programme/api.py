@@ -17,15 +17,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
-from ninja.security import SessionAuth
 
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 from dualcarbon.reporting.schemas import ERRORS, refused
 
 from . import carbon_index, esg, inventory, queries, scoping, services
 from .models import LIST_MODELS, EntryVersion, ListEntry
 
-router = Router(tags=["programme"], auth=[ApiTokenAuth(), SessionAuth()])
+router = Router(tags=["programme"], auth=token_or_session())
 MAX_ID = 2**63 - 1
 KINDS = " | ".join(LIST_MODELS)
 

@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from . import access
 from .models import ApiToken, Organisation
@@ -114,9 +114,16 @@ class ApiTokenAuth(HttpBearer):
         return found
 
 
+def token_or_session(banks: bool = False) -> list[Any]:
+    """The authentication of routers that government staff use from their browser as well as systems with a token
+    (government users have no API tokens: docs/policy.md): a bearer token (a bank's too when ``banks``), or a
+    signed-in session with Django's CSRF check on writes. Read the acting user with :func:`request_user`."""
+    return [ApiTokenAuth(banks=banks), SessionAuth()]
+
+
 def request_user(request: HttpRequest) -> Any:
-    """The user a request acts as on a router that takes a token or a signed-in session (``auth=[ApiTokenAuth(),
-    SessionAuth()]``): the token's user, or the session's."""
+    """The user a request acts as on a router that takes a token or a signed-in session (:func:`token_or_session`):
+    the token's user, or the session's."""
     auth = request.auth  # type: ignore[attr-defined]
     return auth.user if isinstance(auth, ApiToken) else auth
 

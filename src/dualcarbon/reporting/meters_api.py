@@ -19,16 +19,15 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
-from ninja.security import SessionAuth
 
 from dualcarbon.registry import access
-from dualcarbon.registry.api_tokens import ApiTokenAuth, request_user
+from dualcarbon.registry.api_tokens import request_user, token_or_session
 
 from . import meter_data, scoping
 from .models import MeteredMonth, MeterLoad
 from .schemas import ERRORS, unknown_query
 
-router = Router(tags=["reporting"], auth=[ApiTokenAuth(), SessionAuth()])
+router = Router(tags=["reporting"], auth=token_or_session())
 
 
 class MeterLoadOut(Schema):
